@@ -1,0 +1,69 @@
+import { type ErrorCode, type ErrorEnvelope, isErrorCode } from '@iii-harness/types';
+
+/**
+ * The one error type handlers throw and callers catch. It crosses the bus as `{code, message}`:
+ * iii-sdk sends every thrown error as `invocation_failed`, so the stable code travels as the
+ * message prefix `<code>[/<reason>]: ` and `Bus.call` turns it back into a HarnessError.
+ */
+export class HarnessError extends Error {
+  readonly code: ErrorCode;
+  readonly reason?: string;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { reason?: string; retryable?: boolean } = {}) {
+    super(message);
+    this.name = 'HarnessError';
+    this.code = code;
+    this.reason = options.reason;
+    this.retryable = options.retryable ?? (code === 'timeout' || code === 'unavailable');
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return { code: this.code, message: this.message, ...(this.reason ? { reason: this.reason } : {}), retryable: this.retryable };
+  }
+}
+
+export const isHarnessError = (error: unknown): error is HarnessError => error instanceof HarnessError;
+
+const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+))?: ([\s\S]*)$/;
+
+/** The Error handed to iii-sdk: message carries the code; no stack, so no trace reaches the caller. */
+export function toWireError(error: HarnessError): Error {
+  const head = error.reason ? `${error.code}/${error.reason}` : error.code;
+  const wire = new Error(`${head}: ${error.message}`);
+  Object.defineProperty(wire, 'stack', { value: undefined });
+  return wire;
+}
+
+/** How engine-level codes (iii engine and iii-sdk) map onto ours. */
+const engineCodes: Record<string, { code: ErrorCode; retryable?: boolean }> = {
+  function_not_found: { code: 'not_found' },
+  NOT_FOUND: { code: 'not_found' },
+  TIMEOUT: { code: 'timeout' },
+  invocation_stopped: { code: 'unavailable' },
+  enqueue_error: { code: 'unavailable' },
+  channel_send_failed: { code: 'unavailable' },
+  FORBIDDEN: { code: 'denied' },
+  deserialization_error: { code: 'invalid_payload' },
+  INVALID_ARGUMENTS: { code: 'invalid_payload' },
+};
+
+/**
+ * Turn whatever a `trigger()` rejected with into a HarnessError. `InvocationError.message` is
+ * `"<wire code>: <wire message>"`; our own errors add one more `<code>: ` inside.
+ */
+export function fromInvocationError(error: unknown, functionId: string): HarnessError {
+  if (isHarnessError(error)) return error;
+  const wireCode = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+  const text = error instanceof Error ? error.message : String(error);
+  const body = wireCode && text.startsWith(`${wireCode}: `) ? text.slice(wireCode.length + 2) : text;
+  if (wireCode === 'invocation_failed') {
+    const match = WIRE_PREFIX.exec(body);
+    if (match && isErrorCode(match[1])) return new HarnessError(match[1], match[3]!, { reason: match[2] });
+    return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });
+  }
+  if (wireCode === undefined && text === 'iii is shutting down') return new HarnessError('unavailable', text, { reason: 'shutting_down' });
+  const mapped = wireCode ? engineCodes[wireCode] : undefined;
+  if (mapped) return new HarnessError(mapped.code, body, { reason: wireCode, retryable: mapped.retryable });
+  return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });
+}

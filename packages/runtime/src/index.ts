@@ -1,0 +1,12 @@
+export { defineFunction, type FunctionDef, type HandlerContext } from './define.js';
+export { HarnessError, isHarnessError, fromInvocationError, toWireError } from './errors.js';
+export { createHandler, jsonSchemasOf, formatZodIssues } from './handler.js';
+export { Bus, type CallOptions, type QueueConfig, type Channel } from './bus.js';
+export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
+export { EngineStreams } from './streams.js';
+export { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags, type WorkerFlags, type LoadConfigOptions } from './config.js';
+export { createLogger, registerSecret, maskSecrets, redact, REDACTED, type Logger, type LoggerOptions } from './logger.js';
+export { currentTurnContext, contextWithTurn, turnFromPayload, type TurnContext } from './context.js';
+export { ensureContextPropagation, withSpan } from './tracing.js';
+export { uuidv7, uuidv7Time, deterministicId } from './ids.js';
+export { Worker, startWorker, runWorkerMain, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';

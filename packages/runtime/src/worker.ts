@@ -1,0 +1,163 @@
+import { registerWorker, type IIIClient } from 'iii-sdk';
+import type { z } from 'zod';
+import { Bus } from './bus.js';
+import { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags } from './config.js';
+import type { FunctionDef } from './define.js';
+import { createHandler, jsonSchemasOf } from './handler.js';
+import { createLogger, type Logger } from './logger.js';
+import { ensureContextPropagation } from './tracing.js';
+
+/** Everything a worker package declares about itself; `main.ts` hands it to `runWorkerMain`. */
+export interface WorkerSpec<C> {
+  /** iii worker name (= unscoped package name), also its config section and log `worker` field. */
+  name: string;
+  description: string;
+  version: string;
+  config: z.ZodType<C>;
+  /** Documented environment overrides: variable → dotted config key. */
+  env?: Record<string, string>;
+  /** The whole bus surface: functions, triggers, queues. */
+  register(worker: Worker<C>): void | Promise<void>;
+}
+
+export interface StartOptions {
+  url?: string;
+  /** The worker's config section, already read (validated here). */
+  config?: unknown;
+  logger?: Logger;
+  logLevel?: Parameters<typeof createLogger>[0]['level'];
+  /** OpenTelemetry export to the engine; on by default as in iii-sdk (`OTEL_ENABLED` also applies). */
+  otel?: boolean;
+  invocationTimeoutMs?: number;
+}
+
+export interface TriggerSpec {
+  type: string;
+  function_id: string;
+  config: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+/** A connected worker: its config, logger, bus, and what it registered. */
+export class Worker<C> {
+  readonly bus: Bus;
+  readonly functionIds: string[] = [];
+  private readonly shutdownHooks: Array<() => unknown> = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: C,
+    readonly logger: Logger,
+    readonly client: IIIClient,
+  ) {
+    this.bus = new Bus(client);
+  }
+
+  /** Register a declared function: validated input, JSON Schemas, span, error envelope. */
+  function(def: FunctionDef<any, any>): void {
+    this.client.registerFunction(def.id, createHandler(def, { bus: this.bus, logger: this.logger }), {
+      description: def.description,
+      ...jsonSchemasOf(def),
+      ...(def.metadata ? { metadata: def.metadata } : {}),
+    });
+    this.functionIds.push(def.id);
+  }
+
+  trigger(spec: TriggerSpec): void {
+    this.client.registerTrigger({ type: spec.type, function_id: spec.function_id, config: spec.config, metadata: spec.metadata });
+  }
+
+  onShutdown(hook: () => unknown): void {
+    this.shutdownHooks.push(hook);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const hook of this.shutdownHooks.reverse()) await hook();
+    await this.client.shutdown();
+  }
+}
+
+/**
+ * Connect to the engine, register the spec's surface, and resolve once the engine has processed
+ * the registrations (a round trip on the same connection, whose frames the engine handles in order).
+ */
+export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions = {}): Promise<Worker<C>> {
+  const logger = options.logger ?? createLogger({ worker: spec.name, level: options.logLevel });
+  const configResult = spec.config.safeParse(options.config ?? {});
+  if (!configResult.success) throw new ConfigError(`invalid config for ${spec.name}: ${configResult.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  // Payload capture in spans could carry secrets; it is opt-in here.
+  process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
+  const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;
+  const client = registerWorker(url, {
+    workerName: spec.name,
+    workerDescription: spec.description,
+    invocationTimeoutMs: options.invocationTimeoutMs,
+    enableMetricsReporting: false,
+    ...(options.otel === false ? { otel: { enabled: false } } : {}),
+  });
+  ensureContextPropagation();
+  const worker = new Worker(spec.name, configResult.data, logger, client);
+  try {
+    await spec.register(worker);
+    await worker.bus.call('engine::functions::list', { prefix: `${spec.name}::__ready__` }, { timeoutMs: 15_000 });
+  } catch (error) {
+    await client.shutdown();
+    throw error;
+  }
+  logger.info({ url, functions: worker.functionIds.length }, 'worker ready');
+  return worker;
+}
+
+function helpText<C>(spec: WorkerSpec<C>): string {
+  const env = Object.entries(spec.env ?? {});
+  return [
+    `iii-${spec.name} ${spec.version}: ${spec.description}`,
+    '',
+    `Usage: iii-${spec.name} [--url ws://host:port] [--config file.yaml] [--log-level level]`,
+    '',
+    'Options:',
+    `  --url <ws-url>       engine address (default: $III_URL or ${DEFAULT_III_URL})`,
+    `  --config <file>      YAML file; this worker reads its "${spec.name}:" section`,
+    '  --log-level <level>  fatal|error|warn|info|debug|trace|silent (default: info, or $LOG_LEVEL)',
+    '  --version            print the version',
+    '  -h, --help           show this help',
+    ...(env.length ? ['', 'Environment overrides (win over the config file):', ...env.map(([v, k]) => `  ${v.padEnd(28)} ${k}`)] : []),
+    '',
+    'Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.',
+  ].join('\n');
+}
+
+/** The process entry of every worker: flags, config, connect, and a clean exit on SIGINT/SIGTERM. */
+export async function runWorkerMain<C>(spec: WorkerSpec<C>, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let worker: Worker<C>;
+  try {
+    const flags = parseWorkerFlags(argv);
+    if (flags.help) return void process.stdout.write(`${helpText(spec)}\n`);
+    if (flags.version) return void process.stdout.write(`${spec.version}\n`);
+    const config = loadWorkerConfig({ worker: spec.name, schema: spec.config, file: flags.config, envOverrides: spec.env });
+    const level = flags.logLevel ?? (process.env.LOG_LEVEL as StartOptions['logLevel']) ?? 'info';
+    worker = await startWorker(spec, { url: flags.url, config, logLevel: level });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`iii-${spec.name}: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`iii-${spec.name}: failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    worker.logger.info({ signal }, 'shutting down');
+    worker.shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        worker.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { errorEnvelope } from './errors.js';
+import { jsonObject, jsonValue } from './json.js';
+import { assistantMessage, usage } from './messages.js';
+import { turnOutcome, turnState } from './turn.js';
+
+/**
+ * Items of stream `agent::events` (group = session id), ordered by `seq` within a session.
+ * Clients render from these; nobody polls.
+ */
+const envelope = {
+  session_id: z.string(),
+  turn_id: z.string(),
+  /** Per-session sequence number; strictly increasing. */
+  seq: z.number().int().nonnegative(),
+  timestamp: z.number().int(),
+};
+
+export const turnStartedEvent = z.object({ ...envelope, type: z.literal('turn_started'), provider: z.string(), model: z.string() });
+
+/** Coalesced deltas of the message being streamed. */
+export const messageUpdateEvent = z.object({
+  ...envelope,
+  type: z.literal('message_update'),
+  kind: z.enum(['text', 'thinking', 'tool_call']),
+  content_index: z.number().int(),
+  delta: z.string(),
+  function_call_id: z.string().optional(),
+});
+
+export const messageCompleteEvent = z.object({ ...envelope, type: z.literal('message_complete'), message: assistantMessage });
+
+export const functionExecutionStartEvent = z.object({
+  ...envelope,
+  type: z.literal('function_execution_start'),
+  function_call_id: z.string(),
+  function_id: z.string(),
+  args: jsonObject,
+});
+
+export const functionExecutionEndEvent = z.object({
+  ...envelope,
+  type: z.literal('function_execution_end'),
+  function_call_id: z.string(),
+  function_id: z.string(),
+  result: jsonValue.optional(),
+  is_error: z.boolean(),
+  duration_ms: z.number().nonnegative(),
+});
+
+export const approvalRequestedEvent = z.object({
+  ...envelope,
+  type: z.literal('approval_requested'),
+  function_call_id: z.string(),
+  function_id: z.string(),
+  args: jsonObject,
+});
+
+export const approvalDecision = z.enum(['allow', 'deny', 'aborted']);
+export type ApprovalDecision = z.infer<typeof approvalDecision>;
+
+export const approvalResolvedEvent = z.object({
+  ...envelope,
+  type: z.literal('approval_resolved'),
+  function_call_id: z.string(),
+  decision: approvalDecision,
+  reason: z.string().optional(),
+});
+
+export const turnStateChangedEvent = z.object({
+  ...envelope,
+  type: z.literal('turn_state_changed'),
+  state: turnState,
+  previous_state: turnState.optional(),
+});
+
+export const compactionDoneEvent = z.object({
+  ...envelope,
+  type: z.literal('compaction_done'),
+  compaction_entry_id: z.string(),
+  tokens_before: z.number().int().nonnegative(),
+  tokens_after: z.number().int().nonnegative().optional(),
+});
+
+export const budgetExceededEvent = z.object({
+  ...envelope,
+  type: z.literal('budget_exceeded'),
+  scope: z.string(),
+  message: z.string(),
+});
+
+export const turnCompletedEvent = z.object({
+  ...envelope,
+  type: z.literal('turn_completed'),
+  status: turnOutcome,
+  reason: z.string().optional(),
+  error: errorEnvelope.optional(),
+  usage: usage,
+  cost_usd: z.number().nonnegative().optional(),
+});
+
+export const agentEvent = z.discriminatedUnion('type', [
+  turnStartedEvent,
+  messageUpdateEvent,
+  messageCompleteEvent,
+  functionExecutionStartEvent,
+  functionExecutionEndEvent,
+  approvalRequestedEvent,
+  approvalResolvedEvent,
+  turnStateChangedEvent,
+  compactionDoneEvent,
+  budgetExceededEvent,
+  turnCompletedEvent,
+]);
+export type AgentEvent = z.infer<typeof agentEvent>;
+export type AgentEventType = AgentEvent['type'];
+
+/** Stream names clients subscribe to. */
+export const AGENT_EVENTS_STREAM = 'agent::events';
+export const SESSION_EVENTS_STREAM = 'session::events';

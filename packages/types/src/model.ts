@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const modelCapability = z.enum(['tools', 'thinking', 'images', 'prompt_caching', 'streaming']);
+export type ModelCapability = z.infer<typeof modelCapability>;
+
+/** USD per million tokens. */
+export const modelPricing = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cache_read: z.number().nonnegative().default(0),
+  cache_write: z.number().nonnegative().default(0),
+});
+export type ModelPricing = z.infer<typeof modelPricing>;
+
+/** A model as the catalog holds it: whatever its provider registered. */
+export const model = z.object({
+  id: z.string().min(1),
+  provider: z.string().min(1),
+  display_name: z.string().optional(),
+  context_window: z.number().int().positive(),
+  max_output_tokens: z.number().int().positive(),
+  capabilities: z.array(modelCapability),
+  /** Absent for local models and models whose price is unknown. */
+  pricing: modelPricing.optional(),
+});
+export type Model = z.infer<typeof model>;

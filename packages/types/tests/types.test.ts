@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import * as types from '../src/index.js';
+import {
+  agentEvent,
+  assistantMessage,
+  contentBlock,
+  errorEnvelope,
+  isErrorCode,
+  isTerminalEvent,
+  message,
+  model,
+  providerStreamEvent,
+  turnView,
+} from '../src/index.js';
+
+const assistant = {
+  role: 'assistant',
+  content: [
+    { type: 'thinking', thinking: 'check the file first', signature: 'sig-1' },
+    { type: 'text', text: 'Reading it now.' },
+    { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'a.txt' } } },
+  ],
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  usage: { input_tokens: 12, output_tokens: 30, cache_read_tokens: 0, cache_write_tokens: 4 },
+  stop_reason: 'function_call',
+};
+
+describe('messages', () => {
+  it('accepts the three message roles', () => {
+    expect(message.parse({ role: 'user', content: 'hi' })).toEqual({ role: 'user', content: 'hi' });
+    expect(message.parse(assistant)).toMatchObject({ stop_reason: 'function_call' });
+    expect(
+      message.parse({ role: 'function_result', function_call_id: 'call_1', function_id: 'fs::read', content: [{ type: 'text', text: 'x' }], is_error: false }),
+    ).toMatchObject({ role: 'function_result' });
+  });
+
+  it('fills cache token counts with zero when a provider omits them', () => {
+    const parsed = assistantMessage.parse({ ...assistant, usage: { input_tokens: 1, output_tokens: 2 } });
+    expect(parsed.usage).toEqual({ input_tokens: 1, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 });
+  });
+
+  it('rejects a function_result block inside an assistant message', () => {
+    const bad = { ...assistant, content: [{ type: 'function_result', function_call_id: 'c', content: [] }] };
+    expect(assistantMessage.safeParse(bad).success).toBe(false);
+  });
+
+  it('rejects unknown stop reasons and negative token counts', () => {
+    expect(assistantMessage.safeParse({ ...assistant, stop_reason: 'end_turn' }).success).toBe(false);
+    expect(assistantMessage.safeParse({ ...assistant, usage: { input_tokens: -1, output_tokens: 0 } }).success).toBe(false);
+  });
+
+  it('validates image MIME types', () => {
+    expect(contentBlock.safeParse({ type: 'image', mime_type: 'image/png', data: 'AAAA' }).success).toBe(true);
+    expect(contentBlock.safeParse({ type: 'image', mime_type: 'text/html', data: 'AAAA' }).success).toBe(false);
+  });
+});
+
+describe('provider stream events', () => {
+  it('parses every event kind and recognises the terminal ones', () => {
+    const events = [
+      { type: 'text_delta', content_index: 0, delta: 'He' },
+      { type: 'thinking_delta', content_index: 1, delta: 'hmm' },
+      { type: 'tool_call_start', content_index: 2, id: 'call_1', name: 'agent_trigger' },
+      { type: 'tool_call_delta', content_index: 2, id: 'call_1', delta: '{"function_id":' },
+      { type: 'tool_call_end', content_index: 2, id: 'call_1', arguments: { function_id: 'x' } },
+      { type: 'usage', usage: { input_tokens: 1, output_tokens: 1 } },
+      { type: 'done', message: assistant, stop_reason: 'function_call' },
+      { type: 'error', code: 'provider_error', message: 'overloaded', retryable: true },
+    ].map((e) => providerStreamEvent.parse(e));
+    expect(events.filter(isTerminalEvent).map((e) => e.type)).toEqual(['done', 'error']);
+  });
+
+  it('rejects an error event without retryable', () => {
+    expect(providerStreamEvent.safeParse({ type: 'error', code: 'x', message: 'y' }).success).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  it('knows the stable codes of ARCHITECTURE §4', () => {
+    expect(types.errorCodes).toEqual([
+      'invalid_payload', 'not_found', 'conflict', 'denied', 'budget_exceeded', 'provider_error', 'timeout', 'unavailable', 'internal',
+    ]);
+    expect(isErrorCode('conflict')).toBe(true);
+    expect(isErrorCode('invocation_failed')).toBe(false);
+  });
+
+  it('accepts a reason under a code and rejects unknown codes', () => {
+    expect(errorEnvelope.parse({ code: 'conflict', message: 'a turn is running', reason: 'session_busy' }).reason).toBe('session_busy');
+    expect(errorEnvelope.safeParse({ code: 'oops', message: '' }).success).toBe(false);
+  });
+});
+
+describe('model, turn view and agent events', () => {
+  it('parses a catalog model with pricing defaults', () => {
+    const parsed = model.parse({
+      id: 'gpt-4.1', provider: 'openai', context_window: 1_047_576, max_output_tokens: 32_768,
+      capabilities: ['tools', 'images'], pricing: { input: 2, output: 8 },
+    });
+    expect(parsed.pricing).toEqual({ input: 2, output: 8, cache_read: 0, cache_write: 0 });
+    expect(model.safeParse({ ...parsed, capabilities: ['telepathy'] }).success).toBe(false);
+  });
+
+  it('parses a turn view parked on approvals', () => {
+    const view = turnView.parse({
+      session_id: 's1', turn_id: 't1', state: 'function_awaiting_approval', provider: 'anthropic', model: 'm',
+      turn_count: 1, max_turns: 16, started_at: 1, updated_at: 2,
+      pending_approvals: [{ function_call_id: 'c1', function_id: 'shell::exec', args: { cmd: 'ls' }, requested_at: 2 }],
+      usage: { input_tokens: 1, output_tokens: 1 },
+    });
+    expect(view.pending_approvals).toHaveLength(1);
+  });
+
+  it('discriminates agent events by type', () => {
+    const base = { session_id: 's1', turn_id: 't1', seq: 3, timestamp: 1 };
+    const done = agentEvent.parse({ ...base, type: 'turn_completed', status: 'aborted', usage: { input_tokens: 0, output_tokens: 0 } });
+    expect(done.type).toBe('turn_completed');
+    expect(agentEvent.safeParse({ ...base, type: 'turn_completed', status: 'exploded', usage: {} }).success).toBe(false);
+    expect(agentEvent.safeParse({ ...base, type: 'no_such_event' }).success).toBe(false);
+  });
+});
+
+describe('JSON Schema', () => {
+  // Workers publish these as request_format / response_format, so every exported schema must convert.
+  it('converts every exported schema', () => {
+    const schemas = Object.entries(types).filter(([, value]) => value instanceof z.ZodType);
+    expect(schemas.length).toBeGreaterThan(30);
+    for (const [name, schema] of schemas) {
+      expect(() => z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' })).not.toThrow();
+      expect(name).toMatch(/^[a-z]/);
+    }
+  });
+});
