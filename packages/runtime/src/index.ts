@@ -9,4 +9,4 @@ export { createLogger, registerSecret, maskSecrets, redact, REDACTED, type Logge
 export { currentTurnContext, contextWithTurn, turnFromPayload, type TurnContext } from './context.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
 export { uuidv7, uuidv7Time, deterministicId } from './ids.js';
-export { Worker, startWorker, runWorkerMain, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';
+export { Worker, startWorker, runWorkerMain, packageVersion, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { registerWorker, type IIIClient } from 'iii-sdk';
 import type { z } from 'zod';
 import { Bus } from './bus.js';
@@ -12,7 +13,8 @@ export interface WorkerSpec<C> {
   /** iii worker name (= unscoped package name), also its config section and log `worker` field. */
   name: string;
   description: string;
-  version: string;
+  /** Shown by --version and --help; main.ts passes `packageVersion(import.meta.url)`. */
+  version?: string;
   config: z.ZodType<C>;
   /** Documented environment overrides: variable → dotted config key. */
   env?: Record<string, string>;
@@ -111,7 +113,7 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
 function helpText<C>(spec: WorkerSpec<C>): string {
   const env = Object.entries(spec.env ?? {});
   return [
-    `iii-${spec.name} ${spec.version}: ${spec.description}`,
+    `iii-${spec.name} ${spec.version ?? ''}: ${spec.description}`,
     '',
     `Usage: iii-${spec.name} [--url ws://host:port] [--config file.yaml] [--log-level level]`,
     '',
@@ -133,7 +135,7 @@ export async function runWorkerMain<C>(spec: WorkerSpec<C>, argv: readonly strin
   try {
     const flags = parseWorkerFlags(argv);
     if (flags.help) return void process.stdout.write(`${helpText(spec)}\n`);
-    if (flags.version) return void process.stdout.write(`${spec.version}\n`);
+    if (flags.version) return void process.stdout.write(`${spec.version ?? 'unknown'}\n`);
     const config = loadWorkerConfig({ worker: spec.name, schema: spec.config, file: flags.config, envOverrides: spec.env });
     const level = flags.logLevel ?? (process.env.LOG_LEVEL as StartOptions['logLevel']) ?? 'info';
     worker = await startWorker(spec, { url: flags.url, config, logLevel: level });
@@ -160,4 +162,13 @@ export async function runWorkerMain<C>(spec: WorkerSpec<C>, argv: readonly strin
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The version in the package.json next to `dist/` (call with `import.meta.url` from `src/main.ts`). */
+export function packageVersion(moduleUrl: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', moduleUrl), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
