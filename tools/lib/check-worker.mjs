@@ -48,7 +48,8 @@ export function checkWorkerPackage({ dir, folder, pkg }) {
   const problems = [];
   const short = pkg.name?.split('/').pop();
   if (short !== folder) problems.push(`package name "${pkg.name}" must end with the folder name "${folder}"`);
-  const bin = `iii-${folder}`;
+  // `iii-harness` is the CLI's bin, so the harness worker's is `iii-harness-worker`.
+  const bin = folder === 'harness' ? 'iii-harness-worker' : `iii-${folder}`;
   if (pkg.bin?.[bin] !== 'dist/main.js') problems.push(`package.json: bin "${bin}" must point to dist/main.js`);
   for (const script of SCRIPTS) if (!pkg.scripts?.[script]) problems.push(`package.json: missing script "${script}"`);
   if (!pkg.files?.includes('iii.worker.yaml')) problems.push('package.json: "files" must include iii.worker.yaml');
