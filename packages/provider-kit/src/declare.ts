@@ -1,0 +1,46 @@
+import { HarnessError, registerSecret, type Bus, type Logger } from '@iii-harness/runtime';
+import { resolvedProvider, type ProviderDeclaration, type ResolvedProvider } from './schemas.js';
+import { sleep } from './retry.js';
+
+/**
+ * Declare the provider to the harness's registry. The harness may start after us, so this keeps
+ * trying in the background (1 s, 2 s, … capped at 30 s) and never blocks the worker's start.
+ */
+export function declareInBackground(bus: Bus, declaration: ProviderDeclaration, logger: Logger, signal: AbortSignal): Promise<void> {
+  return (async () => {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        await bus.call('harness::provider::register', declaration, { timeoutMs: 5_000 });
+        logger.info({ provider: declaration.id }, 'declared to the harness provider registry');
+        return;
+      } catch (error) {
+        const delay = Math.min(30_000, 1_000 * 2 ** attempt);
+        logger.warn({ err: (error as HarnessError).toEnvelope?.() ?? String(error), retry_in_ms: delay }, 'provider registry not reachable yet');
+        await sleep(delay, signal).catch(() => undefined);
+      }
+    }
+  })();
+}
+
+/**
+ * Settings for one request: `harness::provider::resolve` merges declaration, config and the
+ * stored or environment credential. Without a harness (standalone use) the declaration's defaults
+ * and the env var apply. The token is registered as a secret so no log line can carry it.
+ */
+export async function resolveSettings(bus: Bus, declaration: ProviderDeclaration, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedProvider> {
+  let resolved: ResolvedProvider;
+  try {
+    resolved = await bus.call('harness::provider::resolve', { provider: declaration.id }, { timeoutMs: 5_000, schema: resolvedProvider });
+  } catch (error) {
+    if (!(error instanceof HarnessError) || error.code !== 'not_found') throw error;
+    const token = declaration.credential_env_var ? env[declaration.credential_env_var] : undefined;
+    resolved = {
+      provider: declaration.id,
+      api_url: declaration.default_url,
+      max_tokens: declaration.default_max_tokens,
+      credential: token ? { configured: true, source: 'environment', token } : { configured: false, source: 'none' },
+    };
+  }
+  registerSecret(resolved.credential.token);
+  return resolved;
+}

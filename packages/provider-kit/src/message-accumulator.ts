@@ -1,0 +1,84 @@
+import {
+  emptyUsage,
+  type AssistantMessage,
+  type ProviderStreamEvent,
+  type StopReason,
+  type Usage,
+} from '@iii-harness/types';
+
+type Block = AssistantMessage['content'][number];
+
+/**
+ * Builds the assistant message from the normalized events, exactly as a consumer of the channel
+ * would. Providers use it for `done` and `complete`; the orchestrator can use the same rules.
+ */
+export class MessageAccumulator {
+  private readonly blocks = new Map<number, Block>();
+  private readonly toolArgs = new Map<number, string>();
+  usage: Usage = emptyUsage();
+
+  constructor(
+    readonly provider: string,
+    readonly model: string,
+  ) {}
+
+  apply(event: ProviderStreamEvent): void {
+    switch (event.type) {
+      case 'text_delta': {
+        const block = this.blocks.get(event.content_index);
+        if (block?.type === 'text') block.text += event.delta;
+        else this.blocks.set(event.content_index, { type: 'text', text: event.delta });
+        break;
+      }
+      case 'thinking_delta': {
+        let block = this.blocks.get(event.content_index);
+        if (block?.type !== 'thinking') this.blocks.set(event.content_index, (block = { type: 'thinking', thinking: '' }));
+        block.thinking += event.delta;
+        if (event.signature) block.signature = (block.signature ?? '') + event.signature;
+        break;
+      }
+      case 'tool_call_start':
+        this.blocks.set(event.content_index, { type: 'function_call', id: event.id, name: event.name, arguments: {} });
+        this.toolArgs.set(event.content_index, '');
+        break;
+      case 'tool_call_delta':
+        this.toolArgs.set(event.content_index, (this.toolArgs.get(event.content_index) ?? '') + event.delta);
+        break;
+      case 'tool_call_end': {
+        const block = this.blocks.get(event.content_index);
+        if (block?.type === 'function_call') block.arguments = event.arguments as typeof block.arguments;
+        break;
+      }
+      case 'usage':
+        this.usage = { ...this.usage, ...event.usage };
+        break;
+      case 'done':
+      case 'error':
+        break;
+    }
+  }
+
+  /** The raw JSON text streamed so far for the tool call at `index`. */
+  toolArguments(index: number): string {
+    return this.toolArgs.get(index) ?? '';
+  }
+
+  hasContent(): boolean {
+    return this.blocks.size > 0;
+  }
+
+  toMessage(stopReason: StopReason, extra: { raw_stop_reason?: string; error_message?: string } = {}): AssistantMessage {
+    const content = [...this.blocks.entries()].sort(([a], [b]) => a - b).map(([, block]) => structuredClone(block));
+    return {
+      role: 'assistant',
+      content,
+      provider: this.provider,
+      model: this.model,
+      usage: { ...this.usage },
+      stop_reason: stopReason,
+      ...(extra.raw_stop_reason ? { raw_stop_reason: extra.raw_stop_reason } : {}),
+      ...(extra.error_message ? { error_message: extra.error_message } : {}),
+      timestamp: Date.now(),
+    };
+  }
+}

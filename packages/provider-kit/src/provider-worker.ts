@@ -1,0 +1,202 @@
+import { defineFunction, HarnessError, type FunctionDef, type Logger, type Worker, type WorkerSpec } from '@iii-harness/runtime';
+import { assistantMessage, stopReason, usage, type AssistantMessage, type Model, type StopReason } from '@iii-harness/types';
+import { z } from 'zod';
+import { AbortRegistry } from './abort-registry.js';
+import { retryPolicyOf, type ProviderConfig } from './config.js';
+import { declareInBackground, resolveSettings } from './declare.js';
+import { StreamSink, type EventWriter } from './event-sink.js';
+import { classifyError, ProviderFailure } from './failures.js';
+import { priceFor } from './pricing.js';
+import { retryBeforeFirstByte } from './retry.js';
+import {
+  abortInput,
+  abortOutput,
+  completeInput,
+  refreshModelsInput,
+  refreshModelsOutput,
+  streamInput,
+  type ProviderDeclaration,
+  type ProviderRequest,
+  type ResolvedProvider,
+} from './schemas.js';
+
+export interface AdapterContext {
+  settings: ResolvedProvider;
+  sink: StreamSink;
+  signal: AbortSignal;
+  /** Call once the vendor's response has started streaming: from then on a failure is not retried. */
+  started(): void;
+  logger: Logger;
+}
+
+export interface StreamOutcome {
+  stop_reason: StopReason;
+  raw_stop_reason?: string;
+}
+
+/** What differs between providers: how to stream one request, and how to list models. */
+export interface ProviderAdapter {
+  stream(request: ProviderRequest, ctx: AdapterContext): Promise<StreamOutcome>;
+  listModels?(ctx: { settings: ResolvedProvider; signal: AbortSignal; logger: Logger }): Promise<Model[]>;
+}
+
+export interface ProviderDefinition<C extends ProviderConfig> {
+  /** The provider id: functions are `provider::<id>::*`, the worker is `provider-<id>`. */
+  id: string;
+  description: string;
+  config: z.ZodType<C>;
+  env?: Record<string, string>;
+  declaration(config: C): ProviderDeclaration;
+  createAdapter(config: C): ProviderAdapter;
+  /** Provider-specific functions (e.g. LM Studio's load_model), registered beside the four standard ones. */
+  extraFunctions?(worker: Worker<C>, tools: ProviderTools): FunctionDef<any, any>[];
+}
+
+/** What extra functions may use. */
+export interface ProviderTools {
+  declaration: ProviderDeclaration;
+  settings(): Promise<ResolvedProvider>;
+}
+
+const streamOutput = z.object({ stop_reason: stopReason, usage });
+const completeOutput = z.object({ message: assistantMessage });
+
+/** The provider's four standard functions over an adapter, plus its declaration and discovery. */
+export function createProviderWorker<C extends ProviderConfig>(definition: ProviderDefinition<C>): WorkerSpec<C> {
+  return {
+    name: `provider-${definition.id}`,
+    description: definition.description,
+    config: definition.config,
+    env: definition.env,
+    register: (worker) => registerProvider(worker, definition),
+  };
+}
+
+function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definition: ProviderDefinition<C>): void {
+  const declaration = definition.declaration(worker.config);
+  if (declaration.id !== definition.id) throw new Error(`declaration id ${declaration.id} differs from provider id ${definition.id}`);
+  const adapter = definition.createAdapter(worker.config);
+  const aborts = new AbortRegistry();
+  const lifetime = new AbortController();
+  const settings = () => resolveSettings(worker.bus, declaration);
+  const run = (request: ProviderRequest, writer: EventWriter | undefined, logger: Logger) =>
+    runRequest({ request, writer, logger, declaration, adapter, aborts, settings, policy: retryPolicyOf(worker.config) });
+  const prefix = `provider::${declaration.id}`;
+
+  worker.function(
+    defineFunction({
+      id: `${prefix}::stream`,
+      description: `Stream a ${declaration.display_name} completion as normalized events to the caller's channel`,
+      input: streamInput,
+      output: streamOutput,
+      async handler({ channel, ...request }, { logger }) {
+        const { message } = await run(request, channel, logger);
+        return { stop_reason: message.stop_reason, usage: message.usage };
+      },
+    }),
+  );
+  worker.function(
+    defineFunction({
+      id: `${prefix}::complete`,
+      description: `Run a ${declaration.display_name} completion and return the final assistant message`,
+      input: completeInput,
+      output: completeOutput,
+      async handler(request, { logger }) {
+        const { message, failure } = await run(request, undefined, logger);
+        if (failure) throw toHarnessError(failure);
+        return { message };
+      },
+    }),
+  );
+  worker.function(
+    defineFunction({
+      id: `${prefix}::abort`,
+      description: `Abort an in-flight ${declaration.display_name} request by its request_id (closes the upstream HTTP stream)`,
+      input: abortInput,
+      output: abortOutput,
+      handler: ({ request_id }) => ({ aborted: aborts.abort(request_id) }),
+    }),
+  );
+  worker.function(
+    defineFunction({
+      id: `${prefix}::refresh_models`,
+      description: `Discover ${declaration.display_name} models and write them to the catalog (models::reconcile)`,
+      input: refreshModelsInput,
+      output: refreshModelsOutput,
+      handler: async (_input, { bus, logger }) => {
+        if (!adapter.listModels) throw new HarnessError('not_found', `${declaration.id} cannot list models`);
+        const models = (await adapter.listModels({ settings: await settings(), signal: lifetime.signal, logger }).catch((error: unknown) => {
+          throw toHarnessError(classifyError(error));
+        })).map((m) => (m.pricing ? m : { ...m, ...(priceFor(declaration.id, m.id) ? { pricing: priceFor(declaration.id, m.id) } : {}) }));
+        const result = await bus.call<{ provider: string; count: number; ids: string[] }>('models::reconcile', { provider: declaration.id, models });
+        return { provider: result.provider, count: result.count, ids: result.ids };
+      },
+    }),
+  );
+  for (const fn of definition.extraFunctions?.(worker, { declaration, settings }) ?? []) worker.function(fn);
+
+  worker.onShutdown(() => lifetime.abort());
+  void declareInBackground(worker.bus, declaration, worker.logger, lifetime.signal);
+  if (worker.config.discover_on_start && adapter.listModels) {
+    // Deferred so start-up never waits on the vendor.
+    setImmediate(() => {
+      if (lifetime.signal.aborted) return;
+      worker.bus.call(`${prefix}::refresh_models`, {}, { timeoutMs: 60_000 }).catch((error: unknown) => {
+        worker.logger.warn({ err: error instanceof HarnessError ? error.toEnvelope() : String(error) }, 'model discovery failed');
+      });
+    });
+  }
+}
+
+export function toHarnessError(failure: ProviderFailure): HarnessError {
+  return new HarnessError('provider_error', failure.message, { reason: failure.kind, retryable: failure.retryable });
+}
+
+interface RunRequest {
+  request: ProviderRequest;
+  writer: EventWriter | undefined;
+  logger: Logger;
+  declaration: ProviderDeclaration;
+  adapter: ProviderAdapter;
+  aborts: AbortRegistry;
+  settings: () => Promise<ResolvedProvider>;
+  policy: ReturnType<typeof retryPolicyOf>;
+}
+
+/**
+ * One request, start to terminal event: resolve settings, stream with retries before the first
+ * byte, and end the channel with exactly one `done` (also for aborts) or `error`.
+ */
+async function runRequest({ request, writer, logger, declaration, adapter, aborts, settings, policy }: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
+  const controller = aborts.start(request.request_id);
+  const sink = new StreamSink(writer, declaration.id, request.model);
+  const startedAt = Date.now();
+  try {
+    const resolved = await settings();
+    if (declaration.kind === 'cloud' && !resolved.credential.token) {
+      throw new ProviderFailure('missing_credential', `no API key for ${declaration.id}: set ${declaration.credential_env_var ?? 'a credential'} or store one with auth::set_token`, { retryable: false });
+    }
+    const outcome = await retryBeforeFirstByte(
+      async ({ signal, started }) => {
+        const before = sink.count;
+        try {
+          return await adapter.stream(request, { settings: resolved, sink, signal, started, logger });
+        } catch (error) {
+          if (sink.count > before) started(); // something reached the caller: a retry would repeat it
+          throw error;
+        }
+      },
+      { signal: controller.signal, policy, onRetry: (failure, delayMs) => logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request') },
+    );
+    const message = sink.done(outcome.stop_reason, { raw_stop_reason: outcome.raw_stop_reason });
+    logger.info({ request_id: request.request_id, model: request.model, stop_reason: message.stop_reason, usage: message.usage, ms: Date.now() - startedAt }, 'provider request done');
+    return { message };
+  } catch (error) {
+    const failure = classifyError(error, controller.signal);
+    if (failure.kind === 'aborted') return { message: sink.done('aborted') };
+    logger.warn({ request_id: request.request_id, kind: failure.kind, status: failure.status, retryable: failure.retryable }, 'provider request failed');
+    return { message: sink.fail(failure), failure };
+  } finally {
+    aborts.finish(request.request_id, controller);
+  }
+}

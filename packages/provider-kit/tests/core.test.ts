@@ -1,0 +1,186 @@
+import {
+  AbortRegistry,
+  backoffDelay,
+  classifyError,
+  costOf,
+  defaultRetryPolicy,
+  INVALID_ARGUMENTS_KEY,
+  parseToolArguments,
+  priceFor,
+  ProviderFailure,
+  retryAfterFrom,
+  retryBeforeFirstByte,
+  StreamSink,
+} from '../src/index.js';
+import { providerStreamEvent, type ProviderStreamEvent } from '@iii-harness/types';
+
+function recordingWriter() {
+  const sent: ProviderStreamEvent[] = [];
+  let closed = 0;
+  return { sent, closes: () => closed, writer: { sendMessage: (m: string) => void sent.push(providerStreamEvent.parse(JSON.parse(m))), close: () => void closed++ } };
+}
+
+describe('StreamSink', () => {
+  it('writes valid events, assembles the message, and ends with exactly one done', () => {
+    const { sent, writer, closes } = recordingWriter();
+    const sink = new StreamSink(writer, 'openai', 'gpt-4.1');
+    sink.thinking(0, 'plan', 'sig');
+    sink.text(1, 'Hel');
+    sink.text(1, 'lo');
+    sink.toolCallStart(2, 'call_1', 'agent_trigger');
+    sink.toolCallDelta(2, 'call_1', '{"function_id":"fs::');
+    sink.toolCallDelta(2, 'call_1', 'read","payload":{}}');
+    sink.toolCallEnd(2, 'call_1');
+    sink.usage({ input_tokens: 10, output_tokens: 5, cache_read_tokens: 2, cache_write_tokens: 0 });
+    const message = sink.done('function_call');
+    sink.text(1, 'late');
+    sink.done('end');
+
+    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'text_delta', 'text_delta', 'tool_call_start', 'tool_call_delta', 'tool_call_delta', 'tool_call_end', 'usage', 'done']);
+    expect(closes()).toBe(1);
+    expect(message.content).toEqual([
+      { type: 'thinking', thinking: 'plan', signature: 'sig' },
+      { type: 'text', text: 'Hello' },
+      { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: {} } },
+    ]);
+    expect(message).toMatchObject({ provider: 'openai', model: 'gpt-4.1', stop_reason: 'function_call', usage: { input_tokens: 10, cache_read_tokens: 2 } });
+  });
+
+  it('fails with one error event carrying the partial message', () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    sink.text(0, 'partial');
+    sink.fail(new ProviderFailure('server', 'upstream reset'));
+    sink.fail(new ProviderFailure('server', 'again'));
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ type: 'error', code: 'provider_error', message: 'upstream reset', retryable: true, partial: { content: [{ type: 'text', text: 'partial' }] } });
+  });
+
+  it('keeps going when the reader has gone away', () => {
+    const sink = new StreamSink({ sendMessage: () => { throw new Error('closed'); }, close: () => undefined }, 'p', 'm');
+    sink.text(0, 'x');
+    expect(sink.done('end').content).toEqual([{ type: 'text', text: 'x' }]);
+  });
+});
+
+describe('parseToolArguments', () => {
+  it('parses objects and keeps anything else for the model to see', () => {
+    expect(parseToolArguments('')).toEqual({});
+    expect(parseToolArguments('{"a":1}')).toEqual({ a: 1 });
+    expect(parseToolArguments('{"a":')).toEqual({ [INVALID_ARGUMENTS_KEY]: '{"a":' });
+    expect(parseToolArguments('[1]')).toEqual({ [INVALID_ARGUMENTS_KEY]: '[1]' });
+  });
+});
+
+describe('classifyError', () => {
+  it.each([
+    [401, 'auth', false],
+    [403, 'auth', false],
+    [429, 'rate_limited', true],
+    [529, 'overloaded', true],
+    [500, 'server', true],
+    [400, 'bad_request', false],
+    [404, 'not_found', false],
+  ])('status %i is %s (retryable: %s)', (status, kind, retryable) => {
+    const failure = classifyError(Object.assign(new Error('x'), { status }));
+    expect([failure.kind, failure.retryable]).toEqual([kind, retryable]);
+  });
+
+  it('recognises context overflow, connection failures and aborts', () => {
+    expect(classifyError(Object.assign(new Error('prompt is too long: 210000 tokens > 200000 maximum'), { status: 400 })).kind).toBe('context_overflow');
+    expect(classifyError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })).kind).toBe('connection');
+    expect(classifyError(Object.assign(new Error('Connection error.'), { name: 'APIConnectionError' })).retryable).toBe(true);
+    const controller = new AbortController();
+    controller.abort();
+    expect(classifyError(new Error('whatever'), controller.signal).kind).toBe('aborted');
+    expect(classifyError(new Error('odd')).retryable).toBe(false);
+  });
+
+  it('reads retry-after in seconds, milliseconds and HTTP dates', () => {
+    expect(retryAfterFrom(new Headers({ 'retry-after': '2' }))).toBe(2000);
+    expect(retryAfterFrom({ 'retry-after-ms': '150' })).toBe(150);
+    expect(retryAfterFrom(new Headers({ 'retry-after': new Date(Date.now() + 3000).toUTCString() }))).toBeGreaterThan(1000);
+    expect(retryAfterFrom(new Headers())).toBeUndefined();
+    expect(classifyError(Object.assign(new Error('slow down'), { status: 429, headers: new Headers({ 'retry-after': '1' }) })).retryAfterMs).toBe(1000);
+  });
+});
+
+describe('retryBeforeFirstByte', () => {
+  const policy = { ...defaultRetryPolicy, baseDelayMs: 1, maxDelayMs: 2 };
+
+  it('retries retryable failures until one succeeds', async () => {
+    let calls = 0;
+    const result = await retryBeforeFirstByte(async () => {
+      if (++calls < 3) throw Object.assign(new Error('busy'), { status: 503 });
+      return 'ok';
+    }, { signal: new AbortController().signal, policy });
+    expect([result, calls]).toEqual(['ok', 3]);
+  });
+
+  it('never retries once the response started streaming', async () => {
+    let calls = 0;
+    await expect(retryBeforeFirstByte(async ({ started }) => {
+      calls++;
+      started();
+      throw Object.assign(new Error('reset'), { status: 500 });
+    }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'server' });
+    expect(calls).toBe(1);
+  });
+
+  it('does not retry non-retryable failures, and stops after maxRetries', async () => {
+    let calls = 0;
+    await expect(retryBeforeFirstByte(async () => { calls++; throw Object.assign(new Error('no'), { status: 401 }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'auth' });
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(retryBeforeFirstByte(async () => { calls++; throw Object.assign(new Error('x'), { status: 500 }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'server' });
+    expect(calls).toBe(policy.maxRetries + 1);
+  });
+
+  it('waits what retry-after asks, and gives up when it asks too much', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const started = Date.now();
+    await retryBeforeFirstByte(async () => {
+      if (++calls === 1) throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after-ms': '120' } });
+      return 'ok';
+    }, { signal: new AbortController().signal, policy, onRetry: (_f, ms) => waits.push(ms) });
+    expect(waits).toEqual([120]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    await expect(retryBeforeFirstByte(async () => { throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '3600' } }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'rate_limited' });
+  });
+
+  it('stops waiting when aborted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    await expect(retryBeforeFirstByte(async () => { throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '30' } }); }, { signal: controller.signal, policy })).rejects.toMatchObject({ kind: 'aborted' });
+  });
+
+  it('spreads backoff with jitter under the exponential bound', () => {
+    expect(backoffDelay(0, policy, () => 0)).toBe(1);
+    expect(backoffDelay(3, { ...defaultRetryPolicy }, () => 1)).toBe(4000);
+    expect(backoffDelay(10, { ...defaultRetryPolicy }, () => 1)).toBe(defaultRetryPolicy.maxDelayMs);
+  });
+});
+
+describe('AbortRegistry', () => {
+  it('aborts by request id once, and a newer request with the same id supersedes the old one', () => {
+    const registry = new AbortRegistry();
+    const first = registry.start('r1');
+    const second = registry.start('r1');
+    expect(first.signal.aborted).toBe(true);
+    registry.finish('r1', first);
+    expect(registry.abort('r1')).toBe(true);
+    expect(second.signal.aborted).toBe(true);
+    expect(registry.abort('r1')).toBe(false);
+    expect(registry.size).toBe(0);
+  });
+});
+
+describe('pricing', () => {
+  it('matches the longest model-id prefix and computes cost', () => {
+    expect(priceFor('openai', 'gpt-4.1-mini-2025-04-14')).toEqual({ input: 0.4, output: 1.6, cache_read: 0.1, cache_write: 0 });
+    expect(priceFor('openai', 'gpt-4.1-2025-04-14')?.input).toBe(2);
+    expect(priceFor('lmstudio', 'qwen')).toBeUndefined();
+    expect(costOf({ input_tokens: 1_000_000, output_tokens: 500_000, cache_read_tokens: 0, cache_write_tokens: 0 }, { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 })).toBeCloseTo(10.5);
+  });
+});
