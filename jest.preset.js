@@ -15,5 +15,6 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Workspace packages resolve to their TypeScript source: no build before test.
   testEnvironmentOptions: { customExportConditions: ['@iii-harness/source', 'node', 'require', 'default'] },
+  setupFiles: [`${__dirname}/jest.setup.js`],
   clearMocks: true,
 };
