@@ -10,3 +10,4 @@ export { currentTurnContext, contextWithTurn, turnFromPayload, type TurnContext 
 export { ensureContextPropagation, withSpan } from './tracing.js';
 export { uuidv7, uuidv7Time, deterministicId } from './ids.js';
 export { Worker, startWorker, runWorkerMain, packageVersion, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';
+export { subscribeHook, type HookSubscription } from './hooks.js';

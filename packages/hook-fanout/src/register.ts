@@ -1,0 +1,20 @@
+import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { ReplyCollector } from './collector.js';
+import { configSchema, envOverrides, type Config } from './config.js';
+import { publishCollect } from './publish-collect.js';
+import { reply } from './reply.js';
+
+/** The whole bus surface of hook-fanout. */
+export function register(worker: Worker<Config>): void {
+  const collector = new ReplyCollector();
+  worker.function(publishCollect(collector, worker.config));
+  worker.function(reply(collector));
+}
+
+export const hookFanoutWorker: WorkerSpec<Config> = {
+  name: 'hook-fanout',
+  description: 'Publish a hook on a durable topic, collect subscriber replies for a bounded window, merge them',
+  config: configSchema,
+  env: envOverrides,
+  register,
+};
