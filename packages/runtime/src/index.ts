@@ -11,3 +11,4 @@ export { ensureContextPropagation, withSpan } from './tracing.js';
 export { uuidv7, uuidv7Time, deterministicId } from './ids.js';
 export { Worker, startWorker, runWorkerMain, packageVersion, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';
 export { subscribeHook, type HookSubscription } from './hooks.js';
+export { AgentEvents, type AgentEventInput } from './agent-events.js';
