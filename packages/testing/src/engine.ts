@@ -17,5 +17,6 @@ export async function startDevEngine(options: { dataDir?: string } = {}): Promis
     ...(options.dataDir ? { dataDir: options.dataDir } : { memory: true }),
     logLevel: 'silent',
   });
+  if (!engine.httpUrl) throw new Error('the dev engine started without its HTTP listener');
   return { url: engine.url, httpUrl: engine.httpUrl, close: () => engine.close() };
 }

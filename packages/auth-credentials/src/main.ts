@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { packageVersion, runWorkerMain } from '@iii-harness/runtime';
+import { authCredentialsWorker } from './register.js';
+
+await runWorkerMain({ ...authCredentialsWorker, version: packageVersion(import.meta.url) });
