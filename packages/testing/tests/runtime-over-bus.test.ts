@@ -1,4 +1,4 @@
-import { currentTurnContext, defineFunction, HarnessError, type WorkerSpec } from '@iii-harness/runtime';
+import { defineFunction, HarnessError, type WorkerSpec } from '@iii-harness/runtime';
 import { z } from 'zod';
 import { connectClient, startDevEngine, startTestWorker, type DevEngine, type TestClient } from '../src/index.js';
 
@@ -24,20 +24,6 @@ const demo: WorkerSpec<Record<string, never>> = {
       output: z.object({}),
       handler: () => { throw new Error('secret-db-password leaked in a stack'); },
     }));
-    worker.function(defineFunction({
-      id: 'demo::outer',
-      description: 'calls demo::inner',
-      input: z.object({ session_id: z.string(), turn_id: z.string() }).strict(),
-      output: z.object({ inner: z.object({ session_id: z.string().optional(), turn_id: z.string().optional() }) }),
-      handler: async (_input, { bus }) => ({ inner: await bus.call('demo::inner', {}) }),
-    }));
-    worker.function(defineFunction({
-      id: 'demo::inner',
-      description: 'reports the turn context it runs in',
-      input: z.object({}).strict(),
-      output: z.object({ session_id: z.string().optional(), turn_id: z.string().optional() }),
-      handler: () => currentTurnContext(),
-    }));
   },
 };
 
@@ -59,7 +45,7 @@ afterAll(async () => {
 });
 
 it('delivers a HarnessError with its code and reason, and no stack', async () => {
-  const error = await client.bus.call('demo::busy', { session_id: 's1' }).catch((e: unknown) => e);
+  const error = (await client.bus.call('demo::busy', { session_id: 's1' }).catch((e: unknown) => e)) as HarnessError;
   expect(error).toBeInstanceOf(HarnessError);
   expect(error).toMatchObject({ code: 'conflict', reason: 'session_busy', message: 'a turn is already running' });
   const raw = await client.client.trigger({ function_id: 'demo::busy', payload: { session_id: 's1' } }).catch((e: { stacktrace?: string; message: string }) => e);
@@ -74,7 +60,7 @@ it('rejects invalid input with invalid_payload before the handler runs', async (
 });
 
 it('turns unknown errors into internal without their message', async () => {
-  const error = await client.bus.call('demo::crash', {}).catch((e: HarnessError) => e);
+  const error = (await client.bus.call('demo::crash', {}).catch((e: unknown) => e)) as HarnessError;
   expect(error.code).toBe('internal');
   expect(error.message).not.toContain('secret-db-password');
 });
