@@ -13,6 +13,8 @@ export interface WorkerSpec<C> {
   /** iii worker name (= unscoped package name), also its config section and log `worker` field. */
   name: string;
   description: string;
+  /** The executable's name in --help and errors (default `iii-<name>`). */
+  bin?: string;
   /** Shown by --version and --help; main.ts passes `packageVersion(import.meta.url)`. */
   version?: string;
   config: z.ZodType<C>;
@@ -110,12 +112,14 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
   return worker;
 }
 
+const binOf = <C>(spec: WorkerSpec<C>) => spec.bin ?? `iii-${spec.name}`;
+
 function helpText<C>(spec: WorkerSpec<C>): string {
   const env = Object.entries(spec.env ?? {});
   return [
-    `iii-${spec.name} ${spec.version ?? ''}: ${spec.description}`,
+    `${binOf(spec)} ${spec.version ?? ''}: ${spec.description}`,
     '',
-    `Usage: iii-${spec.name} [--url ws://host:port] [--config file.yaml] [--log-level level]`,
+    `Usage: ${binOf(spec)} [--url ws://host:port] [--config file.yaml] [--log-level level]`,
     '',
     'Options:',
     `  --url <ws-url>       engine address (default: $III_URL or ${DEFAULT_III_URL})`,
@@ -141,10 +145,10 @@ export async function runWorkerMain<C>(spec: WorkerSpec<C>, argv: readonly strin
     worker = await startWorker(spec, { url: flags.url, config, logLevel: level });
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`iii-${spec.name}: ${error.message}\n`);
+      process.stderr.write(`${binOf(spec)}: ${error.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`iii-${spec.name}: failed to start: ${(error as Error).message}\n`);
+    process.stderr.write(`${binOf(spec)}: failed to start: ${(error as Error).message}\n`);
     process.exit(1);
   }
   let stopping = false;

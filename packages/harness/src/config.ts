@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** A provider id: lowercase letters, digits, `_` and `-` (the vault uses the same shape). */
+export const providerId = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider id is lowercase letters, digits, "_" or "-", starting with a letter or digit');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const maxTokens = z.number().int().positive().max(10_000_000);
+
+/** Operator overrides of what a provider declared. */
+export const providerOverride = z.object({ api_url: httpUrl.optional(), max_tokens: maxTokens.optional() }).strict();
+
+export const configSchema = z
+  .object({
+    /** The permission rules file (YAML); relative paths are resolved from the working directory. */
+    permissions_path: z.string().min(1).default('./iii-permissions.yaml'),
+    /** Quiet period after a change of the rules file before it is re-read. */
+    reload_debounce_ms: z.number().int().min(0).max(60_000).default(200),
+    /** Interval of the stat check that catches changes the file watcher misses. */
+    reload_poll_ms: z.number().int().min(50).max(600_000).default(2_000),
+    /** Strings longer than this are never run through a rule's `matches` regex (see README). */
+    max_match_length: z.number().int().min(16).max(1_048_576).default(4_096),
+    /** More state scopes / stream names the kernel deny list protects from writes (globs). Adds, never removes. */
+    protected_storage: z.array(z.string().min(1)).default([]),
+    /** Per-provider overrides of the declared defaults. */
+    providers: z.record(providerId, providerOverride).default({}),
+    /** How long `harness::provider::resolve` waits for `auth::get_token`. */
+    auth_timeout_ms: z.number().int().positive().max(60_000).default(3_000),
+    /** Engine state scope of provider declarations (one key per provider). */
+    providers_scope: z.string().min(1).default('harness_providers'),
+    /** Engine state scope of UI subscriptions (one key per client). */
+    ui_scope: z.string().min(1).default('harness_ui_subscriptions'),
+    /** The stream whose items are fanned out to subscribed clients. */
+    agent_events_stream: z.string().min(1).default('agent::events'),
+    /** How long a push to a client's `ui::session::event::<client_id>` may take. */
+    ui_push_timeout_ms: z.number().int().positive().max(60_000).default(2_000),
+    /** Pushes waiting per client; beyond this, new events for that client are dropped (and logged). */
+    ui_max_pending: z.number().int().positive().max(1_000_000).default(1_000),
+  })
+  .strict();
+export type Config = z.infer<typeof configSchema>;
+export type ProviderOverride = z.infer<typeof providerOverride>;
+
+export const envOverrides = {
+  IIH_PERMISSIONS_PATH: 'permissions_path',
+  IIH_PERMISSIONS_RELOAD_DEBOUNCE_MS: 'reload_debounce_ms',
+  IIH_PERMISSIONS_POLL_MS: 'reload_poll_ms',
+  IIH_HARNESS_AUTH_TIMEOUT_MS: 'auth_timeout_ms',
+  IIH_HARNESS_UI_PUSH_TIMEOUT_MS: 'ui_push_timeout_ms',
+};

@@ -1,0 +1,52 @@
+import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { checkPermissions } from './check-permissions.js';
+import { configSchema, envOverrides, type Config } from './config.js';
+import { compileKernel } from './kernel-deny.js';
+import { listProviders } from './list-providers.js';
+import { PolicyLoader } from './policy-loader.js';
+import { ProviderStore } from './provider-store.js';
+import { registerProvider } from './register-provider.js';
+import { resolveProvider } from './resolve-provider.js';
+import { fanoutAgentEvent, UiFanout } from './ui-fanout.js';
+import { uiSubscribe } from './ui-subscribe.js';
+import { UiSubscriptions } from './ui-subscriptions.js';
+import { uiUnsubscribe } from './ui-unsubscribe.js';
+
+/** The whole bus surface of the harness worker. */
+export function register(worker: Worker<Config>): void {
+  const { config, bus, logger } = worker;
+
+  // Permissions: the YAML rules file (hot-reloaded) behind the kernel deny list.
+  const policy = new PolicyLoader({ path: config.permissions_path, debounceMs: config.reload_debounce_ms, pollMs: config.reload_poll_ms, logger: logger.child({ component: 'policy' }) });
+  const kernel = compileKernel([...config.protected_storage, config.providers_scope, config.ui_scope]);
+  policy.start();
+  worker.onShutdown(() => policy.close());
+  worker.function(checkPermissions(policy, kernel, config.max_match_length));
+
+  // Provider registry, persisted in engine state.
+  const providers = new ProviderStore(bus, config);
+  worker.function(registerProvider(providers));
+  worker.function(listProviders(providers));
+  worker.function(resolveProvider(providers, config.auth_timeout_ms));
+
+  // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following the session.
+  const subscriptions = new UiSubscriptions(bus, config.ui_scope, logger.child({ component: 'ui' }));
+  const fanout = new UiFanout(bus, subscriptions, { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending }, logger.child({ component: 'ui' }));
+  worker.onShutdown(() => fanout.close());
+  worker.function(uiSubscribe(subscriptions));
+  worker.function(uiUnsubscribe(subscriptions));
+  worker.function(fanoutAgentEvent(fanout));
+  worker.trigger({ type: 'stream', function_id: 'harness::ui::fanout', config: { stream_name: config.agent_events_stream } });
+
+  // Front door (a later issue): harness::send, harness::status and harness::stop register here,
+  // next to the turn loop they drive.
+}
+
+export const harnessWorker: WorkerSpec<Config> = {
+  name: 'harness',
+  bin: 'iii-harness-worker',
+  description: 'The harness front door: permissions policy, provider registry and UI fan-out',
+  config: configSchema,
+  env: envOverrides,
+  register,
+};

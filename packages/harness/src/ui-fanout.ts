@@ -1,0 +1,155 @@
+import { defineFunction, HarnessError, type Bus, type Logger } from '@iii-harness/runtime';
+import { z } from 'zod';
+import type { UiSubscriptions } from './ui-subscriptions.js';
+
+/** What the engine's `stream` trigger delivers (camelCase, as the engine sends it). */
+export const streamTriggerEvent = z.looseObject({
+  type: z.literal('stream'),
+  streamName: z.string(),
+  groupId: z.string(),
+  id: z.string().nullish(),
+  event: z.looseObject({
+    type: z.enum(['create', 'update', 'delete', 'event']),
+    data: z.unknown().optional(),
+    event: z.looseObject({ type: z.string(), data: z.unknown().optional() }).optional(),
+  }),
+});
+type StreamTriggerEvent = z.infer<typeof streamTriggerEvent>;
+
+export const pushFunctionId = (clientId: string) => `ui::session::event::${clientId}`;
+
+interface Push {
+  session_id: string;
+  event: unknown;
+}
+
+export interface FanoutOptions {
+  timeoutMs: number;
+  maxPending: number;
+  /** Pause before checking whether a client whose connection dropped mid-push is still registered. */
+  probeDelayMs?: number;
+}
+
+/**
+ * Pushes `agent::events` items to the clients that follow their session.
+ *
+ * Order: events are taken in the order their trigger calls arrive (one intake chain), and each
+ * client has one queue sent one push at a time, each awaited. So a client sees a session's events
+ * in arrival order — in fact all its events in one order — and a slow client delays only itself.
+ * (The dev engine fires stream triggers in write order; an engine that fans out concurrently can
+ * reorder arrivals, which is why every agent event carries its per-session `seq`.)
+ *
+ * A push the engine cannot route (`not_found`: the client's function is gone) evicts the client,
+ * and so does a push cut off by a dropped connection (`unavailable`) when, a moment later, the
+ * engine no longer lists the client's function. A push that times out or fails otherwise is
+ * logged and skipped; it is not retried (it may have landed).
+ */
+export class UiFanout {
+  private intake: Promise<void> = Promise.resolve();
+  private queues = new Map<string, Push[]>();
+  private pumping = new Set<string>();
+  private dropped = new Map<string, number>();
+  private closed = false;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly subscriptions: UiSubscriptions,
+    private readonly options: FanoutOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Take one trigger event. Synchronous on purpose: the intake order is the arrival order. */
+  accept(trigger: StreamTriggerEvent): void {
+    const event = trigger.event.type === 'event' ? trigger.event.event?.data : trigger.event.data;
+    if (trigger.event.type === 'delete' || event === undefined) return;
+    const push: Push = { session_id: trigger.groupId, event };
+    this.intake = this.intake
+      .then(() => this.subscriptions.ready())
+      .then(() => this.dispatch(push))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'could not fan out an agent event'));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queues.clear();
+  }
+
+  private dispatch(push: Push): void {
+    if (this.closed) return;
+    for (const client of this.subscriptions.followers(push.session_id)) {
+      const queue = this.queues.get(client) ?? [];
+      if (queue.length >= this.options.maxPending) {
+        this.countDrop(client);
+        continue;
+      }
+      queue.push(push);
+      this.queues.set(client, queue);
+      if (!this.pumping.has(client)) void this.pump(client);
+    }
+  }
+
+  private countDrop(client: string): void {
+    const count = (this.dropped.get(client) ?? 0) + 1;
+    this.dropped.set(client, count);
+    // Once, then every 100: a stuck client must not flood the log.
+    if (count === 1 || count % 100 === 0) this.logger.warn({ client_id: client, dropped: count }, 'UI client is not keeping up; dropping its events');
+  }
+
+  private async pump(client: string): Promise<void> {
+    this.pumping.add(client);
+    try {
+      for (let push = this.queues.get(client)?.shift(); push && !this.closed; push = this.queues.get(client)?.shift()) {
+        if (!this.subscriptions.follows(client, push.session_id)) continue; // unsubscribed meanwhile
+        if (!(await this.send(client, push))) {
+          this.queues.delete(client);
+          break;
+        }
+      }
+    } finally {
+      this.pumping.delete(client);
+      if (!this.queues.get(client)?.length) this.queues.delete(client);
+    }
+  }
+
+  /** One push; false when the client is gone (and has been evicted). */
+  private async send(client: string, push: Push): Promise<boolean> {
+    try {
+      await this.bus.call(pushFunctionId(client), push, { timeoutMs: this.options.timeoutMs });
+      this.dropped.delete(client);
+      return true;
+    } catch (error) {
+      const code = error instanceof HarnessError ? error.code : 'internal';
+      if (code !== 'not_found') {
+        this.logger.warn({ client_id: client, session_id: push.session_id, code }, 'push to UI client failed');
+        // `unavailable` is a connection that dropped mid-push: look again once the engine has caught up.
+        if (code !== 'unavailable' || (await this.stillThere(client))) return true;
+      }
+      this.logger.info({ client_id: client }, 'UI client has gone away; evicting it');
+      await this.subscriptions.evict(client).catch((e: unknown) => this.logger.error({ err: e, client_id: client }, 'could not evict UI client'));
+      return false;
+    }
+  }
+
+  private async stillThere(client: string): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, this.options.probeDelayMs ?? 250));
+    try {
+      await this.bus.call('engine::functions::info', { function_id: pushFunctionId(client) }, { timeoutMs: this.options.timeoutMs });
+      return true;
+    } catch (error) {
+      return !(error instanceof HarnessError && error.code === 'not_found');
+    }
+  }
+}
+
+export const fanoutAgentEvent = (fanout: UiFanout) =>
+  defineFunction({
+    id: 'harness::ui::fanout',
+    description: 'Internal: stream trigger on agent::events; queues the item for every client following its session',
+    input: streamTriggerEvent,
+    output: z.object({ accepted: z.boolean() }),
+    metadata: { internal: true },
+    handler(trigger) {
+      fanout.accept(trigger);
+      return { accepted: true };
+    },
+  });

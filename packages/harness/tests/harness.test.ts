@@ -1,0 +1,280 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HarnessError, toWireError } from '@iii-harness/runtime';
+import { connectClient, eventually, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
+import { harnessWorker, type Config } from '../src/index.js';
+
+const SECRET = 'sk-ant-test-0123456789-SECRET-abcdef';
+const ARG_SECRET = 'an-argument-nobody-may-log-4242';
+
+let engine: DevEngine;
+let worker: TestWorker<Config>;
+let client: TestClient;
+let dir: string;
+let policyFile: string;
+let config: Record<string, unknown>;
+const logsOfAllWorkers: string[] = [];
+
+beforeAll(async () => {
+  engine = await startDevEngine();
+  dir = mkdtempSync(join(tmpdir(), 'iih-harness-'));
+  policyFile = join(dir, 'iii-permissions.yaml');
+  config = {
+    permissions_path: policyFile,
+    reload_debounce_ms: 20,
+    reload_poll_ms: 100,
+    providers: { anthropic: { max_tokens: 1234 } },
+    ui_push_timeout_ms: 1_000,
+  };
+  worker = await startTestWorker(harnessWorker, { url: engine.url, config });
+  client = await connectClient(engine.url);
+});
+
+afterAll(async () => {
+  await client.close();
+  await worker.shutdown();
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
+const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const writePolicy = (text: string) => {
+  const temp = join(dir, '.next.yaml');
+  writeFileSync(temp, text);
+  renameSync(temp, policyFile);
+};
+const uiState = async () => ((await call('state::list', { scope: 'harness_ui_subscriptions' })) as Array<{ client_id: string }>).sort((a, b) => a.client_id.localeCompare(b.client_id));
+const providerState = async () => ((await call('state::list', { scope: 'harness_providers' })) as Array<{ id: string }>).sort((a, b) => a.id.localeCompare(b.id));
+
+const PUBLIC = ['policy::check_permissions', 'harness::provider::register', 'harness::provider::list', 'harness::provider::resolve', 'ui::subscribe', 'ui::unsubscribe'];
+
+const anthropic = { id: 'anthropic', display_name: 'Anthropic', credential_env_var: 'ANTHROPIC_API_KEY', default_url: 'https://api.anthropic.com/v1/messages', default_max_tokens: 8192, supports_model_listing: true };
+const lmstudio = { id: 'lmstudio', display_name: 'LM Studio', default_url: 'http://127.0.0.1:1234/v1/chat/completions', default_max_tokens: 4096, supports_model_listing: true, kind: 'local' };
+
+describe('harness', () => {
+  it('documents every function with a description and both schemas', async () => {
+    for (const id of [...PUBLIC, 'harness::ui::fanout']) {
+      const info = await call('engine::functions::info', { function_id: id });
+      expect(info.description).toEqual(expect.any(String));
+      expect(info.request_schema).toMatchObject({ type: 'object' });
+      expect(info.response_schema).toEqual(expect.any(Object));
+    }
+    const listed = await call<{ functions: Array<{ function_id: string }> }>('engine::functions::list', { prefix: 'harness::ui' });
+    expect(listed.functions).toEqual([]); // the fan-out handler is internal
+  });
+
+  describe('policy::check_permissions', () => {
+    it('denies everything until a policy file exists, then hot-reloads it', async () => {
+      expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
+      writePolicy(["version: 1", 'rules:', "  - '!shell::exec'", "  - { rule_id: git, function: shell::*, action: allow, args: { command: { matches: '^git ' } } }", '  - state::get', "  - '*::list'"].join('\n'));
+      await eventually(async () => expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toEqual({ decision: 'allow', rule_id: 'state::get' }));
+      expect(await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: 'git status' } })).toMatchObject({ decision: 'deny', rule_id: '!shell::exec' });
+      expect(await call('policy::check_permissions', { function_id: 'shell::run', args: { command: 'git status' } })).toEqual({ decision: 'allow', rule_id: 'git' });
+      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({ decision: 'allow', rule_id: '*::list' });
+      expect(await call('policy::check_permissions', { function_id: 'web::fetch', args: { url: 'https://x' } })).toEqual({ decision: 'needs_approval' });
+    });
+
+    it('keeps the last good policy when an edit is invalid, and logs why', async () => {
+      writePolicy('rules: [state::get, { function: web::fetch, action: yes }]');
+      await eventually(() => expect(worker.logs.text()).toContain('keeping the last good policy'));
+      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({ decision: 'allow', rule_id: '*::list' });
+      writePolicy("rules: ['*']");
+      await eventually(async () => expect(await call('policy::check_permissions', { function_id: 'web::fetch' })).toEqual({ decision: 'allow', rule_id: '*' }));
+    });
+
+    it('applies the kernel deny list over the wire whatever the arguments', async () => {
+      const hostile: unknown[] = [undefined, null, 7, 'text', [], {}, { scope: 'mine' }, JSON.parse('{"__proto__": {"scope": "mine"}}'), { blob: 'x'.repeat(1_000_000) }];
+      for (const function_id of ['approval::resolve', 'Approval::resolve', ' run::start', 'auth::get_token', 'harness::provider::resolve', 'ui::subscribe', 'engine::register_trigger']) {
+        for (const args of hostile) expect(await call('policy::check_permissions', args === undefined ? { function_id } : { function_id, args })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      }
+      for (const scope of ['harness_providers', ' session_tree', 'Session_Tree', 'turn_state']) expect(await call('policy::check_permissions', { function_id: 'state::set', args: { scope, key: 'k', value: 1 } })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      expect(await call('policy::check_permissions', { function_id: 'stream::set', args: { stream_name: 'agent::events', group_id: 's', item_id: 'i', data: {} } })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      expect(await call('policy::check_permissions', { function_id: 'state::set', args: { scope: 'notes', key: 'k', value: 1 } })).toEqual({ decision: 'allow', rule_id: '*' });
+    });
+
+    it('never logs the arguments it judges', async () => {
+      await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: ARG_SECRET, api_key: ARG_SECRET } });
+      expect(worker.logs.text()).not.toContain(ARG_SECRET);
+    });
+  });
+
+  describe('provider registry', () => {
+    it('registers, lists (with config overrides) and resolves without a credential', async () => {
+      expect(await call('harness::provider::register', lmstudio)).toEqual({ ok: true, id: 'lmstudio' });
+      expect(await call('harness::provider::register', anthropic)).toEqual({ ok: true, id: 'anthropic' });
+      const { providers } = await call('harness::provider::list', {});
+      expect(providers.map((p: { id: string }) => p.id)).toEqual(['anthropic', 'lmstudio']);
+      expect(providers[0]).toMatchObject({ ...anthropic, kind: 'cloud', api_url: anthropic.default_url, max_tokens: 1234 });
+      expect(providers[1]).toMatchObject({ ...lmstudio, api_url: lmstudio.default_url, max_tokens: 4096 });
+
+      // auth-credentials is not running: nothing to read.
+      expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toEqual({
+        provider: 'anthropic', kind: 'cloud', api_url: anthropic.default_url, max_tokens: 1234, credential: { configured: false, source: 'none' },
+      });
+      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ credential: { configured: true, source: 'none' } });
+      expect(await codeOf(call('harness::provider::resolve', { provider: 'nobody' }))).toBe('not_found');
+    });
+
+    it('resolves the credential from auth::get_token, and never logs it', async () => {
+      const answers: unknown[] = [];
+      let answer: () => unknown = () => ({ provider: 'anthropic', token: SECRET, source: 'stored' });
+      const auth = client.client.registerFunction('auth::get_token', async (input: unknown) => {
+        answers.push(input);
+        return answer();
+      });
+      try {
+        await call('engine::functions::list', {});
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: true, source: 'stored', token: SECRET } });
+        expect(answers[0]).toMatchObject({ provider: 'anthropic' });
+
+        answer = () => ({ provider: 'anthropic', token: SECRET, source: 'environment' });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: true, source: 'environment', token: SECRET } });
+
+        answer = () => ({ provider: 'anthropic', token: null });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: false, source: 'none' } });
+
+        answer = () => {
+          throw toWireError(new HarnessError('not_found', 'no credential for anthropic'));
+        };
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: false, source: 'none' } });
+
+        answer = () => {
+          throw toWireError(new HarnessError('internal', 'vault file is corrupt'));
+        };
+        expect(await codeOf(call('harness::provider::resolve', { provider: 'anthropic' }))).toBe('unavailable');
+        expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ credential: { configured: true, source: 'none' } });
+      } finally {
+        auth.unregister();
+      }
+      expect(worker.logs.text()).not.toContain(SECRET);
+      expect(worker.logs.text()).toContain('provider resolved'); // the debug lines were written, without the token
+      expect(await call('harness::provider::list', {})).not.toEqual(expect.objectContaining({ token: expect.anything() }));
+      expect(JSON.stringify(await call('harness::provider::list', {}))).not.toContain(SECRET);
+    });
+
+    it('replaces a declaration when a provider registers again', async () => {
+      await call('harness::provider::register', { ...lmstudio, default_max_tokens: 2048 });
+      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ max_tokens: 2048 });
+    });
+  });
+
+  describe('UI fan-out', () => {
+    const received: Array<{ session_id: string; event: { n: number } }> = [];
+    const writeEvent = (session: string, n: number) => call('stream::set', { stream_name: 'agent::events', group_id: session, item_id: `e${n}`, data: { type: 'turn_state_changed', session_id: session, seq: n, n } });
+    const seen = (session: string) => received.filter((r) => r.session_id === session).map((r) => r.event.n);
+
+    beforeAll(async () => {
+      client.client.registerFunction('ui::session::event::c1', async (push: { session_id: string; event: { n: number } }) => {
+        await sleep(Math.random() * 3); // a client that takes its time must still see events in order
+        received.push({ session_id: push.session_id, event: push.event });
+        return {};
+      });
+      await call('engine::functions::list', {});
+    });
+
+    it('forwards the followed session\'s events, in order, and nothing else', async () => {
+      expect(await call('ui::subscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: ['s1'] } });
+      await Promise.all(Array.from({ length: 40 }, (_, n) => writeEvent('s1', n)));
+      await writeEvent('s2', 1000);
+      await eventually(() => expect(seen('s1')).toHaveLength(40));
+      expect(seen('s1')).toEqual(Array.from({ length: 40 }, (_, n) => n));
+      await sleep(100);
+      expect(seen('s2')).toEqual([]);
+      expect(received[0]!.event).toEqual({ type: 'turn_state_changed', session_id: 's1', seq: 0, n: 0 });
+    });
+
+    it('follows every session with session_id null, and unsubscribes', async () => {
+      expect(await call('ui::subscribe', { client_id: 'c1', session_id: null })).toEqual({ ok: true, subscriptions: { all: true, session_ids: ['s1'] } });
+      await writeEvent('s2', 1);
+      await eventually(() => expect(seen('s2')).toEqual([1]));
+
+      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: null })).toEqual({ ok: true, subscriptions: { all: false, session_ids: ['s1'] } });
+      await writeEvent('s2', 2);
+      await writeEvent('s1', 100);
+      await eventually(() => expect(seen('s1')).toContain(100));
+      expect(seen('s2')).toEqual([1]);
+
+      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: [] } });
+      expect(await uiState()).toEqual([]);
+      await writeEvent('s1', 101);
+      await sleep(150);
+      expect(seen('s1')).not.toContain(101);
+    });
+
+    it('evicts a client that has gone away', async () => {
+      const c2 = await connectClient(engine.url, 'ui-c2');
+      const c2Seen: unknown[] = [];
+      c2.client.registerFunction('ui::session::event::c2', async (push: unknown) => void c2Seen.push(push));
+      await c2.bus.call('ui::subscribe', { client_id: 'c2', session_id: 's3' });
+      await call('ui::subscribe', { client_id: 'c1', session_id: 's3' });
+      await writeEvent('s3', 1);
+      await eventually(() => expect(c2Seen).toHaveLength(1));
+      expect((await uiState()).map((s) => s.client_id)).toEqual(['c1', 'c2']);
+
+      await c2.close();
+      await writeEvent('s3', 2);
+      await eventually(async () => expect((await uiState()).map((s) => s.client_id)).toEqual(['c1']));
+      await eventually(() => expect(seen('s3')).toEqual([1, 2]));
+      expect(worker.logs.text()).toContain('UI client has gone away; evicting it');
+    });
+
+    it('keeps subscriptions and registrations across a restart of the harness', async () => {
+      const before = await providerState();
+      expect(worker.logs.text()).not.toContain(SECRET);
+      logsOfAllWorkers.push(worker.logs.text());
+      await worker.shutdown();
+      worker = await startTestWorker(harnessWorker, { url: engine.url, config });
+      expect(await providerState()).toEqual(before);
+      expect((await call('harness::provider::list', {})).providers.map((p: { id: string }) => p.id)).toEqual(['anthropic', 'lmstudio']);
+      await eventually(async () => {
+        await writeEvent('s3', 3);
+        expect(seen('s3')).toContain(3);
+      });
+    });
+  });
+
+  describe('malformed input is rejected with invalid_payload and changes nothing', () => {
+    const snapshot = async () => ({
+      providers: await providerState(),
+      ui: await uiState(),
+      decision: await call('policy::check_permissions', { function_id: 'state::get' }),
+    });
+    it.each([
+      ['policy::check_permissions', {}],
+      ['policy::check_permissions', { function_id: '' }],
+      ['policy::check_permissions', { function_id: 5, args: {} }],
+      ['policy::check_permissions', { function_id: 'state::get', extra: true }],
+      ['policy::check_permissions', { function_id: 'x'.repeat(2000) }],
+      ['harness::provider::register', { ...anthropic, default_url: 'ftp://example.com' }],
+      ['harness::provider::register', { ...anthropic, id: 'Anthropic' }],
+      ['harness::provider::register', { ...anthropic, default_max_tokens: -1 }],
+      ['harness::provider::register', { ...anthropic, kind: 'hybrid' }],
+      ['harness::provider::register', { ...anthropic, api_key: SECRET }],
+      ['harness::provider::register', { id: 'newcomer', display_name: 'New' }],
+      ['harness::provider::list', { provider: 'anthropic' }],
+      ['harness::provider::resolve', {}],
+      ['harness::provider::resolve', { provider: '../etc' }],
+      ['ui::subscribe', { client_id: 'c9' }],
+      ['ui::subscribe', { client_id: 'bad id!', session_id: 's1' }],
+      ['ui::subscribe', { client_id: 'c9', session_id: '' }],
+      ['ui::subscribe', { client_id: 'c9::x', session_id: null }],
+      ['ui::unsubscribe', { client_id: 'c1', session_id: 5 }],
+      ['ui::unsubscribe', { session_id: 's1' }],
+    ])('%s %j', async (id, payload) => {
+      await call('ui::subscribe', { client_id: 'c1', session_id: 's1' });
+      const before = await snapshot();
+      expect(await codeOf(call(id, payload))).toBe('invalid_payload');
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  it('never wrote a secret to its logs', () => {
+    for (const text of [...logsOfAllWorkers, worker.logs.text()]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(ARG_SECRET);
+    }
+  });
+});
