@@ -69,8 +69,8 @@ export interface EngineApi {
   /** SQLite database (file-backed under --data-dir, or ':memory:' with --memory). Modules own their tables. */
   readonly db: Database;
   registerFunction(fn: BuiltinFunction): void;
-  /** Remove a builtin function registered with `registerFunction` (no-op if a worker has since claimed the id). */
-  unregisterFunction(functionId: string): void;
+  /** Remove a builtin function registered with `registerFunction` (no-op if a worker has since claimed the id). Optional so test fakes need not implement it. */
+  unregisterFunction?(functionId: string): void;
   registerTriggerType(id: string, description: string, provider: TriggerTypeProvider): void;
   /** Invoke any function (builtin or worker-owned). Rejects with EngineError (e.g. `function_not_found`). */
   call(functionId: string, data: unknown, options?: CallOptions): Promise<unknown>;
@@ -79,6 +79,6 @@ export interface EngineApi {
   onFunctionsChanged(listener: () => void): () => void;
   /** Register a shutdown hook (timers, servers); run in reverse order on close. */
   onClose(hook: () => Promise<void> | void): void;
-  /** Active bindings of one trigger type (what the registry holds, parked ones excluded). */
-  triggersOfType(triggerType: string): TriggerBinding[];
+  /** Active bindings of one trigger type (parked ones excluded). Optional so test fakes need not implement it. */
+  triggersOfType?(triggerType: string): TriggerBinding[];
 }

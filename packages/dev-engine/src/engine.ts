@@ -1,0 +1,148 @@
+/**
+ * `startEngine`: open the database, build the router, install the enabled builtins, and open
+ * the worker and HTTP listeners. Used by the CLI, by tests, and by other packages that want an
+ * engine in-process (`startEngine({port: 0, httpPort: 0, memory: true})`).
+ */
+import type { Logger } from 'pino';
+import { installChannelFunctions, ChannelManager } from './builtins/channels.js';
+import { installCron } from './builtins/cron.js';
+import { installHttpTrigger, startHttpServer, type HttpServerHandle } from './builtins/http.js';
+import { RouteTable } from './builtins/http-routes.js';
+import { installLog } from './builtins/log.js';
+import { installPubSub } from './builtins/pubsub.js';
+import { installState } from './builtins/state.js';
+import { installStream } from './builtins/stream.js';
+import { installCatalogue } from './catalogue.js';
+import { defaultConfig, loadConfigFile, type EngineConfig } from './config.js';
+import type { EngineApi } from './engine-api.js';
+import { createLogger, type LogLevel } from './logger.js';
+import { installQueues, type QueueModuleConfig } from './queue/index.js';
+import { Router } from './router.js';
+import { startWorkerServer } from './server.js';
+import { openDatabase } from './store.js';
+
+export const DEFAULT_PORT = 49134;
+export const DEFAULT_HTTP_PORT = 3111;
+export const DEFAULT_HOST = '127.0.0.1';
+/** The real engine's per-message limit (tungstenite default). */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+
+export interface EngineOptions {
+  /** Worker WebSocket port (default 49134; 0 = ephemeral). Overrides the config file. */
+  port?: number;
+  /** Listen host for the worker and HTTP ports (default 127.0.0.1). Overrides the config file. */
+  host?: string;
+  /** HTTP trigger port (default 3111; 0 = ephemeral). Overrides the config file. */
+  httpPort?: number;
+  /** SQLite location (default ./.iii-data, file engine.db). */
+  dataDir?: string;
+  /** Keep everything in memory (`:memory:`); nothing survives a restart. */
+  memory?: boolean;
+  /** pino level (default info); `silent` for tests. */
+  logLevel?: LogLevel;
+  /** Use this logger instead of creating one. */
+  logger?: Logger;
+  /** Path of a real-engine config.yaml; without it (and without `config`) every builtin is on. */
+  configPath?: string;
+  /** An already parsed config (wins over `configPath`). */
+  config?: EngineConfig;
+  /** Largest accepted worker WebSocket message in bytes (default 64 MiB). */
+  maxPayload?: number;
+  /** `engine::functions-available` poll interval (default 5000 ms, as in the engine). */
+  functionsPollMs?: number;
+}
+
+export interface RunningEngine {
+  /** `ws://host:port` for `registerWorker`. */
+  url: string;
+  port: number;
+  /** `http://host:port` of the HTTP triggers, or undefined when iii-http is not enabled. */
+  httpUrl: string | undefined;
+  httpPort: number | undefined;
+  /** The in-process API the builtins use (for tests and embedding). */
+  api: EngineApi;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const config = options.config ?? (options.configPath ? loadConfigFile(options.configPath) : defaultConfig());
+  for (const warning of config.warnings) logger.warn(warning);
+
+  const { db, path } = openDatabase({ memory: options.memory, dataDir: options.dataDir });
+  const router = new Router(logger, db);
+  const channels = new ChannelManager();
+  const inProcess = ['iii-engine-functions'];
+  let httpServer: HttpServerHandle | undefined;
+  let workerServer: Awaited<ReturnType<typeof startWorkerServer>> | undefined;
+
+  try {
+    installChannelFunctions(router, channels);
+    installLog(router);
+    if (config.state) (installState(router, config.state), inProcess.push('iii-state'));
+    if (config.stream) (installStream(router), inProcess.push('iii-stream'));
+    if (config.pubsub) (installPubSub(router), inProcess.push('iii-pubsub'));
+    if (config.cron) (installCron(router), inProcess.push('iii-cron'));
+    const routes = new RouteTable();
+    if (config.http) (installHttpTrigger(router, routes), inProcess.push('iii-http'));
+    if (config.queue) {
+      inProcess.push('iii-queue');
+      await installQueueModule(router, config.queue, logger);
+    }
+    installCatalogue(router, { inProcessWorkers: inProcess, functionsPollMs: options.functionsPollMs, startedAtMs: Date.now() });
+
+    const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
+    workerServer = await startWorkerServer(router, channels, logger, {
+      host,
+      port: options.port ?? config.workerManager.port ?? DEFAULT_PORT,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      handshakeTimeoutMs: config.workerManager.handshake_timeout_ms ?? 10_000,
+    });
+    if (config.http) {
+      const httpHost = options.host ?? config.http.host ?? DEFAULT_HOST;
+      httpServer = await startHttpServer(router, routes, channels, { ...config.http, host: httpHost, port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT });
+    }
+  } catch (error) {
+    await workerServer?.close();
+    await router.close();
+    channels.close();
+    db.close();
+    throw error;
+  }
+
+  const urlHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
+  const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
+  const url = `ws://${urlHost(host)}:${workerServer.port}`;
+  const httpUrl = httpServer ? `http://${urlHost(options.host ?? config.http?.host ?? DEFAULT_HOST)}:${httpServer.port}` : undefined;
+  logger.info({ url, http_url: httpUrl, database: path }, 'iii dev engine ready');
+
+  let closing: Promise<void> | undefined;
+  const ws = workerServer;
+  const http = httpServer;
+  return {
+    url,
+    port: ws.port,
+    httpUrl,
+    httpPort: http?.port,
+    api: router,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        await ws.close();
+        await http?.close();
+        await router.close();
+        channels.close();
+        db.close();
+      })()),
+  };
+}
+
+/** The queue module is owned by its own work stream; a failing install must not stop the engine. */
+async function installQueueModule(api: EngineApi, config: Record<string, unknown>, logger: Logger): Promise<void> {
+  try {
+    await Promise.resolve(installQueues(api, config as QueueModuleConfig));
+  } catch (error) {
+    logger.warn({ err: error }, 'queue module not installed; TriggerAction.Enqueue will fail with enqueue_error');
+  }
+}

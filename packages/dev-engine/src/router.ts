@@ -1,0 +1,311 @@
+/**
+ * The engine core: routes worker frames, runs invocations, and implements EngineApi for the
+ * in-process builtins. Invocation handling is the hot path; it stays synchronous, allocation-
+ * light, and never goes through zod.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import type { BuiltinFunction, CallContext, CallOptions, EngineApi, TriggerBinding, TriggerTypeProvider } from './engine-api.js';
+import { EngineError } from './engine-api.js';
+import { Bindings, bindingOf } from './bindings.js';
+import { WorkerConnection } from './connection.js';
+import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
+import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
+import { decodeFrame, FrameError, normalizeUuid, type ErrorBody, type InboundFrame, type InvocationResultFrame, type InvokeFunctionFrame } from './protocol/frames.js';
+import * as out from './protocol/outbound.js';
+import { FunctionRegistry, type FunctionEntry } from './registry/functions.js';
+
+const NO_QUEUE_PROVIDER = 'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
+const DISCARD = { kind: 'discard' } as const;
+const REATTACH_EVICT_TIMEOUT_MS = 5000;
+
+export class Router implements EngineApi {
+  readonly functions = new FunctionRegistry();
+  readonly bindings: Bindings;
+  readonly invocations = new InvocationTable();
+  readonly connections = new Map<string, WorkerConnection>();
+  private readonly closeHooks: Array<() => Promise<void> | void> = [];
+  private readonly debug: boolean;
+
+  constructor(
+    readonly logger: Logger,
+    readonly db: Database,
+  ) {
+    this.bindings = new Bindings(logger);
+    this.debug = logger.isLevelEnabled('debug');
+  }
+
+  // ---------------------------------------------------------------- EngineApi
+
+  registerFunction(fn: BuiltinFunction): void {
+    this.functions.claim({ kind: 'builtin', id: fn.id, description: fn.description, request_format: fn.request_format, response_format: fn.response_format, metadata: fn.metadata, registeredAtMs: Date.now(), builtin: fn });
+  }
+
+  unregisterFunction(functionId: string): void {
+    this.functions.releaseIfOwner(functionId, 'builtin');
+  }
+
+  registerTriggerType(id: string, description: string, provider: TriggerTypeProvider): void {
+    this.bindings.installType({ id, description, provider: { kind: 'builtin', impl: provider } }).catch((error) => this.logger.error({ err: error, trigger_type: id }, 'trigger type replay failed'));
+  }
+
+  call(functionId: string, data: unknown, options: CallOptions = {}): Promise<unknown> {
+    const entry = this.functions.get(functionId);
+    if (!entry) return Promise.reject(functionNotFound(functionId));
+    if (entry.kind === 'builtin') {
+      try {
+        return Promise.resolve(entry.builtin.handler(data, { metadata: options.metadata, traceparent: options.traceparent, baggage: options.baggage })).catch((error) => Promise.reject(toEngineError(error)));
+      } catch (error) {
+        return Promise.reject(toEngineError(error));
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const id = randomUUID();
+      const fail = (e: ErrorBody) => reject(Object.assign(new EngineError(e.code, e.message), e.stacktrace ? { stacktrace: e.stacktrace } : {}));
+      this.invocations.add({ id, functionId, target: entry.owner, sink: { kind: 'internal', resolve, reject: fail } });
+      entry.owner.send(out.invokeFunction({ invocation_id: id, function_id: functionId, data, traceparent: options.traceparent, baggage: options.baggage, metadata: options.metadata }));
+    });
+  }
+
+  hasFunction(functionId: string): boolean {
+    return this.functions.has(functionId);
+  }
+
+  onFunctionsChanged(listener: () => void): () => void {
+    return this.functions.onChanged(listener);
+  }
+
+  onClose(hook: () => Promise<void> | void): void {
+    this.closeHooks.push(hook);
+  }
+
+  triggersOfType(triggerType: string): TriggerBinding[] {
+    return this.bindings.registry.activeOfType(triggerType).map((e) => e.binding);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /** A worker socket was accepted on `/`: greet it first, then read its frames in order. */
+  attach(ws: WebSocket, ipAddress: string): WorkerConnection {
+    const conn = new WorkerConnection(ws, ipAddress, this.handleRaw, (c) => void this.cleanupSafely(c));
+    this.connections.set(conn.id, conn);
+    ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
+    ws.on('close', () => conn.markClosed());
+    ws.on('error', (error) => this.logger.warn({ worker_id: conn.id, err: error }, 'worker socket error'));
+    conn.send(out.workerRegistered(conn.id, conn.reattachToken));
+    this.logger.info({ worker_id: conn.id, ip_address: ipAddress }, 'worker connected');
+    this.fireWorkersAvailable('worker_connected', conn.id);
+    return conn;
+  }
+
+  /** Run every shutdown hook (reverse order) and fail internal waiters. */
+  async close(): Promise<void> {
+    for (const p of this.invocations.drain()) if (p.sink.kind === 'internal') p.sink.reject({ code: 'invocation_stopped', message: 'Engine shutting down' });
+    for (const hook of this.closeHooks.reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'shutdown hook failed');
+      }
+    }
+  }
+
+  private handleRaw = (conn: WorkerConnection, data: RawData, isBinary: boolean): void | Promise<void> => {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // Binary frames prefixed OTLP/MTRC/LOGS carry OTel JSON: ingested by the real engine, ignored here.
+    if (isBinary && buf.length >= 4 && isTelemetryPrefix(buf)) return;
+    const frame = decodeFrame(buf.toString('utf8'));
+    if (frame instanceof FrameError) {
+      this.logger.warn({ worker_id: conn.id, reason: frame.reason }, 'dropping undecodable frame');
+      return;
+    }
+    try {
+      return this.dispatch(conn, frame)?.catch((error: unknown) => this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed'));
+    } catch (error) {
+      this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed');
+    }
+  };
+
+  private dispatch(conn: WorkerConnection, frame: InboundFrame): void | Promise<void> {
+    switch (frame.type) {
+      case 'invokefunction':
+        return this.onInvoke(conn, frame);
+      case 'invocationresult':
+        return this.onResult(conn, frame);
+      case 'registerfunction':
+        return this.onRegisterFunction(conn, frame);
+      case 'unregisterfunction':
+        this.functions.releaseIfOwner(frame.id, conn);
+        return;
+      case 'registertriggertype':
+        return this.bindings.installType({ id: frame.id, description: frame.description, provider: { kind: 'worker', conn }, trigger_request_format: frame.trigger_request_format, call_request_format: frame.call_request_format });
+      case 'registertrigger':
+        return this.onRegisterTrigger(conn, frame);
+      case 'unregistertrigger':
+        return this.bindings.remove(frame.id).then(() => undefined);
+      case 'triggerregistrationresult':
+        return this.bindings.onRegistrationResult(conn, frame);
+      case 'ping':
+        conn.send(out.PONG);
+        return;
+      case 'reattach':
+        return this.onReattach(conn, frame.previous_worker_id, frame.reattach_token);
+      case 'registerservice':
+      case 'pong':
+      case 'workerregistered':
+        return; // accepted, nothing to do (services are cosmetic; the SDK never sends them)
+    }
+  }
+
+  // ---------------------------------------------------------------- invocations
+
+  private onInvoke(conn: WorkerConnection, f: InvokeFunctionFrame): void {
+    const action = f.action;
+    if (action !== undefined && action.type === 'enqueue') return this.enqueue(conn, f, action.queue);
+    const wantsReply = action === undefined && f.invocation_id !== undefined;
+    const entry = this.functions.get(f.function_id);
+    if (entry === undefined) {
+      if (wantsReply) conn.send(out.invocationResult({ invocation_id: f.invocation_id!, function_id: f.function_id, error: toErrorBody(functionNotFound(f.function_id)) }));
+      else this.logger.warn({ worker_id: conn.id, function_id: f.function_id }, 'void invocation of an unknown function dropped');
+      return;
+    }
+    const data = f.data;
+    // The engine tags object payloads with the caller's id (sync and void; not enqueue).
+    if (isPlainObject(data)) data._caller_worker_id = conn.id;
+    if (entry.kind === 'builtin') return this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
+    // The target always receives an id: the caller's, or (void / id-less) a fresh one whose reply is discarded.
+    const id = wantsReply ? f.invocation_id! : randomUUID();
+    this.invocations.add({ id, functionId: f.function_id, target: entry.owner, sink: wantsReply ? { kind: 'worker', caller: conn } : DISCARD });
+    entry.owner.send(out.invokeFunction({ invocation_id: id, function_id: f.function_id, data, traceparent: f.traceparent, baggage: f.baggage, metadata: f.metadata }));
+  }
+
+  private invokeBuiltin(conn: WorkerConnection, fn: BuiltinFunction, f: InvokeFunctionFrame, wantsReply: boolean): void {
+    const reply = (result: unknown, error?: ErrorBody) => {
+      if (wantsReply) conn.send(out.invocationResult({ invocation_id: f.invocation_id!, function_id: f.function_id, result, error, traceparent: f.traceparent, baggage: f.baggage }));
+      else if (error) this.logger.warn({ function_id: f.function_id, error }, 'void invocation failed');
+    };
+    const ctx: CallContext = { callerWorkerId: conn.id, metadata: f.metadata, traceparent: f.traceparent, baggage: f.baggage };
+    let result: unknown;
+    try {
+      result = fn.handler(f.data, ctx);
+    } catch (error) {
+      return reply(undefined, toErrorBody(error));
+    }
+    if (isThenable(result)) result.then((r) => reply(r), (error: unknown) => reply(undefined, toErrorBody(error)));
+    else reply(result);
+  }
+
+  private onResult(conn: WorkerConnection, f: InvocationResultFrame): void {
+    const p = this.invocations.take(f.invocation_id, conn);
+    if (p === undefined) {
+      if (this.debug) this.logger.debug({ worker_id: conn.id, invocation_id: f.invocation_id }, 'result for no pending invocation dropped');
+      return;
+    }
+    const sink = p.sink;
+    if (sink.kind === 'worker') {
+      sink.caller.send(out.invocationResult({ invocation_id: p.id, function_id: p.functionId, result: f.result, error: f.error, traceparent: f.traceparent, baggage: f.baggage }));
+    } else if (sink.kind === 'internal') {
+      if (f.error) sink.reject(f.error);
+      else sink.resolve(f.result);
+    }
+  }
+
+  /** `action: enqueue` goes through `engine::queue::enqueue`, whoever provides it. */
+  private enqueue(conn: WorkerConnection, f: InvokeFunctionFrame, queue: string): void {
+    const reply = (result: unknown, error?: ErrorBody) => {
+      if (f.invocation_id !== undefined) conn.send(out.invocationResult({ invocation_id: f.invocation_id, function_id: f.function_id, result, error, traceparent: f.traceparent, baggage: f.baggage }));
+    };
+    if (!this.functions.has('engine::queue::enqueue')) return reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
+    const messageReceiptId = randomUUID();
+    this.call('engine::queue::enqueue', { queue, function_id: f.function_id, data: f.data, messageReceiptId, traceparent: f.traceparent, baggage: f.baggage }).then(
+      () => reply({ messageReceiptId }),
+      (error: unknown) => reply(undefined, { code: 'enqueue_error', message: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  // ---------------------------------------------------------------- registrations
+
+  private onRegisterFunction(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registerfunction' }>): void {
+    if (f.invocation !== undefined) {
+      this.logger.warn({ worker_id: conn.id, function_id: f.id }, 'HTTP-invoked functions need the iii-http-functions worker, which the dev engine does not implement; registration ignored');
+      return;
+    }
+    const entry: FunctionEntry = { kind: 'remote', id: f.id, description: f.description, request_format: f.request_format, response_format: f.response_format, metadata: f.metadata, registeredAtMs: Date.now(), owner: conn };
+    const previous = this.functions.claim(entry);
+    if (previous && !(previous.kind === 'remote' && previous.owner === conn)) this.logger.warn({ function_id: f.id, worker_id: conn.id }, 'function already registered; overwriting (last writer wins)');
+  }
+
+  private async onRegisterTrigger(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registertrigger' }>): Promise<void> {
+    try {
+      await this.bindings.activate({ binding: bindingOf(f, conn.id), owner: conn });
+    } catch (error) {
+      const body = toErrorBody(error);
+      this.logger.warn({ worker_id: conn.id, trigger_id: f.id, trigger_type: f.trigger_type, error: body.message }, 'trigger registration failed');
+      conn.send(out.triggerRegistrationResult(f.id, f.trigger_type, f.function_id, { code: 'trigger_registration_failed', message: body.message }));
+    }
+  }
+
+  /** Evict the previous connection (full cleanup) before the replayed registrations land. */
+  private onReattach(conn: WorkerConnection, previousId: string, token: string | undefined): void | Promise<void> {
+    const id = normalizeUuid(previousId);
+    if (id === undefined || id === conn.id) return;
+    const previous = this.connections.get(id);
+    if (previous === undefined || previous.reattachToken !== token) return;
+    this.logger.info({ worker_id: conn.id, previous_worker_id: id }, 'reattach: evicting previous connection');
+    previous.evict();
+    // Let a frame the old connection is still handling finish first (bounded, like REATTACH_EVICT_TIMEOUT).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, REATTACH_EVICT_TIMEOUT_MS)));
+    return Promise.race([previous.idle(), timeout]).then(() => {
+      clearTimeout(timer);
+      return this.cleanupSafely(previous);
+    });
+  }
+
+  // ---------------------------------------------------------------- disconnect
+
+  private cleanupSafely(conn: WorkerConnection): Promise<void> {
+    return this.cleanup(conn).catch((error) => this.logger.error({ err: error, worker_id: conn.id }, 'worker cleanup failed'));
+  }
+
+  /** `cleanup_worker`, once per connection, in the engine's order. */
+  private async cleanup(conn: WorkerConnection): Promise<void> {
+    if (conn.cleanedUp) return;
+    conn.cleanedUp = true;
+    this.connections.delete(conn.id);
+    for (const fn of this.functions.ownedBy(conn)) this.functions.releaseIfOwner(fn.id, conn);
+    for (const p of this.invocations.halt(conn)) this.stopInvocation(p);
+    await this.bindings.releaseConnection(conn);
+    // Channels created with engine::channels::create are ownerless; nothing to drop per worker.
+    this.logger.info({ worker_id: conn.id, name: conn.info.name }, 'worker disconnected');
+    this.fireWorkersAvailable('worker_disconnected', conn.id);
+  }
+
+  private stopInvocation(p: PendingInvocation): void {
+    const sink = p.sink;
+    if (sink.kind === 'worker') sink.caller.send(out.invocationResult({ invocation_id: p.id, function_id: p.functionId, error: INVOCATION_STOPPED }));
+    else if (sink.kind === 'internal') sink.reject(INVOCATION_STOPPED);
+  }
+
+  /** Fire `engine::workers-available` to every binding (concurrently, errors only logged). */
+  fireWorkersAvailable(event: 'worker_connected' | 'worker_disconnected' | 'worker_metadata_updated', workerId: string): void {
+    for (const entry of this.bindings.registry.activeOfType('engine::workers-available')) {
+      const b = entry.binding;
+      this.call(b.function_id, { event, worker_id: workerId }, { metadata: b.metadata }).catch((error) => this.logger.warn({ err: error, function_id: b.function_id }, 'workers-available handler failed'));
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isTelemetryPrefix(buf: Buffer): boolean {
+  const a = buf[0],
+    b = buf[1],
+    c = buf[2],
+    d = buf[3];
+  return (a === 0x4f && b === 0x54 && c === 0x4c && d === 0x50) || (a === 0x4d && b === 0x54 && c === 0x52 && d === 0x43) || (a === 0x4c && b === 0x4f && c === 0x47 && d === 0x53);
+}
