@@ -6,7 +6,7 @@ export function allowedDependencies(name, tags) {
   if (name === 'runtime') return ['types'];
   if (name === 'provider-kit') return ['types', 'runtime'];
   if (name === 'testing') return ['types', 'runtime', 'provider-kit', 'dev-engine'];
-  if (tags.includes('type:cli')) return null; // floor 4: anything
+  if (tags.includes('type:cli') || tags.includes('type:e2e')) return null; // floor 4 and cross-worker tests: anything
   if (tags.includes('type:worker')) return ['types', 'runtime', 'testing', ...(name.startsWith('provider-') ? ['provider-kit'] : [])];
   return ['types', 'runtime'];
 }

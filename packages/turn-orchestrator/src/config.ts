@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+export const configSchema = z
+  .object({
+    /** Assistant generations per turn when run::start gives none. */
+    default_max_turns: z.number().int().positive().max(1_000).default(16),
+    /** How tools are shown to the model: one `agent_trigger` tool, or one tool per allowed function. */
+    default_exposure: z.enum(['agent_trigger', 'native']).default('agent_trigger'),
+    /** Longest provider stream. */
+    provider_timeout_ms: z.number().int().positive().default(300_000),
+    /** Longest function call the model makes. */
+    function_timeout_ms: z.number().int().positive().default(600_000),
+    /** The policy must answer within this, or the call is denied (`gate_unavailable`). */
+    policy_timeout_ms: z.number().int().positive().default(5_000),
+    /** Window of a before/after function-call hook. */
+    hook_timeout_ms: z.number().int().positive().default(2_000),
+    /** Deltas are batched into one `message_update` per this many ms ... */
+    coalesce_ms: z.number().int().nonnegative().default(50),
+    /** ... or per this many characters, whichever comes first. */
+    coalesce_chars: z.number().int().positive().default(4_096),
+    /** A function result longer than this is cut (the model is told). */
+    max_result_chars: z.number().int().positive().default(100_000),
+    /** Native mode shows at most this many functions. */
+    max_native_tools: z.number().int().positive().default(64),
+    /** Re-enqueue steps of turns that look stalled (seconds-first cron). */
+    recovery_cron: z.string().min(1).default('*/30 * * * * *'),
+    /** A working turn untouched for this long is considered stalled by the recovery sweep. */
+    stalled_after_ms: z.number().int().positive().default(60_000),
+  })
+  .strict();
+export type Config = z.infer<typeof configSchema>;
+
+export const envOverrides = {
+  IIH_TURN_DEFAULT_MAX_TURNS: 'default_max_turns',
+  IIH_TURN_EXPOSURE: 'default_exposure',
+  IIH_TURN_PROVIDER_TIMEOUT_MS: 'provider_timeout_ms',
+  IIH_TURN_FUNCTION_TIMEOUT_MS: 'function_timeout_ms',
+  IIH_TURN_POLICY_TIMEOUT_MS: 'policy_timeout_ms',
+};

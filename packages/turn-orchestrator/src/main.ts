@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { packageVersion, runWorkerMain } from '@iii-harness/runtime';
+import { turnOrchestratorWorker } from './register.js';
+
+await runWorkerMain({ ...turnOrchestratorWorker, version: packageVersion(import.meta.url) });
