@@ -38,6 +38,11 @@ export const configSchema = z
     ui_push_timeout_ms: z.number().int().positive().max(60_000).default(2_000),
     /** Pushes waiting per client; beyond this, new events for that client are dropped (and logged). */
     ui_max_pending: z.number().int().positive().max(1_000_000).default(1_000),
+    /** Provider and model of a `harness::send` that names none. */
+    default_provider: providerId.optional(),
+    default_model: z.string().min(1).optional(),
+    /** Engine state scope remembering the answer to each idempotency key of `harness::send`. */
+    sends_scope: z.string().min(1).default('harness_sends'),
   })
   .strict();
 export type Config = z.infer<typeof configSchema>;
@@ -49,4 +54,6 @@ export const envOverrides = {
   IIH_PERMISSIONS_POLL_MS: 'reload_poll_ms',
   IIH_HARNESS_AUTH_TIMEOUT_MS: 'auth_timeout_ms',
   IIH_HARNESS_UI_PUSH_TIMEOUT_MS: 'ui_push_timeout_ms',
+  IIH_DEFAULT_PROVIDER: 'default_provider',
+  IIH_DEFAULT_MODEL: 'default_model',
 };

@@ -21,7 +21,9 @@ export const KERNEL_DENIED_FUNCTIONS: readonly KernelEntry[] = [
   { pattern: 'turn::*', why: 'the durable turn state machine' },
   ...['set_token', 'get_token', 'delete_token'].map((op) => ({ pattern: `auth::${op}`, why: 'provider credentials' })),
   { pattern: 'harness::provider::*', why: 'provider declarations and resolved credentials' },
-  // harness::send|status|stop arrive with the turn loop; decide their place here then.
+  // An agent may not start, steer or stop turns (its own or others'): that is the front door's job.
+  ...['send', 'stop'].map((op) => ({ pattern: `harness::${op}`, why: 'starting, steering and stopping turns' })),
+  { pattern: 'session::inbox::*', why: 'steering and follow-up messages stand for the user' },
   ...BUDGET_MUTATIONS.map((op) => ({ pattern: `budget::${op}`, why: 'spending caps and reservations' })),
   { pattern: 'hook-fanout::*', why: 'the hooks that gate function calls' },
   { pattern: 'session::delete', why: 'deleting a whole session' },
@@ -59,7 +61,7 @@ export const PROTECTED_STORAGE: readonly string[] = [
   'session*', 'turn*', 'approval*', 'budget*', 'llm_budget*', 'llm-budget*', 'models*', 'harness*', 'hook*', 'compaction*', 'policy*', 'credential*',
   ...spaced('run'), ...spaced('auth'), ...spaced('ui'),
   // Streams agents must not forge (agent::events); `agent_*` stays free for tools' own scopes.
-  'agent', 'agent::*',
+  'agent', 'agent::*', 'agent_event_seq',
 ];
 
 export interface KernelSpec {

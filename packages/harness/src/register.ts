@@ -7,6 +7,7 @@ import { PolicyLoader } from './policy-loader.js';
 import { ProviderStore } from './provider-store.js';
 import { registerProvider } from './register-provider.js';
 import { resolveProvider } from './resolve-provider.js';
+import { send, status, stop } from './send.js';
 import { fanoutAgentEvent, UiFanout } from './ui-fanout.js';
 import { uiSubscribe } from './ui-subscribe.js';
 import { UiSubscriptions } from './ui-subscriptions.js';
@@ -38,8 +39,10 @@ export function register(worker: Worker<Config>): void {
   worker.function(fanoutAgentEvent(fanout));
   worker.trigger({ type: 'stream', function_id: 'harness::ui::fanout', config: { stream_name: config.agent_events_stream } });
 
-  // Front door (a later issue): harness::send, harness::status and harness::stop register here,
-  // next to the turn loop they drive.
+  // Front door: a user message in, a turn started or merged; status; stop.
+  worker.function(send(config));
+  worker.function(status());
+  worker.function(stop());
 }
 
 export const harnessWorker: WorkerSpec<Config> = {
