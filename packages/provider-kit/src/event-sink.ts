@@ -68,6 +68,13 @@ export class StreamSink {
     if (delta || signature) this.emit({ type: 'thinking_delta', content_index: contentIndex, delta, ...(signature ? { signature } : {}) });
   }
 
+  /** Encrypted reasoning to replay unchanged: an empty thinking delta carrying the data as signature, kept as a redacted block. */
+  redactedThinking(contentIndex: number, data: string): void {
+    if (this.ended || !data) return;
+    this.thinking(contentIndex, '', data);
+    this.message.markRedacted(contentIndex);
+  }
+
   toolCallStart(contentIndex: number, id: string, name: string): void {
     this.emit({ type: 'tool_call_start', content_index: contentIndex, id, name });
   }

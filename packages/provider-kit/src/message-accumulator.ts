@@ -58,6 +58,15 @@ export class MessageAccumulator {
     }
   }
 
+  /**
+   * Flag the thinking block at `index` as encrypted reasoning (Anthropic `redacted_thinking`):
+   * its opaque data travels as the signature and is replayed, never shown.
+   */
+  markRedacted(index: number): void {
+    const block = this.blocks.get(index);
+    if (block?.type === 'thinking') block.redacted = true;
+  }
+
   /** The raw JSON text streamed so far for the tool call at `index`. */
   toolArguments(index: number): string {
     return this.toolArgs.get(index) ?? '';

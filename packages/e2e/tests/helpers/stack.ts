@@ -83,7 +83,9 @@ export interface Stack {
 let sessionCounter = 0;
 
 /** The whole agent loop on one dev engine, every worker in this process. */
-export async function startStack(options: { turns?: ScriptedTurn[]; policy?: string; orchestrator?: Record<string, unknown>; approval?: Record<string, unknown> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { turns?: ScriptedTurn[]; policy?: string; orchestrator?: Record<string, unknown>; approval?: Record<string, unknown>; without?: string[] } = {},
+): Promise<Stack> {
   const engine = await startDevEngine();
   const dir = mkdtempSync(join(tmpdir(), 'iih-e2e-'));
   const policyFile = join(dir, 'iii-permissions.yaml');
@@ -98,8 +100,8 @@ export async function startStack(options: { turns?: ScriptedTurn[]; policy?: str
     hooks: await startTestWorker(hookFanoutWorker, { url }),
     provider: await startTestWorker(provider.spec, { url }),
     tools: await startTestWorker(toolsWorker(runs), { url }),
-    orchestrator: await startTestWorker(turnOrchestratorWorker, { url, config: { coalesce_ms: 10, ...options.orchestrator } }),
   };
+  if (!options.without?.includes('orchestrator')) workers.orchestrator = await startTestWorker(turnOrchestratorWorker, { url, config: { coalesce_ms: 10, ...options.orchestrator } });
   const client = await connectClient(url);
   const collectors: StreamCollector<AgentEvent>[] = [];
 

@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { eventually } from './eventually.js';
+import type { Scenario } from './fake-vendors/scenario.js';
+import type { ProviderFixture } from './provider-fixture.js';
+import type { ProviderEvent } from './provider-stream.js';
+
+/**
+ * The acceptance items every provider worker must meet, written once. A provider's test file
+ * starts a fixture and registers each case with its test runner:
+ * `for (const c of providerConformanceCases(() => fixture, spec)) it(c.name, c.run)`.
+ * Assertions use node:assert, so this module needs no test framework.
+ */
+export interface ConformanceSpec {
+  /** Env var a cloud provider names when no key is configured; absent for keyless local servers. */
+  credentialEnvVar?: string;
+  /** The vendor streams reasoning (`thinking_delta`). */
+  thinking: boolean;
+  /** The vendor reports reasoning tokens in usage. */
+  reasoningTokens: boolean;
+  /** Ids `refresh_models` must put in the catalog. */
+  expectedModelIds: string[];
+  /** Vendor stop reasons beyond the standard ones: scenario stop → our stop reason (+ raw). */
+  extraStops?: Array<{ stop: Scenario['stop']; expected: string; raw?: string }>;
+  /** Provider-specific functions, each with a malformed payload. */
+  extraInvalidPayloads?: Array<[string, unknown]>;
+}
+
+export interface ConformanceCase {
+  name: string;
+  run(): Promise<void>;
+}
+
+type Ev = ProviderEvent & { content_index?: number; delta?: string; id?: string; name?: string; arguments?: unknown; usage?: Record<string, number> };
+const ofType = (events: ProviderEvent[], type: string) => events.filter((e) => e.type === type) as Ev[];
+const chatRequests = (f: ProviderFixture) => f.fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+const lastBody = (f: ProviderFixture) => chatRequests(f).at(-1)?.body as Record<string, any>;
+
+const toolScenario: Scenario = {
+  split: 6,
+  event_delay_ms: 1,
+  steps: [
+    { text: 'Reading both files.' },
+    { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'README.md', lines: [1, 40] } } } },
+    { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'docs/architecture.md' } } } },
+    { tool_call: { name: 'web_fetch', arguments: { url: 'https://example.com/?q="quoted"', max_bytes: 2048 } } },
+  ],
+  stop: 'tool_calls',
+};
+
+export function providerConformanceCases(fixture: () => ProviderFixture, spec: ConformanceSpec): ConformanceCase[] {
+  const f = fixture;
+  const id = () => f().providerId;
+  const fn = (name: string) => `provider::${id()}::${name}`;
+  const cases: ConformanceCase[] = [];
+  const add = (name: string, run: () => Promise<void>) => cases.push({ name, run });
+
+  add('declares itself to harness::provider::register and shows in harness::provider::list', async () => {
+    await eventually(() => assert.ok(f().declarations.some((d) => d.id === id()), 'no declaration yet'));
+    const { providers } = await f().call<{ providers: Array<{ id: string; kind: string }> }>('harness::provider::list', {});
+    const mine = providers.find((p) => p.id === id());
+    assert.ok(mine);
+    assert.equal(mine.kind, spec.credentialEnvVar ? 'cloud' : 'local');
+  });
+
+  add('documents every function in engine::functions::info', async () => {
+    const ids = [fn('stream'), fn('complete'), fn('abort'), fn('refresh_models'), ...(spec.extraInvalidPayloads ?? []).map(([fid]) => fid)];
+    for (const fid of new Set(ids)) {
+      const info = await f().call<{ description: string; request_schema: { type: string }; response_schema: { type: string } }>('engine::functions::info', { function_id: fid });
+      assert.equal(typeof info.description, 'string', fid);
+      assert.equal(info.request_schema?.type, 'object', fid);
+      assert.equal(info.response_schema?.type, 'object', fid);
+    }
+  });
+
+  add('streams text as ordered deltas and ends with the final message', async () => {
+    // Paced like a real vendor; deltas read in one event-loop turn may be coalesced, so at least 2.
+    f().fake.enqueue({ steps: [{ text: 'Hello there, how can I help you today?' }], split: 5, stop: 'end', event_delay_ms: 5 });
+    const { events, terminal, result } = await f().stream();
+    const deltas = ofType(events, 'text_delta');
+    assert.ok(deltas.length >= 2, `expected several text deltas, got ${deltas.length}`);
+    assert.ok(deltas.every((d) => d.content_index === deltas[0]!.content_index));
+    assert.equal(deltas.map((d) => d.delta).join(''), 'Hello there, how can I help you today?');
+    assert.equal(terminal?.type, 'done');
+    assert.equal(events.at(-1), terminal);
+    const message = terminal!.message as { content: unknown[]; stop_reason: string };
+    assert.deepEqual(message.content, [{ type: 'text', text: 'Hello there, how can I help you today?' }]);
+    assert.equal(message.stop_reason, 'end');
+    assert.equal(result?.stop_reason, 'end');
+    const body = lastBody(f());
+    assert.equal(body.stream, true);
+    assert.deepEqual(body.messages[0], { role: 'system', content: 'Be brief.' });
+    assert.deepEqual(body.messages[1], { role: 'user', content: 'Say hello.' });
+  });
+
+  add('assembles several tool calls whose arguments arrive split across many deltas, and echoes their ids', async () => {
+    f().fake.enqueue(toolScenario);
+    const tools = [{ name: 'agent_trigger', description: 'Call a bus function', parameters: { type: 'object', properties: {} } }];
+    const { events, terminal } = await f().stream({ tools });
+    const starts = ofType(events, 'tool_call_start');
+    const ends = ofType(events, 'tool_call_end');
+    assert.deepEqual(starts.map((s) => s.name), ['agent_trigger', 'agent_trigger', 'web_fetch']);
+    assert.ok(ofType(events, 'tool_call_delta').length >= 6, 'arguments should arrive in several deltas');
+    assert.deepEqual(ends.map((e) => e.arguments), toolScenario.steps!.slice(1).map((s) => (s as { tool_call: { arguments: unknown } }).tool_call.arguments));
+    assert.equal(terminal?.type, 'done');
+    const message = terminal!.message as { content: Array<{ type: string; id?: string }>; stop_reason: string };
+    assert.equal(message.stop_reason, 'function_call');
+    assert.deepEqual(message.content.map((b) => b.type), ['text', 'function_call', 'function_call', 'function_call']);
+    assert.deepEqual(message.content.slice(1).map((b) => b.id), starts.map((s) => s.id));
+    assert.equal(lastBody(f()).tools[0].type, 'function');
+
+    // The next turn sends the calls back with their exact ids, and each result as a `tool` message.
+    f().fake.enqueue({ steps: [{ text: 'Done.' }] });
+    const results = starts.map((s) => ({ role: 'function_result', function_call_id: s.id, function_id: 'fs::read', content: [{ type: 'text', text: `result of ${s.id}` }], is_error: false }));
+    await f().stream({ messages: [{ role: 'user', content: 'Read them.' }, message, ...results], tools });
+    const sent = lastBody(f()).messages as Array<Record<string, any>>;
+    const assistant = sent.find((m) => m.role === 'assistant')!;
+    assert.deepEqual(assistant.tool_calls.map((c: { id: string }) => c.id), starts.map((s) => s.id));
+    assert.deepEqual(JSON.parse(assistant.tool_calls[0].function.arguments), (toolScenario.steps![1] as { tool_call: { arguments: unknown } }).tool_call.arguments);
+    assert.deepEqual(sent.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id, m.content]), starts.map((s) => [s.id, `result of ${s.id}`]));
+  });
+
+  if (spec.thinking) {
+    add('streams reasoning as thinking deltas before the answer', async () => {
+      f().fake.enqueue({ steps: [{ thinking: 'The user wants a greeting; keep it short.' }, { text: 'Hi!' }], split: 4, event_delay_ms: 5 });
+      const { events, terminal } = await f().stream();
+      const thinking = ofType(events, 'thinking_delta');
+      assert.ok(thinking.length >= 2);
+      assert.equal(thinking.map((t) => t.delta).join(''), 'The user wants a greeting; keep it short.');
+      assert.ok(events.indexOf(thinking.at(-1)!) < events.findIndex((e) => e.type === 'text_delta'));
+      assert.deepEqual((terminal!.message as { content: unknown[] }).content, [
+        { type: 'thinking', thinking: 'The user wants a greeting; keep it short.' },
+        { type: 'text', text: 'Hi!' },
+      ]);
+    });
+  }
+
+  add('reports usage with cache tokens (input excludes the cached part)', async () => {
+    f().fake.enqueue({ steps: [{ text: 'ok' }], usage: { input: 120, output: 45, cache_read: 80, reasoning: 12 } });
+    const { events, terminal } = await f().stream();
+    const usage = ofType(events, 'usage').at(-1)?.usage;
+    assert.ok(usage, 'no usage event');
+    assert.equal(usage.input_tokens, 120);
+    assert.equal(usage.output_tokens, 45);
+    assert.equal(usage.cache_read_tokens, 80);
+    if (spec.reasoningTokens) assert.equal(usage.reasoning_tokens, 12);
+    assert.equal((terminal!.message as { usage: Record<string, number> }).usage.cache_read_tokens, 80);
+  });
+
+  add('maps every vendor stop reason (unknown ones to other, keeping the raw value)', async () => {
+    const table: Array<{ stop: Scenario['stop']; expected: string; raw?: string; tool?: boolean }> = [
+      { stop: 'end', expected: 'end' },
+      { stop: 'length', expected: 'length' },
+      { stop: 'tool_calls', expected: 'function_call', tool: true },
+      { stop: { raw: 'function_call' }, expected: 'function_call', tool: true },
+      { stop: 'content_filter', expected: 'other', raw: 'content_filter' },
+      { stop: { raw: 'brand_new_reason' }, expected: 'other', raw: 'brand_new_reason' },
+      ...(spec.extraStops ?? []),
+    ];
+    for (const row of table) {
+      const steps = row.tool ? [{ tool_call: { name: 'agent_trigger', arguments: { function_id: 'x::y' } } }] : [{ text: 'text' }];
+      f().fake.enqueue({ steps, stop: row.stop });
+      const { terminal } = await f().stream();
+      const message = terminal?.message as { stop_reason: string; raw_stop_reason?: string };
+      assert.equal(message?.stop_reason, row.expected, JSON.stringify(row.stop));
+      assert.equal(message.raw_stop_reason, row.raw, JSON.stringify(row.stop));
+    }
+  });
+
+  add('fails a 401 at once, without retrying', async () => {
+    const before = chatRequests(f()).length;
+    f().fake.enqueue({ http_error: { status: 401 } });
+    const { events, terminal } = await f().stream();
+    assert.equal(events.length, 1);
+    assert.equal(terminal?.type, 'error');
+    assert.equal(terminal?.code, 'provider_error');
+    assert.equal(terminal?.retryable, false);
+    assert.equal(chatRequests(f()).length - before, 1);
+  });
+
+  add('retries a 429 after the retry-after the server asked for', async () => {
+    const before = chatRequests(f()).length;
+    f().fake.enqueue({ http_error: { status: 429, headers: { 'retry-after': '0.25' } } }, { steps: [{ text: 'after the wait' }] });
+    const started = Date.now();
+    const { terminal } = await f().stream();
+    assert.equal(terminal?.type, 'done');
+    assert.ok(Date.now() - started >= 240, `retried after ${Date.now() - started} ms, before retry-after`);
+    assert.equal(chatRequests(f()).length - before, 2);
+  });
+
+  add('retries a 500 that came before the first byte', async () => {
+    const before = chatRequests(f()).length;
+    f().fake.enqueue({ http_error: { status: 500 } }, { steps: [{ text: 'second time lucky' }] });
+    const { terminal, events } = await f().stream();
+    assert.equal(terminal?.type, 'done');
+    assert.equal(ofType(events, 'text_delta').map((d) => d.delta).join(''), 'second time lucky');
+    assert.equal(chatRequests(f()).length - before, 2);
+  });
+
+  add('ends an error in the middle of the stream with one error event and no retry', async () => {
+    const before = chatRequests(f()).length;
+    f().fake.enqueue({ steps: [{ text: 'partial answer' }, { text: 'never sent' }], error_mid_stream: { after_steps: 1, message: 'upstream model crashed', type: 'server_error' } });
+    const { events, terminal } = await f().stream();
+    assert.equal(ofType(events, 'error').length, 1);
+    assert.equal(ofType(events, 'done').length, 0);
+    assert.equal(terminal, events.at(-1));
+    assert.match(String(terminal?.message), /upstream model crashed/);
+    assert.equal(ofType(events, 'text_delta').map((d) => d.delta).join(''), 'partial answer');
+    assert.equal(chatRequests(f()).length - before, 1);
+  });
+
+  add('abort closes the upstream connection within 100 ms and ends with the partial message', async () => {
+    f().fake.enqueue({ steps: [{ text: 'a slow answer that goes on and on and on' }], split: 40, event_delay_ms: 40 });
+    const request = f().request();
+    const run = f().open(request);
+    await run.waitFor((e) => e.type === 'text_delta');
+    const abortsBefore = f().fake.clientAborts.length;
+    const asked = Date.now();
+    assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: true });
+    await eventually(() => assert.ok(f().fake.clientAborts.length > abortsBefore, 'upstream still open'), { timeoutMs: 1_000, intervalMs: 5 });
+    const closedAfter = f().fake.clientAborts.at(-1)! - asked;
+    assert.ok(closedAfter <= 100, `upstream closed ${closedAfter} ms after abort`);
+    const { terminal } = await run.finished;
+    assert.equal(terminal?.type, 'done');
+    assert.equal((terminal!.message as { stop_reason: string }).stop_reason, 'aborted');
+    assert.ok(((terminal!.message as { content: Array<{ text: string }> }).content[0]?.text ?? '').length > 0);
+    assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: false });
+  });
+
+  add('discovery fills the catalog through models::reconcile', async () => {
+    await eventually(() => assert.ok(f().reconciles.length > 0, 'no discovery at start'));
+    const result = await f().call<{ provider: string; count: number; ids: string[] }>(fn('refresh_models'), {});
+    const last = f().reconciles.at(-1)!;
+    assert.equal(last.provider, id());
+    assert.deepEqual(last.models.map((m) => m.id).sort(), [...spec.expectedModelIds].sort());
+    assert.equal(result.count, spec.expectedModelIds.length);
+    for (const model of last.models) {
+      assert.equal(model.provider, id());
+      assert.ok((model.context_window as number) > 0 && (model.max_output_tokens as number) > 0);
+    }
+  });
+
+  if (spec.credentialEnvVar) {
+    add('a missing credential is a clear provider_error naming the env var, not a crash', async () => {
+      const token = f().token;
+      const before = f().fake.requests.length;
+      f().setToken(undefined);
+      try {
+        const { terminal } = await f().stream();
+        assert.equal(terminal?.type, 'error');
+        assert.equal(terminal?.code, 'provider_error');
+        assert.equal(terminal?.retryable, false);
+        assert.match(String(terminal?.message), new RegExp(spec.credentialEnvVar!));
+        const complete = await f().call(fn('complete'), f().request()).then(() => undefined, (error: { code: string; message: string }) => error);
+        assert.equal(complete?.code, 'provider_error');
+        assert.match(complete!.message, new RegExp(spec.credentialEnvVar!));
+        // Without a harness the worker reads the env var itself; unset, the same clear error.
+        const saved = process.env[spec.credentialEnvVar!];
+        delete process.env[spec.credentialEnvVar!];
+        f().harnessAbsent = true;
+        try {
+          const standalone = await f().stream();
+          assert.equal(standalone.terminal?.type, 'error');
+          assert.match(String(standalone.terminal?.message), new RegExp(spec.credentialEnvVar!));
+        } finally {
+          f().harnessAbsent = false;
+          if (saved !== undefined) process.env[spec.credentialEnvVar!] = saved;
+        }
+        assert.equal(f().fake.requests.length, before);
+      } finally {
+        f().setToken(token);
+      }
+    });
+  }
+
+  add('rejects malformed input to every function with invalid_payload and changes nothing', async () => {
+    const bad: Array<[string, unknown]> = [
+      [fn('stream'), { request_id: 'r', model: 'm', messages: [] }],
+      [fn('stream'), { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], channel: { nope: true } }],
+      [fn('complete'), { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], surprise: 1 }],
+      [fn('abort'), {}],
+      [fn('refresh_models'), { provider: 'other' }],
+      ...(spec.extraInvalidPayloads ?? []),
+    ];
+    for (const [fid, payload] of bad) {
+      const requests = f().fake.requests.length;
+      const reconciles = f().reconciles.length;
+      const error = await f().call(fid, payload).then(() => undefined, (e: { code: string }) => e);
+      assert.equal(error?.code, 'invalid_payload', `${fid} ${JSON.stringify(payload)}`);
+      assert.equal(f().fake.requests.length, requests);
+      assert.equal(f().reconciles.length, reconciles);
+    }
+  });
+
+  // Last: by now 401s, failures, aborts and successes have all been logged.
+  add('the key never appears in logs, events or errors', async () => {
+    const token = f().token;
+    assert.ok(token && token.length >= 8, 'the fixture needs a token to check');
+    const auth = f().fake.requests.find((r) => r.headers.authorization)?.headers.authorization;
+    assert.equal(auth, `Bearer ${token}`);
+    assert.ok(f().worker.logs.text().length > 0);
+    assert.ok(!f().worker.logs.text().includes(token), 'key in the logs');
+    assert.ok(!JSON.stringify(f().seen.events).includes(token), 'key in an event');
+    assert.ok(!f().seen.errors.some((m) => m.includes(token)), 'key in an error');
+  });
+
+  return cases;
+}

@@ -1,0 +1,94 @@
+import { HarnessError, type Bus } from '@iii-harness/runtime';
+
+/** A normalized provider stream event as it arrives on the channel (see @iii-harness/types `providerStreamEvent`). */
+export interface ProviderEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface ProviderStreamResult<E extends ProviderEvent = ProviderEvent> {
+  /** Every event read from the channel, in order. */
+  events: E[];
+  /** The `done` or `error` event, when one arrived. */
+  terminal?: E;
+  /** What `provider::<id>::stream` returned (`{stop_reason, usage}`), unless it failed. */
+  result?: { stop_reason: string; usage: Record<string, number> };
+  /** Why the call itself failed (e.g. `invalid_payload`); stream failures arrive as an `error` event instead. */
+  error?: HarnessError;
+}
+
+export interface ProviderStreamRun<E extends ProviderEvent = ProviderEvent> {
+  events: E[];
+  /** Resolves with the first event (already arrived or later) that matches. */
+  waitFor(match: (event: E) => boolean, timeoutMs?: number): Promise<E>;
+  /** Resolves once the call returned and the channel closed (or `timeoutMs` passed). */
+  finished: Promise<ProviderStreamResult<E>>;
+}
+
+export interface ProviderStreamOptions<E extends ProviderEvent> {
+  /** Bound on the whole run (default 10 s). */
+  timeoutMs?: number;
+  /** Called as each event arrives (benchmarks time the first delta here). */
+  onEvent?(event: E): void;
+}
+
+/**
+ * Call `provider::<providerId>::stream` the way the turn orchestrator does: create a data channel,
+ * hand the provider its writer ref, and read the events from the reader until the channel closes.
+ */
+export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
+  bus: Bus,
+  providerId: string,
+  request: Record<string, unknown>,
+  options: ProviderStreamOptions<E> = {},
+): ProviderStreamRun<E> {
+  const events: E[] = [];
+  const waiters: Array<{ match: (event: E) => boolean; resolve: (event: E) => void }> = [];
+  const finished = (async (): Promise<ProviderStreamResult<E>> => {
+    const channel = await bus.createChannel();
+    channel.reader.onMessage((text) => {
+      const event = JSON.parse(text) as E;
+      events.push(event);
+      options.onEvent?.(event);
+      for (const waiter of [...waiters]) {
+        if (!waiter.match(event)) continue;
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(event);
+      }
+    });
+    const closed = channel.reader.readAll().then(
+      () => undefined,
+      () => undefined,
+    );
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const out: ProviderStreamResult<E> = { events };
+    try {
+      out.result = await bus.call(`provider::${providerId}::stream`, { ...request, channel: channel.writerRef }, { timeoutMs });
+    } catch (error) {
+      out.error = error instanceof HarnessError ? error : new HarnessError('internal', String(error));
+      // A rejected call may never have opened the writer: the channel would not close by itself.
+      if (!events.length) channel.reader.close();
+    }
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, out.error && !events.length ? 50 : timeoutMs).unref())]);
+    channel.reader.close();
+    out.terminal = events.find((e) => e.type === 'done' || e.type === 'error');
+    return out;
+  })();
+  return {
+    events,
+    finished,
+    waitFor(match, timeoutMs = 5_000) {
+      const seen = events.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<E>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching event from provider::${providerId}::stream within ${timeoutMs} ms (got ${events.map((e) => e.type).join(', ') || 'nothing'})`)), timeoutMs);
+        waiters.push({ match, resolve: (event) => (clearTimeout(timer), resolve(event)) });
+      });
+    },
+  };
+}
+
+/** Stream one request to the end: `{events, terminal, result | error}`. */
+export function streamFromProvider<E extends ProviderEvent = ProviderEvent>(bus: Bus, providerId: string, request: Record<string, unknown>, options: ProviderStreamOptions<E> = {}): Promise<ProviderStreamResult<E>> {
+  return openProviderStream(bus, providerId, request, options).finished;
+}
