@@ -196,6 +196,25 @@ describe('queue persistence across an engine restart (same database file)', () =
     ]);
   });
 
+  it('spends no retry on deliveries the engine shutdown interrupts', async () => {
+    let e = await restart({ queue_configs: { once: { max_retries: 1 } } });
+    let started = 0;
+    e.provide('slow', () => {
+      started++;
+      return new Promise(() => {});
+    });
+    await e.call('engine::queue::enqueue', { queue: 'once', function_id: 'slow', data: {}, messageReceiptId: 's1' });
+    await waitFor(() => started === 1, 'delivery');
+    await e.shutdownLikeRouter();
+    engine = undefined;
+
+    e = await restart({ queue_configs: { once: { max_retries: 1 } } });
+    const got: unknown[] = [];
+    e.provide('slow', (data) => void got.push(data));
+    await waitFor(() => got.length === 1, 'redelivery');
+    expect(e.db.prepare('SELECT COUNT(*) AS n FROM queue_dead_letters').get()).toEqual({ n: 0 });
+  });
+
   it('keeps durable subscriptions across a subscriber disconnect and an engine restart', async () => {
     let e = await restart();
     e.provide('audit', () => undefined);

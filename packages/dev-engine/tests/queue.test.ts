@@ -2,6 +2,9 @@
  * Named queues end to end: real iii-sdk@0.22.1 workers enqueue with `TriggerAction.Enqueue` and
  * handle jobs; the engine runs in-process (`startEngine`, in-memory database).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TriggerAction, type IIIClient } from 'iii-sdk';
 import { startQueueTestEngine, type QueueTestEngine } from './helpers/queue-engine.js';
 import { sleep, waitFor } from './helpers/queue-fake-engine.js';
@@ -100,9 +103,9 @@ describe('retries and dead letters', () => {
     expect(attempts).toHaveLength(3);
     const [first, second, third] = attempts as [number, number, number];
     expect(second - first).toBeGreaterThanOrEqual(145); // 150 · 2^0
-    expect(second - first).toBeLessThan(150 + 250);
+    expect(second - first).toBeLessThan(150 + 1500); // generous: the machine may be busy
     expect(third - second).toBeGreaterThanOrEqual(295); // 150 · 2^1
-    expect(third - second).toBeLessThan(300 + 250);
+    expect(third - second).toBeLessThan(300 + 1500);
     expect(messages[0]).toMatchObject({
       id: messageReceiptId,
       queue: 'retrying',
@@ -169,9 +172,13 @@ describe('ordering and concurrency', () => {
   it('keeps FIFO order within a group while different groups run in parallel', async () => {
     await define('fifo-groups', { type: 'fifo', message_group_field: 'session_id', concurrency: 4 });
     const spans: Array<{ session: string; step: number; start: number; end: number }> = [];
+    let running = 0;
+    let peak = 0;
     client.registerFunction('fifo::step', async (data: { session_id: string; step: number }) => {
       const start = Date.now();
+      peak = Math.max(peak, ++running);
       await sleep(60);
+      running--;
       spans.push({ session: data.session_id, step: data.step, start, end: Date.now() });
       return null;
     });
@@ -185,11 +192,8 @@ describe('ordering and concurrency', () => {
       expect(mine.map((s) => s.step)).toEqual([1, 2, 3, 4]);
       for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
     }
-    // Parallel groups: every A step overlaps in time with the B step of the same rank.
-    const a = spans.filter((s) => s.session === 'A');
-    const b = spans.filter((s) => s.session === 'B');
-    const overlapping = a.filter((x, i) => x.start < b[i]!.end && b[i]!.start < x.end);
-    expect(overlapping.length).toBeGreaterThanOrEqual(3);
+    // Parallel groups: an A step and a B step were in flight at the same moment.
+    expect(peak).toBe(2);
   });
 
   it('never runs more than `concurrency` jobs of a standard queue at once', async () => {
@@ -290,6 +294,58 @@ describe('durable topics', () => {
     expect(dead[0]).toMatchObject({ function_id: 'topic::flaky', payload: { amount: 5 }, retries: 2 });
     expect(calls).toBe(2);
     expect(ok).toEqual([{ amount: 5 }]);
+  });
+});
+
+describe('persistence across a graceful engine restart (same data dir)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'dev-engine-queue-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps definitions and in-flight jobs, and a shutdown spends no retry', async () => {
+    const first = await startQueueTestEngine({ memory: false, dataDir });
+    const producer = first.worker();
+    const config = { type: 'fifo', message_group_field: 'k', max_retries: 1 };
+    await expect(
+      producer.trigger({ function_id: 'queue::define', payload: { queue: 'durable-q', config } }),
+    ).resolves.toEqual({ queue: 'durable-q', changed: true });
+    let started = 0;
+    producer.registerFunction('durable::job', () => {
+      started++;
+      return new Promise(() => {}); // still running when the engine stops
+    });
+    await producer.trigger({
+      function_id: 'durable::job',
+      payload: { k: 'a', n: 1 },
+      action: TriggerAction.Enqueue({ queue: 'durable-q' }),
+    });
+    await waitFor(() => started === 1, 'first delivery');
+    await first.close();
+
+    const second = await startQueueTestEngine({ memory: false, dataDir });
+    try {
+      const consumer = second.worker();
+      await expect(
+        consumer.trigger({ function_id: 'queue::define', payload: { queue: 'durable-q', config } }),
+      ).resolves.toEqual({ queue: 'durable-q', changed: false });
+      const got: unknown[] = [];
+      consumer.registerFunction('durable::job', async (data) => {
+        got.push(data);
+        return null;
+      });
+      await waitFor(() => got.length === 1, 'redelivery after restart');
+      expect(got[0]).toEqual({ k: 'a', n: 1 });
+      // With max_retries 1, a retry spent by the shutdown would have dead-lettered the job.
+      const stats = await consumer.trigger<unknown, { dlq_depth: number; failed: number }>({
+        function_id: 'engine::queue::topic_stats',
+        payload: { queue: 'durable-q' },
+      });
+      expect(stats).toMatchObject({ dlq_depth: 0, failed: 0 });
+    } finally {
+      await second.close();
+    }
   });
 });
 

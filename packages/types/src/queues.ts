@@ -4,7 +4,7 @@
  */
 export const TURN_STEP_QUEUE = {
   queue: 'turn-step',
-  config: { type: 'fifo', message_group_field: 'session_id', max_retries: 20, backoff_ms: 250, concurrency: 50 },
+  config: { type: 'fifo', message_group_field: 'session_id', max_retries: 8, backoff_ms: 250, concurrency: 50 },
 } as const;
 
 /** Hook topics the orchestrator publishes through hook-fanout. */

@@ -23,6 +23,7 @@ export class FakeEngine implements EngineApi {
   readonly #triggerTypes = new Map<string, TriggerTypeProvider>();
   readonly #listeners = new Set<() => void>();
   readonly #closeHooks: Array<() => Promise<void> | void> = [];
+  readonly #pending = new Set<(error: EngineError) => void>();
 
   constructor(dbPath = ':memory:') {
     this.db = new Database(dbPath);
@@ -61,12 +62,24 @@ export class FakeEngine implements EngineApi {
     this.calls.push(options ? { functionId, data, options } : { functionId, data });
     const handler = this.#functions.get(functionId);
     if (!handler) throw new EngineError('function_not_found', `Function ${functionId} not found`);
+    let stop!: (error: EngineError) => void;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    this.#pending.add(stop);
     try {
-      return await handler(data, options);
+      return await Promise.race([handler(data, options), stopped]);
     } catch (error) {
       if (error instanceof EngineError) throw error;
       throw new EngineError('invocation_failed', (error as Error).message);
+    } finally {
+      this.#pending.delete(stop);
     }
+  }
+
+  /** Like Router.close: fail every in-flight call first, let the failures settle, then close. */
+  async shutdownLikeRouter(): Promise<void> {
+    for (const stop of this.#pending) stop(new EngineError('invocation_stopped', 'Engine shutting down'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.close();
   }
 
   hasFunction(functionId: string): boolean {
