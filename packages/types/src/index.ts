@@ -122,3 +122,4 @@ export {
 } from './session.js';
 export { TURN_STEP_QUEUE, HOOK_BEFORE_FUNCTION_CALL, HOOK_AFTER_FUNCTION_CALL } from './queues.js';
 export { toolSpec, thinkingConfig, type ToolSpec, type ThinkingConfig } from './tools.js';
+export { inboxAckedEvent } from './session.js';

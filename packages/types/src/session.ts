@@ -112,6 +112,8 @@ export const entryUpdatedEvent = z.object({ ...eventEnvelope, type: z.literal('e
 export const leafChangedEvent = z.object({ ...eventEnvelope, type: z.literal('leaf_changed'), leaf_id: entryId.nullable(), previous_leaf_id: entryId.nullable() });
 export const inboxPushedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_pushed'), name: inboxName, item_id: z.string(), size: z.number().int().positive() });
 export const inboxDrainedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_drained'), name: inboxName, count: z.number().int().positive() });
+/** `inbox::ack` removed these items (a consumer that peeks, handles, then acknowledges). */
+export const inboxAckedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_acked'), name: inboxName, item_ids: z.array(z.string()).min(1) });
 
 export const sessionEvent = z.discriminatedUnion('type', [
   sessionCreatedEvent,
@@ -121,6 +123,7 @@ export const sessionEvent = z.discriminatedUnion('type', [
   leafChangedEvent,
   inboxPushedEvent,
   inboxDrainedEvent,
+  inboxAckedEvent,
 ]);
 export type SessionEvent = z.infer<typeof sessionEvent>;
 export type SessionEventType = SessionEvent['type'];

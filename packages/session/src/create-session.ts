@@ -1,0 +1,76 @@
+import { defineFunction, HarnessError, uuidv7, type Logger } from '@iii-harness/runtime';
+import { jsonObject, sessionId, sessionInfo } from '@iii-harness/types';
+import { z } from 'zod';
+import { claimKey, takeOver, waitUntilReady } from './claim.js';
+import { isCompleteMeta, toSessionInfo, type StoredMeta } from './records.js';
+import type { SessionStore } from './store.js';
+
+export const sessionFields = {
+  display_name: z.string().max(200).optional(),
+  cwd: z.string().max(4096).optional(),
+  metadata: jsonObject.optional(),
+};
+
+export type SessionClaim = { claimed: true } | { claimed: false; existing: StoredMeta };
+
+/**
+ * Reserve a session id (create-if-absent, see claim.ts). When another call holds it, wait for that
+ * session to be complete and return it; take a stalled creation over.
+ */
+export async function claimSession(store: SessionStore, id: string): Promise<SessionClaim> {
+  const scope = store.config.meta_scope;
+  const claim = await claimKey(store.bus, scope, id, 'session_id');
+  if (claim.won) return { claimed: true };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const waited = await waitUntilReady(store.bus, scope, id, isCompleteMeta, attempt === 0 && isCompleteMeta(claim.current) ? 0 : store.config.pending_timeout_ms);
+    if (waited.ready) return { claimed: false, existing: await store.requireMeta(id) };
+    if (await takeOver(store.bus, scope, id, waited.value)) return { claimed: true };
+  }
+  throw new HarnessError('unavailable', `session ${id} is being created by another call that has not finished`);
+}
+
+/** Write a claimed session's record and announce it. */
+export async function completeSession(store: SessionStore, logger: Logger, meta: StoredMeta): Promise<StoredMeta> {
+  const record: StoredMeta = { ...meta, claimed: true };
+  await store.bus.state.set(store.config.meta_scope, meta.session_id, record);
+  const { forked_from, cloned_from } = meta;
+  await store.publish(logger, { type: 'session_created', session_id: meta.session_id, ...(forked_from ? { forked_from } : {}), ...(cloned_from ? { cloned_from } : {}) }, meta.seq);
+  return record;
+}
+
+/** A fresh session record: empty, its creation event is sequence number 1. */
+export function newSessionRecord(id: string, fields: { display_name?: string; cwd?: string; metadata?: StoredMeta['metadata'] }): StoredMeta {
+  const now = Date.now();
+  return { session_id: id, created_at: now, updated_at: now, ...fields, leaf_id: null, leaf_depth: -1, leaf_window: 0, entry_count: 0, seq: 1 };
+}
+
+const created = z.object({ session: sessionInfo, created: z.boolean() });
+
+export const createSession = (store: SessionStore) =>
+  defineFunction({
+    id: 'session::create',
+    description: 'Create an empty session (a new UUIDv7 id unless session_id is given; conflict when it exists)',
+    input: z.object({ session_id: sessionId.optional(), ...sessionFields }).strict(),
+    output: created,
+    async handler({ session_id, ...fields }, { logger }) {
+      const id = session_id ?? uuidv7();
+      const claim = await claimSession(store, id);
+      if (!claim.claimed) throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
+      return { session: toSessionInfo(await completeSession(store, logger, newSessionRecord(id, fields))), created: true };
+    },
+  });
+
+export const ensureSession = (store: SessionStore) =>
+  defineFunction({
+    id: 'session::ensure',
+    description: 'Return the session, creating it when absent (safe under concurrent calls; fields apply only on creation)',
+    input: z.object({ session_id: sessionId, ...sessionFields }).strict(),
+    output: created,
+    async handler({ session_id, ...fields }, { logger }) {
+      const current = await store.getMeta(session_id);
+      if (current) return { session: toSessionInfo(current), created: false };
+      const claim = await claimSession(store, session_id);
+      if (!claim.claimed) return { session: toSessionInfo(claim.existing), created: false };
+      return { session: toSessionInfo(await completeSession(store, logger, newSessionRecord(session_id, fields))), created: true };
+    },
+  });

@@ -1,0 +1,51 @@
+import { defineFunction } from '@iii-harness/runtime';
+import { entryId, message, sessionId, type Message } from '@iii-harness/types';
+import { z } from 'zod';
+import { readPath } from './path.js';
+import type { StoredEntry } from './records.js';
+import type { SessionStore } from './store.js';
+
+/** How summaries reach the model: as user messages, introduced so the model knows what they are. */
+export const COMPACTION_PREFIX = 'The earlier part of this conversation was compacted. Summary:\n\n';
+export const BRANCH_SUMMARY_PREFIX = 'Summary of a branch of this conversation that was left:\n\n';
+
+const pathMessage = z.object({ entry_id: entryId, message });
+type PathMessage = z.infer<typeof pathMessage>;
+
+const summaryMessage = (prefix: string, summary: string, at: number): Message => ({ role: 'user', content: `${prefix}${summary}`, timestamp: at });
+
+/**
+ * The model's view of a path: messages as they are, branch summaries as user messages, the latest
+ * compaction as one summary message in front of what it kept. Custom entries and superseded
+ * compactions are not sent.
+ */
+export function toContext(entries: StoredEntry[], compaction: StoredEntry | null): PathMessage[] {
+  const out: PathMessage[] = [];
+  if (compaction?.body.type === 'compaction') out.push({ entry_id: compaction.id, message: summaryMessage(COMPACTION_PREFIX, compaction.body.summary, compaction.created_at) });
+  for (const entry of entries) {
+    if (entry.body.type === 'message') out.push({ entry_id: entry.id, message: entry.body.message });
+    else if (entry.body.type === 'branch_summary') out.push({ entry_id: entry.id, message: summaryMessage(BRANCH_SUMMARY_PREFIX, entry.body.summary, entry.created_at) });
+  }
+  return out;
+}
+
+export const messages = (store: SessionStore) =>
+  defineFunction({
+    id: 'session::messages',
+    description: 'The messages of the active path (or of the path to leaf_id), rebuilt through the latest compaction as [summary, ...kept entries]',
+    input: z.object({ session_id: sessionId, leaf_id: entryId.optional() }).strict(),
+    output: z.object({
+      session_id: sessionId,
+      leaf_id: entryId.nullable(),
+      /** The session's sequence number when read; apply `session::events` with a higher seq. */
+      seq: z.number().int().nonnegative(),
+      compaction_entry_id: entryId.nullable(),
+      messages: z.array(pathMessage),
+    }),
+    async handler({ session_id, leaf_id }) {
+      const meta = await store.requireMeta(session_id);
+      const leaf = leaf_id ?? meta.leaf_id ?? null;
+      const path = await readPath(store, meta, leaf, 'context');
+      return { session_id, leaf_id: leaf, seq: meta.seq, compaction_entry_id: path.compaction?.id ?? null, messages: toContext(path.entries, path.compaction) };
+    },
+  });

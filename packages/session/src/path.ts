@@ -1,0 +1,54 @@
+import { HarnessError } from '@iii-harness/runtime';
+import type { StoredEntry, StoredMeta } from './records.js';
+import type { SessionStore } from './store.js';
+
+export interface ActivePath {
+  /** Root → leaf (in `context` mode: from the latest compaction's first kept entry → leaf). */
+  entries: StoredEntry[];
+  /** The latest compaction on the path, in `context` mode. */
+  compaction: StoredEntry | null;
+  /** How the path was read, for benchmarks and logs. */
+  strategy: 'get' | 'list';
+}
+
+/**
+ * Read the path from `leafId` up to the root, following `parent_id` links.
+ * `context` stops at the latest compaction's first kept entry: what a model call needs, which
+ * stays short however long the session grows. `full` goes to the root (fork, export).
+ *
+ * Cost is linear in the entries read. Each `state::get` is a round trip, so a long path in a
+ * session that is mostly that path is read with one `state::list` instead (see `path_list_factor`).
+ */
+export async function readPath(store: SessionStore, meta: StoredMeta, leafId: string | null, mode: 'context' | 'full'): Promise<ActivePath> {
+  if (leafId === null) return { entries: [], compaction: null, strategy: 'get' };
+  const sessionId = meta.session_id;
+  const leaf = await store.requireEntry(sessionId, leafId);
+  const expected = leaf.depth - (mode === 'context' ? leaf.window_depth : 0) + 1;
+  const { path_list_factor: factor, path_list_min: min } = store.config;
+  const useList = factor > 0 && expected >= min && expected * factor >= meta.entry_count;
+  const lookup = useList ? await inMemoryLookup(store, sessionId) : (id: string) => store.getEntry(sessionId, id);
+
+  const entries = [leaf];
+  let compaction: StoredEntry | null = null;
+  for (let node = leaf; ; ) {
+    if (mode === 'context') {
+      if (!compaction && node.body.type === 'compaction') compaction = node;
+      if (compaction?.body.type === 'compaction' && node.id === compaction.body.first_kept_entry_id) break;
+    }
+    if (node.parent_id === null) break;
+    const parent = await lookup(node.parent_id);
+    if (!parent) throw new HarnessError('internal', `session ${sessionId}: entry ${node.id} points to a missing parent ${node.parent_id}`);
+    // A first kept entry that is not on this path (the leaf was moved): stop at its depth.
+    if (compaction && parent.depth < compaction.window_depth) break;
+    entries.push(parent);
+    node = parent;
+  }
+  entries.reverse();
+  return { entries, compaction, strategy: useList ? 'list' : 'get' };
+}
+
+async function inMemoryLookup(store: SessionStore, sessionId: string): Promise<(id: string) => StoredEntry | undefined> {
+  const byId = new Map<string, StoredEntry>();
+  for (const entry of await store.listEntries(sessionId)) byId.set(entry.id, entry);
+  return (id) => byId.get(id);
+}

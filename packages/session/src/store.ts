@@ -1,0 +1,113 @@
+import { HarnessError, parseStored, type Bus, type Logger, type UpdateOp } from '@iii-harness/runtime';
+import { SESSION_EVENTS_STREAM, type SessionEvent } from '@iii-harness/types';
+import type { Config } from './config.js';
+import { isCompleteMeta, isWrittenEntry, storedEntry, storedMeta, type StoredEntry, type StoredMeta } from './records.js';
+
+/** Distributes `Omit` over the event union so each variant keeps its own fields. */
+type EventFields<E> = E extends SessionEvent ? Omit<E, 'seq' | 'timestamp'> : never;
+
+/**
+ * Where sessions live in engine state, and the few primitives every feature builds on.
+ * Nothing here reads a whole session except `listEntries` (tree, export, fork, clone, delete).
+ */
+export class SessionStore {
+  constructor(
+    readonly bus: Bus,
+    readonly config: Config,
+  ) {}
+
+  entriesScope(sessionId: string): string {
+    return `${this.config.entries_scope_prefix}:${sessionId}`;
+  }
+
+  inboxScope(sessionId: string): string {
+    return `${this.config.inbox_scope_prefix}:${sessionId}`;
+  }
+
+  /** The session record, or undefined when absent (or still a claim stub). */
+  async getMeta(sessionId: string): Promise<StoredMeta | undefined> {
+    const raw = await this.bus.state.get(this.config.meta_scope, sessionId);
+    return isCompleteMeta(raw) ? parseStored(storedMeta, raw, `${this.config.meta_scope}/${sessionId}`) : undefined;
+  }
+
+  async requireMeta(sessionId: string): Promise<StoredMeta> {
+    const meta = await this.getMeta(sessionId);
+    if (!meta) throw new HarnessError('not_found', `session ${sessionId} does not exist`);
+    return meta;
+  }
+
+  parseEntry(sessionId: string, raw: unknown): StoredEntry | undefined {
+    return isWrittenEntry(raw) ? parseStored(storedEntry, raw, `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`) : undefined;
+  }
+
+  /** An entry whose body is written, or undefined. */
+  async getEntry(sessionId: string, entryId: string): Promise<StoredEntry | undefined> {
+    return this.parseEntry(sessionId, await this.bus.state.get(this.entriesScope(sessionId), entryId));
+  }
+
+  async requireEntry(sessionId: string, entryId: string): Promise<StoredEntry> {
+    const entry = await this.getEntry(sessionId, entryId);
+    if (!entry) throw new HarnessError('not_found', `entry ${entryId} does not exist in session ${sessionId}`);
+    return entry;
+  }
+
+  /** Every written entry of a session, unordered (sort with `bySeqThenId`). */
+  async listEntries(sessionId: string): Promise<StoredEntry[]> {
+    const values = await this.bus.state.list(this.entriesScope(sessionId));
+    const entries: StoredEntry[] = [];
+    for (const value of values) {
+      const entry = this.parseEntry(sessionId, value);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /**
+   * Apply `ops` to the session record and take the next sequence number, atomically.
+   * Returns the record before and after.
+   */
+  async advance(sessionId: string, ops: UpdateOp[] = []): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
+    const result = await this.bus.state.update<Record<string, unknown>>(this.config.meta_scope, sessionId, [
+      ...ops,
+      { type: 'increment', path: 'seq', by: 1 },
+      { type: 'set', path: 'updated_at', value: Date.now() },
+    ]);
+    if (!isCompleteMeta(result.old_value)) {
+      // Deleted since the caller read it: take back the fragment this update created.
+      if (result.old_value === null || result.old_value === undefined) await this.bus.state.delete(this.config.meta_scope, sessionId);
+      throw new HarnessError('not_found', `session ${sessionId} does not exist`);
+    }
+    if (result.errors?.length) throw new HarnessError('internal', `updating session ${sessionId} failed: ${result.errors.map((e) => e.message).join('; ')}`);
+    const where = `${this.config.meta_scope}/${sessionId}`;
+    const before = parseStored(storedMeta, result.old_value, where);
+    const after = parseStored(storedMeta, result.new_value, where);
+    return { before, after, seq: after.seq };
+  }
+
+  /**
+   * Publish a change on `session::events` (group = session id). Custom stream events, not stored
+   * items: storing them would double a session's size. A lost event never fails the change.
+   */
+  async publish(logger: Logger, fields: EventFields<SessionEvent>, seq: number): Promise<void> {
+    const event = { ...fields, seq, timestamp: Date.now() } as SessionEvent;
+    try {
+      await this.bus.stream.send(SESSION_EVENTS_STREAM, event.session_id, event.type, event, String(seq));
+    } catch (error) {
+      logger.warn({ err: error instanceof HarnessError ? error.toEnvelope() : error, event: event.type, seq }, 'could not publish session event');
+    }
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

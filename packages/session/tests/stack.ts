@@ -1,0 +1,63 @@
+import type { SessionEntryBody } from '@iii-harness/types';
+import { connectClient, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
+import { sessionWorker, type Config } from '../src/index.js';
+
+export interface Stack {
+  engine: DevEngine;
+  worker: TestWorker<Config>;
+  client: TestClient;
+  call<T = any>(id: string, payload: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A dev engine, the session worker and a client, all in this process. */
+export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
+  const engine = await startDevEngine();
+  const worker = await startTestWorker(sessionWorker, { url: engine.url, config });
+  const client = await connectClient(engine.url);
+  return {
+    engine,
+    worker,
+    client,
+    call: <T>(id: string, payload: unknown) => client.bus.call<T>(id, payload),
+    async close() {
+      await client.close();
+      await worker.shutdown();
+      await engine.close();
+    },
+  };
+}
+
+/** The error code a call failed with, or 'resolved'. */
+export const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+
+/** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
+export async function stateSnapshot(stack: Stack): Promise<Record<string, string[]>> {
+  const { groups } = await stack.call<{ groups: string[] }>('state::list_groups', {});
+  const snapshot: Record<string, string[]> = {};
+  for (const scope of groups) snapshot[scope] = ((await stack.call<unknown[]>('state::list', { scope })) ?? []).map((v) => JSON.stringify(v)).sort();
+  return snapshot;
+}
+
+export const user = (text: string): SessionEntryBody => ({ type: 'message', message: { role: 'user', content: text } });
+
+export const assistant = (text: string): SessionEntryBody => ({
+  type: 'message',
+  message: {
+    role: 'assistant',
+    content: [{ type: 'text', text }],
+    provider: 'scripted',
+    model: 'test-model',
+    usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
+    stop_reason: 'end',
+  },
+});
+
+export const custom = (custom_type: string, data: unknown): SessionEntryBody => ({ type: 'custom', custom_type, data: data as never });
+
+/** The text of each message of a `session::messages` result. */
+export function texts(result: { messages: Array<{ message: { content: unknown } }> }): string[] {
+  return result.messages.map(({ message }) =>
+    typeof message.content === 'string' ? message.content : (message.content as Array<{ type: string; text?: string }>).map((b) => b.text ?? `[${b.type}]`).join(''),
+  );
+}
