@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient, eventually, startTestWorker, type TestClient, type TestWorker } from '@iii-harness/testing';
@@ -22,13 +23,22 @@ let client: TestClient;
 let tools: TestWorker<unknown>;
 const runs: Array<{ function_id: string; input: unknown }> = [];
 
+/** Until something accepts TCP connections on the port. */
+async function waitForPort(target: number): Promise<void> {
+  await eventually(() => new Promise<void>((resolve, reject) => {
+    const socket = connect(target, '127.0.0.1', () => {
+      socket.end();
+      resolve();
+    });
+    socket.on('error', reject);
+  }), { timeoutMs: 15_000, intervalMs: 100 });
+}
+
 async function startAll(): Promise<void> {
   procs = [spawnEngine(port, dataDir)];
-  await eventually(async () => {
-    const probe = await connectClient(url, 'probe');
-    await probe.close();
-  }, { timeoutMs: 15_000, intervalMs: 200 });
+  await waitForPort(port);
   procs.push(...WORKERS.map((w) => spawnWorker(w, url, configFile)), spawnNode('scripted-provider', SCRIPTED_PROVIDER_MAIN, ['--url', url]));
+  client ??= await connectClient(url);
   await eventually(async () => {
     for (const id of ['session::append', 'policy::check_permissions', 'approval::resolve', 'hook-fanout::publish_collect', 'run::start', 'provider::scripted::script']) {
       await client.bus.call('engine::functions::info', { function_id: id }).catch(() => {
@@ -46,10 +56,6 @@ async function killAll(): Promise<void> {
 beforeAll(async () => {
   port = await freePort();
   url = `ws://127.0.0.1:${port}`;
-  procs = [spawnEngine(port, dataDir)];
-  await eventually(async () => (await connectClient(url, 'probe')).close(), { timeoutMs: 15_000, intervalMs: 200 });
-  await killAll();
-  client = await connectClient(url).catch(() => undefined as never);
 });
 
 afterAll(async () => {
@@ -60,9 +66,7 @@ afterAll(async () => {
 
 it('4. a pending hold survives kill -9 of the engine and every worker; resolving it runs the call once', async () => {
   procs = [];
-  const pending = startAll();
-  client = await eventually(() => connectClient(url), { timeoutMs: 15_000, intervalMs: 200 });
-  await pending;
+  await startAll();
   tools = await startTestWorker(toolsWorker(runs), { url });
   await client.bus.call('provider::scripted::script', { turns: [{ steps: [call('tools::held', { n: 1 }, 'held-1')] }] });
   const session_id = 'crash-all';

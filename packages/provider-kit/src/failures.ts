@@ -77,12 +77,14 @@ export function classifyError(error: unknown, signal?: AbortSignal): ProviderFai
   if (signal?.aborted) return new ProviderFailure('aborted', 'request aborted');
   const e = error as { name?: string; status?: number; headers?: Headers | Record<string, string>; message?: string; code?: string; cause?: { code?: string } };
   const message = typeof e?.message === 'string' ? e.message : String(error);
-  if (e?.name === 'AbortError' || e?.name === 'APIUserAbortError') return new ProviderFailure('aborted', 'request aborted');
+  // The SDKs' error classes keep `name === 'Error'`; their class name is what tells them apart.
+  const names = [e?.name, (error as object | null)?.constructor?.name];
+  if (names.includes('AbortError') || names.includes('APIUserAbortError')) return new ProviderFailure('aborted', 'request aborted');
   if (typeof e?.status === 'number') {
     return new ProviderFailure(kindForStatus(e.status, message), message, { status: e.status, retryAfterMs: retryAfterFrom(e.headers) });
   }
-  if (e?.name === 'APIConnectionTimeoutError') return new ProviderFailure('timeout', message);
-  if (e?.name === 'APIConnectionError' || CONNECTION_CODES.has(e?.code ?? '') || CONNECTION_CODES.has(e?.cause?.code ?? '') || /fetch failed|socket hang up|terminated/i.test(message)) {
+  if (names.includes('APIConnectionTimeoutError')) return new ProviderFailure('timeout', message);
+  if (names.includes('APIConnectionError') || CONNECTION_CODES.has(e?.code ?? '') || CONNECTION_CODES.has(e?.cause?.code ?? '') || /fetch failed|socket hang up|terminated/i.test(message)) {
     return new ProviderFailure('connection', message);
   }
   return new ProviderFailure('unknown', message, { retryable: false });

@@ -35,3 +35,4 @@ export {
   type AdapterContext,
   type StreamOutcome,
 } from './provider-worker.js';
+export * from './openai-compatible/index.js';

@@ -90,6 +90,7 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
       input: streamInput,
       output: streamOutput,
       async handler({ channel, ...request }, { logger }) {
+        preconnect(channel);
         const { message } = await run(request, channel, logger);
         return { stop_reason: message.stop_reason, usage: message.usage };
       },
@@ -145,6 +146,19 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
         worker.logger.warn({ err: error instanceof HarnessError ? error.toEnvelope() : String(error) }, 'model discovery failed');
       });
     });
+  }
+}
+
+/**
+ * Open the channel writer's socket now, while settings resolve and the vendor answers, instead of
+ * at the first event: that handshake would otherwise add to the time to first token. iii-sdk
+ * connects lazily and has no public method for this; without the method it stays lazy.
+ */
+function preconnect(channel: EventWriter): void {
+  try {
+    (channel as unknown as { ensureConnected?: () => void }).ensureConnected?.();
+  } catch {
+    // the first sendMessage connects (and reports) instead
   }
 }
 

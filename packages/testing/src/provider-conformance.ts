@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { eventually } from './eventually.js';
 import type { Scenario } from './fake-vendors/scenario.js';
 import type { ProviderFixture } from './provider-fixture.js';
-import type { ProviderEvent } from './provider-stream.js';
+import { failureCases, ofType, type ConformanceCase } from './provider-conformance-failures.js';
 
 /**
  * The acceptance items every provider worker must meet, written once. A provider's test file
@@ -25,14 +25,9 @@ export interface ConformanceSpec {
   extraInvalidPayloads?: Array<[string, unknown]>;
 }
 
-export interface ConformanceCase {
-  name: string;
-  run(): Promise<void>;
-}
+export type { ConformanceCase } from './provider-conformance-failures.js';
 
-type Ev = ProviderEvent & { content_index?: number; delta?: string; id?: string; name?: string; arguments?: unknown; usage?: Record<string, number> };
-const ofType = (events: ProviderEvent[], type: string) => events.filter((e) => e.type === type) as Ev[];
-const chatRequests = (f: ProviderFixture) => f.fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+export const chatRequests = (f: ProviderFixture) => f.fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
 const lastBody = (f: ProviderFixture) => chatRequests(f).at(-1)?.body as Record<string, any>;
 
 const toolScenario: Scenario = {
@@ -166,65 +161,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
     }
   });
 
-  add('fails a 401 at once, without retrying', async () => {
-    const before = chatRequests(f()).length;
-    f().fake.enqueue({ http_error: { status: 401 } });
-    const { events, terminal } = await f().stream();
-    assert.equal(events.length, 1);
-    assert.equal(terminal?.type, 'error');
-    assert.equal(terminal?.code, 'provider_error');
-    assert.equal(terminal?.retryable, false);
-    assert.equal(chatRequests(f()).length - before, 1);
-  });
-
-  add('retries a 429 after the retry-after the server asked for', async () => {
-    const before = chatRequests(f()).length;
-    f().fake.enqueue({ http_error: { status: 429, headers: { 'retry-after': '0.25' } } }, { steps: [{ text: 'after the wait' }] });
-    const started = Date.now();
-    const { terminal } = await f().stream();
-    assert.equal(terminal?.type, 'done');
-    assert.ok(Date.now() - started >= 240, `retried after ${Date.now() - started} ms, before retry-after`);
-    assert.equal(chatRequests(f()).length - before, 2);
-  });
-
-  add('retries a 500 that came before the first byte', async () => {
-    const before = chatRequests(f()).length;
-    f().fake.enqueue({ http_error: { status: 500 } }, { steps: [{ text: 'second time lucky' }] });
-    const { terminal, events } = await f().stream();
-    assert.equal(terminal?.type, 'done');
-    assert.equal(ofType(events, 'text_delta').map((d) => d.delta).join(''), 'second time lucky');
-    assert.equal(chatRequests(f()).length - before, 2);
-  });
-
-  add('ends an error in the middle of the stream with one error event and no retry', async () => {
-    const before = chatRequests(f()).length;
-    f().fake.enqueue({ steps: [{ text: 'partial answer' }, { text: 'never sent' }], error_mid_stream: { after_steps: 1, message: 'upstream model crashed', type: 'server_error' } });
-    const { events, terminal } = await f().stream();
-    assert.equal(ofType(events, 'error').length, 1);
-    assert.equal(ofType(events, 'done').length, 0);
-    assert.equal(terminal, events.at(-1));
-    assert.match(String(terminal?.message), /upstream model crashed/);
-    assert.equal(ofType(events, 'text_delta').map((d) => d.delta).join(''), 'partial answer');
-    assert.equal(chatRequests(f()).length - before, 1);
-  });
-
-  add('abort closes the upstream connection within 100 ms and ends with the partial message', async () => {
-    f().fake.enqueue({ steps: [{ text: 'a slow answer that goes on and on and on' }], split: 40, event_delay_ms: 40 });
-    const request = f().request();
-    const run = f().open(request);
-    await run.waitFor((e) => e.type === 'text_delta');
-    const abortsBefore = f().fake.clientAborts.length;
-    const asked = Date.now();
-    assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: true });
-    await eventually(() => assert.ok(f().fake.clientAborts.length > abortsBefore, 'upstream still open'), { timeoutMs: 1_000, intervalMs: 5 });
-    const closedAfter = f().fake.clientAborts.at(-1)! - asked;
-    assert.ok(closedAfter <= 100, `upstream closed ${closedAfter} ms after abort`);
-    const { terminal } = await run.finished;
-    assert.equal(terminal?.type, 'done');
-    assert.equal((terminal!.message as { stop_reason: string }).stop_reason, 'aborted');
-    assert.ok(((terminal!.message as { content: Array<{ text: string }> }).content[0]?.text ?? '').length > 0);
-    assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: false });
-  });
+  cases.push(...failureCases(f, fn, chatRequests));
 
   add('discovery fills the catalog through models::reconcile', async () => {
     await eventually(() => assert.ok(f().reconciles.length > 0, 'no discovery at start'));

@@ -24,6 +24,11 @@ export interface TestClient {
 export async function connectClient(url: string, name = 'test-client'): Promise<TestClient> {
   const client = registerWorker(url, { workerName: name, otel: { enabled: false }, enableMetricsReporting: false, invocationTimeoutMs: 10_000 });
   const bus = new Bus(client);
-  await bus.call('engine::functions::list', { prefix: '__ready__' });
+  try {
+    await bus.call('engine::functions::list', { prefix: '__ready__' });
+  } catch (error) {
+    await client.shutdown(); // otherwise the SDK keeps reconnecting forever
+    throw error;
+  }
   return { client, bus, close: () => client.shutdown() };
 }

@@ -95,7 +95,7 @@ export async function startStack(
   const url = engine.url;
   const workers: Record<string, TestWorker<any>> = {
     session: await startTestWorker(sessionWorker, { url }),
-    harness: await startTestWorker(harnessWorker, { url, config: { permissions_path: policyFile } }),
+    harness: await startTestWorker(harnessWorker, { url, config: { permissions_path: policyFile, default_provider: 'scripted', default_model: 'scripted-model' } }),
     approval: await startTestWorker(approvalGateWorker, { url, config: options.approval ?? {} }),
     hooks: await startTestWorker(hookFanoutWorker, { url }),
     provider: await startTestWorker(provider.spec, { url }),

@@ -1,0 +1,218 @@
+import type { ModelPricing, StopReason, Usage } from '@iii-harness/types';
+import type { StreamSink } from '../event-sink.js';
+import { costOf } from '../pricing.js';
+
+/** What we read of a `chat.completion.chunk`; everything optional, since servers differ. */
+export interface ChatChunk {
+  choices?: Array<{ index?: number; delta?: ChatDelta | null; finish_reason?: string | null; usage?: WireUsage | null }>;
+  usage?: WireUsage | null;
+}
+export interface ChatDelta {
+  content?: string | null;
+  refusal?: string | null;
+  /** DeepSeek, Moonshot, llama.cpp (`--reasoning-format deepseek`), LM Studio. */
+  reasoning_content?: string | null;
+  /** OpenRouter, Ollama and newer local servers. */
+  reasoning?: string | null;
+  tool_calls?: WireToolCallDelta[] | null;
+}
+export interface WireToolCallDelta {
+  index?: number;
+  id?: string | null;
+  function?: { name?: string | null; arguments?: string | null } | null;
+}
+export interface WireUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+  /** Moonshot reports cache hits at the top level of usage. */
+  cached_tokens?: number;
+}
+
+/** Indexes above this are a server bug, not 256 parallel calls; they fold into the latest call. */
+export const MAX_TOOL_INDEX = 255;
+
+/**
+ * Usage in our terms. OpenAI's `prompt_tokens` INCLUDES cached tokens; we report `input_tokens`
+ * as the uncached part and the cached part as `cache_read_tokens`, so that
+ * `input × price.input + cache_read × price.cache_read` is the vendor's bill (the Anthropic
+ * convention, where input_tokens never includes cache reads). `output_tokens` includes reasoning
+ * tokens (they are billed as output); `reasoning_tokens` says how many of them there were.
+ */
+export function usageFromWire(wire: WireUsage, pricing?: ModelPricing): Usage {
+  const cached = wire.prompt_tokens_details?.cached_tokens ?? wire.cached_tokens ?? 0;
+  const reasoning = wire.completion_tokens_details?.reasoning_tokens;
+  const usage: Usage = {
+    input_tokens: Math.max(0, (wire.prompt_tokens ?? 0) - cached),
+    output_tokens: wire.completion_tokens ?? 0,
+    cache_read_tokens: cached,
+    cache_write_tokens: 0,
+    ...(typeof reasoning === 'number' ? { reasoning_tokens: reasoning } : {}),
+  };
+  return pricing ? { ...usage, cost_usd: costOf(usage, pricing) } : usage;
+}
+
+/** `finish_reason` → our stop reason. Unknown values never throw: `other`, with the raw value kept. */
+export function stopReasonFromWire(raw: string, hadToolCalls: boolean): { stop_reason: StopReason; raw_stop_reason?: string } {
+  switch (raw) {
+    case 'stop':
+      // Some local servers finish a tool-call turn with `stop`; the calls are what matters.
+      return hadToolCalls ? { stop_reason: 'function_call', raw_stop_reason: raw } : { stop_reason: 'end' };
+    case 'length':
+      return { stop_reason: 'length' };
+    case 'tool_calls':
+    case 'function_call':
+      return { stop_reason: 'function_call' };
+    case 'end':
+    case 'eos':
+    case 'stop_sequence':
+      return { stop_reason: hadToolCalls ? 'function_call' : 'end', raw_stop_reason: raw };
+    default:
+      return { stop_reason: 'other', raw_stop_reason: raw };
+  }
+}
+
+interface ToolSlot {
+  contentIndex: number;
+  id?: string;
+  name?: string;
+  /** Arguments that arrived before the name (the call cannot start without one). */
+  pending: string;
+  started: boolean;
+}
+
+type Pending = ({ kind: 'text' | 'thinking'; index: number } | { kind: 'args'; slot: ToolSlot }) & { text: string; since?: number };
+
+/** A burst is sent in pieces at least this often, so its first tokens never wait for its last. */
+const MAX_HOLD_MS = 2;
+
+function sameBlock(a: Pending, b: Pending): boolean {
+  if (a.kind === 'args' || b.kind === 'args') return a.kind === 'args' && b.kind === 'args' && a.slot === b.slot;
+  return a.kind === b.kind && a.index === b.index;
+}
+
+/**
+ * Turns chunks into sink events. Content indexes are handed out in order of appearance: a run of
+ * reasoning is one thinking block, a run of text one text block, and each tool call its own
+ * block. Tool calls are matched by `index` (parallel calls interleave); the id and name are taken
+ * from the first delta that has them, and later repeated or empty names are ignored.
+ *
+ * Deltas of one block that arrive in the same turn of the event loop (a burst read in one go,
+ * e.g. when the reader fell behind) are sent as one event, flushed on `setImmediate` or after
+ * 2 ms at most: a paced stream still gets one event per chunk with no added delay, and a burst
+ * costs a few bus messages instead of hundreds. Order is kept: any other event flushes what is
+ * pending first.
+ */
+export class ChatChunkMapper {
+  private pending: Pending | undefined;
+  private flushScheduled = false;
+  private nextIndex = 0;
+  private open: { kind: 'text' | 'thinking'; index: number } | undefined;
+  private readonly slots: ToolSlot[] = [];
+  private readonly byIndex = new Map<number, ToolSlot>();
+  private lastToolIndex = 0;
+  private wireUsage: WireUsage | undefined;
+  private generatedIds = 0;
+  finishReason: string | undefined;
+
+  constructor(
+    private readonly sink: StreamSink,
+    private readonly pricing?: ModelPricing,
+  ) {}
+
+  /** Send what is pending now (the adapter calls this before it returns or throws). */
+  flush(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    if (pending.kind === 'args') this.sink.toolCallDelta(pending.slot.contentIndex, pending.slot.id!, pending.text);
+    else if (pending.kind === 'text') this.sink.text(pending.index, pending.text);
+    else this.sink.thinking(pending.index, pending.text);
+  }
+
+  private queue(next: Pending): void {
+    const p = this.pending;
+    if (p && sameBlock(p, next)) {
+      p.text += next.text;
+      if (performance.now() - p.since! >= MAX_HOLD_MS) this.flush();
+    } else {
+      this.flush();
+      this.pending = { ...next, since: performance.now() };
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  push(chunk: ChatChunk): void {
+    if (chunk.usage) this.wireUsage = chunk.usage;
+    const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
+    if (!choice) return;
+    if (choice.usage) this.wireUsage = choice.usage;
+    const delta = choice.delta;
+    if (delta) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (reasoning) this.queue({ kind: 'thinking', index: this.blockFor('thinking'), text: reasoning });
+      if (delta.content) this.queue({ kind: 'text', index: this.blockFor('text'), text: delta.content });
+      if (delta.refusal) this.queue({ kind: 'text', index: this.blockFor('text'), text: delta.refusal });
+      for (const call of delta.tool_calls ?? []) this.toolDelta(call);
+    }
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+  }
+
+  /** Close open tool calls, report usage, and say why the reply stopped (undefined: it never said). */
+  finish(): { stop_reason: StopReason; raw_stop_reason?: string } | undefined {
+    this.flush();
+    for (const slot of this.slots) {
+      if (!slot.started) this.start(slot, slot.name ?? 'unknown');
+      this.sink.toolCallEnd(slot.contentIndex, slot.id!);
+    }
+    if (this.wireUsage) this.sink.usage(usageFromWire(this.wireUsage, this.pricing));
+    return this.finishReason === undefined ? undefined : stopReasonFromWire(this.finishReason, this.slots.length > 0);
+  }
+
+  private blockFor(kind: 'text' | 'thinking'): number {
+    if (this.open?.kind !== kind) this.open = { kind, index: this.nextIndex++ };
+    return this.open.index;
+  }
+
+  private toolDelta(call: WireToolCallDelta): void {
+    const slot = this.slotFor(call);
+    if (call.id && !slot.id) slot.id = call.id;
+    const name = call.function?.name;
+    if (name && !slot.name) slot.name = name;
+    const args = call.function?.arguments ?? '';
+    if (slot.started) return args ? this.queue({ kind: 'args', slot, text: args }) : undefined;
+    slot.pending += args;
+    if (slot.name) this.start(slot, slot.name);
+  }
+
+  private slotFor(call: WireToolCallDelta): ToolSlot {
+    const valid = Number.isInteger(call.index) && call.index! >= 0 && call.index! <= MAX_TOOL_INDEX;
+    const index = valid ? call.index! : this.lastToolIndex;
+    this.lastToolIndex = index;
+    const current = this.byIndex.get(index);
+    // A new id with a name at a taken index: a server that numbers every parallel call 0.
+    const isNewCall = current && call.id && current.id && call.id !== current.id && call.function?.name;
+    if (current && !isNewCall) return current;
+    const slot: ToolSlot = { contentIndex: -1, pending: '', started: false };
+    this.slots.push(slot);
+    this.byIndex.set(index, slot);
+    return slot;
+  }
+
+  private start(slot: ToolSlot, name: string): void {
+    slot.id ??= `call_${Date.now().toString(36)}_${this.generatedIds++}`;
+    slot.contentIndex = this.nextIndex++;
+    slot.started = true;
+    this.open = undefined;
+    this.flush();
+    this.sink.toolCallStart(slot.contentIndex, slot.id, name);
+    if (slot.pending) this.sink.toolCallDelta(slot.contentIndex, slot.id, slot.pending);
+    slot.pending = '';
+  }
+}

@@ -1,0 +1,31 @@
+import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
+import type { WorkerSpec } from '@iii-harness/runtime';
+import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './config.js';
+import { DEFAULT_FAMILY, describeOpenAIModel, openAICompat } from './models.js';
+
+/**
+ * The whole bus surface of provider-openai: `provider::openai::stream|complete|abort|refresh_models`
+ * (from provider-kit), declared to `harness::provider::register` at start.
+ */
+export const providerOpenAIWorker: WorkerSpec<Config> = createProviderWorker<Config>({
+  id: 'openai',
+  description: 'OpenAI chat completions (streaming, tools, usage, reasoning models) as normalized events over the bus',
+  config: configSchema,
+  env: envOverrides,
+  declaration: (config) => ({
+    id: 'openai',
+    display_name: 'OpenAI',
+    credential_env_var: 'OPENAI_API_KEY',
+    default_url: config.base_url ?? DEFAULT_BASE_URL,
+    default_max_tokens: config.default_max_tokens,
+    supports_model_listing: true,
+    kind: 'cloud',
+  }),
+  createAdapter: () =>
+    createOpenAICompatibleAdapter({
+      provider: 'openai',
+      compat: openAICompat,
+      modelDefaults: { context_window: DEFAULT_FAMILY.context, max_output_tokens: DEFAULT_FAMILY.output, capabilities: ['tools', 'streaming'] },
+      describeModel: describeOpenAIModel,
+    }),
+});
