@@ -127,6 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     engine = await startEngine(options);
   } catch (error) {
+    if (error instanceof ConfigError) return (io.err(`iii-dev-engine: ${error.message}\n`), 2);
     const code = (error as NodeJS.ErrnoException).code;
     io.err(`iii-dev-engine: cannot start: ${code === 'EADDRINUSE' ? `address already in use (${(error as Error).message})` : (error as Error).message}\n`);
     return 1;

@@ -13,9 +13,10 @@ import { installPubSub } from './builtins/pubsub.js';
 import { installState } from './builtins/state.js';
 import { installStream } from './builtins/stream.js';
 import { installCatalogue } from './catalogue.js';
-import { defaultConfig, loadConfigFile, type EngineConfig } from './config.js';
+import { ConfigError, defaultConfig, loadConfigFile, type EngineConfig } from './config.js';
 import type { EngineApi } from './engine-api.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { QueueConfigError } from './queue/config.js';
 import { installQueues, type QueueModuleConfig } from './queue/index.js';
 import { Router } from './router.js';
 import { startWorkerServer } from './server.js';
@@ -88,7 +89,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     if (config.http) (installHttpTrigger(router, routes), inProcess.push('iii-http'));
     if (config.queue) {
       inProcess.push('iii-queue');
-      await installQueueModule(router, config.queue, logger);
+      await installQueueModule(router, config.queue);
     }
     installCatalogue(router, { inProcessWorkers: inProcess, functionsPollMs: options.functionsPollMs, startedAtMs: Date.now() });
 
@@ -138,11 +139,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   };
 }
 
-/** The queue module is owned by its own work stream; a failing install must not stop the engine. */
-async function installQueueModule(api: EngineApi, config: Record<string, unknown>, logger: Logger): Promise<void> {
+/** A bad `iii-queue` config is a config error like any other: the engine does not start. */
+async function installQueueModule(api: EngineApi, config: Record<string, unknown>): Promise<void> {
   try {
     await Promise.resolve(installQueues(api, config as QueueModuleConfig));
   } catch (error) {
-    logger.warn({ err: error }, 'queue module not installed; TriggerAction.Enqueue will fail with enqueue_error');
+    if (error instanceof QueueConfigError) throw new ConfigError(error.message);
+    throw error;
   }
 }

@@ -130,6 +130,19 @@ describe('command line', () => {
     expect(err.join('')).toMatch(/cannot read config file/);
   });
 
+  test('a bad iii-queue config exits with code 2 naming the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iii-queue-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'workers:\n  - name: iii-queue\n    config:\n      queue_configs:\n        jobs: { type: fifo }\n');
+    const err: string[] = [];
+    try {
+      await expect(runCli(['--config', file, '--memory', '--port', '0'], { version: '1', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(2);
+      expect(err.join('')).toMatch(/jobs\.message_group_field is required/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--help and --version', async () => {
     const out: string[] = [];
     await expect(runCli(['--help'], { version: '1.2.3', out: (t) => void out.push(t), err: () => undefined })).resolves.toBe(0);
