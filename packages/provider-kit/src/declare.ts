@@ -1,5 +1,6 @@
 import { HarnessError, registerSecret, type Bus, type Logger } from '@iii-harness/runtime';
 import { resolvedProvider, type ProviderDeclaration, type ResolvedProvider } from './schemas.js';
+import { ProviderFailure } from './failures.js';
 import { sleep } from './retry.js';
 
 /**
@@ -43,4 +44,25 @@ export async function resolveSettings(bus: Bus, declaration: ProviderDeclaration
   }
   registerSecret(resolved.credential.token);
   return resolved;
+}
+
+/** `resolve`, remembered for `ttlMs` (failures are not remembered). */
+export function cachedResolver(resolve: () => Promise<ResolvedProvider>, ttlMs: number): () => Promise<ResolvedProvider> {
+  let cached: { value: Promise<ResolvedProvider>; until: number } | undefined;
+  return () => {
+    const now = Date.now();
+    if (cached && now < cached.until) return cached.value;
+    const value = resolve();
+    cached = ttlMs > 0 ? { value, until: now + ttlMs } : undefined;
+    value.catch(() => {
+      if (cached?.value === value) cached = undefined;
+    });
+    return value;
+  };
+}
+
+/** Cloud providers need a key: without one, a clear failure naming where it comes from. */
+export function requireCredential(declaration: ProviderDeclaration, resolved: ResolvedProvider): void {
+  if (declaration.kind !== 'cloud' || resolved.credential.token) return;
+  throw new ProviderFailure('missing_credential', `no API key for ${declaration.id}: set ${declaration.credential_env_var ?? 'a credential'} or store one with auth::set_token`, { retryable: false });
 }

@@ -3,7 +3,7 @@ import { assistantMessage, stopReason, usage, type AssistantMessage, type Model,
 import { z } from 'zod';
 import { AbortRegistry } from './abort-registry.js';
 import { retryPolicyOf, type ProviderConfig } from './config.js';
-import { declareInBackground, resolveSettings } from './declare.js';
+import { cachedResolver, declareInBackground, requireCredential, resolveSettings } from './declare.js';
 import { StreamSink, type EventWriter } from './event-sink.js';
 import { classifyError, ProviderFailure } from './failures.js';
 import { priceFor } from './pricing.js';
@@ -78,7 +78,7 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
   const adapter = definition.createAdapter(worker.config);
   const aborts = new AbortRegistry();
   const lifetime = new AbortController();
-  const settings = () => resolveSettings(worker.bus, declaration);
+  const settings = cachedResolver(() => resolveSettings(worker.bus, declaration), worker.config.settings_ttl_ms);
   const run = (request: ProviderRequest, writer: EventWriter | undefined, logger: Logger) =>
     runRequest({ request, writer, logger, declaration, adapter, aborts, settings, policy: retryPolicyOf(worker.config) });
   const prefix = `provider::${declaration.id}`;
@@ -126,7 +126,10 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
       output: refreshModelsOutput,
       handler: async (_input, { bus, logger }) => {
         if (!adapter.listModels) throw new HarnessError('not_found', `${declaration.id} cannot list models`);
-        const models = (await adapter.listModels({ settings: await settings(), signal: lifetime.signal, logger }).catch((error: unknown) => {
+        const models = (await settings().then((resolved) => {
+          requireCredential(declaration, resolved);
+          return adapter.listModels!({ settings: resolved, signal: lifetime.signal, logger });
+        }).catch((error: unknown) => {
           throw toHarnessError(classifyError(error));
         })).map((m) => (m.pricing ? m : { ...m, ...(priceFor(declaration.id, m.id) ? { pricing: priceFor(declaration.id, m.id) } : {}) }));
         const result = await bus.call<{ provider: string; count: number; ids: string[] }>('models::reconcile', { provider: declaration.id, models });
@@ -187,9 +190,7 @@ async function runRequest({ request, writer, logger, declaration, adapter, abort
   const startedAt = Date.now();
   try {
     const resolved = await settings();
-    if (declaration.kind === 'cloud' && !resolved.credential.token) {
-      throw new ProviderFailure('missing_credential', `no API key for ${declaration.id}: set ${declaration.credential_env_var ?? 'a credential'} or store one with auth::set_token`, { retryable: false });
-    }
+    requireCredential(declaration, resolved);
     const outcome = await retryBeforeFirstByte(
       async ({ signal, started }) => {
         const before = sink.count;

@@ -1,5 +1,7 @@
 import {
   AbortRegistry,
+  cachedResolver,
+  requireCredential,
   backoffDelay,
   classifyError,
   costOf,
@@ -182,5 +184,38 @@ describe('pricing', () => {
     expect(priceFor('openai', 'gpt-4.1-2025-04-14')?.input).toBe(2);
     expect(priceFor('lmstudio', 'qwen')).toBeUndefined();
     expect(costOf({ input_tokens: 1_000_000, output_tokens: 500_000, cache_read_tokens: 0, cache_write_tokens: 0 }, { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 })).toBeCloseTo(10.5);
+  });
+});
+
+describe('cachedResolver and requireCredential', () => {
+  const resolved = (token?: string) => ({ provider: 'p', api_url: 'http://x', max_tokens: 1, credential: token ? { configured: true, source: 'stored' as const, token } : { configured: false, source: 'none' as const } });
+
+  it('reuses settings for the TTL, forgets failures, and resolves every time with TTL 0', async () => {
+    let calls = 0;
+    const cached = cachedResolver(async () => resolved(`t${++calls}`), 50);
+    expect((await cached()).credential.token).toBe('t1');
+    expect((await cached()).credential.token).toBe('t1');
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await cached()).credential.token).toBe('t2');
+    let fail = true;
+    const flaky = cachedResolver(async () => {
+      if (fail) throw new Error('harness down');
+      return resolved('ok');
+    }, 10_000);
+    await expect(flaky()).rejects.toThrow('harness down');
+    fail = false;
+    expect((await flaky()).credential.token).toBe('ok');
+    let uncached = 0;
+    const none = cachedResolver(async () => resolved(`u${++uncached}`), 0);
+    await none();
+    await none();
+    expect(uncached).toBe(2);
+  });
+
+  it('asks cloud providers for a key and names where it comes from', () => {
+    const cloud = { id: 'openai', display_name: 'OpenAI', credential_env_var: 'OPENAI_API_KEY', default_url: 'https://api.openai.com/v1', default_max_tokens: 1, supports_model_listing: true, kind: 'cloud' as const };
+    expect(() => requireCredential(cloud, resolved())).toThrow(/OPENAI_API_KEY/);
+    expect(() => requireCredential(cloud, resolved('k'))).not.toThrow();
+    expect(() => requireCredential({ ...cloud, kind: 'local' }, resolved())).not.toThrow();
   });
 });

@@ -88,7 +88,8 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
   });
   await client.bus.call('engine::functions::list', { prefix: '__ready__' });
 
-  fixture.worker = (await startTestWorker(options.spec, { url: engine.url, config: options.config })) as TestWorker<unknown>;
+  // Tests change the stand-in's credential between requests, so settings are resolved every time.
+  fixture.worker = (await startTestWorker(options.spec, { url: engine.url, config: { settings_ttl_ms: 0, ...options.config } })) as TestWorker<unknown>;
   const remember = (result: ProviderStreamResult) => {
     fixture.seen.events.push(...result.events);
     if (result.error) fixture.seen.errors.push(result.error.message);
