@@ -9,7 +9,7 @@ import { openProviderStream } from '@iii-harness/testing';
 import { registerWorker } from 'iii-sdk';
 import { startEngine, startFake, startWorker, stopAll } from './lib/processes.mjs';
 import { renderSection, writeSection } from './lib/report.mjs';
-import { MODES, tokensIn } from './lib/scenarios.mjs';
+import { ABORT_MODE, MODES, tokensIn } from './lib/scenarios.mjs';
 import { percentile, round, timing } from './lib/stats.mjs';
 
 const args = new Set(process.argv.slice(2));
@@ -55,7 +55,8 @@ async function main() {
     for (let i = 0; i < 10; i++) { await direct(MODES.ttft.model, () => undefined); await viaBus(MODES.ttft.model, () => undefined); } // warm-up
     const modes = {};
     for (const [name, mode] of Object.entries(MODES)) modes[name] = await measureMode(mode, direct, viaBus, deadline);
-    results.push({ id: benchCase.id, wireFormat: benchCase.wireFormat, modes });
+    const abort = await measureAbort(bus, benchCase.providerId);
+    results.push({ id: benchCase.id, wireFormat: benchCase.wireFormat, modes, abort });
     worker.kill('SIGTERM');
     fake.child.kill('SIGTERM');
   }
@@ -80,6 +81,27 @@ async function measureMode(mode, direct, viaBus, deadline) {
   }
   const summary = (list) => ({ runs: list.length, tokensPerSecond: round(percentile(list.map((s) => s.tokensPerSecond), 50), 0), ttftP50: round(percentile(list.map((s) => s.ttftMs), 50), 3), ttftP90: round(percentile(list.map((s) => s.ttftMs), 90), 3) });
   return { direct: summary(samples.direct), bus: summary(samples.bus) };
+}
+
+/**
+ * `provider::<id>::abort` after the first token of a 4 s stream: time until the caller holds the
+ * terminal `done {stop_reason: aborted}` (the provider emits it once its HTTP stream is cut).
+ */
+async function measureAbort(bus, providerId) {
+  const latencies = [];
+  for (let i = 0; i < ABORT_MODE.runs; i++) {
+    const requestId = `bench-abort-${i}-${Math.random().toString(36).slice(2)}`;
+    let firstToken;
+    const tokenSeen = new Promise((resolve) => (firstToken = resolve));
+    const run = openProviderStream(bus, providerId, { request_id: requestId, model: ABORT_MODE.model, messages: [{ role: 'user', content: 'Count slowly.' }] }, { timeoutMs: 30_000, onEvent: (e) => e.type === 'text_delta' && firstToken() });
+    await tokenSeen;
+    const asked = performance.now();
+    await bus.call(`provider::${providerId}::abort`, { request_id: requestId });
+    const { terminal } = await run.finished;
+    if (terminal?.type !== 'done' || terminal.message.stop_reason !== 'aborted') throw new Error(`abort did not end the stream: ${JSON.stringify(terminal)}`);
+    latencies.push(performance.now() - asked);
+  }
+  return { runs: latencies.length, p50: round(percentile(latencies, 50), 2), p90: round(percentile(latencies, 90), 2) };
 }
 
 /** What the orchestrator does: a channel, `provider::<id>::stream` with its writer, text deltas from the reader. */

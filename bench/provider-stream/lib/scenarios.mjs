@@ -10,13 +10,16 @@ export const MODES = {
   ttft: { model: 'bench-ttft', tokens: 5, delayMs: 0, runs: 60, throughputTarget: false, ttftTarget: true },
 };
 
+/** A slow stream (4 s) that the bench aborts after its first token. */
+export const ABORT_MODE = { model: 'bench-abort', tokens: 200, delayMs: 20, runs: 10 };
+
 const TOKEN = 'tok ';
 
 /** How many scripted tokens a text delta carries. */
 export const tokensIn = (text) => Math.round(text.length / TOKEN.length);
 
 export function scenarioForModel(model) {
-  const mode = Object.values(MODES).find((m) => m.model === model) ?? MODES.ttft;
+  const mode = [...Object.values(MODES), ABORT_MODE].find((m) => m.model === model) ?? MODES.ttft;
   return {
     steps: [{ text: TOKEN.repeat(mode.tokens) }],
     split: mode.tokens, // one delta per token

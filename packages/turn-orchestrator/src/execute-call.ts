@@ -14,12 +14,12 @@ const isObject = (value: unknown): value is JsonObject => value !== null && type
  * crash after that point yields an "interrupted" result instead of a second run; the
  * `agent::after_function_call` hook may rewrite the result; then `done` is checkpointed.
  */
-export async function executeCall(turn: Turn, call: BatchCall, isDenied: (id: string) => Promise<boolean>): Promise<void> {
+export async function executeCall(turn: Turn, call: BatchCall): Promise<void> {
   const { bus, config } = turn.deps;
   const base = { session_id: turn.sessionId, turn_id: turn.record.turn_id, function_call_id: call.function_call_id, function_id: call.function_id };
   let args = call.args;
   try {
-    const before = await publishHook(bus, HOOK_BEFORE_FUNCTION_CALL, { ...base, args }, 'first_block_wins', config.hook_timeout_ms);
+    const before = await publishHook(bus, turn.cache, HOOK_BEFORE_FUNCTION_CALL, { ...base, args }, 'first_block_wins', config.hook_timeout_ms);
     const verdict = isObject(before.merged) ? before.merged : {};
     if (verdict.block === true || verdict.decision === 'block' || verdict.decision === 'deny') {
       return finish(turn, call, denialResult('hook', typeof verdict.reason === 'string' ? verdict.reason : 'blocked by a before_function_call hook'), 0);
@@ -37,14 +37,14 @@ export async function executeCall(turn: Turn, call: BatchCall, isDenied: (id: st
   let result;
   try {
     const value = (DISCOVERY_FUNCTIONS as readonly string[]).includes(call.function_id)
-      ? await discover(bus, turn.record, call.function_id, args, isDenied)
+      ? await discover(bus, turn.record, call.function_id, args, turn.cache.isDenied)
       : await bus.call(call.function_id, args, { timeoutMs: config.function_timeout_ms });
     result = toResult(value, config.max_result_chars);
   } catch (error) {
     result = failureResult(error);
   }
   try {
-    const after = await publishHook(bus, HOOK_AFTER_FUNCTION_CALL, { ...base, args, result }, 'pipeline_last_wins', config.hook_timeout_ms);
+    const after = await publishHook(bus, turn.cache, HOOK_AFTER_FUNCTION_CALL, { ...base, args, result }, 'pipeline_last_wins', config.hook_timeout_ms);
     const rewritten = isObject(after.merged) ? after.merged.result : undefined;
     if (typeof rewritten === 'string') result = toResult(rewritten, config.max_result_chars);
     else if (isObject(rewritten) && Array.isArray(rewritten.content)) result = { content: rewritten.content, is_error: rewritten.is_error === true } as typeof result;

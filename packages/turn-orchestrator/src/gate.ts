@@ -1,14 +1,12 @@
 import { HarnessError, type Bus } from '@iii-harness/runtime';
 import { KERNEL_RULE_ID, NO_POLICY_RULE_ID, policyDecision, type JsonObject, type PolicyDecision } from '@iii-harness/types';
-import { z } from 'zod';
 import { allowedByRun } from './globs.js';
 import type { TurnRecord } from './record.js';
+import type { StepCache } from './step-cache.js';
 
 export type DeniedBy = 'kernel' | 'permissions' | 'gate_unavailable' | 'run_functions' | 'hook' | 'user';
 
 export type GateDecision = { kind: 'allow' } | { kind: 'deny'; denied_by: DeniedBy; reason: string } | { kind: 'hold' };
-
-const settings = z.object({ mode: z.enum(['manual', 'auto', 'full']), always_allow: z.array(z.string()) });
 
 const unavailable = (what: string): GateDecision => ({ kind: 'deny', denied_by: 'gate_unavailable', reason: `${what} could not be reached; calls are denied until it answers (fail closed)` });
 
@@ -24,7 +22,7 @@ const unavailable = (what: string): GateDecision => ({ kind: 'deny', denied_by: 
  *  needs_approval     hold (unless on   allow    allow
  *                     always-allow)
  */
-export async function decide(bus: Bus, record: TurnRecord, functionId: string, args: JsonObject, timeoutMs: number): Promise<GateDecision> {
+export async function decide(bus: Bus, record: TurnRecord, functionId: string, args: JsonObject, timeoutMs: number, cache: StepCache): Promise<GateDecision> {
   if (!allowedByRun(record.functions, functionId)) return { kind: 'deny', denied_by: 'run_functions', reason: `${functionId} is not among the functions this run may call` };
   let policy: PolicyDecision;
   try {
@@ -36,12 +34,8 @@ export async function decide(bus: Bus, record: TurnRecord, functionId: string, a
   if (policy.decision === 'deny' && (policy.rule_id === KERNEL_RULE_ID || policy.rule_id === NO_POLICY_RULE_ID)) {
     return { kind: 'deny', denied_by: policy.rule_id === KERNEL_RULE_ID ? 'kernel' : 'permissions', reason: policy.reason ?? `${functionId} is reserved to the harness and people; agents may not call it` };
   }
-  let mode: z.infer<typeof settings>;
-  try {
-    mode = await bus.call('approval::get_settings', { session_id: record.session_id }, { timeoutMs, schema: settings });
-  } catch {
-    return unavailable('the approval gate');
-  }
+  const mode = await cache.settings();
+  if (!mode) return unavailable('the approval gate');
   if (mode.mode === 'full' || policy.decision === 'allow') return { kind: 'allow' };
   if (policy.decision === 'deny') {
     const constraint = policy.matched_constraint ? ` (argument ${policy.matched_constraint.field} ${policy.matched_constraint.operator} ${JSON.stringify(policy.matched_constraint.value)})` : '';

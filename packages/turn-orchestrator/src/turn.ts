@@ -2,6 +2,7 @@ import type { AgentEventInput, AgentEvents, Bus, Logger } from '@iii-harness/run
 import { TURN_STEP_QUEUE, type ErrorEnvelope, type TurnOutcome, type TurnState } from '@iii-harness/types';
 import type { Config } from './config.js';
 import { isWorking, type TurnRecord, type TurnStore } from './record.js';
+import { StepCache } from './step-cache.js';
 
 /** What every step needs from the worker. */
 export interface Deps {
@@ -22,10 +23,17 @@ export interface StepJob {
 
 /** A step's working copy of the turn, with the only ways to change it durably. */
 export class Turn {
+  /** Answers reused for the rest of this step (settings, hook subscribers, outright denials). */
+  readonly cache: StepCache;
+  private abortCheckedAt = 0;
+  private aborted = false;
+
   constructor(
     readonly deps: Deps,
     readonly record: TurnRecord,
-  ) {}
+  ) {
+    this.cache = new StepCache(deps.bus, record.session_id, deps.config.policy_timeout_ms);
+  }
 
   get sessionId(): string {
     return this.record.session_id;
@@ -44,8 +52,12 @@ export class Turn {
     return this.deps.store.save(this.record);
   }
 
-  abortRequested(): Promise<boolean> {
-    return this.deps.store.abortRequested(this.record);
+  /** Whether run::abort asked to stop this turn; asked at most every 100 ms within a step. */
+  async abortRequested(): Promise<boolean> {
+    if (this.aborted || Date.now() - this.abortCheckedAt < 100) return this.aborted;
+    this.aborted = await this.deps.store.abortRequested(this.record);
+    this.abortCheckedAt = Date.now();
+    return this.aborted;
   }
 
   /**

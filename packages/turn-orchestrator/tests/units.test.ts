@@ -1,5 +1,6 @@
 import { HarnessError, type AgentEventInput, type Bus } from '@iii-harness/runtime';
 import { decide } from '../src/gate.js';
+import { StepCache } from '../src/step-cache.js';
 import { allowedByRun, globToRegExp } from '../src/globs.js';
 import { DeltaCoalescer } from '../src/coalescer.js';
 import { turnRecord, type TurnRecord } from '../src/record.js';
@@ -46,17 +47,28 @@ describe('gate decision table', () => {
     ['policy unreachable', 'deny', unreachable, mode('full')],
     ['gate unreachable', 'deny', allow, unreachable],
   ])('%s → %s', async (_name, expected, policy, settings) => {
-    const decision = await decide(fakeBus({ policy, settings }), record(), 'tools::x', {}, 100);
+    const bus = fakeBus({ policy, settings });
+    const decision = await decide(bus, record(), 'tools::x', {}, 100, new StepCache(bus, 's1', 100));
     expect(decision.kind).toBe(expected);
   });
 
   it('denies calls outside the run\'s functions before asking anyone', async () => {
-    const decision = await decide(fakeBus({ policy: allow, settings: mode('full') }), record({ functions: ['fs::*'] }), 'shell::exec', {}, 100);
+    const bus = fakeBus({ policy: allow, settings: mode('full') });
+    const decision = await decide(bus, record({ functions: ['fs::*'] }), 'shell::exec', {}, 100, new StepCache(bus, 's1', 100));
     expect(decision).toMatchObject({ kind: 'deny', denied_by: 'run_functions' });
   });
 
   it('names gate_unavailable when the policy cannot be reached', async () => {
-    expect(await decide(fakeBus({ policy: unreachable }), record(), 'x::y', {}, 100)).toMatchObject({ kind: 'deny', denied_by: 'gate_unavailable' });
+    const bus = fakeBus({ policy: unreachable });
+    expect(await decide(bus, record(), 'x::y', {}, 100, new StepCache(bus, 's1', 100))).toMatchObject({ kind: 'deny', denied_by: 'gate_unavailable' });
+  });
+
+  it('asks for the session settings once per step', async () => {
+    let asked = 0;
+    const bus = { call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : ask) } as unknown as Bus;
+    const cache = new StepCache(bus, 's1', 100);
+    for (const id of ['a::x', 'b::y', 'c::z']) expect((await decide(bus, record(), id, {}, 100, cache)).kind).toBe('hold');
+    expect(asked).toBe(1);
   });
 });
 

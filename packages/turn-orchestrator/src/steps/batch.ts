@@ -12,13 +12,13 @@ export async function settleInterrupted(turn: Turn, calls: BatchCall[]): Promise
 }
 
 /** Gate one prepared call: run it, deny it with a result the model can read, or park it. */
-export async function gateAndRun(turn: Turn, call: BatchCall, isDenied: (id: string) => Promise<boolean>): Promise<void> {
+export async function gateAndRun(turn: Turn, call: BatchCall): Promise<void> {
   const { bus, config } = turn.deps;
   const record = turn.record;
   const discovery = (DISCOVERY_FUNCTIONS as readonly string[]).includes(call.function_id);
-  const decision = discovery || call.approved ? { kind: 'allow' as const } : await decide(bus, record, call.function_id, call.args, config.policy_timeout_ms);
+  const decision = discovery || call.approved ? { kind: 'allow' as const } : await decide(bus, record, call.function_id, call.args, config.policy_timeout_ms, turn.cache);
   if (decision.kind === 'deny') return finish(turn, call, denialResult(decision.denied_by, decision.reason), 0);
-  if (decision.kind === 'allow') return executeCall(turn, call, isDenied);
+  if (decision.kind === 'allow') return executeCall(turn, call);
   try {
     await bus.call('approval::hold', { session_id: record.session_id, turn_id: record.turn_id, function_call_id: call.function_call_id, function_id: call.function_id, args: call.args }, { timeoutMs: config.policy_timeout_ms });
   } catch {

@@ -1,4 +1,3 @@
-import { deniedCheck } from '../policy-view.js';
 import type { Turn } from '../turn.js';
 import { gateAndRun, settleBatch, settleInterrupted } from './batch.js';
 import { finishAborted } from './finish-aborted.js';
@@ -8,14 +7,12 @@ import { finishAborted } from './finish-aborted.js';
  * a denial result, held calls park together and do not block their siblings.
  */
 export async function functionExecute(turn: Turn): Promise<void> {
-  const { bus, config } = turn.deps;
   const calls = turn.record.batch?.calls ?? [];
   await settleInterrupted(turn, calls);
-  const isDenied = deniedCheck(bus, config.policy_timeout_ms);
   for (const call of calls) {
     if (call.status !== 'prepared') continue;
     if (await turn.abortRequested()) return finishAborted(turn);
-    await gateAndRun(turn, call, isDenied);
+    await gateAndRun(turn, call);
   }
   await settleBatch(turn);
 }
