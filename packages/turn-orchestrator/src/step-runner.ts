@@ -14,9 +14,15 @@ const stepResult = z.object({ ran: z.boolean(), skipped: z.string().optional() }
 
 export type StepHandler = (turn: Turn) => Promise<void>;
 
-/** Failures worth the queue's retry and backoff: the bus or a worker is briefly unavailable. */
+/**
+ * Failures worth the queue's retry and backoff: the bus or a worker is briefly unavailable — or
+ * not registered yet, as when every process restarts at once and this step runs before the
+ * session or approval worker is back.
+ */
 export function isTransient(error: unknown): boolean {
-  return isHarnessError(error) && (error.code === 'unavailable' || error.code === 'timeout') && error.reason !== 'gate_unavailable';
+  if (!isHarnessError(error)) return false;
+  if (error.reason === 'function_not_found') return true;
+  return (error.code === 'unavailable' || error.code === 'timeout') && error.reason !== 'gate_unavailable';
 }
 
 /**

@@ -1,5 +1,6 @@
 import { HarnessError, type AgentEventInput, type Bus } from '@iii-harness/runtime';
 import { decide } from '../src/gate.js';
+import { isTransient } from '../src/step-runner.js';
 import { StepCache } from '../src/step-cache.js';
 import { allowedByRun, globToRegExp } from '../src/globs.js';
 import { DeltaCoalescer } from '../src/coalescer.js';
@@ -142,5 +143,16 @@ describe('DeltaCoalescer', () => {
       'tool_call:{"a":1}',
     ]);
     expect(out.at(-1)).toMatchObject({ function_call_id: 'c1' });
+  });
+});
+
+describe('isTransient', () => {
+  it('retries through the queue when a worker is missing or unavailable, and fails the turn otherwise', () => {
+    expect(isTransient(new HarnessError('not_found', 'Function session::messages not found', { reason: 'function_not_found' }))).toBe(true);
+    expect(isTransient(new HarnessError('unavailable', 'Invocation stopped', { reason: 'invocation_stopped' }))).toBe(true);
+    expect(isTransient(new HarnessError('timeout', 'invocation timed out'))).toBe(true);
+    expect(isTransient(new HarnessError('not_found', 'session s1 not found'))).toBe(false);
+    expect(isTransient(new HarnessError('provider_error', 'provider x is not available', { reason: 'provider_missing' }))).toBe(false);
+    expect(isTransient(new Error('boom'))).toBe(false);
   });
 });
