@@ -27,6 +27,8 @@ export const KERNEL_DENIED_FUNCTIONS: readonly KernelEntry[] = [
   ...BUDGET_MUTATIONS.map((op) => ({ pattern: `budget::${op}`, why: 'spending caps and reservations' })),
   { pattern: 'hook-fanout::*', why: 'the hooks that gate function calls' },
   { pattern: 'session::delete', why: 'deleting a whole session' },
+  // The transcript is the record of what the user and the model said: an agent may read it, not rewrite it.
+  ...['append', 'append_batch', 'update_entry', 'set_leaf'].map((op) => ({ pattern: `session::${op}`, why: 'writing the transcript the model is shown' })),
   { pattern: 'ui::*', why: 'UI subscriptions and pushes to operators\' screens' },
   {
     pattern: 'engine::*',

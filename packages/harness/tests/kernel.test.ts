@@ -87,7 +87,7 @@ describe('kernel deny list', () => {
   });
 
   it('leaves unrelated functions to the rules', () => {
-    for (const id of ['auth::status', 'auth::list_providers', 'budget::get', 'budget::usage', 'session::append', 'models::list', 'state::get', 'shell::exec', 'harness::status'])
+    for (const id of ['auth::status', 'auth::list_providers', 'budget::get', 'budget::usage', 'session::messages', 'models::list', 'state::get', 'shell::exec', 'harness::status'])
       expect(checkPermission(permissive, id, {}, options)).toEqual({ decision: 'allow', rule_id: '*' });
   });
 });

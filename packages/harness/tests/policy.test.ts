@@ -189,7 +189,7 @@ describe('the shipped example file', () => {
     ['models::list', {}, { decision: 'allow', rule_id: '*::list' }],
     ['web::fetch', { url: 'https://api.internal.example.com/x' }, { decision: 'deny', rule_id: 'no-internal-host' }],
     ['web::fetch', { url: 'https://example.org/' }, { decision: 'allow', rule_id: 'web::fetch' }],
-    ['session::append', {}, { decision: 'needs_approval' }],
+    ['session::append', {}, { decision: 'deny', rule_id: 'kernel' }],
     ['approval::resolve', {}, { decision: 'deny', rule_id: 'kernel' }],
   ])('%s %j → %j', (functionId, args, expected) => {
     expect(decide(example, functionId, args)).toMatchObject(expected);
