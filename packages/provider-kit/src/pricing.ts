@@ -1,5 +1,7 @@
 import type { ModelPricing } from '@iii-harness/types';
 
+export { costOf } from '@iii-harness/types';
+
 /**
  * List prices in USD per million tokens (input, output, cache read, cache write), matched by
  * model-id prefix; the longest matching prefix wins. Vendors change prices: update here, and
@@ -42,10 +44,4 @@ export function priceFor(provider: string, modelId: string): ModelPricing | unde
   if (!prefix) return undefined;
   const [input, output, cache_read, cache_write] = table[prefix]!;
   return { input, output, cache_read, cache_write };
-}
-
-/** USD for a usage at a price. */
-export function costOf(usage: { input_tokens: number; output_tokens: number; cache_read_tokens?: number; cache_write_tokens?: number }, pricing: ModelPricing): number {
-  const m = 1_000_000;
-  return (usage.input_tokens * pricing.input + usage.output_tokens * pricing.output + (usage.cache_read_tokens ?? 0) * pricing.cache_read + (usage.cache_write_tokens ?? 0) * pricing.cache_write) / m;
 }

@@ -1,4 +1,4 @@
-import type { Usage } from '@iii-harness/types';
+import { costOf, type Usage } from '@iii-harness/types';
 import type { TurnRecord } from './record.js';
 
 /** Add one generation's usage to the turn, and its cost when the model's price is known. */
@@ -9,9 +9,5 @@ export function addUsage(record: TurnRecord, usage: Usage): void {
   total.cache_read_tokens += usage.cache_read_tokens ?? 0;
   total.cache_write_tokens += usage.cache_write_tokens ?? 0;
   if (usage.reasoning_tokens) total.reasoning_tokens = (total.reasoning_tokens ?? 0) + usage.reasoning_tokens;
-  const price = record.pricing;
-  if (price) {
-    const cost = (usage.input_tokens * price.input + usage.output_tokens * price.output + (usage.cache_read_tokens ?? 0) * price.cache_read + (usage.cache_write_tokens ?? 0) * price.cache_write) / 1_000_000;
-    record.cost_usd = (record.cost_usd ?? 0) + cost;
-  }
+  if (record.pricing) record.cost_usd = (record.cost_usd ?? 0) + costOf(usage, record.pricing);
 }

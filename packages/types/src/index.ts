@@ -46,7 +46,7 @@ export {
   type ProviderDoneEvent,
   type ProviderErrorEvent,
 } from './provider-events.js';
-export { modelCapability, modelPricing, model, type ModelCapability, type ModelPricing, type Model } from './model.js';
+export { modelCapability, modelPricing, model, costOf, type ModelCapability, type ModelPricing, type Model } from './model.js';
 export {
   turnState,
   terminalTurnStates,
