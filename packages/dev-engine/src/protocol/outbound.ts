@@ -2,7 +2,7 @@
  * Engine -> worker frames. The engine re-serializes every frame it relays (unknown fields are
  * dropped, absent optionals are omitted), so these builders spell out each field list.
  */
-import type { ErrorBody } from './frames.js';
+import type { ErrorBody, InvocationResultFrame } from './frames.js';
 
 export function workerRegistered(workerId: string, reattachToken: string): string {
   return JSON.stringify({ type: 'workerregistered', worker_id: workerId, reattach_token: reattachToken });
@@ -29,14 +29,8 @@ export function invokeFunction(f: InvokeFields): string {
   });
 }
 
-export interface ResultFields {
-  invocation_id: string;
-  function_id: string;
-  result?: unknown;
-  error?: ErrorBody;
-  traceparent?: string;
-  baggage?: string;
-}
+/** An `invocationresult` frame's fields: what a worker sent, relayed as it is. */
+export type ResultFields = Omit<InvocationResultFrame, 'type'>;
 
 /** `error` wins over `result`; an `undefined` result is omitted (JSON.stringify drops it). */
 export function invocationResult(f: ResultFields): string {
