@@ -43,13 +43,16 @@ export function createHandler(def: FunctionDef, deps: HandlerDeps): (data: unkno
   return async (data, metadata) => {
     const { payload, caller } = splitCaller(data);
     const turn = { ...currentTurnContext(), ...turnFromPayload(payload) };
-    const logger = deps.logger.child({ function_id: def.id, ...turn });
-    const ctx: HandlerContext = { function_id: def.id, logger, bus: deps.bus, metadata, caller_worker_id: caller, ...turn };
+    // Built on first use: most calls never log, and a child logger costs more than the call's own work.
+    let logger: Logger | undefined;
+    const loggerOf = () => (logger ??= deps.logger.child({ function_id: def.id, ...turn }));
+    const ctx = { function_id: def.id, bus: deps.bus, metadata, caller_worker_id: caller, ...turn } as HandlerContext;
+    Object.defineProperty(ctx, 'logger', { get: loggerOf, enumerable: true });
     const attributes = { 'iii.function.id': def.id, ...(turn.session_id ? { session_id: turn.session_id } : {}), ...(turn.turn_id ? { turn_id: turn.turn_id } : {}) };
     try {
       return await context.with(contextWithTurn(turn), () => withSpan(def.id, attributes, () => runValidated(def, payload, ctx)));
     } catch (error) {
-      throw toWireError(classify(error, logger));
+      throw toWireError(classify(error, loggerOf()));
     }
   };
 }

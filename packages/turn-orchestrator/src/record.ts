@@ -1,4 +1,4 @@
-import type { Bus } from '@iii-harness/runtime';
+import type { Bus, UpdateOp } from '@iii-harness/runtime';
 import { errorEnvelope, jsonObject, modelPricing, resultContentBlock, turnOutcome, turnState, usage, type TurnState } from '@iii-harness/types';
 import { z } from 'zod';
 
@@ -48,7 +48,6 @@ export const turnRecord = z.object({
   turn_count: z.number().int().nonnegative(),
   /** Function results (or inbox messages) were appended since the last generation: ask the model again. */
   continue_pending: z.boolean().default(false),
-  stream_request_id: z.string().optional(),
   batch: z.object({ assistant_entry_id: z.string(), calls: z.array(batchCall) }).optional(),
   usage: usage,
   cost_usd: z.number().nonnegative().optional(),
@@ -57,18 +56,27 @@ export const turnRecord = z.object({
   outcome: turnOutcome.optional(),
   reason: z.string().optional(),
   error: errorEnvelope.optional(),
+  /** Written only by run::abort, with its own update op: a step saving the record never overwrites it. */
+  abort: z.object({ turn_id: z.string(), requested_at: z.number().int() }).optional(),
 });
 export type TurnRecord = z.infer<typeof turnRecord>;
+
+/** The request id of the provider stream a record in `assistant_streaming` runs (run::abort derives it too). */
+export const streamRequestId = (record: Pick<TurnRecord, 'turn_id' | 'step'>) => `${record.turn_id}:${record.step}`;
+
+export const abortRequestedFor = (record: TurnRecord) => record.abort?.turn_id === record.turn_id;
 
 export const WORKING_STATES: readonly TurnState[] = ['provisioning', 'assistant_streaming', 'function_execute', 'steering_check'];
 export const isWorking = (state: TurnState) => WORKING_STATES.includes(state);
 
 const SCOPE = 'turn_state';
-const ABORT_SCOPE = 'turn_abort';
+/** Every field a step owns; `abort` is left out so that saving never clears a concurrent abort request. */
+const STEP_FIELDS = Object.keys(turnRecord.shape).filter((key) => key !== 'abort') as Array<keyof TurnRecord>;
 
 /**
- * Turn records and abort flags in engine state. The abort flag has its own key so that
- * `run::abort` never races a step that is about to rewrite the record.
+ * Turn records in engine state. A step saves its fields with one `state::update` (set or remove per
+ * field) rather than a whole-value `state::set`, so an abort request written meanwhile survives the
+ * save, and the step reads record and abort flag in one round trip.
  */
 export class TurnStore {
   constructor(private readonly bus: Bus) {}
@@ -77,9 +85,17 @@ export class TurnStore {
     return this.bus.state.get(SCOPE, sessionId, turnRecord);
   }
 
-  async save(record: TurnRecord): Promise<void> {
-    record.updated_at = Date.now();
+  /** A new turn: the whole value, dropping any abort request of the previous turn. */
+  async create(record: TurnRecord): Promise<void> {
     await this.bus.state.set(SCOPE, record.session_id, record);
+  }
+
+  /** Persist a step's fields; answers whether an abort of this turn has been requested. */
+  async save(record: TurnRecord): Promise<boolean> {
+    record.updated_at = Date.now();
+    const ops: UpdateOp[] = STEP_FIELDS.map((path) => (record[path] === undefined ? { type: 'remove', path } : { type: 'set', path, value: record[path] }));
+    const { new_value } = await this.bus.state.update<Partial<TurnRecord>>(SCOPE, record.session_id, ops);
+    return new_value?.abort?.turn_id === record.turn_id;
   }
 
   list(): Promise<TurnRecord[]> {
@@ -87,15 +103,11 @@ export class TurnStore {
   }
 
   async requestAbort(sessionId: string, turnId: string): Promise<void> {
-    await this.bus.state.set(ABORT_SCOPE, sessionId, { turn_id: turnId, requested_at: Date.now() });
+    await this.bus.state.update(SCOPE, sessionId, [{ type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } }]);
   }
 
+  /** Read again whether this turn was asked to abort (long steps look between their round trips). */
   async abortRequested(record: TurnRecord): Promise<boolean> {
-    const flag = await this.bus.state.get<{ turn_id: string }>(ABORT_SCOPE, record.session_id);
-    return flag?.turn_id === record.turn_id;
-  }
-
-  async clearAbort(sessionId: string): Promise<void> {
-    await this.bus.state.delete(ABORT_SCOPE, sessionId);
+    return (await this.get(record.session_id))?.abort?.turn_id === record.turn_id;
   }
 }

@@ -1,6 +1,7 @@
 import { defineFunction } from '@iii-harness/runtime';
 import { isTerminalTurnState, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
+import { streamRequestId } from './record.js';
 import { enqueueStep, type Deps } from './turn.js';
 
 /**
@@ -17,8 +18,8 @@ export const runAbort = (deps: Deps) =>
       const record = await deps.store.get(session_id);
       if (!record || isTerminalTurnState(record.state)) return { aborted: false };
       await deps.store.requestAbort(session_id, record.turn_id);
-      if (record.stream_request_id) {
-        await bus.call(`provider::${record.provider}::abort`, { request_id: record.stream_request_id }, { timeoutMs: 2_000 }).catch((error: unknown) => {
+      if (record.state === 'assistant_streaming') {
+        await bus.call(`provider::${record.provider}::abort`, { request_id: streamRequestId(record) }, { timeoutMs: 2_000 }).catch((error: unknown) => {
           logger.warn({ err: (error as Error).message }, 'could not abort the provider stream');
         });
       }

@@ -62,8 +62,7 @@ async function start(deps: Deps, input: z.infer<typeof runStartInput>): Promise<
     started_at: now,
     updated_at: now,
   };
-  await deps.store.clearAbort(input.session_id);
-  await deps.store.save(record);
+  await deps.store.create(record);
   await deps.events.emit(record.session_id, record.turn_id, { type: 'turn_started', provider: record.provider, model: record.model });
   await enqueueStep(deps.bus, record);
   return { turn_id: record.turn_id, started: true };

@@ -1,7 +1,7 @@
 import type { AgentEventInput, AgentEvents, Bus, Logger } from '@iii-harness/runtime';
 import { TURN_STEP_QUEUE, type ErrorEnvelope, type TurnOutcome, type TurnState } from '@iii-harness/types';
 import type { Config } from './config.js';
-import { isWorking, type TurnRecord, type TurnStore } from './record.js';
+import { abortRequestedFor, isWorking, type TurnRecord, type TurnStore } from './record.js';
 import { StepCache } from './step-cache.js';
 
 /** What every step needs from the worker. */
@@ -25,14 +25,16 @@ export interface StepJob {
 export class Turn {
   /** Answers reused for the rest of this step (settings, hook subscribers, outright denials). */
   readonly cache: StepCache;
-  private abortCheckedAt = 0;
-  private aborted = false;
+  /** The record was just read (or saved) with its abort flag: no need to ask again before this. */
+  private abortCheckedAt = Date.now();
+  private aborted: boolean;
 
   constructor(
     readonly deps: Deps,
     readonly record: TurnRecord,
   ) {
     this.cache = new StepCache(deps.bus, record.session_id, deps.config.policy_timeout_ms);
+    this.aborted = abortRequestedFor(record);
   }
 
   get sessionId(): string {
@@ -48,11 +50,18 @@ export class Turn {
   }
 
   /** Persist the record without moving (per-call checkpoints). */
-  checkpoint(): Promise<void> {
-    return this.deps.store.save(this.record);
+  async checkpoint(): Promise<void> {
+    await this.save();
   }
 
-  /** Whether run::abort asked to stop this turn; asked at most every 100 ms within a step. */
+  /** Every save also tells whether run::abort has flagged the turn meanwhile. */
+  private async save(): Promise<void> {
+    const aborted = await this.deps.store.save(this.record);
+    this.aborted ||= aborted;
+    this.abortCheckedAt = Date.now();
+  }
+
+  /** Whether run::abort asked to stop this turn; read again at most every 100 ms within a step. */
   async abortRequested(): Promise<boolean> {
     if (this.aborted || Date.now() - this.abortCheckedAt < 100) return this.aborted;
     this.aborted = await this.deps.store.abortRequested(this.record);
@@ -69,12 +78,12 @@ export class Turn {
     const previous = this.record.state;
     this.record.state = next;
     this.record.step += 1;
-    await this.deps.store.save(this.record);
+    await this.save();
     await this.emit({ type: 'turn_state_changed', state: next, previous_state: previous });
     if (isWorking(next)) await enqueueStep(this.deps.bus, this.record);
   }
 
-  /** End the turn: terminal state, one `turn_completed`, the abort flag cleared. */
+  /** End the turn: terminal state, one `turn_completed` (a later abort request names this turn and is ignored). */
   async finish(outcome: TurnOutcome, reason?: string, error?: ErrorEnvelope): Promise<void> {
     this.record.outcome = outcome;
     if (reason) this.record.reason = reason;
@@ -88,7 +97,6 @@ export class Turn {
       usage: this.record.usage,
       ...(this.record.cost_usd !== undefined ? { cost_usd: this.record.cost_usd } : {}),
     });
-    await this.deps.store.clearAbort(this.record.session_id);
   }
 }
 

@@ -1,7 +1,7 @@
 import { HarnessError } from '@iii-harness/runtime';
 import type { AssistantMessage, FunctionCallBlock } from '@iii-harness/types';
 import { streamAssistant } from '../provider-stream.js';
-import type { BatchCall } from '../record.js';
+import { streamRequestId, type BatchCall } from '../record.js';
 import { errorResult } from '../results.js';
 import { resolveCall, toolsFor } from '../tools.js';
 import { appendMessage, loadContext } from '../transcript.js';
@@ -17,25 +17,21 @@ export async function assistantStreaming(turn: Turn): Promise<void> {
   const { bus } = turn.deps;
   const record = turn.record;
   const entryId = `${record.turn_id}:${record.step}:assistant`;
-  const requestId = `${record.turn_id}:${record.step}`;
+  const requestId = streamRequestId(record);
   const context = await loadContext(bus, record.session_id);
   const stored = context.find((m) => m.entry_id === entryId)?.message;
   let message: AssistantMessage;
   let failure: { code: string; message: string; retryable: boolean } | undefined;
+  // Saved only when the step moves on, so a redelivered step counts this generation once.
+  record.turn_count += 1;
   if (stored?.role === 'assistant') message = stored;
   else {
-    if (record.stream_request_id !== requestId) {
-      record.turn_count += 1;
-      record.stream_request_id = requestId; // lets run::abort find the stream
-      await turn.checkpoint();
-    }
     const outcome = await streamAssistant(turn, { requestId, messages: context.map((m) => m.message), tools: toolsFor(record) });
     message = outcome.message;
     failure = outcome.error;
     if (message.content.length > 0) await appendMessage(bus, record.session_id, entryId, message);
   }
   addUsage(record, message.usage);
-  record.stream_request_id = undefined;
   await turn.emit({ type: 'message_complete', message });
 
   if (message.stop_reason === 'aborted' || (await turn.abortRequested())) return finishAborted(turn);
