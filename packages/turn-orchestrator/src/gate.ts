@@ -34,9 +34,11 @@ export async function decide(bus: Bus, record: TurnRecord, functionId: string, a
   if (policy.decision === 'deny' && (policy.rule_id === KERNEL_RULE_ID || policy.rule_id === NO_POLICY_RULE_ID)) {
     return { kind: 'deny', denied_by: policy.rule_id === KERNEL_RULE_ID ? 'kernel' : 'permissions', reason: policy.reason ?? `${functionId} is reserved to the harness and people; agents may not call it` };
   }
+  // An allowed call is allowed in every mode, so the gate is asked only when its mode matters.
+  if (policy.decision === 'allow') return { kind: 'allow' };
   const mode = await cache.settings();
   if (!mode) return unavailable('the approval gate');
-  if (mode.mode === 'full' || policy.decision === 'allow') return { kind: 'allow' };
+  if (mode.mode === 'full') return { kind: 'allow' };
   if (policy.decision === 'deny') {
     const constraint = policy.matched_constraint ? ` (argument ${policy.matched_constraint.field} ${policy.matched_constraint.operator} ${JSON.stringify(policy.matched_constraint.value)})` : '';
     return { kind: 'deny', denied_by: 'permissions', reason: policy.reason ?? `denied by permission rule ${policy.rule_id}${constraint}` };

@@ -46,7 +46,8 @@ describe('gate decision table', () => {
     ['needs approval, auto', 'allow', ask, mode('auto')],
     ['needs approval, full', 'allow', ask, mode('full')],
     ['policy unreachable', 'deny', unreachable, mode('full')],
-    ['gate unreachable', 'deny', allow, unreachable],
+    ['gate unreachable, policy allows (no mode can change an allow)', 'allow', allow, unreachable],
+    ['gate unreachable, needs approval', 'deny', ask, unreachable],
   ])('%s → %s', async (_name, expected, policy, settings) => {
     const bus = fakeBus({ policy, settings });
     const decision = await decide(bus, record(), 'tools::x', {}, 100, new StepCache(bus, 's1', 100));
@@ -70,6 +71,13 @@ describe('gate decision table', () => {
     const cache = new StepCache(bus, 's1', 100);
     for (const id of ['a::x', 'b::y', 'c::z']) expect((await decide(bus, record(), id, {}, 100, cache)).kind).toBe('hold');
     expect(asked).toBe(1);
+  });
+
+  it('does not ask the gate about a call the policy allows', async () => {
+    let asked = 0;
+    const bus = { call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : allow) } as unknown as Bus;
+    expect((await decide(bus, record(), 'a::x', {}, 100, new StepCache(bus, 's1', 100))).kind).toBe('allow');
+    expect(asked).toBe(0);
   });
 });
 
