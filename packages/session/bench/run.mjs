@@ -2,6 +2,8 @@
 //
 //   npm run bench -w @iii-harness/session     (the workspace must be built: npm run build)
 //   node bench/run.mjs [--json]
+//   node bench/run.mjs --turn            (only the calls of a turn: a quick comparison)
+//   SESSION_BENCH_WORKER=/path/to/main.js node bench/run.mjs   (time another build of the worker)
 //
 // Three processes, as in production: the dev engine (file-backed SQLite in a temp dir), the
 // session worker (dist/main.js), and this process as the client calling session::* over the bus.
@@ -17,10 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { registerWorker } from 'iii-sdk';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workerMain = join(here, '..', 'dist', 'main.js');
+// SESSION_BENCH_WORKER: another build of the worker (e.g. a copy of dist/ from before a change) to compare.
+const workerMain = process.env.SESSION_BENCH_WORKER ?? join(here, '..', 'dist', 'main.js');
 // The engine's entry by its place in the workspace: a worker package never depends on dev-engine.
 const engineMain = join(here, '..', '..', 'dev-engine', 'dist', 'main.js');
 const SIZES = [10, 1_000, 10_000];
+const TURN_ONLY = process.argv.includes('--turn'); // only the calls of a turn (a quick comparison)
+const BIG = 'x'.repeat(50_000); // a large function result
 const CLOCK_TICKS = 100; // USER_HZ of /proc/<pid>/stat on Linux
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4); // ~180 characters per message
 
@@ -53,6 +58,8 @@ async function run() {
   const warmUp = () => timeMessages(call, warm.session_id, 300);
   await warmUp();
   const results = { machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, sizes: {} };
+  results.turnCalls = await timeTurnCalls(call);
+  if (TURN_ONLY) return results;
   const sessions = {};
   for (const size of SIZES) {
     const { session } = await call('session::create', { display_name: `bench ${size}` });
@@ -81,13 +88,51 @@ async function run() {
 /** Append `count` messages one by one onto the active leaf; latency of the first and last 100. */
 async function appendMany(call, session_id, count) {
   const samples = [];
+  const cpuBefore = cpuMs();
   for (let i = 0; i < count; i++) {
     const entry = { type: 'message', message: i % 2 ? assistant(`${i} ${TEXT}`) : { role: 'user', content: `${i} ${TEXT}` } };
     const start = performance.now();
     await call('session::append', { session_id, entry_id: `e${i}`, entry });
     samples.push(performance.now() - start);
   }
-  return { first: stats(samples.slice(0, 100)), last: stats(samples.slice(-100)) };
+  return { first: stats(samples.slice(0, 100)), last: stats(samples.slice(-100)), cpu_us: round(((cpuMs() - cpuBefore) * 1000) / count) };
+}
+
+/**
+ * The calls a turn makes, on short sessions as a conversation has them: a new session every 10
+ * rounds (seeded with 4 entries), each round ensure, inbox::peek (an inbox never used and one
+ * emptied by a drain), messages, append and append_batch of one entry, and every third round an
+ * append of a 50 KB function result. Median per function (the first 10 left out), and the CPU
+ * time of the three processes per round.
+ */
+async function timeTurnCalls(call) {
+  const ROUNDS = 300;
+  const samples = {};
+  const time = async (name, function_id, payload) => {
+    const start = performance.now();
+    await call(function_id, payload);
+    (samples[name] ??= []).push(performance.now() - start);
+  };
+  let session_id;
+  let cpu = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 10 === 0) {
+      ({ session: { session_id } } = await call('session::create', { display_name: 'turn' }));
+      await appendMany(call, session_id, 4);
+      await call('session::inbox::push', { session_id, name: 'followup', item: 'later' });
+      await call('session::inbox::drain', { session_id, name: 'followup' });
+    }
+    const cpuBefore = cpuMs();
+    await time('ensure (existing)', 'session::ensure', { session_id });
+    await time('inbox::peek (never used)', 'session::inbox::peek', { session_id, name: 'steering' });
+    await time('inbox::peek (drained)', 'session::inbox::peek', { session_id, name: 'followup' });
+    await time('messages', 'session::messages', { session_id });
+    await time('append', 'session::append', { session_id, entry_id: `r${round}:user`, entry: { type: 'message', message: { role: 'user', content: `${round} ${TEXT}` } } });
+    await time('append_batch (1 entry)', 'session::append_batch', { session_id, entries: [{ entry_id: `r${round}:result`, entry: { type: 'message', message: assistant(`${round} ${TEXT}`) } }] });
+    if (round % 3 === 0) await time('append (50 KB)', 'session::append', { session_id, entry_id: `r${round}:big`, entry: { type: 'custom', custom_type: 'bench', data: { text: BIG } } });
+    cpu += cpuMs() - cpuBefore; // the calls of the round only, not the seeding of a new session
+  }
+  return { calls: Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, stats(values.slice(10))])), cpu_ms_per_round: round(cpu / ROUNDS) };
 }
 
 /**
@@ -176,11 +221,15 @@ function round(value) {
 
 function report(r) {
   const lines = [`Machine: ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}`, ''];
+  lines.push('Calls of a turn on short sessions (4–24 entries), 290 rounds:', '', '| call | p50 | p95 |', '|---|---:|---:|');
+  for (const [name, t] of Object.entries(r.turnCalls.calls)) lines.push(`| ${name} | ${t.p50} ms | ${t.p95} ms |`);
+  lines.push('', `CPU of engine + worker + client per round (all the calls above): ${r.turnCalls.cpu_ms_per_round} ms.`, '');
+  if (!r.sizes[10]) return lines.join('\n');
   const cell = (m) => `${m.median_ms} / ${m.best_ms} ms (${m.us_per_entry} µs, CPU ${m.cpu_us_per_entry} µs)`;
   lines.push('Times of `messages` are median / best round; per entry: wall µs from the best round, and CPU µs of engine + worker + client.', '');
-  lines.push('| entries | append p50 (first 100) | append p50 (last 100) | append p95 (last 100) | messages, default | messages, gets only |', '|---:|---:|---:|---:|---:|---:|');
+  lines.push('| entries | append p50 (first 100) | append p50 (last 100) | append p95 (last 100) | append CPU | messages, default | messages, gets only |', '|---:|---:|---:|---:|---:|---:|---:|');
   for (const [size, s] of Object.entries(r.sizes)) {
-    lines.push(`| ${size} | ${s.append.first.p50} ms | ${s.append.last.p50} ms | ${s.append.last.p95} ms | ${cell(s.messagesDefault)} | ${cell(s.messagesGets)} |`);
+    lines.push(`| ${size} | ${s.append.first.p50} ms | ${s.append.last.p50} ms | ${s.append.last.p95} ms | ${s.append.cpu_us} µs | ${cell(s.messagesDefault)} | ${cell(s.messagesGets)} |`);
   }
   const ratio = (key, field) => round(r.sizes[10000][key][field] / r.sizes[1000][key][field]);
   lines.push('', `Cost per entry read, 10,000 vs 1,000 entries (1.0 = linear): wall ${ratio('messagesDefault', 'us_per_entry')}x default, ${ratio('messagesGets', 'us_per_entry')}x gets only; CPU ${ratio('messagesDefault', 'cpu_us_per_entry')}x default, ${ratio('messagesGets', 'cpu_us_per_entry')}x gets only.`);

@@ -12,6 +12,8 @@ export interface AppendDraft {
   keptDepth?: number;
   /** Known to exist already when planned: settle as a duplicate without claiming. */
   existing?: Record<string, unknown>;
+  /** The id was generated for this call: nobody else can be writing it, so it needs no claim. */
+  fresh?: boolean;
 }
 
 export interface AppendOutcome {
@@ -19,15 +21,18 @@ export interface AppendOutcome {
   created: boolean;
 }
 
+/** What `begin` left: our record, written and waiting for its commit, or what holds the id. */
+export type Begun = { written: StoredEntry } | { taken: Record<string, unknown> | undefined };
+
 const isCommitted = (value: Record<string, unknown>) => value.committed === true;
 
 /**
- * Appending one entry, in O(1) state operations whatever the session's size:
- * claim the key (create-if-absent, so concurrent duplicates of an entry id write once), write the
- * record, then in one atomic update of the session record move the leaf, count the entry and take
- * a sequence number, and finally stamp the entry with it. A duplicate waits for the first writer
- * and returns what it wrote; if that writer stalls past `pending_timeout_ms`, one duplicate
- * takes the write over.
+ * Appending entries, in O(1) state operations each whatever the session's size: claim the key
+ * (create-if-absent, so concurrent duplicates of an entry id write once), write the record, then
+ * in one atomic update of the session record move the leaf, count the entries and take their
+ * sequence numbers, and finally stamp each entry with its number. A chain of new entries (an
+ * append_batch) shares that one update. A duplicate waits for the first writer and returns what it
+ * wrote; if that writer stalls past `pending_timeout_ms`, one duplicate takes the write over.
  */
 export class Appender {
   constructor(
@@ -35,19 +40,16 @@ export class Appender {
     private readonly logger: Logger,
   ) {}
 
-  /**
-   * Append `draft` under `parent` (null: a new root). `chainOntoLeaf` means the caller gave no
-   * parent: the entry goes under whatever the leaf is when its commit swaps the leaf, so
-   * concurrent appends form one chain instead of sibling branches.
-   */
-  async append(meta: StoredMeta, draft: AppendDraft, parent: Position | null, chainOntoLeaf: boolean): Promise<AppendOutcome> {
-    const scope = this.store.entriesScope(meta.session_id);
-    if (draft.existing) return this.settleDuplicate(meta, draft, parent, draft.existing);
-    const claim = await claimKey(this.store.bus, scope, draft.id, 'id');
-    if (!claim.won) return this.settleDuplicate(meta, draft, parent, claim.current);
-    const record = await this.write(meta, draft, parent);
-    if (!record) return this.awaitCommitted(meta, draft.id);
-    return this.commit(meta, record, chainOntoLeaf);
+  /** Claim `draft`'s id and write it under `parent` (null: a new root), not yet committed. */
+  async begin(meta: StoredMeta, draft: AppendDraft, parent: Position | null): Promise<Begun> {
+    if (draft.existing) return { taken: draft.existing };
+    if (!draft.fresh) {
+      const claim = await claimKey(this.store.bus, this.store.entriesScope(meta.session_id), draft.id, 'id');
+      if (!claim.won) return { taken: claim.current };
+    }
+    const written = await this.write(meta, draft, parent);
+    // A takeover got there first (we were too slow): the record is the taker's now.
+    return written ? { written } : { taken: undefined };
   }
 
   private place(draft: AppendDraft, parent: Position | null): Pick<StoredEntry, 'parent_id' | 'depth' | 'window_depth'> {
@@ -67,34 +69,52 @@ export class Appender {
   }
 
   /**
-   * Move the leaf, count the entry and take its sequence number in one atomic update of the
-   * session record. Chaining onto the leaf, the entry's parent is the leaf that update replaced
-   * and its depth comes from `increment leaf_depth`: no read of another entry, no race.
+   * Commit a chain of written entries, each under the previous one: in one atomic update of the
+   * session record move the leaf to the last, count them and take their sequence numbers.
+   * `chainOntoLeaf`: the first goes under the leaf that update replaced, and the depths come from
+   * `increment leaf_depth`: no read of another entry, no race; so concurrent appends without a
+   * parent form one chain instead of sibling branches. Otherwise the entries stay where written.
    */
-  private async commit(meta: StoredMeta, written: StoredEntry, chainOntoLeaf: boolean): Promise<AppendOutcome> {
+  async commit(meta: StoredMeta, chain: StoredEntry[], chainOntoLeaf: boolean): Promise<AppendOutcome[]> {
     const sessionId = meta.session_id;
-    const chain = chainOntoLeaf && written.body.type !== 'compaction';
-    const { before, after, seq } = await this.store.advance(sessionId, [
-      { type: 'set', path: 'leaf_id', value: written.id },
-      ...(chain
-        ? [{ type: 'increment' as const, path: 'leaf_depth', by: 1 }]
-        : [
-            { type: 'set' as const, path: 'leaf_depth', value: written.depth },
-            { type: 'set' as const, path: 'leaf_window', value: written.window_depth },
-          ]),
-      { type: 'increment', path: 'entry_count', by: 1 },
-    ]);
-    const placed = chain ? { parent_id: before.leaf_id ?? null, depth: after.leaf_depth, window_depth: after.leaf_window } : {};
-    const record: StoredEntry = { ...written, ...placed, seq, committed: true };
-    const { parent_id, depth, window_depth } = record;
-    await this.store.bus.state.update(this.store.entriesScope(sessionId), record.id, [
-      { type: 'merge', value: { seq, committed: true, parent_id, depth, window_depth } },
-    ]);
-    await this.store.publish(this.logger, { type: 'entry_appended', session_id: sessionId, entry_id: record.id, entry: toSessionEntry(record) }, seq);
-    return { entry: record, created: true };
+    const count = chain.length;
+    const last = chain[count - 1]!;
+    const { before, after, seq } = await this.store.advance(
+      sessionId,
+      [
+        { type: 'set', path: 'leaf_id', value: last.id },
+        ...(chainOntoLeaf
+          ? [{ type: 'increment' as const, path: 'leaf_depth', by: count }]
+          : [
+              { type: 'set' as const, path: 'leaf_depth', value: last.depth },
+              { type: 'set' as const, path: 'leaf_window', value: last.window_depth },
+            ]),
+        { type: 'increment', path: 'entry_count', by: count },
+      ],
+      count,
+    );
+    const outcomes: AppendOutcome[] = [];
+    for (const [index, written] of chain.entries()) {
+      const placed = chainOntoLeaf
+        ? { parent_id: index === 0 ? (before.leaf_id ?? null) : chain[index - 1]!.id, depth: after.leaf_depth - count + 1 + index, window_depth: after.leaf_window }
+        : {};
+      const record: StoredEntry = { ...written, ...placed, seq: seq - count + 1 + index, committed: true };
+      const { parent_id, depth, window_depth } = record;
+      await this.store.bus.state.update(this.store.entriesScope(sessionId), record.id, [
+        { type: 'merge', value: { seq: record.seq, committed: true, parent_id, depth, window_depth } },
+      ]);
+      await this.store.publish(this.logger, { type: 'entry_appended', session_id: sessionId, entry_id: record.id, entry: toSessionEntry(record) }, record.seq);
+      outcomes.push({ entry: record, created: true });
+    }
+    return outcomes;
   }
 
-  private async settleDuplicate(meta: StoredMeta, draft: AppendDraft, parent: Position | null, observed: Record<string, unknown>): Promise<AppendOutcome> {
+  /**
+   * Settle an id that `begin` found taken: return the entry once its writer committed it (as a
+   * duplicate), or take a stalled write over.
+   */
+  async settle(meta: StoredMeta, draft: AppendDraft, parent: Position | null, observed: Record<string, unknown> | undefined): Promise<AppendOutcome> {
+    if (observed === undefined) return this.awaitCommitted(meta, draft.id);
     const sessionId = meta.session_id;
     if (isCommitted(observed)) return { entry: this.store.parseEntry(sessionId, observed)!, created: false };
     const scope = this.store.entriesScope(sessionId);
@@ -105,7 +125,8 @@ export class Appender {
     // Written but not committed: the writer may or may not have moved the leaf; committing again
     // can count the entry twice, which is the price of never losing it.
     const written = this.store.parseEntry(sessionId, waited.value) ?? (await this.write(meta, draft, parent, true))!;
-    return this.commit(meta, written, false);
+    const [outcome] = await this.commit(meta, [written], false);
+    return outcome!;
   }
 
   private async awaitCommitted(meta: StoredMeta, entryId: string): Promise<AppendOutcome> {

@@ -39,11 +39,15 @@ export async function planChain(store: SessionStore, meta: StoredMeta, parentId:
     : parentId === null ? null : await store.requireEntry(sessionId, parentId);
   const planned = new Map<string, Link>();
   const lookup = async (id: string): Promise<Link | undefined> => planned.get(id) ?? (await store.getEntry(sessionId, id));
+  // Whether an entry id exists matters before writing only to the reference checks: an existing
+  // entry is returned as it is, unchecked, and a later check walks through its stored link. Up to
+  // the last item with references the ids are read here; after it, claiming tells the same.
+  const checkedUpTo = items.findLastIndex((item) => hasReferences(item.entry));
   const drafts: AppendDraft[] = [];
   let previous: Pick<Link, 'id' | 'depth'> | null = start;
   for (const [index, item] of items.entries()) {
     const id = item.entry_id ?? newEntryId();
-    const existing = item.entry_id ? await store.bus.state.get<Record<string, unknown>>(store.entriesScope(sessionId), id) : undefined;
+    const existing = item.entry_id && index <= checkedUpTo ? await store.bus.state.get<Record<string, unknown>>(store.entriesScope(sessionId), id) : undefined;
     let link: Link = { id, parent_id: previous?.id ?? null, depth: previous ? previous.depth + 1 : 0 };
     if (existing) {
       drafts.push({ id, body: item.entry, existing });
@@ -51,7 +55,7 @@ export async function planChain(store: SessionStore, meta: StoredMeta, parentId:
     } else {
       const where = items.length > 1 ? `entries.${index}.entry` : 'entry';
       const keptDepth = await checkReferences(item.entry, { id, depth: link.depth, parentId: link.parent_id, lookup, where });
-      drafts.push({ id, body: item.entry, keptDepth });
+      drafts.push({ id, body: item.entry, keptDepth, fresh: item.entry_id === undefined });
     }
     planned.set(id, link);
     previous = link;
@@ -66,6 +70,8 @@ interface Place {
   lookup(id: string): Promise<Link | undefined>;
   where: string;
 }
+
+const hasReferences = (body: SessionEntryBody): boolean => body.type === 'branch_summary' || body.type === 'compaction';
 
 /** Validate an entry's references; for a compaction, returns the depth of its first kept entry. */
 async function checkReferences(body: SessionEntryBody, place: Place): Promise<number | undefined> {

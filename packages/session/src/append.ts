@@ -3,7 +3,7 @@ import { entryId, sessionEntry, sessionEntryBody, sessionId } from '@iii-harness
 import { z } from 'zod';
 import { Appender, type AppendOutcome } from './append-core.js';
 import { planChain, type ChainItem } from './append-plan.js';
-import { toSessionEntry } from './records.js';
+import { toSessionEntry, type Position, type StoredEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 /** Absent: chain onto the active leaf. null: start a new root. An id: append under that entry. */
@@ -11,17 +11,41 @@ const parentId = entryId.nullable().optional();
 
 const appended = z.object({ entry_id: entryId, created: z.boolean().describe('false when the entry_id existed: nothing was changed'), entry: sessionEntry });
 
+/**
+ * Append `items` as one chain. Consecutive new entries are written, then committed together by one
+ * update of the session record; an id that exists already (or is being written by another call)
+ * ends the chain so far, and the entries after it go under it. A compaction starts a chain of its
+ * own: it is placed where its path was checked, never re-linked onto the leaf.
+ */
 async function appendChain(store: SessionStore, logger: Logger, session: string, parent: string | null | undefined, items: ChainItem[]) {
   const meta = await store.requireMeta(session);
   const plan = await planChain(store, meta, parent, items);
   const appender = new Appender(store, logger);
   const outcomes: AppendOutcome[] = [];
-  let previous = plan.start;
+  let pending: StoredEntry[] = [];
+  let pendingChainsOntoLeaf = false;
+  let previous: Position | null = plan.start;
+  const commitPending = async () => {
+    if (pending.length === 0) return;
+    outcomes.push(...(await appender.commit(meta, pending, pendingChainsOntoLeaf)));
+    previous = outcomes.at(-1)!.entry;
+    pending = [];
+  };
   for (const [index, draft] of plan.drafts.entries()) {
-    const outcome = await appender.append(meta, draft, previous, index === 0 && plan.chainOntoLeaf);
+    if (draft.body.type === 'compaction') await commitPending();
+    const begun = await appender.begin(meta, draft, previous);
+    if ('written' in begun) {
+      if (pending.length === 0) pendingChainsOntoLeaf = index === 0 && plan.chainOntoLeaf && draft.body.type !== 'compaction';
+      pending.push(begun.written);
+      previous = begun.written;
+      continue;
+    }
+    await commitPending();
+    const outcome = await appender.settle(meta, draft, previous, begun.taken);
     outcomes.push(outcome);
     previous = outcome.entry;
   }
+  await commitPending();
   return outcomes.map(({ entry, created }) => ({ entry_id: entry.id, created, entry: toSessionEntry(entry) }));
 }
 

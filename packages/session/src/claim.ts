@@ -20,13 +20,17 @@ export async function claimKey(bus: Bus, scope: string, key: string, idField: st
 
 export type WaitResult = { ready: true; value: Record<string, unknown> } | { ready: false; value: Record<string, unknown> | undefined };
 
-/** Poll a key until `isReady(value)`, for at most `timeoutMs` (backing off from 2 ms to 50 ms). */
+/**
+ * Poll a key until `isReady(value)`, for at most `timeoutMs` (backing off from 2 ms to 50 ms).
+ * `stopWhenAbsent`: give up as soon as the key is absent.
+ */
 export async function waitUntilReady(
   bus: Bus,
   scope: string,
   key: string,
   isReady: (value: Record<string, unknown>) => boolean,
   timeoutMs: number,
+  { stopWhenAbsent = false } = {},
 ): Promise<WaitResult> {
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
@@ -34,7 +38,7 @@ export async function waitUntilReady(
   for (;;) {
     value = await bus.state.get<Record<string, unknown>>(scope, key);
     if (value !== undefined && isReady(value)) return { ready: true, value };
-    if (Date.now() >= deadline) return { ready: false, value };
+    if (Date.now() >= deadline || (stopWhenAbsent && value === undefined)) return { ready: false, value };
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 50);
   }

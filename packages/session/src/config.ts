@@ -26,8 +26,11 @@ export const configSchema = z
      * `state::list` of all M when N * factor >= M. 0 always walks with gets.
      */
     path_list_factor: z.number().min(0).max(1_000).default(5),
-    /** Paths shorter than this are always read with gets. */
-    path_list_min: z.number().int().min(1).default(64),
+    /**
+     * Paths shorter than this are always read with gets. A single entry costs one call either
+     * way, and `get` reads only it.
+     */
+    path_list_min: z.number().int().min(1).default(2),
     /** Concurrent state writes when copying (fork, clone) or deleting a session. */
     write_concurrency: z.number().int().min(1).max(1_000).default(32),
   })

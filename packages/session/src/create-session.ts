@@ -21,10 +21,21 @@ export async function claimSession(store: SessionStore, id: string): Promise<Ses
   const scope = store.config.meta_scope;
   const claim = await claimKey(store.bus, scope, id, 'session_id');
   if (claim.won) return { claimed: true };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const waited = await waitUntilReady(store.bus, scope, id, isCompleteMeta, attempt === 0 && isCompleteMeta(claim.current) ? 0 : store.config.pending_timeout_ms);
-    if (waited.ready) return { claimed: false, existing: await store.requireMeta(id) };
-    if (await takeOver(store.bus, scope, id, waited.value)) return { claimed: true };
+  let observed: Record<string, unknown> = claim.current;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const waited = await waitUntilReady(store.bus, scope, id, isCompleteMeta, isCompleteMeta(observed) ? 0 : store.config.pending_timeout_ms, { stopWhenAbsent: true });
+    if (waited.ready) return { claimed: false, existing: store.parseMeta(id, waited.value) };
+    if (waited.value === undefined) {
+      // Vanished (a session deleted, or the fragment an update of an absent session took back):
+      // no writer is left to wait for, so claim it afresh.
+      const again = await claimKey(store.bus, scope, id, 'session_id');
+      if (again.won) return { claimed: true };
+      observed = again.current;
+    } else {
+      // Still a stub after the timeout: its writer stalled.
+      if (await takeOver(store.bus, scope, id, waited.value)) return { claimed: true };
+      observed = waited.value;
+    }
   }
   throw new HarnessError('unavailable', `session ${id} is being created by another call that has not finished`);
 }
@@ -41,7 +52,7 @@ export async function completeSession(store: SessionStore, logger: Logger, meta:
 /** A fresh session record: empty, its creation event is sequence number 1. */
 export function newSessionRecord(id: string, fields: { display_name?: string; cwd?: string; metadata?: StoredMeta['metadata'] }): StoredMeta {
   const now = Date.now();
-  return { session_id: id, created_at: now, updated_at: now, ...fields, leaf_id: null, leaf_depth: -1, leaf_window: 0, entry_count: 0, seq: 1 };
+  return { session_id: id, created_at: now, updated_at: now, ...fields, leaf_id: null, leaf_depth: -1, leaf_window: 0, entry_count: 0, seq: 1, inboxes_counted: true };
 }
 
 const created = z.object({ session: sessionInfo, created: z.boolean() });

@@ -1,26 +1,48 @@
-import { defineFunction, HarnessError, uuidv7 } from '@iii-harness/runtime';
+import { defineFunction, HarnessError, uuidv7, type UpdateOp } from '@iii-harness/runtime';
 import { inboxItem, inboxName, jsonValue, sessionId, type InboxItem, type JsonValue } from '@iii-harness/types';
 import { z } from 'zod';
+import type { StoredMeta } from './records.js';
 import type { SessionStore } from './store.js';
 
 /**
  * Inbox queues (`steering`, `followup`, ...): scope `<inbox_scope_prefix>:<session_id>`, key =
- * name, value `{name, "item:<id>": {id, seq, pushed_at, item}, ...}` — one top-level key per
- * item, so every operation is one atomic engine call:
- * - push: `merge` of one new key;
+ * name, value `{name, "item:<id>": {id, seq, pushed_at, incarnation, item}, ...}` — one top-level
+ * key per item, so every operation is one atomic engine call:
+ * - push: `set` of one new key;
  * - ack: `remove` of exactly the acknowledged keys (items pushed meanwhile stay);
  * - drain: `state::set` of `{name}`, taking the value it replaced.
  * A push racing a drain lands either in what the drain took or in what it left: never lost,
  * never delivered twice. Order is the session's sequence number, taken before the push.
+ *
+ * The session record counts, per inbox, the items pushed (key `inbox_pushed:<name>`) and the
+ * items taken (`inbox_taken:<name>:<created_at>`), so a read of an empty inbox costs one engine
+ * call: the session read it needs anyway. A push counts its item in the update that takes its
+ * sequence number, before writing it; ack and drain count what they removed, after removing it.
+ * So whenever an item is in the inbox, pushed - taken covers it, and 0 means empty. A push or ack
+ * that dies half-way leaves the difference too high, which only costs the read.
+ * Items carry the `created_at` of the session record their push counted them in (the session's
+ * incarnation), and "taken" is counted under it: items a deleted session with the same id left
+ * behind (a push racing the delete), or an ack whose session is deleted and created again under
+ * it, never count against the items of another incarnation.
  */
 const ITEM_PREFIX = 'item:';
-const storedItem = inboxItem.extend({ seq: z.number().int().nonnegative() });
+const storedItem = inboxItem.extend({ seq: z.number().int().nonnegative(), incarnation: z.number().int().optional() });
 type StoredItem = z.infer<typeof storedItem>;
 
 const queueRef = { session_id: sessionId, name: inboxName };
 
-/** The items of a stored inbox value, oldest first. */
-function itemsOf(value: unknown): InboxItem[] {
+const pushedKey = (name: string) => `inbox_pushed:${name}`;
+const takenKey = (name: string, incarnation: number) => `inbox_taken:${name}:${incarnation}`;
+
+/** False only when the session record proves the inbox empty (records before the counts: read it). */
+function mayHoldItems(meta: StoredMeta, raw: Record<string, unknown>, name: string): boolean {
+  if (meta.inboxes_counted !== true) return true;
+  const count = (key: string) => (typeof raw[key] === 'number' ? (raw[key] as number) : 0);
+  return count(pushedKey(name)) - count(takenKey(name, meta.created_at)) !== 0;
+}
+
+/** The stored items of an inbox value, oldest first. */
+function storedItemsOf(value: unknown): StoredItem[] {
   if (value === null || typeof value !== 'object') return [];
   const items: StoredItem[] = [];
   for (const [key, raw] of Object.entries(value)) {
@@ -29,7 +51,19 @@ function itemsOf(value: unknown): InboxItem[] {
     if (!parsed.success) throw new HarnessError('internal', `inbox item ${key} is malformed`);
     items.push(parsed.data);
   }
-  return items.sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1)).map(({ id, pushed_at, item }) => ({ id, pushed_at, item }));
+  return items.sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1));
+}
+
+const toInboxItem = ({ id, pushed_at, item }: StoredItem): InboxItem => ({ id, pushed_at, item });
+
+/**
+ * Count the removed items of this incarnation as taken, under its key: should the session have
+ * been deleted and created again since `meta` was read, the count lands beside the new one's.
+ * Items of other incarnations never counted here.
+ */
+function countTaken(name: string, removed: StoredItem[], meta: StoredMeta): UpdateOp[] {
+  const by = removed.filter((item) => item.incarnation === meta.created_at).length;
+  return by ? [{ type: 'increment', path: takenKey(name, meta.created_at), by }] : [];
 }
 
 export const inboxPush = (store: SessionStore) =>
@@ -39,15 +73,15 @@ export const inboxPush = (store: SessionStore) =>
     input: z.object({ ...queueRef, item: jsonValue }).strict(),
     output: z.object({ item_id: z.string(), size: z.number().int().positive() }),
     async handler({ session_id, name, item }, { logger }) {
-      await store.requireMeta(session_id);
-      const { seq } = await store.advance(session_id);
-      const queued: StoredItem = { id: uuidv7(), seq, pushed_at: Date.now(), item: item as JsonValue };
+      // Also the existence check: not_found when there is no session.
+      const { after, seq } = await store.advance(session_id, [{ type: 'increment', path: pushedKey(name), by: 1 }]);
+      const queued: StoredItem = { id: uuidv7(), seq, pushed_at: Date.now(), incarnation: after.created_at, item: item as JsonValue };
       // `set` ops, not a merge: merge refuses values nested deeper than 16 levels.
       const { new_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
         { type: 'set', path: 'name', value: name },
         { type: 'set', path: `${ITEM_PREFIX}${queued.id}`, value: queued },
       ]);
-      const size = itemsOf(new_value).length;
+      const size = storedItemsOf(new_value).length;
       await store.publish(logger, { type: 'inbox_pushed', session_id, name, item_id: queued.id, size }, seq);
       return { item_id: queued.id, size };
     },
@@ -60,8 +94,9 @@ export const inboxPeek = (store: SessionStore) =>
     input: z.object(queueRef).strict(),
     output: z.object({ items: z.array(inboxItem) }),
     async handler({ session_id, name }) {
-      await store.requireMeta(session_id);
-      return { items: itemsOf(await store.bus.state.get(store.inboxScope(session_id), name)) };
+      const { meta, raw } = await store.requireMetaRecord(session_id);
+      if (!mayHoldItems(meta, raw, name)) return { items: [] };
+      return { items: storedItemsOf(await store.bus.state.get(store.inboxScope(session_id), name)).map(toInboxItem) };
     },
   });
 
@@ -72,15 +107,19 @@ export const inboxAck = (store: SessionStore) =>
     input: z.object({ ...queueRef, ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
     output: z.object({ removed: z.array(z.string()) }),
     async handler({ session_id, name, ids }, { logger }) {
-      await store.requireMeta(session_id);
-      const scope = store.inboxScope(session_id);
-      const waiting = new Set(itemsOf(await store.bus.state.get(scope, name)).map((i) => i.id));
-      if (!ids.some((id) => waiting.has(id))) return { removed: [] };
-      const { old_value } = await store.bus.state.update(scope, name, [...new Set(ids)].map((id) => ({ type: 'remove' as const, path: `${ITEM_PREFIX}${id}` })));
-      const before = new Set(itemsOf(old_value).map((i) => i.id));
-      const removed = ids.filter((id, i) => before.has(id) && ids.indexOf(id) === i);
+      const { meta, raw } = await store.requireMetaRecord(session_id);
+      if (!mayHoldItems(meta, raw, name)) return { removed: [] };
+      const unique = [...new Set(ids)];
+      // Removing keys that are not there changes nothing, so no read first; `name` keeps the record
+      // well-formed should it not exist.
+      const { old_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
+        { type: 'set', path: 'name', value: name },
+        ...unique.map((id) => ({ type: 'remove' as const, path: `${ITEM_PREFIX}${id}` })),
+      ]);
+      const waiting = new Map(storedItemsOf(old_value).map((item) => [item.id, item]));
+      const removed = unique.filter((id) => waiting.has(id));
       if (removed.length) {
-        const { seq } = await store.advance(session_id);
+        const { seq } = await store.advance(session_id, countTaken(name, removed.map((id) => waiting.get(id)!), meta));
         await store.publish(logger, { type: 'inbox_acked', session_id, name, item_ids: removed }, seq);
       }
       return { removed };
@@ -94,15 +133,14 @@ export const inboxDrain = (store: SessionStore) =>
     input: z.object(queueRef).strict(),
     output: z.object({ items: z.array(inboxItem) }),
     async handler({ session_id, name }, { logger }) {
-      await store.requireMeta(session_id);
-      const scope = store.inboxScope(session_id);
-      if (itemsOf(await store.bus.state.get(scope, name)).length === 0) return { items: [] };
-      const { old_value } = await store.bus.state.set(scope, name, { name });
-      const items = itemsOf(old_value);
-      if (items.length) {
-        const { seq } = await store.advance(session_id);
-        await store.publish(logger, { type: 'inbox_drained', session_id, name, count: items.length }, seq);
+      const { meta, raw } = await store.requireMetaRecord(session_id);
+      if (!mayHoldItems(meta, raw, name)) return { items: [] };
+      const { old_value } = await store.bus.state.set(store.inboxScope(session_id), name, { name });
+      const taken = storedItemsOf(old_value);
+      if (taken.length) {
+        const { seq } = await store.advance(session_id, countTaken(name, taken, meta));
+        await store.publish(logger, { type: 'inbox_drained', session_id, name, count: taken.length }, seq);
       }
-      return { items };
+      return { items: taken.map(toInboxItem) };
     },
   });

@@ -16,17 +16,23 @@ export interface ActivePath {
  * `context` stops at the latest compaction's first kept entry: what a model call needs, which
  * stays short however long the session grows. `full` goes to the root (fork, export).
  *
- * Cost is linear in the entries read. Each `state::get` is a round trip, so a long path in a
- * session that is mostly that path is read with one `state::list` instead (see `path_list_factor`).
+ * Cost is linear in the entries read. Each `state::get` is a round trip, so a path that is most of
+ * its session is read with one `state::list` instead (see `path_list_factor`). For the active leaf
+ * the session record carries its depths, so the choice is made before reading any entry: a list
+ * read is then the only call.
  */
 export async function readPath(store: SessionStore, meta: StoredMeta, leafId: string | null, mode: 'context' | 'full'): Promise<ActivePath> {
   if (leafId === null) return { entries: [], compaction: null, strategy: 'get' };
   const sessionId = meta.session_id;
-  const leaf = await store.requireEntry(sessionId, leafId);
-  const expected = leaf.depth - (mode === 'context' ? leaf.window_depth : 0) + 1;
+  const read = leafId === (meta.leaf_id ?? null) ? undefined : await store.requireEntry(sessionId, leafId);
+  const depth = read?.depth ?? meta.leaf_depth;
+  const windowDepth = read?.window_depth ?? meta.leaf_window;
+  const expected = depth - (mode === 'context' ? windowDepth : 0) + 1;
   const { path_list_factor: factor, path_list_min: min } = store.config;
   const useList = factor > 0 && expected >= min && expected * factor >= meta.entry_count;
-  const lookup = useList ? await inMemoryLookup(store, sessionId) : (id: string) => store.getEntry(sessionId, id);
+  const lookup = useList ? await listLookup(store, sessionId) : (id: string) => store.getEntry(sessionId, id);
+  const leaf = read ?? (await lookup(leafId));
+  if (!leaf) throw new HarnessError('not_found', `entry ${leafId} does not exist in session ${sessionId}`);
 
   const entries = [leaf];
   let compaction: StoredEntry | null = null;
@@ -47,8 +53,12 @@ export async function readPath(store: SessionStore, meta: StoredMeta, leafId: st
   return { entries, compaction, strategy: useList ? 'list' : 'get' };
 }
 
-async function inMemoryLookup(store: SessionStore, sessionId: string): Promise<(id: string) => StoredEntry | undefined> {
-  const byId = new Map<string, StoredEntry>();
-  for (const entry of await store.listEntries(sessionId)) byId.set(entry.id, entry);
-  return (id) => byId.get(id);
+/** Every entry of the session from one `state::list`; only those on the path get parsed. */
+async function listLookup(store: SessionStore, sessionId: string): Promise<(id: string) => StoredEntry | undefined> {
+  const byId = new Map<string, unknown>();
+  for (const value of await store.bus.state.list(store.entriesScope(sessionId))) {
+    const id = (value as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') byId.set(id, value);
+  }
+  return (id) => store.parseEntry(sessionId, byId.get(id));
 }

@@ -57,6 +57,12 @@ export const storedMeta = z.object({
   cloned_from: sessionId.optional(),
   claimed: z.literal(true).optional(),
   takeovers: nonNegative.optional(),
+  /**
+   * The record counts each inbox's pushed and taken items (top-level keys `inbox_pushed:<name>`,
+   * `inbox_taken:<name>:<created_at>`; see inbox.ts). Absent in records written before the counts
+   * existed: their inboxes are always read.
+   */
+  inboxes_counted: z.literal(true).optional(),
 });
 export type StoredMeta = z.infer<typeof storedMeta>;
 
@@ -74,7 +80,7 @@ export function toSessionEntry(record: StoredEntry): SessionEntry {
 }
 
 export function toSessionInfo(meta: StoredMeta): SessionInfo {
-  const { claimed: _claimed, takeovers: _takeovers, leaf_depth: _depth, leaf_window: _window, leaf_id, ...rest } = meta;
+  const { claimed: _claimed, takeovers: _takeovers, leaf_depth: _depth, leaf_window: _window, inboxes_counted: _counted, leaf_id, ...rest } = meta;
   return { ...rest, leaf_id: leaf_id ?? null };
 }
 

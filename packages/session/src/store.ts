@@ -26,14 +26,27 @@ export class SessionStore {
 
   /** The session record, or undefined when absent (or still a claim stub). */
   async getMeta(sessionId: string): Promise<StoredMeta | undefined> {
-    const raw = await this.bus.state.get(this.config.meta_scope, sessionId);
-    return isCompleteMeta(raw) ? parseStored(storedMeta, raw, `${this.config.meta_scope}/${sessionId}`) : undefined;
+    return (await this.getMetaRecord(sessionId))?.meta;
   }
 
   async requireMeta(sessionId: string): Promise<StoredMeta> {
-    const meta = await this.getMeta(sessionId);
-    if (!meta) throw new HarnessError('not_found', `session ${sessionId} does not exist`);
-    return meta;
+    return (await this.requireMetaRecord(sessionId)).meta;
+  }
+
+  /** The session record parsed, and as stored (with the per-inbox counts parsing drops). */
+  async getMetaRecord(sessionId: string): Promise<{ meta: StoredMeta; raw: Record<string, unknown> } | undefined> {
+    const raw = await this.bus.state.get<Record<string, unknown>>(this.config.meta_scope, sessionId);
+    return raw !== undefined && isCompleteMeta(raw) ? { meta: this.parseMeta(sessionId, raw), raw } : undefined;
+  }
+
+  async requireMetaRecord(sessionId: string): Promise<{ meta: StoredMeta; raw: Record<string, unknown> }> {
+    const record = await this.getMetaRecord(sessionId);
+    if (!record) throw new HarnessError('not_found', `session ${sessionId} does not exist`);
+    return record;
+  }
+
+  parseMeta(sessionId: string, raw: unknown): StoredMeta {
+    return parseStored(storedMeta, raw, `${this.config.meta_scope}/${sessionId}`);
   }
 
   parseEntry(sessionId: string, raw: unknown): StoredEntry | undefined {
@@ -63,24 +76,25 @@ export class SessionStore {
   }
 
   /**
-   * Apply `ops` to the session record and take the next sequence number, atomically.
-   * Returns the record before and after.
+   * Apply `ops` to the session record and take the next `seqs` sequence numbers, atomically.
+   * Returns the record before and after, and the last number taken. Also how a caller that did
+   * not read the record learns that the session does not exist (or was deleted since): `not_found`,
+   * and the fragment the update created on the absent key is taken back.
    */
-  async advance(sessionId: string, ops: UpdateOp[] = []): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
+  async advance(sessionId: string, ops: UpdateOp[] = [], seqs = 1): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
     const result = await this.bus.state.update<Record<string, unknown>>(this.config.meta_scope, sessionId, [
       ...ops,
-      { type: 'increment', path: 'seq', by: 1 },
+      { type: 'increment', path: 'seq', by: seqs },
       { type: 'set', path: 'updated_at', value: Date.now() },
     ]);
     if (!isCompleteMeta(result.old_value)) {
-      // Deleted since the caller read it: take back the fragment this update created.
+      // No session (absent, or deleted since the caller read it): take back the fragment this update created.
       if (result.old_value === null || result.old_value === undefined) await this.bus.state.delete(this.config.meta_scope, sessionId);
       throw new HarnessError('not_found', `session ${sessionId} does not exist`);
     }
     if (result.errors?.length) throw new HarnessError('internal', `updating session ${sessionId} failed: ${result.errors.map((e) => e.message).join('; ')}`);
-    const where = `${this.config.meta_scope}/${sessionId}`;
-    const before = parseStored(storedMeta, result.old_value, where);
-    const after = parseStored(storedMeta, result.new_value, where);
+    const before = this.parseMeta(sessionId, result.old_value);
+    const after = this.parseMeta(sessionId, result.new_value);
     return { before, after, seq: after.seq };
   }
 

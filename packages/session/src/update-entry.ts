@@ -38,9 +38,15 @@ export const updateEntry = (store: SessionStore) =>
     input: z.object({ session_id: sessionId, entry_id: entryId, revision: z.number().int().positive(), entry: sessionEntryBody }).strict(),
     output: z.object({ entry_id: entryId, applied: z.boolean(), revision: z.number().int().nonnegative(), entry: sessionEntry }),
     async handler({ session_id, entry_id, revision, entry }, { logger }) {
-      await store.requireMeta(session_id);
-      const current = await store.requireEntry(session_id, entry_id);
+      // The entry first. The session record is read only on the paths that write nothing (so a
+      // deleted session is not_found there too); a write learns it from `advance`.
+      const current = await store.getEntry(session_id, entry_id);
+      if (!current) {
+        await store.requireMeta(session_id);
+        throw new HarnessError('not_found', `entry ${entry_id} does not exist in session ${session_id}`);
+      }
       const change = identityChange(current.body, entry);
+      if (change || current.revision >= revision) await store.requireMeta(session_id);
       if (change) throw new HarnessError('conflict', `entry ${entry_id}: ${change}`, { reason: 'entry_identity' });
       if (current.revision >= revision) return { entry_id, applied: false, revision: current.revision, entry: toSessionEntry(current) };
 

@@ -127,13 +127,16 @@ describe('session under concurrency', () => {
   });
 });
 
-describe('reading long paths with one state::list', () => {
+describe('reading paths with one state::list', () => {
   let listing: Stack;
+  let gets: Stack;
   beforeAll(async () => {
     listing = await startStack({ path_list_min: 1, path_list_factor: 1000 });
+    gets = await startStack({ path_list_factor: 0 });
   });
   afterAll(async () => {
     await listing.close();
+    await gets.close();
   });
 
   it('gives the same messages as the walk with gets', async () => {
@@ -148,7 +151,7 @@ describe('reading long paths with one state::list', () => {
       return Promise.all([stack.call('session::messages', { session_id: id }), stack.call('session::messages', { session_id: id, leaf_id: 'a2' })]);
     };
     const strip = (r: { session_id: string; messages: unknown[] }[]) => r.map(({ messages, ...rest }) => ({ ...rest, session_id: '', messages: JSON.parse(JSON.stringify(messages).replace(/"timestamp":\d+/g, '"timestamp":0')) }));
-    const [viaList, viaGets] = await Promise.all([build(listing), build(s)]);
+    const [viaList, viaGets] = await Promise.all([build(listing), build(gets)]);
     expect(strip(viaList)).toEqual(strip(viaGets));
     expect(texts(viaList[0])).toEqual([expect.stringContaining('S'), 'u3', 'a3', 'u4']);
   });
