@@ -100,6 +100,24 @@ export const inboxPeek = (store: SessionStore) =>
     },
   });
 
+export const inboxPeekFirst = (store: SessionStore) =>
+  defineFunction({
+    id: 'session::inbox::peek_first',
+    description: 'The first of several inboxes, in the order given, that has items waiting, and its items (oldest first), without removing them',
+    input: z.object({ session_id: sessionId, names: z.array(inboxName).min(1).max(16) }).strict(),
+    output: z.object({ name: inboxName.optional(), items: z.array(inboxItem) }),
+    async handler({ session_id, names }) {
+      // One session read answers for every empty inbox: a turn's check of its inboxes is one call.
+      const { meta, raw } = await store.requireMetaRecord(session_id);
+      for (const name of names) {
+        if (!mayHoldItems(meta, raw, name)) continue;
+        const items = storedItemsOf(await store.bus.state.get(store.inboxScope(session_id), name)).map(toInboxItem);
+        if (items.length) return { name, items };
+      }
+      return { items: [] };
+    },
+  });
+
 export const inboxAck = (store: SessionStore) =>
   defineFunction({
     id: 'session::inbox::ack',

@@ -6,7 +6,7 @@ import { createSession, ensureSession } from './create-session.js';
 import { deleteSession } from './delete-session.js';
 import { exportSession } from './export-session.js';
 import { getSession } from './get-session.js';
-import { inboxAck, inboxDrain, inboxPeek, inboxPush } from './inbox.js';
+import { inboxAck, inboxDrain, inboxPeek, inboxPeekFirst, inboxPush } from './inbox.js';
 import { listSessions } from './list-sessions.js';
 import { messages } from './messages.js';
 import { setLeaf } from './set-leaf.js';
@@ -37,6 +37,7 @@ export function register(worker: Worker<Config>): void {
   worker.function(exportSession(store));
   worker.function(inboxPush(store));
   worker.function(inboxPeek(store));
+  worker.function(inboxPeekFirst(store));
   worker.function(inboxAck(store));
   worker.function(inboxDrain(store));
 }

@@ -62,8 +62,10 @@ describe('engine calls per function', () => {
     await measure('session::messages', 'empty session', { session_id: empty });
 
     await measure('session::inbox::peek', 'never pushed', { session_id, name: 'steering' });
+    await measure('session::inbox::peek_first', 'both empty', { session_id, names: ['steering', 'followup'] });
     await measure('session::inbox::push', '', { session_id, name: 'steering', item: 'hi' });
     const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', { session_id, name: 'steering' });
+    await measure('session::inbox::peek_first', 'first has 1 item', { session_id, names: ['steering', 'followup'] });
     await measure('session::inbox::peek', '1 item', { session_id, name: 'steering' });
     await measure('session::inbox::ack', '1 item', { session_id, name: 'steering', ids: items.map((i) => i.id) });
     await measure('session::inbox::peek', 'emptied by ack', { session_id, name: 'steering' });
@@ -95,6 +97,8 @@ describe('engine calls per function', () => {
       'messages: leaf_id given': 3,
       'messages: empty session': 1,
       'inbox::peek: never pushed': 1,
+      'inbox::peek_first: both empty': 1,
+      'inbox::peek_first: first has 1 item': 2,
       'inbox::push: ': 3,
       'inbox::peek: 1 item': 2,
       'inbox::ack: 1 item': 4,

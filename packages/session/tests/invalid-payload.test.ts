@@ -60,6 +60,7 @@ const cases: Array<[string, unknown]> = [
   ['session::inbox::push', { session_id: sid, name: 'steering' }],
   ['session::inbox::push', { session_id: sid, name: 'Not A Name', item: 1 }],
   ['session::inbox::peek', { session_id: sid, name: '' }],
+  ['session::inbox::peek_first', { session_id: sid, names: ['steering', ''] }],
   ['session::inbox::ack', { session_id: sid, name: 'steering', ids: [] }],
   ['session::inbox::ack', { session_id: sid, name: 'steering', ids: 'all' }],
   ['session::inbox::drain', { session_id: sid, name: 'steering', max: 1 }],
@@ -68,7 +69,7 @@ const cases: Array<[string, unknown]> = [
 describe('malformed input', () => {
   it('covers every function', () => {
     const covered = new Set(cases.map(([id]) => id));
-    expect(covered.size).toBe(18);
+    expect(covered.size).toBe(19);
   });
 
   it('would notice a change (the snapshot is not blind)', async () => {

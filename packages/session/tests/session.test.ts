@@ -19,7 +19,7 @@ const getInfo = async (session_id: string) => (await s.call<{ session: SessionIn
 
 const ALL_FUNCTIONS = [
   'create', 'ensure', 'get', 'list', 'delete', 'append', 'append_batch', 'update_entry', 'messages', 'tree',
-  'fork', 'set_leaf', 'clone', 'export', 'inbox::push', 'inbox::peek', 'inbox::ack', 'inbox::drain',
+  'fork', 'set_leaf', 'clone', 'export', 'inbox::push', 'inbox::peek', 'inbox::peek_first', 'inbox::ack', 'inbox::drain',
 ].map((name) => `session::${name}`);
 
 describe('session', () => {
@@ -227,8 +227,13 @@ describe('session', () => {
     await s.call('session::inbox::push', { session_id, name: 'followup', item: 'later' });
     const peeked = await s.call('session::inbox::peek', { session_id, name: 'steering' });
     expect(peeked.items.map((i: { item: unknown }) => i.item)).toEqual([{ text: 'stop and test' }, 'second']);
+    const first = await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] });
+    expect(first).toEqual({ name: 'steering', ...peeked });
     const drained = await s.call('session::inbox::drain', { session_id, name: 'steering' });
     expect(drained).toEqual(peeked);
+    expect(await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] })).toMatchObject({ name: 'followup', items: [{ item: 'later' }] });
+    expect(await codeOf(s.call('session::inbox::peek_first', { session_id, names: [] }))).toBe('invalid_payload');
+    expect(await codeOf(s.call('session::inbox::peek_first', { session_id: 'ghost', names: ['steering'] }))).toBe('not_found');
     expect(await s.call('session::inbox::peek', { session_id, name: 'steering' })).toEqual({ items: [] });
     expect((await s.call('session::inbox::peek', { session_id, name: 'followup' })).items).toHaveLength(1);
 

@@ -47,9 +47,9 @@ export function inboxMessage(item: unknown): UserMessage | undefined {
   return undefined;
 }
 
-export async function peekInbox(bus: Bus, sessionId: string, name: string): Promise<InboxItem[]> {
-  const { items } = await bus.call<{ items: InboxItem[] }>('session::inbox::peek', { session_id: sessionId, name });
-  return items;
+/** The first of `names` (priority order) with items waiting, and its items; nothing is removed. */
+export function peekFirstInbox(bus: Bus, sessionId: string, names: string[]): Promise<{ name?: string; items: InboxItem[] }> {
+  return bus.call('session::inbox::peek_first', { session_id: sessionId, names });
 }
 
 /** Remove exactly these items (others pushed meanwhile stay queued). */

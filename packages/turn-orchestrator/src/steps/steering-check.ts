@@ -1,7 +1,7 @@
 import type { Turn } from '../turn.js';
-import { ackInbox, appendMessage, appendNotice, inboxMessage, peekInbox } from '../transcript.js';
+import { ackInbox, appendMessage, appendNotice, inboxMessage, peekFirstInbox } from '../transcript.js';
 
-const INBOXES = ['steering', 'followup'] as const;
+const INBOXES = ['steering', 'followup'];
 
 /**
  * Between generations: fold in what people sent meanwhile (steering first, then follow-ups),
@@ -12,16 +12,14 @@ const INBOXES = ['steering', 'followup'] as const;
 export async function steeringCheck(turn: Turn): Promise<void> {
   const { bus } = turn.deps;
   const record = turn.record;
-  for (const name of INBOXES) {
-    const items = await peekInbox(bus, record.session_id, name);
-    if (items.length === 0) continue;
+  const { name, items } = await peekFirstInbox(bus, record.session_id, INBOXES);
+  if (name && items.length > 0) {
     for (const item of items) {
       const message = inboxMessage(item.item);
       if (message) await appendMessage(bus, record.session_id, `inbox:${item.id}`, message);
     }
     await ackInbox(bus, record.session_id, name, items.map((i) => i.id));
     record.continue_pending = true;
-    break;
   }
   if (!record.continue_pending) return turn.finish('stopped', 'completed');
   if (record.turn_count >= record.max_turns) {
