@@ -9,12 +9,13 @@ import { registerProvider } from './register-provider.js';
 import { resolveProvider } from './resolve-provider.js';
 import { send, status, stop } from './send.js';
 import { fanoutAgentEvent, UiFanout } from './ui-fanout.js';
+import { FanoutTrigger } from './ui-fanout-trigger.js';
 import { uiSubscribe } from './ui-subscribe.js';
 import { UiSubscriptions } from './ui-subscriptions.js';
 import { uiUnsubscribe } from './ui-unsubscribe.js';
 
 /** The whole bus surface of the harness worker. */
-export function register(worker: Worker<Config>): void {
+export async function register(worker: Worker<Config>): Promise<void> {
   const { config, bus, logger } = worker;
 
   // Permissions: the YAML rules file (hot-reloaded) behind the kernel deny list.
@@ -30,14 +31,21 @@ export function register(worker: Worker<Config>): void {
   worker.function(listProviders(providers));
   worker.function(resolveProvider(providers, config.auth_timeout_ms));
 
-  // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following the session.
-  const subscriptions = new UiSubscriptions(bus, config.ui_scope, logger.child({ component: 'ui' }));
-  const fanout = new UiFanout(bus, subscriptions, { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending }, logger.child({ component: 'ui' }));
+  // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following
+  // the session; the stream trigger exists only while someone follows.
+  const uiLogger = logger.child({ component: 'ui' });
+  const fanoutTrigger = new FanoutTrigger(bus, () => worker.trigger({ type: 'stream', function_id: 'harness::ui::fanout', config: { stream_name: config.agent_events_stream } }));
+  const subscriptions = new UiSubscriptions(bus, config.ui_scope, uiLogger, (anyone) => fanoutTrigger.set(anyone));
+  const fanout = new UiFanout(bus, subscriptions, { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending }, uiLogger);
   worker.onShutdown(() => fanout.close());
   worker.function(uiSubscribe(subscriptions));
   worker.function(uiUnsubscribe(subscriptions));
   worker.function(fanoutAgentEvent(fanout));
-  worker.trigger({ type: 'stream', function_id: 'harness::ui::fanout', config: { stream_name: config.agent_events_stream } });
+  // Clients that followed sessions before a restart are served again at once.
+  await subscriptions.ready().catch(async (error: unknown) => {
+    uiLogger.warn({ err: (error as Error).message }, 'could not read the UI subscriptions; fanning out every event until they can be read');
+    await fanoutTrigger.set(true);
+  });
 
   // Front door: a user message in, a turn started or merged; status; stop.
   worker.function(send(config));

@@ -29,6 +29,8 @@ export class UiSubscriptions {
     private readonly bus: Bus,
     private readonly scope: string,
     private readonly logger: Logger,
+    /** Told, once the record says so, whether any client follows anything (and awaited). */
+    private readonly onFollowing: (anyone: boolean) => Promise<void> = async () => undefined,
   ) {}
 
   /** Resolves once the record has been read (once; retried after a failure). */
@@ -80,6 +82,7 @@ export class UiSubscriptions {
       }
       this.clients.set(parsed.data.client_id, { all: parsed.data.all, sessions: new Set(parsed.data.session_ids) });
     }
+    await this.onFollowing(this.clients.size > 0);
   }
 
   private change(clientId: string, edit: (follows: Follows) => void): Promise<SubscriptionView> {
@@ -95,6 +98,7 @@ export class UiSubscriptions {
         await this.bus.state.set(this.scope, clientId, { client_id: clientId, ...view(next), updated_at: Date.now() });
         this.clients.set(clientId, next);
       }
+      await this.onFollowing(this.clients.size > 0);
       return view(next);
     };
     const result = this.writes.then(run, run);

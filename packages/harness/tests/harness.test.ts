@@ -175,7 +175,11 @@ describe('harness', () => {
       await call('engine::functions::list', {});
     });
 
+    const fanoutTriggers = async () =>
+      (await call('engine::registered-triggers::list', { trigger_type: 'stream' })).registered_triggers.filter((t: { function_id: string }) => t.function_id === 'harness::ui::fanout');
+
     it('forwards the followed session\'s events, in order, and nothing else', async () => {
+      expect(await fanoutTriggers()).toEqual([]); // nobody follows: agent events cost this worker nothing
       expect(await call('ui::subscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: ['s1'] } });
       await Promise.all(Array.from({ length: 40 }, (_, n) => writeEvent('s1', n)));
       await writeEvent('s2', 1000);
@@ -199,6 +203,7 @@ describe('harness', () => {
 
       expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: [] } });
       expect(await uiState()).toEqual([]);
+      expect(await fanoutTriggers()).toEqual([]);
       await writeEvent('s1', 101);
       await sleep(150);
       expect(seen('s1')).not.toContain(101);

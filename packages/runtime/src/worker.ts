@@ -67,8 +67,9 @@ export class Worker<C> {
     this.functionIds.push(def.id);
   }
 
-  trigger(spec: TriggerSpec): void {
-    this.client.registerTrigger({ type: spec.type, function_id: spec.function_id, config: spec.config, metadata: spec.metadata });
+  /** Register a trigger; the handle unregisters it. */
+  trigger(spec: TriggerSpec): { unregister(): void } {
+    return this.client.registerTrigger({ type: spec.type, function_id: spec.function_id, config: spec.config, metadata: spec.metadata });
   }
 
   onShutdown(hook: () => unknown): void {
