@@ -65,21 +65,33 @@ async function main() {
 
 /** Alternate direct and via-bus runs of one mode, so both see the same machine noise. */
 async function measureMode(mode, direct, viaBus, deadline) {
+  // Two unmeasured runs first: the first long streams of a mode still run cold code in every process.
+  for (let i = 0; i < 2; i++) for (const consume of [direct, viaBus]) await consume(mode.model, () => undefined);
   const samples = { direct: [], bus: [] };
   for (let run = 0; run < mode.runs && performance.now() < deadline; run++) {
     for (const [path, consume] of [['direct', direct], ['bus', viaBus]]) {
       const times = [];
+      let deltas = 0;
       const startedAt = performance.now();
       // A delta may carry several tokens (the provider coalesces a burst): one arrival time each.
       await consume(mode.model, (text) => {
         const at = performance.now();
+        deltas++;
         for (let n = text === undefined ? 1 : tokensIn(text); n > 0; n--) times.push(at);
       });
       if (times.length !== mode.tokens) throw new Error(`${path} got ${times.length} of ${mode.tokens} tokens`);
-      samples[path].push(timing(startedAt, times));
+      samples[path].push({ ...timing(startedAt, times), deltas });
     }
   }
-  const summary = (list) => ({ runs: list.length, tokensPerSecond: round(percentile(list.map((s) => s.tokensPerSecond), 50), 0), ttftP50: round(percentile(list.map((s) => s.ttftMs), 50), 3), ttftP90: round(percentile(list.map((s) => s.ttftMs), 90), 3) });
+  const p50 = (list, key) => percentile(list.map((s) => s[key]), 50);
+  const summary = (list) => ({
+    runs: list.length,
+    endToEndTokensPerSecond: round(p50(list, 'endToEndTokensPerSecond'), 0),
+    outputTokensPerSecond: round(p50(list, 'outputTokensPerSecond'), 0),
+    ttftP50: round(p50(list, 'ttftMs'), 3),
+    ttftP90: round(percentile(list.map((s) => s.ttftMs), 90), 3),
+    deltasP50: p50(list, 'deltas'),
+  });
   return { direct: summary(samples.direct), bus: summary(samples.bus) };
 }
 

@@ -3,7 +3,7 @@
 /** Benchmark modes: the model name in a request selects one. */
 export const MODES = {
   // A vendor pacing tokens (1 ms between events, faster than any hosted model): can passthrough keep up?
-  paced: { model: 'bench-paced', tokens: 400, delayMs: 1, runs: 8, throughputTarget: true, ttftTarget: true },
+  paced: { model: 'bench-paced', tokens: 400, delayMs: 1, runs: 16, throughputTarget: true, ttftTarget: true },
   // Tokens as fast as the fake can write them: the CPU cost of the extra hop.
   burst: { model: 'bench-burst', tokens: 2_000, delayMs: 0, runs: 12, throughputTarget: true, ttftTarget: false },
   // Short answers, many times: time to first token.

@@ -11,8 +11,9 @@ export const providerConfigShape = {
   /** Refresh the model list into the catalog when the worker starts. */
   discover_on_start: z.boolean().default(true),
   /**
-   * Resolved settings (URL, max tokens, credential) are reused this long: two bus hops less
-   * before the first token; a changed key or URL applies within this time. 0 resolves every request.
+   * Resolved settings (URL, max tokens, credential) are reused this long, and refreshed in the
+   * background after a request once half of it has passed: two bus hops less before the first
+   * token; a changed key or URL applies within this time. 0 resolves every request.
    */
   settings_ttl_ms: z.number().int().min(0).max(300_000).default(2_000),
 };

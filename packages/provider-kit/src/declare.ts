@@ -46,19 +46,50 @@ export async function resolveSettings(bus: Bus, declaration: ProviderDeclaration
   return resolved;
 }
 
-/** `resolve`, remembered for `ttlMs` (failures are not remembered). */
-export function cachedResolver(resolve: () => Promise<ResolvedProvider>, ttlMs: number): () => Promise<ResolvedProvider> {
-  let cached: { value: Promise<ResolvedProvider>; until: number } | undefined;
-  return () => {
+/** Settings for the next request, remembered for a while. */
+export interface CachedResolver {
+  (): Promise<ResolvedProvider>;
+  /**
+   * Call when a request is over: settings past half their life are fetched again in the background,
+   * so the next request finds fresh ones instead of waiting for the resolve hops, and the fetch
+   * never competes with a request's first token.
+   */
+  refreshIfAging(): void;
+}
+
+/**
+ * `resolve`, remembered for `ttlMs` (failures are not remembered); see `refreshIfAging`. No value
+ * older than `ttlMs` is ever served, so a changed key or URL applies within that time.
+ */
+export function cachedResolver(resolve: () => Promise<ResolvedProvider>, ttlMs: number): CachedResolver {
+  let cached: { value: Promise<ResolvedProvider>; askedAt: number } | undefined;
+  let refreshing = false;
+  const remember = (value: Promise<ResolvedProvider>, askedAt: number) => {
+    if (cached && cached.askedAt > askedAt) return; // a newer answer is already in
+    cached = { value, askedAt };
+  };
+  const resolver = () => {
+    if (ttlMs <= 0) return resolve();
     const now = Date.now();
-    if (cached && now < cached.until) return cached.value;
+    if (cached && now < cached.askedAt + ttlMs) return cached.value;
     const value = resolve();
-    cached = ttlMs > 0 ? { value, until: now + ttlMs } : undefined;
+    remember(value, now);
     value.catch(() => {
       if (cached?.value === value) cached = undefined;
     });
     return value;
   };
+  resolver.refreshIfAging = () => {
+    const now = Date.now();
+    if (ttlMs <= 0 || refreshing || !cached || now < cached.askedAt + ttlMs / 2) return;
+    refreshing = true;
+    const value = resolve();
+    value.then(
+      () => remember(value, now),
+      () => undefined, // the current value serves until it expires; then a resolve reports the failure
+    ).finally(() => (refreshing = false));
+  };
+  return resolver;
 }
 
 /** Cloud providers need a key: without one, a clear failure naming where it comes from. */

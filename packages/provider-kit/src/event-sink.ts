@@ -22,15 +22,43 @@ export function parseToolArguments(raw: string): Record<string, unknown> {
   }
 }
 
+type DeltaEvent = Extract<ProviderStreamEvent, { type: 'text_delta' | 'thinking_delta' | 'tool_call_delta' }>;
+
+/** A held delta goes out at the latest this long after it began collecting, so a long burst still streams. */
+const MAX_HOLD_MS = 2;
+
+const isDelta = (event: ProviderStreamEvent): event is DeltaEvent => event.type === 'text_delta' || event.type === 'thinking_delta' || event.type === 'tool_call_delta';
+
+/** A signature is the end of a thinking block and travels as its own delta, as the vendor sent it. */
+const carriesSignature = (event: DeltaEvent): boolean => event.type === 'thinking_delta' && event.signature !== undefined;
+
+/** Same event type and block: the two can travel as one event whose delta is both, in order. */
+const sameBlock = (a: DeltaEvent, b: DeltaEvent): boolean => a.type === b.type && a.content_index === b.content_index && !carriesSignature(b);
+
 /**
- * Where a provider writes its normalized events: each goes to the caller's channel as one JSON
- * text message and into the accumulated message. Exactly one terminal event, then the channel
- * closes; anything emitted after that is dropped.
+ * Where a provider writes its normalized events: each goes into the accumulated message at once
+ * and to the caller's channel as one JSON text message. Exactly one terminal event, then the
+ * channel closes; anything emitted after that is dropped.
+ *
+ * Deltas are coalesced on the way out, so a burst (a vendor or a reader catching up, thousands of
+ * deltas read in one go) costs a few bus messages instead of one each: a delta goes out at once
+ * unless one already went out in this turn of the event loop (or the turn before, while a burst
+ * lasts); then it is held, and the next deltas of the same block join it until the turn ends
+ * (`setImmediate`) or 2 ms have passed. The first delta of a stream, and every delta of a stream
+ * paced slower than the event loop, is therefore sent with no delay. Any other event, a delta of
+ * another block, a thinking signature and the terminal event first send what is held, so order is
+ * kept and nothing is lost; the accumulated message is the same either way.
  */
 export class StreamSink {
   readonly message: MessageAccumulator;
   private ended = false;
   private emitted = 0;
+  private held: { event: DeltaEvent; since: number } | undefined;
+  /** Deltas emitted in this turn of the event loop; more than one makes it a burst. */
+  private deltasThisTurn = 0;
+  /** A delta went out in this turn, or the previous turn was a burst: the next deltas wait. */
+  private busy = false;
+  private turnEndScheduled = false;
 
   constructor(
     private readonly writer: EventWriter | undefined,
@@ -44,7 +72,7 @@ export class StreamSink {
     return this.ended;
   }
 
-  /** Events sent so far (terminal included). */
+  /** Events accepted so far (terminal included), whether sent yet or held for coalescing. */
   get count(): number {
     return this.emitted;
   }
@@ -53,6 +81,53 @@ export class StreamSink {
     if (this.ended) return;
     this.message.apply(event);
     this.emitted++;
+    if (!this.writer) return; // `complete`: nobody reads a channel
+    if (isDelta(event)) return this.coalesce(event);
+    this.flush();
+    this.send(event);
+  }
+
+  /** Send the held delta now, if any. */
+  flush(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.send(held.event);
+  }
+
+  private coalesce(event: DeltaEvent): void {
+    this.deltasThisTurn++;
+    const held = this.held;
+    if (held && sameBlock(held.event, event)) {
+      held.event.delta += event.delta;
+      if (performance.now() - held.since >= MAX_HOLD_MS) this.flush();
+      return;
+    }
+    this.flush();
+    if (!this.busy || carriesSignature(event)) {
+      this.send(event);
+      this.busy = true;
+    } else {
+      this.held = { event: { ...event }, since: performance.now() };
+    }
+    this.scheduleTurnEnd();
+  }
+
+  /** At the end of the turn, send what is held; after a burst the channel stays busy for one more turn. */
+  private scheduleTurnEnd(): void {
+    if (this.turnEndScheduled) return;
+    this.turnEndScheduled = true;
+    setImmediate(() => {
+      this.turnEndScheduled = false;
+      if (this.ended) return;
+      this.flush();
+      this.busy = this.deltasThisTurn > 1;
+      this.deltasThisTurn = 0;
+      if (this.busy) this.scheduleTurnEnd();
+    });
+  }
+
+  private send(event: ProviderStreamEvent): void {
     try {
       this.writer?.sendMessage(JSON.stringify(event));
     } catch {

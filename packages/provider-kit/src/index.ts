@@ -22,7 +22,7 @@ export { MessageAccumulator } from './message-accumulator.js';
 export { ProviderFailure, classifyError, kindForStatus, retryAfterFrom, type FailureKind } from './failures.js';
 export { retryBeforeFirstByte, backoffDelay, sleep, defaultRetryPolicy, type RetryPolicy, type StreamAttempt } from './retry.js';
 export { AbortRegistry } from './abort-registry.js';
-export { declareInBackground, resolveSettings, cachedResolver, requireCredential } from './declare.js';
+export { declareInBackground, resolveSettings, cachedResolver, requireCredential, type CachedResolver } from './declare.js';
 export { priceFor, costOf } from './pricing.js';
 export { discoveredModel, type ModelDefaults } from './discovery.js';
 export { providerConfig, providerConfigShape, providerEnvOverrides, retryPolicyOf, type ProviderConfig } from './config.js';

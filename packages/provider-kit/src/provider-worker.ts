@@ -3,7 +3,7 @@ import { assistantMessage, stopReason, usage, type AssistantMessage, type Model,
 import { z } from 'zod';
 import { AbortRegistry } from './abort-registry.js';
 import { retryPolicyOf, type ProviderConfig } from './config.js';
-import { cachedResolver, declareInBackground, requireCredential, resolveSettings } from './declare.js';
+import { cachedResolver, declareInBackground, requireCredential, resolveSettings, type CachedResolver } from './declare.js';
 import { StreamSink, type EventWriter } from './event-sink.js';
 import { classifyError, ProviderFailure } from './failures.js';
 import { priceFor } from './pricing.js';
@@ -165,6 +165,16 @@ function preconnect(channel: EventWriter): void {
   }
 }
 
+/**
+ * Resolves after one full turn of the event loop (two `setImmediate`s: a handler runs in the poll
+ * phase, and only the next poll phase sees the writer's socket connect). Its upgrade request is
+ * then on its way to the engine while this request's synchronous work (building the body, the
+ * SDK's request) holds the event loop, instead of after it.
+ */
+function nextLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 export function toHarnessError(failure: ProviderFailure): HarnessError {
   return new HarnessError('provider_error', failure.message, { reason: failure.kind, retryable: failure.retryable });
 }
@@ -176,7 +186,7 @@ interface RunRequest {
   declaration: ProviderDeclaration;
   adapter: ProviderAdapter;
   aborts: AbortRegistry;
-  settings: () => Promise<ResolvedProvider>;
+  settings: CachedResolver;
   policy: ReturnType<typeof retryPolicyOf>;
 }
 
@@ -189,6 +199,7 @@ async function runRequest({ request, writer, logger, declaration, adapter, abort
   const sink = new StreamSink(writer, declaration.id, request.model);
   const startedAt = Date.now();
   try {
+    if (writer) await nextLoopTurn(); // registered for abort first: an abort meanwhile still stops the request
     const resolved = await settings();
     requireCredential(declaration, resolved);
     const outcome = await retryBeforeFirstByte(
@@ -213,5 +224,6 @@ async function runRequest({ request, writer, logger, declaration, adapter, abort
     return { message: sink.fail(failure), failure };
   } finally {
     aborts.finish(request.request_id, controller);
+    settings.refreshIfAging();
   }
 }

@@ -22,6 +22,12 @@ function recordingWriter() {
   return { sent, closes: () => closed, writer: { sendMessage: (m: string) => void sent.push(providerStreamEvent.parse(JSON.parse(m))), close: () => void closed++ } };
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** The deltas as they went out: `[type, content_index, delta]`. */
+const wire = (sent: ProviderStreamEvent[]) => sent.map((e) => ('delta' in e ? [e.type, e.content_index, e.delta] : [e.type]));
+/** What a reader accumulates for one block. */
+const joined = (sent: ProviderStreamEvent[], type: string, index: number) => sent.filter((e) => e.type === type && 'content_index' in e && e.content_index === index).map((e) => (e as { delta: string }).delta).join('');
+
 describe('StreamSink', () => {
   it('writes valid events, assembles the message, and ends with exactly one done', () => {
     const { sent, writer, closes } = recordingWriter();
@@ -38,13 +44,16 @@ describe('StreamSink', () => {
     sink.text(1, 'late');
     sink.done('end');
 
-    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'text_delta', 'text_delta', 'tool_call_start', 'tool_call_delta', 'tool_call_delta', 'tool_call_end', 'usage', 'done']);
+    // All in one turn of the event loop: the deltas after the first are merged per block.
+    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'text_delta', 'tool_call_start', 'tool_call_delta', 'tool_call_end', 'usage', 'done']);
+    expect(sink.count).toBe(9);
     expect(closes()).toBe(1);
     expect(message.content).toEqual([
       { type: 'thinking', thinking: 'plan', signature: 'sig' },
       { type: 'text', text: 'Hello' },
       { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: {} } },
     ]);
+    expect(sent.at(-1)).toMatchObject({ type: 'done', message });
     expect(message).toMatchObject({ provider: 'openai', model: 'gpt-4.1', stop_reason: 'function_call', usage: { input_tokens: 10, cache_read_tokens: 2 } });
   });
 
@@ -61,7 +70,195 @@ describe('StreamSink', () => {
   it('keeps going when the reader has gone away', () => {
     const sink = new StreamSink({ sendMessage: () => { throw new Error('closed'); }, close: () => undefined }, 'p', 'm');
     sink.text(0, 'x');
-    expect(sink.done('end').content).toEqual([{ type: 'text', text: 'x' }]);
+    sink.text(0, 'y');
+    expect(sink.done('end').content).toEqual([{ type: 'text', text: 'xy' }]);
+  });
+});
+
+describe('StreamSink coalescing', () => {
+  it('sends the first delta at once and merges the ones that follow in the same turn, sent when the turn ends', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    sink.text(0, 'a');
+    expect(wire(sent)).toEqual([['text_delta', 0, 'a']]);
+    sink.text(0, 'b');
+    sink.text(0, 'c');
+    expect(sent).toHaveLength(1);
+    expect(sink.count).toBe(3); // held deltas count: a retry after them would repeat output
+    await nextTurn();
+    expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'bc']]);
+  });
+
+  it('sends a paced stream (one delta per turn) one event per delta, each at once', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    for (const piece of ['a', 'b', 'c']) {
+      sink.text(0, piece);
+      expect(sent.at(-1)).toEqual({ type: 'text_delta', content_index: 0, delta: piece });
+      await nextTurn();
+    }
+    expect(sent).toHaveLength(3);
+  });
+
+  it('stays busy while a burst lasts: after a turn that ended with held deltas, the next turn holds its first delta too', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    sink.text(0, 'a');
+    sink.text(0, 'b');
+    await nextTurn(); // 'b' went out at the end of that turn
+    sink.text(0, 'c');
+    sink.text(0, 'd');
+    expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'b']]);
+    await nextTurn();
+    expect(wire(sent).at(-1)).toEqual(['text_delta', 0, 'cd']);
+    await nextTurn(); // a turn without deltas ends the burst
+    sink.text(0, 'e');
+    expect(wire(sent).at(-1)).toEqual(['text_delta', 0, 'e']);
+  });
+
+  it('sends what is held before another event, a delta of another block, and the terminal event, keeping the order', async () => {
+    const { sent, writer, closes } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    sink.text(0, 'a');
+    sink.text(0, 'b');
+    sink.text(0, 'c');
+    sink.thinking(1, 'x'); // another block
+    sink.thinking(1, 'y');
+    sink.toolCallStart(2, 'call_1', 'f'); // another event type
+    sink.toolCallDelta(2, 'call_1', '{"n":');
+    sink.toolCallDelta(2, 'call_1', '1}');
+    sink.toolCallEnd(2, 'call_1');
+    sink.usage({ input_tokens: 1, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 });
+    sink.text(3, 'p');
+    sink.text(3, 'q');
+    const message = sink.done('function_call'); // terminal
+    await nextTurn();
+
+    expect(wire(sent)).toEqual([
+      ['text_delta', 0, 'a'],
+      ['text_delta', 0, 'bc'],
+      ['thinking_delta', 1, 'xy'],
+      ['tool_call_start'],
+      ['tool_call_delta', 2, '{"n":1}'],
+      ['tool_call_end'],
+      ['usage'],
+      ['text_delta', 3, 'pq'],
+      ['done'],
+    ]);
+    expect(closes()).toBe(1);
+    expect(message.content).toEqual([
+      { type: 'text', text: 'abc' },
+      { type: 'thinking', thinking: 'xy' },
+      { type: 'function_call', id: 'call_1', name: 'f', arguments: { n: 1 } },
+      { type: 'text', text: 'pq' },
+    ]);
+  });
+
+  it('sends held deltas before an error too, and nothing after the terminal event', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    sink.text(0, 'par');
+    sink.text(0, 'tial');
+    sink.fail(new ProviderFailure('server', 'reset'));
+    await nextTurn();
+    expect(wire(sent)).toEqual([['text_delta', 0, 'par'], ['text_delta', 0, 'tial'], ['error']]);
+    expect(sent[2]).toMatchObject({ partial: { content: [{ type: 'text', text: 'partial' }] } });
+  });
+
+  it('keeps a thinking signature as its own delta, never merged, and the redacted block as it came', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'anthropic', 'm');
+    sink.thinking(0, 'first ');
+    sink.thinking(0, 'second ');
+    sink.thinking(0, 'third');
+    sink.thinking(0, '', 'SIG==');
+    sink.redactedThinking(1, 'ENCRYPTED==');
+    sink.thinking(2, 'more');
+    sink.thinking(2, ' after');
+    const message = sink.done('end');
+    await nextTurn();
+
+    expect(sent.filter((e) => e.type === 'thinking_delta')).toEqual([
+      { type: 'thinking_delta', content_index: 0, delta: 'first ' },
+      { type: 'thinking_delta', content_index: 0, delta: 'second third' },
+      { type: 'thinking_delta', content_index: 0, delta: '', signature: 'SIG==' },
+      { type: 'thinking_delta', content_index: 1, delta: '', signature: 'ENCRYPTED==' },
+      { type: 'thinking_delta', content_index: 2, delta: 'more after' },
+    ]);
+    expect(message.content).toEqual([
+      { type: 'thinking', thinking: 'first second third', signature: 'SIG==' },
+      { type: 'thinking', thinking: '', signature: 'ENCRYPTED==', redacted: true },
+      { type: 'thinking', thinking: 'more after' },
+    ]);
+  });
+
+  it('sends a held delta once it has waited 2 ms, even inside one long turn', () => {
+    let now = 1_000;
+    const clock = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const { sent, writer } = recordingWriter();
+      const sink = new StreamSink(writer, 'p', 'm');
+      sink.text(0, 'a'); // out at once
+      sink.text(0, 'b'); // held since 1000
+      now += 1;
+      sink.text(0, 'c');
+      expect(sent).toHaveLength(1);
+      now += 1;
+      sink.text(0, 'd'); // held 2 ms: out with it
+      expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'bcd']]);
+      sink.text(0, 'e'); // still the same turn: held again
+      expect(sent).toHaveLength(2);
+      sink.done('end');
+      expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'bcd'], ['text_delta', 0, 'e'], ['done']]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('loses and reorders nothing in a long burst spread over uneven turns', async () => {
+    const { sent, writer } = recordingWriter();
+    const sink = new StreamSink(writer, 'p', 'm');
+    const pieces = { text: [] as string[], thinking: [] as string[], args: [] as string[] };
+    let block = 0;
+    sink.toolCallStart(100, 'call_x', 'f');
+    for (let i = 0; i < 600; i++) {
+      if (i % 97 === 0) block++; // now and then a new text or thinking block
+      if (i % 5 === 0) {
+        pieces.args.push(`${i},`);
+        sink.toolCallDelta(100, 'call_x', `${i},`);
+      } else if (block % 2) {
+        pieces.thinking.push(`t${i}`);
+        sink.thinking(block, `t${i}`);
+      } else {
+        pieces.text.push(`w${i}`);
+        sink.text(block, `w${i}`);
+      }
+      if (i % 7 === 0 || i % 11 === 0) await nextTurn();
+    }
+    sink.toolCallEnd(100, 'call_x');
+    const message = sink.done('end');
+    await nextTurn();
+
+    expect(sent.length).toBeLessThan(600);
+    const all = (type: string) => sent.filter((e) => e.type === type).map((e) => (e as { delta: string }).delta).join('');
+    expect(all('text_delta')).toBe(pieces.text.join(''));
+    expect(all('thinking_delta')).toBe(pieces.thinking.join(''));
+    expect(all('tool_call_delta')).toBe(pieces.args.join(''));
+    for (let b = 1; b <= block; b++) {
+      const kind = b % 2 ? 'thinking_delta' : 'text_delta';
+      const content = message.content.find((_, i) => i === b - 1);
+      expect(content).toEqual(b % 2 ? { type: 'thinking', thinking: joined(sent, kind, b) } : { type: 'text', text: joined(sent, kind, b) });
+    }
+    expect(sent.at(-2)).toMatchObject({ type: 'tool_call_end', arguments: { [INVALID_ARGUMENTS_KEY]: pieces.args.join('') } });
+    expect(sent.at(-1)?.type).toBe('done');
+  });
+
+  it('coalesces nothing and schedules nothing for `complete` (no channel)', () => {
+    const sink = new StreamSink(undefined, 'p', 'm');
+    sink.text(0, 'a');
+    sink.text(0, 'b');
+    expect(sink.count).toBe(2);
+    expect(sink.done('end').content).toEqual([{ type: 'text', text: 'ab' }]);
   });
 });
 
@@ -210,6 +407,48 @@ describe('cachedResolver and requireCredential', () => {
     await none();
     await none();
     expect(uncached).toBe(2);
+  });
+
+  it('refreshes after a request once half the TTL has passed, in the background, and never serves a value older than the TTL', async () => {
+    let now = 0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      let calls = 0;
+      let failNext = false;
+      const cached = cachedResolver(async () => {
+        calls++;
+        if (failNext) throw new Error('harness down');
+        return resolved(`t${calls}`);
+      }, 1_000);
+      /** One request at `at`: its settings, then the end-of-request refresh (let it land). */
+      const request = async (at: number) => {
+        now = at;
+        const token = (await cached()).credential.token;
+        cached.refreshIfAging();
+        await new Promise((r) => setImmediate(r));
+        return token;
+      };
+      expect(await request(0)).toBe('t1');
+      expect(await request(400)).toBe('t1');
+      expect(calls).toBe(1);
+      expect(await request(600)).toBe('t1'); // past half: this request is served, the next finds a fresh value
+      expect(calls).toBe(2);
+      expect(await request(700)).toBe('t2');
+      expect(calls).toBe(2);
+      failNext = true;
+      expect(await request(1_200)).toBe('t2'); // the refresh fails: t2 (asked at 600) still serves until 1600
+      expect(await request(1_500)).toBe('t2');
+      now = 1_700;
+      await expect(cached()).rejects.toThrow('harness down'); // expired: the failure reaches the caller
+      failNext = false;
+      const next = `t${calls + 1}`;
+      expect(await request(1_800)).toBe(next);
+      const uncached = cachedResolver(async () => resolved(`u${++calls}`), 0);
+      uncached.refreshIfAging();
+      expect(calls).toBe(Number(next.slice(1))); // TTL 0: nothing cached, nothing refreshed
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('asks cloud providers for a key and names where it comes from', () => {

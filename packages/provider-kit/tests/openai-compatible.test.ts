@@ -107,24 +107,25 @@ describe('ChatChunkMapper', () => {
     mapper.push(delta({ content: 'c' }));
     mapper.push({ choices: [{ index: 0, delta: {}, finish_reason: 'length', usage: { prompt_tokens: 1_000_000, completion_tokens: 10, cached_tokens: 400_000 } }] });
     expect(mapper.finish()).toEqual({ stop_reason: 'length' });
-    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'text_delta', 'usage']);
-    expect(sent[0]).toMatchObject({ delta: 'ab' });
+    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'thinking_delta', 'text_delta', 'usage']); // 'b' merged nowhere: the block changed
+    expect(sent.filter((e) => e.type === 'thinking_delta').map((e) => [e.content_index, (e as { delta: string }).delta])).toEqual([[0, 'a'], [0, 'b']]);
     expect(sent.at(-1)).toEqual({ type: 'usage', usage: { input_tokens: 600_000, output_tokens: 10, cache_read_tokens: 400_000, cache_write_tokens: 0, cost_usd: expect.closeTo(0.64002, 5) } });
   });
 
-  it('coalesces deltas of one block that arrive in the same event-loop turn, and sends paced ones one by one', async () => {
+  it('hands every delta to the sink, which coalesces a burst and sends paced deltas one by one', async () => {
     const { sent, sink } = recordingSink();
     const mapper = new ChatChunkMapper(sink);
     for (const piece of ['a', 'b', 'c']) mapper.push(delta({ content: piece }));
-    expect(sent).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
     mapper.push(delta({ content: 'd' }));
+    await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     mapper.push(delta({ reasoning_content: 'e' }));
     mapper.push(delta({ content: 'f' }));
     mapper.push(delta({}, 'stop'));
     mapper.finish();
-    expect(sent.map((e) => [e.type, (e as { delta?: string }).delta])).toEqual([['text_delta', 'abc'], ['text_delta', 'd'], ['thinking_delta', 'e'], ['text_delta', 'f']]);
+    sink.done('end');
+    expect(sent.map((e) => [e.type, (e as { delta?: string }).delta])).toEqual([['text_delta', 'a'], ['text_delta', 'bc'], ['text_delta', 'd'], ['thinking_delta', 'e'], ['text_delta', 'f'], ['done', undefined]]);
   });
 
   it('maps every finish_reason without throwing', () => {

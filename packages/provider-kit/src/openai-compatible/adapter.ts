@@ -92,8 +92,6 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleOptions):
     } catch (error) {
       // A cut after the finish (while waiting for the usage chunk or [DONE]) loses nothing but usage.
       if (mapper.finishReason === undefined || signal.aborted) throw midStreamFailure(error);
-    } finally {
-      mapper.flush(); // whatever arrived belongs to the message, also when the stream failed
     }
     // The SDK ends the iteration quietly when aborted.
     if (signal.aborted) throw new ProviderFailure('aborted', 'request aborted');

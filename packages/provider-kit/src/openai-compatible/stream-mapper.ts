@@ -82,31 +82,14 @@ interface ToolSlot {
   started: boolean;
 }
 
-type Pending = ({ kind: 'text' | 'thinking'; index: number } | { kind: 'args'; slot: ToolSlot }) & { text: string; since?: number };
-
-/** A burst is sent in pieces at least this often, so its first tokens never wait for its last. */
-const MAX_HOLD_MS = 2;
-
-function sameBlock(a: Pending, b: Pending): boolean {
-  if (a.kind === 'args' || b.kind === 'args') return a.kind === 'args' && b.kind === 'args' && a.slot === b.slot;
-  return a.kind === b.kind && a.index === b.index;
-}
-
 /**
  * Turns chunks into sink events. Content indexes are handed out in order of appearance: a run of
  * reasoning is one thinking block, a run of text one text block, and each tool call its own
  * block. Tool calls are matched by `index` (parallel calls interleave); the id and name are taken
- * from the first delta that has them, and later repeated or empty names are ignored.
- *
- * Deltas of one block that arrive in the same turn of the event loop (a burst read in one go,
- * e.g. when the reader fell behind) are sent as one event, flushed on `setImmediate` or after
- * 2 ms at most: a paced stream still gets one event per chunk with no added delay, and a burst
- * costs a few bus messages instead of hundreds. Order is kept: any other event flushes what is
- * pending first.
+ * from the first delta that has them, and later repeated or empty names are ignored. (The sink
+ * coalesces a burst of deltas into a few channel messages; the mapper hands on every one.)
  */
 export class ChatChunkMapper {
-  private pending: Pending | undefined;
-  private flushScheduled = false;
   private nextIndex = 0;
   private open: { kind: 'text' | 'thinking'; index: number } | undefined;
   private readonly slots: ToolSlot[] = [];
@@ -121,33 +104,6 @@ export class ChatChunkMapper {
     private readonly pricing?: ModelPricing,
   ) {}
 
-  /** Send what is pending now (the adapter calls this before it returns or throws). */
-  flush(): void {
-    const pending = this.pending;
-    if (!pending) return;
-    this.pending = undefined;
-    if (pending.kind === 'args') this.sink.toolCallDelta(pending.slot.contentIndex, pending.slot.id!, pending.text);
-    else if (pending.kind === 'text') this.sink.text(pending.index, pending.text);
-    else this.sink.thinking(pending.index, pending.text);
-  }
-
-  private queue(next: Pending): void {
-    const p = this.pending;
-    if (p && sameBlock(p, next)) {
-      p.text += next.text;
-      if (performance.now() - p.since! >= MAX_HOLD_MS) this.flush();
-    } else {
-      this.flush();
-      this.pending = { ...next, since: performance.now() };
-    }
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
   push(chunk: ChatChunk): void {
     if (chunk.usage) this.wireUsage = chunk.usage;
     const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
@@ -156,9 +112,9 @@ export class ChatChunkMapper {
     const delta = choice.delta;
     if (delta) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (reasoning) this.queue({ kind: 'thinking', index: this.blockFor('thinking'), text: reasoning });
-      if (delta.content) this.queue({ kind: 'text', index: this.blockFor('text'), text: delta.content });
-      if (delta.refusal) this.queue({ kind: 'text', index: this.blockFor('text'), text: delta.refusal });
+      if (reasoning) this.sink.thinking(this.blockFor('thinking'), reasoning);
+      if (delta.content) this.sink.text(this.blockFor('text'), delta.content);
+      if (delta.refusal) this.sink.text(this.blockFor('text'), delta.refusal);
       for (const call of delta.tool_calls ?? []) this.toolDelta(call);
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
@@ -166,7 +122,6 @@ export class ChatChunkMapper {
 
   /** Close open tool calls, report usage, and say why the reply stopped (undefined: it never said). */
   finish(): { stop_reason: StopReason; raw_stop_reason?: string } | undefined {
-    this.flush();
     for (const slot of this.slots) {
       if (!slot.started) this.start(slot, slot.name ?? 'unknown');
       this.sink.toolCallEnd(slot.contentIndex, slot.id!);
@@ -186,7 +141,7 @@ export class ChatChunkMapper {
     const name = call.function?.name;
     if (name && !slot.name) slot.name = name;
     const args = call.function?.arguments ?? '';
-    if (slot.started) return args ? this.queue({ kind: 'args', slot, text: args }) : undefined;
+    if (slot.started) return this.sink.toolCallDelta(slot.contentIndex, slot.id!, args);
     slot.pending += args;
     if (slot.name) this.start(slot, slot.name);
   }
@@ -210,7 +165,6 @@ export class ChatChunkMapper {
     slot.contentIndex = this.nextIndex++;
     slot.started = true;
     this.open = undefined;
-    this.flush();
     this.sink.toolCallStart(slot.contentIndex, slot.id, name);
     if (slot.pending) this.sink.toolCallDelta(slot.contentIndex, slot.id, slot.pending);
     slot.pending = '';
