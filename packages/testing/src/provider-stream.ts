@@ -56,14 +56,17 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
         waiter.resolve(event);
       }
     });
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const out: ProviderStreamResult<E> = { events };
+    // The call leaves first; the reader's socket (which connects once read) opens while the
+    // provider works, and the engine holds what the writer sends until it is there.
+    const call = bus.call<ProviderStreamResult['result']>(`provider::${providerId}::stream`, { ...request, channel: channel.writerRef }, { timeoutMs });
     const closed = channel.reader.readAll().then(
       () => undefined,
       () => undefined,
     );
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const out: ProviderStreamResult<E> = { events };
     try {
-      out.result = await bus.call(`provider::${providerId}::stream`, { ...request, channel: channel.writerRef }, { timeoutMs });
+      out.result = await call;
     } catch (error) {
       out.error = error instanceof HarnessError ? error : new HarnessError('internal', String(error));
       // A rejected call may never have opened the writer: the channel would not close by itself.

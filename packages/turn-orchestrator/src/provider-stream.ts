@@ -45,11 +45,9 @@ export async function streamAssistant(turn: Turn, request: StreamRequest): Promi
     channel.reader.stream.on('close', () => resolve());
     channel.reader.stream.on('end', () => resolve());
     channel.reader.stream.on('error', () => resolve());
-    // The reader connects only once its stream is read; text messages arrive through onMessage.
-    channel.reader.stream.resume();
   });
   try {
-    await bus.call(
+    const call = bus.call(
       `provider::${record.provider}::stream`,
       {
         request_id: request.requestId,
@@ -62,6 +60,11 @@ export async function streamAssistant(turn: Turn, request: StreamRequest): Promi
       },
       { timeoutMs: config.provider_timeout_ms },
     );
+    // The reader connects only once its stream is read (text messages arrive through onMessage).
+    // Started after the call has left, its socket opens while the provider works; the engine holds
+    // what the writer sends until it is there.
+    channel.reader.stream.resume();
+    await call;
     // The call returned: the terminal event is in flight or the channel is closing.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
