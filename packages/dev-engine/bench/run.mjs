@@ -1,13 +1,15 @@
 // Dev-engine benchmarks, one run, loopback only, bounded to well under two minutes.
 //
 //   npm run bench -w @iii-harness/dev-engine        (builds dist/ first)
-//   node bench/run.mjs [--out results.json] [--profile]   (against an existing dist/)
+//   node bench/run.mjs [--out results.json] [--profile] [--engine <dir>/dist/main.js]
+//       (against an existing dist/; --engine: another build, a copy of dist/ with package.json
+//       beside it, to compare two builds)
 //
 // Three processes: the engine (dist/main.js, file-backed data dir), worker B (bench/callee.mjs:
 // the targets plus a raw WebSocket echo server) and this process as worker A (the caller).
 // --profile runs the engine under `node --cpu-prof` and prints where the .cpuprofile went.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, freemem, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,13 +21,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..');
 const argv = process.argv.slice(2);
 const args = new Set(argv);
-const outFile = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
+const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const outFile = option('--out');
+const engineMain = option('--engine') ?? join(packageDir, 'dist', 'main.js');
 const now = () => performance.timeOrigin + performance.now();
 
 const SETTINGS = {
   rttWarmup: 500,
   rttSamples: 5_000,
   rttBlocks: 10,
+  builtinWarmup: 200,
+  builtinSamples: 2_000,
   throughputInFlight: 100,
   throughputMs: 5_000,
   enqueueSamples: 2_000,
@@ -55,7 +61,7 @@ async function main() {
   const relayPort = await freePort();
   const engineUrl = `ws://127.0.0.1:${enginePort}`;
 
-  const engineArgs = [join(packageDir, 'dist', 'main.js'), '--port', String(enginePort), '--data-dir', dataDir, '--log-level', 'warn'];
+  const engineArgs = [engineMain, '--port', String(enginePort), '--data-dir', dataDir, '--log-level', 'warn'];
   if (args.has('--profile')) engineArgs.unshift('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   children.push(spawn(process.execPath, engineArgs, { stdio: ['ignore', 'ignore', 'inherit'] }));
   await waitForPort(enginePort);
@@ -72,6 +78,7 @@ async function main() {
   const results = { machine: machineFacts(), settings: SETTINGS };
   await waitForPort(echoPort);
   Object.assign(results, await measureRoundTrips(worker, engineUrl, echoPort, relayPort));
+  results.builtins = await measureBuiltins(engineUrl);
   results.throughput = await measureThroughput(worker);
   results.enqueue = await measureEnqueueLatency(worker);
   results.queueThroughput = await measureQueueThroughput(worker);
@@ -129,7 +136,39 @@ async function measureRoundTrips(worker, engineUrl, echoPort, relayPort) {
   return Object.fromEntries(Object.entries(samples).map(([kind, list]) => [kind, summarize(list)]));
 }
 
-/** A caller without the SDK: invokefunction frames to `bench::raw_echo`, one at a time. */
+/**
+ * Sequential calls of the engine's own functions from a bare protocol client (A → engine → A),
+ * interleaved in blocks: the engine's cost per builtin op without the SDK's.
+ */
+async function measureBuiltins(engineUrl) {
+  const client = await rawProtocolClient(engineUrl);
+  const value = { text: 'x'.repeat(64), n: 0 };
+  const ops = {
+    'state::get': (i) => ({ scope: 'bench-ops', key: `k${i % 100}` }),
+    'state::set': (i) => ({ scope: 'bench-ops', key: `k${i % 100}`, value: { ...value, n: i } }),
+    'state::update': (i) => ({ scope: 'bench-ops', key: `k${i % 100}`, ops: [{ type: 'increment', path: 'n', by: 1 }] }),
+    'stream::set': (i) => ({ stream_name: 'bench-ops', group_id: 'g', item_id: `i${i % 100}`, data: { ...value, n: i } }),
+    'stream::send': (i) => ({ stream_name: 'bench-ops', group_id: 'g', type: 'tick', data: { ...value, n: i } }),
+  };
+  const samples = Object.fromEntries(Object.keys(ops).map((id) => [id, []]));
+  for (const [id, input] of Object.entries(ops)) for (let i = 0; i < SETTINGS.builtinWarmup; i++) await client.call(id, input(i));
+  const block = SETTINGS.builtinSamples / SETTINGS.rttBlocks;
+  for (let b = 0; b < SETTINGS.rttBlocks; b++) {
+    for (const [id, input] of Object.entries(ops)) {
+      for (let i = 0; i < block; i++) {
+        const data = input(i);
+        const start = performance.now();
+        const frame = await client.call(id, data);
+        samples[id].push(performance.now() - start);
+        if (frame.error) throw new Error(`bench: ${id} failed: ${frame.error.message}`);
+      }
+    }
+  }
+  client.close();
+  return Object.fromEntries(Object.entries(samples).map(([id, list]) => [id, summarize(list)]));
+}
+
+/** A caller without the SDK: invokefunction frames (by default to `bench::raw_echo`), one at a time. */
 async function rawProtocolClient(engineUrl) {
   const ws = new WebSocket(engineUrl, { perMessageDeflate: false });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
@@ -139,13 +178,14 @@ async function rawProtocolClient(engineUrl) {
     if (frame.type === 'invocationresult') waiting?.(frame);
   });
   const text = 'x'.repeat(64);
-  const roundTrip = (i) =>
+  const call = (functionId, data) =>
     new Promise((resolve) => {
       waiting = resolve;
-      ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'bench::raw_echo', data: { i, text } }));
+      ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: functionId, data }));
     });
+  const roundTrip = (i) => call('bench::raw_echo', { i, text });
   await until(async () => (await roundTrip(0)).error === undefined);
-  return { roundTrip, close: () => ws.close() };
+  return { roundTrip, call, close: () => ws.close() };
 }
 
 async function rawRoundTrip(url) {
@@ -172,9 +212,10 @@ async function measureThroughput(worker) {
     }
   };
   const start = performance.now();
+  const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.throughputInFlight }, lane));
   const seconds = (performance.now() - start) / 1000;
-  return { inFlight: SETTINGS.throughputInFlight, completed, seconds: round(seconds), perSecond: Math.round(completed / seconds) };
+  return { inFlight: SETTINGS.throughputInFlight, completed, seconds: round(seconds), perSecond: Math.round(completed / seconds), engineCpuUsPerOp: cpu.usPer(completed) };
 }
 
 /**
@@ -213,6 +254,7 @@ async function measureQueueThroughput(worker) {
     }
   };
   const start = performance.now();
+  const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.enqueueInFlight }, producer));
   const enqueuedSeconds = (performance.now() - start) / 1000;
   await until(async () => {
@@ -225,6 +267,7 @@ async function measureQueueThroughput(worker) {
     inFlight: SETTINGS.enqueueInFlight,
     enqueuePerSecond: Math.round(SETTINGS.enqueueBurst / enqueuedSeconds),
     handledPerSecond: Math.round(SETTINGS.enqueueBurst / seconds),
+    engineCpuUsPerJob: cpu.usPer(SETTINGS.enqueueBurst),
   };
 }
 
@@ -238,12 +281,31 @@ async function measureStateSet(worker) {
     }
   };
   const start = performance.now();
+  const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.stateInFlight }, lane));
   const seconds = (performance.now() - start) / 1000;
-  return { inFlight: SETTINGS.stateInFlight, ops: SETTINGS.stateOps, seconds: round(seconds), perSecond: Math.round(SETTINGS.stateOps / seconds) };
+  return { inFlight: SETTINGS.stateInFlight, ops: SETTINGS.stateOps, seconds: round(seconds), perSecond: Math.round(SETTINGS.stateOps / seconds), engineCpuUsPerOp: cpu.usPer(SETTINGS.stateOps) };
 }
 
 // ---- helpers
+
+/**
+ * CPU time (user + system) the engine process spends from now on, per operation. Unlike
+ * throughput it hardly depends on what else the shared cores run, so it is what to compare
+ * between builds. Linux only (/proc, 100 ticks per second); null elsewhere.
+ */
+function engineCpuMeter() {
+  const read = () => {
+    try {
+      const fields = readFileSync(`/proc/${children[0].pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return undefined;
+    }
+  };
+  const startMs = read();
+  return { usPer: (ops) => (startMs === undefined ? null : round(((read() - startMs) * 1000) / ops)) };
+}
 
 function summarize(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -314,10 +376,12 @@ function printReport(r) {
   console.log(`raw WebSocket echo A→B→A:                    ${ms(r.raw)}`);
   console.log(`  vs raw echo: p50 ${r.targets.rttRatioP50}x, p99 ${r.targets.rttRatioP99}x (target ≤ 1.5x: ${r.targets.rttWithin1_5xRaw ? 'met' : 'missed'})`);
   console.log(`  vs raw relay: p50 ${r.targets.relayRatioP50}x, p99 ${r.targets.relayRatioP99}x; without SDK vs relay: p50 ${r.targets.engineRawVsRelayP50}x`);
-  console.log(`invocation throughput: ${r.throughput.perSecond}/s with ${r.throughput.inFlight} in flight (target ≥ 10000/s: ${r.targets.throughputAtLeast10k ? 'met' : 'missed'})`);
+  const builtins = Object.entries(r.builtins).map(([id, s]) => `${id} ${s.p50}/${s.p99}`).join(', ');
+  console.log(`builtin round trips, bare client, p50/p99 ms: ${builtins}`);
+  console.log(`invocation throughput: ${r.throughput.perSecond}/s with ${r.throughput.inFlight} in flight (target ≥ 10000/s: ${r.targets.throughputAtLeast10k ? 'met' : 'missed'}); engine CPU ${r.throughput.engineCpuUsPerOp} µs per call`);
   console.log(`enqueue → handler start: ${ms(r.enqueue.toHandler)}`);
   console.log(`enqueue receipt round trip: ${ms(r.enqueue.receipt)}`);
-  console.log(`queue burst: ${r.queueThroughput.jobs} jobs, ${r.queueThroughput.inFlight} enqueues in flight: enqueued ${r.queueThroughput.enqueuePerSecond}/s, handled end to end ${r.queueThroughput.handledPerSecond}/s`);
-  console.log(`state::set throughput: ${r.state.perSecond}/s with ${r.state.inFlight} in flight (${r.state.ops} ops)`);
+  console.log(`queue burst: ${r.queueThroughput.jobs} jobs, ${r.queueThroughput.inFlight} enqueues in flight: enqueued ${r.queueThroughput.enqueuePerSecond}/s, handled end to end ${r.queueThroughput.handledPerSecond}/s; engine CPU ${r.queueThroughput.engineCpuUsPerJob} µs per job`);
+  console.log(`state::set throughput: ${r.state.perSecond}/s with ${r.state.inFlight} in flight (${r.state.ops} ops); engine CPU ${r.state.engineCpuUsPerOp} µs per op`);
   if (r.profileDir) console.log(`engine CPU profile written to ${r.profileDir}`);
 }

@@ -2,9 +2,20 @@
  * One worker WebSocket. It owns the two ordering guarantees of the real engine: inbound frames
  * from one connection are handled strictly one after another (a handler that returns a promise
  * holds back the next frame), and outbound frames leave in the order they were sent.
+ *
+ * Outbound frames are coalesced per tick: the first send corks the TCP socket and the uncork
+ * runs once the current call stack is done, so results produced together (100 concurrent calls
+ * answered from one read) leave in one `writev` instead of one each. A send costs ~25 µs of
+ * kernel time on a VM; the uncork adds no waiting beyond the end of the current task.
  */
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+
+/** The part of the TCP socket under the WebSocket that coalescing needs. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
 
 /** What a worker reported through `engine::workers::register`. */
 export interface WorkerInfo {
@@ -33,12 +44,15 @@ export class WorkerConnection {
   private backlog: Array<[RawData, boolean]> = [];
   private backlogHead = 0;
   private idleWaiters: Array<() => void> = [];
+  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
     readonly ipAddress: string,
     private readonly handle: FrameHandler,
     private readonly onDone: (conn: WorkerConnection) => void,
+    /** The socket `ws` writes to; without it every frame is written on its own. */
+    private readonly socket?: Corkable,
   ) {}
 
   get isOpen(): boolean {
@@ -48,8 +62,19 @@ export class WorkerConnection {
   /** Queue a text frame to the worker; silently dropped once the socket is gone. */
   send(text: string): void {
     if (this.closed) return;
+    if (!this.corked && this.socket !== undefined) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.ws.send(text);
   }
+
+  /** Flush what this tick queued, in one write (cork/uncork nest with ws's own per-frame cork). */
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket!.uncork();
+  };
 
   receive(data: RawData, isBinary: boolean): void {
     if (this.cleanedUp) return;

@@ -10,7 +10,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { BuiltinFunction, CallContext, CallOptions, EngineApi, TriggerBinding, TriggerTypeProvider } from './engine-api.js';
 import { EngineError } from './engine-api.js';
 import { Bindings, bindingOf } from './bindings.js';
-import { WorkerConnection } from './connection.js';
+import { WorkerConnection, type Corkable } from './connection.js';
 import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
 import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
 import { decodeFrame, FrameError, normalizeUuid, type ErrorBody, type InboundFrame, type InvocationResultFrame, type InvokeFunctionFrame } from './protocol/frames.js';
@@ -87,9 +87,9 @@ export class Router implements EngineApi {
 
   // ---------------------------------------------------------------- connections
 
-  /** A worker socket was accepted on `/`: greet it first, then read its frames in order. */
-  attach(ws: WebSocket, ipAddress: string): WorkerConnection {
-    const conn = new WorkerConnection(ws, ipAddress, this.handleRaw, (c) => void this.cleanupSafely(c));
+  /** A worker socket was accepted on `/`: greet it first, then read its frames in order. `socket` is the TCP socket under `ws`. */
+  attach(ws: WebSocket, ipAddress: string, socket?: Corkable): WorkerConnection {
+    const conn = new WorkerConnection(ws, ipAddress, this.handleRaw, (c) => void this.cleanupSafely(c), socket);
     this.connections.set(conn.id, conn);
     ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
     ws.on('close', () => conn.markClosed());

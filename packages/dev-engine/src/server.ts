@@ -41,7 +41,7 @@ export async function startWorkerServer(router: Router, channels: ChannelManager
         ws.on('close', () => sockets.delete(ws));
         onSocket(ws);
       });
-    if (path === '/' || path === '') return accept((ws) => router.attach(ws, req.socket.remoteAddress ?? ''));
+    if (path === '/' || path === '') return accept((ws) => router.attach(ws, req.socket.remoteAddress ?? '', socket));
     if (path === '/otel') return accept(acceptTelemetry);
     if (path.startsWith('/ws/channels/')) {
       const id = decodeURIComponent(path.slice('/ws/channels/'.length));

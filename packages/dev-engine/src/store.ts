@@ -1,13 +1,15 @@
 /**
  * SQLite persistence for state and streams (the queue module adds its own tables to the same
- * database). Every statement runs in autocommit or an explicit transaction, synchronously, so a
- * write is committed before its caller gets a reply. WAL + synchronous=NORMAL keeps committed
- * transactions across a process kill (only an OS crash could lose the last ones).
+ * database). Writes go through the database's WriteBatch: a write's promise resolves once its
+ * transaction has committed, so it is on disk before its caller gets a reply. WAL +
+ * synchronous=NORMAL keeps committed transactions across a process kill (only an OS crash could
+ * lose the last ones).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { writeBatchOf, type WriteBatch } from './write-batch.js';
 
 export function openDatabase(options: { memory?: boolean; dataDir?: string }): { db: Db; path: string } {
   if (options.memory) return { db: new Database(':memory:'), path: ':memory:' };
@@ -26,15 +28,20 @@ function decode(row: { value: string } | undefined): unknown {
   return row === undefined ? undefined : JSON.parse(row.value);
 }
 
+/**
+ * A read-modify-write step: gets the stored value and `copyOfOld` (a second, independent decode
+ * of the same row: re-parsing the stored JSON is cheaper than deep-cloning `old`), and returns
+ * the new value (undefined deletes the key) and what `update` should return.
+ */
+export type UpdateStep<T> = (old: unknown, copyOfOld: () => unknown) => { value: unknown; result: T };
+
 export class StateStore {
   private readonly getStmt: Statement<[string, string], { value: string }>;
   private readonly putStmt: Statement<[string, string, string]>;
   private readonly delStmt: Statement<[string, string]>;
   private readonly listStmt: Statement<[string], { value: string }>;
   private readonly groupsStmt: Statement<[], { scope: string }>;
-  /** Transaction functions are built once: wrapping per call costs a third of a write. */
-  private readonly updateTx: <T>(scope: string, key: string, next: (old: unknown) => { value: unknown; result: T }) => T;
-  private readonly deleteTx: (scope: string, key: string) => unknown;
+  private readonly batch: WriteBatch;
 
   constructor(db: Db) {
     db.exec(`CREATE TABLE IF NOT EXISTS state_kv (
@@ -44,38 +51,39 @@ export class StateStore {
     this.delStmt = db.prepare('DELETE FROM state_kv WHERE scope = ? AND key = ?');
     this.listStmt = db.prepare('SELECT value FROM state_kv WHERE scope = ?');
     this.groupsStmt = db.prepare('SELECT DISTINCT scope FROM state_kv ORDER BY scope');
-    this.updateTx = db.transaction((scope: string, key: string, next: (old: unknown) => { value: unknown; result: unknown }) => {
-      const { value, result } = next(this.get(scope, key));
+    this.batch = writeBatchOf(db);
+  }
+
+  get(scope: string, key: string): unknown {
+    return this.batch.read(() => decode(this.getStmt.get(scope, key)));
+  }
+
+  /** Read-modify-write in one transaction; `next` returns the new value (or undefined to delete). */
+  update<T>(scope: string, key: string, next: UpdateStep<T>): Promise<T> {
+    return this.batch.write(() => {
+      const row = this.getStmt.get(scope, key);
+      const { value, result } = next(decode(row), () => decode(row));
       if (value === undefined) this.delStmt.run(scope, key);
       else this.putStmt.run(scope, key, JSON.stringify(value));
       return result;
-    }) as StateStore['updateTx'];
-    this.deleteTx = db.transaction((scope: string, key: string) => {
-      const old = this.get(scope, key);
+    });
+  }
+
+  /** Resolves with the value that was there (undefined if none). */
+  delete(scope: string, key: string): Promise<unknown> {
+    return this.batch.write(() => {
+      const old = decode(this.getStmt.get(scope, key));
       if (old !== undefined) this.delStmt.run(scope, key);
       return old;
     });
   }
 
-  get(scope: string, key: string): unknown {
-    return decode(this.getStmt.get(scope, key));
+  list(scope: string): unknown[] | Promise<unknown[]> {
+    return this.batch.read(() => this.listStmt.all(scope).map((r) => JSON.parse(r.value)));
   }
 
-  /** Read-modify-write in one transaction; `next` returns the new value (or undefined to delete). */
-  update<T>(scope: string, key: string, next: (old: unknown) => { value: unknown; result: T }): T {
-    return this.updateTx(scope, key, next);
-  }
-
-  delete(scope: string, key: string): unknown {
-    return this.deleteTx(scope, key);
-  }
-
-  list(scope: string): unknown[] {
-    return this.listStmt.all(scope).map((r) => JSON.parse(r.value));
-  }
-
-  groups(): string[] {
-    return this.groupsStmt.all().map((r) => r.scope);
+  groups(): string[] | Promise<string[]> {
+    return this.batch.read(() => this.groupsStmt.all().map((r) => r.scope));
   }
 }
 
@@ -86,8 +94,7 @@ export class StreamStore {
   private readonly listStmt: Statement<[string, string], { value: string }>;
   private readonly groupsStmt: Statement<[string], { group_id: string }>;
   private readonly allStmt: Statement<[], { stream_name: string; group_id: string }>;
-  private readonly updateTx: <T>(stream: string, group: string, item: string, next: (old: unknown) => { value: unknown; result: T }) => T;
-  private readonly deleteTx: (stream: string, group: string, item: string) => unknown;
+  private readonly batch: WriteBatch;
 
   constructor(db: Db) {
     db.exec(`CREATE TABLE IF NOT EXISTS stream_items (
@@ -101,47 +108,49 @@ export class StreamStore {
     this.listStmt = db.prepare('SELECT value FROM stream_items WHERE stream_name = ? AND group_id = ?');
     this.groupsStmt = db.prepare('SELECT DISTINCT group_id FROM stream_items WHERE stream_name = ? ORDER BY group_id');
     this.allStmt = db.prepare('SELECT DISTINCT stream_name, group_id FROM stream_items ORDER BY stream_name, group_id');
-    this.updateTx = db.transaction((stream: string, group: string, item: string, next: (old: unknown) => { value: unknown; result: unknown }) => {
-      const { value, result } = next(this.get(stream, group, item));
+    this.batch = writeBatchOf(db);
+  }
+
+  get(stream: string, group: string, item: string): unknown {
+    return this.batch.read(() => decode(this.getStmt.get(stream, group, item)));
+  }
+
+  update<T>(stream: string, group: string, item: string, next: UpdateStep<T>): Promise<T> {
+    return this.batch.write(() => {
+      const row = this.getStmt.get(stream, group, item);
+      const { value, result } = next(decode(row), () => decode(row));
       if (value === undefined) this.delStmt.run(stream, group, item);
       else this.putStmt.run(stream, group, item, JSON.stringify(value));
       return result;
-    }) as StreamStore['updateTx'];
-    this.deleteTx = db.transaction((stream: string, group: string, item: string) => {
-      const old = this.get(stream, group, item);
+    });
+  }
+
+  delete(stream: string, group: string, item: string): Promise<unknown> {
+    return this.batch.write(() => {
+      const old = decode(this.getStmt.get(stream, group, item));
       if (old !== undefined) this.delStmt.run(stream, group, item);
       return old;
     });
   }
 
-  get(stream: string, group: string, item: string): unknown {
-    return decode(this.getStmt.get(stream, group, item));
+  list(stream: string, group: string): unknown[] | Promise<unknown[]> {
+    return this.batch.read(() => this.listStmt.all(stream, group).map((r) => JSON.parse(r.value)));
   }
 
-  update<T>(stream: string, group: string, item: string, next: (old: unknown) => { value: unknown; result: T }): T {
-    return this.updateTx(stream, group, item, next);
-  }
-
-  delete(stream: string, group: string, item: string): unknown {
-    return this.deleteTx(stream, group, item);
-  }
-
-  list(stream: string, group: string): unknown[] {
-    return this.listStmt.all(stream, group).map((r) => JSON.parse(r.value));
-  }
-
-  groups(stream: string): string[] {
-    return this.groupsStmt.all(stream).map((r) => r.group_id);
+  groups(stream: string): string[] | Promise<string[]> {
+    return this.batch.read(() => this.groupsStmt.all(stream).map((r) => r.group_id));
   }
 
   /** `[{id: stream_name, groups: [...]}]` for `stream::list_all`. */
-  streams(): Array<{ id: string; groups: string[] }> {
-    const out = new Map<string, string[]>();
-    for (const r of this.allStmt.all()) {
-      const groups = out.get(r.stream_name) ?? [];
-      groups.push(r.group_id);
-      out.set(r.stream_name, groups);
-    }
-    return [...out].map(([id, groups]) => ({ id, groups }));
+  streams(): Array<{ id: string; groups: string[] }> | Promise<Array<{ id: string; groups: string[] }>> {
+    return this.batch.read(() => {
+      const out = new Map<string, string[]>();
+      for (const r of this.allStmt.all()) {
+        const groups = out.get(r.stream_name) ?? [];
+        groups.push(r.group_id);
+        out.set(r.stream_name, groups);
+      }
+      return [...out].map(([id, groups]) => ({ id, groups }));
+    });
   }
 }

@@ -196,6 +196,25 @@ describe('queue persistence across an engine restart (same database file)', () =
     ]);
   });
 
+  it('jobs enqueued after the queue emptied (their seq values reused) are redelivered once, in order', async () => {
+    let e = await restart({ queue_configs: { turns: FIFO } });
+    const first: number[] = [];
+    e.provide('turn::step', (data: { step: number }) => void first.push(data.step));
+    for (const step of [1, 2]) await e.call('engine::queue::enqueue', { queue: 'turns', function_id: 'turn::step', data: { session_id: 's', step } });
+    await waitFor(() => first.length === 2, 'first delivery');
+    await waitFor(() => (e.db.prepare('SELECT COUNT(*) AS n FROM queue_jobs').get() as { n: number }).n === 0 || undefined, 'acks');
+    e.remove('turn::step');
+    for (const step of [3, 4, 5]) await e.call('engine::queue::enqueue', { queue: 'turns', function_id: 'turn::step', data: { session_id: 's', step } });
+
+    e = await restart({ queue_configs: { turns: FIFO } });
+    const second: number[] = [];
+    e.provide('turn::step', (data: { step: number }) => void second.push(data.step));
+    await waitFor(() => second.length === 3, 'redelivery');
+    await sleep(30);
+    expect(second).toEqual([3, 4, 5]);
+    expect(first).toEqual([1, 2]);
+  });
+
   it('spends no retry on deliveries the engine shutdown interrupts', async () => {
     let e = await restart({ queue_configs: { once: { max_retries: 1 } } });
     let started = 0;

@@ -60,6 +60,15 @@ describe('state::update ops', () => {
     await expect(update('counters', [{ type: 'increment', path: 'hits', by: 5 }])).resolves.toEqual({ old_value: { hits: 2, misses: -3 }, new_value: { hits: 7, misses: -3 } });
   });
 
+  test('old_value is the value before the ops, nested parts included; the update is stored', async () => {
+    await call('state::set', { scope: 'ops', key: 'nested', value: { list: [1], inner: { n: 1 } } });
+    await expect(update('nested', [{ type: 'append', path: 'list', value: 2 }, { type: 'merge', path: ['inner'], value: { m: 2 } }])).resolves.toEqual({
+      old_value: { list: [1], inner: { n: 1 } },
+      new_value: { list: [1, 2], inner: { n: 1, m: 2 } },
+    });
+    await expect(call('state::get', { scope: 'ops', key: 'nested' })).resolves.toEqual({ list: [1, 2], inner: { n: 1, m: 2 } });
+  });
+
   test('set: a top-level key (dots are literal), "" replaces the root', async () => {
     const r = await update('set', [{ type: 'set', path: 'a.b', value: 1 }, { type: 'set', path: 'c', value: { d: true } }]);
     expect(r.new_value).toEqual({ 'a.b': 1, c: { d: true } });

@@ -38,6 +38,16 @@ test('set / get / delete / list / list_groups / list_all shapes', async () => {
   await expect(call('stream::send', { stream_name: 'chat', group_id: 'room-1', type: 'typing', data: {} })).resolves.toBeNull();
 });
 
+test('update returns the item as it was before the ops as old_value, nested parts included', async () => {
+  const at = { stream_name: 'chat', group_id: 'room-3', item_id: 'm1' };
+  await call('stream::set', { ...at, data: { meta: { a: 1 }, tags: ['x'] } });
+  await expect(call('stream::update', { ...at, ops: [{ type: 'merge', path: ['meta'], value: { b: 2 } }, { type: 'append', path: 'tags', value: 'y' }] })).resolves.toEqual({
+    old_value: { meta: { a: 1 }, tags: ['x'] },
+    new_value: { meta: { a: 1, b: 2 }, tags: ['x', 'y'] },
+  });
+  await expect(call('stream::get', at)).resolves.toEqual({ meta: { a: 1, b: 2 }, tags: ['x', 'y'] });
+});
+
 test('the stream trigger: camelCase events for create, update, delete and custom events', async () => {
   const events: any[] = [];
   const listener = connectWorker(engine.url, 'stream-listener');

@@ -1,12 +1,14 @@
 /**
  * Unit tests of the pure pieces: frame decoding, UUID normalisation, cron expressions,
- * update ops edge cases, channel TTL sweep, HTTP route table.
+ * update ops edge cases, channel TTL sweep, HTTP route table, outbound frame coalescing.
  */
 import { ChannelManager } from '../src/builtins/channels.js';
 import { CronExpressionError, nextFireTime, parseCronExpression } from '../src/builtins/cron-expression.js';
 import { rfc3339 } from '../src/builtins/cron.js';
 import { RouteTable } from '../src/builtins/http-routes.js';
 import { applyUpdateOps, parseOps } from '../src/builtins/update-ops.js';
+import type { WebSocket } from 'ws';
+import { WorkerConnection } from '../src/connection.js';
 import { decodeFrame, FrameError, normalizeUuid } from '../src/protocol/frames.js';
 
 describe('decodeFrame', () => {
@@ -166,5 +168,39 @@ describe('http route table', () => {
     expect(t.size).toBe(1);
     t.removeByTrigger('t2', 'w2');
     expect(t.size).toBe(0);
+  });
+});
+
+describe('outbound coalescing', () => {
+  /** A connection over a fake socket that logs what reaches it, in order. */
+  function connection(withSocket = true) {
+    const log: string[] = [];
+    const ws = { send: (text: string) => log.push(`send ${text}`) } as unknown as WebSocket;
+    const socket = { cork: () => log.push('cork'), uncork: () => log.push('uncork') };
+    const conn = new WorkerConnection(ws, '127.0.0.1', () => undefined, () => undefined, withSocket ? socket : undefined);
+    return { conn, log };
+  }
+  const endOfTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+  test('frames sent in one tick share one cork, are released together after it, in order', async () => {
+    const { conn, log } = connection();
+    conn.send('a');
+    conn.send('b');
+    conn.send('c');
+    expect(log).toEqual(['cork', 'send a', 'send b', 'send c']);
+    await endOfTick();
+    expect(log).toEqual(['cork', 'send a', 'send b', 'send c', 'uncork']);
+    conn.send('d');
+    await endOfTick();
+    expect(log.slice(5)).toEqual(['cork', 'send d', 'uncork']);
+  });
+
+  test('without a socket each frame goes straight to the WebSocket; a closed connection drops frames', async () => {
+    const { conn, log } = connection(false);
+    conn.send('a');
+    conn.markClosed();
+    conn.send('b');
+    await endOfTick();
+    expect(log).toEqual(['send a']);
   });
 });

@@ -14,6 +14,8 @@ export function installLog(api: EngineApi): void {
       description: `Log a message at ${level} level`,
       worker: 'iii-observability',
       handler: (data, ctx) => {
+        // Skip the copying and serializing below when the level is off (pino would drop it anyway).
+        if (!api.logger.isLevelEnabled(level)) return undefined;
         const input: Record<string, unknown> = isPlainObject(data) ? data : { message: data };
         const { message, ...rest } = input;
         delete rest._caller_worker_id;

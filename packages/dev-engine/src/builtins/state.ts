@@ -55,33 +55,33 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
   const fn = (id: string, description: string, handler: (input: Record<string, unknown>) => unknown) =>
     api.registerFunction({ id, description, worker: 'iii-state', handler: (data) => handler(objectInput(id, data)) });
 
-  fn('state::set', 'Set a value in state', (input) => {
+  fn('state::set', 'Set a value in state', async (input) => {
     const scope = requiredString('state::set', input, 'scope');
     const key = requiredString('state::set', input, 'key');
     const value = requiredValue('state::set', input, 'value', 'data');
     checkSize(value);
-    const old = store.update(scope, key, (o) => ({ value, result: o }));
+    const old = await store.update(scope, key, (o) => ({ value, result: o }));
     fire(old === undefined ? 'state:created' : 'state:updated', scope, key, old, value);
     return { old_value: old ?? null, new_value: value };
   });
 
   fn('state::get', 'Get a value from state', (input) => store.get(requiredString('state::get', input, 'scope'), requiredString('state::get', input, 'key')));
 
-  fn('state::delete', 'Delete a value from state', (input) => {
+  fn('state::delete', 'Delete a value from state', async (input) => {
     const scope = requiredString('state::delete', input, 'scope');
     const key = requiredString('state::delete', input, 'key');
-    const old = store.delete(scope, key);
+    const old = await store.delete(scope, key);
     // The engine fires state:deleted even when nothing was there.
     fire('state:deleted', scope, key, old, null);
     return old;
   });
 
-  fn('state::update', 'Update a value in state', (input) => {
+  fn('state::update', 'Update a value in state', async (input) => {
     const scope = requiredString('state::update', input, 'scope');
     const key = requiredString('state::update', input, 'key');
     const ops = parseOps('state::update', input.ops);
-    const { old, value, errors } = store.update(scope, key, (o) => {
-      const r = applyUpdateOps(o, ops);
+    const { old, value, errors } = await store.update(scope, key, (o, copyOfOld) => {
+      const r = applyUpdateOps(o, ops, copyOfOld);
       checkSize(r.value);
       return { value: r.value, result: { old: o, value: r.value, errors: r.errors } };
     });
@@ -91,7 +91,7 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
 
   fn('state::list', 'Get a group from state', (input) => store.list(requiredString('state::list', input, 'scope')));
 
-  fn('state::list_groups', 'List all state groups', () => ({ groups: store.groups() }));
+  fn('state::list_groups', 'List all state groups', async () => ({ groups: await store.groups() }));
 
   api.registerTriggerType('state', 'State trigger', {
     worker: 'iii-state',

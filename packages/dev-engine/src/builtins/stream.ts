@@ -84,7 +84,7 @@ export function installStream(api: EngineApi): void {
       const r = await delegateResult(custom, { ...t, data }, 'STREAM_SET_ERROR');
       result = { old_value: r.old_value ?? null, new_value: r.new_value ?? null };
     } else {
-      const old = store.update(t.stream_name, t.group_id, t.item_id, (o) => ({ value: data, result: o }));
+      const old = await store.update(t.stream_name, t.group_id, t.item_id, (o) => ({ value: data, result: o }));
       result = { old_value: old ?? null, new_value: data };
     }
     fire(t.stream_name, t.group_id, t.item_id, { type: result.old_value === null ? 'create' : 'update', data: result.new_value });
@@ -100,7 +100,7 @@ export function installStream(api: EngineApi): void {
   fn('stream::delete', 'Delete a value from a stream', async (input) => {
     const t = target('stream::delete', input);
     const custom = override('delete', t.stream_name);
-    const old = custom ? ((await delegateResult(custom, t, 'STREAM_DELETE_ERROR')).old_value ?? null) : (store.delete(t.stream_name, t.group_id, t.item_id) ?? null);
+    const old = custom ? ((await delegateResult(custom, t, 'STREAM_DELETE_ERROR')).old_value ?? null) : ((await store.delete(t.stream_name, t.group_id, t.item_id)) ?? null);
     // Only a delete that removed something fires.
     if (old !== null) fire(t.stream_name, t.group_id, t.item_id, { type: 'delete', data: old });
     return { old_value: old };
@@ -119,8 +119,8 @@ export function installStream(api: EngineApi): void {
     return custom ? api.call(custom, { stream_name }) : store.groups(stream_name);
   });
 
-  fn('stream::list_all', 'List all available stream with metadata', () => {
-    const stream = store.streams();
+  fn('stream::list_all', 'List all available stream with metadata', async () => {
+    const stream = await store.streams();
     return { stream, count: stream.length };
   });
 
@@ -144,8 +144,8 @@ export function installStream(api: EngineApi): void {
       result = { old_value: r.old_value ?? null, new_value: r.new_value ?? null };
       if (Array.isArray(r.errors) && r.errors.length) result.errors = r.errors;
     } else {
-      result = store.update(t.stream_name, t.group_id, t.item_id, (old) => {
-        const r = applyUpdateOps(old, ops);
+      result = await store.update(t.stream_name, t.group_id, t.item_id, (old, copyOfOld) => {
+        const r = applyUpdateOps(old, ops, copyOfOld);
         const res: Record<string, unknown> = { old_value: old ?? null, new_value: r.value };
         if (r.errors.length) res.errors = r.errors;
         return { value: r.value, result: res };

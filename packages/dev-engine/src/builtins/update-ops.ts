@@ -167,10 +167,13 @@ function appendTo(target: unknown, value: unknown, label: string, index: number,
   return { ok: false, value: target };
 }
 
-/** Apply `ops` to a deep copy of `old` (undefined = missing); returns the new value and per-op errors. */
-export function applyUpdateOps(old: unknown, ops: UpdateOp[]): { value: unknown; errors: UpdateOpError[] } {
+/**
+ * Apply `ops` to a deep copy of `old` (undefined = missing); returns the new value and per-op
+ * errors. `copyOfOld` makes that copy when the caller has a cheaper way than structuredClone.
+ */
+export function applyUpdateOps(old: unknown, ops: UpdateOp[], copyOfOld: () => unknown = () => structuredClone(old)): { value: unknown; errors: UpdateOpError[] } {
   let missingDefault = old === undefined;
-  let current: unknown = old === undefined ? {} : structuredClone(old);
+  let current: unknown = old === undefined ? {} : copyOfOld();
   const errors: UpdateOpError[] = [];
   const label = (p: string) => (p === '' ? 'root' : p);
   const notObject = (op: string, index: number, path: string) =>

@@ -22,7 +22,7 @@ export function registerEnqueueFunctions(mod: QueueModule): void {
 }
 
 /** Commits the job before answering, so an acknowledged enqueue survives a crash. */
-function enqueue(mod: QueueModule, raw: unknown): { messageReceiptId: string } {
+async function enqueue(mod: QueueModule, raw: unknown): Promise<{ messageReceiptId: string }> {
   const input = asObject(raw, ENQUEUE, 'enqueue_error');
   const queue = requireString(input, 'queue', ENQUEUE, 'enqueue_error');
   const functionId = requireString(input, 'function_id', ENQUEUE, 'enqueue_error');
@@ -31,7 +31,7 @@ function enqueue(mod: QueueModule, raw: unknown): { messageReceiptId: string } {
   const receipt = input.messageReceiptId;
   const messageId = typeof receipt === 'string' && receipt ? receipt : randomUUID();
   const now = Date.now();
-  const job = mod.store.insertJob({
+  const job = await mod.store.enqueueJob({
     kind: 'queue',
     queue,
     messageId,

@@ -1,15 +1,21 @@
 /**
  * SQLite persistence for jobs, dead letters, queue definitions and topic subscriptions.
- * Tables live on the engine's database (`engine.db`); every write here is its own commit
- * (or one transaction for multi-row writes), so a write that returned survives `kill -9`.
+ * Tables live on the engine's database (`engine.db`); every write here is its own commit (or one
+ * transaction for multi-row writes), except enqueues, which share the commit of their tick's
+ * other writes (WriteBatch). Either way a write that returned or resolved survives `kill -9`.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { writeBatchOf, type WriteBatch } from '../write-batch.js';
 import type { QueueSettings, SubscriberSettings } from './config.js';
 import type { DeadLetter, DeadLetterJob, Job, JobKind, NewJob } from './types.js';
 
+// queue_jobs.seq is a plain rowid, not AUTOINCREMENT: a new row still gets max(seq) + 1, so it
+// sorts after every job that is still stored (all the enqueue order needs), and the insert skips
+// the sqlite_sequence update, one 4 KiB page less written to the WAL per enqueue (~5 µs here).
+// Databases created with AUTOINCREMENT keep it and work the same.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS queue_jobs (
-  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq          INTEGER PRIMARY KEY,
   kind         TEXT    NOT NULL,
   queue        TEXT    NOT NULL,
   message_id   TEXT    NOT NULL,
@@ -103,6 +109,7 @@ export class QueueStore {
   readonly #deadLetterTx: (job: Job, error: string, failedAt: number) => void;
   readonly #redriveTx: (queue: string, messageId: string | undefined) => Job[];
   readonly #discardTx: (queue: string, messageId: string) => number;
+  readonly #batch: WriteBatch;
 
   constructor(db: Database) {
     this.#db = db;
@@ -146,6 +153,7 @@ export class QueueStore {
       this.#insertDeadLetter.run(job.queue, job.messageId, JSON.stringify(toDeadLetterJob(job)), error, failedAt);
     });
     this.#redriveTx = db.transaction((queue: string, messageId: string | undefined) => this.#redrive(queue, messageId));
+    this.#batch = writeBatchOf(db);
     this.#discardTx = db.transaction((queue: string, messageId: string) => {
       const rows = this.#deadLetterRows(queue, messageId);
       for (const row of rows) this.#deleteDeadLetter.run(row.seq);
@@ -159,6 +167,11 @@ export class QueueStore {
   insertJob(job: NewJob): Job {
     const info = this.#insertJob.run(...jobParams(job));
     return { ...job, seq: Number(info.lastInsertRowid) };
+  }
+
+  /** Persists one job with the other writes of this tick (group commit); resolves once committed. */
+  enqueueJob(job: NewJob): Promise<Job> {
+    return this.#batch.write(() => this.insertJob(job), { atomic: true });
   }
 
   /** Persists several jobs in one transaction (durable-topic fan-out). */
