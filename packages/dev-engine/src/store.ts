@@ -54,7 +54,8 @@ export class StateStore {
     this.batch = writeBatchOf(db);
   }
 
-  get(scope: string, key: string): unknown {
+  /** The value now, or a promise of it when writes are pending (it then waits for them). */
+  get(scope: string, key: string): unknown | Promise<unknown> {
     return this.batch.read(() => decode(this.getStmt.get(scope, key)));
   }
 
@@ -111,7 +112,8 @@ export class StreamStore {
     this.batch = writeBatchOf(db);
   }
 
-  get(stream: string, group: string, item: string): unknown {
+  /** The item now, or a promise of it when writes are pending (it then waits for them). */
+  get(stream: string, group: string, item: string): unknown | Promise<unknown> {
     return this.batch.read(() => decode(this.getStmt.get(stream, group, item)));
   }
 
