@@ -56,6 +56,12 @@ function storedItemsOf(value: unknown): StoredItem[] {
 
 const toInboxItem = ({ id, pushed_at, item }: StoredItem): InboxItem => ({ id, pushed_at, item });
 
+/** The items waiting on one inbox, oldest first; no read when the session record proves it empty. */
+async function waitingItems(store: SessionStore, meta: StoredMeta, raw: Record<string, unknown>, name: string): Promise<InboxItem[]> {
+  if (!mayHoldItems(meta, raw, name)) return [];
+  return storedItemsOf(await store.bus.state.get(store.inboxScope(meta.session_id), name)).map(toInboxItem);
+}
+
 /**
  * Count the removed items of this incarnation as taken, under its key: should the session have
  * been deleted and created again since `meta` was read, the count lands beside the new one's.
@@ -95,8 +101,7 @@ export const inboxPeek = (store: SessionStore) =>
     output: z.object({ items: z.array(inboxItem) }),
     async handler({ session_id, name }) {
       const { meta, raw } = await store.requireMetaRecord(session_id);
-      if (!mayHoldItems(meta, raw, name)) return { items: [] };
-      return { items: storedItemsOf(await store.bus.state.get(store.inboxScope(session_id), name)).map(toInboxItem) };
+      return { items: await waitingItems(store, meta, raw, name) };
     },
   });
 
@@ -110,8 +115,7 @@ export const inboxPeekFirst = (store: SessionStore) =>
       // One session read answers for every empty inbox: a turn's check of its inboxes is one call.
       const { meta, raw } = await store.requireMetaRecord(session_id);
       for (const name of names) {
-        if (!mayHoldItems(meta, raw, name)) continue;
-        const items = storedItemsOf(await store.bus.state.get(store.inboxScope(session_id), name)).map(toInboxItem);
+        const items = await waitingItems(store, meta, raw, name);
         if (items.length) return { name, items };
       }
       return { items: [] };
