@@ -1,4 +1,4 @@
-import { entryId, jsonObject, sessionEntryBody, sessionId, type SessionEntry, type SessionInfo } from '@iii-harness/types';
+import { entryId, sessionEntryBody, sessionInfo, type SessionEntry, type SessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 
 /**
@@ -33,16 +33,8 @@ export type StoredEntry = z.infer<typeof storedEntry>;
 /** Where an entry sits: enough to place a child under it. */
 export type Position = Pick<StoredEntry, 'id' | 'depth' | 'window_depth'>;
 
-const forkOrigin = z.object({ session_id: sessionId, entry_id: entryId });
-
-/** One session: scope `meta_scope`, key = session id. `leaf_id` absent means null. */
-export const storedMeta = z.object({
-  session_id: sessionId,
-  created_at: z.number().int(),
-  updated_at: z.number().int(),
-  display_name: z.string().optional(),
-  cwd: z.string().optional(),
-  metadata: jsonObject.optional(),
+/** One session: scope `meta_scope`, key = session id. What `session::get` shows, plus bookkeeping; `leaf_id` absent means null. */
+export const storedMeta = sessionInfo.extend({
   leaf_id: entryId.nullable().optional(),
   /**
    * Depth and window depth of the leaf, moved with it in the same atomic update: an append that
@@ -51,10 +43,6 @@ export const storedMeta = z.object({
    */
   leaf_depth: z.number().int().min(-1).default(-1),
   leaf_window: nonNegative.default(0),
-  entry_count: nonNegative,
-  seq: nonNegative,
-  forked_from: forkOrigin.optional(),
-  cloned_from: sessionId.optional(),
   claimed: z.literal(true).optional(),
   takeovers: nonNegative.optional(),
   /**
