@@ -64,7 +64,8 @@ export type TurnRecord = z.infer<typeof turnRecord>;
 /** The request id of the provider stream a record in `assistant_streaming` runs (run::abort derives it too). */
 export const streamRequestId = (record: Pick<TurnRecord, 'turn_id' | 'step'>) => `${record.turn_id}:${record.step}`;
 
-export const abortRequestedFor = (record: TurnRecord) => record.abort?.turn_id === record.turn_id;
+/** Whether a stored record carries an abort request for this turn (one of an earlier turn does not count). */
+export const abortsTurn = (stored: Pick<TurnRecord, 'abort'> | undefined, turnId: string) => stored?.abort?.turn_id === turnId;
 
 export const WORKING_STATES: readonly TurnState[] = ['provisioning', 'assistant_streaming', 'function_execute', 'steering_check'];
 export const isWorking = (state: TurnState) => WORKING_STATES.includes(state);
@@ -95,7 +96,7 @@ export class TurnStore {
     record.updated_at = Date.now();
     const ops: UpdateOp[] = STEP_FIELDS.map((path) => (record[path] === undefined ? { type: 'remove', path } : { type: 'set', path, value: record[path] }));
     const { new_value } = await this.bus.state.update<Partial<TurnRecord>>(SCOPE, record.session_id, ops);
-    return new_value?.abort?.turn_id === record.turn_id;
+    return abortsTurn(new_value, record.turn_id);
   }
 
   list(): Promise<TurnRecord[]> {
@@ -108,6 +109,6 @@ export class TurnStore {
 
   /** Read again whether this turn was asked to abort (long steps look between their round trips). */
   async abortRequested(record: TurnRecord): Promise<boolean> {
-    return (await this.get(record.session_id))?.abort?.turn_id === record.turn_id;
+    return abortsTurn(await this.get(record.session_id), record.turn_id);
   }
 }

@@ -1,7 +1,7 @@
 import type { AgentEventInput, AgentEvents, Bus, Logger } from '@iii-harness/runtime';
 import { TURN_STEP_QUEUE, type ErrorEnvelope, type TurnOutcome, type TurnState } from '@iii-harness/types';
 import type { Config } from './config.js';
-import { abortRequestedFor, isWorking, type TurnRecord, type TurnStore } from './record.js';
+import { abortsTurn, isWorking, type TurnRecord, type TurnStore } from './record.js';
 import { StepCache } from './step-cache.js';
 
 /** What every step needs from the worker. */
@@ -34,7 +34,7 @@ export class Turn {
     readonly record: TurnRecord,
   ) {
     this.cache = new StepCache(deps.bus, record.session_id, deps.config.policy_timeout_ms);
-    this.aborted = abortRequestedFor(record);
+    this.aborted = abortsTurn(record, record.turn_id);
   }
 
   get sessionId(): string {
