@@ -5,7 +5,9 @@ import { checkWorkerPackage } from './lib/check-worker.mjs';
 import { isWorker, listPackages } from './lib/workspace.mjs';
 
 if (process.argv.includes('--help')) {
-  console.log('Usage: node tools/check-workers.mjs\nChecks every packages/* tagged type:worker: iii.worker.yaml, bin, README sections, scripts, sources, tests.\nExit 1 when any is incomplete.');
+  console.log(
+    'Usage: node tools/check-workers.mjs\nChecks every packages/* tagged type:worker: iii.worker.yaml, bin, README sections, scripts, sources, tests.\nExit 1 when any is incomplete.',
+  );
   process.exit(0);
 }
 const workers = listPackages().filter(isWorker);

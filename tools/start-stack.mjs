@@ -8,8 +8,18 @@ import { parseArgs } from 'node:util';
 import { ROOT } from './lib/workspace.mjs';
 
 const WORKERS = [
-  'session', 'models-catalog', 'auth-credentials', 'harness', 'approval-gate', 'hook-fanout', 'turn-orchestrator',
-  'provider-anthropic', 'provider-openai', 'provider-kimi', 'provider-lmstudio', 'provider-llamacpp',
+  'session',
+  'models-catalog',
+  'auth-credentials',
+  'harness',
+  'approval-gate',
+  'hook-fanout',
+  'turn-orchestrator',
+  'provider-anthropic',
+  'provider-openai',
+  'provider-kimi',
+  'provider-lmstudio',
+  'provider-llamacpp',
 ];
 
 const HELP = `Usage: node tools/start-stack.mjs [options]
@@ -67,7 +77,10 @@ const children = [];
 let stopping = false;
 
 function start(name, script, args) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LOG_LEVEL: options['log-level'] } });
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: options['log-level'] },
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`start-stack: ${name} exited (${signal ?? `code ${code}`})`);
   });
@@ -84,10 +97,22 @@ function stopAll() {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 
-const engineArgs = ['--port', options.port, '--log-level', options['log-level'], ...(options.memory ? ['--memory'] : ['--data-dir', options['data-dir']])];
+const engineArgs = [
+  '--port',
+  options.port,
+  '--log-level',
+  options['log-level'],
+  ...(options.memory ? ['--memory'] : ['--data-dir', options['data-dir']]),
+];
 start('dev-engine', main('dev-engine'), engineArgs);
 // Workers reconnect until the engine is up, so they can start right away.
-const workerArgs = ['--url', url, '--log-level', options['log-level'], ...(options.config ? ['--config', options.config] : [])];
+const workerArgs = [
+  '--url',
+  url,
+  '--log-level',
+  options['log-level'],
+  ...(options.config ? ['--config', options.config] : []),
+];
 for (const worker of selected) start(worker, main(worker), workerArgs);
 
 if (!options.config || !existsSync(join(process.cwd(), 'iii-permissions.yaml'))) {

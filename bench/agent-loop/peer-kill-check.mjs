@@ -28,7 +28,10 @@ class ThreeCalls extends BaseChatModel {
   async _generate(messages) {
     const message = ToolMessage.isInstance(messages.at(-1))
       ? new AIMessage('done')
-      : new AIMessage({ content: '', tool_calls: [1, 2, 3].map((i) => ({ id: `call_${i}`, name: 'slow', args: { i }, type: 'tool_call' })) });
+      : new AIMessage({
+          content: '',
+          tool_calls: [1, 2, 3].map((i) => ({ id: `call_${i}`, name: 'slow', args: { i }, type: 'tool_call' })),
+        });
     return { generations: [{ text: '', message }] };
   }
 }
@@ -75,7 +78,9 @@ if (role === 'child') {
     for (const line of runs(log)) counts[line] = (counts[line] ?? 0) + 1;
     console.log(`killed after: ${beforeResume.join(', ')}; pending node at restart: ${pending.join(', ') || '(none)'}`);
     console.log(`after invoke(null): ${out.messages.map((m) => m.getType()).join(' → ')}`);
-    console.log(`tool runs: ${JSON.stringify(counts)}${Object.values(counts).some((n) => n > 1) ? ' — tools that had finished before the kill ran again' : ''}`);
+    console.log(
+      `tool runs: ${JSON.stringify(counts)}${Object.values(counts).some((n) => n > 1) ? ' — tools that had finished before the kill ran again' : ''}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

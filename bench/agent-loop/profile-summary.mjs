@@ -43,6 +43,14 @@ const idle = byGroup.get('(idle)') ?? 0;
 const pct = (n, of = total) => `${((100 * n) / of).toFixed(1).padStart(5)} %`;
 console.log(`${total} samples; idle ${pct(idle)}; shares below are of the busy samples (${total - idle})`);
 console.log('\nby where the code lives:');
-for (const [group, n] of [...byGroup].filter(([g]) => g !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(n, total - idle)}  ${group}`);
+for (const [group, n] of [...byGroup]
+  .filter(([g]) => g !== '(idle)')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(`${pct(n, total - idle)}  ${group}`);
 console.log('\ntop functions (self time):');
-for (const [fn, n] of [...byFunction].filter(([f]) => !f.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(n, total - idle)}  ${fn}`);
+for (const [fn, n] of [...byFunction]
+  .filter(([f]) => !f.startsWith('(idle)'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(`${pct(n, total - idle)}  ${fn}`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 // Agent-loop benchmark (issue 6): our durable turn loop against LangGraph.js with its SQLite
 // checkpointer, same scripted model and instant tool, same process, one run (~1.5 min, loopback).
 //   node run.mjs              measure both, print, rewrite `## agent loop` in docs/benchmarks.md
@@ -9,8 +10,7 @@
 //   --no-trace                skip the last pass that counts our bus operations per turn
 //   --json                    print raw numbers as JSON
 import { mkdtempSync, rmSync } from 'node:fs';
-import { setMaxListeners } from 'node:events';
-import { cpus, loadavg, tmpdir, totalmem, availableParallelism } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startOurs } from './lib/ours.mjs';
 import { startPeer } from './lib/peer.mjs';
@@ -35,7 +35,14 @@ process.env.LANGCHAIN_TRACING_V2 = 'false';
 
 const began = performance.now();
 const dir = mkdtempSync(join(tmpdir(), 'iih-bench-agent-loop-'));
-const machine = { nproc: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memGiB: totalmem() / 2 ** 30, node: process.version, loadBefore: loadavg(), date: new Date().toISOString().slice(0, 10) };
+const machine = {
+  nproc: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memGiB: totalmem() / 2 ** 30,
+  node: process.version,
+  loadBefore: loadavg(),
+  date: new Date().toISOString().slice(0, 10),
+};
 
 const systems = [];
 if (only !== 'peer') systems.push(await quietly(() => startOurs({ dataDir: join(dir, 'engine') })));
@@ -51,7 +58,8 @@ try {
   results.waiting = await measureWaiting(results);
   if (!flag('no-throughput')) results.throughput = await measureThroughput(results);
   results.checks = await checkCorrectness(results);
-  if (!flag('no-trace') && systems.some((s) => s.callerOf)) (installTrace(systems.find((s) => s.callerOf).callerOf), (results.trace = await traceOurs()));
+  if (!flag('no-trace') && systems.some((s) => s.callerOf))
+    installTrace(systems.find((s) => s.callerOf).callerOf), (results.trace = await traceOurs());
   machine.loadAfter = loadavg();
   results.elapsedS = (performance.now() - began) / 1000;
   delete results.expectedRuns;
@@ -104,14 +112,19 @@ async function measureLatency(results) {
     const order = round % 2 === 0 ? systems : [...systems].reverse();
     for (const n of TOOL_COUNTS) {
       for (const system of order) {
-        for (let i = 0; i < PLAN.perBlock; i++) samples.get(system.name).get(n).push((await turn(system, n, results)).ms);
+        for (let i = 0; i < PLAN.perBlock; i++)
+          samples
+            .get(system.name)
+            .get(n)
+            .push((await turn(system, n, results)).ms);
       }
     }
   }
   const out = {};
   for (const [name, byN] of samples) {
     out[name] = {};
-    for (const [n, ms] of byN) out[name][n] = { p50: percentile(ms, 50), p95: percentile(ms, 95), min: Math.min(...ms), count: ms.length };
+    for (const [n, ms] of byN)
+      out[name][n] = { p50: percentile(ms, 50), p95: percentile(ms, 95), min: Math.min(...ms), count: ms.length };
   }
   console.log(`latency done (${((performance.now() - began) / 1000).toFixed(1)} s)`);
   return out;
@@ -132,7 +145,11 @@ async function measureWaiting(results) {
     }
   }
   await ours.setWaitMode('stream');
-  return { streamP50: percentile(samples.stream, 50), inprocessP50: percentile(samples.inprocess, 50), count: samples.stream.length };
+  return {
+    streamP50: percentile(samples.stream, 50),
+    inprocessP50: percentile(samples.inprocess, 50),
+    count: samples.stream.length,
+  };
 }
 
 /** Closed loop: `c` sessions each run 3-call turns back to back for the window; turns/s over the window plus drain. */
@@ -159,7 +176,10 @@ async function measureThroughput(results) {
     for (const c of CONCURRENCY) {
       const order = round % 2 === 0 ? systems : [...systems].reverse();
       for (const system of order) {
-        runs.get(system.name).get(c).push(await closedLoop(system, c, results));
+        runs
+          .get(system.name)
+          .get(c)
+          .push(await closedLoop(system, c, results));
         await sleep(200);
       }
     }
@@ -170,7 +190,13 @@ async function measureThroughput(results) {
     for (const [c, list] of byC) {
       // Rounds are averaged by total turns over total time; latencies from the best round.
       const best = list.reduce((a, b) => (b.turnsPerS > a.turnsPerS ? b : a));
-      out[name][c] = { turnsPerS: list.reduce((s, r) => s + r.turnsPerS, 0) / list.length, rounds: list.map((r) => r.turnsPerS), completed: list.reduce((s, r) => s + r.completed, 0), p50: best.p50, p95: best.p95 };
+      out[name][c] = {
+        turnsPerS: list.reduce((s, r) => s + r.turnsPerS, 0) / list.length,
+        rounds: list.map((r) => r.turnsPerS),
+        completed: list.reduce((s, r) => s + r.completed, 0),
+        p50: best.p50,
+        p95: best.p95,
+      };
     }
   }
   console.log(`throughput done (${((performance.now() - began) / 1000).toFixed(1)} s)`);
@@ -186,11 +212,21 @@ async function checkCorrectness(results) {
     const samples = {};
     for (const n of TOOL_COUNTS) {
       const { sessionId } = await system.turn(n);
-      samples[n] = { roles: await system.roles(sessionId), ...(system.rowsFor ? { rows: system.rowsFor(sessionId) } : {}), ...(system.eventTypes ? { events: await system.eventTypes(sessionId) } : {}) };
+      samples[n] = {
+        roles: await system.roles(sessionId),
+        ...(system.rowsFor ? { rows: system.rowsFor(sessionId) } : {}),
+        ...(system.eventTypes ? { events: await system.eventTypes(sessionId) } : {}),
+      };
     }
     const sampleRuns = TOOL_COUNTS.reduce((a, b) => a + b, 0);
-    checks[system.name] = { toolRuns, expected, exactlyOnce: toolRuns === expected && system.runs.count === toolRuns + sampleRuns, samples };
-    if (!checks[system.name].exactlyOnce) console.error(`!! ${system.name}: ${toolRuns} tool runs for ${expected} calls`);
+    checks[system.name] = {
+      toolRuns,
+      expected,
+      exactlyOnce: toolRuns === expected && system.runs.count === toolRuns + sampleRuns,
+      samples,
+    };
+    if (!checks[system.name].exactlyOnce)
+      console.error(`!! ${system.name}: ${toolRuns} tool runs for ${expected} calls`);
   }
   return checks;
 }
@@ -206,7 +242,18 @@ async function traceOurs() {
       for (let i = 0; i < turns; i++) await ours.turn(n);
       await sleep(50); // late event writes of the last turn
     });
-    const byFunction = Object.fromEntries([...ops].map(([k, v]) => [k, { count: v.count / turns, meanMs: v.ms / v.count, callers: Object.fromEntries(Object.entries(v.callers).map(([c, x]) => [c, x / turns])) }]).sort((a, b) => b[1].count - a[1].count));
+    const byFunction = Object.fromEntries(
+      [...ops]
+        .map(([k, v]) => [
+          k,
+          {
+            count: v.count / turns,
+            meanMs: v.ms / v.count,
+            callers: Object.fromEntries(Object.entries(v.callers).map(([c, x]) => [c, x / turns])),
+          },
+        ])
+        .sort((a, b) => b[1].count - a[1].count),
+    );
     const byCategory = {};
     const byCaller = {};
     for (const [k, v] of Object.entries(byFunction)) {

@@ -30,29 +30,52 @@ try {
 process.exit(0);
 
 async function main() {
-  const files = readdirSync(casesDir).filter((f) => f.endsWith('.mjs')).sort();
-  const cases = await Promise.all(files.map(async (f) => ({ file: new URL(f, casesDir).pathname, ...(await import(new URL(f, casesDir))).default })));
+  const files = readdirSync(casesDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
+  const cases = await Promise.all(
+    files.map(async (f) => ({ file: new URL(f, casesDir).pathname, ...(await import(new URL(f, casesDir))).default })),
+  );
   const engine = await startEngine();
-  const client = registerWorker(engine.url, { workerName: 'bench-reader', otel: { enabled: false }, enableMetricsReporting: false, invocationTimeoutMs: 30_000 });
+  const client = registerWorker(engine.url, {
+    workerName: 'bench-reader',
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+    invocationTimeoutMs: 30_000,
+  });
   const bus = new Bus(client);
   const settings = new Map();
   // Stand-ins for the harness registry and the catalog, as the real harness would answer.
   client.registerFunction('harness::provider::resolve', async ({ provider }) => settings.get(provider));
   client.registerFunction('harness::provider::register', async () => ({ registered: true }));
-  client.registerFunction('models::reconcile', async ({ provider, models }) => ({ provider, count: models.length, ids: models.map((m) => m.id) }));
+  client.registerFunction('models::reconcile', async ({ provider, models }) => ({
+    provider,
+    count: models.length,
+    ids: models.map((m) => m.id),
+  }));
   await bus.call('engine::functions::list', { prefix: '__ready__' });
 
   const results = [];
   const perCase = BUDGET_MS / Math.max(1, cases.length);
   for (const benchCase of cases) {
     const fake = await startFake(benchCase.file);
-    settings.set(benchCase.providerId, { provider: benchCase.providerId, api_url: benchCase.apiUrl(fake.url), max_tokens: 4096, credential: { configured: true, source: 'stored', token: benchCase.token } });
+    settings.set(benchCase.providerId, {
+      provider: benchCase.providerId,
+      api_url: benchCase.apiUrl(fake.url),
+      max_tokens: 4096,
+      credential: { configured: true, source: 'stored', token: benchCase.token },
+    });
     const worker = startWorker(benchCase.worker(fake.url), engine.url);
-    await until(() => bus.call('engine::functions::info', { function_id: `provider::${benchCase.providerId}::stream` }));
+    await until(() =>
+      bus.call('engine::functions::info', { function_id: `provider::${benchCase.providerId}::stream` }),
+    );
     const direct = benchCase.createDirect(fake.url);
     const viaBus = (model, onToken) => busStream(bus, benchCase.providerId, model, onToken);
     const deadline = performance.now() + perCase;
-    for (let i = 0; i < 10; i++) { await direct(MODES.ttft.model, () => undefined); await viaBus(MODES.ttft.model, () => undefined); } // warm-up
+    for (let i = 0; i < 10; i++) {
+      await direct(MODES.ttft.model, () => undefined);
+      await viaBus(MODES.ttft.model, () => undefined);
+    } // warm-up
     const modes = {};
     for (const [name, mode] of Object.entries(MODES)) modes[name] = await measureMode(mode, direct, viaBus, deadline);
     const abort = await measureAbort(bus, benchCase.providerId);
@@ -69,7 +92,10 @@ async function measureMode(mode, direct, viaBus, deadline) {
   for (let i = 0; i < 2; i++) for (const consume of [direct, viaBus]) await consume(mode.model, () => undefined);
   const samples = { direct: [], bus: [] };
   for (let run = 0; run < mode.runs && performance.now() < deadline; run++) {
-    for (const [path, consume] of [['direct', direct], ['bus', viaBus]]) {
+    for (const [path, consume] of [
+      ['direct', direct],
+      ['bus', viaBus],
+    ]) {
       const times = [];
       let deltas = 0;
       const startedAt = performance.now();
@@ -83,13 +109,23 @@ async function measureMode(mode, direct, viaBus, deadline) {
       samples[path].push({ ...timing(startedAt, times), deltas });
     }
   }
-  const p50 = (list, key) => percentile(list.map((s) => s[key]), 50);
+  const p50 = (list, key) =>
+    percentile(
+      list.map((s) => s[key]),
+      50,
+    );
   const summary = (list) => ({
     runs: list.length,
     endToEndTokensPerSecond: round(p50(list, 'endToEndTokensPerSecond'), 0),
     outputTokensPerSecond: round(p50(list, 'outputTokensPerSecond'), 0),
     ttftP50: round(p50(list, 'ttftMs'), 3),
-    ttftP90: round(percentile(list.map((s) => s.ttftMs), 90), 3),
+    ttftP90: round(
+      percentile(
+        list.map((s) => s.ttftMs),
+        90,
+      ),
+      3,
+    ),
     deltasP50: p50(list, 'deltas'),
   });
   return { direct: summary(samples.direct), bus: summary(samples.bus) };
@@ -105,12 +141,18 @@ async function measureAbort(bus, providerId) {
     const requestId = `bench-abort-${i}-${Math.random().toString(36).slice(2)}`;
     let firstToken;
     const tokenSeen = new Promise((resolve) => (firstToken = resolve));
-    const run = openProviderStream(bus, providerId, { request_id: requestId, model: ABORT_MODE.model, messages: [{ role: 'user', content: 'Count slowly.' }] }, { timeoutMs: 30_000, onEvent: (e) => e.type === 'text_delta' && firstToken() });
+    const run = openProviderStream(
+      bus,
+      providerId,
+      { request_id: requestId, model: ABORT_MODE.model, messages: [{ role: 'user', content: 'Count slowly.' }] },
+      { timeoutMs: 30_000, onEvent: (e) => e.type === 'text_delta' && firstToken() },
+    );
     await tokenSeen;
     const asked = performance.now();
     await bus.call(`provider::${providerId}::abort`, { request_id: requestId });
     const { terminal } = await run.finished;
-    if (terminal?.type !== 'done' || terminal.message.stop_reason !== 'aborted') throw new Error(`abort did not end the stream: ${JSON.stringify(terminal)}`);
+    if (terminal?.type !== 'done' || terminal.message.stop_reason !== 'aborted')
+      throw new Error(`abort did not end the stream: ${JSON.stringify(terminal)}`);
     latencies.push(performance.now() - asked);
   }
   return { runs: latencies.length, p50: round(percentile(latencies, 50), 2), p90: round(percentile(latencies, 90), 2) };
@@ -118,9 +160,19 @@ async function measureAbort(bus, providerId) {
 
 /** What the orchestrator does: a channel, `provider::<id>::stream` with its writer, text deltas from the reader. */
 async function busStream(bus, providerId, model, onToken) {
-  const run = openProviderStream(bus, providerId, { request_id: `bench-${Math.random().toString(36).slice(2)}`, model, messages: [{ role: 'user', content: 'Count.' }] }, { timeoutMs: 30_000, onEvent: (e) => e.type === 'text_delta' && onToken(e.delta) });
+  const run = openProviderStream(
+    bus,
+    providerId,
+    {
+      request_id: `bench-${Math.random().toString(36).slice(2)}`,
+      model,
+      messages: [{ role: 'user', content: 'Count.' }],
+    },
+    { timeoutMs: 30_000, onEvent: (e) => e.type === 'text_delta' && onToken(e.delta) },
+  );
   const { terminal, error } = await run.finished;
-  if (error || terminal?.type !== 'done') throw new Error(`bus stream failed: ${error?.message ?? JSON.stringify(terminal)}`);
+  if (error || terminal?.type !== 'done')
+    throw new Error(`bus stream failed: ${error?.message ?? JSON.stringify(terminal)}`);
 }
 
 async function until(check, timeoutMs = 15_000) {

@@ -5,7 +5,19 @@ import { parse } from 'yaml';
 
 /** Keys iii's `worker add` accepts in iii.worker.yaml; anything else is rejected by the engine. */
 const MANIFEST_KEYS = {
-  '': ['name', 'description', 'runtime', 'scripts', 'env', 'dependencies', 'resources', 'iii', 'deploy', 'manifest', 'tags'],
+  '': [
+    'name',
+    'description',
+    'runtime',
+    'scripts',
+    'env',
+    'dependencies',
+    'resources',
+    'iii',
+    'deploy',
+    'manifest',
+    'tags',
+  ],
   runtime: ['base_image'],
   scripts: ['setup', 'install', 'start'],
   resources: ['cpus', 'memory'],
@@ -23,24 +35,33 @@ function checkManifest(dir, short, problems) {
   } catch (error) {
     return void problems.push(`iii.worker.yaml is not valid YAML: ${error.message}`);
   }
-  for (const key of Object.keys(manifest)) if (!MANIFEST_KEYS[''].includes(key)) problems.push(`iii.worker.yaml: unknown key "${key}"`);
+  for (const key of Object.keys(manifest))
+    if (!MANIFEST_KEYS[''].includes(key)) problems.push(`iii.worker.yaml: unknown key "${key}"`);
   for (const section of ['runtime', 'scripts', 'resources'])
-    for (const key of Object.keys(manifest[section] ?? {})) if (!MANIFEST_KEYS[section].includes(key)) problems.push(`iii.worker.yaml: unknown key "${section}.${key}"`);
+    for (const key of Object.keys(manifest[section] ?? {}))
+      if (!MANIFEST_KEYS[section].includes(key)) problems.push(`iii.worker.yaml: unknown key "${section}.${key}"`);
   for (const section of ['env', 'dependencies'])
-    for (const [key, value] of Object.entries(manifest[section] ?? {})) if (typeof value !== 'string') problems.push(`iii.worker.yaml: ${section}.${key} must be a string`);
-  if (manifest.name !== short) problems.push(`iii.worker.yaml: name "${manifest.name}" must equal the package's unscoped name "${short}"`);
+    for (const [key, value] of Object.entries(manifest[section] ?? {}))
+      if (typeof value !== 'string') problems.push(`iii.worker.yaml: ${section}.${key} must be a string`);
+  if (manifest.name !== short)
+    problems.push(`iii.worker.yaml: name "${manifest.name}" must equal the package's unscoped name "${short}"`);
   if (!manifest.description) problems.push('iii.worker.yaml: description is required');
   if (!manifest.scripts?.start) problems.push('iii.worker.yaml: scripts.start is required');
-  if (manifest.manifest !== 'package.json') problems.push('iii.worker.yaml: manifest must be package.json (the version lives there)');
+  if (manifest.manifest !== 'package.json')
+    problems.push('iii.worker.yaml: manifest must be package.json (the version lives there)');
   if (!['bundle', 'image'].includes(manifest.deploy)) problems.push('iii.worker.yaml: deploy must be bundle or image');
 }
 
 function checkReadme(dir, problems) {
   const file = join(dir, 'README.md');
   if (!existsSync(file)) return void problems.push('missing README.md');
-  const headings = readFileSync(file, 'utf8').split('\n').filter((line) => /^#{2,3} /.test(line)).map((line) => line.replace(/^#+ /, '').trim().toLowerCase());
+  const headings = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => /^#{2,3} /.test(line))
+    .map((line) => line.replace(/^#+ /, '').trim().toLowerCase());
   for (const section of README_SECTIONS)
-    if (!headings.some((heading) => heading.startsWith(section.toLowerCase()))) problems.push(`README.md: missing a "## ${section}" section`);
+    if (!headings.some((heading) => heading.startsWith(section.toLowerCase())))
+      problems.push(`README.md: missing a "## ${section}" section`);
 }
 
 /** Problems with one worker package; empty when it may land. */
@@ -55,7 +76,8 @@ export function checkWorkerPackage({ dir, folder, pkg }) {
   if (!pkg.files?.includes('iii.worker.yaml')) problems.push('package.json: "files" must include iii.worker.yaml');
   for (const source of SOURCES) if (!existsSync(join(dir, source))) problems.push(`missing ${source}`);
   const tests = join(dir, 'tests');
-  if (!existsSync(tests) || !readdirSync(tests).some((file) => file.endsWith('.test.ts'))) problems.push('tests/ must hold at least one *.test.ts');
+  if (!existsSync(tests) || !readdirSync(tests).some((file) => file.endsWith('.test.ts')))
+    problems.push('tests/ must hold at least one *.test.ts');
   checkManifest(dir, short, problems);
   checkReadme(dir, problems);
   return problems;

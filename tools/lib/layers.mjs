@@ -7,7 +7,8 @@ export function allowedDependencies(name, tags) {
   if (name === 'provider-kit') return ['types', 'runtime'];
   if (name === 'testing') return ['types', 'runtime', 'provider-kit', 'dev-engine'];
   if (tags.includes('type:cli') || tags.includes('type:e2e')) return null; // floor 4 and cross-worker tests: anything
-  if (tags.includes('type:worker')) return ['types', 'runtime', 'testing', ...(name.startsWith('provider-') ? ['provider-kit'] : [])];
+  if (tags.includes('type:worker'))
+    return ['types', 'runtime', 'testing', ...(name.startsWith('provider-') ? ['provider-kit'] : [])];
   return ['types', 'runtime'];
 }
 
@@ -34,14 +35,21 @@ export function checkGraph(graphJson) {
   const edges = {};
   for (const [project, deps] of Object.entries(dependencies)) {
     if (!nodes[project]) continue;
-    edges[short(project)] = deps.map((d) => d.target).filter((target) => nodes[target]).map(short);
+    edges[short(project)] = deps
+      .map((d) => d.target)
+      .filter((target) => nodes[target])
+      .map(short);
   }
   const problems = findCycles(edges).map((cycle) => `dependency cycle: ${cycle.join(' → ')}`);
   for (const [name, deps] of Object.entries(edges)) {
     const node = nodes[`@iii-harness/${name}`] ?? nodes[name];
     const allowed = allowedDependencies(name, node?.data?.tags ?? []);
     if (allowed === null) continue;
-    for (const dep of deps) if (!allowed.includes(dep)) problems.push(`${name} must not depend on ${dep} (allowed: ${allowed.join(', ') || 'nothing in the workspace'})`);
+    for (const dep of deps)
+      if (!allowed.includes(dep))
+        problems.push(
+          `${name} must not depend on ${dep} (allowed: ${allowed.join(', ') || 'nothing in the workspace'})`,
+        );
   }
   return { edges, problems };
 }

@@ -5,12 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPackages, ROOT } from '../lib/workspace.mjs';
 
-export const NX_ENV = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_CACHE_DIRECTORY: '' };
+export const NX_ENV = {
+  ...process.env,
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_CACHE_DIRECTORY: '',
+};
 
 /** A git repo holding the root config, each package's manifests and one source file, and node_modules linked. */
 export function copyWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'iih-ws-'));
-  for (const file of ['package.json', 'nx.json', 'tsconfig.base.json', '.nvmrc', '.gitignore']) cpSync(join(ROOT, file), join(dir, file));
+  for (const file of ['package.json', 'nx.json', 'tsconfig.base.json', '.nvmrc', '.gitignore'])
+    cpSync(join(ROOT, file), join(dir, file));
   cpSync(join(ROOT, '.changeset/config.json'), join(dir, '.changeset/config.json'));
   for (const { folder, dir: from } of listPackages()) {
     mkdirSync(join(dir, 'packages', folder, 'src'), { recursive: true });
@@ -25,9 +32,17 @@ export function copyWorkspace() {
 }
 
 export function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
+  return execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
 }
 
 export function run(cwd, bin, args) {
-  return execFileSync(join(ROOT, 'node_modules/.bin', bin), args, { cwd, encoding: 'utf8', env: NX_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(join(ROOT, 'node_modules/.bin', bin), args, {
+    cwd,
+    encoding: 'utf8',
+    env: NX_ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }

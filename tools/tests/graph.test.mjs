@@ -26,7 +26,9 @@ test('a change to types marks runtime affected', () => {
   try {
     writeFileSync(join(dir, 'packages/types/src/index.ts'), 'export const changed = true;\n');
     git(dir, 'commit', '-qam', 'change types');
-    const affected = run(dir, 'nx', ['show', 'projects', '--affected', '--base=HEAD~1', '--head=HEAD']).split('\n').filter(Boolean);
+    const affected = run(dir, 'nx', ['show', 'projects', '--affected', '--base=HEAD~1', '--head=HEAD'])
+      .split('\n')
+      .filter(Boolean);
     assert.ok(affected.includes('@iii-harness/types'), affected.join(','));
     assert.ok(affected.includes('@iii-harness/runtime'), affected.join(','));
     assert.ok(!affected.includes('@iii-harness/dev-engine'), affected.join(','));
@@ -53,8 +55,14 @@ test('cycles and layer violations are reported', () => {
     },
   };
   const { problems } = checkGraph(graph);
-  assert.ok(problems.includes('types must not depend on session (allowed: nothing in the workspace)'), problems.join('\n'));
-  assert.ok(problems.some((p) => p.startsWith('session must not depend on harness')), problems.join('\n'));
+  assert.ok(
+    problems.includes('types must not depend on session (allowed: nothing in the workspace)'),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith('session must not depend on harness')),
+    problems.join('\n'),
+  );
 });
 
 test('check-graph.mjs passes on this workspace', () => {

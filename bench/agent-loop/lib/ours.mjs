@@ -26,7 +26,15 @@ function toolsWorker(runs) {
     description: 'agent-loop bench: one instant tool',
     config: jsonObject,
     register(worker) {
-      worker.function(defineFunction({ id: TOOL_ID, description: 'instant bench tool', input: jsonObject, output: jsonObject, handler: (input) => run(input) }));
+      worker.function(
+        defineFunction({
+          id: TOOL_ID,
+          description: 'instant bench tool',
+          input: jsonObject,
+          output: jsonObject,
+          handler: (input) => run(input),
+        }),
+      );
     },
   };
 }
@@ -39,7 +47,14 @@ export async function startOurs({ dataDir }) {
   const provider = createScriptedProvider();
   const runs = { count: 0 };
   const url = engine.url;
-  const start = (spec, config = {}) => startWorker(spec, { url, config, otel: false, logger: createLogger({ worker: spec.name, level: 'silent' }), invocationTimeoutMs: 60_000 });
+  const start = (spec, config = {}) =>
+    startWorker(spec, {
+      url,
+      config,
+      otel: false,
+      logger: createLogger({ worker: spec.name, level: 'silent' }),
+      invocationTimeoutMs: 60_000,
+    });
   const workers = [
     await start(sessionWorker),
     await start(harnessWorker, { permissions_path: policyFile }),
@@ -54,7 +69,12 @@ export async function startOurs({ dataDir }) {
 
   // The bench's own client: starts turns and learns of their end from one `stream` trigger on
   // agent::events (every session), dispatching turn_completed to the waiting turn.
-  const client = registerWorker(url, { workerName: 'bench-client', otel: { enabled: false }, enableMetricsReporting: false, invocationTimeoutMs: 60_000 });
+  const client = registerWorker(url, {
+    workerName: 'bench-client',
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+    invocationTimeoutMs: 60_000,
+  });
   const bus = new Bus(client);
   const waiters = new Map();
   const probes = new Map();
@@ -64,7 +84,12 @@ export async function startOurs({ dataDir }) {
     else if (item?.type === 'turn_completed') waiters.get(message.groupId)?.(item);
     return {};
   });
-  const subscribe = () => client.registerTrigger({ type: 'stream', function_id: 'bench::on_agent_event', config: { stream_name: AGENT_EVENTS_STREAM } });
+  const subscribe = () =>
+    client.registerTrigger({
+      type: 'stream',
+      function_id: 'bench::on_agent_event',
+      config: { stream_name: AGENT_EVENTS_STREAM },
+    });
   let subscription = subscribe();
   let mode = 'stream';
   // Only to price the waiting method: learn of turn_completed inside this process, right after
@@ -75,7 +100,11 @@ export async function startOurs({ dataDir }) {
     if (mode === 'inprocess' && item.type === 'turn_completed') waiters.get(sessionId)?.(item);
     return item;
   };
-  client.registerTrigger({ type: 'stream', function_id: 'bench::on_agent_event', config: { stream_name: 'bench::probe' } });
+  client.registerTrigger({
+    type: 'stream',
+    function_id: 'bench::on_agent_event',
+    config: { stream_name: 'bench::probe' },
+  });
   await bus.call('engine::functions::list', { prefix: '__ready__' });
 
   const names = new Map([...workers.map((w) => [w.client, w.name]), [client, 'bench client']]);
@@ -91,18 +120,29 @@ export async function startOurs({ dataDir }) {
       const ask = askText(sessionId, n);
       const match = `session ${sessionId}:`;
       provider.script(
-        { match, steps: toolCallsFor(n).map(({ id, args }) => ({ tool_call: { id, name: 'agent_trigger', arguments: { function_id: TOOL_ID, payload: args } } })) },
+        {
+          match,
+          steps: toolCallsFor(n).map(({ id, args }) => ({
+            tool_call: { id, name: 'agent_trigger', arguments: { function_id: TOOL_ID, payload: args } },
+          })),
+        },
         { match, steps: [{ text: FINAL_TEXT }] },
       );
       const ended = new Promise((resolve) => waiters.set(sessionId, resolve));
       const began = performance.now();
       await bus.call('session::ensure', { session_id: sessionId });
-      await bus.call('session::append', { session_id: sessionId, entry: { type: 'message', message: { role: 'user', content: ask } } });
+      await bus.call('session::append', {
+        session_id: sessionId,
+        entry: { type: 'message', message: { role: 'user', content: ask } },
+      });
       await bus.call('run::start', { session_id: sessionId, provider: 'scripted', model: 'scripted-model' });
       const done = await ended;
       const ms = performance.now() - began;
       waiters.delete(sessionId);
-      if (done.status !== 'stopped' || done.reason !== 'completed') throw new Error(`turn on ${sessionId} ended ${done.status} (${done.reason ?? ''}): ${JSON.stringify(done.error ?? {})}`);
+      if (done.status !== 'stopped' || done.reason !== 'completed')
+        throw new Error(
+          `turn on ${sessionId} ended ${done.status} (${done.reason ?? ''}): ${JSON.stringify(done.error ?? {})}`,
+        );
       return { ms, sessionId };
     },
     /** 'stream' (the default: a stream trigger on agent::events) or 'inprocess' (no subscription). */

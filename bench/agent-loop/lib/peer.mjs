@@ -22,7 +22,15 @@ class ScriptedChatModel extends BaseChatModel {
     const last = messages.at(-1);
     const message = ToolMessage.isInstance(last)
       ? new AIMessage(FINAL_TEXT)
-      : new AIMessage({ content: '', tool_calls: toolCallsFor(callsAsked(String(last.content))).map(({ id, args }) => ({ id, name: TOOL_NAME, args, type: 'tool_call' })) });
+      : new AIMessage({
+          content: '',
+          tool_calls: toolCallsFor(callsAsked(String(last.content))).map(({ id, args }) => ({
+            id,
+            name: TOOL_NAME,
+            args,
+            type: 'tool_call',
+          })),
+        });
     return { generations: [{ text: typeof message.content === 'string' ? message.content : '', message }] };
   }
 }
@@ -34,7 +42,11 @@ class ScriptedChatModel extends BaseChatModel {
 export function startPeer({ file, synchronous, label = 'LangGraph.js' }) {
   const runs = { count: 0 };
   const run = makeTool(runs);
-  const noop = tool(async (args) => run(args), { name: TOOL_NAME, description: 'instant bench tool', schema: z.object({ i: z.number() }) });
+  const noop = tool(async (args) => run(args), {
+    name: TOOL_NAME,
+    description: 'instant bench tool',
+    schema: z.object({ i: z.number() }),
+  });
   const model = new ScriptedChatModel({});
   const checkpointer = SqliteSaver.fromConnString(file);
   if (synchronous) checkpointer.db.pragma(`synchronous = ${synchronous}`);
@@ -54,10 +66,14 @@ export function startPeer({ file, synchronous, label = 'LangGraph.js' }) {
     async turn(n) {
       const threadId = `peer-${++counter}`;
       const began = performance.now();
-      const out = await graph.invoke({ messages: [new HumanMessage(askText(threadId, n))] }, { configurable: { thread_id: threadId }, durability: 'sync' });
+      const out = await graph.invoke(
+        { messages: [new HumanMessage(askText(threadId, n))] },
+        { configurable: { thread_id: threadId }, durability: 'sync' },
+      );
       const ms = performance.now() - began;
       const last = out.messages.at(-1);
-      if (!AIMessage.isInstance(last) || last.content !== FINAL_TEXT) throw new Error(`thread ${threadId} ended without the final answer`);
+      if (!AIMessage.isInstance(last) || last.content !== FINAL_TEXT)
+        throw new Error(`thread ${threadId} ended without the final answer`);
       return { ms, sessionId: threadId };
     },
     /** Message types of a thread's latest checkpoint (correctness check). */

@@ -21,7 +21,15 @@ export function renderSection(r) {
   );
   lines.push(...setupText(r));
   if (both) lines.push(...latencyTable(r), ...(r.throughput ? throughputTable(r) : []));
-  else lines.push('One side only (`--only`): no comparison.', '', '```', JSON.stringify({ latency: lat, throughput: thr }, null, 1), '```', '');
+  else
+    lines.push(
+      'One side only (`--only`): no comparison.',
+      '',
+      '```',
+      JSON.stringify({ latency: lat, throughput: thr }, null, 1),
+      '```',
+      '',
+    );
   if (both) lines.push(...verdictText(r));
   if (r.trace) lines.push(...traceTable(r));
   lines.push(...profileText(r), ...checksText(r));
@@ -30,9 +38,10 @@ export function renderSection(r) {
 
 function setupText(r) {
   const w = r.waiting;
-  const notify = r.notify && w
-    ? ` What the waiting costs: a \`stream::set\` reaches the bench's trigger ${ms(r.notify.notifyP50)} after the write is sent (p50; p95 ${ms(r.notify.notifyP95)}), and 3-call turns measured with the subscription against an in-process notice (no subscription; alternating blocks of ${r.plan.perBlock}, ${w.count} turns each) have a p50 of ${ms(w.streamP50)} vs ${ms(w.inprocessP50)}: the subscription adds ${ms(w.streamP50 - w.inprocessP50)} per turn (it receives every event of every session, not just \`turn_completed\`).`
-    : '';
+  const notify =
+    r.notify && w
+      ? ` What the waiting costs: a \`stream::set\` reaches the bench's trigger ${ms(r.notify.notifyP50)} after the write is sent (p50; p95 ${ms(r.notify.notifyP95)}), and 3-call turns measured with the subscription against an in-process notice (no subscription; alternating blocks of ${r.plan.perBlock}, ${w.count} turns each) have a p50 of ${ms(w.streamP50)} vs ${ms(w.inprocessP50)}: the subscription adds ${ms(w.streamP50 - w.inprocessP50)} per turn (it receives every event of every session, not just \`turn_completed\`).`
+      : '';
   return [
     '**Setup.** Both systems run the same scripted model and the same instant tool (`lib/script.mjs`): the user message asks for N tool calls, the model answers with N calls, then, once the results are in, with a short text. No model latency, no tool latency: everything a turn takes is the loop itself.',
     '',
@@ -55,20 +64,31 @@ function latencyTable(r) {
   for (const n of Object.keys(lat[OURS])) {
     const o = lat[OURS][n];
     const p = lat[PEER][n];
-    out.push(`| ${n} | ${ms(o.p50)} / ${ms(o.p95)} | ${ms(p.p50)} / ${ms(p.p95)} | ${ratio(o.p50, p.p50)} | ${ms(o.p50 / (Number(n) + 2))} / ${ms(p.p50 / (Number(n) + 2))} | ${ms(o.p50 / 6)} / ${ms(p.p50 / 5)} |`);
+    out.push(
+      `| ${n} | ${ms(o.p50)} / ${ms(o.p95)} | ${ms(p.p50)} / ${ms(p.p95)} | ${ratio(o.p50, p.p50)} | ${ms(o.p50 / (Number(n) + 2))} / ${ms(p.p50 / (Number(n) + 2))} | ${ms(o.p50 / 6)} / ${ms(p.p50 / 5)} |`,
+    );
   }
   const slope = (side) => (lat[side][10].p50 - lat[side][1].p50) / 9;
-  out.push('', `Marginal cost of one more tool call (p50, 10 calls − 1 call, ÷ 9): ours ${ms(slope(OURS))}, LangGraph ${ms(slope(PEER))}. Fixed cost of a turn (1-call p50 − 1 × that): ours ${ms(lat[OURS][1].p50 - slope(OURS))}, LangGraph ${ms(lat[PEER][1].p50 - slope(PEER))}.`, '');
+  out.push(
+    '',
+    `Marginal cost of one more tool call (p50, 10 calls − 1 call, ÷ 9): ours ${ms(slope(OURS))}, LangGraph ${ms(slope(PEER))}. Fixed cost of a turn (1-call p50 − 1 × that): ours ${ms(lat[OURS][1].p50 - slope(OURS))}, LangGraph ${ms(lat[PEER][1].p50 - slope(PEER))}.`,
+    '',
+  );
   return out;
 }
 
 function throughputTable(r) {
   const thr = r.throughput;
-  const out = ['| concurrent sessions (3 calls per turn) | iii-harness turns/s | LangGraph.js turns/s | ours ÷ peer | turn p50 / p95 under load, ours | same, peer |', '|---:|---:|---:|---:|---:|---:|'];
+  const out = [
+    '| concurrent sessions (3 calls per turn) | iii-harness turns/s | LangGraph.js turns/s | ours ÷ peer | turn p50 / p95 under load, ours | same, peer |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const c of Object.keys(thr[OURS])) {
     const o = thr[OURS][c];
     const p = thr[PEER][c];
-    out.push(`| ${c} | ${fmt(o.turnsPerS)} | ${fmt(p.turnsPerS)} | ${ratio(o.turnsPerS, p.turnsPerS)} | ${ms(o.p50)} / ${ms(o.p95)} | ${ms(p.p50)} / ${ms(p.p95)} |`);
+    out.push(
+      `| ${c} | ${fmt(o.turnsPerS)} | ${fmt(p.turnsPerS)} | ${ratio(o.turnsPerS, p.turnsPerS)} | ${ms(o.p50)} / ${ms(o.p95)} | ${ms(p.p50)} / ${ms(p.p95)} |`,
+    );
   }
   out.push('');
   return out;
@@ -79,19 +99,41 @@ function traceTable(r) {
   const ns = Object.keys(t);
   const last = ns.at(-1);
   const extra = (get) => (get(t[last]) - get(t[ns[0]])) / (Number(last) - Number(ns[0]));
-  const cats = [...new Set(ns.flatMap((n) => Object.keys(t[n].byCategory)))].sort((a, b) => (t[last].byCategory[b] ?? 0) - (t[last].byCategory[a] ?? 0));
+  const cats = [...new Set(ns.flatMap((n) => Object.keys(t[n].byCategory)))].sort(
+    (a, b) => (t[last].byCategory[b] ?? 0) - (t[last].byCategory[a] ?? 0),
+  );
   const out = [
-    '**Where our round trips go.** A separate pass counts every `Bus` operation any worker or the bench client makes (nested ones too: the session worker\'s state writes inside `session::append` count), 3 turns per tool count:',
+    "**Where our round trips go.** A separate pass counts every `Bus` operation any worker or the bench client makes (nested ones too: the session worker's state writes inside `session::append` count), 3 turns per tool count:",
     '',
     `| category | ${ns.map((n) => `${n} call${n === '1' ? '' : 's'}`).join(' | ')} | per extra call |`,
     `|---|${ns.map(() => '---:').join('|')}|---:|`,
   ];
-  for (const cat of cats) out.push(`| ${cat} | ${ns.map((n) => fmt(t[n].byCategory[cat] ?? 0)).join(' | ')} | ${fmt(extra((x) => x.byCategory[cat] ?? 0))} |`);
-  out.push(`| **total** | ${ns.map((n) => `**${fmt(t[n].total)}**`).join(' | ')} | **${fmt(extra((x) => x.total))}** |`, '');
+  for (const cat of cats)
+    out.push(
+      `| ${cat} | ${ns.map((n) => fmt(t[n].byCategory[cat] ?? 0)).join(' | ')} | ${fmt(extra((x) => x.byCategory[cat] ?? 0))} |`,
+    );
+  out.push(
+    `| **total** | ${ns.map((n) => `**${fmt(t[n].total)}**`).join(' | ')} | **${fmt(extra((x) => x.total))}** |`,
+    '',
+  );
   const callers = Object.keys(t[ns[0]].byCaller).sort((a, b) => t[ns[0]].byCaller[b] - t[ns[0]].byCaller[a]);
-  out.push(`By caller, 1-call turn: ${callers.map((c) => `${c} ${fmt(t[ns[0]].byCaller[c])}`).join(', ')}; per extra call: ${Object.keys(t[last].byCaller).map((c) => [c, extra((x) => x.byCaller[c] ?? 0)]).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c} ${fmt(v)}`).join(', ')}.`, '');
+  out.push(
+    `By caller, 1-call turn: ${callers.map((c) => `${c} ${fmt(t[ns[0]].byCaller[c])}`).join(', ')}; per extra call: ${Object.keys(
+      t[last].byCaller,
+    )
+      .map((c) => [c, extra((x) => x.byCaller[c] ?? 0)])
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, v]) => `${c} ${fmt(v)}`)
+      .join(', ')}.`,
+    '',
+  );
   const turnMs = r.latency?.[OURS]?.[1]?.p50;
-  if (turnMs) out.push(`That is ${fmt(turnMs / t[ns[0]].total * 1000, ' µs')} of turn time per round trip for a 1-call turn (p50 ÷ operations). LangGraph persists the same 1-call turn as ${r.checks[PEER]?.samples?.[1]?.rows?.checkpoints ?? '?'} checkpoints and ${r.checks[PEER]?.samples?.[1]?.rows?.writes ?? '?'} pending-write rows, and a 10-call turn as ${r.checks[PEER]?.samples?.[10]?.rows?.checkpoints ?? '?'} and ${r.checks[PEER]?.samples?.[10]?.rows?.writes ?? '?'}: the ToolNode's results land in one superstep.`, '');
+  if (turnMs)
+    out.push(
+      `That is ${fmt((turnMs / t[ns[0]].total) * 1000, ' µs')} of turn time per round trip for a 1-call turn (p50 ÷ operations). LangGraph persists the same 1-call turn as ${r.checks[PEER]?.samples?.[1]?.rows?.checkpoints ?? '?'} checkpoints and ${r.checks[PEER]?.samples?.[1]?.rows?.writes ?? '?'} pending-write rows, and a 10-call turn as ${r.checks[PEER]?.samples?.[10]?.rows?.checkpoints ?? '?'} and ${r.checks[PEER]?.samples?.[10]?.rows?.writes ?? '?'}: the ToolNode's results land in one superstep.`,
+      '',
+    );
   return out;
 }
 
@@ -115,13 +157,14 @@ function profileText(r) {
   const o50 = r.throughput?.[OURS]?.[50]?.turnsPerS;
   const p50 = r.throughput?.[PEER]?.[50]?.turnsPerS;
   const trips = r.trace?.[3]?.total;
-  const saturated = o50 && trips
-    ? ` Under 50 concurrent sessions the one process is saturated: ${fmt(o50)} turns/s × ${fmt(trips)} round trips per 3-call turn ≈ ${Math.round(o50 * trips).toLocaleString('en-US')} round trips/s, ~${Math.round(1e6 / (o50 * trips))} µs of CPU each end to end${p50 ? `, where LangGraph spends ~${fmt(1000 / p50, ' ms')} of CPU per whole turn` : ''}.`
-    : '';
+  const saturated =
+    o50 && trips
+      ? ` Under 50 concurrent sessions the one process is saturated: ${fmt(o50)} turns/s × ${fmt(trips)} round trips per 3-call turn ≈ ${Math.round(o50 * trips).toLocaleString('en-US')} round trips/s, ~${Math.round(1e6 / (o50 * trips))} µs of CPU each end to end${p50 ? `, where LangGraph spends ~${fmt(1000 / p50, ' ms')} of CPU per whole turn` : ''}.`
+      : '';
   return [
     `**Where our time goes** (CPU profile of the sequential phase on 2026-11-24: \`node --cpu-prof --cpu-prof-dir=profiles run.mjs --only=ours --no-throughput --no-trace --no-write\`, then \`node profile-summary.mjs profiles/*.cpuprofile\`). The process is 92 % busy while turns run one at a time: a turn's latency is CPU spent on round trips, not waiting. Of the busy time: socket writes (\`writev\`, four per round trip: caller → engine → callee → engine → caller) 16 %, the engine's JavaScript 17 % (frame decoding, routing, its state store), better-sqlite3 5 % (the commits: a state write is committed before it is acknowledged), iii-sdk 9 %, zod validation of every handler's input and output 5 %, OpenTelemetry context and baggage propagation 4 % (with export off), GC 3 %, ws 3 %; the workers' own logic (orchestrator, session, runtime, provider-kit) is about 5 %.${saturated} Run the way production runs it, every worker in its own process (nine processes on these two cores), a 1-call turn took 56 ms p50 against 27.6 ms in one process (measured alternately, 60 turns each, once on 2026-11-24 before the last changes): on two cores the context switches cost more than the processes gain by running side by side, so the one-process figures above are our best case on this machine.`,
     '',
-    'So the cost is the number of round trips, and the per-call durability is what multiplies them. Against the previous run in this section (same day): 1-call turn 141 → 103 round trips and 27.2 → 21.7 ms p50, 3-call 189 → 132 and 34.8 → 26.2 ms, 10-call 357 → 229 and 61.5 → 45.1 ms, 50 sessions 35.6 → 51.5 turns/s. Some of that came from fixes made after that run (provider settings reused for `settings_ttl_ms`, hook subscribers looked up once per step); the 1-call turn was at 129 round trips before these changes: the abort flag lives in the turn record, so a step reads record and flag in one round trip and a generation needs no checkpoint before it streams; a call the policy allows no longer asks the approval gate (no mode can change an allow); the session worker reads and appends with fewer engine calls (`messages` 2, an empty inbox 1, `append` 6) and `steering_check` asks both inboxes in one call; the harness registers its UI fan-out trigger only while a client follows a session (every agent event used to cost an invocation of the harness); the dev engine coalesces a tick\'s socket writes and commits a tick\'s state writes together (dev-engine section). What remains per tool call: the turn record written twice (`triggered` before the call, `done` after — the at-most-once guarantee), two or three events at two round trips each (the next number of the session\'s sequence from an atomic engine counter, then the stream item), the policy check, the tool, and the session appending the result. Levers left: one round trip per event — events are now over a quarter of all round trips, and the sequence is shared with the approval gate\'s events, so the orchestrator could number them alone only if the gate\'s events went through it; the per-round-trip cost itself (socket writes, JSON framing, the SDK), which the native iii engine lowers; and fewer durable steps per turn, which the seven-state design fixes at six.',
+    "So the cost is the number of round trips, and the per-call durability is what multiplies them. Against the previous run in this section (same day): 1-call turn 141 → 103 round trips and 27.2 → 21.7 ms p50, 3-call 189 → 132 and 34.8 → 26.2 ms, 10-call 357 → 229 and 61.5 → 45.1 ms, 50 sessions 35.6 → 51.5 turns/s. Some of that came from fixes made after that run (provider settings reused for `settings_ttl_ms`, hook subscribers looked up once per step); the 1-call turn was at 129 round trips before these changes: the abort flag lives in the turn record, so a step reads record and flag in one round trip and a generation needs no checkpoint before it streams; a call the policy allows no longer asks the approval gate (no mode can change an allow); the session worker reads and appends with fewer engine calls (`messages` 2, an empty inbox 1, `append` 6) and `steering_check` asks both inboxes in one call; the harness registers its UI fan-out trigger only while a client follows a session (every agent event used to cost an invocation of the harness); the dev engine coalesces a tick's socket writes and commits a tick's state writes together (dev-engine section). What remains per tool call: the turn record written twice (`triggered` before the call, `done` after — the at-most-once guarantee), two or three events at two round trips each (the next number of the session's sequence from an atomic engine counter, then the stream item), the policy check, the tool, and the session appending the result. Levers left: one round trip per event — events are now over a quarter of all round trips, and the sequence is shared with the approval gate's events, so the orchestrator could number them alone only if the gate's events went through it; the per-round-trip cost itself (socket writes, JSON framing, the SDK), which the native iii engine lowers; and fewer durable steps per turn, which the seven-state design fixes at six.",
     '',
   ];
 }
@@ -134,8 +177,12 @@ const EXPECTED_ROLES = {
 function checksText(r) {
   const out = [];
   for (const [name, c] of Object.entries(r.checks)) {
-    const shapes = Object.entries(c.samples).every(([n, sample]) => JSON.stringify(sample.roles) === JSON.stringify(EXPECTED_ROLES[name](Number(n))));
-    out.push(`- ${name}: ${c.toolRuns.toLocaleString('en-US')} tool runs for ${c.expected.toLocaleString('en-US')} tool calls over the run — ${c.exactlyOnce ? 'each ran exactly once' : '**MISMATCH**'}; a sample turn per tool count has the transcript \`${name === OURS ? 'user, assistant, function_result × N, assistant' : 'human, ai, tool × N, ai'}\` ${shapes ? '✓' : '**✗ (unexpected)**'}.`);
+    const shapes = Object.entries(c.samples).every(
+      ([n, sample]) => JSON.stringify(sample.roles) === JSON.stringify(EXPECTED_ROLES[name](Number(n))),
+    );
+    out.push(
+      `- ${name}: ${c.toolRuns.toLocaleString('en-US')} tool runs for ${c.expected.toLocaleString('en-US')} tool calls over the run — ${c.exactlyOnce ? 'each ran exactly once' : '**MISMATCH**'}; a sample turn per tool count has the transcript \`${name === OURS ? 'user, assistant, function_result × N, assistant' : 'human, ai, tool × N, ai'}\` ${shapes ? '✓' : '**✗ (unexpected)**'}.`,
+    );
   }
   return ['**Checks.**', '', ...out, ''];
 }
@@ -147,7 +194,8 @@ export function writeSection(section) {
   let next;
   if (start >= 0) {
     const after = doc.indexOf('\n## ', start + HEADING.length);
-    next = after >= 0 ? `${doc.slice(0, start)}${section}\n${doc.slice(after + 1)}` : `${doc.slice(0, start)}${section}`;
+    next =
+      after >= 0 ? `${doc.slice(0, start)}${section}\n${doc.slice(after + 1)}` : `${doc.slice(0, start)}${section}`;
   } else next = `${doc.trimEnd()}\n\n${section}`;
   writeFileSync(DOC, next);
   console.log(`wrote the "${HEADING}" section of docs/benchmarks.md`);

@@ -3,7 +3,11 @@
 // (state/stream helpers and session calls included) with its round-trip time.
 import { Bus } from '@iii-harness/runtime';
 
-const original = { call: Bus.prototype.call, enqueue: Bus.prototype.enqueue, createChannel: Bus.prototype.createChannel };
+const original = {
+  call: Bus.prototype.call,
+  enqueue: Bus.prototype.enqueue,
+  createChannel: Bus.prototype.createChannel,
+};
 let ops = null;
 let callerOf = () => '?';
 
@@ -50,14 +54,23 @@ export async function traceOps(fn) {
 /** Group a function id into the categories the report talks about. */
 export function categoryOf(key) {
   if (key.startsWith('enqueue ')) return 'queue hops (step enqueues)';
-  if (key === 'state::set' || key === 'state::update' || key === 'state::delete') return 'state writes (turn record, entries, counters)';
+  if (key === 'state::set' || key === 'state::update' || key === 'state::delete')
+    return 'state writes (turn record, entries, counters)';
   if (key === 'state::get' || key === 'state::list') return 'state reads';
   if (key === 'stream::set') return 'agent::events items (stream::set)';
   if (key === 'stream::send') return 'session events (stream::send)';
   if (key.startsWith('session::') || key === 'run::start') return 'session and run calls';
   if (key === 'policy::check_permissions' || key.startsWith('approval::')) return 'gate (policy + approval mode)';
-  if (key.startsWith('hook-fanout::') || key === 'engine::registered-triggers::list') return 'hooks (before/after function call)';
-  if (key.startsWith('provider::') || key.startsWith('harness::provider') || key === 'engine::channels::create' || key === 'auth::get_token' || key === 'models::get') return 'model calls (stream, settings, channel, model info)';
+  if (key.startsWith('hook-fanout::') || key === 'engine::registered-triggers::list')
+    return 'hooks (before/after function call)';
+  if (
+    key.startsWith('provider::') ||
+    key.startsWith('harness::provider') ||
+    key === 'engine::channels::create' ||
+    key === 'auth::get_token' ||
+    key === 'models::get'
+  )
+    return 'model calls (stream, settings, channel, model info)';
   if (key.startsWith('bench::')) return 'the tool itself';
   return `other (${key})`;
 }

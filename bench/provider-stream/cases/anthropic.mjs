@@ -24,8 +24,14 @@ export default {
   createDirect(fakeUrl) {
     const client = new Anthropic({ baseURL: fakeUrl, apiKey: KEY, maxRetries: 0 });
     return async (model, onToken) => {
-      const stream = await client.messages.create({ model, max_tokens: 4096, messages: [{ role: 'user', content: 'Count.' }], stream: true });
-      for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') onToken();
+      const stream = await client.messages.create({
+        model,
+        max_tokens: 4096,
+        messages: [{ role: 'user', content: 'Count.' }],
+        stream: true,
+      });
+      for await (const event of stream)
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') onToken();
     };
   },
 };

@@ -23,7 +23,13 @@ export default {
   createDirect(fakeUrl) {
     const client = new OpenAI({ baseURL: `${fakeUrl}/v1`, apiKey: KEY, maxRetries: 0 });
     return async (model, onToken) => {
-      const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Count.' }], stream: true, stream_options: { include_usage: true }, max_completion_tokens: 4096 });
+      const stream = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Count.' }],
+        stream: true,
+        stream_options: { include_usage: true },
+        max_completion_tokens: 4096,
+      });
       for await (const chunk of stream) {
         const text = chunk.choices[0]?.delta?.content;
         if (text) onToken(text);

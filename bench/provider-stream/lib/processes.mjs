@@ -36,7 +36,19 @@ function start(args, options = {}) {
 /** The dev engine (memory only, warn logs) on a free port; resolves with its ws URL once it listens. */
 export async function startEngine() {
   const port = await freePort();
-  const child = start([join(repoRoot, 'packages/dev-engine/dist/main.js'), '--port', String(port), '--http-port', '0', '--memory', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = start(
+    [
+      join(repoRoot, 'packages/dev-engine/dist/main.js'),
+      '--port',
+      String(port),
+      '--http-port',
+      '0',
+      '--memory',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   await waitForPort(port, child);
   return { url: `ws://127.0.0.1:${port}`, child };
 }
@@ -47,7 +59,10 @@ export function startWorker({ main, section, config, env = {} }, engineUrl) {
   tempDirs.push(dir);
   const file = join(dir, 'config.yaml');
   writeFileSync(file, JSON.stringify({ [section]: config })); // YAML is a superset of JSON
-  return start([join(repoRoot, main), '--url', engineUrl, '--config', file, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...env } });
+  return start([join(repoRoot, main), '--url', engineUrl, '--config', file, '--log-level', 'info'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, ...env },
+  });
 }
 
 /** The case's fake vendor in its own process (fake-child.mjs); resolves with its base URL. */

@@ -6,7 +6,11 @@ export type ApprovalMode = z.infer<typeof approvalMode>;
 export const configSchema = z
   .object({
     /** Holds older than this are denied by the sweep (30 min). */
-    pending_timeout_ms: z.number().int().positive().default(30 * 60_000),
+    pending_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 60_000),
     /** Seconds-first cron expression of the sweep. */
     sweep_cron: z.string().min(1).default('*/15 * * * * *'),
     /** Mode of a session with no settings of its own. */

@@ -1,12 +1,16 @@
-import { defineFunction, HarnessError, type AgentEvents } from '@iii-harness/runtime';
+import { type AgentEvents, defineFunction, HarnessError } from '@iii-harness/runtime';
 import { approvalDecision, jsonObject } from '@iii-harness/types';
 import { z } from 'zod';
 import { approvalMode, type Config } from './config.js';
 import { resolveHold } from './resolution.js';
-import { decisionRecord, hold, settings, type ApprovalStore } from './store.js';
+import { type ApprovalStore, decisionRecord, hold, settings } from './store.js';
 
 /** Session and call ids become state keys `<session>/<call>`, so neither may hold a `/`. */
-const id = z.string().min(1).max(200).regex(/^[^/]+$/, 'must not contain "/"');
+const id = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^/]+$/, 'must not contain "/"');
 const functionId = z.string().min(1).max(300);
 
 export interface Deps {
@@ -19,11 +23,25 @@ export const holdCall = ({ store, events }: Deps) =>
   defineFunction({
     id: 'approval::hold',
     description: 'Park a function call until a human decides (used by the turn orchestrator)',
-    input: z.object({ session_id: id, turn_id: z.string().min(1), function_call_id: id, function_id: functionId, args: jsonObject }).strict(),
+    input: z
+      .object({
+        session_id: id,
+        turn_id: z.string().min(1),
+        function_call_id: id,
+        function_id: functionId,
+        args: jsonObject,
+      })
+      .strict(),
     output: z.object({ hold, created: z.boolean() }),
     async handler(input) {
       const { hold: stored, created } = await store.putHold({ ...input, requested_at: Date.now() });
-      if (created) await events.emit(input.session_id, input.turn_id, { type: 'approval_requested', function_call_id: input.function_call_id, function_id: input.function_id, args: input.args });
+      if (created)
+        await events.emit(input.session_id, input.turn_id, {
+          type: 'approval_requested',
+          function_call_id: input.function_call_id,
+          function_id: input.function_id,
+          args: input.args,
+        });
       return { hold: stored, created };
     },
   });
@@ -32,7 +50,15 @@ export const resolve = ({ store, events }: Deps) =>
   defineFunction({
     id: 'approval::resolve',
     description: 'Decide a held function call: allow or deny (always: allow this function for the rest of the session)',
-    input: z.object({ session_id: id, function_call_id: id, decision: z.enum(['allow', 'deny']), reason: z.string().max(2_000).optional(), always: z.boolean().optional() }).strict(),
+    input: z
+      .object({
+        session_id: id,
+        function_call_id: id,
+        decision: z.enum(['allow', 'deny']),
+        reason: z.string().max(2_000).optional(),
+        always: z.boolean().optional(),
+      })
+      .strict(),
     output: z.object({ decision: approvalDecision, already_resolved: z.boolean() }),
     async handler({ session_id, function_call_id, decision, reason, always }, { bus, logger }) {
       const pending = await store.getHold(session_id, function_call_id);
@@ -63,7 +89,11 @@ export const cancel = ({ store, events }: Deps) =>
     async handler({ session_id, function_call_id, reason }, { bus, logger }) {
       const pending = await store.getHold(session_id, function_call_id);
       if (!pending) return { cancelled: false };
-      return { cancelled: (await resolveHold({ store, bus, events, logger }, pending, 'aborted', reason ?? 'turn aborted')) !== undefined };
+      return {
+        cancelled:
+          (await resolveHold({ store, bus, events, logger }, pending, 'aborted', reason ?? 'turn aborted')) !==
+          undefined,
+      };
     },
   });
 
@@ -74,7 +104,10 @@ export const getDecision = ({ store }: Deps) =>
     input: z.object({ session_id: id, function_call_id: id }).strict(),
     output: z.object({ decision: decisionRecord.optional(), pending: z.boolean() }),
     async handler({ session_id, function_call_id }) {
-      const [record, pending] = await Promise.all([store.getDecision(session_id, function_call_id), store.getHold(session_id, function_call_id)]);
+      const [record, pending] = await Promise.all([
+        store.getDecision(session_id, function_call_id),
+        store.getHold(session_id, function_call_id),
+      ]);
       return { ...(record ? { decision: record } : {}), pending: pending !== undefined && record === undefined };
     },
   });
@@ -100,7 +133,8 @@ export const getSettings = ({ store }: Deps) =>
 export const setMode = ({ store }: Deps) =>
   defineFunction({
     id: 'approval::set_mode',
-    description: "Set a session's approval mode: manual (hold what the policy does not allow), auto (allow unless denied), full (allow all but the kernel list)",
+    description:
+      "Set a session's approval mode: manual (hold what the policy does not allow), auto (allow unless denied), full (allow all but the kernel list)",
     input: z.object({ session_id: id, mode: approvalMode }).strict(),
     output: settings,
     handler: async ({ session_id, mode }) => store.putSettings({ ...(await store.getSettings(session_id)), mode }),
@@ -152,7 +186,15 @@ export const sweep = ({ store, events, config }: Deps) =>
       const cutoff = Date.now() - config.pending_timeout_ms;
       let expired = 0;
       for (const pending of (await store.listHolds()).filter((h) => h.requested_at <= cutoff)) {
-        if (await resolveHold({ store, bus, events, logger }, pending, 'deny', `approval timed out after ${config.pending_timeout_ms} ms`)) expired++;
+        if (
+          await resolveHold(
+            { store, bus, events, logger },
+            pending,
+            'deny',
+            `approval timed out after ${config.pending_timeout_ms} ms`,
+          )
+        )
+          expired++;
       }
       if (expired) logger.info({ expired }, 'expired approval holds denied');
       return { expired };

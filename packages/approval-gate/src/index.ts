@@ -1,3 +1,3 @@
+export { type ApprovalMode, approvalMode, type Config, configSchema } from './config.js';
 export { approvalGateWorker, register } from './register.js';
-export { configSchema, approvalMode, type Config, type ApprovalMode } from './config.js';
-export type { Hold, DecisionRecord, Settings } from './store.js';
+export type { DecisionRecord, Hold, Settings } from './store.js';

@@ -1,12 +1,16 @@
 import { AgentEvents, type Worker, type WorkerSpec } from '@iii-harness/runtime';
 import { TURN_STEP_QUEUE } from '@iii-harness/types';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import * as fn from './functions.js';
 import { ApprovalStore } from './store.js';
 
 /** The whole bus surface of approval-gate. Agents can call none of it (kernel deny list `approval::*`). */
 export async function register(worker: Worker<Config>): Promise<void> {
-  const deps: fn.Deps = { store: new ApprovalStore(worker.bus, worker.config), events: new AgentEvents(worker.bus), config: worker.config };
+  const deps: fn.Deps = {
+    store: new ApprovalStore(worker.bus, worker.config),
+    events: new AgentEvents(worker.bus),
+    config: worker.config,
+  };
   // Used by the turn orchestrator.
   worker.function(fn.holdCall(deps));
   worker.function(fn.getDecision(deps));

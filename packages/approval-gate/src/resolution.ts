@@ -23,7 +23,12 @@ export async function resolveHold(
   await deps.store.putDecision(hold.session_id, hold.function_call_id, record);
   const taken = await deps.store.takeHold(hold.session_id, hold.function_call_id);
   if (!taken) return undefined;
-  await deps.events.emit(hold.session_id, hold.turn_id, { type: 'approval_resolved', function_call_id: hold.function_call_id, decision, ...(reason ? { reason } : {}) });
+  await deps.events.emit(hold.session_id, hold.turn_id, {
+    type: 'approval_resolved',
+    function_call_id: hold.function_call_id,
+    decision,
+    ...(reason ? { reason } : {}),
+  });
   await wakeTurn(deps.bus, deps.logger, hold.session_id, hold.turn_id);
   return { hold, record };
 }

@@ -62,7 +62,9 @@ export class ApprovalStore {
 
   async listHolds(sessionId?: string): Promise<Hold[]> {
     const all = await this.bus.state.list(SCOPES.pending, hold);
-    return all.filter((h) => !sessionId || h.session_id === sessionId).sort((a, b) => a.requested_at - b.requested_at || a.function_call_id.localeCompare(b.function_call_id));
+    return all
+      .filter((h) => !sessionId || h.session_id === sessionId)
+      .sort((a, b) => a.requested_at - b.requested_at || a.function_call_id.localeCompare(b.function_call_id));
   }
 
   getDecision(sessionId: string, callId: string): Promise<DecisionRecord | undefined> {
@@ -74,7 +76,14 @@ export class ApprovalStore {
   }
 
   async getSettings(sessionId: string): Promise<Settings> {
-    return (await this.bus.state.get(SCOPES.settings, sessionId, settings)) ?? { session_id: sessionId, mode: this.config.default_mode, always_allow: [], updated_at: 0 };
+    return (
+      (await this.bus.state.get(SCOPES.settings, sessionId, settings)) ?? {
+        session_id: sessionId,
+        mode: this.config.default_mode,
+        always_allow: [],
+        updated_at: 0,
+      }
+    );
   }
 
   async putSettings(value: Settings): Promise<Settings> {

@@ -7,7 +7,11 @@ import { TURN_STEP_QUEUE } from '@iii-harness/types';
  */
 export async function wakeTurn(bus: Bus, logger: Logger, sessionId: string, turnId: string): Promise<void> {
   try {
-    await bus.enqueue(TURN_STEP_QUEUE.queue, 'turn::function_awaiting_approval', { session_id: sessionId, turn_id: turnId, wake: true });
+    await bus.enqueue(TURN_STEP_QUEUE.queue, 'turn::function_awaiting_approval', {
+      session_id: sessionId,
+      turn_id: turnId,
+      wake: true,
+    });
   } catch (error) {
     // The decision is stored; the orchestrator also re-checks parked turns when it starts.
     logger.warn({ err: (error as Error).message, session_id: sessionId }, 'could not wake the turn');

@@ -2,8 +2,8 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { HarnessError, registerSecret } from '@iii-harness/runtime';
 import { ensureDirectory, readPrivateFile, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
-import { VaultCipher, type CredentialKey } from './encryption.js';
-import { decodeFile, encodeFile, type DecodedFile, type Providers, type StoredCredential } from './file-format.js';
+import { type CredentialKey, VaultCipher } from './encryption.js';
+import { type DecodedFile, decodeFile, encodeFile, type Providers, type StoredCredential } from './file-format.js';
 
 export interface CredentialStoreOptions {
   /** The credentials file; a leading `~/` means the user's home directory. */
@@ -21,7 +21,10 @@ export function expandHome(path: string): string {
 function ioError(action: string, file: string, error: unknown): HarnessError {
   if (error instanceof HarnessError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-  return new HarnessError('unavailable', `cannot ${action} credentials file ${file}: ${code}`, { reason: 'credentials_io', retryable: false });
+  return new HarnessError('unavailable', `cannot ${action} credentials file ${file}: ${code}`, {
+    reason: 'credentials_io',
+    retryable: false,
+  });
 }
 
 /**
@@ -60,7 +63,11 @@ export class CredentialStore {
   }
 
   /** Store (or replace) a provider's token. */
-  async set(provider: string, token: string, now: Date = new Date()): Promise<{ replaced: boolean; updated_at: string }> {
+  async set(
+    provider: string,
+    token: string,
+    now: Date = new Date(),
+  ): Promise<{ replaced: boolean; updated_at: string }> {
     registerSecret(token);
     const updated_at = now.toISOString();
     return this.serialized(async () => {
@@ -98,12 +105,19 @@ export class CredentialStore {
       throw ioError('read', this.path, error);
     }
     if (!read) return { providers: {}, encrypted: false };
-    if (read.tightenedFrom !== undefined) this.warn({ path: this.path, mode: read.tightenedFrom.toString(8) }, 'credentials file was readable by others; its mode is now 0600');
+    if (read.tightenedFrom !== undefined)
+      this.warn(
+        { path: this.path, mode: read.tightenedFrom.toString(8) },
+        'credentials file was readable by others; its mode is now 0600',
+      );
     const decoded = await decodeFile(read.text, this.path, this.cipher);
     for (const credential of Object.values(decoded.providers)) registerSecret(credential.token);
     if (this.cipher && !decoded.encrypted && !this.warnedPlaintext) {
       this.warnedPlaintext = true;
-      this.warn({ path: this.path }, 'credentials file is not encrypted yet; the next write encrypts it with IIH_CREDENTIALS_KEY');
+      this.warn(
+        { path: this.path },
+        'credentials file is not encrypted yet; the next write encrypts it with IIH_CREDENTIALS_KEY',
+      );
     }
     return decoded;
   }
@@ -114,7 +128,10 @@ export class CredentialStore {
       const dir = await ensureDirectory(this.path);
       if (!dir.created && dir.mode & 0o077 && !this.warnedDirectory) {
         this.warnedDirectory = true;
-        this.warn({ path: this.path, mode: dir.mode.toString(8) }, 'the credentials directory is accessible to other users; 0700 is recommended');
+        this.warn(
+          { path: this.path, mode: dir.mode.toString(8) },
+          'the credentials directory is accessible to other users; 0700 is recommended',
+        );
       }
       await writeFileAtomic(this.path, text);
     } catch (error) {

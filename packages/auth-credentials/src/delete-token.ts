@@ -8,9 +8,14 @@ import { tokenSource, type Vault } from './vault.js';
 export const deleteToken = (vault: Vault, config: Config) =>
   defineFunction({
     id: 'auth::delete_token',
-    description: 'Remove a provider\'s stored credential (idempotent); says whether the environment still provides one',
+    description: "Remove a provider's stored credential (idempotent); says whether the environment still provides one",
     input: z.object({ provider: providerId }).strict(),
-    output: z.object({ provider: z.string(), deleted: z.boolean(), configured: z.boolean(), source: tokenSource.nullable() }),
+    output: z.object({
+      provider: z.string(),
+      deleted: z.boolean(),
+      configured: z.boolean(),
+      source: tokenSource.nullable(),
+    }),
     async handler({ provider }, ctx) {
       const deleted = await vault.store.delete(provider);
       const configured = vault.fromEnvironment(provider) !== undefined;

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt, type BinaryLike, type ScryptOptions } from 'node:crypto';
+import {
+  type BinaryLike,
+  createCipheriv,
+  createDecipheriv,
+  randomBytes,
+  type ScryptOptions,
+  scrypt,
+} from 'node:crypto';
 import { ConfigError, HarnessError } from '@iii-harness/runtime';
 import { z } from 'zod';
 
@@ -17,16 +24,23 @@ const SALT_BYTES = 16;
 /** scrypt cost for new files: 32 MiB and ~0.1 s once per process (the derived key is cached). */
 const SCRYPT_DEFAULTS = { n: 2 ** 15, r: 8, p: 1 };
 
-export function parseCredentialKey(value: string | undefined, variable = 'IIH_CREDENTIALS_KEY'): CredentialKey | undefined {
+export function parseCredentialKey(
+  value: string | undefined,
+  variable = 'IIH_CREDENTIALS_KEY',
+): CredentialKey | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.startsWith('base64:') || value.startsWith('hex:')) {
     const [format, encoded] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
     const valid = format === 'hex' ? /^[0-9a-fA-F]{64}$/.test(encoded) : /^[A-Za-z0-9+/]{43}=?$/.test(encoded);
     const key = valid ? Buffer.from(encoded, format as 'hex' | 'base64') : undefined;
-    if (!key || key.length !== KEY_BYTES) throw new ConfigError(`${variable}: a ${format}: key must encode exactly ${KEY_BYTES} bytes`);
+    if (!key || key.length !== KEY_BYTES)
+      throw new ConfigError(`${variable}: a ${format}: key must encode exactly ${KEY_BYTES} bytes`);
     return { kind: 'raw', key };
   }
-  if (value.length < MIN_PASSPHRASE_LENGTH) throw new ConfigError(`${variable}: a passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters (or use base64:<32 bytes> / hex:<64 hex digits>)`);
+  if (value.length < MIN_PASSPHRASE_LENGTH)
+    throw new ConfigError(
+      `${variable}: a passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters (or use base64:<32 bytes> / hex:<64 hex digits>)`,
+    );
   return { kind: 'passphrase', passphrase: value };
 }
 
@@ -40,7 +54,12 @@ export const cipherHeader = z.discriminatedUnion('kdf', [
       kdf: z.literal('scrypt'),
       salt: base64,
       // Bounded so a tampered header cannot make us burn gigabytes deriving a key.
-      n: z.number().int().min(2 ** 10).max(2 ** 17).refine((n) => (n & (n - 1)) === 0, 'n must be a power of two'),
+      n: z
+        .number()
+        .int()
+        .min(2 ** 10)
+        .max(2 ** 17)
+        .refine((n) => (n & (n - 1)) === 0, 'n must be a power of two'),
       r: z.number().int().min(1).max(16),
       p: z.number().int().min(1).max(16),
     })
@@ -56,18 +75,24 @@ export interface Sealed {
   data: string;
 }
 
-const unavailable = (reason: string, message: string) => new HarnessError('unavailable', message, { reason, retryable: false });
+const unavailable = (reason: string, message: string) =>
+  new HarnessError('unavailable', message, { reason, retryable: false });
 
 function deriveKey(passphrase: string, header: Extract<CipherHeader, { kdf: 'scrypt' }>): Promise<Buffer> {
   const options: ScryptOptions = { N: header.n, r: header.r, p: header.p, maxmem: 2 * 128 * header.n * header.r };
   return new Promise((resolve, reject) => {
-    scrypt(passphrase as BinaryLike, Buffer.from(header.salt, 'base64'), KEY_BYTES, options, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(passphrase as BinaryLike, Buffer.from(header.salt, 'base64'), KEY_BYTES, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 
 /** The header is authenticated too, so editing the kdf parameters or salt fails like a wrong key. */
 function associatedData(header: CipherHeader): Buffer {
-  const parts = header.kdf === 'scrypt' ? [header.alg, 'v1', header.kdf, header.salt, header.n, header.r, header.p] : [header.alg, 'v1', header.kdf];
+  const parts =
+    header.kdf === 'scrypt'
+      ? [header.alg, 'v1', header.kdf, header.salt, header.n, header.r, header.p]
+      : [header.alg, 'v1', header.kdf];
   return Buffer.from(parts.join('|'), 'utf8');
 }
 
@@ -86,19 +111,31 @@ export class VaultCipher {
     const cipher = createCipheriv('aes-256-gcm', await this.keyFor(header), iv);
     cipher.setAAD(associatedData(header));
     const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return { cipher: header, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    return {
+      cipher: header,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
   }
 
   async open(sealed: Sealed, file: string): Promise<Buffer> {
     if (sealed.cipher.kdf === 'scrypt' && this.secret.kind === 'raw') {
-      throw unavailable('credentials_key_mismatch', `credentials file ${file} is encrypted with a passphrase, but IIH_CREDENTIALS_KEY holds a raw key`);
+      throw unavailable(
+        'credentials_key_mismatch',
+        `credentials file ${file} is encrypted with a passphrase, but IIH_CREDENTIALS_KEY holds a raw key`,
+      );
     }
     if (sealed.cipher.kdf === 'raw' && this.secret.kind === 'passphrase') {
-      throw unavailable('credentials_key_mismatch', `credentials file ${file} is encrypted with a raw key, but IIH_CREDENTIALS_KEY holds a passphrase`);
+      throw unavailable(
+        'credentials_key_mismatch',
+        `credentials file ${file} is encrypted with a raw key, but IIH_CREDENTIALS_KEY holds a passphrase`,
+      );
     }
     const iv = Buffer.from(sealed.iv, 'base64');
     const tag = Buffer.from(sealed.tag, 'base64');
-    if (iv.length !== IV_BYTES || tag.length !== 16) throw unavailable('credentials_corrupt', `credentials file ${file} has a malformed iv or tag`);
+    if (iv.length !== IV_BYTES || tag.length !== 16)
+      throw unavailable('credentials_corrupt', `credentials file ${file} has a malformed iv or tag`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', await this.keyFor(sealed.cipher), iv);
       decipher.setAAD(associatedData(sealed.cipher));
@@ -107,14 +144,22 @@ export class VaultCipher {
       this.lastHeader = sealed.cipher;
       return plaintext;
     } catch {
-      throw unavailable('credentials_key_mismatch', `credentials file ${file} cannot be decrypted: IIH_CREDENTIALS_KEY is not the key it was written with, or the file was altered`);
+      throw unavailable(
+        'credentials_key_mismatch',
+        `credentials file ${file} cannot be decrypted: IIH_CREDENTIALS_KEY is not the key it was written with, or the file was altered`,
+      );
     }
   }
 
   private headerForWrite(): CipherHeader {
     if (this.secret.kind === 'raw') return { alg: 'aes-256-gcm', kdf: 'raw' };
     if (this.lastHeader?.kdf === 'scrypt') return this.lastHeader;
-    this.lastHeader = { alg: 'aes-256-gcm', kdf: 'scrypt', salt: randomBytes(SALT_BYTES).toString('base64'), ...SCRYPT_DEFAULTS };
+    this.lastHeader = {
+      alg: 'aes-256-gcm',
+      kdf: 'scrypt',
+      salt: randomBytes(SALT_BYTES).toString('base64'),
+      ...SCRYPT_DEFAULTS,
+    };
     return this.lastHeader;
   }
 

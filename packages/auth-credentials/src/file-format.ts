@@ -19,7 +19,9 @@ export type Providers = Record<string, StoredCredential>;
 const providersMap = z.record(providerId, storedCredential);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 const plainFile = z.object({ version: z.literal(FILE_VERSION), providers: providersMap }).strict();
-const sealedFile = z.object({ version: z.literal(FILE_VERSION), cipher: cipherHeader, iv: base64, tag: base64, data: base64 }).strict();
+const sealedFile = z
+  .object({ version: z.literal(FILE_VERSION), cipher: cipherHeader, iv: base64, tag: base64, data: base64 })
+  .strict();
 const sealedPayload = z.object({ providers: providersMap }).strict();
 
 export interface DecodedFile {
@@ -27,10 +29,14 @@ export interface DecodedFile {
   encrypted: boolean;
 }
 
-const unavailable = (reason: string, message: string) => new HarnessError('unavailable', message, { reason, retryable: false });
+const unavailable = (reason: string, message: string) =>
+  new HarnessError('unavailable', message, { reason, retryable: false });
 
 const corrupt = (file: string, detail: string) =>
-  unavailable('credentials_corrupt', `credentials file ${file} is corrupt (${detail}); fix or remove it — it will not be overwritten until then`);
+  unavailable(
+    'credentials_corrupt',
+    `credentials file ${file} is corrupt (${detail}); fix or remove it — it will not be overwritten until then`,
+  );
 
 /**
  * Zod issues without values: parse errors must never echo file content (it holds secrets), so
@@ -38,7 +44,9 @@ const corrupt = (file: string, detail: string) =>
  */
 function describeIssues(error: z.ZodError): string {
   const safeSegment = (segment: PropertyKey, index: number, path: PropertyKey[]) =>
-    index === 1 && path[0] === 'providers' && !providerId.safeParse(segment).success ? '<invalid provider id>' : String(segment);
+    index === 1 && path[0] === 'providers' && !providerId.safeParse(segment).success
+      ? '<invalid provider id>'
+      : String(segment);
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.map(safeSegment).join('.') || '(root)'}: ${issue.code}`)
@@ -60,7 +68,10 @@ export async function decodeFile(text: string, file: string, cipher?: VaultCiphe
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw corrupt(file, 'not a JSON object');
   const version = (raw as { version?: unknown }).version;
   if (typeof version === 'number' && version !== FILE_VERSION) {
-    throw unavailable('credentials_unsupported_version', `credentials file ${file} has version ${version}; this worker reads version ${FILE_VERSION} (upgrade it)`);
+    throw unavailable(
+      'credentials_unsupported_version',
+      `credentials file ${file} has version ${version}; this worker reads version ${FILE_VERSION} (upgrade it)`,
+    );
   }
   if (!('cipher' in raw)) {
     const plain = plainFile.safeParse(raw);
@@ -70,7 +81,10 @@ export async function decodeFile(text: string, file: string, cipher?: VaultCiphe
   const sealed = sealedFile.safeParse(raw);
   if (!sealed.success) throw corrupt(file, describeIssues(sealed.error));
   if (!cipher) {
-    throw unavailable('credentials_key_required', `credentials file ${file} is encrypted; set IIH_CREDENTIALS_KEY to the key it was written with`);
+    throw unavailable(
+      'credentials_key_required',
+      `credentials file ${file} is encrypted; set IIH_CREDENTIALS_KEY to the key it was written with`,
+    );
   }
   const plaintext = await cipher.open(sealed.data, file);
   const payload = sealedPayload.safeParse(parseJson(plaintext.toString('utf8'), file, 'the decrypted content'));

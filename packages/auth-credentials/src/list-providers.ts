@@ -5,7 +5,8 @@ import type { Vault } from './vault.js';
 export const listProviders = (vault: Vault) =>
   defineFunction({
     id: 'auth::list_providers',
-    description: 'Provider ids the vault knows: those with a stored credential and those with a known environment variable',
+    description:
+      'Provider ids the vault knows: those with a stored credential and those with a known environment variable',
     input: z.object({}).strict(),
     output: z.object({ providers: z.array(z.string()) }),
     async handler() {

@@ -1,5 +1,5 @@
 import { registerSecret, type Worker, type WorkerSpec } from '@iii-harness/runtime';
-import { configSchema, envOverrides, KEY_ENV, type Config } from './config.js';
+import { type Config, configSchema, envOverrides, KEY_ENV } from './config.js';
 import { CredentialStore } from './credential-store.js';
 import { deleteToken } from './delete-token.js';
 import { parseCredentialKey } from './encryption.js';
@@ -15,7 +15,11 @@ export function registerWith(env: NodeJS.ProcessEnv) {
   return (worker: Worker<Config>): void => {
     registerSecret(env[KEY_ENV]);
     const key = parseCredentialKey(env[KEY_ENV], KEY_ENV);
-    const store = new CredentialStore({ path: worker.config.store_path, key, warn: (details, message) => worker.logger.warn(details, message) });
+    const store = new CredentialStore({
+      path: worker.config.store_path,
+      key,
+      warn: (details, message) => worker.logger.warn(details, message),
+    });
     const vault = new Vault(store, effectiveEnvVars(worker.config.env_vars), env);
     worker.function(setToken(vault, worker.config));
     worker.function(getToken(vault));

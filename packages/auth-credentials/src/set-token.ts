@@ -19,9 +19,14 @@ export const token = z
 export const setToken = (vault: Vault, config: Config) =>
   defineFunction({
     id: 'auth::set_token',
-    description: 'Store (or replace) a provider\'s credential in the vault file; it wins over the environment',
+    description: "Store (or replace) a provider's credential in the vault file; it wins over the environment",
     input: z.object({ provider: providerId, token }).strict(),
-    output: z.object({ provider: z.string(), source: z.literal('stored'), replaced: z.boolean(), updated_at: z.string() }),
+    output: z.object({
+      provider: z.string(),
+      source: z.literal('stored'),
+      replaced: z.boolean(),
+      updated_at: z.string(),
+    }),
     async handler({ provider, token: secret }, ctx) {
       const { replaced, updated_at } = await vault.store.set(provider, secret);
       ctx.logger.info({ provider, replaced }, 'credential stored');

@@ -51,7 +51,8 @@ export class Vault {
     const ids = provider ? [provider] : this.idsOf(stored);
     return ids.map((id) => {
       const env_var = this.envVarOf(id);
-      if (Object.hasOwn(stored, id)) return { provider: id, configured: true, source: 'stored', env_var, updated_at: stored[id]!.updated_at };
+      if (Object.hasOwn(stored, id))
+        return { provider: id, configured: true, source: 'stored', env_var, updated_at: stored[id]!.updated_at };
       const inEnv = this.fromEnvironment(id) !== undefined;
       return { provider: id, configured: inEnv, source: inEnv ? 'environment' : null, env_var };
     });

@@ -1,7 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connectClient, eventually, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
+import {
+  connectClient,
+  type DevEngine,
+  eventually,
+  startDevEngine,
+  startTestWorker,
+  type TestClient,
+  type TestWorker,
+} from '@iii-harness/testing';
 import { authCredentialsSpec, type Config } from '../src/index.js';
 
 const KEY = `base64:${Buffer.alloc(32, 42).toString('base64')}`;
@@ -12,7 +20,12 @@ const STORED_ANTHROPIC = 'sk-ant-stored-secret-0004';
 const SECRETS = [KEY, ENV_ANTHROPIC, ENV_CUSTOM, STORED_OPENAI, STORED_ANTHROPIC];
 const FUNCTIONS = ['auth::set_token', 'auth::get_token', 'auth::delete_token', 'auth::status', 'auth::list_providers'];
 
-const env = { IIH_CREDENTIALS_KEY: KEY, ANTHROPIC_API_KEY: ENV_ANTHROPIC, CUSTOM_VENDOR_KEY: ENV_CUSTOM, OPENAI_API_KEY: '' };
+const env = {
+  IIH_CREDENTIALS_KEY: KEY,
+  ANTHROPIC_API_KEY: ENV_ANTHROPIC,
+  CUSTOM_VENDOR_KEY: ENV_CUSTOM,
+  OPENAI_API_KEY: '',
+};
 
 let engine: DevEngine;
 let worker: TestWorker<Config>;
@@ -30,7 +43,11 @@ beforeAll(async () => {
   worker = await startTestWorker(authCredentialsSpec(env), { url: engine.url, config });
   client = await connectClient(engine.url);
   client.client.registerFunction('test::auth_changed', async (event: unknown) => void events.push(event));
-  client.client.registerTrigger({ type: 'subscribe', function_id: 'test::auth_changed', config: { topic: 'auth::changed' } });
+  client.client.registerTrigger({
+    type: 'subscribe',
+    function_id: 'test::auth_changed',
+    config: { topic: 'auth::changed' },
+  });
   await client.bus.call('engine::functions::list', {}); // the trigger is registered once this round trip returns
 });
 
@@ -42,7 +59,11 @@ afterAll(async () => {
 });
 
 const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
-const failureOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string; reason?: string }) => (error.reason ? `${error.code}/${error.reason}` : error.code));
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string; reason?: string }) => (error.reason ? `${error.code}/${error.reason}` : error.code),
+  );
 const fileText = () => {
   try {
     return readFileSync(path, 'utf8');
@@ -51,7 +72,11 @@ const fileText = () => {
   }
 };
 /** Everything a call could change: the file on disk and what the vault reports. */
-const snapshot = async () => ({ file: fileText(), status: await call('auth::status', {}), providers: await call('auth::list_providers', {}) });
+const snapshot = async () => ({
+  file: fileText(),
+  status: await call('auth::status', {}),
+  providers: await call('auth::list_providers', {}),
+});
 
 describe('auth-credentials', () => {
   it('documents every function with a description and both schemas', async () => {
@@ -64,9 +89,19 @@ describe('auth-credentials', () => {
   });
 
   it('starts from the environment: known providers, env fallback, not_found when neither', async () => {
-    expect(await call('auth::list_providers', {})).toEqual({ providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai'] });
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({ provider: 'anthropic', token: ENV_ANTHROPIC, source: 'environment' });
-    expect(await call('auth::get_token', { provider: 'custom' })).toEqual({ provider: 'custom', token: ENV_CUSTOM, source: 'environment' });
+    expect(await call('auth::list_providers', {})).toEqual({
+      providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai'],
+    });
+    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+      provider: 'anthropic',
+      token: ENV_ANTHROPIC,
+      source: 'environment',
+    });
+    expect(await call('auth::get_token', { provider: 'custom' })).toEqual({
+      provider: 'custom',
+      token: ENV_CUSTOM,
+      source: 'environment',
+    });
     expect(await failureOf(call('auth::get_token', { provider: 'openai' }))).toBe('not_found/credential_missing');
     expect(await failureOf(call('auth::get_token', { provider: 'lmstudio' }))).toBe('not_found/credential_missing');
     const { providers } = await call('auth::status', {});
@@ -81,16 +116,42 @@ describe('auth-credentials', () => {
   });
 
   it('stores tokens encrypted in a 0600 file in a 0700 directory; stored wins over the environment', async () => {
-    expect(await call('auth::set_token', { provider: 'openai', token: STORED_OPENAI })).toMatchObject({ provider: 'openai', source: 'stored', replaced: false });
-    expect(await call('auth::set_token', { provider: 'anthropic', token: 'sk-ant-to-be-replaced-0005' })).toMatchObject({ replaced: false });
-    expect(await call('auth::set_token', { provider: 'anthropic', token: STORED_ANTHROPIC })).toMatchObject({ replaced: true });
-    expect(await call('auth::set_token', { provider: 'zeta-ai', token: 'zeta-token-stored-0006' })).toMatchObject({ replaced: false });
+    expect(await call('auth::set_token', { provider: 'openai', token: STORED_OPENAI })).toMatchObject({
+      provider: 'openai',
+      source: 'stored',
+      replaced: false,
+    });
+    expect(await call('auth::set_token', { provider: 'anthropic', token: 'sk-ant-to-be-replaced-0005' })).toMatchObject(
+      { replaced: false },
+    );
+    expect(await call('auth::set_token', { provider: 'anthropic', token: STORED_ANTHROPIC })).toMatchObject({
+      replaced: true,
+    });
+    expect(await call('auth::set_token', { provider: 'zeta-ai', token: 'zeta-token-stored-0006' })).toMatchObject({
+      replaced: false,
+    });
 
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({ provider: 'anthropic', token: STORED_ANTHROPIC, source: 'stored' });
-    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({ provider: 'openai', token: STORED_OPENAI, source: 'stored' });
-    expect(await call('auth::list_providers', {})).toEqual({ providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai', 'zeta-ai'] });
-    expect(await call('auth::status', { provider: 'zeta-ai' })).toEqual({ providers: [{ provider: 'zeta-ai', configured: true, source: 'stored', env_var: null, updated_at: expect.any(String) }] });
-    expect(await call('auth::status', { provider: 'nobody' })).toEqual({ providers: [{ provider: 'nobody', configured: false, source: null, env_var: null }] });
+    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+      provider: 'anthropic',
+      token: STORED_ANTHROPIC,
+      source: 'stored',
+    });
+    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({
+      provider: 'openai',
+      token: STORED_OPENAI,
+      source: 'stored',
+    });
+    expect(await call('auth::list_providers', {})).toEqual({
+      providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai', 'zeta-ai'],
+    });
+    expect(await call('auth::status', { provider: 'zeta-ai' })).toEqual({
+      providers: [
+        { provider: 'zeta-ai', configured: true, source: 'stored', env_var: null, updated_at: expect.any(String) },
+      ],
+    });
+    expect(await call('auth::status', { provider: 'nobody' })).toEqual({
+      providers: [{ provider: 'nobody', configured: false, source: null, env_var: null }],
+    });
 
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
@@ -100,10 +161,29 @@ describe('auth-credentials', () => {
   });
 
   it('deletes idempotently and reports whether the environment still provides a token', async () => {
-    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({ provider: 'anthropic', deleted: true, configured: true, source: 'environment' });
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({ provider: 'anthropic', token: ENV_ANTHROPIC, source: 'environment' });
-    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({ provider: 'anthropic', deleted: false, configured: true, source: 'environment' });
-    expect(await call('auth::delete_token', { provider: 'zeta-ai' })).toEqual({ provider: 'zeta-ai', deleted: true, configured: false, source: null });
+    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({
+      provider: 'anthropic',
+      deleted: true,
+      configured: true,
+      source: 'environment',
+    });
+    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+      provider: 'anthropic',
+      token: ENV_ANTHROPIC,
+      source: 'environment',
+    });
+    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({
+      provider: 'anthropic',
+      deleted: false,
+      configured: true,
+      source: 'environment',
+    });
+    expect(await call('auth::delete_token', { provider: 'zeta-ai' })).toEqual({
+      provider: 'zeta-ai',
+      deleted: true,
+      configured: false,
+      source: null,
+    });
     expect(await failureOf(call('auth::get_token', { provider: 'zeta-ai' }))).toBe('not_found/credential_missing');
     expect((await call('auth::list_providers', {})).providers).not.toContain('zeta-ai');
   });
@@ -132,7 +212,9 @@ describe('auth-credentials', () => {
       call('auth::get_token', { provider: 'openai', token: secret }).catch((e: Error) => e.message),
     ]);
     await call('auth::delete_token', { provider: 'kimi' });
-    await eventually(() => expect(events).toContainEqual({ provider: 'kimi', action: 'delete', configured: false, source: null }));
+    await eventually(() =>
+      expect(events).toContainEqual({ provider: 'kimi', action: 'delete', configured: false, source: null }),
+    );
     const seen = JSON.stringify(events);
     const logs = worker.logs.text();
     expect(logs).toContain('credential stored'); // the logs are really captured
@@ -177,7 +259,11 @@ describe('auth-credentials', () => {
         ['auth::delete_token', { provider: 'openai' }],
       ] as const) {
         const error = await call(id, payload).catch((e: Error) => e);
-        expect(error).toMatchObject({ code: 'unavailable', reason: 'credentials_corrupt', message: expect.stringContaining(path) });
+        expect(error).toMatchObject({
+          code: 'unavailable',
+          reason: 'credentials_corrupt',
+          message: expect.stringContaining(path),
+        });
         expect((error as Error).message).not.toContain(STORED_OPENAI);
       }
       expect(fileText()).toBe(garbage);
@@ -198,14 +284,22 @@ describe('auth-credentials', () => {
       ] as const) {
         worker = await startTestWorker(authCredentialsSpec(other), { url: engine.url, config });
         expect(await failureOf(call('auth::get_token', { provider: 'openai' }))).toBe(`unavailable/${reason}`);
-        expect(await failureOf(call('auth::set_token', { provider: 'kimi', token: 'sk-kimi-token-0008' }))).toBe(`unavailable/${reason}`);
+        expect(await failureOf(call('auth::set_token', { provider: 'kimi', token: 'sk-kimi-token-0008' }))).toBe(
+          `unavailable/${reason}`,
+        );
         expect(fileText()).toBe(sealed);
         await worker.shutdown();
       }
-      await expect(startTestWorker(authCredentialsSpec({ IIH_CREDENTIALS_KEY: 'short' }), { url: engine.url, config })).rejects.toMatchObject({ name: 'ConfigError' });
+      await expect(
+        startTestWorker(authCredentialsSpec({ IIH_CREDENTIALS_KEY: 'short' }), { url: engine.url, config }),
+      ).rejects.toMatchObject({ name: 'ConfigError' });
     } finally {
       worker = await startTestWorker(authCredentialsSpec(env), { url: engine.url, config });
     }
-    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({ provider: 'openai', token: STORED_OPENAI, source: 'stored' });
+    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({
+      provider: 'openai',
+      token: STORED_OPENAI,
+      source: 'stored',
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskSecrets, REDACTED } from '@iii-harness/runtime';
-import { CredentialStore, parseCredentialKey, type CredentialKey } from '../src/index.js';
+import { type CredentialKey, CredentialStore, parseCredentialKey } from '../src/index.js';
 
 const RAW_KEY = `base64:${Buffer.alloc(32, 7).toString('base64')}`;
 const OTHER_KEY = `hex:${'ab'.repeat(32)}`;
@@ -17,7 +17,11 @@ let n = 0;
 /** A fresh credentials path in a directory that does not exist yet. */
 const freshPath = () => join(root, `case-${++n}`, 'nested', 'credentials.json');
 const key = (value: string): CredentialKey => parseCredentialKey(value)!;
-const reasonOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string; reason?: string }) => `${error.code}/${error.reason}`);
+const reasonOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string; reason?: string }) => `${error.code}/${error.reason}`,
+  );
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 describe('CredentialStore files', () => {
@@ -34,7 +38,10 @@ describe('CredentialStore files', () => {
     expect(modeOf(path)).toBe(0o600);
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
     const file = JSON.parse(readFileSync(path, 'utf8'));
-    expect(file).toEqual({ version: 1, providers: { anthropic: { token: 'sk-ant-first-token', updated_at: expect.any(String) } } });
+    expect(file).toEqual({
+      version: 1,
+      providers: { anthropic: { token: 'sk-ant-first-token', updated_at: expect.any(String) } },
+    });
   });
 
   it('serializes concurrent writers so no update is lost', async () => {
@@ -46,7 +53,9 @@ describe('CredentialStore files', () => {
       ...Array.from({ length: 10 }, (_, i) => store.set(`q${i}`, `token-q-${i}`)),
     ]);
     const ids = Object.keys(await new CredentialStore({ path }).read()).sort();
-    expect(ids).toEqual([...Array.from({ length: 20 }, (_, i) => `p${i + 10}`), ...Array.from({ length: 10 }, (_, i) => `q${i}`)].sort());
+    expect(ids).toEqual(
+      [...Array.from({ length: 20 }, (_, i) => `p${i + 10}`), ...Array.from({ length: 10 }, (_, i) => `q${i}`)].sort(),
+    );
   });
 
   it('reports delete of an unknown provider without writing', async () => {
@@ -59,7 +68,11 @@ describe('CredentialStore files', () => {
   it('registers every token it loads so logs mask it', async () => {
     const path = freshPath();
     mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, JSON.stringify({ version: 1, providers: { openai: { token: 'sk-loaded-from-disk-1234', updated_at: 'x' } } }), { mode: 0o600 });
+    writeFileSync(
+      path,
+      JSON.stringify({ version: 1, providers: { openai: { token: 'sk-loaded-from-disk-1234', updated_at: 'x' } } }),
+      { mode: 0o600 },
+    );
     expect(maskSecrets('key sk-loaded-from-disk-1234')).toBe('key sk-loaded-from-disk-1234');
     await new CredentialStore({ path }).read();
     expect(maskSecrets('key sk-loaded-from-disk-1234')).toBe(`key ${REDACTED}`);
@@ -77,7 +90,10 @@ describe('CredentialStore files', () => {
     expect(modeOf(path)).toBe(0o600);
     await store.set('openai', 'sk-open-ai-token');
     expect(modeOf(join(path, '..'))).toBe(0o755); // an existing directory is not ours to change
-    expect(warnings).toEqual([expect.stringContaining('now 0600'), expect.stringContaining('accessible to other users')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('now 0600'),
+      expect.stringContaining('accessible to other users'),
+    ]);
   });
 
   it('removes temp files left by a writer that died', async () => {
@@ -96,10 +112,22 @@ describe('CredentialStore refuses files it cannot read, and never overwrites the
   it.each([
     ['garbage', `{"version": 1, "providers": {"anthropic": {"token": "${secret}"`, 'credentials_corrupt'],
     ['an empty file', '', 'credentials_corrupt'],
-    ['a wrong shape', JSON.stringify({ version: 1, providers: { anthropic: { token: 42, updated_at: secret } } }), 'credentials_corrupt'],
-    ['a bad provider id', JSON.stringify({ version: 1, providers: { [secret.toUpperCase()]: { token: secret, updated_at: 'x' } } }), 'credentials_corrupt'],
+    [
+      'a wrong shape',
+      JSON.stringify({ version: 1, providers: { anthropic: { token: 42, updated_at: secret } } }),
+      'credentials_corrupt',
+    ],
+    [
+      'a bad provider id',
+      JSON.stringify({ version: 1, providers: { [secret.toUpperCase()]: { token: secret, updated_at: 'x' } } }),
+      'credentials_corrupt',
+    ],
     ['an array', JSON.stringify([secret]), 'credentials_corrupt'],
-    ['a newer version', JSON.stringify({ version: 2, credentials: { anthropic: secret } }), 'credentials_unsupported_version'],
+    [
+      'a newer version',
+      JSON.stringify({ version: 2, credentials: { anthropic: secret } }),
+      'credentials_unsupported_version',
+    ],
   ])('%s', async (_name, content, reason) => {
     const path = freshPath();
     mkdirSync(join(path, '..'), { recursive: true });
@@ -124,7 +152,9 @@ describe('CredentialStore encryption', () => {
     const text = readFileSync(path, 'utf8');
     expect(text).not.toContain('sk-ant-sealed-token');
     expect(JSON.parse(text)).toMatchObject({ version: 1, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
-    expect(await new CredentialStore({ path, key: key(RAW_KEY) }).get('anthropic')).toMatchObject({ token: 'sk-ant-sealed-token' });
+    expect(await new CredentialStore({ path, key: key(RAW_KEY) }).get('anthropic')).toMatchObject({
+      token: 'sk-ant-sealed-token',
+    });
   });
 
   it('gives clear errors for a wrong key, a missing key, or an altered file, and writes nothing', async () => {
@@ -140,9 +170,13 @@ describe('CredentialStore encryption', () => {
     expect(readFileSync(path, 'utf8')).toBe(before);
 
     const altered = JSON.parse(before);
-    altered.data = Buffer.from(Buffer.from(altered.data, 'base64').map((byte: number, i: number) => (i === 0 ? byte ^ 1 : byte))).toString('base64');
+    altered.data = Buffer.from(
+      Buffer.from(altered.data, 'base64').map((byte: number, i: number) => (i === 0 ? byte ^ 1 : byte)),
+    ).toString('base64');
     writeFileSync(path, JSON.stringify(altered));
-    expect(await reasonOf(new CredentialStore({ path, key: key(RAW_KEY) }).read())).toBe('unavailable/credentials_key_mismatch');
+    expect(await reasonOf(new CredentialStore({ path, key: key(RAW_KEY) }).read())).toBe(
+      'unavailable/credentials_key_mismatch',
+    );
   });
 
   it('derives the key from a passphrase with scrypt, keeps the salt, and authenticates the header', async () => {
@@ -156,11 +190,20 @@ describe('CredentialStore encryption', () => {
     expect(second.cipher.salt).toBe(first.cipher.salt);
     expect(second.iv).not.toBe(first.iv);
 
-    expect(Object.keys(await new CredentialStore({ path, key: key(PASSPHRASE) }).read())).toEqual(['anthropic', 'openai']);
-    expect(await reasonOf(new CredentialStore({ path, key: key('a different passphrase') }).read())).toBe('unavailable/credentials_key_mismatch');
-    expect(await reasonOf(new CredentialStore({ path, key: key(RAW_KEY) }).read())).toBe('unavailable/credentials_key_mismatch');
+    expect(Object.keys(await new CredentialStore({ path, key: key(PASSPHRASE) }).read())).toEqual([
+      'anthropic',
+      'openai',
+    ]);
+    expect(await reasonOf(new CredentialStore({ path, key: key('a different passphrase') }).read())).toBe(
+      'unavailable/credentials_key_mismatch',
+    );
+    expect(await reasonOf(new CredentialStore({ path, key: key(RAW_KEY) }).read())).toBe(
+      'unavailable/credentials_key_mismatch',
+    );
     writeFileSync(path, JSON.stringify({ ...second, cipher: { ...second.cipher, n: 16384 } }));
-    expect(await reasonOf(new CredentialStore({ path, key: key(PASSPHRASE) }).read())).toBe('unavailable/credentials_key_mismatch');
+    expect(await reasonOf(new CredentialStore({ path, key: key(PASSPHRASE) }).read())).toBe(
+      'unavailable/credentials_key_mismatch',
+    );
   });
 
   it('encrypts a plaintext file at its next write, with a warning', async () => {
@@ -191,6 +234,8 @@ describe('parseCredentialKey', () => {
     [`hex:${'ab'.repeat(31)}`, 'exactly 32 bytes'],
     ['short', 'at least 12 characters'],
   ])('rejects %s', (value, message) => {
-    expect(() => parseCredentialKey(value)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));
+    expect(() => parseCredentialKey(value)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -16,13 +16,17 @@ const ROUNDS = 5;
 const TOKEN = new RegExp(`^(\\d{8}):x{${TOKEN_SIZE}}$`);
 
 function build(dir: string): void {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--noCheck'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--noCheck'], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
 }
 
 let root: string;
 beforeAll(() => {
   // The child runs plain node, so the store and what it imports must exist as JavaScript.
-  for (const dep of ['types', 'runtime']) if (!existsSync(join(PACKAGE, '..', dep, 'dist', 'index.js'))) build(join(PACKAGE, '..', dep));
+  for (const dep of ['types', 'runtime'])
+    if (!existsSync(join(PACKAGE, '..', dep, 'dist', 'index.js'))) build(join(PACKAGE, '..', dep));
   build(PACKAGE);
   root = mkdtempSync(join(tmpdir(), 'auth-kill-'));
 }, 60_000);
@@ -35,8 +39,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * wait `delayMs` more (staggered per round, so kills fall early and late in the write), SIGKILL.
  */
 async function killDuringWrite(path: string, delayMs: number): Promise<{ lastWrote: number; sawTemp: boolean }> {
-  const child: ChildProcess = spawn(process.execPath, [join(PACKAGE, 'tests', 'fixtures', 'kill-writer.mjs'), path, String(TOKEN_SIZE)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(PACKAGE, 'tests', 'fixtures', 'kill-writer.mjs'), path, String(TOKEN_SIZE)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   let lastWrote = 0;

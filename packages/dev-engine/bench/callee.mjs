@@ -21,7 +21,14 @@ rawWorker.on('open', () => rawWorker.send(JSON.stringify({ type: 'registerfuncti
 rawWorker.on('message', (data) => {
   const frame = JSON.parse(data.toString());
   if (frame.type !== 'invokefunction') return;
-  rawWorker.send(JSON.stringify({ type: 'invocationresult', invocation_id: frame.invocation_id, function_id: frame.function_id, result: frame.data }));
+  rawWorker.send(
+    JSON.stringify({
+      type: 'invocationresult',
+      invocation_id: frame.invocation_id,
+      function_id: frame.function_id,
+      result: frame.data,
+    }),
+  );
 });
 
 const worker = registerWorker(engineUrl, {
@@ -37,7 +44,8 @@ worker.registerFunction('bench::echo', async (data) => data);
 worker.registerFunction('bench::enqueued', async (data) => {
   handled++;
   if (data.t !== undefined) latencies.push(now() - data.t);
-  if (data.ack !== undefined) worker.trigger({ function_id: 'bench::ack', payload: { i: data.ack }, action: TriggerAction.Void() });
+  if (data.ack !== undefined)
+    worker.trigger({ function_id: 'bench::ack', payload: { i: data.ack }, action: TriggerAction.Void() });
   return null;
 });
 worker.registerFunction('bench::take_latencies', async () => {

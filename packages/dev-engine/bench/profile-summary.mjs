@@ -33,7 +33,9 @@ for (const node of profile.nodes) {
 const print = (title, map) => {
   console.log(`\n${title}`);
   for (const [key, count] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * count) / total).toFixed(1).padStart(5)}%  ${(count * interval).toFixed(0).padStart(6)} ms  ${key}`);
+    console.log(
+      `${((100 * count) / total).toFixed(1).padStart(5)}%  ${(count * interval).toFixed(0).padStart(6)} ms  ${key}`,
+    );
   }
 };
 console.log(`${file}: ${(total * interval).toFixed(0)} ms sampled`);

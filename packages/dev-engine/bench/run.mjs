@@ -70,10 +70,20 @@ async function main() {
   const calleeArgs = [join(here, 'callee.mjs'), engineUrl, String(echoPort), `ws://127.0.0.1:${relayPort}`];
   children.push(spawn(process.execPath, calleeArgs, { stdio: 'inherit' }));
 
-  const worker = registerWorker(engineUrl, { workerName: 'bench-caller', otel: { enabled: false }, enableMetricsReporting: false });
-  await until(async () => (await worker.trigger({ function_id: 'bench::echo', payload: { ready: true }, timeoutMs: 1000 }))?.ready === true);
+  const worker = registerWorker(engineUrl, {
+    workerName: 'bench-caller',
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+  });
+  await until(
+    async () =>
+      (await worker.trigger({ function_id: 'bench::echo', payload: { ready: true }, timeoutMs: 1000 }))?.ready === true,
+  );
   await worker.trigger({ function_id: 'queue::define', payload: { queue: 'bench', config: { concurrency: 10 } } });
-  await worker.trigger({ function_id: 'queue::define', payload: { queue: 'bench-burst', config: { concurrency: 100 } } });
+  await worker.trigger({
+    function_id: 'queue::define',
+    payload: { queue: 'bench-burst', config: { concurrency: 100 } },
+  });
 
   const results = { machine: machineFacts(), settings: SETTINGS };
   await waitForPort(echoPort);
@@ -146,12 +156,22 @@ async function measureBuiltins(engineUrl) {
   const ops = {
     'state::get': (i) => ({ scope: 'bench-ops', key: `k${i % 100}` }),
     'state::set': (i) => ({ scope: 'bench-ops', key: `k${i % 100}`, value: { ...value, n: i } }),
-    'state::update': (i) => ({ scope: 'bench-ops', key: `k${i % 100}`, ops: [{ type: 'increment', path: 'n', by: 1 }] }),
-    'stream::set': (i) => ({ stream_name: 'bench-ops', group_id: 'g', item_id: `i${i % 100}`, data: { ...value, n: i } }),
+    'state::update': (i) => ({
+      scope: 'bench-ops',
+      key: `k${i % 100}`,
+      ops: [{ type: 'increment', path: 'n', by: 1 }],
+    }),
+    'stream::set': (i) => ({
+      stream_name: 'bench-ops',
+      group_id: 'g',
+      item_id: `i${i % 100}`,
+      data: { ...value, n: i },
+    }),
     'stream::send': (i) => ({ stream_name: 'bench-ops', group_id: 'g', type: 'tick', data: { ...value, n: i } }),
   };
   const samples = Object.fromEntries(Object.keys(ops).map((id) => [id, []]));
-  for (const [id, input] of Object.entries(ops)) for (let i = 0; i < SETTINGS.builtinWarmup; i++) await client.call(id, input(i));
+  for (const [id, input] of Object.entries(ops))
+    for (let i = 0; i < SETTINGS.builtinWarmup; i++) await client.call(id, input(i));
   const block = SETTINGS.builtinSamples / SETTINGS.rttBlocks;
   for (let b = 0; b < SETTINGS.rttBlocks; b++) {
     for (const [id, input] of Object.entries(ops)) {
@@ -181,7 +201,9 @@ async function rawProtocolClient(engineUrl) {
   const call = (functionId, data) =>
     new Promise((resolve) => {
       waiting = resolve;
-      ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: functionId, data }));
+      ws.send(
+        JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: functionId, data }),
+      );
     });
   const roundTrip = (i) => call('bench::raw_echo', { i, text });
   await until(async () => (await roundTrip(0)).error === undefined);
@@ -195,7 +217,14 @@ async function rawRoundTrip(url) {
   const roundTrip = (i) =>
     new Promise((resolve) => {
       ws.once('message', resolve);
-      ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'bench::echo', data: { i, text } }));
+      ws.send(
+        JSON.stringify({
+          type: 'invokefunction',
+          invocation_id: crypto.randomUUID(),
+          function_id: 'bench::echo',
+          data: { i, text },
+        }),
+      );
     });
   return { roundTrip, close: () => ws.close() };
 }
@@ -215,7 +244,13 @@ async function measureThroughput(worker) {
   const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.throughputInFlight }, lane));
   const seconds = (performance.now() - start) / 1000;
-  return { inFlight: SETTINGS.throughputInFlight, completed, seconds: round(seconds), perSecond: Math.round(completed / seconds), engineCpuUsPerOp: cpu.usPer(completed) };
+  return {
+    inFlight: SETTINGS.throughputInFlight,
+    completed,
+    seconds: round(seconds),
+    perSecond: Math.round(completed / seconds),
+    engineCpuUsPerOp: cpu.usPer(completed),
+  };
 }
 
 /**
@@ -234,7 +269,11 @@ async function measureEnqueueLatency(worker) {
   for (let i = 0; i < SETTINGS.enqueueSamples; i++) {
     const acked = new Promise((resolve) => acks.set(i, resolve));
     const start = performance.now();
-    await worker.trigger({ function_id: 'bench::enqueued', payload: { t: now(), ack: i }, action: TriggerAction.Enqueue({ queue: 'bench' }) });
+    await worker.trigger({
+      function_id: 'bench::enqueued',
+      payload: { t: now(), ack: i },
+      action: TriggerAction.Enqueue({ queue: 'bench' }),
+    });
     receipts.push(performance.now() - start);
     await acked;
     acks.delete(i);
@@ -250,17 +289,25 @@ async function measureQueueThroughput(worker) {
   const producer = async () => {
     while (next < SETTINGS.enqueueBurst) {
       next++;
-      await worker.trigger({ function_id: 'bench::enqueued', payload: {}, action: TriggerAction.Enqueue({ queue: 'bench-burst' }) });
+      await worker.trigger({
+        function_id: 'bench::enqueued',
+        payload: {},
+        action: TriggerAction.Enqueue({ queue: 'bench-burst' }),
+      });
     }
   };
   const start = performance.now();
   const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.enqueueInFlight }, producer));
   const enqueuedSeconds = (performance.now() - start) / 1000;
-  await until(async () => {
-    const { handled } = await worker.trigger({ function_id: 'bench::take_latencies', payload: {} });
-    return handled - before >= SETTINGS.enqueueBurst;
-  }, 60_000, 5);
+  await until(
+    async () => {
+      const { handled } = await worker.trigger({ function_id: 'bench::take_latencies', payload: {} });
+      return handled - before >= SETTINGS.enqueueBurst;
+    },
+    60_000,
+    5,
+  );
   const seconds = (performance.now() - start) / 1000;
   return {
     jobs: SETTINGS.enqueueBurst,
@@ -277,14 +324,23 @@ async function measureStateSet(worker) {
   const lane = async () => {
     while (next < SETTINGS.stateOps) {
       const i = next++;
-      await worker.trigger({ function_id: 'state::set', payload: { scope: 'bench', key: `k${i % 1000}`, value: { i } } });
+      await worker.trigger({
+        function_id: 'state::set',
+        payload: { scope: 'bench', key: `k${i % 1000}`, value: { i } },
+      });
     }
   };
   const start = performance.now();
   const cpu = engineCpuMeter();
   await Promise.all(Array.from({ length: SETTINGS.stateInFlight }, lane));
   const seconds = (performance.now() - start) / 1000;
-  return { inFlight: SETTINGS.stateInFlight, ops: SETTINGS.stateOps, seconds: round(seconds), perSecond: Math.round(SETTINGS.stateOps / seconds), engineCpuUsPerOp: cpu.usPer(SETTINGS.stateOps) };
+  return {
+    inFlight: SETTINGS.stateInFlight,
+    ops: SETTINGS.stateOps,
+    seconds: round(seconds),
+    perSecond: Math.round(SETTINGS.stateOps / seconds),
+    engineCpuUsPerOp: cpu.usPer(SETTINGS.stateOps),
+  };
 }
 
 // ---- helpers
@@ -369,19 +425,33 @@ async function until(check, timeoutMs = 15_000, pollMs = 50) {
 
 function printReport(r) {
   const ms = (s) => `p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms (n=${s.n})`;
-  console.log(`machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}, node ${r.machine.node}`);
+  console.log(
+    `machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}, node ${r.machine.node}`,
+  );
   console.log(`invoke round trip A→engine→B→engine→A (SDK): ${ms(r.engine)}`);
   console.log(`same path, bare protocol clients (no SDK):   ${ms(r.engineRaw)}`);
   console.log(`raw relay A→relay→B→relay→A:                 ${ms(r.relay)}`);
   console.log(`raw WebSocket echo A→B→A:                    ${ms(r.raw)}`);
-  console.log(`  vs raw echo: p50 ${r.targets.rttRatioP50}x, p99 ${r.targets.rttRatioP99}x (target ≤ 1.5x: ${r.targets.rttWithin1_5xRaw ? 'met' : 'missed'})`);
-  console.log(`  vs raw relay: p50 ${r.targets.relayRatioP50}x, p99 ${r.targets.relayRatioP99}x; without SDK vs relay: p50 ${r.targets.engineRawVsRelayP50}x`);
-  const builtins = Object.entries(r.builtins).map(([id, s]) => `${id} ${s.p50}/${s.p99}`).join(', ');
+  console.log(
+    `  vs raw echo: p50 ${r.targets.rttRatioP50}x, p99 ${r.targets.rttRatioP99}x (target ≤ 1.5x: ${r.targets.rttWithin1_5xRaw ? 'met' : 'missed'})`,
+  );
+  console.log(
+    `  vs raw relay: p50 ${r.targets.relayRatioP50}x, p99 ${r.targets.relayRatioP99}x; without SDK vs relay: p50 ${r.targets.engineRawVsRelayP50}x`,
+  );
+  const builtins = Object.entries(r.builtins)
+    .map(([id, s]) => `${id} ${s.p50}/${s.p99}`)
+    .join(', ');
   console.log(`builtin round trips, bare client, p50/p99 ms: ${builtins}`);
-  console.log(`invocation throughput: ${r.throughput.perSecond}/s with ${r.throughput.inFlight} in flight (target ≥ 10000/s: ${r.targets.throughputAtLeast10k ? 'met' : 'missed'}); engine CPU ${r.throughput.engineCpuUsPerOp} µs per call`);
+  console.log(
+    `invocation throughput: ${r.throughput.perSecond}/s with ${r.throughput.inFlight} in flight (target ≥ 10000/s: ${r.targets.throughputAtLeast10k ? 'met' : 'missed'}); engine CPU ${r.throughput.engineCpuUsPerOp} µs per call`,
+  );
   console.log(`enqueue → handler start: ${ms(r.enqueue.toHandler)}`);
   console.log(`enqueue receipt round trip: ${ms(r.enqueue.receipt)}`);
-  console.log(`queue burst: ${r.queueThroughput.jobs} jobs, ${r.queueThroughput.inFlight} enqueues in flight: enqueued ${r.queueThroughput.enqueuePerSecond}/s, handled end to end ${r.queueThroughput.handledPerSecond}/s; engine CPU ${r.queueThroughput.engineCpuUsPerJob} µs per job`);
-  console.log(`state::set throughput: ${r.state.perSecond}/s with ${r.state.inFlight} in flight (${r.state.ops} ops); engine CPU ${r.state.engineCpuUsPerOp} µs per op`);
+  console.log(
+    `queue burst: ${r.queueThroughput.jobs} jobs, ${r.queueThroughput.inFlight} enqueues in flight: enqueued ${r.queueThroughput.enqueuePerSecond}/s, handled end to end ${r.queueThroughput.handledPerSecond}/s; engine CPU ${r.queueThroughput.engineCpuUsPerJob} µs per job`,
+  );
+  console.log(
+    `state::set throughput: ${r.state.perSecond}/s with ${r.state.inFlight} in flight (${r.state.ops} ops); engine CPU ${r.state.engineCpuUsPerOp} µs per op`,
+  );
   if (r.profileDir) console.log(`engine CPU profile written to ${r.profileDir}`);
 }

@@ -10,12 +10,17 @@
  *   active immediately; an error ack from the type's owner parks it and is forwarded.
  */
 import type { Logger } from 'pino';
+import type { WorkerConnection } from './connection.js';
 import type { TriggerBinding } from './engine-api.js';
 import { EngineError } from './engine-api.js';
-import type { WorkerConnection } from './connection.js';
 import type { ErrorBody, TriggerRegistrationResultFrame } from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
-import { knownTriggerTypeProvider, TriggerRegistry, type BindingEntry, type TriggerTypeEntry } from './registry/triggers.js';
+import {
+  type BindingEntry,
+  knownTriggerTypeProvider,
+  TriggerRegistry,
+  type TriggerTypeEntry,
+} from './registry/triggers.js';
 
 /** How long `engine::register_trigger` waits for a worker provider's ack before failing open. */
 const REGISTRATION_ACK_TIMEOUT_MS = 10_000;
@@ -58,7 +63,10 @@ export class Bindings {
     this.registry.types.set(type.id, type);
     const live = this.registry.activeOfType(type.id);
     if (previous?.provider.kind === 'builtin') {
-      for (const entry of live) await this.safely(() => previous.provider.kind === 'builtin' && previous.provider.impl.unregisterTrigger(entry.binding));
+      for (const entry of live)
+        await this.safely(
+          () => previous.provider.kind === 'builtin' && previous.provider.impl.unregisterTrigger(entry.binding),
+        );
     }
     const parked = this.registry.pendingOfType(type.id);
     for (const entry of parked) this.registry.pending.delete(entry.binding.id);
@@ -81,7 +89,9 @@ export class Bindings {
     if (!entry) return;
     this.registry.active.delete(frame.id);
     this.park(entry, 'DISABLED');
-    entry.owner?.send(out.triggerRegistrationResult(frame.id, frame.trigger_type, entry.binding.function_id, frame.error));
+    entry.owner?.send(
+      out.triggerRegistrationResult(frame.id, frame.trigger_type, entry.binding.function_id, frame.error),
+    );
   }
 
   /** `engine::register_trigger` on a worker-provided type: wait (bounded) for the provider's ack. */
@@ -145,7 +155,8 @@ export class Bindings {
     const type = this.registry.types.get(entry.binding.trigger_type);
     if (!type) return;
     if (type.provider.kind === 'worker') {
-      if (type.provider.conn !== leaving) type.provider.conn.send(out.unregisterTrigger(entry.binding.id, entry.binding.trigger_type));
+      if (type.provider.conn !== leaving)
+        type.provider.conn.send(out.unregisterTrigger(entry.binding.id, entry.binding.trigger_type));
       return;
     }
     const impl = type.provider.impl;
@@ -166,8 +177,16 @@ export class Bindings {
   private reportRejection(entry: BindingEntry, message: string): void {
     this.registry.pending.set(entry.binding.id, entry);
     const { binding } = entry;
-    this.logger.warn({ trigger_id: binding.id, trigger_type: binding.trigger_type, error: message }, 'trigger registration failed on replay');
-    entry.owner?.send(out.triggerRegistrationResult(binding.id, binding.trigger_type, binding.function_id, { code: 'trigger_registration_failed', message }));
+    this.logger.warn(
+      { trigger_id: binding.id, trigger_type: binding.trigger_type, error: message },
+      'trigger registration failed on replay',
+    );
+    entry.owner?.send(
+      out.triggerRegistrationResult(binding.id, binding.trigger_type, binding.function_id, {
+        code: 'trigger_registration_failed',
+        message,
+      }),
+    );
   }
 
   /** Parked intents of workers that are gone are swept before a type (re-)registers. */
@@ -184,8 +203,16 @@ export class Bindings {
   }
 }
 
-export function bindingOf(frame: { id: string; trigger_type: string; function_id: string; config: unknown; metadata?: unknown }, workerId?: string): TriggerBinding {
-  const binding: TriggerBinding = { id: frame.id, trigger_type: frame.trigger_type, function_id: frame.function_id, config: frame.config };
+export function bindingOf(
+  frame: { id: string; trigger_type: string; function_id: string; config: unknown; metadata?: unknown },
+  workerId?: string,
+): TriggerBinding {
+  const binding: TriggerBinding = {
+    id: frame.id,
+    trigger_type: frame.trigger_type,
+    function_id: frame.function_id,
+    config: frame.config,
+  };
   if (frame.metadata !== undefined) binding.metadata = frame.metadata as Record<string, unknown>;
   if (workerId !== undefined) binding.worker_id = workerId;
   return binding;

@@ -4,13 +4,20 @@
  * `engine::workers-available` and `engine::functions-available`.
  */
 import { randomUUID } from 'node:crypto';
+import {
+  type Input,
+  objectInput,
+  optionalBoolean,
+  optionalString,
+  optionalStringArray,
+  requiredString,
+} from './builtins/input.js';
+import type { WorkerInfo } from './connection.js';
 import { EngineError } from './engine-api.js';
 import { isPlainObject } from './errors.js';
-import { objectInput, optionalBoolean, optionalString, optionalStringArray, requiredString, type Input } from './builtins/input.js';
-import type { BindingEntry, TriggerTypeEntry } from './registry/triggers.js';
 import type { FunctionEntry } from './registry/functions.js';
+import type { BindingEntry, TriggerTypeEntry } from './registry/triggers.js';
 import type { Router } from './router.js';
-import type { WorkerInfo } from './connection.js';
 
 /** The engine release whose protocol this engine speaks. */
 export const ENGINE_VERSION = '0.22.1';
@@ -35,16 +42,27 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
   const { functions, bindings, invocations, connections } = router;
   const registry = bindings.registry;
 
-  const functionWorker = (f: FunctionEntry) => (f.kind === 'remote' ? (f.owner.info.name ?? serviceOf(f.id)) : (f.builtin.worker ?? serviceOf(f.id)));
-  const typeWorker = (t: TriggerTypeEntry) => (t.provider.kind === 'worker' ? (t.provider.conn.info.name ?? serviceOf(t.id)) : (t.provider.impl.worker ?? (t.id.startsWith('engine::') ? ENGINE_WORKER : serviceOf(t.id))));
+  const functionWorker = (f: FunctionEntry) =>
+    f.kind === 'remote' ? (f.owner.info.name ?? serviceOf(f.id)) : (f.builtin.worker ?? serviceOf(f.id));
+  const typeWorker = (t: TriggerTypeEntry) =>
+    t.provider.kind === 'worker'
+      ? (t.provider.conn.info.name ?? serviceOf(t.id))
+      : (t.provider.impl.worker ?? (t.id.startsWith('engine::') ? ENGINE_WORKER : serviceOf(t.id)));
   const bindingWorker = (b: BindingEntry) => b.owner?.info.name ?? functionWorkerById(b.binding.function_id);
   const functionWorkerById = (id: string) => {
     const f = functions.get(id);
     return f ? functionWorker(f) : serviceOf(id);
   };
 
-  const summary = (f: FunctionEntry) => ({ function_id: f.id, worker_name: functionWorker(f), description: f.description, metadata: f.metadata });
-  const isInternalFunction = (f: FunctionEntry) => (f.id.startsWith('engine::') && !f.id.startsWith('engine::queue::')) || (isPlainObject(f.metadata) && f.metadata.internal === true);
+  const summary = (f: FunctionEntry) => ({
+    function_id: f.id,
+    worker_name: functionWorker(f),
+    description: f.description,
+    metadata: f.metadata,
+  });
+  const isInternalFunction = (f: FunctionEntry) =>
+    (f.id.startsWith('engine::') && !f.id.startsWith('engine::queue::')) ||
+    (isPlainObject(f.metadata) && f.metadata.internal === true);
 
   const triggerRow = (b: BindingEntry) => {
     const config = b.binding.config;
@@ -66,7 +84,9 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     request_schema: f.request_format,
     response_schema: f.response_format,
     metadata: f.metadata,
-    registered_triggers: [...registry.active.values()].filter((b) => b.binding.function_id === f.id).map((b) => ({ id: b.binding.id, trigger_type: b.binding.trigger_type, config: b.binding.config })),
+    registered_triggers: [...registry.active.values()]
+      .filter((b) => b.binding.function_id === f.id)
+      .map((b) => ({ id: b.binding.id, trigger_type: b.binding.trigger_type, config: b.binding.config })),
   });
 
   const typeDetail = (t: TriggerTypeEntry) => ({
@@ -85,7 +105,13 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
   };
 
   const fn = (id: string, description: string, handler: (input: Input, callerWorkerId?: string) => unknown) =>
-    router.registerFunction({ id, description, worker: ENGINE_WORKER, handler: (data, ctx) => handler(data === undefined || data === null ? {} : objectInput(id, data), ctx.callerWorkerId) });
+    router.registerFunction({
+      id,
+      description,
+      worker: ENGINE_WORKER,
+      handler: (data, ctx) =>
+        handler(data === undefined || data === null ? {} : objectInput(id, data), ctx.callerWorkerId),
+    });
 
   const listFunctions = (input: Input = {}) => {
     const id = 'engine::functions::list';
@@ -97,25 +123,35 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     return [...functions.all()]
       .filter((f) => includeInternal || !isInternalFunction(f))
       .filter((f) => (prefix ? f.id.startsWith(prefix) : true) && matchesSearch(search, f.id, f.description))
-      .filter((f) => (worker ? functionWorker(f) === worker : true) && (workers ? workers.includes(functionWorker(f)) : true))
+      .filter(
+        (f) => (worker ? functionWorker(f) === worker : true) && (workers ? workers.includes(functionWorker(f)) : true),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(summary);
   };
 
-  fn('engine::functions::list', 'List registered functions with their owning worker name.', (input) => ({ functions: listFunctions(input) }));
+  fn('engine::functions::list', 'List registered functions with their owning worker name.', (input) => ({
+    functions: listFunctions(input),
+  }));
 
   fn('engine::functions::info', 'Inspect one function: schemas, owner, and registered triggers.', (input) => {
     const id = 'engine::functions::info';
     const single = optionalString(id, input, 'function_id');
     const many = optionalStringArray(id, input, 'function_ids');
-    if ((single === undefined) === (many === undefined)) throw new EngineError('INVALID_ARGUMENTS', 'Provide exactly one of `function_id` or `function_ids`');
+    if ((single === undefined) === (many === undefined))
+      throw new EngineError('INVALID_ARGUMENTS', 'Provide exactly one of `function_id` or `function_ids`');
     if (single !== undefined) {
       const f = functions.get(single);
       if (!f) throw new EngineError('NOT_FOUND', `Function ${single} not found`);
       return functionDetail(f);
     }
-    if (many!.length > MAX_INFO_IDS) throw new EngineError('INVALID_ARGUMENTS', `At most ${MAX_INFO_IDS} function_ids per call`);
-    return { functions: many!.map((fid) => (functions.get(fid) ? functionDetail(functions.get(fid)!) : { function_id: fid, error: 'not_found' })) };
+    if (many!.length > MAX_INFO_IDS)
+      throw new EngineError('INVALID_ARGUMENTS', `At most ${MAX_INFO_IDS} function_ids per call`);
+    return {
+      functions: many!.map((fid) =>
+        functions.get(fid) ? functionDetail(functions.get(fid)!) : { function_id: fid, error: 'not_found' },
+      ),
+    };
   });
 
   fn('engine::triggers::list', 'List trigger types registered with the engine.', (input) => {
@@ -125,7 +161,12 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     const worker = optionalString(id, input, 'worker');
     const includeInternal = optionalBoolean(id, input, 'include_internal') ?? false;
     const triggers = [...registry.types.values()]
-      .filter((t) => (includeInternal || !t.id.startsWith('engine::')) && (prefix ? t.id.startsWith(prefix) : true) && matchesSearch(search, t.id, t.description))
+      .filter(
+        (t) =>
+          (includeInternal || !t.id.startsWith('engine::')) &&
+          (prefix ? t.id.startsWith(prefix) : true) &&
+          matchesSearch(search, t.id, t.description),
+      )
       .filter((t) => (worker ? typeWorker(t) === worker : true))
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((t) => ({ id: t.id, worker_name: typeWorker(t), description: t.description }));
@@ -147,27 +188,59 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     const worker = optionalString(id, input, 'worker');
     const includeInternal = optionalBoolean(id, input, 'include_internal') ?? false;
     const rows = [...registry.active.values()]
-      .filter((b) => (includeInternal || !b.binding.function_id.startsWith('engine::')) && (type ? b.binding.trigger_type === type : true) && (functionId ? b.binding.function_id === functionId : true))
-      .filter((b) => (worker ? bindingWorker(b) === worker : true) && matchesSearch(search, b.binding.id, b.binding.trigger_type, b.binding.function_id))
+      .filter(
+        (b) =>
+          (includeInternal || !b.binding.function_id.startsWith('engine::')) &&
+          (type ? b.binding.trigger_type === type : true) &&
+          (functionId ? b.binding.function_id === functionId : true),
+      )
+      .filter(
+        (b) =>
+          (worker ? bindingWorker(b) === worker : true) &&
+          matchesSearch(search, b.binding.id, b.binding.trigger_type, b.binding.function_id),
+      )
       .sort((a, b) => (a.binding.id < b.binding.id ? -1 : 1))
       .map(triggerRow);
     return { registered_triggers: rows };
   });
 
-  fn('engine::registered-triggers::info', 'Inspect one registered trigger with denormalized trigger and function detail.', (input) => {
-    const triggerId = requiredString('engine::registered-triggers::info', input, 'id');
-    const b = registry.active.get(triggerId);
-    if (!b) throw new EngineError('NOT_FOUND', `Registered trigger ${triggerId} not found`);
-    const type = registry.types.get(b.binding.trigger_type);
-    const f = functions.get(b.binding.function_id);
-    return { ...triggerRow(b), metadata: b.binding.metadata, trigger: type ? typeDetail(type) : null, function: f ? functionDetail(f) : null };
-  });
+  fn(
+    'engine::registered-triggers::info',
+    'Inspect one registered trigger with denormalized trigger and function detail.',
+    (input) => {
+      const triggerId = requiredString('engine::registered-triggers::info', input, 'id');
+      const b = registry.active.get(triggerId);
+      if (!b) throw new EngineError('NOT_FOUND', `Registered trigger ${triggerId} not found`);
+      const type = registry.types.get(b.binding.trigger_type);
+      const f = functions.get(b.binding.function_id);
+      return {
+        ...triggerRow(b),
+        metadata: b.binding.metadata,
+        trigger: type ? typeDetail(type) : null,
+        function: f ? functionDetail(f) : null,
+      };
+    },
+  );
 
   const workerRows = () => {
     const rows: Array<Record<string, unknown>> = [];
     for (const name of options.inProcessWorkers) {
       const own = [...functions.all()].filter((f) => f.kind === 'builtin' && f.builtin.worker === name);
-      rows.push({ name, description: null, version: ENGINE_VERSION, id: name, runtime: 'engine', os: `${process.platform} (${process.arch})`, status: 'available', function_count: own.length, connected_at_ms: options.startedAtMs, active_invocations: 0, isolation: 'in-process', ip_address: null, internal: true });
+      rows.push({
+        name,
+        description: null,
+        version: ENGINE_VERSION,
+        id: name,
+        runtime: 'engine',
+        os: `${process.platform} (${process.arch})`,
+        status: 'available',
+        function_count: own.length,
+        connected_at_ms: options.startedAtMs,
+        active_invocations: 0,
+        isolation: 'in-process',
+        ip_address: null,
+        internal: true,
+      });
     }
     for (const c of connections.values()) {
       if (c.info.pid === undefined) continue; // listed only once the worker reported its metadata
@@ -197,7 +270,12 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     const runtime = optionalString(id, input, 'runtime');
     const status = optionalString(id, input, 'status');
     const workers = workerRows()
-      .filter((w) => matchesSearch(search, w.name as string, w.id as string) && (runtime ? w.runtime === runtime : true) && (status ? w.status === status : true))
+      .filter(
+        (w) =>
+          matchesSearch(search, w.name as string, w.id as string) &&
+          (runtime ? w.runtime === runtime : true) &&
+          (status ? w.status === status : true),
+      )
       .map(({ pid: _pid, internal: _internal, ...row }) => row);
     return { workers };
   });
@@ -207,31 +285,54 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     const row = workerRows().find((w) => w.name === name || w.id === name);
     if (!row) throw new EngineError('NOT_FOUND', `Worker ${name} not found`);
     const conn = connections.get(row.id as string);
-    const own = [...functions.all()].filter((f) => (conn ? f.kind === 'remote' && f.owner === conn : f.kind === 'builtin' && f.builtin.worker === name));
-    const types = [...registry.types.values()].filter((t) => (conn ? t.provider.kind === 'worker' && t.provider.conn === conn : t.provider.kind === 'builtin' && t.provider.impl.worker === name));
+    const own = [...functions.all()].filter((f) =>
+      conn ? f.kind === 'remote' && f.owner === conn : f.kind === 'builtin' && f.builtin.worker === name,
+    );
+    const types = [...registry.types.values()].filter((t) =>
+      conn
+        ? t.provider.kind === 'worker' && t.provider.conn === conn
+        : t.provider.kind === 'builtin' && t.provider.impl.worker === name,
+    );
     const triggers = [...registry.active.values()].filter((b) => (conn ? b.owner === conn : false));
-    return { worker: row, functions: own.map(summary), trigger_types: types.map((t) => ({ id: t.id, description: t.description })), registered_triggers: triggers.map(triggerRow) };
+    return {
+      worker: row,
+      functions: own.map(summary),
+      trigger_types: types.map((t) => ({ id: t.id, description: t.description })),
+      registered_triggers: triggers.map(triggerRow),
+    };
   });
 
-  fn('engine::workers::register', 'Register worker metadata (called by SDK workers on connect).', (input, callerWorkerId) => {
-    const conn = callerWorkerId ? connections.get(callerWorkerId) : undefined;
-    if (!conn) throw new EngineError('NOT_FOUND', 'engine::workers::register must be called by a connected worker');
-    const info: WorkerInfo = {};
-    for (const key of ['name', 'description', 'runtime', 'version', 'os'] as const) if (typeof input[key] === 'string') info[key] = input[key] as string;
-    if (typeof input.pid === 'number') info.pid = input.pid;
-    if (typeof input.isolation === 'string' || input.isolation === null) info.isolation = input.isolation as string | null;
-    if (input.telemetry !== undefined) info.telemetry = input.telemetry;
-    conn.info = { ...conn.info, ...info };
-    router.fireWorkersAvailable('worker_metadata_updated', conn.id);
-    return { success: true };
-  });
+  fn(
+    'engine::workers::register',
+    'Register worker metadata (called by SDK workers on connect).',
+    (input, callerWorkerId) => {
+      const conn = callerWorkerId ? connections.get(callerWorkerId) : undefined;
+      if (!conn) throw new EngineError('NOT_FOUND', 'engine::workers::register must be called by a connected worker');
+      const info: WorkerInfo = {};
+      for (const key of ['name', 'description', 'runtime', 'version', 'os'] as const)
+        if (typeof input[key] === 'string') info[key] = input[key] as string;
+      if (typeof input.pid === 'number') info.pid = input.pid;
+      if (typeof input.isolation === 'string' || input.isolation === null)
+        info.isolation = input.isolation as string | null;
+      if (input.telemetry !== undefined) info.telemetry = input.telemetry;
+      conn.info = { ...conn.info, ...info };
+      router.fireWorkersAvailable('worker_metadata_updated', conn.id);
+      return { success: true };
+    },
+  );
 
   fn('engine::register_trigger', 'Register an ownerless trigger (survives disconnects).', async (input) => {
     const id = 'engine::register_trigger';
     const trigger_type = requiredString(id, input, 'trigger_type');
     const function_id = requiredString(id, input, 'function_id');
     const triggerId = randomUUID();
-    const binding = { id: triggerId, trigger_type, function_id, config: input.config ?? {}, ...(isPlainObject(input.metadata) ? { metadata: input.metadata } : {}) };
+    const binding = {
+      id: triggerId,
+      trigger_type,
+      function_id,
+      config: input.config ?? {},
+      ...(isPlainObject(input.metadata) ? { metadata: input.metadata } : {}),
+    };
     const type = registry.types.get(trigger_type);
     const ack = type?.provider.kind === 'worker' ? bindings.waitForAck(triggerId) : undefined;
     await bindings.activate({ binding });
@@ -250,8 +351,16 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
 
   // Engine trigger types: bindings live in the registry; firing reads them from there.
   const accept = { worker: ENGINE_WORKER, registerTrigger: () => undefined, unregisterTrigger: () => undefined };
-  router.registerTriggerType('engine::workers-available', 'Fires when workers connect, disconnect, or update their metadata.', accept);
-  router.registerTriggerType('engine::functions-available', 'Fires when the function registry changes (polled).', accept);
+  router.registerTriggerType(
+    'engine::workers-available',
+    'Fires when workers connect, disconnect, or update their metadata.',
+    accept,
+  );
+  router.registerTriggerType(
+    'engine::functions-available',
+    'Fires when the function registry changes (polled).',
+    accept,
+  );
 
   let lastSignature = '';
   const poll = setInterval(() => {
@@ -260,7 +369,9 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     if (signature === lastSignature) return;
     lastSignature = signature;
     for (const b of registry.activeOfType('engine::functions-available')) {
-      router.call(b.binding.function_id, { event: 'functions_changed', functions: list }, { metadata: b.binding.metadata }).catch((error) => router.logger.warn({ err: error }, 'functions-available handler failed'));
+      router
+        .call(b.binding.function_id, { event: 'functions_changed', functions: list }, { metadata: b.binding.metadata })
+        .catch((error) => router.logger.warn({ err: error }, 'functions-available handler failed'));
     }
   }, options.functionsPollMs ?? 5000);
   poll.unref();

@@ -2,7 +2,7 @@
  * `iii-dev-engine` command line. Bad flags or a bad config exit with code 2 and one clear line.
  */
 import { ConfigError, loadConfigFile } from './config.js';
-import { DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_PORT, startEngine, type EngineOptions } from './engine.js';
+import { DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_PORT, type EngineOptions, startEngine } from './engine.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface CliFlags {
@@ -36,7 +36,8 @@ Options:
 `;
 
 function portValue(name: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new ConfigError(`${name} must be a port number (0-65535); got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) > 65535)
+    throw new ConfigError(`${name} must be a port number (0-65535); got "${text}"`);
   return Number(text);
 }
 
@@ -49,7 +50,8 @@ export function parseFlags(argv: readonly string[]): CliFlags {
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
     const value = (): string => {
       const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new ConfigError(`${name} needs a value`);
+      if (v === undefined || (inline === undefined && v.startsWith('--')))
+        throw new ConfigError(`${name} needs a value`);
       return v;
     };
     const noValue = () => {
@@ -86,7 +88,8 @@ export function parseFlags(argv: readonly string[]): CliFlags {
         break;
       case '--log-level': {
         const level = value();
-        if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
+        if (!(LOG_LEVELS as readonly string[]).includes(level))
+          throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
         flags.logLevel = level as LogLevel;
         break;
       }
@@ -129,7 +132,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof ConfigError) return (io.err(`iii-dev-engine: ${error.message}\n`), 2);
     const code = (error as NodeJS.ErrnoException).code;
-    io.err(`iii-dev-engine: cannot start: ${code === 'EADDRINUSE' ? `address already in use (${(error as Error).message})` : (error as Error).message}\n`);
+    io.err(
+      `iii-dev-engine: cannot start: ${code === 'EADDRINUSE' ? `address already in use (${(error as Error).message})` : (error as Error).message}\n`,
+    );
     return 1;
   }
   const running = engine;

@@ -69,7 +69,13 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const IGNORED_WORKERS = new Set(['iii-observability', 'iii-telemetry', 'configuration']);
-const EXTERNAL_ALIASES: Record<string, string> = { http: 'iii-http', state: 'iii-state', cron: 'iii-cron', pubsub: 'iii-pubsub', stream: 'iii-stream' };
+const EXTERNAL_ALIASES: Record<string, string> = {
+  http: 'iii-http',
+  state: 'iii-state',
+  cron: 'iii-cron',
+  pubsub: 'iii-pubsub',
+  stream: 'iii-stream',
+};
 
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, source = 'config.yaml'): EngineConfig {
   let doc: unknown;
@@ -82,21 +88,32 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   const config: EngineConfig = { workerManager: {}, warnings: [] };
   if (doc === null || doc === undefined) return config;
   if (!isObj(doc)) throw new ConfigError(`${source}: the top level must be a mapping with a \`workers:\` list`);
-  for (const key of Object.keys(doc)) if (key !== 'workers' && key !== 'modules') throw new ConfigError(`${source}: unknown top-level key \`${key}\` (expected \`workers\`)`);
-  if ('workers' in doc && 'modules' in doc) throw new ConfigError(`${source}: use either \`workers\` or the legacy \`modules\`, not both`);
+  for (const key of Object.keys(doc))
+    if (key !== 'workers' && key !== 'modules')
+      throw new ConfigError(`${source}: unknown top-level key \`${key}\` (expected \`workers\`)`);
+  if ('workers' in doc && 'modules' in doc)
+    throw new ConfigError(`${source}: use either \`workers\` or the legacy \`modules\`, not both`);
   const entries = doc.workers ?? doc.modules ?? [];
   if (!Array.isArray(entries)) throw new ConfigError(`${source}: \`workers\` must be a list`);
 
   const seen = new Set<string>();
   for (const [i, entry] of entries.entries()) {
-    if (!isObj(entry) || typeof entry.name !== 'string') throw new ConfigError(`${source}: workers[${i}] needs a \`name\``);
+    if (!isObj(entry) || typeof entry.name !== 'string')
+      throw new ConfigError(`${source}: workers[${i}] needs a \`name\``);
     const name = entry.name;
     for (const key of Object.keys(entry)) {
-      if (key === 'image') throw new ConfigError(`${source}: worker "${name}": \`image\` (OCI workers) is not supported by the dev engine; run that worker yourself and point it at the engine`);
-      if (key !== 'name' && key !== 'config') throw new ConfigError(`${source}: worker "${name}": unknown key \`${key}\``);
+      if (key === 'image')
+        throw new ConfigError(
+          `${source}: worker "${name}": \`image\` (OCI workers) is not supported by the dev engine; run that worker yourself and point it at the engine`,
+        );
+      if (key !== 'name' && key !== 'config')
+        throw new ConfigError(`${source}: worker "${name}": unknown key \`${key}\``);
     }
     const canonical = name === 'queue' ? 'iii-queue' : name;
-    if (seen.has(canonical)) throw new ConfigError(`${source}: worker "${name}" is listed twice${name === 'queue' || name === 'iii-queue' ? ' (`queue` and `iii-queue` are the same worker here)' : ''}`);
+    if (seen.has(canonical))
+      throw new ConfigError(
+        `${source}: worker "${name}" is listed twice${name === 'queue' || name === 'iii-queue' ? ' (`queue` and `iii-queue` are the same worker here)' : ''}`,
+      );
     seen.add(canonical);
     const raw = entry.config ?? {};
     if (!isObj(raw)) throw new ConfigError(`${source}: worker "${name}": \`config\` must be a mapping`);
@@ -118,9 +135,15 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
       };
       return;
     case 'iii-stream':
-      if ('auth_function' in raw) throw new ConfigError(`${where}: \`auth_function\` is not supported (the dev engine does not serve the stream client WebSocket)`);
+      if ('auth_function' in raw)
+        throw new ConfigError(
+          `${where}: \`auth_function\` is not supported (the dev engine does not serve the stream client WebSocket)`,
+        );
       adapterOnly(raw, where, 'kv', ['port', 'host'], config.warnings);
-      if ('port' in raw || 'host' in raw) config.warnings.push(`${where}: port/host ignored: the stream client WebSocket (port 3112) is not served by the dev engine`);
+      if ('port' in raw || 'host' in raw)
+        config.warnings.push(
+          `${where}: port/host ignored: the stream client WebSocket (port 3112) is not served by the dev engine`,
+        );
       config.stream = {};
       return;
     case 'iii-http':
@@ -142,36 +165,58 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
       return;
     default:
       if (IGNORED_WORKERS.has(name)) {
-        if (Object.keys(raw).length) config.warnings.push(`${where}: config ignored (telemetry and configuration storage are not implemented by the dev engine)`);
+        if (Object.keys(raw).length)
+          config.warnings.push(
+            `${where}: config ignored (telemetry and configuration storage are not implemented by the dev engine)`,
+          );
         return;
       }
-      if (EXTERNAL_ALIASES[name]) throw new ConfigError(`${where}: "${name}" is the standalone registry worker; the dev engine implements the in-process builtin "${EXTERNAL_ALIASES[name]}" — list that name instead`);
-      throw new ConfigError(`${where}: unknown or unsupported worker "${name}"; the dev engine implements iii-worker-manager, iii-state, iii-stream, iii-http, iii-pubsub, iii-cron and iii-queue (alias queue)`);
+      if (EXTERNAL_ALIASES[name])
+        throw new ConfigError(
+          `${where}: "${name}" is the standalone registry worker; the dev engine implements the in-process builtin "${EXTERNAL_ALIASES[name]}" — list that name instead`,
+        );
+      throw new ConfigError(
+        `${where}: unknown or unsupported worker "${name}"; the dev engine implements iii-worker-manager, iii-state, iii-stream, iii-http, iii-pubsub, iii-cron and iii-queue (alias queue)`,
+      );
   }
 }
 
 function workerManagerConfig(raw: Obj, where: string): WorkerManagerConfig {
   for (const key of Object.keys(raw)) {
-    if (key === 'rbac' || key === 'middleware_function_id') throw new ConfigError(`${where}: \`${key}\` is not supported by the dev engine`);
+    if (key === 'rbac' || key === 'middleware_function_id')
+      throw new ConfigError(`${where}: \`${key}\` is not supported by the dev engine`);
     // The engine's WorkerManagerConfig uses deny_unknown_fields.
-    if (!['port', 'host', 'handshake_timeout_ms'].includes(key)) throw new ConfigError(`${where}: unknown key \`${key}\``);
+    if (!['port', 'host', 'handshake_timeout_ms'].includes(key))
+      throw new ConfigError(`${where}: unknown key \`${key}\``);
   }
-  return { port: optInt(raw, 'port', where, 0, 65535), host: optString(raw, 'host', where), handshake_timeout_ms: optInt(raw, 'handshake_timeout_ms', where, 1) };
+  return {
+    port: optInt(raw, 'port', where, 0, 65535),
+    host: optString(raw, 'host', where),
+    handshake_timeout_ms: optInt(raw, 'handshake_timeout_ms', where, 1),
+  };
 }
 
 function httpConfig(raw: Obj, where: string, warnings: string[]): HttpConfig {
   const known = ['port', 'host', 'default_timeout', 'concurrency_request_limit', 'cors', 'middleware'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) warnings.push(`${where}: unknown key \`${key}\` ignored`);
+  for (const key of Object.keys(raw))
+    if (!known.includes(key)) warnings.push(`${where}: unknown key \`${key}\` ignored`);
   const cors = raw.cors;
-  if (cors !== undefined && cors !== null && !isObj(cors)) throw new ConfigError(`${where}: \`cors\` must be a mapping`);
+  if (cors !== undefined && cors !== null && !isObj(cors))
+    throw new ConfigError(`${where}: \`cors\` must be a mapping`);
   const middleware = raw.middleware ?? [];
-  if (!Array.isArray(middleware) || !middleware.every((m) => isObj(m) && typeof m.function_id === 'string')) throw new ConfigError(`${where}: \`middleware\` must be a list of {function_id, phase?, priority?}`);
+  if (!Array.isArray(middleware) || !middleware.every((m) => isObj(m) && typeof m.function_id === 'string'))
+    throw new ConfigError(`${where}: \`middleware\` must be a list of {function_id, phase?, priority?}`);
   return {
     port: optInt(raw, 'port', where, 0, 65535),
     host: optString(raw, 'host', where),
     default_timeout: optInt(raw, 'default_timeout', where, 1),
     concurrency_request_limit: optInt(raw, 'concurrency_request_limit', where, 1),
-    cors: isObj(cors) ? { allowed_origins: optStrings(cors, 'allowed_origins', where), allowed_methods: optStrings(cors, 'allowed_methods', where) } : undefined,
+    cors: isObj(cors)
+      ? {
+          allowed_origins: optStrings(cors, 'allowed_origins', where),
+          allowed_methods: optStrings(cors, 'allowed_methods', where),
+        }
+      : undefined,
     middleware: middleware as HttpConfig['middleware'],
   };
 }
@@ -181,17 +226,23 @@ function adapterOnly(raw: Obj, where: string, adapter: string, extraKeys: string
   const a = raw.adapter;
   if (a !== undefined && a !== null) {
     if (!isObj(a) || typeof a.name !== 'string') throw new ConfigError(`${where}: \`adapter\` must be {name, config?}`);
-    if (a.name !== adapter) throw new ConfigError(`${where}: adapter "${a.name}" is not supported by the dev engine (only "${adapter}"; data lives in SQLite under --data-dir)`);
-    if (isObj(a.config) && Object.keys(a.config).length) warnings.push(`${where}: adapter config ignored (the dev engine stores data in SQLite under --data-dir)`);
+    if (a.name !== adapter)
+      throw new ConfigError(
+        `${where}: adapter "${a.name}" is not supported by the dev engine (only "${adapter}"; data lives in SQLite under --data-dir)`,
+      );
+    if (isObj(a.config) && Object.keys(a.config).length)
+      warnings.push(`${where}: adapter config ignored (the dev engine stores data in SQLite under --data-dir)`);
   }
-  for (const key of Object.keys(raw)) if (key !== 'adapter' && !extraKeys.includes(key)) warnings.push(`${where}: unknown key \`${key}\` ignored`);
+  for (const key of Object.keys(raw))
+    if (key !== 'adapter' && !extraKeys.includes(key)) warnings.push(`${where}: unknown key \`${key}\` ignored`);
 }
 
 function optInt(raw: Obj, key: string, where: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v; // `${PORT}` expands to text
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${where}: \`${key}\` must be an integer between ${min} and ${max}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${where}: \`${key}\` must be an integer between ${min} and ${max}`);
   return n;
 }
 
@@ -212,6 +263,7 @@ function optBool(raw: Obj, key: string, where: string): boolean | undefined {
 function optStrings(raw: Obj, key: string, where: string): string[] | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ConfigError(`${where}: \`${key}\` must be a list of strings`);
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new ConfigError(`${where}: \`${key}\` must be a list of strings`);
   return v;
 }

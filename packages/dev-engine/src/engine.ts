@@ -4,16 +4,16 @@
  * engine in-process (`startEngine({port: 0, httpPort: 0, memory: true})`).
  */
 import type { Logger } from 'pino';
-import { installChannelFunctions, ChannelManager } from './builtins/channels.js';
+import { ChannelManager, installChannelFunctions } from './builtins/channels.js';
 import { installCron } from './builtins/cron.js';
-import { installHttpTrigger, startHttpServer, type HttpServerHandle } from './builtins/http.js';
+import { type HttpServerHandle, installHttpTrigger, startHttpServer } from './builtins/http.js';
 import { RouteTable } from './builtins/http-routes.js';
 import { installLog } from './builtins/log.js';
 import { installPubSub } from './builtins/pubsub.js';
 import { installState } from './builtins/state.js';
 import { installStream } from './builtins/stream.js';
 import { installCatalogue } from './catalogue.js';
-import { ConfigError, defaultConfig, loadConfigFile, type EngineConfig } from './config.js';
+import { ConfigError, defaultConfig, type EngineConfig, loadConfigFile } from './config.js';
 import type { EngineApi } from './engine-api.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { QueueConfigError } from './queue/config.js';
@@ -81,17 +81,21 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   try {
     installChannelFunctions(router, channels);
     installLog(router);
-    if (config.state) (installState(router, config.state), inProcess.push('iii-state'));
-    if (config.stream) (installStream(router), inProcess.push('iii-stream'));
-    if (config.pubsub) (installPubSub(router), inProcess.push('iii-pubsub'));
-    if (config.cron) (installCron(router), inProcess.push('iii-cron'));
+    if (config.state) installState(router, config.state), inProcess.push('iii-state');
+    if (config.stream) installStream(router), inProcess.push('iii-stream');
+    if (config.pubsub) installPubSub(router), inProcess.push('iii-pubsub');
+    if (config.cron) installCron(router), inProcess.push('iii-cron');
     const routes = new RouteTable();
-    if (config.http) (installHttpTrigger(router, routes), inProcess.push('iii-http'));
+    if (config.http) installHttpTrigger(router, routes), inProcess.push('iii-http');
     if (config.queue) {
       inProcess.push('iii-queue');
       await installQueueModule(router, config.queue);
     }
-    installCatalogue(router, { inProcessWorkers: inProcess, functionsPollMs: options.functionsPollMs, startedAtMs: Date.now() });
+    installCatalogue(router, {
+      inProcessWorkers: inProcess,
+      functionsPollMs: options.functionsPollMs,
+      startedAtMs: Date.now(),
+    });
 
     const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
     workerServer = await startWorkerServer(router, channels, logger, {
@@ -102,7 +106,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     });
     if (config.http) {
       const httpHost = options.host ?? config.http.host ?? DEFAULT_HOST;
-      httpServer = await startHttpServer(router, routes, channels, { ...config.http, host: httpHost, port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT });
+      httpServer = await startHttpServer(router, routes, channels, {
+        ...config.http,
+        host: httpHost,
+        port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT,
+      });
     }
   } catch (error) {
     await workerServer?.close();
@@ -115,7 +123,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const urlHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
   const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
   const url = `ws://${urlHost(host)}:${workerServer.port}`;
-  const httpUrl = httpServer ? `http://${urlHost(options.host ?? config.http?.host ?? DEFAULT_HOST)}:${httpServer.port}` : undefined;
+  const httpUrl = httpServer
+    ? `http://${urlHost(options.host ?? config.http?.host ?? DEFAULT_HOST)}:${httpServer.port}`
+    : undefined;
   logger.info({ url, http_url: httpUrl, database: path }, 'iii dev engine ready');
 
   let closing: Promise<void> | undefined;

@@ -3,8 +3,9 @@
  * no timeout on them: an entry ends with the target's `invocationresult`, or when the target
  * or the caller disconnects (`halt`).
  */
-import type { ErrorBody } from './protocol/frames.js';
+
 import type { WorkerConnection } from './connection.js';
+import type { ErrorBody } from './protocol/frames.js';
 
 /** Who waits for the result. */
 export type ResultSink =

@@ -7,17 +7,33 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import type { BuiltinFunction, CallContext, CallOptions, EngineApi, TriggerBinding, TriggerTypeProvider } from './engine-api.js';
-import { EngineError } from './engine-api.js';
 import { Bindings, bindingOf } from './bindings.js';
-import { WorkerConnection, type Corkable } from './connection.js';
+import { type Corkable, WorkerConnection } from './connection.js';
+import type {
+  BuiltinFunction,
+  CallContext,
+  CallOptions,
+  EngineApi,
+  TriggerBinding,
+  TriggerTypeProvider,
+} from './engine-api.js';
+import { EngineError } from './engine-api.js';
 import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
 import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
-import { decodeFrame, FrameError, normalizeUuid, type ErrorBody, type InboundFrame, type InvocationResultFrame, type InvokeFunctionFrame } from './protocol/frames.js';
+import {
+  decodeFrame,
+  type ErrorBody,
+  FrameError,
+  type InboundFrame,
+  type InvocationResultFrame,
+  type InvokeFunctionFrame,
+  normalizeUuid,
+} from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
-import { FunctionRegistry, type FunctionEntry } from './registry/functions.js';
+import { type FunctionEntry, FunctionRegistry } from './registry/functions.js';
 
-const NO_QUEUE_PROVIDER = 'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
+const NO_QUEUE_PROVIDER =
+  'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
 const DISCARD = { kind: 'discard' } as const;
 const REATTACH_EVICT_TIMEOUT_MS = 5000;
 
@@ -40,7 +56,16 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- EngineApi
 
   registerFunction(fn: BuiltinFunction): void {
-    this.functions.claim({ kind: 'builtin', id: fn.id, description: fn.description, request_format: fn.request_format, response_format: fn.response_format, metadata: fn.metadata, registeredAtMs: Date.now(), builtin: fn });
+    this.functions.claim({
+      kind: 'builtin',
+      id: fn.id,
+      description: fn.description,
+      request_format: fn.request_format,
+      response_format: fn.response_format,
+      metadata: fn.metadata,
+      registeredAtMs: Date.now(),
+      builtin: fn,
+    });
   }
 
   unregisterFunction(functionId: string): void {
@@ -48,7 +73,9 @@ export class Router implements EngineApi {
   }
 
   registerTriggerType(id: string, description: string, provider: TriggerTypeProvider): void {
-    this.bindings.installType({ id, description, provider: { kind: 'builtin', impl: provider } }).catch((error) => this.logger.error({ err: error, trigger_type: id }, 'trigger type replay failed'));
+    this.bindings
+      .installType({ id, description, provider: { kind: 'builtin', impl: provider } })
+      .catch((error) => this.logger.error({ err: error, trigger_type: id }, 'trigger type replay failed'));
   }
 
   call(functionId: string, data: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -56,16 +83,32 @@ export class Router implements EngineApi {
     if (!entry) return Promise.reject(functionNotFound(functionId));
     if (entry.kind === 'builtin') {
       try {
-        return Promise.resolve(entry.builtin.handler(data, { metadata: options.metadata, traceparent: options.traceparent, baggage: options.baggage })).catch((error) => Promise.reject(toEngineError(error)));
+        return Promise.resolve(
+          entry.builtin.handler(data, {
+            metadata: options.metadata,
+            traceparent: options.traceparent,
+            baggage: options.baggage,
+          }),
+        ).catch((error) => Promise.reject(toEngineError(error)));
       } catch (error) {
         return Promise.reject(toEngineError(error));
       }
     }
     return new Promise((resolve, reject) => {
       const id = randomUUID();
-      const fail = (e: ErrorBody) => reject(Object.assign(new EngineError(e.code, e.message), e.stacktrace ? { stacktrace: e.stacktrace } : {}));
+      const fail = (e: ErrorBody) =>
+        reject(Object.assign(new EngineError(e.code, e.message), e.stacktrace ? { stacktrace: e.stacktrace } : {}));
       this.invocations.add({ id, functionId, target: entry.owner, sink: { kind: 'internal', resolve, reject: fail } });
-      entry.owner.send(out.invokeFunction({ invocation_id: id, function_id: functionId, data, traceparent: options.traceparent, baggage: options.baggage, metadata: options.metadata }));
+      entry.owner.send(
+        out.invokeFunction({
+          invocation_id: id,
+          function_id: functionId,
+          data,
+          traceparent: options.traceparent,
+          baggage: options.baggage,
+          metadata: options.metadata,
+        }),
+      );
     });
   }
 
@@ -102,7 +145,8 @@ export class Router implements EngineApi {
 
   /** Run every shutdown hook (reverse order) and fail internal waiters. */
   async close(): Promise<void> {
-    for (const p of this.invocations.drain()) if (p.sink.kind === 'internal') p.sink.reject({ code: 'invocation_stopped', message: 'Engine shutting down' });
+    for (const p of this.invocations.drain())
+      if (p.sink.kind === 'internal') p.sink.reject({ code: 'invocation_stopped', message: 'Engine shutting down' });
     for (const hook of this.closeHooks.reverse()) {
       try {
         await hook();
@@ -122,7 +166,9 @@ export class Router implements EngineApi {
       return;
     }
     try {
-      return this.dispatch(conn, frame)?.catch((error: unknown) => this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed'));
+      return this.dispatch(conn, frame)?.catch((error: unknown) =>
+        this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed'),
+      );
     } catch (error) {
       this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed');
     }
@@ -140,7 +186,13 @@ export class Router implements EngineApi {
         this.functions.releaseIfOwner(frame.id, conn);
         return;
       case 'registertriggertype':
-        return this.bindings.installType({ id: frame.id, description: frame.description, provider: { kind: 'worker', conn }, trigger_request_format: frame.trigger_request_format, call_request_format: frame.call_request_format });
+        return this.bindings.installType({
+          id: frame.id,
+          description: frame.description,
+          provider: { kind: 'worker', conn },
+          trigger_request_format: frame.trigger_request_format,
+          call_request_format: frame.call_request_format,
+        });
       case 'registertrigger':
         return this.onRegisterTrigger(conn, frame);
       case 'unregistertrigger':
@@ -167,8 +219,19 @@ export class Router implements EngineApi {
     const wantsReply = action === undefined && f.invocation_id !== undefined;
     const entry = this.functions.get(f.function_id);
     if (entry === undefined) {
-      if (wantsReply) conn.send(out.invocationResult({ invocation_id: f.invocation_id!, function_id: f.function_id, error: toErrorBody(functionNotFound(f.function_id)) }));
-      else this.logger.warn({ worker_id: conn.id, function_id: f.function_id }, 'void invocation of an unknown function dropped');
+      if (wantsReply)
+        conn.send(
+          out.invocationResult({
+            invocation_id: f.invocation_id!,
+            function_id: f.function_id,
+            error: toErrorBody(functionNotFound(f.function_id)),
+          }),
+        );
+      else
+        this.logger.warn(
+          { worker_id: conn.id, function_id: f.function_id },
+          'void invocation of an unknown function dropped',
+        );
       return;
     }
     const data = f.data;
@@ -177,35 +240,86 @@ export class Router implements EngineApi {
     if (entry.kind === 'builtin') return this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
     // The target always receives an id: the caller's, or (void / id-less) a fresh one whose reply is discarded.
     const id = wantsReply ? f.invocation_id! : randomUUID();
-    this.invocations.add({ id, functionId: f.function_id, target: entry.owner, sink: wantsReply ? { kind: 'worker', caller: conn } : DISCARD });
-    entry.owner.send(out.invokeFunction({ invocation_id: id, function_id: f.function_id, data, traceparent: f.traceparent, baggage: f.baggage, metadata: f.metadata }));
+    this.invocations.add({
+      id,
+      functionId: f.function_id,
+      target: entry.owner,
+      sink: wantsReply ? { kind: 'worker', caller: conn } : DISCARD,
+    });
+    entry.owner.send(
+      out.invokeFunction({
+        invocation_id: id,
+        function_id: f.function_id,
+        data,
+        traceparent: f.traceparent,
+        baggage: f.baggage,
+        metadata: f.metadata,
+      }),
+    );
   }
 
-  private invokeBuiltin(conn: WorkerConnection, fn: BuiltinFunction, f: InvokeFunctionFrame, wantsReply: boolean): void {
+  private invokeBuiltin(
+    conn: WorkerConnection,
+    fn: BuiltinFunction,
+    f: InvokeFunctionFrame,
+    wantsReply: boolean,
+  ): void {
     const reply = (result: unknown, error?: ErrorBody) => {
-      if (wantsReply) conn.send(out.invocationResult({ invocation_id: f.invocation_id!, function_id: f.function_id, result, error, traceparent: f.traceparent, baggage: f.baggage }));
+      if (wantsReply)
+        conn.send(
+          out.invocationResult({
+            invocation_id: f.invocation_id!,
+            function_id: f.function_id,
+            result,
+            error,
+            traceparent: f.traceparent,
+            baggage: f.baggage,
+          }),
+        );
       else if (error) this.logger.warn({ function_id: f.function_id, error }, 'void invocation failed');
     };
-    const ctx: CallContext = { callerWorkerId: conn.id, metadata: f.metadata, traceparent: f.traceparent, baggage: f.baggage };
+    const ctx: CallContext = {
+      callerWorkerId: conn.id,
+      metadata: f.metadata,
+      traceparent: f.traceparent,
+      baggage: f.baggage,
+    };
     let result: unknown;
     try {
       result = fn.handler(f.data, ctx);
     } catch (error) {
       return reply(undefined, toErrorBody(error));
     }
-    if (isThenable(result)) result.then((r) => reply(r), (error: unknown) => reply(undefined, toErrorBody(error)));
+    if (isThenable(result))
+      result.then(
+        (r) => reply(r),
+        (error: unknown) => reply(undefined, toErrorBody(error)),
+      );
     else reply(result);
   }
 
   private onResult(conn: WorkerConnection, f: InvocationResultFrame): void {
     const p = this.invocations.take(f.invocation_id, conn);
     if (p === undefined) {
-      if (this.debug) this.logger.debug({ worker_id: conn.id, invocation_id: f.invocation_id }, 'result for no pending invocation dropped');
+      if (this.debug)
+        this.logger.debug(
+          { worker_id: conn.id, invocation_id: f.invocation_id },
+          'result for no pending invocation dropped',
+        );
       return;
     }
     const sink = p.sink;
     if (sink.kind === 'worker') {
-      sink.caller.send(out.invocationResult({ invocation_id: p.id, function_id: p.functionId, result: f.result, error: f.error, traceparent: f.traceparent, baggage: f.baggage }));
+      sink.caller.send(
+        out.invocationResult({
+          invocation_id: p.id,
+          function_id: p.functionId,
+          result: f.result,
+          error: f.error,
+          traceparent: f.traceparent,
+          baggage: f.baggage,
+        }),
+      );
     } else if (sink.kind === 'internal') {
       if (f.error) sink.reject(f.error);
       else sink.resolve(f.result);
@@ -215,13 +329,32 @@ export class Router implements EngineApi {
   /** `action: enqueue` goes through `engine::queue::enqueue`, whoever provides it. */
   private enqueue(conn: WorkerConnection, f: InvokeFunctionFrame, queue: string): void {
     const reply = (result: unknown, error?: ErrorBody) => {
-      if (f.invocation_id !== undefined) conn.send(out.invocationResult({ invocation_id: f.invocation_id, function_id: f.function_id, result, error, traceparent: f.traceparent, baggage: f.baggage }));
+      if (f.invocation_id !== undefined)
+        conn.send(
+          out.invocationResult({
+            invocation_id: f.invocation_id,
+            function_id: f.function_id,
+            result,
+            error,
+            traceparent: f.traceparent,
+            baggage: f.baggage,
+          }),
+        );
     };
-    if (!this.functions.has('engine::queue::enqueue')) return reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
+    if (!this.functions.has('engine::queue::enqueue'))
+      return reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
     const messageReceiptId = randomUUID();
-    this.call('engine::queue::enqueue', { queue, function_id: f.function_id, data: f.data, messageReceiptId, traceparent: f.traceparent, baggage: f.baggage }).then(
+    this.call('engine::queue::enqueue', {
+      queue,
+      function_id: f.function_id,
+      data: f.data,
+      messageReceiptId,
+      traceparent: f.traceparent,
+      baggage: f.baggage,
+    }).then(
       () => reply({ messageReceiptId }),
-      (error: unknown) => reply(undefined, { code: 'enqueue_error', message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        reply(undefined, { code: 'enqueue_error', message: error instanceof Error ? error.message : String(error) }),
     );
   }
 
@@ -229,21 +362,48 @@ export class Router implements EngineApi {
 
   private onRegisterFunction(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registerfunction' }>): void {
     if (f.invocation !== undefined) {
-      this.logger.warn({ worker_id: conn.id, function_id: f.id }, 'HTTP-invoked functions need the iii-http-functions worker, which the dev engine does not implement; registration ignored');
+      this.logger.warn(
+        { worker_id: conn.id, function_id: f.id },
+        'HTTP-invoked functions need the iii-http-functions worker, which the dev engine does not implement; registration ignored',
+      );
       return;
     }
-    const entry: FunctionEntry = { kind: 'remote', id: f.id, description: f.description, request_format: f.request_format, response_format: f.response_format, metadata: f.metadata, registeredAtMs: Date.now(), owner: conn };
+    const entry: FunctionEntry = {
+      kind: 'remote',
+      id: f.id,
+      description: f.description,
+      request_format: f.request_format,
+      response_format: f.response_format,
+      metadata: f.metadata,
+      registeredAtMs: Date.now(),
+      owner: conn,
+    };
     const previous = this.functions.claim(entry);
-    if (previous && !(previous.kind === 'remote' && previous.owner === conn)) this.logger.warn({ function_id: f.id, worker_id: conn.id }, 'function already registered; overwriting (last writer wins)');
+    if (previous && !(previous.kind === 'remote' && previous.owner === conn))
+      this.logger.warn(
+        { function_id: f.id, worker_id: conn.id },
+        'function already registered; overwriting (last writer wins)',
+      );
   }
 
-  private async onRegisterTrigger(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registertrigger' }>): Promise<void> {
+  private async onRegisterTrigger(
+    conn: WorkerConnection,
+    f: Extract<InboundFrame, { type: 'registertrigger' }>,
+  ): Promise<void> {
     try {
       await this.bindings.activate({ binding: bindingOf(f, conn.id), owner: conn });
     } catch (error) {
       const body = toErrorBody(error);
-      this.logger.warn({ worker_id: conn.id, trigger_id: f.id, trigger_type: f.trigger_type, error: body.message }, 'trigger registration failed');
-      conn.send(out.triggerRegistrationResult(f.id, f.trigger_type, f.function_id, { code: 'trigger_registration_failed', message: body.message }));
+      this.logger.warn(
+        { worker_id: conn.id, trigger_id: f.id, trigger_type: f.trigger_type, error: body.message },
+        'trigger registration failed',
+      );
+      conn.send(
+        out.triggerRegistrationResult(f.id, f.trigger_type, f.function_id, {
+          code: 'trigger_registration_failed',
+          message: body.message,
+        }),
+      );
     }
   }
 
@@ -267,7 +427,9 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- disconnect
 
   private cleanupSafely(conn: WorkerConnection): Promise<void> {
-    return this.cleanup(conn).catch((error) => this.logger.error({ err: error, worker_id: conn.id }, 'worker cleanup failed'));
+    return this.cleanup(conn).catch((error) =>
+      this.logger.error({ err: error, worker_id: conn.id }, 'worker cleanup failed'),
+    );
   }
 
   /** `cleanup_worker`, once per connection, in the engine's order. */
@@ -285,15 +447,23 @@ export class Router implements EngineApi {
 
   private stopInvocation(p: PendingInvocation): void {
     const sink = p.sink;
-    if (sink.kind === 'worker') sink.caller.send(out.invocationResult({ invocation_id: p.id, function_id: p.functionId, error: INVOCATION_STOPPED }));
+    if (sink.kind === 'worker')
+      sink.caller.send(
+        out.invocationResult({ invocation_id: p.id, function_id: p.functionId, error: INVOCATION_STOPPED }),
+      );
     else if (sink.kind === 'internal') sink.reject(INVOCATION_STOPPED);
   }
 
   /** Fire `engine::workers-available` to every binding (concurrently, errors only logged). */
-  fireWorkersAvailable(event: 'worker_connected' | 'worker_disconnected' | 'worker_metadata_updated', workerId: string): void {
+  fireWorkersAvailable(
+    event: 'worker_connected' | 'worker_disconnected' | 'worker_metadata_updated',
+    workerId: string,
+  ): void {
     for (const entry of this.bindings.registry.activeOfType('engine::workers-available')) {
       const b = entry.binding;
-      this.call(b.function_id, { event, worker_id: workerId }, { metadata: b.metadata }).catch((error) => this.logger.warn({ err: error, function_id: b.function_id }, 'workers-available handler failed'));
+      this.call(b.function_id, { event, worker_id: workerId }, { metadata: b.metadata }).catch((error) =>
+        this.logger.warn({ err: error, function_id: b.function_id }, 'workers-available handler failed'),
+      );
     }
   }
 }
@@ -307,5 +477,9 @@ function isTelemetryPrefix(buf: Buffer): boolean {
     b = buf[1],
     c = buf[2],
     d = buf[3];
-  return (a === 0x4f && b === 0x54 && c === 0x4c && d === 0x50) || (a === 0x4d && b === 0x54 && c === 0x52 && d === 0x43) || (a === 0x4c && b === 0x4f && c === 0x47 && d === 0x53);
+  return (
+    (a === 0x4f && b === 0x54 && c === 0x4c && d === 0x50) ||
+    (a === 0x4d && b === 0x54 && c === 0x52 && d === 0x43) ||
+    (a === 0x4c && b === 0x4f && c === 0x47 && d === 0x53)
+  );
 }

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { attachChannelSocket, type ChannelManager } from './builtins/channels.js';
 import type { Router } from './router.js';
 
@@ -23,7 +23,12 @@ export interface WorkerServer {
   close(): Promise<void>;
 }
 
-export async function startWorkerServer(router: Router, channels: ChannelManager, logger: Logger, options: WorkerServerOptions): Promise<WorkerServer> {
+export async function startWorkerServer(
+  router: Router,
+  channels: ChannelManager,
+  logger: Logger,
+  options: WorkerServerOptions,
+): Promise<WorkerServer> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload });
   const sockets = new Set<WebSocket>();
   const server: Server = createServer((_req, res) => {
@@ -79,7 +84,9 @@ function acceptTelemetry(ws: WebSocket): void {
 }
 
 function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+  );
 }
 
 export function listen(server: Server, host: string, port: number): Promise<void> {

@@ -7,9 +7,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { writeBatchOf, type WriteBatch } from './write-batch.js';
+import Database from 'better-sqlite3';
+import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
 export function openDatabase(options: { memory?: boolean; dataDir?: string }): { db: Db; path: string } {
   if (options.memory) return { db: new Database(':memory:'), path: ':memory:' };
@@ -47,7 +47,9 @@ export class StateStore {
     db.exec(`CREATE TABLE IF NOT EXISTS state_kv (
       scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key))`);
     this.getStmt = db.prepare('SELECT value FROM state_kv WHERE scope = ? AND key = ?');
-    this.putStmt = db.prepare('INSERT INTO state_kv (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value');
+    this.putStmt = db.prepare(
+      'INSERT INTO state_kv (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value',
+    );
     this.delStmt = db.prepare('DELETE FROM state_kv WHERE scope = ? AND key = ?');
     this.listStmt = db.prepare('SELECT value FROM state_kv WHERE scope = ?');
     this.groupsStmt = db.prepare('SELECT DISTINCT scope FROM state_kv ORDER BY scope');

@@ -47,7 +47,8 @@ export class WriteBatch {
    */
   write<T>(op: () => T, { atomic = false } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.pending.push({ op, atomic, resolve: resolve as (value: unknown) => void, reject }) === 1) process.nextTick(this.flush);
+      if (this.pending.push({ op, atomic, resolve: resolve as (value: unknown) => void, reject }) === 1)
+        process.nextTick(this.flush);
     });
   }
 

@@ -34,7 +34,10 @@ function openStatus(url: string): Promise<{ status?: number; opened: boolean; cl
 }
 
 test('engine::channels::create returns writer and reader refs sharing id and key', async () => {
-  const refs = (await producer.trigger({ function_id: 'engine::channels::create', payload: { buffer_size: 8 } })) as any;
+  const refs = (await producer.trigger({
+    function_id: 'engine::channels::create',
+    payload: { buffer_size: 8 },
+  })) as any;
   expect(refs).toEqual({
     writer: { channel_id: expect.any(String), access_key: expect.any(String), direction: 'write' },
     reader: { channel_id: refs.writer.channel_id, access_key: refs.writer.access_key, direction: 'read' },
@@ -70,19 +73,24 @@ test('large data is chunked and arrives intact', async () => {
 
 test('each end can be taken once; a wrong key or an unknown id gets 404', async () => {
   const { readerRef } = await createChannel(producer);
-  const url = (ref: { channel_id: string; access_key: string }, dir: string, key = ref.access_key) => `${engine.url}/ws/channels/${ref.channel_id}?key=${encodeURIComponent(key)}&dir=${dir}`;
+  const url = (ref: { channel_id: string; access_key: string }, dir: string, key = ref.access_key) =>
+    `${engine.url}/ws/channels/${ref.channel_id}?key=${encodeURIComponent(key)}&dir=${dir}`;
   const first = new WebSocket(url(readerRef, 'read'));
   await new Promise((resolve) => first.once('open', resolve));
   await expect(openStatus(url(readerRef, 'read'))).resolves.toMatchObject({ opened: true, closeCode: 1008 });
   await expect(openStatus(url(readerRef, 'read', 'wrong-key'))).resolves.toEqual({ status: 404, opened: false });
-  await expect(openStatus(url({ ...readerRef, channel_id: crypto.randomUUID() }, 'write'))).resolves.toEqual({ status: 404, opened: false });
+  await expect(openStatus(url({ ...readerRef, channel_id: crypto.randomUUID() }, 'write'))).resolves.toEqual({
+    status: 404,
+    opened: false,
+  });
   await expect(openStatus(url(readerRef, 'sideways'))).resolves.toEqual({ status: 400, opened: false });
   first.close();
 });
 
 test('when the writer closes, the reader is closed (data written before the reader connects is kept)', async () => {
   const { writerRef, readerRef } = await createChannel(producer);
-  const base = (ref: { channel_id: string; access_key: string }, dir: string) => `${engine.url}/ws/channels/${ref.channel_id}?key=${encodeURIComponent(ref.access_key)}&dir=${dir}`;
+  const base = (ref: { channel_id: string; access_key: string }, dir: string) =>
+    `${engine.url}/ws/channels/${ref.channel_id}?key=${encodeURIComponent(ref.access_key)}&dir=${dir}`;
   const writer = new WebSocket(base(writerRef, 'write'));
   await new Promise((resolve) => writer.once('open', resolve));
   writer.send('early message');

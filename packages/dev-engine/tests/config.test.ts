@@ -36,17 +36,26 @@ describe('parseConfig', () => {
     expect(config.workerManager).toEqual({ port: 49134, host: '127.0.0.1', handshake_timeout_ms: undefined });
     expect(config.state).toEqual({ triggers_enabled: undefined, max_value_bytes: undefined });
     expect(config.stream).toEqual({});
-    expect(config.http).toMatchObject({ port: 3111, default_timeout: 30000, concurrency_request_limit: 1024, cors: { allowed_origins: ['*'] } });
+    expect(config.http).toMatchObject({
+      port: 3111,
+      default_timeout: 30000,
+      concurrency_request_limit: 1024,
+      cors: { allowed_origins: ['*'] },
+    });
     expect(config.pubsub).toEqual({});
     expect(config.cron).toEqual({});
-    expect(config.queue).toEqual({ queue_configs: { 'turn-step': { type: 'fifo', message_group_field: 'session_id' } } });
+    expect(config.queue).toEqual({
+      queue_configs: { 'turn-step': { type: 'fifo', message_group_field: 'session_id' } },
+    });
     expect(config.warnings).toEqual([expect.stringContaining('adapter config ignored')]);
   });
 
   test('${VAR} takes the environment value; a missing one without default is a clear error', () => {
     expect(parseConfig(FULL, { TEST_WM_PORT: '5000' }).workerManager.port).toBe(5000);
     expect(expandEnv('a ${X:} b ${Y:fallback}', { X: undefined })).toBe('a  b fallback');
-    expect(() => parseConfig('workers:\n  - name: iii-worker-manager\n    config: { port: ${NOT_SET_ANYWHERE} }', {})).toThrow(/NOT_SET_ANYWHERE is not set/);
+    expect(() =>
+      parseConfig('workers:\n  - name: iii-worker-manager\n    config: { port: ${NOT_SET_ANYWHERE} }', {}),
+    ).toThrow(/NOT_SET_ANYWHERE is not set/);
   });
 
   test('the legacy `modules:` key works; an empty file enables only the mandatory workers', () => {
@@ -58,8 +67,16 @@ describe('parseConfig', () => {
   test.each([
     ['an unknown worker', 'workers:\n  - name: my-custom-worker\n', /my-custom-worker/],
     ['a standalone registry name', 'workers:\n  - name: http\n', /"http" is the standalone registry worker.*iii-http/],
-    ['an unsupported adapter', 'workers:\n  - name: iii-state\n    config: { adapter: { name: redis } }\n', /adapter "redis" is not supported/],
-    ['an unknown worker-manager key', 'workers:\n  - name: iii-worker-manager\n    config: { prot: 1 }\n', /unknown key `prot`/],
+    [
+      'an unsupported adapter',
+      'workers:\n  - name: iii-state\n    config: { adapter: { name: redis } }\n',
+      /adapter "redis" is not supported/,
+    ],
+    [
+      'an unknown worker-manager key',
+      'workers:\n  - name: iii-worker-manager\n    config: { prot: 1 }\n',
+      /unknown key `prot`/,
+    ],
     ['rbac', 'workers:\n  - name: iii-worker-manager\n    config: { rbac: {} }\n', /`rbac` is not supported/],
     ['an OCI image', 'workers:\n  - name: x\n    image: ghcr.io/a/b:1\n', /`image`/],
     ['an unknown top-level key', 'workers: []\nextra: 1\n', /unknown top-level key `extra`/],
@@ -82,13 +99,18 @@ describe('an engine started from a config file', () => {
 
   test('runs only the listed builtins, on the configured port', async () => {
     const path = join(dir, 'config.yaml');
-    writeFileSync(path, 'workers:\n  - name: iii-worker-manager\n    config: { port: "${DEV_ENGINE_TEST_PORT:0}" }\n  - name: iii-pubsub\n');
+    writeFileSync(
+      path,
+      'workers:\n  - name: iii-worker-manager\n    config: { port: "${DEV_ENGINE_TEST_PORT:0}" }\n  - name: iii-pubsub\n',
+    );
     const engine = await startTestEngine({ configPath: path, port: undefined, httpPort: undefined });
     try {
       expect(engine.port).toBeGreaterThan(0);
       expect(engine.httpUrl).toBeUndefined();
       const raw = await RawClient.connect(engine.url);
-      expect((await raw.invoke('state::get', { scope: 's', key: 'k' })).error).toMatchObject({ code: 'function_not_found' });
+      expect((await raw.invoke('state::get', { scope: 's', key: 'k' })).error).toMatchObject({
+        code: 'function_not_found',
+      });
       expect((await raw.invoke('publish', { topic: 't', data: 1 })).error).toBeUndefined();
       await raw.close();
     } finally {
@@ -99,7 +121,21 @@ describe('an engine started from a config file', () => {
 
 describe('command line', () => {
   test('parses every flag, both --flag value and --flag=value', () => {
-    expect(parseFlags(['--config', 'c.yaml', '--port=0', '--host', '0.0.0.0', '--http-port', '8080', '--data-dir', '/tmp/x', '--memory', '--log-level=debug'])).toEqual({
+    expect(
+      parseFlags([
+        '--config',
+        'c.yaml',
+        '--port=0',
+        '--host',
+        '0.0.0.0',
+        '--http-port',
+        '8080',
+        '--data-dir',
+        '/tmp/x',
+        '--memory',
+        '--log-level=debug',
+      ]),
+    ).toEqual({
       config: 'c.yaml',
       port: 0,
       host: '0.0.0.0',
@@ -120,23 +156,40 @@ describe('command line', () => {
     [['--memory=yes'], /takes no value/],
   ])('%j exits with code 2 and a clear message', async (argv, message) => {
     const err: string[] = [];
-    await expect(runCli(argv, { version: '9.9.9', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(2);
+    await expect(runCli(argv, { version: '9.9.9', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(
+      2,
+    );
     expect(err.join('')).toMatch(message);
   });
 
   test('a bad config file exits with code 2 naming the problem', async () => {
     const err: string[] = [];
-    await expect(runCli(['--config', '/definitely/not/here.yaml'], { version: '1', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(2);
+    await expect(
+      runCli(['--config', '/definitely/not/here.yaml'], {
+        version: '1',
+        out: () => undefined,
+        err: (t) => void err.push(t),
+      }),
+    ).resolves.toBe(2);
     expect(err.join('')).toMatch(/cannot read config file/);
   });
 
   test('a bad iii-queue config exits with code 2 naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iii-queue-config-'));
     const file = join(dir, 'config.yaml');
-    writeFileSync(file, 'workers:\n  - name: iii-queue\n    config:\n      queue_configs:\n        jobs: { type: fifo }\n');
+    writeFileSync(
+      file,
+      'workers:\n  - name: iii-queue\n    config:\n      queue_configs:\n        jobs: { type: fifo }\n',
+    );
     const err: string[] = [];
     try {
-      await expect(runCli(['--config', file, '--memory', '--port', '0'], { version: '1', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(2);
+      await expect(
+        runCli(['--config', file, '--memory', '--port', '0'], {
+          version: '1',
+          out: () => undefined,
+          err: (t) => void err.push(t),
+        }),
+      ).resolves.toBe(2);
       expect(err.join('')).toMatch(/jobs\.message_group_field is required/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -145,10 +198,14 @@ describe('command line', () => {
 
   test('--help and --version', async () => {
     const out: string[] = [];
-    await expect(runCli(['--help'], { version: '1.2.3', out: (t) => void out.push(t), err: () => undefined })).resolves.toBe(0);
+    await expect(
+      runCli(['--help'], { version: '1.2.3', out: (t) => void out.push(t), err: () => undefined }),
+    ).resolves.toBe(0);
     expect(out.join('')).toMatch(/--data-dir/);
     out.length = 0;
-    await expect(runCli(['--version'], { version: '1.2.3', out: (t) => void out.push(t), err: () => undefined })).resolves.toBe(0);
+    await expect(
+      runCli(['--version'], { version: '1.2.3', out: (t) => void out.push(t), err: () => undefined }),
+    ).resolves.toBe(0);
     expect(out.join('')).toBe('1.2.3\n');
   });
 });

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerWorker, TriggerAction, type IIIClient } from 'iii-sdk';
-import { buildEngineBin, spawnEngine, type EngineProcess } from './helpers/queue-crash-engine.js';
+import { type IIIClient, registerWorker, TriggerAction } from 'iii-sdk';
+import { buildEngineBin, type EngineProcess, spawnEngine } from './helpers/queue-crash-engine.js';
 import { sleep, waitFor } from './helpers/queue-fake-engine.js';
 
 const JOBS = 1000;
@@ -77,7 +77,11 @@ it('redelivers every unacknowledged job and keeps acknowledged state after kill 
   const writer = (async () => {
     for (let i = 0; writing; i++) {
       try {
-        await worker!.trigger({ function_id: 'state::set', payload: { scope: 'crash', key: `k${i}`, value: { i } }, timeoutMs: 2000 });
+        await worker!.trigger({
+          function_id: 'state::set',
+          payload: { scope: 'crash', key: `k${i}`, value: { i } },
+          timeoutMs: 2000,
+        });
         if (writing) acknowledged.push(i);
       } catch {
         return; // the engine went away mid-call: unacknowledged, not recorded

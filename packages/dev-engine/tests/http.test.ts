@@ -4,18 +4,35 @@
  */
 import type { IIIClient } from 'iii-sdk';
 import { defaultConfig, type RunningEngine } from '../src/index.js';
-import { connectWorker, quietSdk, RawClient, sleep, startTestEngine, waitFor, waitForFunction } from './helpers/conformance.js';
+import {
+  connectWorker,
+  quietSdk,
+  RawClient,
+  sleep,
+  startTestEngine,
+  waitFor,
+  waitForFunction,
+} from './helpers/conformance.js';
 
 let engine: RunningEngine;
 let w: IIIClient;
 const requests: any[] = [];
 
-async function route(id: string, method: string, api_path: string, handler: (req: any) => Promise<unknown>, extra: Record<string, unknown> = {}) {
+async function route(
+  id: string,
+  method: string,
+  api_path: string,
+  handler: (req: any) => Promise<unknown>,
+  extra: Record<string, unknown> = {},
+) {
   w.registerFunction(id, handler);
   w.registerTrigger({ type: 'http', function_id: id, config: { api_path, http_method: method, ...extra } });
   await waitForFunction(w, id);
   await waitFor(async () => {
-    const { registered_triggers } = (await w.trigger({ function_id: 'engine::registered-triggers::list', payload: { function_id: id } })) as { registered_triggers: unknown[] };
+    const { registered_triggers } = (await w.trigger({
+      function_id: 'engine::registered-triggers::list',
+      payload: { function_id: id },
+    })) as { registered_triggers: unknown[] };
     return registered_triggers.length > 0;
   });
 }
@@ -26,7 +43,11 @@ beforeAll(async () => {
   w = connectWorker(engine.url, 'http-worker');
   await route('api::get_user', 'GET', '/users/:id', async (req: any) => {
     requests.push(req);
-    return { status_code: 201, headers: { 'x-user': req.path_params.id }, body: { id: req.path_params.id, q: req.query_params.q } };
+    return {
+      status_code: 201,
+      headers: { 'x-user': req.path_params.id },
+      body: { id: req.path_params.id, q: req.query_params.q },
+    };
   });
   await route('api::static_me', 'GET', 'users/me', async () => ({ body: { me: true } }));
   await route('api::echo', 'POST', 'echo', async (req: any) => ({ body: req.body }));
@@ -37,7 +58,9 @@ beforeAll(async () => {
   await route('api::stream', 'GET', 'stream', async (req: any) => {
     const res = req.response;
     res.sendMessage(JSON.stringify({ type: 'set_status', status_code: 202 }));
-    res.sendMessage(JSON.stringify({ type: 'set_headers', headers: { 'content-type': 'text/plain', 'x-streamed': 'yes' } }));
+    res.sendMessage(
+      JSON.stringify({ type: 'set_headers', headers: { 'content-type': 'text/plain', 'x-streamed': 'yes' } }),
+    );
     res.stream.write(Buffer.from('chunk-1;'));
     await sleep(20);
     res.stream.end(Buffer.from('chunk-2'));
@@ -48,7 +71,9 @@ beforeAll(async () => {
     return { body: { received: bytes.toString('utf8'), parsed: req.body } };
   });
   w.registerFunction('api::only_admins', async (req: any) => req.headers['x-role'] === 'admin');
-  await route('api::guarded', 'GET', 'guarded', async () => ({ body: 'in' }), { condition_function_id: 'api::only_admins' });
+  await route('api::guarded', 'GET', 'guarded', async () => ({ body: 'in' }), {
+    condition_function_id: 'api::only_admins',
+  });
 });
 
 afterAll(async () => {
@@ -82,7 +107,11 @@ test('static segments win over parameters', async () => {
 });
 
 test('a JSON request body is parsed into body', async () => {
-  const res = await fetch(`${engine.httpUrl}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2] }) });
+  const res = await fetch(`${engine.httpUrl}/echo`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ a: [1, 2] }),
+  });
   await expect(res.json()).resolves.toEqual({ a: [1, 2] });
 });
 
@@ -101,7 +130,11 @@ test('a streamed response: set_status / set_headers text frames, then binary chu
 });
 
 test('a non-JSON request body streams through the request_body channel', async () => {
-  const res = await fetch(`${engine.httpUrl}/upload`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'raw bytes here' });
+  const res = await fetch(`${engine.httpUrl}/upload`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: 'raw bytes here',
+  });
   await expect(res.json()).resolves.toEqual({ received: 'raw bytes here', parsed: null });
 });
 
@@ -114,7 +147,9 @@ test('unknown routes get 404 {"error":{"code":"NOT_FOUND","message":"Not Found"}
 test('a failing handler gives 500 with an error_id', async () => {
   const res = await fetch(`${engine.httpUrl}/fail`);
   expect(res.status).toBe(500);
-  await expect(res.json()).resolves.toEqual({ error: { code: 'invocation_failed', message: 'kaput', error_id: expect.stringMatching(/^[0-9a-f]+$/) } });
+  await expect(res.json()).resolves.toEqual({
+    error: { code: 'invocation_failed', message: 'kaput', error_id: expect.stringMatching(/^[0-9a-f]+$/) },
+  });
 });
 
 test('a condition returning false gives 422 CONDITION_NOT_MET', async () => {
@@ -129,11 +164,26 @@ test('a condition returning false gives 422 CONDITION_NOT_MET', async () => {
 test('a route that clashes positionally with another is refused with trigger_registration_failed', async () => {
   const raw = await RawClient.connect(engine.url);
   const id = crypto.randomUUID();
-  raw.send({ type: 'registertrigger', id, trigger_type: 'http', function_id: 'x', config: { api_path: 'users/:name', http_method: 'GET' } });
+  raw.send({
+    type: 'registertrigger',
+    id,
+    trigger_type: 'http',
+    function_id: 'x',
+    config: { api_path: 'users/:name', http_method: 'GET' },
+  });
   const frame = await raw.next((f) => f.type === 'triggerregistrationresult');
-  expect(frame).toMatchObject({ id, error: { code: 'trigger_registration_failed', message: expect.stringContaining('conflicts') } });
+  expect(frame).toMatchObject({
+    id,
+    error: { code: 'trigger_registration_failed', message: expect.stringContaining('conflicts') },
+  });
   // Same method + same path replaces instead; another method is its own route.
-  raw.send({ type: 'registertrigger', id: crypto.randomUUID(), trigger_type: 'http', function_id: 'x', config: { api_path: 'users/:id', http_method: 'DELETE' } });
+  raw.send({
+    type: 'registertrigger',
+    id: crypto.randomUUID(),
+    trigger_type: 'http',
+    function_id: 'x',
+    config: { api_path: 'users/:id', http_method: 'DELETE' },
+  });
   raw.send({ type: 'ping' });
   await raw.next((f) => f.type === 'pong');
   expect(raw.frames.filter((f) => f.type === 'triggerregistrationresult')).toHaveLength(1);

@@ -1,9 +1,17 @@
 /**
  * Conformance: registration and invocation between two real iii-sdk@0.22.1 workers.
  */
-import { TriggerAction, type IIIClient } from 'iii-sdk';
+import { type IIIClient, TriggerAction } from 'iii-sdk';
 import type { RunningEngine } from '../src/index.js';
-import { connectWorker, quietSdk, RawClient, sleep, startTestEngine, waitFor, waitForFunction } from './helpers/conformance.js';
+import {
+  connectWorker,
+  quietSdk,
+  RawClient,
+  sleep,
+  startTestEngine,
+  waitFor,
+  waitForFunction,
+} from './helpers/conformance.js';
 
 let engine: RunningEngine;
 let alice: IIIClient;
@@ -48,7 +56,9 @@ test('dotted function ids are opaque strings and work', async () => {
 test('the engine injects _caller_worker_id into object payloads, and passes metadata', async () => {
   seen.length = 0;
   const bobId = await waitFor(async () => {
-    const { workers } = (await bob.trigger({ function_id: 'engine::workers::list', payload: {} })) as { workers: Array<{ name: string; id: string }> };
+    const { workers } = (await bob.trigger({ function_id: 'engine::workers::list', payload: {} })) as {
+      workers: Array<{ name: string; id: string }>;
+    };
     return workers.find((w) => w.name === 'bob')?.id;
   });
   await bob.trigger({ function_id: 'math::add', payload: { a: 1, b: 1 }, metadata: { source: 'test' } });
@@ -66,17 +76,25 @@ test('a null result reaches the caller as undefined (no result field)', async ()
 });
 
 test('a throwing handler gives invocation_failed with its message', async () => {
-  await expect(bob.trigger({ function_id: 'test::boom', payload: {} })).rejects.toMatchObject({ code: 'invocation_failed', message: 'invocation_failed: boom' });
+  await expect(bob.trigger({ function_id: 'test::boom', payload: {} })).rejects.toMatchObject({
+    code: 'invocation_failed',
+    message: 'invocation_failed: boom',
+  });
 });
 
 test('an unknown function fails at once with function_not_found', async () => {
   const started = Date.now();
-  await expect(bob.trigger({ function_id: 'missing::fn', payload: {} })).rejects.toMatchObject({ code: 'function_not_found', message: 'function_not_found: Function missing::fn not found' });
+  await expect(bob.trigger({ function_id: 'missing::fn', payload: {} })).rejects.toMatchObject({
+    code: 'function_not_found',
+    message: 'function_not_found: Function missing::fn not found',
+  });
   expect(Date.now() - started).toBeLessThan(1000);
 });
 
 test('the engine sets no timeout: the SDK client timeout fires first', async () => {
-  await expect(bob.trigger({ function_id: 'test::slow', payload: { ms: 600 }, timeoutMs: 150 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  await expect(bob.trigger({ function_id: 'test::slow', payload: { ms: 600 }, timeoutMs: 150 })).rejects.toMatchObject({
+    code: 'TIMEOUT',
+  });
   // The late result is dropped by the engine (no pending invocation) and nothing breaks.
   await sleep(600);
   await expect(bob.trigger({ function_id: 'math::add', payload: { a: 1, b: 2 } })).resolves.toEqual({ sum: 3 });
@@ -84,7 +102,9 @@ test('the engine sets no timeout: the SDK client timeout fires first', async () 
 
 test('void calls reach the target with an invocation id; the caller gets nothing', async () => {
   seen.length = 0;
-  await expect(bob.trigger({ function_id: 'math::add', payload: { a: 4, b: 4 }, action: TriggerAction.Void() })).resolves.toBeUndefined();
+  await expect(
+    bob.trigger({ function_id: 'math::add', payload: { a: 4, b: 4 }, action: TriggerAction.Void() }),
+  ).resolves.toBeUndefined();
   await waitFor(() => seen.length === 1);
   expect(seen[0]!.data).toMatchObject({ a: 4, b: 4, _caller_worker_id: expect.any(String) });
   // On the wire: the target receives an id even though the caller sent none.
@@ -95,13 +115,20 @@ test('void calls reach the target with an invocation id; the caller gets nothing
   const frame = await raw.next((f) => f.type === 'invokefunction' && f.function_id === 'raw::target');
   expect(frame.invocation_id).toMatch(/^[0-9a-f-]{36}$/);
   expect(frame.data).toEqual({ x: 1, _caller_worker_id: expect.any(String) });
-  raw.send({ type: 'invocationresult', invocation_id: frame.invocation_id, function_id: 'raw::target', result: 'discarded' });
+  raw.send({
+    type: 'invocationresult',
+    invocation_id: frame.invocation_id,
+    function_id: 'raw::target',
+    result: 'discarded',
+  });
   await raw.close();
 });
 
 test('invocations from one worker run concurrently', async () => {
   const started = Date.now();
-  const results = await Promise.all([300, 300, 300].map((ms) => bob.trigger({ function_id: 'test::slow', payload: { ms } })));
+  const results = await Promise.all(
+    [300, 300, 300].map((ms) => bob.trigger({ function_id: 'test::slow', payload: { ms } })),
+  );
   expect(results).toEqual(['late', 'late', 'late']);
   expect(Date.now() - started).toBeLessThan(800);
 });
@@ -113,9 +140,14 @@ test('a target that disconnects mid-invocation gives callers invocation_stopped'
   const pending = bob.trigger({ function_id: 'carol::hang', payload: {} });
   await sleep(100);
   await carol.shutdown();
-  await expect(pending).rejects.toMatchObject({ code: 'invocation_stopped', message: 'invocation_stopped: Invocation stopped' });
+  await expect(pending).rejects.toMatchObject({
+    code: 'invocation_stopped',
+    message: 'invocation_stopped: Invocation stopped',
+  });
   // Its functions are gone with it.
-  await expect(bob.trigger({ function_id: 'carol::hang', payload: {} })).rejects.toMatchObject({ code: 'function_not_found' });
+  await expect(bob.trigger({ function_id: 'carol::hang', payload: {} })).rejects.toMatchObject({
+    code: 'function_not_found',
+  });
 });
 
 test('last writer wins; the old owner leaving does not remove the newer registration', async () => {
@@ -129,7 +161,12 @@ test('last writer wins; the old owner leaving does not remove the newer registra
   await sleep(100);
   await expect(bob.trigger({ function_id: 'shared::fn', payload: {} })).resolves.toBe('second');
   await second.shutdown();
-  await waitFor(async () => bob.trigger({ function_id: 'shared::fn', payload: {} }).then(() => false, (e) => e.code === 'function_not_found'));
+  await waitFor(async () =>
+    bob.trigger({ function_id: 'shared::fn', payload: {} }).then(
+      () => false,
+      (e) => e.code === 'function_not_found',
+    ),
+  );
 });
 
 test('unregistering a function removes it', async () => {
@@ -137,7 +174,12 @@ test('unregistering a function removes it', async () => {
   const ref = dave.registerFunction('dave::tmp', async () => 1);
   await waitForFunction(bob, 'dave::tmp');
   ref.unregister();
-  await waitFor(async () => bob.trigger({ function_id: 'dave::tmp', payload: {} }).then(() => false, (e) => e.code === 'function_not_found'));
+  await waitFor(async () =>
+    bob.trigger({ function_id: 'dave::tmp', payload: {} }).then(
+      () => false,
+      (e) => e.code === 'function_not_found',
+    ),
+  );
   await dave.shutdown();
 });
 
@@ -148,12 +190,34 @@ test('traceparent and baggage pass through to the target and back', async () => 
   await waitForFunction(bob, 'trace::fn');
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const invocation_id = crypto.randomUUID();
-  caller.send({ type: 'invokefunction', invocation_id, function_id: 'trace::fn', data: {}, traceparent, baggage: 'k=v' });
+  caller.send({
+    type: 'invokefunction',
+    invocation_id,
+    function_id: 'trace::fn',
+    data: {},
+    traceparent,
+    baggage: 'k=v',
+  });
   const inbound = await target.next((f) => f.type === 'invokefunction');
   expect(inbound).toMatchObject({ invocation_id, traceparent, baggage: 'k=v' });
-  target.send({ type: 'invocationresult', invocation_id, function_id: 'trace::fn', result: { ok: true }, traceparent, baggage: 'k=v2', extra_field: 'ignored' });
+  target.send({
+    type: 'invocationresult',
+    invocation_id,
+    function_id: 'trace::fn',
+    result: { ok: true },
+    traceparent,
+    baggage: 'k=v2',
+    extra_field: 'ignored',
+  });
   const result = await caller.next((f) => f.type === 'invocationresult');
-  expect(result).toEqual({ type: 'invocationresult', invocation_id, function_id: 'trace::fn', result: { ok: true }, traceparent, baggage: 'k=v2' });
+  expect(result).toEqual({
+    type: 'invocationresult',
+    invocation_id,
+    function_id: 'trace::fn',
+    result: { ok: true },
+    traceparent,
+    baggage: 'k=v2',
+  });
   await target.close();
   await caller.close();
 });
@@ -164,7 +228,13 @@ test('error wins over result in an invocationresult', async () => {
   await waitForFunction(bob, 'both::fn');
   const pending = bob.trigger({ function_id: 'both::fn', payload: {} });
   const inbound = await target.next((f) => f.type === 'invokefunction');
-  target.send({ type: 'invocationresult', invocation_id: inbound.invocation_id, function_id: 'both::fn', result: 1, error: { code: 'mine', message: 'nope' } });
+  target.send({
+    type: 'invocationresult',
+    invocation_id: inbound.invocation_id,
+    function_id: 'both::fn',
+    result: 1,
+    error: { code: 'mine', message: 'nope' },
+  });
   await expect(pending).rejects.toMatchObject({ code: 'mine', message: 'mine: nope' });
   await target.close();
 });
@@ -179,7 +249,10 @@ describe('TriggerAction.Enqueue routing', () => {
   test('without a queue provider the caller gets enqueue_error', async () => {
     const raw = await RawClient.connect(bare.url);
     const reply = await raw.invoke('math::add', { a: 1 }, { action: { type: 'enqueue', queue: 'default' } });
-    expect(reply.error).toMatchObject({ code: 'enqueue_error', message: expect.stringContaining('iii worker add queue') });
+    expect(reply.error).toMatchObject({
+      code: 'enqueue_error',
+      message: expect.stringContaining('iii worker add queue'),
+    });
     expect(reply.result).toBeUndefined();
     await raw.close();
   });
@@ -194,11 +267,21 @@ describe('TriggerAction.Enqueue routing', () => {
     });
     const caller = connectWorker(bare.url, 'caller');
     await waitForFunction(caller, 'engine::queue::enqueue');
-    const receipt = await caller.trigger({ function_id: 'jobs::run', payload: { n: 1 }, action: TriggerAction.Enqueue({ queue: 'jobs' }) });
+    const receipt = await caller.trigger({
+      function_id: 'jobs::run',
+      payload: { n: 1 },
+      action: TriggerAction.Enqueue({ queue: 'jobs' }),
+    });
     expect(receipt).toEqual({ messageReceiptId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(calls[0]).toMatchObject({ queue: 'jobs', function_id: 'jobs::run', messageReceiptId: receipt.messageReceiptId });
+    expect(calls[0]).toMatchObject({
+      queue: 'jobs',
+      function_id: 'jobs::run',
+      messageReceiptId: receipt.messageReceiptId,
+    });
     expect(calls[0].data).toEqual({ n: 1 });
-    await expect(caller.trigger({ function_id: 'jobs::run', payload: {}, action: TriggerAction.Enqueue({ queue: 'missing' }) })).rejects.toMatchObject({ code: 'enqueue_error', message: "enqueue_error: Queue 'missing' not found" });
+    await expect(
+      caller.trigger({ function_id: 'jobs::run', payload: {}, action: TriggerAction.Enqueue({ queue: 'missing' }) }),
+    ).rejects.toMatchObject({ code: 'enqueue_error', message: "enqueue_error: Queue 'missing' not found" });
     await provider.shutdown();
     await caller.shutdown();
   });

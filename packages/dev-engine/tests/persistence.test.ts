@@ -21,12 +21,23 @@ test('state and streams survive a restart on the same data dir', async () => {
   const first = await startTestEngine({ memory: false, dataDir: dir });
   const w1 = connectWorker(first.url, 'writer');
   await w1.trigger({ function_id: 'state::set', payload: { scope: 'sessions', key: 's1', value: { turns: 3 } } });
-  await w1.trigger({ function_id: 'state::update', payload: { scope: 'sessions', key: 's1', ops: [{ type: 'increment', path: 'turns', by: 1 }] } });
-  await w1.trigger({ function_id: 'stream::set', payload: { stream_name: 'events', group_id: 's1', item_id: 'e1', data: { kind: 'start' } } });
+  await w1.trigger({
+    function_id: 'state::update',
+    payload: { scope: 'sessions', key: 's1', ops: [{ type: 'increment', path: 'turns', by: 1 }] },
+  });
+  await w1.trigger({
+    function_id: 'stream::set',
+    payload: { stream_name: 'events', group_id: 's1', item_id: 'e1', data: { kind: 'start' } },
+  });
 
   // Acknowledged means committed: another connection to the file already sees the write.
   const peek = new Database(join(dir, 'engine.db'), { readonly: true });
-  expect(JSON.parse((peek.prepare("SELECT value FROM state_kv WHERE scope = 'sessions' AND key = 's1'").get() as { value: string }).value)).toEqual({ turns: 4 });
+  expect(
+    JSON.parse(
+      (peek.prepare("SELECT value FROM state_kv WHERE scope = 'sessions' AND key = 's1'").get() as { value: string })
+        .value,
+    ),
+  ).toEqual({ turns: 4 });
   expect(peek.pragma('journal_mode', { simple: true })).toBe('wal');
   peek.close();
 
@@ -35,9 +46,15 @@ test('state and streams survive a restart on the same data dir', async () => {
 
   const second = await startTestEngine({ memory: false, dataDir: dir });
   const w2 = connectWorker(second.url, 'reader');
-  await expect(w2.trigger({ function_id: 'state::get', payload: { scope: 'sessions', key: 's1' } })).resolves.toEqual({ turns: 4 });
-  await expect(w2.trigger({ function_id: 'stream::get', payload: { stream_name: 'events', group_id: 's1', item_id: 'e1' } })).resolves.toEqual({ kind: 'start' });
-  await expect(w2.trigger({ function_id: 'state::list_groups', payload: {} })).resolves.toEqual({ groups: ['sessions'] });
+  await expect(w2.trigger({ function_id: 'state::get', payload: { scope: 'sessions', key: 's1' } })).resolves.toEqual({
+    turns: 4,
+  });
+  await expect(
+    w2.trigger({ function_id: 'stream::get', payload: { stream_name: 'events', group_id: 's1', item_id: 'e1' } }),
+  ).resolves.toEqual({ kind: 'start' });
+  await expect(w2.trigger({ function_id: 'state::list_groups', payload: {} })).resolves.toEqual({
+    groups: ['sessions'],
+  });
   await w2.shutdown();
   await second.close();
 });

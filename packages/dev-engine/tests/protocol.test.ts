@@ -6,7 +6,15 @@ import type { IIIClient } from 'iii-sdk';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { RunningEngine } from '../src/index.js';
-import { connectWorker, quietSdk, RawClient, sleep, startTestEngine, waitFor, waitForFunction } from './helpers/conformance.js';
+import {
+  connectWorker,
+  quietSdk,
+  RawClient,
+  sleep,
+  startTestEngine,
+  waitFor,
+  waitForFunction,
+} from './helpers/conformance.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -30,7 +38,11 @@ test('the first frame on every connection is workerregistered {worker_id, reatta
   const raw = await RawClient.connect(engine.url);
   await raw.next((f) => f.type === 'workerregistered');
   const first = JSON.parse(raw.rawTexts[0]!);
-  expect(first).toEqual({ type: 'workerregistered', worker_id: expect.stringMatching(UUID), reattach_token: expect.stringMatching(UUID) });
+  expect(first).toEqual({
+    type: 'workerregistered',
+    worker_id: expect.stringMatching(UUID),
+    reattach_token: expect.stringMatching(UUID),
+  });
   expect(first.worker_id).not.toBe(first.reattach_token);
   await raw.close();
 });
@@ -49,13 +61,28 @@ test('frames of one connection are handled in order (register, then invoke, in o
   raw.send({ type: 'invokefunction', invocation_id: id, function_id: 'burst::fn', data: { n: 1 } });
   const call = await raw.next((f) => f.type === 'invokefunction' && f.function_id === 'burst::fn');
   raw.send({ type: 'invocationresult', invocation_id: call.invocation_id, function_id: 'burst::fn', result: 'ok' });
-  await expect(raw.next((f) => f.type === 'invocationresult' && f.invocation_id === id)).resolves.toMatchObject({ result: 'ok' });
+  await expect(raw.next((f) => f.type === 'invocationresult' && f.invocation_id === id)).resolves.toMatchObject({
+    result: 'ok',
+  });
   // A builtin trigger registration completes before the next frame: the write right after it fires it.
   const tid = crypto.randomUUID();
   raw.send({ type: 'registerfunction', id: 'burst::on_state' });
-  raw.send({ type: 'registertrigger', id: tid, trigger_type: 'state', function_id: 'burst::on_state', config: { scope: 'burst' } });
-  raw.send({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'state::set', data: { scope: 'burst', key: 'k', value: 1 } });
-  await expect(raw.next((f) => f.type === 'invokefunction' && f.function_id === 'burst::on_state')).resolves.toMatchObject({ data: { event_type: 'state:created' } });
+  raw.send({
+    type: 'registertrigger',
+    id: tid,
+    trigger_type: 'state',
+    function_id: 'burst::on_state',
+    config: { scope: 'burst' },
+  });
+  raw.send({
+    type: 'invokefunction',
+    invocation_id: crypto.randomUUID(),
+    function_id: 'state::set',
+    data: { scope: 'burst', key: 'k', value: 1 },
+  });
+  await expect(
+    raw.next((f) => f.type === 'invokefunction' && f.function_id === 'burst::on_state'),
+  ).resolves.toMatchObject({ data: { event_type: 'state:created' } });
   await raw.close();
 });
 
@@ -66,14 +93,41 @@ describe('undecodable frames are dropped, never crash, never close the socket', 
     ['a bare null', 'null'],
     ['unknown type', JSON.stringify({ type: 'teleport', id: 'x' })],
     ['missing type', JSON.stringify({ id: 'x' })],
-    ['invokefunction without data', JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'bystander::ping' })],
-    ['function_id of the wrong type', JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 42, data: {} })],
-    ['non-UUID invocation_id', JSON.stringify({ type: 'invokefunction', invocation_id: 'not-a-uuid', function_id: 'bystander::ping', data: {} })],
-    ['unknown action', JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'bystander::ping', data: {}, action: { type: 'teleport' } })],
-    ['registertrigger without config', JSON.stringify({ type: 'registertrigger', id: 't1', trigger_type: 'state', function_id: 'f' })],
+    [
+      'invokefunction without data',
+      JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 'bystander::ping' }),
+    ],
+    [
+      'function_id of the wrong type',
+      JSON.stringify({ type: 'invokefunction', invocation_id: crypto.randomUUID(), function_id: 42, data: {} }),
+    ],
+    [
+      'non-UUID invocation_id',
+      JSON.stringify({ type: 'invokefunction', invocation_id: 'not-a-uuid', function_id: 'bystander::ping', data: {} }),
+    ],
+    [
+      'unknown action',
+      JSON.stringify({
+        type: 'invokefunction',
+        invocation_id: crypto.randomUUID(),
+        function_id: 'bystander::ping',
+        data: {},
+        action: { type: 'teleport' },
+      }),
+    ],
+    [
+      'registertrigger without config',
+      JSON.stringify({ type: 'registertrigger', id: 't1', trigger_type: 'state', function_id: 'f' }),
+    ],
     ['registerfunction with a numeric id', JSON.stringify({ type: 'registerfunction', id: 7 })],
-    ['invocationresult with a bad ErrorBody', JSON.stringify({ type: 'invocationresult', invocation_id: crypto.randomUUID(), function_id: 'f', error: 'boom' })],
-    ['unregistertriggertype (not in the v0.22.1 enum)', JSON.stringify({ type: 'unregistertriggertype', id: 'x', description: '' })],
+    [
+      'invocationresult with a bad ErrorBody',
+      JSON.stringify({ type: 'invocationresult', invocation_id: crypto.randomUUID(), function_id: 'f', error: 'boom' }),
+    ],
+    [
+      'unregistertriggertype (not in the v0.22.1 enum)',
+      JSON.stringify({ type: 'unregistertriggertype', id: 'x', description: '' }),
+    ],
   ];
 
   test.each(badFrames)('%s', async (_label, text) => {
@@ -96,9 +150,19 @@ describe('undecodable frames are dropped, never crash, never close the socket', 
     await waitForFunction(sdk, 'bad::error');
     const pending = sdk.trigger({ function_id: 'bad::error', payload: {} });
     const call = await target.next((f) => f.type === 'invokefunction');
-    target.send({ type: 'invocationresult', invocation_id: call.invocation_id, function_id: 'bad::error', error: { code: 1 } });
+    target.send({
+      type: 'invocationresult',
+      invocation_id: call.invocation_id,
+      function_id: 'bad::error',
+      error: { code: 1 },
+    });
     await sleep(100);
-    target.send({ type: 'invocationresult', invocation_id: call.invocation_id, function_id: 'bad::error', result: 'second try' });
+    target.send({
+      type: 'invocationresult',
+      invocation_id: call.invocation_id,
+      function_id: 'bad::error',
+      result: 'second try',
+    });
     await expect(pending).resolves.toBe('second try');
     await target.close();
   });
@@ -126,9 +190,15 @@ test('an oversized frame closes only that socket; the engine and others keep wor
 test('JSON in a binary frame is accepted; OTLP/MTRC/LOGS binary frames are telemetry and ignored', async () => {
   const raw = await RawClient.connect(engine.url);
   await raw.next((f) => f.type === 'workerregistered');
-  for (const prefix of ['OTLP', 'MTRC', 'LOGS']) raw.ws.send(Buffer.from(`${prefix}{"resourceSpans":[]}`), { binary: true });
+  for (const prefix of ['OTLP', 'MTRC', 'LOGS'])
+    raw.ws.send(Buffer.from(`${prefix}{"resourceSpans":[]}`), { binary: true });
   const id = crypto.randomUUID();
-  raw.ws.send(Buffer.from(JSON.stringify({ type: 'invokefunction', invocation_id: id, function_id: 'bystander::ping', data: {} })), { binary: true });
+  raw.ws.send(
+    Buffer.from(
+      JSON.stringify({ type: 'invokefunction', invocation_id: id, function_id: 'bystander::ping', data: {} }),
+    ),
+    { binary: true },
+  );
   await expect(raw.next((f) => f.invocation_id === id)).resolves.toMatchObject({ result: 'pong' });
   expect(raw.frames.map((f) => f.type)).toEqual(['workerregistered', 'invocationresult']);
   await raw.close();
@@ -151,7 +221,9 @@ test('unknown upgrade paths and plain HTTP are refused', async () => {
   const res = await fetch(engine.url.replace('ws://', 'http://'));
   expect(res.status).toBe(426);
   const bad = new WebSocket(`${engine.url}/nope`);
-  const status = await new Promise<number | undefined>((resolve) => bad.once('unexpected-response', (_req, r) => resolve(r.statusCode)).once('error', () => resolve(undefined)));
+  const status = await new Promise<number | undefined>((resolve) =>
+    bad.once('unexpected-response', (_req, r) => resolve(r.statusCode)).once('error', () => resolve(undefined)),
+  );
   expect(status).toBe(404);
 });
 
@@ -177,7 +249,12 @@ test('reattach with the right token evicts the previous connection before the re
   // The replayed registration landed on a clean slate and is owned by the new connection.
   const pending = sdk.trigger({ function_id: 'reattach::fn', payload: {} });
   const call = await fresh.next((f) => f.type === 'invokefunction');
-  fresh.send({ type: 'invocationresult', invocation_id: call.invocation_id, function_id: 'reattach::fn', result: 'from fresh' });
+  fresh.send({
+    type: 'invocationresult',
+    invocation_id: call.invocation_id,
+    function_id: 'reattach::fn',
+    result: 'from fresh',
+  });
   await expect(pending).resolves.toBe('from fresh');
   await fresh.close();
 });

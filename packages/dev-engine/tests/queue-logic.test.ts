@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installQueues } from '../src/queue/index.js';
-import { parseQueueModuleConfig } from '../src/queue/config.js';
 import { backoffDelay } from '../src/queue/backoff.js';
+import { parseQueueModuleConfig } from '../src/queue/config.js';
+import { installQueues } from '../src/queue/index.js';
 import { FakeEngine, sleep, waitFor } from './helpers/queue-fake-engine.js';
 
 const FIFO = { type: 'fifo', message_group_field: 'session_id', backoff_ms: 20, max_retries: 3 };
@@ -60,13 +60,27 @@ describe('queue delivery (fake engine)', () => {
       attempts.push(Date.now());
       throw new Error('boom');
     });
-    await engine.call('engine::queue::enqueue', { queue: 'jobs', function_id: 'work', data: { n: 1 }, messageReceiptId: 'r1' });
-    await waitFor(() => attempts.length === 3 && engine.db.prepare('SELECT COUNT(*) n FROM queue_dead_letters').get(), 'dlq');
+    await engine.call('engine::queue::enqueue', {
+      queue: 'jobs',
+      function_id: 'work',
+      data: { n: 1 },
+      messageReceiptId: 'r1',
+    });
+    await waitFor(
+      () => attempts.length === 3 && engine.db.prepare('SELECT COUNT(*) n FROM queue_dead_letters').get(),
+      'dlq',
+    );
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(38);
     expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(78);
     const messages = (await engine.call('engine::queue::dlq_messages', { queue: 'jobs' })) as any[];
     expect(messages).toEqual([
-      expect.objectContaining({ id: 'r1', function_id: 'work', payload: { n: 1 }, retries: 3, error: 'invocation_failed: boom' }),
+      expect.objectContaining({
+        id: 'r1',
+        function_id: 'work',
+        payload: { n: 1 },
+        retries: 3,
+        error: 'invocation_failed: boom',
+      }),
     ]);
     await sleep(200);
     expect(attempts).toHaveLength(3);
@@ -80,14 +94,16 @@ describe('queue delivery (fake engine)', () => {
       calls++;
       return new Promise(() => {});
     });
-    await engine.call('engine::queue::enqueue', { queue: 'slow', function_id: 'hang', data: {}, messageReceiptId: 't1' });
-    const messages = await waitFor(
-      () => {
-        const rows = engine.db.prepare('SELECT error FROM queue_dead_letters').all() as Array<{ error: string }>;
-        return rows.length > 0 && rows;
-      },
-      'timeout dead letter',
-    );
+    await engine.call('engine::queue::enqueue', {
+      queue: 'slow',
+      function_id: 'hang',
+      data: {},
+      messageReceiptId: 't1',
+    });
+    const messages = await waitFor(() => {
+      const rows = engine.db.prepare('SELECT error FROM queue_dead_letters').all() as Array<{ error: string }>;
+      return rows.length > 0 && rows;
+    }, 'timeout dead letter');
     expect(calls).toBe(2);
     expect(messages[0]!.error).toBe('timeout: Function hang timed out after 30ms');
   });
@@ -131,7 +147,13 @@ describe('queue persistence across an engine restart (same database file)', () =
   it('redelivers unacknowledged jobs in FIFO order per group, waiting for the target without spending retries', async () => {
     let e = await restart({ queue_configs: { turns: FIFO } });
     // No handler registered: jobs wait.
-    for (const [session, step] of [['a', 1], ['b', 1], ['a', 2], ['b', 2], ['a', 3]] as const) {
+    for (const [session, step] of [
+      ['a', 1],
+      ['b', 1],
+      ['a', 2],
+      ['b', 2],
+      ['a', 3],
+    ] as const) {
       await e.call('engine::queue::enqueue', {
         queue: 'turns',
         function_id: 'turn::step',
@@ -145,7 +167,10 @@ describe('queue persistence across an engine restart (same database file)', () =
     e = await restart({ queue_configs: { turns: FIFO } });
     const seen: string[] = [];
     await sleep(30); // still no target: nothing delivered, no retries spent
-    e.provide('turn::step', (data: { session_id: string; step: number }) => void seen.push(`${data.session_id}${data.step}`));
+    e.provide(
+      'turn::step',
+      (data: { session_id: string; step: number }) => void seen.push(`${data.session_id}${data.step}`),
+    );
     await waitFor(() => seen.length === 5, 'redelivery');
     expect(seen.filter((s) => s.startsWith('a'))).toEqual(['a1', 'a2', 'a3']);
     expect(seen.filter((s) => s.startsWith('b'))).toEqual(['b1', 'b2']);
@@ -172,7 +197,10 @@ describe('queue persistence across an engine restart (same database file)', () =
       data: { session_id: 's' },
       messageReceiptId: 'd1',
     });
-    await waitFor(() => (e.calls.filter((c) => c.functionId === 'fails').length === 1 ? true : undefined), 'first failure');
+    await waitFor(
+      () => (e.calls.filter((c) => c.functionId === 'fails').length === 1 ? true : undefined),
+      'first failure',
+    );
     await sleep(5);
 
     e = await restart();
@@ -200,11 +228,24 @@ describe('queue persistence across an engine restart (same database file)', () =
     let e = await restart({ queue_configs: { turns: FIFO } });
     const first: number[] = [];
     e.provide('turn::step', (data: { step: number }) => void first.push(data.step));
-    for (const step of [1, 2]) await e.call('engine::queue::enqueue', { queue: 'turns', function_id: 'turn::step', data: { session_id: 's', step } });
+    for (const step of [1, 2])
+      await e.call('engine::queue::enqueue', {
+        queue: 'turns',
+        function_id: 'turn::step',
+        data: { session_id: 's', step },
+      });
     await waitFor(() => first.length === 2, 'first delivery');
-    await waitFor(() => (e.db.prepare('SELECT COUNT(*) AS n FROM queue_jobs').get() as { n: number }).n === 0 || undefined, 'acks');
+    await waitFor(
+      () => (e.db.prepare('SELECT COUNT(*) AS n FROM queue_jobs').get() as { n: number }).n === 0 || undefined,
+      'acks',
+    );
     e.remove('turn::step');
-    for (const step of [3, 4, 5]) await e.call('engine::queue::enqueue', { queue: 'turns', function_id: 'turn::step', data: { session_id: 's', step } });
+    for (const step of [3, 4, 5])
+      await e.call('engine::queue::enqueue', {
+        queue: 'turns',
+        function_id: 'turn::step',
+        data: { session_id: 's', step },
+      });
 
     e = await restart({ queue_configs: { turns: FIFO } });
     const second: number[] = [];

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TriggerAction, type IIIClient } from 'iii-sdk';
-import { startQueueTestEngine, type QueueTestEngine } from './helpers/queue-engine.js';
+import { type IIIClient, TriggerAction } from 'iii-sdk';
+import { type QueueTestEngine, startQueueTestEngine } from './helpers/queue-engine.js';
 import { sleep, waitFor } from './helpers/queue-fake-engine.js';
 
 let engine: QueueTestEngine;
@@ -241,12 +241,19 @@ describe('durable topics', () => {
     const received: Record<string, number[]> = { audit: [], mailer: [] };
     const subscriberA = engine.worker();
     const subscriberB = engine.worker();
-    for (const [worker, name] of [[subscriberA, 'audit'], [subscriberB, 'mailer']] as const) {
+    for (const [worker, name] of [
+      [subscriberA, 'audit'],
+      [subscriberB, 'mailer'],
+    ] as const) {
       worker.registerFunction(`topic::${name}`, async (data: { n: number }) => {
         received[name]!.push(data.n);
         return null;
       });
-      worker.registerTrigger({ type: 'durable:subscriber', function_id: `topic::${name}`, config: { topic: 'orders' } });
+      worker.registerTrigger({
+        type: 'durable:subscriber',
+        function_id: `topic::${name}`,
+        config: { topic: 'orders' },
+      });
     }
     await pollUntil(
       () => call('engine::queue::topic_stats', { topic: 'orders' }),

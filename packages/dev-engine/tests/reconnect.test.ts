@@ -33,8 +33,16 @@ test('after its socket is killed the SDK reconnects, reattaches and re-registers
   worker.registerTrigger({ type: 'state', function_id: 'flaky::on_state', config: { scope: 'flaky' } });
   await waitForFunction(caller, 'flaky::echo');
   const before = await waitFor(() => connectionOf('flaky'));
-  const listTriggers = async () => ((await caller.trigger({ function_id: 'engine::registered-triggers::list', payload: { function_id: 'flaky::on_state' } })) as { registered_triggers: Array<{ id: string }> }).registered_triggers;
-  const triggerIdsBefore = (await waitFor(async () => ((await listTriggers()).length ? listTriggers() : undefined))).map((t) => t.id);
+  const listTriggers = async () =>
+    (
+      (await caller.trigger({
+        function_id: 'engine::registered-triggers::list',
+        payload: { function_id: 'flaky::on_state' },
+      })) as { registered_triggers: Array<{ id: string }> }
+    ).registered_triggers;
+  const triggerIdsBefore = (
+    await waitFor(async () => ((await listTriggers()).length ? listTriggers() : undefined))
+  ).map((t) => t.id);
 
   before.ws.terminate(); // the engine side drops the socket
   const after = await waitFor(() => {
@@ -42,7 +50,10 @@ test('after its socket is killed the SDK reconnects, reattaches and re-registers
     return c && c !== before ? c : undefined;
   });
   expect(after.id).not.toBe(before.id);
-  await waitFor(async () => (await caller.trigger({ function_id: 'flaky::echo', payload: { n: 1 } }).catch(() => undefined)) !== undefined);
+  await waitFor(
+    async () =>
+      (await caller.trigger({ function_id: 'flaky::echo', payload: { n: 1 } }).catch(() => undefined)) !== undefined,
+  );
   await expect(caller.trigger({ function_id: 'flaky::echo', payload: { n: 2 } })).resolves.toMatchObject({ n: 2 });
 
   // The trigger came back with the same id, and fires again.

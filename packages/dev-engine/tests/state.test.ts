@@ -22,8 +22,14 @@ afterAll(async () => {
 });
 
 test('set returns {old_value, new_value}; get returns the raw value; missing -> undefined', async () => {
-  await expect(call('state::set', { scope: 'users', key: 'u1', value: { name: 'Ada' } })).resolves.toEqual({ old_value: null, new_value: { name: 'Ada' } });
-  await expect(call('state::set', { scope: 'users', key: 'u1', data: { name: 'Bob' } })).resolves.toEqual({ old_value: { name: 'Ada' }, new_value: { name: 'Bob' } });
+  await expect(call('state::set', { scope: 'users', key: 'u1', value: { name: 'Ada' } })).resolves.toEqual({
+    old_value: null,
+    new_value: { name: 'Ada' },
+  });
+  await expect(call('state::set', { scope: 'users', key: 'u1', data: { name: 'Bob' } })).resolves.toEqual({
+    old_value: { name: 'Ada' },
+    new_value: { name: 'Bob' },
+  });
   await expect(call('state::get', { scope: 'users', key: 'u1' })).resolves.toEqual({ name: 'Bob' });
   await expect(call('state::get', { scope: 'users', key: 'nope' })).resolves.toBeUndefined();
 });
@@ -47,35 +53,68 @@ test('list returns the values of a scope; list_groups returns {groups} sorted an
 });
 
 test('bad input gives deserialization_error', async () => {
-  await expect(call('state::set', { scope: 's', value: 1 })).rejects.toMatchObject({ code: 'deserialization_error', message: expect.stringContaining('missing field `key`') });
+  await expect(call('state::set', { scope: 's', value: 1 })).rejects.toMatchObject({
+    code: 'deserialization_error',
+    message: expect.stringContaining('missing field `key`'),
+  });
   await expect(call('state::get', { scope: 1, key: 'k' })).rejects.toMatchObject({ code: 'deserialization_error' });
-  await expect(call('state::update', { scope: 's', key: 'k', ops: [{ type: 'explode' }] })).rejects.toMatchObject({ code: 'deserialization_error' });
+  await expect(call('state::update', { scope: 's', key: 'k', ops: [{ type: 'explode' }] })).rejects.toMatchObject({
+    code: 'deserialization_error',
+  });
 });
 
 describe('state::update ops', () => {
   const update = (key: string, ops: unknown[]) => call('state::update', { scope: 'ops', key, ops }) as Promise<any>;
 
   test('on a missing key the value starts as {}; increment creates by, decrement -by', async () => {
-    await expect(update('counters', [{ type: 'increment', path: 'hits', by: 2 }, { type: 'decrement', path: 'misses', by: 3 }])).resolves.toEqual({ old_value: null, new_value: { hits: 2, misses: -3 } });
-    await expect(update('counters', [{ type: 'increment', path: 'hits', by: 5 }])).resolves.toEqual({ old_value: { hits: 2, misses: -3 }, new_value: { hits: 7, misses: -3 } });
+    await expect(
+      update('counters', [
+        { type: 'increment', path: 'hits', by: 2 },
+        { type: 'decrement', path: 'misses', by: 3 },
+      ]),
+    ).resolves.toEqual({ old_value: null, new_value: { hits: 2, misses: -3 } });
+    await expect(update('counters', [{ type: 'increment', path: 'hits', by: 5 }])).resolves.toEqual({
+      old_value: { hits: 2, misses: -3 },
+      new_value: { hits: 7, misses: -3 },
+    });
   });
 
   test('old_value is the value before the ops, nested parts included; the update is stored', async () => {
     await call('state::set', { scope: 'ops', key: 'nested', value: { list: [1], inner: { n: 1 } } });
-    await expect(update('nested', [{ type: 'append', path: 'list', value: 2 }, { type: 'merge', path: ['inner'], value: { m: 2 } }])).resolves.toEqual({
+    await expect(
+      update('nested', [
+        { type: 'append', path: 'list', value: 2 },
+        { type: 'merge', path: ['inner'], value: { m: 2 } },
+      ]),
+    ).resolves.toEqual({
       old_value: { list: [1], inner: { n: 1 } },
       new_value: { list: [1, 2], inner: { n: 1, m: 2 } },
     });
-    await expect(call('state::get', { scope: 'ops', key: 'nested' })).resolves.toEqual({ list: [1, 2], inner: { n: 1, m: 2 } });
+    await expect(call('state::get', { scope: 'ops', key: 'nested' })).resolves.toEqual({
+      list: [1, 2],
+      inner: { n: 1, m: 2 },
+    });
   });
 
   test('set: a top-level key (dots are literal), "" replaces the root', async () => {
-    const r = await update('set', [{ type: 'set', path: 'a.b', value: 1 }, { type: 'set', path: 'c', value: { d: true } }]);
+    const r = await update('set', [
+      { type: 'set', path: 'a.b', value: 1 },
+      { type: 'set', path: 'c', value: { d: true } },
+    ]);
     expect(r.new_value).toEqual({ 'a.b': 1, c: { d: true } });
-    await expect(update('set', [{ type: 'set', path: '', value: 'root' }])).resolves.toMatchObject({ new_value: 'root' });
+    await expect(update('set', [{ type: 'set', path: '', value: 'root' }])).resolves.toMatchObject({
+      new_value: 'root',
+    });
     const bad = await update('set', [{ type: 'set', path: 'x', value: 1 }]);
     expect(bad.new_value).toBe('root');
-    expect(bad.errors).toEqual([{ op_index: 0, code: 'set.target_not_object', message: "Cannot set at path 'x': target is string, expected object.", doc_url: expect.any(String) }]);
+    expect(bad.errors).toEqual([
+      {
+        op_index: 0,
+        code: 'set.target_not_object',
+        message: "Cannot set at path 'x': target is string, expected object.",
+        doc_url: expect.any(String),
+      },
+    ]);
   });
 
   test('merge: shallow at the root, nested paths create intermediates, non-objects rejected', async () => {
@@ -124,7 +163,10 @@ describe('state::update ops', () => {
   });
 
   test('remove deletes a top-level key; "" makes the root null', async () => {
-    await update('rm', [{ type: 'set', path: 'a', value: 1 }, { type: 'set', path: 'b', value: 2 }]);
+    await update('rm', [
+      { type: 'set', path: 'a', value: 1 },
+      { type: 'set', path: 'b', value: 2 },
+    ]);
     await expect(update('rm', [{ type: 'remove', path: 'a' }])).resolves.toMatchObject({ new_value: { b: 2 } });
     await expect(update('rm', [{ type: 'remove', path: '' }])).resolves.toMatchObject({ new_value: null });
   });
@@ -152,9 +194,22 @@ describe('state trigger', () => {
     handler.registerFunction('h::key_only', async (e: unknown) => void filtered.push(e));
     handler.registerFunction('h::only_big', async (e: any) => (e.new_value?.n ?? 0) > 10);
     handler.registerFunction('h::conditional', async (e: unknown) => void filtered.push({ conditional: e }));
-    handler.registerTrigger({ type: 'state', function_id: 'h::all', config: { scope: 'watched' }, metadata: { via: 'state' } });
-    handler.registerTrigger({ type: 'state', function_id: 'h::key_only', config: { scope: 'watched', key: 'special' } });
-    handler.registerTrigger({ type: 'state', function_id: 'h::conditional', config: { scope: 'cond', condition_function_id: 'h::only_big' } });
+    handler.registerTrigger({
+      type: 'state',
+      function_id: 'h::all',
+      config: { scope: 'watched' },
+      metadata: { via: 'state' },
+    });
+    handler.registerTrigger({
+      type: 'state',
+      function_id: 'h::key_only',
+      config: { scope: 'watched', key: 'special' },
+    });
+    handler.registerTrigger({
+      type: 'state',
+      function_id: 'h::conditional',
+      config: { scope: 'cond', condition_function_id: 'h::only_big' },
+    });
     await waitForFunction(w, 'h::conditional');
     await sleep(50);
   });
@@ -170,7 +225,14 @@ describe('state trigger', () => {
     await waitFor(() => events.length === 3);
     expect(events).toEqual([
       { type: 'state', event_type: 'state:created', scope: 'watched', key: 'k', old_value: null, new_value: { v: 1 } },
-      { type: 'state', event_type: 'state:updated', scope: 'watched', key: 'k', old_value: { v: 1 }, new_value: { v: 2 } },
+      {
+        type: 'state',
+        event_type: 'state:updated',
+        scope: 'watched',
+        key: 'k',
+        old_value: { v: 1 },
+        new_value: { v: 2 },
+      },
       { type: 'state', event_type: 'state:deleted', scope: 'watched', key: 'k', old_value: { v: 2 }, new_value: null },
     ]);
     expect(metas).toEqual([{ via: 'state' }, { via: 'state' }, { via: 'state' }]);

@@ -24,24 +24,46 @@ afterAll(async () => {
 
 test('set / get / delete / list / list_groups / list_all shapes', async () => {
   const at = { stream_name: 'chat', group_id: 'room-1', item_id: 'm1' };
-  await expect(call('stream::set', { ...at, data: { text: 'hi' } })).resolves.toEqual({ old_value: null, new_value: { text: 'hi' } });
-  await expect(call('stream::set', { ...at, data: { text: 'hi!' } })).resolves.toEqual({ old_value: { text: 'hi' }, new_value: { text: 'hi!' } });
+  await expect(call('stream::set', { ...at, data: { text: 'hi' } })).resolves.toEqual({
+    old_value: null,
+    new_value: { text: 'hi' },
+  });
+  await expect(call('stream::set', { ...at, data: { text: 'hi!' } })).resolves.toEqual({
+    old_value: { text: 'hi' },
+    new_value: { text: 'hi!' },
+  });
   await expect(call('stream::get', at)).resolves.toEqual({ text: 'hi!' });
   await expect(call('stream::get', { ...at, item_id: 'none' })).resolves.toBeUndefined();
   await call('stream::set', { stream_name: 'chat', group_id: 'room-2', item_id: 'm9', data: 1 });
   await expect(call('stream::list', { stream_name: 'chat', group_id: 'room-1' })).resolves.toEqual([{ text: 'hi!' }]);
   await expect(call('stream::list_groups', { stream_name: 'chat' })).resolves.toEqual(['room-1', 'room-2']);
-  await expect(call('stream::list_all', {})).resolves.toEqual({ stream: [{ id: 'chat', groups: ['room-1', 'room-2'] }], count: 1 });
+  await expect(call('stream::list_all', {})).resolves.toEqual({
+    stream: [{ id: 'chat', groups: ['room-1', 'room-2'] }],
+    count: 1,
+  });
   await expect(call('stream::delete', at)).resolves.toEqual({ old_value: { text: 'hi!' } });
   await expect(call('stream::delete', at)).resolves.toEqual({ old_value: null });
-  await expect(call('stream::update', { ...at, ops: [{ type: 'increment', path: 'n', by: 1 }] })).resolves.toEqual({ old_value: null, new_value: { n: 1 } });
-  await expect(call('stream::send', { stream_name: 'chat', group_id: 'room-1', type: 'typing', data: {} })).resolves.toBeNull();
+  await expect(call('stream::update', { ...at, ops: [{ type: 'increment', path: 'n', by: 1 }] })).resolves.toEqual({
+    old_value: null,
+    new_value: { n: 1 },
+  });
+  await expect(
+    call('stream::send', { stream_name: 'chat', group_id: 'room-1', type: 'typing', data: {} }),
+  ).resolves.toBeNull();
 });
 
 test('update returns the item as it was before the ops as old_value, nested parts included', async () => {
   const at = { stream_name: 'chat', group_id: 'room-3', item_id: 'm1' };
   await call('stream::set', { ...at, data: { meta: { a: 1 }, tags: ['x'] } });
-  await expect(call('stream::update', { ...at, ops: [{ type: 'merge', path: ['meta'], value: { b: 2 } }, { type: 'append', path: 'tags', value: 'y' }] })).resolves.toEqual({
+  await expect(
+    call('stream::update', {
+      ...at,
+      ops: [
+        { type: 'merge', path: ['meta'], value: { b: 2 } },
+        { type: 'append', path: 'tags', value: 'y' },
+      ],
+    }),
+  ).resolves.toEqual({
     old_value: { meta: { a: 1 }, tags: ['x'] },
     new_value: { meta: { a: 1, b: 2 }, tags: ['x', 'y'] },
   });
@@ -52,7 +74,11 @@ test('the stream trigger: camelCase events for create, update, delete and custom
   const events: any[] = [];
   const listener = connectWorker(engine.url, 'stream-listener');
   listener.registerFunction('listener::on_stream', async (e: unknown) => void events.push(e));
-  listener.registerTrigger({ type: 'stream', function_id: 'listener::on_stream', config: { stream_name: 'orders', group_id: 'g1' } });
+  listener.registerTrigger({
+    type: 'stream',
+    function_id: 'listener::on_stream',
+    config: { stream_name: 'orders', group_id: 'g1' },
+  });
   await waitForFunction(w, 'listener::on_stream');
   await sleep(50);
 
@@ -77,7 +103,9 @@ test('the stream trigger: camelCase events for create, update, delete and custom
 });
 
 test('a stream trigger without stream_name is rejected', async () => {
-  await expect(call('engine::register_trigger', { trigger_type: 'stream', function_id: 'x', config: {} })).rejects.toMatchObject({ code: 'trigger_registration_failed' });
+  await expect(
+    call('engine::register_trigger', { trigger_type: 'stream', function_id: 'x', config: {} }),
+  ).rejects.toMatchObject({ code: 'trigger_registration_failed' });
 });
 
 test('custom stream implementations (createStream) take over the builtin ops', async () => {
@@ -109,6 +137,8 @@ test('custom stream implementations (createStream) take over the builtin ops', a
   await expect(call('stream::list_groups', { stream_name: 'custom' })).resolves.toEqual(['only-group']);
   await expect(call('stream::delete', at)).resolves.toEqual({ old_value: 'v1' });
   // Nothing reached the builtin store.
-  await expect(call('stream::list_all', {})).resolves.not.toMatchObject({ stream: expect.arrayContaining([expect.objectContaining({ id: 'custom' })]) });
+  await expect(call('stream::list_all', {})).resolves.not.toMatchObject({
+    stream: expect.arrayContaining([expect.objectContaining({ id: 'custom' })]),
+  });
   await provider.shutdown();
 });

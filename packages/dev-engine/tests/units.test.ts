@@ -2,18 +2,29 @@
  * Unit tests of the pure pieces: frame decoding, UUID normalisation, cron expressions,
  * update ops edge cases, channel TTL sweep, HTTP route table, outbound frame coalescing.
  */
+
+import type { WebSocket } from 'ws';
 import { ChannelManager } from '../src/builtins/channels.js';
-import { CronExpressionError, nextFireTime, parseCronExpression } from '../src/builtins/cron-expression.js';
 import { rfc3339 } from '../src/builtins/cron.js';
+import { CronExpressionError, nextFireTime, parseCronExpression } from '../src/builtins/cron-expression.js';
 import { RouteTable } from '../src/builtins/http-routes.js';
 import { applyUpdateOps, parseOps } from '../src/builtins/update-ops.js';
-import type { WebSocket } from 'ws';
 import { WorkerConnection } from '../src/connection.js';
 import { decodeFrame, FrameError, normalizeUuid } from '../src/protocol/frames.js';
 
 describe('decodeFrame', () => {
   test('normalises null optionals to absent and keeps required null data', () => {
-    const f = decodeFrame(JSON.stringify({ type: 'invokefunction', invocation_id: null, function_id: 'f', data: null, traceparent: null, metadata: null, action: null }));
+    const f = decodeFrame(
+      JSON.stringify({
+        type: 'invokefunction',
+        invocation_id: null,
+        function_id: 'f',
+        data: null,
+        traceparent: null,
+        metadata: null,
+        action: null,
+      }),
+    );
     expect(f).toEqual({ type: 'invokefunction', function_id: 'f', data: null });
   });
 
@@ -33,14 +44,29 @@ describe('decodeFrame', () => {
     ['registertriggertype without description', { type: 'registertriggertype', id: 'x' }],
     ['invocationresult without invocation_id', { type: 'invocationresult', function_id: 'f' }],
     ['a non-string traceparent', { type: 'invokefunction', function_id: 'f', data: 1, traceparent: 5 }],
-    ['an enqueue action without a queue', { type: 'invokefunction', function_id: 'f', data: 1, action: { type: 'enqueue' } }],
-    ['a stacktrace that is not a string', { type: 'invocationresult', invocation_id: crypto.randomUUID(), function_id: 'f', error: { code: 'c', message: 'm', stacktrace: 1 } }],
+    [
+      'an enqueue action without a queue',
+      { type: 'invokefunction', function_id: 'f', data: 1, action: { type: 'enqueue' } },
+    ],
+    [
+      'a stacktrace that is not a string',
+      {
+        type: 'invocationresult',
+        invocation_id: crypto.randomUUID(),
+        function_id: 'f',
+        error: { code: 'c', message: 'm', stacktrace: 1 },
+      },
+    ],
   ])('drops %s', (_label, frame) => {
     expect(decodeFrame(JSON.stringify(frame))).toBeInstanceOf(FrameError);
   });
 
   test('registerservice defaults name to ""', () => {
-    expect(decodeFrame(JSON.stringify({ type: 'registerservice', id: 's' }))).toEqual({ type: 'registerservice', id: 's', name: '' });
+    expect(decodeFrame(JSON.stringify({ type: 'registerservice', id: 's' }))).toEqual({
+      type: 'registerservice',
+      id: 's',
+      name: '',
+    });
   });
 });
 
@@ -76,7 +102,8 @@ describe('cron expressions (Rust cron crate dialect)', () => {
     expect(next('1,30 * * * * *', '2024-01-01T00:00:02Z')).toBe('2024-01-01T00:00:30+00:00');
     expect(next('@hourly', '2024-01-01T10:20:00Z')).toBe('2024-01-01T11:00:00+00:00');
     expect(next('@weekly', '2024-01-01T10:20:00Z')).toBe('2024-01-07T00:00:00+00:00');
-    for (const bad of ['60 * * * * *', 'MON/2 * * * * *', '5-1 * * * * *', '*/0 * * * * *', '1,,2 * * * * *']) expect(() => parseCronExpression(bad)).toThrow(CronExpressionError);
+    for (const bad of ['60 * * * * *', 'MON/2 * * * * *', '5-1 * * * * *', '*/0 * * * * *', '1,,2 * * * * *'])
+      expect(() => parseCronExpression(bad)).toThrow(CronExpressionError);
   });
 
   test('rfc3339 matches chrono: +00:00 and fractional seconds only when non-zero', () => {
@@ -89,7 +116,9 @@ describe('update ops edge cases', () => {
   test('root increment on a missing value creates by; on an existing number adds', () => {
     expect(applyUpdateOps(undefined, parseOps('t', [{ type: 'increment', path: '', by: 3 }])).value).toBe(3);
     expect(applyUpdateOps(10, parseOps('t', [{ type: 'decrement', path: '', by: 3 }])).value).toBe(7);
-    expect(applyUpdateOps({ n: 1.5 }, parseOps('t', [{ type: 'increment', path: 'n', by: 2 }])).value).toEqual({ n: 3.5 });
+    expect(applyUpdateOps({ n: 1.5 }, parseOps('t', [{ type: 'increment', path: 'n', by: 2 }])).value).toEqual({
+      n: 3.5,
+    });
   });
 
   test('root append on a missing value: strings stay strings, others become arrays', () => {
@@ -105,14 +134,23 @@ describe('update ops edge cases', () => {
 
   test('path validation: proto keys, long segments, depth', () => {
     const long = 'x'.repeat(257);
-    const r = applyUpdateOps({}, parseOps('t', [
-      { type: 'set', path: 'constructor', value: 1 },
-      { type: 'set', path: long, value: 1 },
-      { type: 'merge', path: Array.from({ length: 33 }, () => 'a'), value: {} },
-      { type: 'merge', path: ['a', ''], value: {} },
-      { type: 'merge', value: JSON.parse('{"__proto__": {"polluted": true}}') },
-    ]));
-    expect(r.errors.map((e) => e.code)).toEqual(['set.path.proto_polluted', 'set.path.segment_too_long', 'merge.path.too_deep', 'merge.path.empty_segment', 'merge.value.proto_polluted']);
+    const r = applyUpdateOps(
+      {},
+      parseOps('t', [
+        { type: 'set', path: 'constructor', value: 1 },
+        { type: 'set', path: long, value: 1 },
+        { type: 'merge', path: Array.from({ length: 33 }, () => 'a'), value: {} },
+        { type: 'merge', path: ['a', ''], value: {} },
+        { type: 'merge', value: JSON.parse('{"__proto__": {"polluted": true}}') },
+      ]),
+    );
+    expect(r.errors.map((e) => e.code)).toEqual([
+      'set.path.proto_polluted',
+      'set.path.segment_too_long',
+      'merge.path.too_deep',
+      'merge.path.empty_segment',
+      'merge.value.proto_polluted',
+    ]);
     expect(r.value).toEqual({});
   });
 
@@ -123,7 +161,9 @@ describe('update ops edge cases', () => {
   });
 
   test('invalid ops fail the whole call like serde', () => {
-    expect(() => parseOps('state::update', [{ type: 'increment', path: 'n', by: 1.5 }])).toThrow(/deserialize input for state::update/);
+    expect(() => parseOps('state::update', [{ type: 'increment', path: 'n', by: 1.5 }])).toThrow(
+      /deserialize input for state::update/,
+    );
     expect(() => parseOps('state::update', 'nope')).toThrow(/expected a sequence/);
     expect(() => parseOps('state::update', undefined)).toThrow(/missing field `ops`/);
   });
@@ -147,7 +187,13 @@ describe('channels', () => {
 
 describe('http route table', () => {
   const table = () => new RouteTable();
-  const add = (t: RouteTable, method: string, apiPath: string, triggerId: string = crypto.randomUUID(), workerId = 'w') => t.add({ method, apiPath, functionId: 'f', middlewareFunctionIds: [], triggerId, workerId });
+  const add = (
+    t: RouteTable,
+    method: string,
+    apiPath: string,
+    triggerId: string = crypto.randomUUID(),
+    workerId = 'w',
+  ) => t.add({ method, apiPath, functionId: 'f', middlewareFunctionIds: [], triggerId, workerId });
 
   test('leading slash optional; params extracted; 405 for another method; trailing slash is another path', () => {
     const t = table();
@@ -177,7 +223,13 @@ describe('outbound coalescing', () => {
     const log: string[] = [];
     const ws = { send: (text: string) => log.push(`send ${text}`) } as unknown as WebSocket;
     const socket = { cork: () => log.push('cork'), uncork: () => log.push('uncork') };
-    const conn = new WorkerConnection(ws, '127.0.0.1', () => undefined, () => undefined, withSocket ? socket : undefined);
+    const conn = new WorkerConnection(
+      ws,
+      '127.0.0.1',
+      () => undefined,
+      () => undefined,
+      withSocket ? socket : undefined,
+    );
     return { conn, log };
   }
   const endOfTick = () => new Promise<void>((resolve) => process.nextTick(resolve));

@@ -21,7 +21,11 @@ afterEach(() => db.close());
 
 test('writes of one tick run in order in one transaction and resolve once it committed', async () => {
   const seen: boolean[] = [];
-  const done = [batch.write(insert('a')), batch.write(insert('b')), batch.write(() => (seen.push(db.inTransaction), 'c'))];
+  const done = [
+    batch.write(insert('a')),
+    batch.write(insert('b')),
+    batch.write(() => (seen.push(db.inTransaction), 'c')),
+  ];
   expect(rows()).toEqual([]); // nothing runs before the tick ends
   await expect(Promise.all(done)).resolves.toEqual([1, 1, 'c']);
   expect(rows()).toEqual(['a', 'b']);
@@ -61,7 +65,11 @@ test('single-statement writes share the batch without a savepoint, and run in au
   expect(rows()).toEqual(['a', 'b', 'c']);
   // A failing statement is undone by SQLite itself; the rest of the batch commits.
   db.exec('CREATE UNIQUE INDEX t_v ON t (v)');
-  const outcomes = await Promise.allSettled([batch.write(insert('d')), batch.write(insert('a'), { atomic: true }), batch.write(insert('e'))]);
+  const outcomes = await Promise.allSettled([
+    batch.write(insert('d')),
+    batch.write(insert('a'), { atomic: true }),
+    batch.write(insert('e')),
+  ]);
   expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   expect(rows()).toEqual(['a', 'b', 'c', 'd', 'e']);
 });

@@ -1,5 +1,5 @@
 import type { ProviderRequest } from '@iii-harness/provider-kit';
-import { call, startStack, type Stack } from './helpers/stack.js';
+import { call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
 afterAll(async () => {
@@ -13,11 +13,20 @@ it('12. 50 concurrent sessions with three tool calls each all complete, nothing 
   stack = await startStack();
   for (let i = 0; i < sessions; i++) {
     stack.provider.script(
-      { match: firstAsk, steps: [call('tools::echo', { i: 1 }, 'x1'), call('tools::echo', { i: 2 }, 'x2'), call('tools::echo', { i: 3 }, 'x3')] },
+      {
+        match: firstAsk,
+        steps: [
+          call('tools::echo', { i: 1 }, 'x1'),
+          call('tools::echo', { i: 2 }, 'x2'),
+          call('tools::echo', { i: 3 }, 'x3'),
+        ],
+      },
       { match: afterTools, steps: [{ text: 'three done' }] },
     );
   }
-  const started = await Promise.all(Array.from({ length: sessions }, (_, i) => stack.start(`session ${i}`, { session_id: `load-${i}` })));
+  const started = await Promise.all(
+    Array.from({ length: sessions }, (_, i) => stack.start(`session ${i}`, { session_id: `load-${i}` })),
+  );
   const ends = await Promise.all(started.map(({ session_id }) => stack.waitForEnd(session_id, 60_000)));
   expect(ends.every((e) => e.status === 'stopped')).toBe(true);
   expect(stack.runs).toHaveLength(sessions * 3);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@iii-harness/testing';
 import { INTERRUPTED } from '@iii-harness/turn-orchestrator';
-import { spawnWorker, type Proc } from './helpers/processes.js';
-import { agentEvents, call, startStack, type Stack } from './helpers/stack.js';
+import { type Proc, spawnWorker } from './helpers/processes.js';
+import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 // The orchestrator runs as its own process and is killed with SIGKILL; everything else stays up.
 let stack: Stack;
@@ -14,10 +14,15 @@ writeFileSync(config, 'turn-orchestrator:\n  coalesce_ms: 10\n');
 
 const startOrchestrator = async () => {
   orchestrator = spawnWorker('turn-orchestrator', stack.engine.url, config);
-  await eventually(async () => {
-    const info = await stack.client.bus.call('engine::functions::info', { function_id: 'run::start' }).catch(() => undefined);
-    if (!info) throw new Error(`orchestrator not up yet:\n${orchestrator?.tail()}`);
-  }, { timeoutMs: 15_000 });
+  await eventually(
+    async () => {
+      const info = await stack.client.bus
+        .call('engine::functions::info', { function_id: 'run::start' })
+        .catch(() => undefined);
+      if (!info) throw new Error(`orchestrator not up yet:\n${orchestrator?.tail()}`);
+    },
+    { timeoutMs: 15_000 },
+  );
 };
 
 afterEach(async () => {
@@ -26,7 +31,10 @@ afterEach(async () => {
 });
 
 it('5. killing the orchestrator during a slow tool call never runs the call twice; the model gets "interrupted"', async () => {
-  stack = await startStack({ without: ['orchestrator'], turns: [{ steps: [call('tools::slow', { ms: 1_500 }, 'slow1')] }, { steps: [{ text: 'it was interrupted' }] }] });
+  stack = await startStack({
+    without: ['orchestrator'],
+    turns: [{ steps: [call('tools::slow', { ms: 1_500 }, 'slow1')] }, { steps: [{ text: 'it was interrupted' }] }],
+  });
   await startOrchestrator();
   const { session_id } = await stack.start('run the slow tool');
   await eventually(() => expect(stack.runs.map((r) => r.function_id)).toEqual(['tools::slow']), { timeoutMs: 10_000 });
@@ -37,16 +45,26 @@ it('5. killing the orchestrator during a slow tool call never runs the call twic
   expect(stack.runs).toHaveLength(1);
   const messages = await stack.messages(session_id);
   expect(messages.map((m) => m.message.role)).toEqual(['user', 'assistant', 'function_result', 'assistant']);
-  expect(messages[2]!.message).toMatchObject({ function_call_id: 'slow1', is_error: true, content: [{ text: INTERRUPTED }] });
+  expect(messages[2]!.message).toMatchObject({
+    function_call_id: 'slow1',
+    is_error: true,
+    content: [{ text: INTERRUPTED }],
+  });
   expect(new Set(messages.map((m) => m.entry_id)).size).toBe(messages.length);
 });
 
 it('6. killing the orchestrator mid-stream: the turn completes with exactly one assistant entry', async () => {
   const slow = { steps: [{ text: 'streaming slowly, word by word, for a while' }], split: 30, delay_ms: 60 };
-  stack = await startStack({ without: ['orchestrator'], turns: [slow, { steps: [{ text: 'the answer, after a restart' }] }] });
+  stack = await startStack({
+    without: ['orchestrator'],
+    turns: [slow, { steps: [{ text: 'the answer, after a restart' }] }],
+  });
   await startOrchestrator();
   const { session_id } = await stack.start('stream please');
-  await eventually(async () => expect((await agentEvents(stack, session_id)).some((e) => e.type === 'message_update')).toBe(true), { timeoutMs: 10_000 });
+  await eventually(
+    async () => expect((await agentEvents(stack, session_id)).some((e) => e.type === 'message_update')).toBe(true),
+    { timeoutMs: 10_000 },
+  );
   await orchestrator!.kill9();
   await startOrchestrator();
   expect(await stack.waitForEnd(session_id, 30_000)).toMatchObject({ status: 'stopped' });

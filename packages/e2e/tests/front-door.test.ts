@@ -1,22 +1,22 @@
 import type { ProviderRequest } from '@iii-harness/provider-kit';
 import { eventually } from '@iii-harness/testing';
-import { call, startStack, type Stack } from './helpers/stack.js';
+import { call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
 afterEach(async () => {
   await stack?.close();
 });
 
-const userTexts = (request: ProviderRequest) => request.messages.filter((m) => m.role === 'user').map((m) => (typeof m.content === 'string' ? m.content : ''));
+const userTexts = (request: ProviderRequest) =>
+  request.messages.filter((m) => m.role === 'user').map((m) => (typeof m.content === 'string' ? m.content : ''));
 
 it('8. harness::send starts a turn; a send during it merges into the steering inbox and the model sees it at the next steering_check', async () => {
   stack = await startStack({
-    turns: [
-      { steps: [call('tools::slow', { ms: 600 }, 's1')] },
-      { steps: [{ text: 'saw the steering message' }] },
-    ],
+    turns: [{ steps: [call('tools::slow', { ms: 600 }, 's1')] }, { steps: [{ text: 'saw the steering message' }] }],
   });
-  const first = await stack.client.bus.call<{ session_id: string; turn_id: string; merged: boolean }>('harness::send', { text: 'run the slow tool' });
+  const first = await stack.client.bus.call<{ session_id: string; turn_id: string; merged: boolean }>('harness::send', {
+    text: 'run the slow tool',
+  });
   expect(first.merged).toBe(false);
   await eventually(() => expect(stack.runs.map((r) => r.function_id)).toEqual(['tools::slow']));
   const second = await stack.client.bus.call('harness::send', { session_id: first.session_id, text: 'also, be brief' });
@@ -33,7 +33,10 @@ it('8. a repeated idempotency key changes nothing', async () => {
   const send = { session_id: 'idem-1', text: 'hello', idempotency_key: 'client-msg-42' };
   const first = await stack.client.bus.call('harness::send', send);
   await stack.waitForEnd('idem-1');
-  const again = await Promise.all([stack.client.bus.call('harness::send', send), stack.client.bus.call('harness::send', send)]);
+  const again = await Promise.all([
+    stack.client.bus.call('harness::send', send),
+    stack.client.bus.call('harness::send', send),
+  ]);
   expect(again).toEqual([first, first]);
   expect((await stack.messages('idem-1')).map((m) => m.message.role)).toEqual(['user', 'assistant']);
   expect(stack.provider.requests).toHaveLength(1);
@@ -43,14 +46,25 @@ it('harness::status and harness::stop', async () => {
   stack = await startStack({ turns: [{ steps: [{ text: 'slow '.repeat(40) }], split: 40, delay_ms: 50 }] });
   const { session_id } = await stack.client.bus.call<{ session_id: string }>('harness::send', { text: 'go' });
   expect(await stack.client.bus.call('harness::status', { session_id })).toMatchObject({ live: true });
-  await eventually(async () => expect(await stack.client.bus.call('harness::stop', { session_id })).toMatchObject({ stopped: true }));
+  await eventually(async () =>
+    expect(await stack.client.bus.call('harness::stop', { session_id })).toMatchObject({ stopped: true }),
+  );
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
-  expect(await stack.client.bus.call('harness::status', { session_id })).toMatchObject({ live: false, turn: { state: 'stopped', outcome: 'aborted' } });
+  expect(await stack.client.bus.call('harness::status', { session_id })).toMatchObject({
+    live: false,
+    turn: { state: 'stopped', outcome: 'aborted' },
+  });
 });
 
 it('rejects malformed sends with invalid_payload and changes nothing', async () => {
   stack = await startStack();
-  for (const bad of [{}, { text: '' }, { text: 'a', message: { role: 'user', content: 'b' } }, { session_id: 'bad id with spaces', text: 'x' }, { text: 'x', max_turns: 0 }]) {
+  for (const bad of [
+    {},
+    { text: '' },
+    { text: 'a', message: { role: 'user', content: 'b' } },
+    { session_id: 'bad id with spaces', text: 'x' },
+    { text: 'x', max_turns: 0 },
+  ]) {
     await expect(stack.client.bus.call('harness::send', bad)).rejects.toMatchObject({ code: 'invalid_payload' });
   }
   expect(await stack.client.bus.call<{ sessions: unknown[] }>('session::list', {})).toMatchObject({ sessions: [] });

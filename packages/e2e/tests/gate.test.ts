@@ -1,4 +1,4 @@
-import { agentEvents, call, startStack, type Stack } from './helpers/stack.js';
+import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
 afterEach(async () => {
@@ -6,10 +6,14 @@ afterEach(async () => {
 });
 
 const resultsOf = async (sessionId: string) =>
-  (await stack.messages(sessionId)).filter((m) => m.message.role === 'function_result').map((m) => m.message as { function_call_id: string; is_error: boolean; content: Array<{ text: string }> });
+  (await stack.messages(sessionId))
+    .filter((m) => m.message.role === 'function_result')
+    .map((m) => m.message as { function_call_id: string; is_error: boolean; content: Array<{ text: string }> });
 
 it('7. with the policy unreachable (harness stopped), a call is denied as gate_unavailable within 5 s', async () => {
-  stack = await startStack({ turns: [{ steps: [call('tools::echo', { x: 1 }, 'c1')] }, { steps: [{ text: 'denied, fine' }] }] });
+  stack = await startStack({
+    turns: [{ steps: [call('tools::echo', { x: 1 }, 'c1')] }, { steps: [{ text: 'denied, fine' }] }],
+  });
   await stack.stopWorker('harness');
   const started = Date.now();
   const { session_id } = await stack.start('try it');
@@ -40,14 +44,20 @@ it('10. the harness control surface is denied to the model in every mode, whatev
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'stopped' });
     const results = await resultsOf(session_id);
     expect(results.map((r) => r.function_call_id)).toEqual(['a1', 'a2', 'a3', 'a4']);
-    for (const r of results) expect(r).toMatchObject({ is_error: true, content: [{ text: expect.stringMatching(/^denied \(kernel\)/) }] });
-    expect((await stack.client.bus.call<{ mode: string }>('approval::get_settings', { session_id: 'x' })).mode).toBe('manual');
+    for (const r of results)
+      expect(r).toMatchObject({ is_error: true, content: [{ text: expect.stringMatching(/^denied \(kernel\)/) }] });
+    expect((await stack.client.bus.call<{ mode: string }>('approval::get_settings', { session_id: 'x' })).mode).toBe(
+      'manual',
+    );
   }
 });
 
 it('manual, auto and full modes decide a needs_approval call differently', async () => {
   stack = await startStack();
-  for (const [mode, expected] of [['auto', 'ran'], ['full', 'ran']] as const) {
+  for (const [mode, expected] of [
+    ['auto', 'ran'],
+    ['full', 'ran'],
+  ] as const) {
     const session_id = `mode-${mode}`;
     await stack.client.bus.call('session::ensure', { session_id });
     await stack.client.bus.call('approval::set_mode', { session_id, mode });

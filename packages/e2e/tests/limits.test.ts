@@ -1,5 +1,5 @@
 import { eventually } from '@iii-harness/testing';
-import { agentEvents, call, startStack, type Stack } from './helpers/stack.js';
+import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
 afterEach(async () => {
@@ -18,7 +18,9 @@ it('9. max_turns ends the turn with a notice, not an error', async () => {
 });
 
 it('9. run::abort mid-stream ends the turn as aborted and stops the provider stream', async () => {
-  stack = await startStack({ turns: [{ steps: [{ text: 'a very slow answer that will never finish streaming' }], split: 40, delay_ms: 100 }] });
+  stack = await startStack({
+    turns: [{ steps: [{ text: 'a very slow answer that will never finish streaming' }], split: 40, delay_ms: 100 }],
+  });
   const { session_id } = await stack.start('talk slowly');
   await eventually(async () => {
     const updates = (await agentEvents(stack, session_id)).filter((e) => e.type === 'message_update');
@@ -36,17 +38,26 @@ it('9. run::abort mid-stream ends the turn as aborted and stops the provider str
 it('9. run::abort of a parked turn resolves its held call as aborted', async () => {
   stack = await startStack({ turns: [{ steps: [call('tools::held', {}, 'h1')] }] });
   const { session_id } = await stack.start('needs approval');
-  await eventually(async () => expect(await stack.client.bus.call('turn::get_state', { session_id })).toMatchObject({ state: 'function_awaiting_approval' }));
+  await eventually(async () =>
+    expect(await stack.client.bus.call('turn::get_state', { session_id })).toMatchObject({
+      state: 'function_awaiting_approval',
+    }),
+  );
   await stack.client.bus.call('run::abort', { session_id });
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
-  expect((await stack.client.bus.call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending).toEqual([]);
+  expect(
+    (await stack.client.bus.call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending,
+  ).toEqual([]);
   expect(stack.runs).toEqual([]);
   const [result] = (await stack.messages(session_id)).filter((m) => m.message.role === 'function_result');
   expect(result?.message).toMatchObject({ function_call_id: 'h1', is_error: true });
 });
 
 it('9. the sweep denies an expired hold and the turn completes', async () => {
-  stack = await startStack({ turns: [{ steps: [call('tools::held', {}, 'late')] }, { steps: [{ text: 'nobody answered' }] }], approval: { pending_timeout_ms: 300, sweep_cron: '* * * * * *' } });
+  stack = await startStack({
+    turns: [{ steps: [call('tools::held', {}, 'late')] }, { steps: [{ text: 'nobody answered' }] }],
+    approval: { pending_timeout_ms: 300, sweep_cron: '* * * * * *' },
+  });
   const { session_id } = await stack.start('wait for approval');
   expect(await stack.waitForEnd(session_id, 10_000)).toMatchObject({ status: 'stopped' });
   const [result] = (await stack.messages(session_id)).filter((m) => m.message.role === 'function_result');

@@ -1,4 +1,4 @@
-import { agentEvents, call, startStack, type Stack } from './helpers/stack.js';
+import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
 
@@ -17,7 +17,10 @@ it('1. streams text: message_update events, one message_complete, turn_completed
   expect(types.filter((t) => t === 'message_complete')).toHaveLength(1);
   expect(types.filter((t) => t === 'turn_completed')).toHaveLength(1);
   expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
-  const text = events.filter((e) => e.type === 'message_update').map((e) => (e as { delta: string }).delta).join('');
+  const text = events
+    .filter((e) => e.type === 'message_update')
+    .map((e) => (e as { delta: string }).delta)
+    .join('');
   expect(text).toBe('Hello there, how can I help you today?');
   const messages = await stack.messages(session_id);
   expect(messages.map((m) => m.message.role)).toEqual(['user', 'assistant']);
@@ -35,7 +38,11 @@ it('2. an allowed call runs exactly once, its result is appended, the model reac
   expect(stack.runs).toEqual([{ function_id: 'tools::echo', input: { word: 'ping' } }]);
   const messages = await stack.messages(session_id);
   expect(messages.map((m) => m.message.role)).toEqual(['user', 'assistant', 'function_result', 'assistant']);
-  expect(messages[2]!.message).toMatchObject({ function_call_id: 'call_1', is_error: false, content: [{ type: 'text', text: JSON.stringify({ echoed: { word: 'ping' } }) }] });
+  expect(messages[2]!.message).toMatchObject({
+    function_call_id: 'call_1',
+    is_error: false,
+    content: [{ type: 'text', text: JSON.stringify({ echoed: { word: 'ping' } }) }],
+  });
   const second = stack.provider.requests[1]!;
   expect(second.messages.at(-1)).toMatchObject({ role: 'function_result', function_call_id: 'call_1' });
 });
@@ -43,7 +50,13 @@ it('2. an allowed call runs exactly once, its result is appended, the model reac
 it('3. a batch of allowed, held and denied calls: runs, denies, parks, resumes on approval, results in order', async () => {
   stack = await startStack({
     turns: [
-      { steps: [call('tools::held', { n: 1 }, 'c_held'), call('tools::echo', { n: 2 }, 'c_allowed'), call('tools::forbidden', { n: 3 }, 'c_denied')] },
+      {
+        steps: [
+          call('tools::held', { n: 1 }, 'c_held'),
+          call('tools::echo', { n: 2 }, 'c_allowed'),
+          call('tools::forbidden', { n: 3 }, 'c_denied'),
+        ],
+      },
       { steps: [{ text: 'All three handled.' }] },
     ],
   });
@@ -51,7 +64,10 @@ it('3. a batch of allowed, held and denied calls: runs, denies, parks, resumes o
   const { client } = stack;
   const parked = await (async () => {
     for (let i = 0; i < 200; i++) {
-      const view = await client.bus.call<{ state: string; pending_approvals: Array<{ function_call_id: string }> }>('turn::get_state', { session_id });
+      const view = await client.bus.call<{ state: string; pending_approvals: Array<{ function_call_id: string }> }>(
+        'turn::get_state',
+        { session_id },
+      );
       if (view.state === 'function_awaiting_approval') return view;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -59,13 +75,18 @@ it('3. a batch of allowed, held and denied calls: runs, denies, parks, resumes o
   })();
   expect(parked.pending_approvals.map((p) => p.function_call_id)).toEqual(['c_held']);
   expect(stack.runs.map((r) => r.function_id)).toEqual(['tools::echo']);
-  const { pending } = await client.bus.call<{ pending: Array<{ function_call_id: string }> }>('approval::list_pending', { session_id });
+  const { pending } = await client.bus.call<{ pending: Array<{ function_call_id: string }> }>(
+    'approval::list_pending',
+    { session_id },
+  );
   expect(pending.map((p) => p.function_call_id)).toEqual(['c_held']);
 
   await client.bus.call('approval::resolve', { session_id, function_call_id: 'c_held', decision: 'allow' });
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'stopped' });
   expect(stack.runs.map((r) => r.function_id).sort()).toEqual(['tools::echo', 'tools::held']);
-  const results = (await stack.messages(session_id)).filter((m) => m.message.role === 'function_result').map((m) => m.message as { function_call_id: string; is_error: boolean; content: Array<{ text: string }> });
+  const results = (await stack.messages(session_id))
+    .filter((m) => m.message.role === 'function_result')
+    .map((m) => m.message as { function_call_id: string; is_error: boolean; content: Array<{ text: string }> });
   expect(results.map((r) => r.function_call_id)).toEqual(['c_held', 'c_allowed', 'c_denied']);
   expect(results.map((r) => r.is_error)).toEqual([false, false, true]);
   expect(results[2]!.content[0]!.text).toMatch(/^denied/);

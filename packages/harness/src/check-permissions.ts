@@ -8,7 +8,8 @@ import type { PolicyLoader } from './policy-loader.js';
 export const checkPermissions = (loader: PolicyLoader, kernel: KernelSpec, maxMatchLength: number) =>
   defineFunction({
     id: 'policy::check_permissions',
-    description: 'Decide whether an agent may call a function with these arguments: allow, deny or needs_approval (kernel deny list, then the YAML rules)',
+    description:
+      'Decide whether an agent may call a function with these arguments: allow, deny or needs_approval (kernel deny list, then the YAML rules)',
     input: z
       .object({
         function_id: z.string().min(1).max(1024),
@@ -19,7 +20,14 @@ export const checkPermissions = (loader: PolicyLoader, kernel: KernelSpec, maxMa
     output: policyDecision,
     handler({ function_id, args }, { logger }) {
       const decision = checkPermission(loader.current(), function_id, args, { kernel, maxMatchLength });
-      logger.debug({ target: function_id, decision: decision.decision, rule_id: 'rule_id' in decision ? decision.rule_id : undefined }, 'permission decided');
+      logger.debug(
+        {
+          target: function_id,
+          decision: decision.decision,
+          rule_id: 'rule_id' in decision ? decision.rule_id : undefined,
+        },
+        'permission decided',
+      );
       return decision;
     },
   });

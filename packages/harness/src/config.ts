@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const providerId = z
   .string()
   .max(64)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider id is lowercase letters, digits, "_" or "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*$/,
+    'a provider id is lowercase letters, digits, "_" or "-", starting with a letter or digit',
+  );
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const maxTokens = z.number().int().positive().max(10_000_000);

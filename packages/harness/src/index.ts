@@ -1,9 +1,25 @@
-export { harnessWorker, register } from './register.js';
-export { configSchema, envOverrides, type Config } from './config.js';
-export { checkPermission, evaluateRules, jsonEqual, lookupField, type EvaluateOptions } from './policy-evaluate.js';
-export { compilePolicy, parsePolicy, hasNestedQuantifier, PolicyError, type CompiledPolicy, type CompiledRule, type Constraint } from './policy-rules.js';
-export { compileKernel, kernelDecision, KERNEL_DENIED_FUNCTIONS, PROTECTED_STORAGE, STORAGE_WRITES, type KernelEntry, type KernelSpec } from './kernel-deny.js';
+export { type Config, configSchema, envOverrides } from './config.js';
+export {
+  compileKernel,
+  KERNEL_DENIED_FUNCTIONS,
+  type KernelEntry,
+  type KernelSpec,
+  kernelDecision,
+  PROTECTED_STORAGE,
+  STORAGE_WRITES,
+} from './kernel-deny.js';
+export { checkPermission, type EvaluateOptions, evaluateRules, jsonEqual, lookupField } from './policy-evaluate.js';
+export { PolicyLoader, type PolicyLoaderOptions, resolvePolicyPath } from './policy-loader.js';
 export { globToRegExp, skeleton } from './policy-names.js';
-export { PolicyLoader, resolvePolicyPath, type PolicyLoaderOptions } from './policy-loader.js';
-export { providerDeclaration, type ProviderDeclaration } from './provider-store.js';
+export {
+  type CompiledPolicy,
+  type CompiledRule,
+  type Constraint,
+  compilePolicy,
+  hasNestedQuantifier,
+  PolicyError,
+  parsePolicy,
+} from './policy-rules.js';
+export { type ProviderDeclaration, providerDeclaration } from './provider-store.js';
+export { harnessWorker, register } from './register.js';
 export { pushFunctionId } from './ui-fanout.js';

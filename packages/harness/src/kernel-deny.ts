@@ -1,5 +1,5 @@
 import { KERNEL_RULE_ID, type PolicyDeny } from '@iii-harness/types';
-import { matchesName, nameMatcher, skeleton, type NameMatcher } from './policy-names.js';
+import { matchesName, type NameMatcher, nameMatcher, skeleton } from './policy-names.js';
 
 /**
  * The kernel deny list: the harness's own control surface, denied to agents before any YAML rule
@@ -28,13 +28,22 @@ export const KERNEL_DENIED_FUNCTIONS: readonly KernelEntry[] = [
   { pattern: 'hook-fanout::*', why: 'the hooks that gate function calls' },
   { pattern: 'session::delete', why: 'deleting a whole session' },
   // The transcript is the record of what the user and the model said: an agent may read it, not rewrite it.
-  ...['append', 'append_batch', 'update_entry', 'set_leaf'].map((op) => ({ pattern: `session::${op}`, why: 'writing the transcript the model is shown' })),
-  { pattern: 'ui::*', why: 'UI subscriptions and pushes to operators\' screens' },
+  ...['append', 'append_batch', 'update_entry', 'set_leaf'].map((op) => ({
+    pattern: `session::${op}`,
+    why: 'writing the transcript the model is shown',
+  })),
+  { pattern: 'ui::*', why: "UI subscriptions and pushes to operators' screens" },
   {
     pattern: 'engine::*',
     except: [
-      'engine::functions::list', 'engine::functions::info', 'engine::triggers::list', 'engine::triggers::info',
-      'engine::registered-triggers::list', 'engine::registered-triggers::info', 'engine::workers::list', 'engine::workers::info',
+      'engine::functions::list',
+      'engine::functions::info',
+      'engine::triggers::list',
+      'engine::triggers::info',
+      'engine::registered-triggers::list',
+      'engine::registered-triggers::info',
+      'engine::workers::list',
+      'engine::workers::info',
     ],
     why: 'engine mutations: triggers, worker registration, queues, channels',
   },
@@ -60,10 +69,25 @@ const spaced = (name: string) => [name, `${name}_*`, `${name}-*`, `${name}::*`, 
 
 /** State scopes and stream names of the harness workers (globs; compared exactly and by skeleton). */
 export const PROTECTED_STORAGE: readonly string[] = [
-  'session*', 'turn*', 'approval*', 'budget*', 'llm_budget*', 'llm-budget*', 'models*', 'harness*', 'hook*', 'compaction*', 'policy*', 'credential*',
-  ...spaced('run'), ...spaced('auth'), ...spaced('ui'),
+  'session*',
+  'turn*',
+  'approval*',
+  'budget*',
+  'llm_budget*',
+  'llm-budget*',
+  'models*',
+  'harness*',
+  'hook*',
+  'compaction*',
+  'policy*',
+  'credential*',
+  ...spaced('run'),
+  ...spaced('auth'),
+  ...spaced('ui'),
   // Streams agents must not forge (agent::events); `agent_*` stays free for tools' own scopes.
-  'agent', 'agent::*', 'agent_event_seq',
+  'agent',
+  'agent::*',
+  'agent_event_seq',
 ];
 
 export interface KernelSpec {
@@ -75,7 +99,11 @@ export interface KernelSpec {
 /** Compile the kernel lists, with the worker's own scopes and any configured extras added. */
 export function compileKernel(extraStorage: readonly string[] = []): KernelSpec {
   return {
-    functions: KERNEL_DENIED_FUNCTIONS.map((entry) => ({ matcher: nameMatcher(entry.pattern), except: new Set(entry.except ?? []), why: entry.why })),
+    functions: KERNEL_DENIED_FUNCTIONS.map((entry) => ({
+      matcher: nameMatcher(entry.pattern),
+      except: new Set(entry.except ?? []),
+      why: entry.why,
+    })),
     writes: STORAGE_WRITES.map((write) => ({ folded: skeleton(write.function), key: write.key })),
     storage: [...new Set([...PROTECTED_STORAGE, ...extraStorage])].map(nameMatcher),
   };
@@ -95,14 +123,20 @@ export function kernelDecision(kernel: KernelSpec, functionId: string, args: unk
   const folded = skeleton(functionId);
   for (const entry of kernel.functions) {
     if (entry.except.has(functionId)) continue;
-    if (matchesName(entry.matcher, functionId, true, folded)) return deny(`${clip(functionId)} is part of the harness control surface (${entry.why}); no rule can allow it`);
+    if (matchesName(entry.matcher, functionId, true, folded))
+      return deny(`${clip(functionId)} is part of the harness control surface (${entry.why}); no rule can allow it`);
   }
   const write = kernel.writes.find((w) => w.folded === folded);
   if (!write) return undefined;
   // Only an own string property names the target; anything else could hide a protected one.
   const target = isPlainObject(args) && Object.hasOwn(args, write.key) ? args[write.key] : undefined;
-  if (typeof target !== 'string') return deny(`${clip(functionId)} needs a string "${write.key}" argument to be checked; denied`);
+  if (typeof target !== 'string')
+    return deny(`${clip(functionId)} needs a string "${write.key}" argument to be checked; denied`);
   const targetFolded = skeleton(target);
   const hit = kernel.storage.find((matcher) => matchesName(matcher, target, true, targetFolded));
-  return hit ? deny(`${clip(functionId)} on "${clip(target)}" writes the harness's own storage (${hit.pattern}); no rule can allow it`) : undefined;
+  return hit
+    ? deny(
+        `${clip(functionId)} on "${clip(target)}" writes the harness's own storage (${hit.pattern}); no rule can allow it`,
+      )
+    : undefined;
 }

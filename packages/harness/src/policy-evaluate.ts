@@ -1,5 +1,5 @@
-import { NO_POLICY_RULE_ID, type JsonValue, type PolicyDecision } from '@iii-harness/types';
-import { kernelDecision, type KernelSpec } from './kernel-deny.js';
+import { type JsonValue, NO_POLICY_RULE_ID, type PolicyDecision } from '@iii-harness/types';
+import { type KernelSpec, kernelDecision } from './kernel-deny.js';
 import { matchesName, skeleton } from './policy-names.js';
 import type { CompiledPolicy, CompiledRule, Constraint } from './policy-rules.js';
 
@@ -25,7 +25,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The value at a dotted path, following own properties only (never the prototype chain). */
-export function lookupField(args: unknown, path: readonly string[]): { found: true; value: unknown } | { found: false } {
+export function lookupField(
+  args: unknown,
+  path: readonly string[],
+): { found: true; value: unknown } | { found: false } {
   let node: unknown = args;
   for (const segment of path) {
     if (!isRecord(node)) return { found: false };
@@ -46,10 +49,17 @@ export function jsonEqual(a: unknown, b: JsonValue): boolean {
   if (Array.isArray(b)) return Array.isArray(a) && a.length === b.length && b.every((item, i) => jsonEqual(a[i], item));
   if (!isRecord(a) || Array.isArray(a)) return false;
   const keys = Object.keys(b);
-  return Object.keys(a).length === keys.length && keys.every((key) => Object.hasOwn(a, key) && jsonEqual(a[key], b[key]!));
+  return (
+    Object.keys(a).length === keys.length && keys.every((key) => Object.hasOwn(a, key) && jsonEqual(a[key], b[key]!))
+  );
 }
 
-function constraintHolds(constraint: Constraint, args: unknown, action: CompiledRule['action'], maxMatchLength: number): boolean {
+function constraintHolds(
+  constraint: Constraint,
+  args: unknown,
+  action: CompiledRule['action'],
+  maxMatchLength: number,
+): boolean {
   const field = lookupField(args, constraint.path);
   if (!field.found) return false;
   if (constraint.operator === 'equals') return jsonEqual(field.value, constraint.value);
@@ -58,14 +68,25 @@ function constraintHolds(constraint: Constraint, args: unknown, action: Compiled
   return constraint.regex!.test(value);
 }
 
-function ruleMatches(rule: CompiledRule, functionId: string, folded: string, args: unknown, maxMatchLength: number): boolean {
+function ruleMatches(
+  rule: CompiledRule,
+  functionId: string,
+  folded: string,
+  args: unknown,
+  maxMatchLength: number,
+): boolean {
   // Deny rules also catch look-alikes of their ids; allow rules match the exact id only.
   if (!matchesName(rule.function, functionId, rule.action === 'deny', folded)) return false;
   return rule.constraints.every((constraint) => constraintHolds(constraint, args, rule.action, maxMatchLength));
 }
 
 /** The rules alone (no kernel): first match wins, no match needs approval. */
-export function evaluateRules(policy: CompiledPolicy, functionId: string, args: unknown, maxMatchLength: number): PolicyDecision {
+export function evaluateRules(
+  policy: CompiledPolicy,
+  functionId: string,
+  args: unknown,
+  maxMatchLength: number,
+): PolicyDecision {
   const folded = skeleton(functionId);
   for (const rule of policy.rules) {
     if (!ruleMatches(rule, functionId, folded, args, maxMatchLength)) continue;
@@ -82,7 +103,12 @@ export function evaluateRules(policy: CompiledPolicy, functionId: string, args: 
 }
 
 /** The whole decision for one call; `policy` is null while no valid rules file was ever loaded. */
-export function checkPermission(policy: CompiledPolicy | null, functionId: string, args: unknown, options: EvaluateOptions): PolicyDecision {
+export function checkPermission(
+  policy: CompiledPolicy | null,
+  functionId: string,
+  args: unknown,
+  options: EvaluateOptions,
+): PolicyDecision {
   const kernel = kernelDecision(options.kernel, functionId, args);
   if (kernel) return kernel;
   if (!policy) return { decision: 'deny', rule_id: NO_POLICY_RULE_ID, reason: NO_POLICY_REASON };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '@iii-harness/runtime';
-import { parsePolicy, type CompiledPolicy } from './policy-rules.js';
+import { type CompiledPolicy, parsePolicy } from './policy-rules.js';
 
 export interface PolicyLoaderOptions {
   path: string;
@@ -81,7 +81,11 @@ export class PolicyLoader {
   private reject(problem: string): void {
     if (problem === this.lastProblem) return;
     this.lastProblem = problem;
-    if (this.policy) this.options.logger.error({ path: this.path, problem }, 'permissions file rejected; keeping the last good policy');
+    if (this.policy)
+      this.options.logger.error(
+        { path: this.path, problem },
+        'permissions file rejected; keeping the last good policy',
+      );
     else this.options.logger.error({ path: this.path, problem }, 'no valid permissions policy; denying every call');
     // A read failure says nothing about the content: read it again when the file comes back.
     if (problem.startsWith('cannot read')) this.lastDigest = undefined;
@@ -114,7 +118,10 @@ export class PolicyLoader {
         if (file === null || file.toString() === name) this.schedule();
       });
       this.watcher.on('error', (error) => {
-        this.options.logger.warn({ err: error, path: this.path }, 'watching the permissions directory failed; polling instead');
+        this.options.logger.warn(
+          { err: error, path: this.path },
+          'watching the permissions directory failed; polling instead',
+        );
         this.watcher?.close();
         this.watcher = undefined;
       });

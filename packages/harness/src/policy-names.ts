@@ -11,10 +11,72 @@
 
 /** Cyrillic and Greek letters that render like Latin ones (both cases, before lowercasing). */
 const LOOK_ALIKES: Record<string, string> = {
-  А: 'a', В: 'b', Е: 'e', К: 'k', М: 'm', Н: 'h', О: 'o', Р: 'p', С: 'c', Т: 't', Х: 'x', У: 'y', Ѕ: 's', І: 'i', Ј: 'j', Ԁ: 'd', Ԛ: 'q', Ԝ: 'w',
-  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', х: 'x', у: 'y', ѕ: 's', і: 'i', ј: 'j', ԁ: 'd', ԛ: 'q', ԝ: 'w', һ: 'h', ӏ: 'l', ɡ: 'g', ı: 'i',
-  Α: 'a', Β: 'b', Ε: 'e', Ζ: 'z', Η: 'h', Ι: 'i', Κ: 'k', Μ: 'm', Ν: 'n', Ο: 'o', Ρ: 'p', Τ: 't', Υ: 'y', Χ: 'x',
-  α: 'a', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ϲ: 'c', ϳ: 'j',
+  А: 'a',
+  В: 'b',
+  Е: 'e',
+  К: 'k',
+  М: 'm',
+  Н: 'h',
+  О: 'o',
+  Р: 'p',
+  С: 'c',
+  Т: 't',
+  Х: 'x',
+  У: 'y',
+  Ѕ: 's',
+  І: 'i',
+  Ј: 'j',
+  Ԁ: 'd',
+  Ԛ: 'q',
+  Ԝ: 'w',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  х: 'x',
+  у: 'y',
+  ѕ: 's',
+  і: 'i',
+  ј: 'j',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  һ: 'h',
+  ӏ: 'l',
+  ɡ: 'g',
+  ı: 'i',
+  Α: 'a',
+  Β: 'b',
+  Ε: 'e',
+  Ζ: 'z',
+  Η: 'h',
+  Ι: 'i',
+  Κ: 'k',
+  Μ: 'm',
+  Ν: 'n',
+  Ο: 'o',
+  Ρ: 'p',
+  Τ: 't',
+  Υ: 'y',
+  Χ: 'x',
+  α: 'a',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
+  ϳ: 'j',
 };
 const LOOK_ALIKE_RE = new RegExp(`[${Object.keys(LOOK_ALIKES).join('')}]`, 'gu');
 /** Whitespace, control and format characters (zero-width, bidi), plus blank-looking letters. */
@@ -23,7 +85,11 @@ const MARKS_RE = /\p{M}/gu;
 
 /** The folded form of a name, used only to deny look-alikes (see the file comment). */
 export function skeleton(name: string): string {
-  const folded = name.normalize('NFKC').normalize('NFD').replace(MARKS_RE, '').replace(LOOK_ALIKE_RE, (c) => LOOK_ALIKES[c]!);
+  const folded = name
+    .normalize('NFKC')
+    .normalize('NFD')
+    .replace(MARKS_RE, '')
+    .replace(LOOK_ALIKE_RE, (c) => LOOK_ALIKES[c]!);
   return folded.toLowerCase().normalize('NFD').replace(MARKS_RE, '').replace(INVISIBLE_RE, '');
 }
 

@@ -1,8 +1,8 @@
-import { jsonValue, KERNEL_RULE_ID, NO_POLICY_RULE_ID, type JsonValue } from '@iii-harness/types';
 import { formatZodIssues } from '@iii-harness/runtime';
+import { type JsonValue, jsonValue, KERNEL_RULE_ID, NO_POLICY_RULE_ID } from '@iii-harness/types';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { nameMatcher, type NameMatcher } from './policy-names.js';
+import { type NameMatcher, nameMatcher } from './policy-names.js';
 
 /**
  * The permission rules file: parsing and compiling. Pure (text in, compiled rules out), so every
@@ -44,25 +44,37 @@ const pattern = z
   .string()
   .min(1)
   .max(512)
-  .refine((p) => !/[\p{White_Space}\p{Cc}\p{Cf}]/u.test(p), 'a function pattern has no whitespace or invisible characters')
+  .refine(
+    (p) => !/[\p{White_Space}\p{Cc}\p{Cf}]/u.test(p),
+    'a function pattern has no whitespace or invisible characters',
+  )
   .refine((p) => !p.includes('!'), '"!" may only start a string rule (\'!id\' denies)');
 
 const fieldPath = z
   .string()
   .max(256)
   .regex(/^[^.]+(\.[^.]+)*$/, 'a field is a dotted path like "command" or "options.path"')
-  .refine((f) => f.split('.').every((segment) => !RESERVED_SEGMENTS.has(segment)), 'a field path may not use __proto__, prototype or constructor');
+  .refine(
+    (f) => f.split('.').every((segment) => !RESERVED_SEGMENTS.has(segment)),
+    'a field path may not use __proto__, prototype or constructor',
+  );
 
-const constraint = z.union([z.object({ equals: jsonValue }).strict(), z.object({ matches: z.string().min(1).max(1024) }).strict()], {
-  error: 'a constraint is {equals: <json>} or {matches: <regex>}',
-});
+const constraint = z.union(
+  [z.object({ equals: jsonValue }).strict(), z.object({ matches: z.string().min(1).max(1024) }).strict()],
+  {
+    error: 'a constraint is {equals: <json>} or {matches: <regex>}',
+  },
+);
 
 const ruleObject = z
   .object({
     rule_id: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'a rule_id is letters, digits, "_", ".", ":" or "-"')
-      .refine((id) => id !== KERNEL_RULE_ID && id !== NO_POLICY_RULE_ID, 'rule_id "kernel" and "no_policy" are reserved')
+      .refine(
+        (id) => id !== KERNEL_RULE_ID && id !== NO_POLICY_RULE_ID,
+        'rule_id "kernel" and "no_policy" are reserved',
+      )
       .optional(),
     function: pattern,
     action: z.enum(['allow', 'deny']),
@@ -105,7 +117,8 @@ export function hasNestedQuantifier(source: string): boolean {
       afterGroup = true;
       continue;
     }
-    const repeats = c === '*' || c === '+' || (c === '{' && /^\{(\d*,\d*|\d*[2-9]\d*|\d{2,})\}/.test(source.slice(i, i + 24)));
+    const repeats =
+      c === '*' || c === '+' || (c === '{' && /^\{(\d*,\d*|\d*[2-9]\d*|\d{2,})\}/.test(source.slice(i, i + 24)));
     if (repeats) {
       if (afterGroup && closedGroupQuantified) return true;
       groups[groups.length - 1] = true;
@@ -117,7 +130,8 @@ export function hasNestedQuantifier(source: string): boolean {
 
 function compileConstraint(field: string, spec: z.infer<typeof constraint>, where: string): Constraint {
   const checked = fieldPath.safeParse(field);
-  if (!checked.success) throw new PolicyError(`${where}.args: "${field}": ${checked.error.issues.map((i) => i.message).join('; ')}`);
+  if (!checked.success)
+    throw new PolicyError(`${where}.args: "${field}": ${checked.error.issues.map((i) => i.message).join('; ')}`);
   const path = field.split('.');
   if ('equals' in spec) return { field, path, operator: 'equals', value: spec.equals };
   let regex: RegExp;
@@ -126,7 +140,10 @@ function compileConstraint(field: string, spec: z.infer<typeof constraint>, wher
   } catch (error) {
     throw new PolicyError(`${where}.args.${field}.matches: invalid regex: ${(error as Error).message}`);
   }
-  if (hasNestedQuantifier(spec.matches)) throw new PolicyError(`${where}.args.${field}.matches: nested quantifiers like (a+)+ can backtrack catastrophically; rewrite the regex`);
+  if (hasNestedQuantifier(spec.matches))
+    throw new PolicyError(
+      `${where}.args.${field}.matches: nested quantifiers like (a+)+ can backtrack catastrophically; rewrite the regex`,
+    );
   return { field, path, operator: 'matches', value: spec.matches, regex };
 }
 
@@ -134,7 +151,9 @@ function compileConstraint(field: string, spec: z.infer<typeof constraint>, wher
 function checkRule(input: unknown, index: number): RuleInput {
   if (typeof input === 'string') return input;
   if (input === null || typeof input !== 'object' || Array.isArray(input))
-    throw new PolicyError(`rules.${index}: a rule is a function id or glob (allow), '!id' (deny), or {function, action, args?}`);
+    throw new PolicyError(
+      `rules.${index}: a rule is a function id or glob (allow), '!id' (deny), or {function, action, args?}`,
+    );
   const parsed = ruleObject.safeParse(input);
   if (!parsed.success) throw new PolicyError(formatZodIssues(parsed.error).replace(/(^|; )/g, `$1rules.${index}.`));
   return parsed.data;
@@ -145,11 +164,17 @@ function compileRule(input: RuleInput, index: number): CompiledRule {
   if (typeof input === 'string') {
     const denies = input.startsWith('!');
     const parsed = pattern.safeParse(denies ? input.slice(1) : input);
-    if (!parsed.success) throw new PolicyError(`${where}: "${input}": ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    if (!parsed.success)
+      throw new PolicyError(`${where}: "${input}": ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     return { rule_id: input, action: denies ? 'deny' : 'allow', function: nameMatcher(parsed.data), constraints: [] };
   }
   const constraints = Object.entries(input.args ?? {}).map(([field, spec]) => compileConstraint(field, spec, where));
-  return { rule_id: input.rule_id ?? `rule-${index + 1}`, action: input.action, function: nameMatcher(input.function), constraints };
+  return {
+    rule_id: input.rule_id ?? `rule-${index + 1}`,
+    action: input.action,
+    function: nameMatcher(input.function),
+    constraints,
+  };
 }
 
 /** Compile a parsed document (`{version?: 1, rules: [...]}`); throws PolicyError naming the bad rule. */
@@ -163,7 +188,8 @@ export function compilePolicy(document: unknown): CompiledPolicy {
     const id = rules[index]!.rule_id;
     const isString = typeof input === 'string';
     // The same string twice is the same rule; any other repeated id would make audits ambiguous.
-    if (seen.has(id) && !(isString && seen.get(id))) throw new PolicyError(`rules.${index}: rule_id "${id}" is used twice`);
+    if (seen.has(id) && !(isString && seen.get(id)))
+      throw new PolicyError(`rules.${index}: rule_id "${id}" is used twice`);
     seen.set(id, isString);
   });
   return { rules };
@@ -171,10 +197,13 @@ export function compilePolicy(document: unknown): CompiledPolicy {
 
 /** Parse and compile the YAML text of a rules file. */
 export function parsePolicy(text: string): CompiledPolicy {
-  if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) throw new PolicyError(`the rules file is larger than ${MAX_POLICY_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES)
+    throw new PolicyError(`the rules file is larger than ${MAX_POLICY_BYTES} bytes`);
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const problems = [...document.errors, ...document.warnings].map((issue) => {
-    const hint = /tag/i.test(issue.message) ? ' (quote deny rules: \'!state::set\', since a bare ! starts a YAML tag)' : '';
+    const hint = /tag/i.test(issue.message)
+      ? " (quote deny rules: '!state::set', since a bare ! starts a YAML tag)"
+      : '';
     return `${issue.message.split('\n')[0]}${hint}`;
   });
   if (problems.length) throw new PolicyError(`invalid YAML: ${problems.join('; ')}`);

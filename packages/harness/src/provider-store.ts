@@ -1,6 +1,6 @@
 import type { Bus } from '@iii-harness/runtime';
 import { z } from 'zod';
-import { providerId, type Config } from './config.js';
+import { type Config, providerId } from './config.js';
 
 /** What a provider worker declares about itself when it starts. No secrets: credentials live in auth-credentials. */
 export const providerDeclaration = z
@@ -8,7 +8,10 @@ export const providerDeclaration = z
     id: providerId,
     display_name: z.string().min(1).max(128),
     /** Where the vault looks for the key when none is stored, e.g. ANTHROPIC_API_KEY. */
-    credential_env_var: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name').optional(),
+    credential_env_var: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name')
+      .optional(),
     default_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
     default_max_tokens: z.number().int().positive().max(10_000_000),
     supports_model_listing: z.boolean(),
@@ -47,6 +50,9 @@ export class ProviderStore {
   /** The declaration with the operator's overrides from config applied. */
   effective(provider: StoredProvider): { api_url: string; max_tokens: number } {
     const override = this.config.providers[provider.id];
-    return { api_url: override?.api_url ?? provider.default_url, max_tokens: override?.max_tokens ?? provider.default_max_tokens };
+    return {
+      api_url: override?.api_url ?? provider.default_url,
+      max_tokens: override?.max_tokens ?? provider.default_max_tokens,
+    };
   }
 }

@@ -1,6 +1,6 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { checkPermissions } from './check-permissions.js';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import { compileKernel } from './kernel-deny.js';
 import { listProviders } from './list-providers.js';
 import { PolicyLoader } from './policy-loader.js';
@@ -19,7 +19,12 @@ export async function register(worker: Worker<Config>): Promise<void> {
   const { config, bus, logger } = worker;
 
   // Permissions: the YAML rules file (hot-reloaded) behind the kernel deny list.
-  const policy = new PolicyLoader({ path: config.permissions_path, debounceMs: config.reload_debounce_ms, pollMs: config.reload_poll_ms, logger: logger.child({ component: 'policy' }) });
+  const policy = new PolicyLoader({
+    path: config.permissions_path,
+    debounceMs: config.reload_debounce_ms,
+    pollMs: config.reload_poll_ms,
+    logger: logger.child({ component: 'policy' }),
+  });
   const kernel = compileKernel([...config.protected_storage, config.providers_scope, config.ui_scope]);
   policy.start();
   worker.onShutdown(() => policy.close());
@@ -34,16 +39,30 @@ export async function register(worker: Worker<Config>): Promise<void> {
   // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following
   // the session; the stream trigger exists only while someone follows.
   const uiLogger = logger.child({ component: 'ui' });
-  const fanoutTrigger = new FanoutTrigger(bus, () => worker.trigger({ type: 'stream', function_id: 'harness::ui::fanout', config: { stream_name: config.agent_events_stream } }));
+  const fanoutTrigger = new FanoutTrigger(bus, () =>
+    worker.trigger({
+      type: 'stream',
+      function_id: 'harness::ui::fanout',
+      config: { stream_name: config.agent_events_stream },
+    }),
+  );
   const subscriptions = new UiSubscriptions(bus, config.ui_scope, uiLogger, (anyone) => fanoutTrigger.set(anyone));
-  const fanout = new UiFanout(bus, subscriptions, { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending }, uiLogger);
+  const fanout = new UiFanout(
+    bus,
+    subscriptions,
+    { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending },
+    uiLogger,
+  );
   worker.onShutdown(() => fanout.close());
   worker.function(uiSubscribe(subscriptions));
   worker.function(uiUnsubscribe(subscriptions));
   worker.function(fanoutAgentEvent(fanout));
   // Clients that followed sessions before a restart are served again at once.
   await subscriptions.ready().catch(async (error: unknown) => {
-    uiLogger.warn({ err: (error as Error).message }, 'could not read the UI subscriptions; fanning out every event until they can be read');
+    uiLogger.warn(
+      { err: (error as Error).message },
+      'could not read the UI subscriptions; fanning out every event until they can be read',
+    );
     await fanoutTrigger.set(true);
   });
 

@@ -1,4 +1,4 @@
-import { defineFunction, HarnessError, registerSecret, type Bus, type Logger } from '@iii-harness/runtime';
+import { type Bus, defineFunction, HarnessError, type Logger, registerSecret } from '@iii-harness/runtime';
 import { z } from 'zod';
 import { providerId } from './config.js';
 import type { ProviderStore, StoredProvider } from './provider-store.js';
@@ -19,7 +19,12 @@ const tokenAnswer = z.looseObject({ token: z.string().nullish(), source: z.strin
  * token, or auth-credentials is not running (`not_found`) — is `source: 'none'`; a vault that fails
  * otherwise is `unavailable` for a cloud provider (retry) and `none` for a local one.
  */
-async function fetchCredential(bus: Bus, provider: StoredProvider, timeoutMs: number, logger: Logger): Promise<Credential> {
+async function fetchCredential(
+  bus: Bus,
+  provider: StoredProvider,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<Credential> {
   const none: Credential = { configured: provider.kind === 'local', source: 'none' };
   let answer: unknown;
   try {
@@ -29,7 +34,10 @@ async function fetchCredential(bus: Bus, provider: StoredProvider, timeoutMs: nu
     if (code === 'not_found') return none;
     logger.warn({ provider: provider.id, code }, 'auth::get_token failed');
     if (provider.kind === 'local') return none;
-    throw new HarnessError('unavailable', `the credential of ${provider.id} could not be read (auth::get_token: ${code})`);
+    throw new HarnessError(
+      'unavailable',
+      `the credential of ${provider.id} could not be read (auth::get_token: ${code})`,
+    );
   }
   const parsed = tokenAnswer.safeParse(answer);
   const token = parsed.success ? parsed.data.token : undefined;
@@ -42,9 +50,16 @@ async function fetchCredential(bus: Bus, provider: StoredProvider, timeoutMs: nu
 export const resolveProvider = (store: ProviderStore, authTimeoutMs: number) =>
   defineFunction({
     id: 'harness::provider::resolve',
-    description: 'What a caller needs to reach a provider: effective URL and max tokens (declaration + config overrides) and its credential from auth-credentials',
+    description:
+      'What a caller needs to reach a provider: effective URL and max tokens (declaration + config overrides) and its credential from auth-credentials',
     input: z.object({ provider: providerId }).strict(),
-    output: z.object({ provider: z.string(), kind: z.enum(['cloud', 'local']), api_url: z.string(), max_tokens: z.number().int(), credential }),
+    output: z.object({
+      provider: z.string(),
+      kind: z.enum(['cloud', 'local']),
+      api_url: z.string(),
+      max_tokens: z.number().int(),
+      credential,
+    }),
     async handler({ provider: id }, { bus, logger }) {
       const provider = await store.get(id);
       if (!provider) throw new HarnessError('not_found', `provider ${id} is not registered`);

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
-import { defineFunction, HarnessError, uuidv7, type Bus } from '@iii-harness/runtime';
-import { isTerminalTurnState, sessionId, turnView, userMessage, type TurnView, type UserMessage } from '@iii-harness/types';
+import { type Bus, defineFunction, HarnessError, uuidv7 } from '@iii-harness/runtime';
+import {
+  isTerminalTurnState,
+  sessionId,
+  type TurnView,
+  turnView,
+  type UserMessage,
+  userMessage,
+} from '@iii-harness/types';
 import { z } from 'zod';
 import type { Config } from './config.js';
 
@@ -9,7 +16,10 @@ export const sendInput = z
     session_id: sessionId.optional(),
     text: z.string().min(1).max(1_000_000).optional(),
     message: userMessage.optional(),
-    provider: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).optional(),
+    provider: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/)
+      .optional(),
     model: z.string().min(1).optional(),
     /** A redelivered send with the same key is answered from the first one and changes nothing. */
     idempotency_key: z.string().min(1).max(200).optional(),
@@ -18,7 +28,10 @@ export const sendInput = z
     functions: z.array(z.string().min(1)).max(500).optional(),
   })
   .strict()
-  .refine((input) => (input.text === undefined) !== (input.message === undefined), { message: 'give exactly one of text or message', path: ['text'] });
+  .refine((input) => (input.text === undefined) !== (input.message === undefined), {
+    message: 'give exactly one of text or message',
+    path: ['text'],
+  });
 type SendInput = z.infer<typeof sendInput>;
 
 const sendOutput = z.object({ session_id: sessionId, turn_id: z.string(), merged: z.boolean() });
@@ -28,10 +41,13 @@ type SendOutput = z.infer<typeof sendOutput>;
 const entryIdFor = (key: string) => `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
 async function liveTurn(bus: Bus, session: string): Promise<TurnView | undefined> {
-  const view = await bus.call('turn::get_state', { session_id: session }, { schema: turnView }).catch((error: unknown) => {
-    if (error instanceof HarnessError && error.code === 'not_found' && error.reason !== 'function_not_found') return undefined;
-    throw error;
-  });
+  const view = await bus
+    .call('turn::get_state', { session_id: session }, { schema: turnView })
+    .catch((error: unknown) => {
+      if (error instanceof HarnessError && error.code === 'not_found' && error.reason !== 'function_not_found')
+        return undefined;
+      throw error;
+    });
   return view && !isTerminalTurnState(view.state) ? view : undefined;
 }
 
@@ -52,12 +68,15 @@ function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
 export const send = (config: Config) =>
   defineFunction({
     id: 'harness::send',
-    description: 'Send a user message: starts a turn, or merges into the live turn of the session (steering inbox); idempotent with idempotency_key',
+    description:
+      'Send a user message: starts a turn, or merges into the live turn of the session (steering inbox); idempotent with idempotency_key',
     input: sendInput,
     output: sendOutput,
     handler: (input, { bus }) => {
       const session = input.session_id ?? uuidv7();
-      return serialized(input.idempotency_key ?? session, () => deliver(bus, config, { ...input, session_id: session }));
+      return serialized(input.idempotency_key ?? session, () =>
+        deliver(bus, config, { ...input, session_id: session }),
+      );
     },
   });
 
@@ -78,9 +97,17 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
     await bus.call('session::inbox::push', { session_id: input.session_id, name: 'steering', item: { message } });
     result = { session_id: input.session_id, turn_id: live.turn_id, merged: true };
   } else {
-    if (!provider || !model) throw new HarnessError('invalid_payload', 'no provider/model given and no default_provider/default_model configured');
+    if (!provider || !model)
+      throw new HarnessError(
+        'invalid_payload',
+        'no provider/model given and no default_provider/default_model configured',
+      );
     const entryId = key ? entryIdFor(key) : uuidv7();
-    await bus.call('session::append', { session_id: input.session_id, entry_id: entryId, entry: { type: 'message', message } });
+    await bus.call('session::append', {
+      session_id: input.session_id,
+      entry_id: entryId,
+      entry: { type: 'message', message },
+    });
     try {
       const { turn_id } = await bus.call<{ turn_id: string }>('run::start', {
         session_id: input.session_id,
@@ -94,7 +121,11 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
     } catch (error) {
       if (!(error instanceof HarnessError && error.reason === 'session_busy')) throw error;
       // A turn started between our check and our start: the message is already on the path; make the live turn look again.
-      await bus.call('session::inbox::push', { session_id: input.session_id, name: 'steering', item: { appended_entry_id: entryId } });
+      await bus.call('session::inbox::push', {
+        session_id: input.session_id,
+        name: 'steering',
+        item: { appended_entry_id: entryId },
+      });
       const now = await liveTurn(bus, input.session_id);
       result = { session_id: input.session_id, turn_id: now?.turn_id ?? '', merged: true };
     }
@@ -111,7 +142,8 @@ export const status = () =>
     output: z.object({ session_id: sessionId, live: z.boolean(), turn: turnView.optional() }),
     async handler({ session_id }, { bus }) {
       const turn = await bus.call('turn::get_state', { session_id }, { schema: turnView }).catch((error: unknown) => {
-        if (error instanceof HarnessError && error.code === 'not_found' && error.reason !== 'function_not_found') return undefined;
+        if (error instanceof HarnessError && error.code === 'not_found' && error.reason !== 'function_not_found')
+          return undefined;
         throw error;
       });
       return { session_id, live: turn !== undefined && !isTerminalTurnState(turn.state), ...(turn ? { turn } : {}) };
@@ -121,7 +153,8 @@ export const status = () =>
 export const stop = () =>
   defineFunction({
     id: 'harness::stop',
-    description: 'Stop the live turn of a session (run::abort): the provider stream is cut, held calls are resolved as aborted',
+    description:
+      'Stop the live turn of a session (run::abort): the provider stream is cut, held calls are resolved as aborted',
     input: z.object({ session_id: sessionId }).strict(),
     output: z.object({ stopped: z.boolean(), turn_id: z.string().optional() }),
     async handler({ session_id }, { bus }) {

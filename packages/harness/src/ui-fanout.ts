@@ -1,4 +1,4 @@
-import { defineFunction, HarnessError, type Bus, type Logger } from '@iii-harness/runtime';
+import { type Bus, defineFunction, HarnessError, type Logger } from '@iii-harness/runtime';
 import { z } from 'zod';
 import type { UiSubscriptions } from './ui-subscriptions.js';
 
@@ -92,7 +92,8 @@ export class UiFanout {
     const count = (this.dropped.get(client) ?? 0) + 1;
     this.dropped.set(client, count);
     // Once, then every 100: a stuck client must not flood the log.
-    if (count === 1 || count % 100 === 0) this.logger.warn({ client_id: client, dropped: count }, 'UI client is not keeping up; dropping its events');
+    if (count === 1 || count % 100 === 0)
+      this.logger.warn({ client_id: client, dropped: count }, 'UI client is not keeping up; dropping its events');
   }
 
   private async pump(client: string): Promise<void> {
@@ -125,7 +126,9 @@ export class UiFanout {
         if (code !== 'unavailable' || (await this.stillThere(client))) return true;
       }
       this.logger.info({ client_id: client }, 'UI client has gone away; evicting it');
-      await this.subscriptions.evict(client).catch((e: unknown) => this.logger.error({ err: e, client_id: client }, 'could not evict UI client'));
+      await this.subscriptions
+        .evict(client)
+        .catch((e: unknown) => this.logger.error({ err: e, client_id: client }, 'could not evict UI client'));
       return false;
     }
   }
@@ -133,7 +136,11 @@ export class UiFanout {
   private async stillThere(client: string): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, this.options.probeDelayMs ?? 250));
     try {
-      await this.bus.call('engine::functions::info', { function_id: pushFunctionId(client) }, { timeoutMs: this.options.timeoutMs });
+      await this.bus.call(
+        'engine::functions::info',
+        { function_id: pushFunctionId(client) },
+        { timeoutMs: this.options.timeoutMs },
+      );
       return true;
     } catch (error) {
       return !(error instanceof HarnessError && error.code === 'not_found');

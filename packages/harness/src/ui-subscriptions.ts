@@ -12,7 +12,10 @@ interface Follows {
   sessions: Set<string>;
 }
 
-const view = (follows: Follows | undefined): SubscriptionView => ({ all: follows?.all ?? false, session_ids: [...(follows?.sessions ?? [])].sort() });
+const view = (follows: Follows | undefined): SubscriptionView => ({
+  all: follows?.all ?? false,
+  session_ids: [...(follows?.sessions ?? [])].sort(),
+});
 
 /**
  * Who follows which sessions. Engine state (one key per client) is the record, so subscriptions

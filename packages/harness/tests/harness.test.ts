@@ -2,8 +2,16 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError, toWireError } from '@iii-harness/runtime';
-import { connectClient, eventually, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
-import { harnessWorker, type Config } from '../src/index.js';
+import {
+  connectClient,
+  type DevEngine,
+  eventually,
+  startDevEngine,
+  startTestWorker,
+  type TestClient,
+  type TestWorker,
+} from '@iii-harness/testing';
+import { type Config, harnessWorker } from '../src/index.js';
 
 const SECRET = 'sk-ant-test-0123456789-SECRET-abcdef';
 const ARG_SECRET = 'an-argument-nobody-may-log-4242';
@@ -39,20 +47,51 @@ afterAll(async () => {
 });
 
 const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string }) => error.code,
+  );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const writePolicy = (text: string) => {
   const temp = join(dir, '.next.yaml');
   writeFileSync(temp, text);
   renameSync(temp, policyFile);
 };
-const uiState = async () => ((await call('state::list', { scope: 'harness_ui_subscriptions' })) as Array<{ client_id: string }>).sort((a, b) => a.client_id.localeCompare(b.client_id));
-const providerState = async () => ((await call('state::list', { scope: 'harness_providers' })) as Array<{ id: string }>).sort((a, b) => a.id.localeCompare(b.id));
+const uiState = async () =>
+  ((await call('state::list', { scope: 'harness_ui_subscriptions' })) as Array<{ client_id: string }>).sort((a, b) =>
+    a.client_id.localeCompare(b.client_id),
+  );
+const providerState = async () =>
+  ((await call('state::list', { scope: 'harness_providers' })) as Array<{ id: string }>).sort((a, b) =>
+    a.id.localeCompare(b.id),
+  );
 
-const PUBLIC = ['policy::check_permissions', 'harness::provider::register', 'harness::provider::list', 'harness::provider::resolve', 'ui::subscribe', 'ui::unsubscribe'];
+const PUBLIC = [
+  'policy::check_permissions',
+  'harness::provider::register',
+  'harness::provider::list',
+  'harness::provider::resolve',
+  'ui::subscribe',
+  'ui::unsubscribe',
+];
 
-const anthropic = { id: 'anthropic', display_name: 'Anthropic', credential_env_var: 'ANTHROPIC_API_KEY', default_url: 'https://api.anthropic.com/v1/messages', default_max_tokens: 8192, supports_model_listing: true };
-const lmstudio = { id: 'lmstudio', display_name: 'LM Studio', default_url: 'http://127.0.0.1:1234/v1/chat/completions', default_max_tokens: 4096, supports_model_listing: true, kind: 'local' };
+const anthropic = {
+  id: 'anthropic',
+  display_name: 'Anthropic',
+  credential_env_var: 'ANTHROPIC_API_KEY',
+  default_url: 'https://api.anthropic.com/v1/messages',
+  default_max_tokens: 8192,
+  supports_model_listing: true,
+};
+const lmstudio = {
+  id: 'lmstudio',
+  display_name: 'LM Studio',
+  default_url: 'http://127.0.0.1:1234/v1/chat/completions',
+  default_max_tokens: 4096,
+  supports_model_listing: true,
+  kind: 'local',
+};
 
 describe('harness', () => {
   it('documents every function with a description and both schemas', async () => {
@@ -62,41 +101,114 @@ describe('harness', () => {
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toEqual(expect.any(Object));
     }
-    const listed = await call<{ functions: Array<{ function_id: string }> }>('engine::functions::list', { prefix: 'harness::ui' });
+    const listed = await call<{ functions: Array<{ function_id: string }> }>('engine::functions::list', {
+      prefix: 'harness::ui',
+    });
     expect(listed.functions).toEqual([]); // the fan-out handler is internal
   });
 
   describe('policy::check_permissions', () => {
     it('denies everything until a policy file exists, then hot-reloads it', async () => {
-      expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
-      writePolicy(["version: 1", 'rules:', "  - '!shell::exec'", "  - { rule_id: git, function: shell::*, action: allow, args: { command: { matches: '^git ' } } }", '  - state::get', "  - '*::list'"].join('\n'));
-      await eventually(async () => expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toEqual({ decision: 'allow', rule_id: 'state::get' }));
-      expect(await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: 'git status' } })).toMatchObject({ decision: 'deny', rule_id: '!shell::exec' });
-      expect(await call('policy::check_permissions', { function_id: 'shell::run', args: { command: 'git status' } })).toEqual({ decision: 'allow', rule_id: 'git' });
-      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({ decision: 'allow', rule_id: '*::list' });
-      expect(await call('policy::check_permissions', { function_id: 'web::fetch', args: { url: 'https://x' } })).toEqual({ decision: 'needs_approval' });
+      expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toMatchObject({
+        decision: 'deny',
+        rule_id: 'no_policy',
+      });
+      writePolicy(
+        [
+          'version: 1',
+          'rules:',
+          "  - '!shell::exec'",
+          "  - { rule_id: git, function: shell::*, action: allow, args: { command: { matches: '^git ' } } }",
+          '  - state::get',
+          "  - '*::list'",
+        ].join('\n'),
+      );
+      await eventually(async () =>
+        expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toEqual({
+          decision: 'allow',
+          rule_id: 'state::get',
+        }),
+      );
+      expect(
+        await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: 'git status' } }),
+      ).toMatchObject({ decision: 'deny', rule_id: '!shell::exec' });
+      expect(
+        await call('policy::check_permissions', { function_id: 'shell::run', args: { command: 'git status' } }),
+      ).toEqual({ decision: 'allow', rule_id: 'git' });
+      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({
+        decision: 'allow',
+        rule_id: '*::list',
+      });
+      expect(
+        await call('policy::check_permissions', { function_id: 'web::fetch', args: { url: 'https://x' } }),
+      ).toEqual({ decision: 'needs_approval' });
     });
 
     it('keeps the last good policy when an edit is invalid, and logs why', async () => {
       writePolicy('rules: [state::get, { function: web::fetch, action: yes }]');
       await eventually(() => expect(worker.logs.text()).toContain('keeping the last good policy'));
-      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({ decision: 'allow', rule_id: '*::list' });
+      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({
+        decision: 'allow',
+        rule_id: '*::list',
+      });
       writePolicy("rules: ['*']");
-      await eventually(async () => expect(await call('policy::check_permissions', { function_id: 'web::fetch' })).toEqual({ decision: 'allow', rule_id: '*' }));
+      await eventually(async () =>
+        expect(await call('policy::check_permissions', { function_id: 'web::fetch' })).toEqual({
+          decision: 'allow',
+          rule_id: '*',
+        }),
+      );
     });
 
     it('applies the kernel deny list over the wire whatever the arguments', async () => {
-      const hostile: unknown[] = [undefined, null, 7, 'text', [], {}, { scope: 'mine' }, JSON.parse('{"__proto__": {"scope": "mine"}}'), { blob: 'x'.repeat(1_000_000) }];
-      for (const function_id of ['approval::resolve', 'Approval::resolve', ' run::start', 'auth::get_token', 'harness::provider::resolve', 'ui::subscribe', 'engine::register_trigger']) {
-        for (const args of hostile) expect(await call('policy::check_permissions', args === undefined ? { function_id } : { function_id, args })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      const hostile: unknown[] = [
+        undefined,
+        null,
+        7,
+        'text',
+        [],
+        {},
+        { scope: 'mine' },
+        JSON.parse('{"__proto__": {"scope": "mine"}}'),
+        { blob: 'x'.repeat(1_000_000) },
+      ];
+      for (const function_id of [
+        'approval::resolve',
+        'Approval::resolve',
+        ' run::start',
+        'auth::get_token',
+        'harness::provider::resolve',
+        'ui::subscribe',
+        'engine::register_trigger',
+      ]) {
+        for (const args of hostile)
+          expect(
+            await call('policy::check_permissions', args === undefined ? { function_id } : { function_id, args }),
+          ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
       }
-      for (const scope of ['harness_providers', ' session_tree', 'Session_Tree', 'turn_state']) expect(await call('policy::check_permissions', { function_id: 'state::set', args: { scope, key: 'k', value: 1 } })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
-      expect(await call('policy::check_permissions', { function_id: 'stream::set', args: { stream_name: 'agent::events', group_id: 's', item_id: 'i', data: {} } })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
-      expect(await call('policy::check_permissions', { function_id: 'state::set', args: { scope: 'notes', key: 'k', value: 1 } })).toEqual({ decision: 'allow', rule_id: '*' });
+      for (const scope of ['harness_providers', ' session_tree', 'Session_Tree', 'turn_state'])
+        expect(
+          await call('policy::check_permissions', { function_id: 'state::set', args: { scope, key: 'k', value: 1 } }),
+        ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      expect(
+        await call('policy::check_permissions', {
+          function_id: 'stream::set',
+          args: { stream_name: 'agent::events', group_id: 's', item_id: 'i', data: {} },
+        }),
+      ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      expect(
+        await call('policy::check_permissions', {
+          function_id: 'state::set',
+          args: { scope: 'notes', key: 'k', value: 1 },
+        }),
+      ).toEqual({ decision: 'allow', rule_id: '*' });
     });
 
     it('never logs the arguments it judges', async () => {
-      await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: ARG_SECRET, api_key: ARG_SECRET } });
+      await call('policy::check_permissions', {
+        function_id: 'shell::exec',
+        args: { command: ARG_SECRET, api_key: ARG_SECRET },
+      });
       expect(worker.logs.text()).not.toContain(ARG_SECRET);
     });
   });
@@ -107,14 +219,25 @@ describe('harness', () => {
       expect(await call('harness::provider::register', anthropic)).toEqual({ ok: true, id: 'anthropic' });
       const { providers } = await call('harness::provider::list', {});
       expect(providers.map((p: { id: string }) => p.id)).toEqual(['anthropic', 'lmstudio']);
-      expect(providers[0]).toMatchObject({ ...anthropic, kind: 'cloud', api_url: anthropic.default_url, max_tokens: 1234 });
+      expect(providers[0]).toMatchObject({
+        ...anthropic,
+        kind: 'cloud',
+        api_url: anthropic.default_url,
+        max_tokens: 1234,
+      });
       expect(providers[1]).toMatchObject({ ...lmstudio, api_url: lmstudio.default_url, max_tokens: 4096 });
 
       // auth-credentials is not running: nothing to read.
       expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toEqual({
-        provider: 'anthropic', kind: 'cloud', api_url: anthropic.default_url, max_tokens: 1234, credential: { configured: false, source: 'none' },
+        provider: 'anthropic',
+        kind: 'cloud',
+        api_url: anthropic.default_url,
+        max_tokens: 1234,
+        credential: { configured: false, source: 'none' },
       });
-      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ credential: { configured: true, source: 'none' } });
+      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({
+        credential: { configured: true, source: 'none' },
+      });
       expect(await codeOf(call('harness::provider::resolve', { provider: 'nobody' }))).toBe('not_found');
     });
 
@@ -127,31 +250,43 @@ describe('harness', () => {
       });
       try {
         await call('engine::functions::list', {});
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: true, source: 'stored', token: SECRET } });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+          credential: { configured: true, source: 'stored', token: SECRET },
+        });
         expect(answers[0]).toMatchObject({ provider: 'anthropic' });
 
         answer = () => ({ provider: 'anthropic', token: SECRET, source: 'environment' });
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: true, source: 'environment', token: SECRET } });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+          credential: { configured: true, source: 'environment', token: SECRET },
+        });
 
         answer = () => ({ provider: 'anthropic', token: null });
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: false, source: 'none' } });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+          credential: { configured: false, source: 'none' },
+        });
 
         answer = () => {
           throw toWireError(new HarnessError('not_found', 'no credential for anthropic'));
         };
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({ credential: { configured: false, source: 'none' } });
+        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+          credential: { configured: false, source: 'none' },
+        });
 
         answer = () => {
           throw toWireError(new HarnessError('internal', 'vault file is corrupt'));
         };
         expect(await codeOf(call('harness::provider::resolve', { provider: 'anthropic' }))).toBe('unavailable');
-        expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ credential: { configured: true, source: 'none' } });
+        expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({
+          credential: { configured: true, source: 'none' },
+        });
       } finally {
         auth.unregister();
       }
       expect(worker.logs.text()).not.toContain(SECRET);
       expect(worker.logs.text()).toContain('provider resolved'); // the debug lines were written, without the token
-      expect(await call('harness::provider::list', {})).not.toEqual(expect.objectContaining({ token: expect.anything() }));
+      expect(await call('harness::provider::list', {})).not.toEqual(
+        expect.objectContaining({ token: expect.anything() }),
+      );
       expect(JSON.stringify(await call('harness::provider::list', {}))).not.toContain(SECRET);
     });
 
@@ -163,24 +298,38 @@ describe('harness', () => {
 
   describe('UI fan-out', () => {
     const received: Array<{ session_id: string; event: { n: number } }> = [];
-    const writeEvent = (session: string, n: number) => call('stream::set', { stream_name: 'agent::events', group_id: session, item_id: `e${n}`, data: { type: 'turn_state_changed', session_id: session, seq: n, n } });
+    const writeEvent = (session: string, n: number) =>
+      call('stream::set', {
+        stream_name: 'agent::events',
+        group_id: session,
+        item_id: `e${n}`,
+        data: { type: 'turn_state_changed', session_id: session, seq: n, n },
+      });
     const seen = (session: string) => received.filter((r) => r.session_id === session).map((r) => r.event.n);
 
     beforeAll(async () => {
-      client.client.registerFunction('ui::session::event::c1', async (push: { session_id: string; event: { n: number } }) => {
-        await sleep(Math.random() * 3); // a client that takes its time must still see events in order
-        received.push({ session_id: push.session_id, event: push.event });
-        return {};
-      });
+      client.client.registerFunction(
+        'ui::session::event::c1',
+        async (push: { session_id: string; event: { n: number } }) => {
+          await sleep(Math.random() * 3); // a client that takes its time must still see events in order
+          received.push({ session_id: push.session_id, event: push.event });
+          return {};
+        },
+      );
       await call('engine::functions::list', {});
     });
 
     const fanoutTriggers = async () =>
-      (await call('engine::registered-triggers::list', { trigger_type: 'stream' })).registered_triggers.filter((t: { function_id: string }) => t.function_id === 'harness::ui::fanout');
+      (await call('engine::registered-triggers::list', { trigger_type: 'stream' })).registered_triggers.filter(
+        (t: { function_id: string }) => t.function_id === 'harness::ui::fanout',
+      );
 
-    it('forwards the followed session\'s events, in order, and nothing else', async () => {
+    it("forwards the followed session's events, in order, and nothing else", async () => {
       expect(await fanoutTriggers()).toEqual([]); // nobody follows: agent events cost this worker nothing
-      expect(await call('ui::subscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: ['s1'] } });
+      expect(await call('ui::subscribe', { client_id: 'c1', session_id: 's1' })).toEqual({
+        ok: true,
+        subscriptions: { all: false, session_ids: ['s1'] },
+      });
       await Promise.all(Array.from({ length: 40 }, (_, n) => writeEvent('s1', n)));
       await writeEvent('s2', 1000);
       await eventually(() => expect(seen('s1')).toHaveLength(40));
@@ -191,17 +340,26 @@ describe('harness', () => {
     });
 
     it('follows every session with session_id null, and unsubscribes', async () => {
-      expect(await call('ui::subscribe', { client_id: 'c1', session_id: null })).toEqual({ ok: true, subscriptions: { all: true, session_ids: ['s1'] } });
+      expect(await call('ui::subscribe', { client_id: 'c1', session_id: null })).toEqual({
+        ok: true,
+        subscriptions: { all: true, session_ids: ['s1'] },
+      });
       await writeEvent('s2', 1);
       await eventually(() => expect(seen('s2')).toEqual([1]));
 
-      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: null })).toEqual({ ok: true, subscriptions: { all: false, session_ids: ['s1'] } });
+      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: null })).toEqual({
+        ok: true,
+        subscriptions: { all: false, session_ids: ['s1'] },
+      });
       await writeEvent('s2', 2);
       await writeEvent('s1', 100);
       await eventually(() => expect(seen('s1')).toContain(100));
       expect(seen('s2')).toEqual([1]);
 
-      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: 's1' })).toEqual({ ok: true, subscriptions: { all: false, session_ids: [] } });
+      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: 's1' })).toEqual({
+        ok: true,
+        subscriptions: { all: false, session_ids: [] },
+      });
       expect(await uiState()).toEqual([]);
       expect(await fanoutTriggers()).toEqual([]);
       await writeEvent('s1', 101);
@@ -233,7 +391,10 @@ describe('harness', () => {
       await worker.shutdown();
       worker = await startTestWorker(harnessWorker, { url: engine.url, config });
       expect(await providerState()).toEqual(before);
-      expect((await call('harness::provider::list', {})).providers.map((p: { id: string }) => p.id)).toEqual(['anthropic', 'lmstudio']);
+      expect((await call('harness::provider::list', {})).providers.map((p: { id: string }) => p.id)).toEqual([
+        'anthropic',
+        'lmstudio',
+      ]);
       await eventually(async () => {
         await writeEvent('s3', 3);
         expect(seen('s3')).toContain(3);

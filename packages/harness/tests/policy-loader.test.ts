@@ -30,7 +30,12 @@ function replaceFile(text: string): void {
 
 function start(pollMs = 60_000) {
   const logs = captureLogs();
-  loader = new PolicyLoader({ path: file, debounceMs: 20, pollMs, logger: createLogger({ worker: 'harness', level: 'debug', destination: logs.stream }) });
+  loader = new PolicyLoader({
+    path: file,
+    debounceMs: 20,
+    pollMs,
+    logger: createLogger({ worker: 'harness', level: 'debug', destination: logs.stream }),
+  });
   loader.start();
   const decide = (id: string) => checkPermission(loader!.current(), id, {}, { kernel, maxMatchLength: 64 });
   return { logs, decide };
@@ -48,7 +53,9 @@ describe('PolicyLoader', () => {
     replaceFile('rules: [{ function: state::get, action: perhaps }]\n');
     await eventually(() => expect(logs.text()).toContain('keeping the last good policy'));
     expect(decide('state::get')).toMatchObject({ decision: 'deny', rule_id: '!state::get' });
-    const rejected = logs.lines().find((line) => line.msg === 'permissions file rejected; keeping the last good policy');
+    const rejected = logs
+      .lines()
+      .find((line) => line.msg === 'permissions file rejected; keeping the last good policy');
     expect(String(rejected?.problem)).toContain('rules.0.action');
 
     replaceFile('rules: [models::list]\n');
@@ -71,7 +78,9 @@ describe('PolicyLoader', () => {
     expect(logs.text()).toContain('no valid permissions policy; denying every call');
 
     replaceFile('rules: [state::get, {function: x, action: nope}]\n');
-    await eventually(() => expect(logs.lines().filter((l) => l.msg === 'no valid permissions policy; denying every call')).toHaveLength(2));
+    await eventually(() =>
+      expect(logs.lines().filter((l) => l.msg === 'no valid permissions policy; denying every call')).toHaveLength(2),
+    );
     expect(decide('state::get')).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
 
     replaceFile('rules: [state::get]\n');
@@ -84,14 +93,21 @@ describe('PolicyLoader', () => {
     unlinkSync(file);
     await eventually(() => expect(logs.text()).toContain('ENOENT'));
     await new Promise((resolve) => setTimeout(resolve, 150)); // several polls
-    expect(logs.lines().filter((l) => l.msg === 'permissions file rejected; keeping the last good policy')).toHaveLength(1);
+    expect(
+      logs.lines().filter((l) => l.msg === 'permissions file rejected; keeping the last good policy'),
+    ).toHaveLength(1);
     expect(decide('state::get')).toMatchObject({ decision: 'allow' });
   });
 
   it('falls back to polling when the directory does not exist yet', async () => {
     const nested = join(dir, 'later', 'iii-permissions.yaml');
     const logs = captureLogs();
-    loader = new PolicyLoader({ path: nested, debounceMs: 10, pollMs: 50, logger: createLogger({ worker: 'harness', destination: logs.stream }) });
+    loader = new PolicyLoader({
+      path: nested,
+      debounceMs: 10,
+      pollMs: 50,
+      logger: createLogger({ worker: 'harness', destination: logs.stream }),
+    });
     loader.start();
     expect(loader.current()).toBeNull();
     mkdirSync(join(dir, 'later'));

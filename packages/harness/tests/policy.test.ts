@@ -1,12 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PolicyDecision } from '@iii-harness/types';
-import { checkPermission, compileKernel, globToRegExp, hasNestedQuantifier, parsePolicy, PolicyError, skeleton, type CompiledPolicy } from '../src/index.js';
+import {
+  type CompiledPolicy,
+  checkPermission,
+  compileKernel,
+  globToRegExp,
+  hasNestedQuantifier,
+  PolicyError,
+  parsePolicy,
+  skeleton,
+} from '../src/index.js';
 
 const kernel = compileKernel(['harness_providers', 'harness_ui_subscriptions']);
 const options = { kernel, maxMatchLength: 64 };
-const decide = (policy: CompiledPolicy | null, functionId: string, args?: unknown): PolicyDecision => checkPermission(policy, functionId, args, options);
-const policyOf = (...rules: string[]) => parsePolicy(`version: 1\nrules:\n${rules.map((r) => `  - ${r}`).join('\n')}\n`);
+const decide = (policy: CompiledPolicy | null, functionId: string, args?: unknown): PolicyDecision =>
+  checkPermission(policy, functionId, args, options);
+const policyOf = (...rules: string[]) =>
+  parsePolicy(`version: 1\nrules:\n${rules.map((r) => `  - ${r}`).join('\n')}\n`);
 
 describe('names', () => {
   it.each([
@@ -67,15 +78,24 @@ describe('rule forms, globs and order', () => {
     ['state::keys', { decision: 'needs_approval' }],
     ['State::get', { decision: 'needs_approval' }], // allow rules match the exact id only
     ['SHELL::EXEC', { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' }], // deny rules catch look-alikes
-    ['shell::exec\u200b', { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' }],
+    [
+      'shell::exec\u200b',
+      { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' },
+    ],
     ['ѕhell::exec', { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' }],
   ])('%j → %j', (functionId, expected) => {
     expect(decide(policy, functionId, {})).toEqual(expected);
   });
 
   it('first match wins, whichever way round', () => {
-    expect(decide(policyOf('shell::*', "'!shell::exec'"), 'shell::exec')).toEqual({ decision: 'allow', rule_id: 'shell::*' });
-    expect(decide(policyOf("'!shell::exec'", 'shell::*'), 'shell::exec')).toMatchObject({ decision: 'deny', rule_id: '!shell::exec' });
+    expect(decide(policyOf('shell::*', "'!shell::exec'"), 'shell::exec')).toEqual({
+      decision: 'allow',
+      rule_id: 'shell::*',
+    });
+    expect(decide(policyOf("'!shell::exec'", 'shell::*'), 'shell::exec')).toMatchObject({
+      decision: 'deny',
+      rule_id: '!shell::exec',
+    });
   });
 
   it('an empty rule list needs approval for everything; a catch-all "*" allows everything not kernel-denied', () => {
@@ -100,30 +120,87 @@ describe('argument constraints', () => {
     "{ rule_id: deny-etc, function: fs::read, action: deny, args: { path: { matches: '^/etc' } } }",
   );
   it.each<[string, unknown, PolicyDecision]>([
-    ['shell::exec', { command: 'rm -rf /' }, { decision: 'deny', rule_id: 'no-rm', matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' }, reason: 'denied by permission rule no-rm' }],
+    [
+      'shell::exec',
+      { command: 'rm -rf /' },
+      {
+        decision: 'deny',
+        rule_id: 'no-rm',
+        matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' },
+        reason: 'denied by permission rule no-rm',
+      },
+    ],
     ['shell::exec', { command: 'git status' }, { decision: 'allow', rule_id: 'git-read' }],
     ['shell::exec', { command: 'git push' }, { decision: 'needs_approval' }],
     ['shell::exec', {}, { decision: 'needs_approval' }], // a constraint on a missing field does not match
     ['shell::exec', 'git status', { decision: 'needs_approval' }], // non-object args: every field is missing
     // `matches` cannot check a non-string: it counts in a deny rule, never in an allow rule.
-    ['shell::exec', { command: ['rm', '-rf', '/'] }, { decision: 'deny', rule_id: 'no-rm', matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' }, reason: 'denied by permission rule no-rm' }],
+    [
+      'shell::exec',
+      { command: ['rm', '-rf', '/'] },
+      {
+        decision: 'deny',
+        rule_id: 'no-rm',
+        matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' },
+        reason: 'denied by permission rule no-rm',
+      },
+    ],
     // Strings over max_match_length are not tested: same rule.
-    ['shell::exec', { command: `git status ${'x'.repeat(100)}` }, { decision: 'deny', rule_id: 'no-rm', matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' }, reason: 'denied by permission rule no-rm' }],
+    [
+      'shell::exec',
+      { command: `git status ${'x'.repeat(100)}` },
+      {
+        decision: 'deny',
+        rule_id: 'no-rm',
+        matched_constraint: { field: 'command', operator: 'matches', value: '^rm\\s' },
+        reason: 'denied by permission rule no-rm',
+      },
+    ],
     ['fs::write', { options: { root: '/tmp' }, mode: 420 }, { decision: 'allow', rule_id: 'tmp-only' }],
     ['fs::write', { options: { root: '/tmp' }, mode: '420' }, { decision: 'needs_approval' }], // equals is type-strict
     ['fs::write', { options: { root: '/tmp' } }, { decision: 'needs_approval' }], // constraints are ANDed
     ['fs::write', { 'options.root': '/tmp', mode: 420 }, { decision: 'needs_approval' }], // dotted = nested
-    ['fs::write', { tags: ['a', { b: null }] }, { decision: 'deny', rule_id: 'exact-list', matched_constraint: { field: 'tags', operator: 'equals', value: ['a', { b: null }] }, reason: 'denied by permission rule exact-list' }],
+    [
+      'fs::write',
+      { tags: ['a', { b: null }] },
+      {
+        decision: 'deny',
+        rule_id: 'exact-list',
+        matched_constraint: { field: 'tags', operator: 'equals', value: ['a', { b: null }] },
+        reason: 'denied by permission rule exact-list',
+      },
+    ],
     ['fs::write', { tags: ['a', { b: null, c: 1 }] }, { decision: 'needs_approval' }],
     ['fs::read', { paths: ['/srv/x', '/etc/passwd'] }, { decision: 'allow', rule_id: 'first-item' }],
-    ['fs::read', { path: '/etc/passwd' }, { decision: 'deny', rule_id: 'deny-etc', matched_constraint: { field: 'path', operator: 'matches', value: '^/etc' }, reason: 'denied by permission rule deny-etc' }],
-    ['fs::read', { path: 42 }, { decision: 'deny', rule_id: 'deny-etc', matched_constraint: { field: 'path', operator: 'matches', value: '^/etc' }, reason: 'denied by permission rule deny-etc' }],
+    [
+      'fs::read',
+      { path: '/etc/passwd' },
+      {
+        decision: 'deny',
+        rule_id: 'deny-etc',
+        matched_constraint: { field: 'path', operator: 'matches', value: '^/etc' },
+        reason: 'denied by permission rule deny-etc',
+      },
+    ],
+    [
+      'fs::read',
+      { path: 42 },
+      {
+        decision: 'deny',
+        rule_id: 'deny-etc',
+        matched_constraint: { field: 'path', operator: 'matches', value: '^/etc' },
+        reason: 'denied by permission rule deny-etc',
+      },
+    ],
   ])('%s %j → %j', (functionId, args, expected) => {
     expect(decide(policy, functionId, args)).toEqual(expected);
   });
 
   it('never reads through the prototype chain', () => {
-    const p = policyOf('{ rule_id: admin, function: x::y, action: allow, args: { admin: { equals: true } } }', '{ rule_id: ctor, function: x::z, action: allow, args: { toString: { matches: . } } }');
+    const p = policyOf(
+      '{ rule_id: admin, function: x::y, action: allow, args: { admin: { equals: true } } }',
+      '{ rule_id: ctor, function: x::z, action: allow, args: { toString: { matches: . } } }',
+    );
     expect(decide(p, 'x::y', JSON.parse('{"__proto__": {"admin": true}}'))).toEqual({ decision: 'needs_approval' });
     expect(decide(p, 'x::y', Object.create({ admin: true }))).toEqual({ decision: 'needs_approval' });
     expect(decide(p, 'x::z', {})).toEqual({ decision: 'needs_approval' });
@@ -151,7 +228,10 @@ describe('invalid policies', () => {
     ['rules:\n  - { function: x, action: allow, args: { __proto__.x: { equals: 1 } } }', /__proto__/],
     ['rules:\n  - { function: x, action: allow, args: { a..b: { equals: 1 } } }', /dotted path/],
     ['rules:\n  - { rule_id: kernel, function: x, action: allow }', /reserved/],
-    ['rules:\n  - { rule_id: r, function: x, action: allow }\n  - { rule_id: r, function: y, action: deny }', /used twice/],
+    [
+      'rules:\n  - { rule_id: r, function: x, action: allow }\n  - { rule_id: r, function: y, action: deny }',
+      /used twice/,
+    ],
     ['rules:\n  - { function: x, action: allow }\n  - { rule_id: rule-1, function: y, action: deny }', /used twice/],
     ['rules: []\nrules: []', /invalid YAML/],
   ])('%j is rejected (%s)', (text, message) => {

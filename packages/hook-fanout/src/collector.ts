@@ -13,7 +13,11 @@ export class ReplyCollector {
   private readonly open = new Map<string, Pending>();
 
   /** Open a window; resolves with the replies once `expected` arrived or `timeoutMs` passed. */
-  collect(hookId: string, expected: number, timeoutMs: number): { done: Promise<{ replies: Pending['replies']; timedOut: boolean }> } {
+  collect(
+    hookId: string,
+    expected: number,
+    timeoutMs: number,
+  ): { done: Promise<{ replies: Pending['replies']; timedOut: boolean }> } {
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => (settle = resolve));
     const pending: Pending = { replies: [], expected, settle };

@@ -1,4 +1,4 @@
-export { hookFanoutWorker, register } from './register.js';
-export { configSchema, type Config } from './config.js';
-export { mergeReplies, isBlocking, mergeRule, type MergeRule } from './merge.js';
+export { type Config, configSchema } from './config.js';
+export { isBlocking, type MergeRule, mergeReplies, mergeRule } from './merge.js';
 export type { HookEnvelope } from './publish-collect.js';
+export { hookFanoutWorker, register } from './register.js';

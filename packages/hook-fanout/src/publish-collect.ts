@@ -42,14 +42,35 @@ export const publishCollect = (collector: ReplyCollector, config: Config) =>
     async handler({ topic, payload, merge_rule, timeout_ms, expected_replies }, { bus, logger }) {
       const subscribers = await subscribersOf(bus, topic);
       // A hook nobody listens to costs one catalogue read and nothing else.
-      if (subscribers.length === 0) return { published: false, subscribers, replies: [], merged: mergeReplies(merge_rule, []), timed_out: false };
+      if (subscribers.length === 0)
+        return { published: false, subscribers, replies: [], merged: mergeReplies(merge_rule, []), timed_out: false };
       const window = Math.min(timeout_ms ?? config.default_timeout_ms, config.max_timeout_ms);
       const hookId = uuidv7();
       const { done } = collector.collect(hookId, expected_replies ?? subscribers.length, window);
-      const envelope: HookEnvelope = { hook_id: hookId, topic, payload, reply_function: 'hook-fanout::reply', deadline: Date.now() + window };
+      const envelope: HookEnvelope = {
+        hook_id: hookId,
+        topic,
+        payload,
+        reply_function: 'hook-fanout::reply',
+        deadline: Date.now() + window,
+      };
       await bus.call('iii::durable::publish', { topic, data: envelope });
       const { replies, timedOut } = await done;
-      if (timedOut) logger.debug({ topic, hook_id: hookId, replies: replies.length, expected: expected_replies ?? subscribers.length }, 'hook window closed before every reply');
-      return { hook_id: hookId, published: true, subscribers, replies, merged: mergeReplies(merge_rule, replies.map((r) => r.reply)), timed_out: timedOut };
+      if (timedOut)
+        logger.debug(
+          { topic, hook_id: hookId, replies: replies.length, expected: expected_replies ?? subscribers.length },
+          'hook window closed before every reply',
+        );
+      return {
+        hook_id: hookId,
+        published: true,
+        subscribers,
+        replies,
+        merged: mergeReplies(
+          merge_rule,
+          replies.map((r) => r.reply),
+        ),
+        timed_out: timedOut,
+      };
     },
   });

@@ -1,6 +1,6 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { ReplyCollector } from './collector.js';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import { publishCollect } from './publish-collect.js';
 import { reply } from './reply.js';
 

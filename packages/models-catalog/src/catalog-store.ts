@@ -1,5 +1,5 @@
-import { model, type Model } from '@iii-harness/types';
 import type { Bus } from '@iii-harness/runtime';
+import { type Model, model } from '@iii-harness/types';
 import type { Config } from './config.js';
 
 const providerModels = model.array();
@@ -26,7 +26,11 @@ export class CatalogStore {
 
   /** Replace a provider's models; returns what was there before. */
   async replace(provider: string, models: Model[]): Promise<Model[]> {
-    const { old_value } = await this.bus.state.set(this.config.state_scope, provider, [...models].sort(byProviderThenId));
+    const { old_value } = await this.bus.state.set(
+      this.config.state_scope,
+      provider,
+      [...models].sort(byProviderThenId),
+    );
     const previous = providerModels.safeParse(old_value ?? []);
     return previous.success ? previous.data : [];
   }

@@ -6,7 +6,7 @@ import type { CatalogStore } from './catalog-store.js';
 export const listModels = (store: CatalogStore) =>
   defineFunction({
     id: 'models::list',
-    description: 'List catalog models, optionally only one provider\'s or only those with a capability',
+    description: "List catalog models, optionally only one provider's or only those with a capability",
     input: z.object({ provider: z.string().min(1).optional(), capability: modelCapability.optional() }).strict(),
     output: z.object({ models: z.array(model) }),
     async handler({ provider, capability }) {

@@ -1,6 +1,6 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { CatalogStore } from './catalog-store.js';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import { getModel } from './get-model.js';
 import { listModels } from './list-models.js';
 import { reconcile } from './reconcile.js';

@@ -1,13 +1,36 @@
+import {
+  connectClient,
+  type DevEngine,
+  eventually,
+  startDevEngine,
+  startTestWorker,
+  type TestClient,
+  type TestWorker,
+} from '@iii-harness/testing';
 import type { Model } from '@iii-harness/types';
-import { connectClient, eventually, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
-import { modelsCatalogWorker, type Config } from '../src/index.js';
+import { type Config, modelsCatalogWorker } from '../src/index.js';
 
 const sonnet: Model = {
-  id: 'claude-sonnet-4-5', provider: 'anthropic', context_window: 200_000, max_output_tokens: 64_000,
-  capabilities: ['tools', 'thinking', 'images', 'prompt_caching'], pricing: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
+  id: 'claude-sonnet-4-5',
+  provider: 'anthropic',
+  context_window: 200_000,
+  max_output_tokens: 64_000,
+  capabilities: ['tools', 'thinking', 'images', 'prompt_caching'],
+  pricing: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
 };
-const haiku: Model = { ...sonnet, id: 'claude-haiku-4-5', capabilities: ['tools', 'images'], pricing: { input: 1, output: 5, cache_read: 0.1, cache_write: 1.25 } };
-const gpt: Model = { id: 'gpt-4.1', provider: 'openai', context_window: 1_047_576, max_output_tokens: 32_768, capabilities: ['tools', 'images'] };
+const haiku: Model = {
+  ...sonnet,
+  id: 'claude-haiku-4-5',
+  capabilities: ['tools', 'images'],
+  pricing: { input: 1, output: 5, cache_read: 0.1, cache_write: 1.25 },
+};
+const gpt: Model = {
+  id: 'gpt-4.1',
+  provider: 'openai',
+  context_window: 1_047_576,
+  max_output_tokens: 32_768,
+  capabilities: ['tools', 'images'],
+};
 
 let engine: DevEngine;
 let worker: TestWorker<Config>;
@@ -26,7 +49,11 @@ afterAll(async () => {
 });
 
 const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string }) => error.code,
+  );
 
 describe('models-catalog', () => {
   it('documents every function with a description and both schemas', async () => {
@@ -44,33 +71,64 @@ describe('models-catalog', () => {
 
   it('reconciles, lists in a stable order, filters, gets and answers supports', async () => {
     const result = await call('models::reconcile', { provider: 'anthropic', models: [sonnet, haiku] });
-    expect(result).toMatchObject({ provider: 'anthropic', count: 2, ids: ['claude-haiku-4-5', 'claude-sonnet-4-5'], added: ['claude-haiku-4-5', 'claude-sonnet-4-5'], removed: [], updated: [] });
+    expect(result).toMatchObject({
+      provider: 'anthropic',
+      count: 2,
+      ids: ['claude-haiku-4-5', 'claude-sonnet-4-5'],
+      added: ['claude-haiku-4-5', 'claude-sonnet-4-5'],
+      removed: [],
+      updated: [],
+    });
     await call('models::reconcile', { provider: 'openai', models: [gpt] });
 
     const all = await call<{ models: Model[] }>('models::list', {});
-    expect(all.models.map((m) => `${m.provider}/${m.id}`)).toEqual(['anthropic/claude-haiku-4-5', 'anthropic/claude-sonnet-4-5', 'openai/gpt-4.1']);
+    expect(all.models.map((m) => `${m.provider}/${m.id}`)).toEqual([
+      'anthropic/claude-haiku-4-5',
+      'anthropic/claude-sonnet-4-5',
+      'openai/gpt-4.1',
+    ]);
     expect((await call<{ models: Model[] }>('models::list', { provider: 'openai' })).models).toEqual([gpt]);
-    expect((await call<{ models: Model[] }>('models::list', { capability: 'thinking' })).models.map((m) => m.id)).toEqual(['claude-sonnet-4-5']);
+    expect(
+      (await call<{ models: Model[] }>('models::list', { capability: 'thinking' })).models.map((m) => m.id),
+    ).toEqual(['claude-sonnet-4-5']);
 
-    expect(await call('models::get', { provider: 'anthropic', model_id: 'claude-sonnet-4-5' })).toEqual({ model: sonnet });
+    expect(await call('models::get', { provider: 'anthropic', model_id: 'claude-sonnet-4-5' })).toEqual({
+      model: sonnet,
+    });
     expect(await codeOf(call('models::get', { provider: 'anthropic', model_id: 'nope' }))).toBe('not_found');
 
-    expect(await call('models::supports', { provider: 'anthropic', model_id: 'claude-sonnet-4-5', capability: 'thinking' })).toEqual({ supported: true, known: true });
-    expect(await call('models::supports', { provider: 'anthropic', model_id: 'claude-haiku-4-5', capability: 'thinking' })).toEqual({ supported: false, known: true });
-    expect(await call('models::supports', { provider: 'kimi', model_id: 'k2', capability: 'tools' })).toEqual({ supported: false, known: false });
+    expect(
+      await call('models::supports', { provider: 'anthropic', model_id: 'claude-sonnet-4-5', capability: 'thinking' }),
+    ).toEqual({ supported: true, known: true });
+    expect(
+      await call('models::supports', { provider: 'anthropic', model_id: 'claude-haiku-4-5', capability: 'thinking' }),
+    ).toEqual({ supported: false, known: true });
+    expect(await call('models::supports', { provider: 'kimi', model_id: 'k2', capability: 'tools' })).toEqual({
+      supported: false,
+      known: false,
+    });
   });
 
-  it('replaces a provider\'s models and reports the difference', async () => {
+  it("replaces a provider's models and reports the difference", async () => {
     const cheaper = { ...haiku, pricing: { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 } };
     const result = await call('models::reconcile', { provider: 'anthropic', models: [cheaper] });
-    expect(result).toMatchObject({ count: 1, added: [], removed: ['claude-sonnet-4-5'], updated: ['claude-haiku-4-5'] });
+    expect(result).toMatchObject({
+      count: 1,
+      added: [],
+      removed: ['claude-sonnet-4-5'],
+      updated: ['claude-haiku-4-5'],
+    });
     expect((await call<{ models: Model[] }>('models::list', { provider: 'anthropic' })).models).toEqual([cheaper]);
   });
 
-  it('publishes a change event only when a provider\'s models change', async () => {
+  it("publishes a change event only when a provider's models change", async () => {
     const seen: unknown[] = [];
     client.client.registerFunction('test::models_changed', async (event: unknown) => void seen.push(event));
-    client.client.registerTrigger({ type: 'subscribe', function_id: 'test::models_changed', config: { topic: 'models::changed' } });
+    client.client.registerTrigger({
+      type: 'subscribe',
+      function_id: 'test::models_changed',
+      config: { topic: 'models::changed' },
+    });
     await call('engine::functions::list', {}); // the trigger is registered once this round trip returns
 
     await call('models::reconcile', { provider: 'kimi', models: [{ ...gpt, id: 'kimi-k2', provider: 'kimi' }] });

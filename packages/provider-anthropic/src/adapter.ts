@@ -16,7 +16,15 @@ function clientCache(): (settings: ResolvedProvider) => Anthropic {
   return (settings) => {
     const key = `${settings.api_url}\n${settings.credential.token ?? ''}`;
     if (cached?.key !== key) {
-      cached = { key, client: new Anthropic({ baseURL: settings.api_url, apiKey: settings.credential.token ?? null, maxRetries: 0, logLevel: 'off' }) };
+      cached = {
+        key,
+        client: new Anthropic({
+          baseURL: settings.api_url,
+          apiKey: settings.credential.token ?? null,
+          maxRetries: 0,
+          logLevel: 'off',
+        }),
+      };
     }
     return cached.client;
   };

@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ProviderRequest, ResolvedProvider, ThinkingConfig } from '@iii-harness/provider-kit';
 import type { Config } from './config.js';
-import { convertMessages, wireToolName, type AnthropicMessage } from './convert-messages.js';
+import { type AnthropicMessage, convertMessages, wireToolName } from './convert-messages.js';
 
 const EPHEMERAL = { type: 'ephemeral' } as const;
 /** Thinking budget per effort level, when a request names an effort instead of a budget. */
@@ -15,7 +15,12 @@ export interface BuiltRequest {
 }
 
 /** The Messages API request for one of our requests, with prompt-caching breakpoints. */
-export function buildRequest(request: ProviderRequest, settings: ResolvedProvider, config: Config, provider: string): BuiltRequest {
+export function buildRequest(
+  request: ProviderRequest,
+  settings: ResolvedProvider,
+  config: Config,
+  provider: string,
+): BuiltRequest {
   const toolNames = new Map((request.tools ?? []).map((tool) => [wireToolName(tool.name), tool.name]));
   let maxTokens = request.max_tokens ?? settings.max_tokens;
   const budget = thinkingBudget(request.thinking, config);
@@ -24,8 +29,16 @@ export function buildRequest(request: ProviderRequest, settings: ResolvedProvide
 
   const messages = convertMessages(request.messages, provider);
   if (config.cache_last_message) markLastBlock(messages);
-  const body: Anthropic.MessageCreateParamsStreaming = { model: request.model, max_tokens: maxTokens, messages, stream: true };
-  if (request.system) body.system = [{ type: 'text', text: request.system, ...(config.cache_system ? { cache_control: EPHEMERAL } : {}) }];
+  const body: Anthropic.MessageCreateParamsStreaming = {
+    model: request.model,
+    max_tokens: maxTokens,
+    messages,
+    stream: true,
+  };
+  if (request.system)
+    body.system = [
+      { type: 'text', text: request.system, ...(config.cache_system ? { cache_control: EPHEMERAL } : {}) },
+    ];
   if (request.tools?.length) {
     body.tools = request.tools.map((tool, i, all) => ({
       name: wireToolName(tool.name),
@@ -41,12 +54,14 @@ export function buildRequest(request: ProviderRequest, settings: ResolvedProvide
 
 function thinkingBudget(thinking: ThinkingConfig | undefined, config: Config): number | undefined {
   if (!thinking || thinking.enabled === false) return undefined;
-  const budget = thinking.budget_tokens ?? (thinking.effort ? EFFORT_BUDGET[thinking.effort] : config.thinking_budget_tokens);
+  const budget =
+    thinking.budget_tokens ?? (thinking.effort ? EFFORT_BUDGET[thinking.effort] : config.thinking_budget_tokens);
   return Math.max(MIN_BUDGET, budget);
 }
 
 /** Cache everything up to the newest message (thinking blocks cannot carry a breakpoint). */
 function markLastBlock(messages: AnthropicMessage[]): void {
   const block = messages.at(-1)?.content.at(-1);
-  if (block && block.type !== 'thinking' && block.type !== 'redacted_thinking') (block as { cache_control?: unknown }).cache_control = EPHEMERAL;
+  if (block && block.type !== 'thinking' && block.type !== 'redacted_thinking')
+    (block as { cache_control?: unknown }).cache_control = EPHEMERAL;
 }

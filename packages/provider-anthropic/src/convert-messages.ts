@@ -55,7 +55,9 @@ function convertMessage(message: Message, provider: string): AnthropicMessage {
 
 function userBlocks(message: UserMessage): Block[] {
   if (typeof message.content === 'string') return message.content ? [{ type: 'text', text: message.content }] : [];
-  return message.content.flatMap((block): Block[] => (block.type === 'text' ? (block.text ? [{ type: 'text', text: block.text }] : []) : [image(block)]));
+  return message.content.flatMap((block): Block[] =>
+    block.type === 'text' ? (block.text ? [{ type: 'text', text: block.text }] : []) : [image(block)],
+  );
 }
 
 function image(block: { mime_type: string; data: string }): Anthropic.ImageBlockParam {
@@ -71,16 +73,21 @@ function assistantBlocks(message: AssistantMessage, provider: string): Block[] {
       case 'thinking':
         // Signed (or redacted) thinking goes back byte for byte; another vendor's reasoning cannot.
         if (!own || !block.signature) return [];
-        return block.redacted ? [{ type: 'redacted_thinking', data: block.signature }] : [{ type: 'thinking', thinking: block.thinking, signature: block.signature }];
+        return block.redacted
+          ? [{ type: 'redacted_thinking', data: block.signature }]
+          : [{ type: 'thinking', thinking: block.thinking, signature: block.signature }];
       case 'function_call':
-        return [{ type: 'tool_use', id: wireToolUseId(block.id), name: wireToolName(block.name), input: block.arguments }];
+        return [
+          { type: 'tool_use', id: wireToolUseId(block.id), name: wireToolName(block.name), input: block.arguments },
+        ];
     }
   });
 }
 
 function toolResult(message: FunctionResultMessage): Anthropic.ToolResultBlockParam {
-  const content = message.content.flatMap((block): Array<Anthropic.TextBlockParam | Anthropic.ImageBlockParam> =>
-    block.type === 'text' ? (block.text ? [{ type: 'text', text: block.text }] : []) : [image(block)],
+  const content = message.content.flatMap(
+    (block): Array<Anthropic.TextBlockParam | Anthropic.ImageBlockParam> =>
+      block.type === 'text' ? (block.text ? [{ type: 'text', text: block.text }] : []) : [image(block)],
   );
   return {
     type: 'tool_result',
@@ -98,21 +105,38 @@ function toolResult(message: FunctionResultMessage): Anthropic.ToolResultBlockPa
 function repairToolPairs(messages: AnthropicMessage[]): void {
   messages.forEach((message, i) => {
     if (message.role === 'assistant') {
-      const answered = new Set(messages[i + 1]?.content.flatMap((b) => (b.type === 'tool_result' ? [b.tool_use_id] : [])) ?? []);
+      const answered = new Set(
+        messages[i + 1]?.content.flatMap((b) => (b.type === 'tool_result' ? [b.tool_use_id] : [])) ?? [],
+      );
       message.content = message.content.filter((b) => b.type !== 'tool_use' || answered.has(b.id));
     } else {
-      const asked = new Set(messages[i - 1]?.role === 'assistant' ? messages[i - 1]!.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : [])) : []);
-      message.content = message.content.map((b) => (b.type === 'tool_result' && !asked.has(b.tool_use_id) ? orphanAsText(b) : b));
+      const asked = new Set(
+        messages[i - 1]?.role === 'assistant'
+          ? messages[i - 1]!.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : []))
+          : [],
+      );
+      message.content = message.content.map((b) =>
+        b.type === 'tool_result' && !asked.has(b.tool_use_id) ? orphanAsText(b) : b,
+      );
     }
   });
 }
 
 function orphanAsText(result: Anthropic.ToolResultBlockParam): Anthropic.TextBlockParam {
-  const parts = typeof result.content === 'string' ? [result.content] : (result.content ?? []).flatMap((b) => (b.type === 'text' ? [b.text] : [`[${b.type}]`]));
-  return { type: 'text', text: `[result of call ${result.tool_use_id}${result.is_error ? ', failed' : ''}]\n${parts.join('\n')}` };
+  const parts =
+    typeof result.content === 'string'
+      ? [result.content]
+      : (result.content ?? []).flatMap((b) => (b.type === 'text' ? [b.text] : [`[${b.type}]`]));
+  return {
+    type: 'text',
+    text: `[result of call ${result.tool_use_id}${result.is_error ? ', failed' : ''}]\n${parts.join('\n')}`,
+  };
 }
 
 /** Anthropic wants tool_result blocks before any other content of a user message. */
 function resultsFirst(message: AnthropicMessage): void {
-  message.content = [...message.content.filter((b) => b.type === 'tool_result'), ...message.content.filter((b) => b.type !== 'tool_result')];
+  message.content = [
+    ...message.content.filter((b) => b.type === 'tool_result'),
+    ...message.content.filter((b) => b.type !== 'tool_result'),
+  ];
 }

@@ -1,12 +1,16 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { discoveredModel, priceFor, type ModelDefaults } from '@iii-harness/provider-kit';
+import { discoveredModel, type ModelDefaults, priceFor } from '@iii-harness/provider-kit';
 import type { Model, ModelCapability } from '@iii-harness/types';
 
 const BASE: ModelCapability[] = ['tools', 'images', 'prompt_caching', 'streaming'];
 const THINKING: ModelCapability[] = [...BASE, 'thinking'];
 
 /** For ids the table does not know: a window every current Claude has, a modest output cap. */
-export const ANTHROPIC_DEFAULTS: ModelDefaults = { context_window: 200_000, max_output_tokens: 8192, capabilities: BASE };
+export const ANTHROPIC_DEFAULTS: ModelDefaults = {
+  context_window: 200_000,
+  max_output_tokens: 8192,
+  capabilities: BASE,
+};
 
 /**
  * What the model list does not say (older API versions) for known families, by id prefix;
@@ -27,14 +31,19 @@ const KNOWN: Record<string, [number, number, boolean]> = {
 };
 
 export function knownLimits(id: string): Partial<Model> {
-  const prefix = Object.keys(KNOWN).filter((p) => id.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(KNOWN)
+    .filter((p) => id.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   if (!prefix) return {};
   const [context_window, max_output_tokens, thinking] = KNOWN[prefix]!;
   return { context_window, max_output_tokens, capabilities: thinking ? THINKING : BASE };
 }
 
 /** One catalog model from an entry of `GET /v1/models`; limits the API reports win over the table. */
-export function toModel(provider: string, info: Pick<Anthropic.ModelInfo, 'id' | 'display_name'> & Partial<Anthropic.ModelInfo>): Model {
+export function toModel(
+  provider: string,
+  info: Pick<Anthropic.ModelInfo, 'id' | 'display_name'> & Partial<Anthropic.ModelInfo>,
+): Model {
   const known = knownLimits(info.id);
   const capabilities = info.capabilities ? reportedCapabilities(info.capabilities) : known.capabilities;
   return discoveredModel(provider, info.id, ANTHROPIC_DEFAULTS, {

@@ -1,4 +1,4 @@
-import { classifyError, ProviderFailure, type FailureKind } from '@iii-harness/provider-kit';
+import { classifyError, type FailureKind, ProviderFailure } from '@iii-harness/provider-kit';
 
 /** Anthropic's error `type`s (HTTP bodies and stream `error` events) in our terms. */
 const KIND_BY_TYPE: Record<string, FailureKind> = {
@@ -31,11 +31,16 @@ export function anthropicFailure(error: unknown, signal?: AbortSignal): Provider
   const e = error as SdkError;
   if (error instanceof ProviderFailure || base.kind === 'aborted') return base;
   if (typeof e?.type !== 'string') {
-    return base.kind === 'connection' || base.kind === 'timeout' ? new ProviderFailure(base.kind, `Anthropic connection failed: ${base.message}`) : base;
+    return base.kind === 'connection' || base.kind === 'timeout'
+      ? new ProviderFailure(base.kind, `Anthropic connection failed: ${base.message}`)
+      : base;
   }
   const detail = `${e.type}: ${e.apiMessage ?? base.message}`;
   if (typeof e.status === 'number') {
-    return new ProviderFailure(base.kind, `Anthropic ${e.status} ${detail}`, { status: e.status, retryAfterMs: base.retryAfterMs });
+    return new ProviderFailure(base.kind, `Anthropic ${e.status} ${detail}`, {
+      status: e.status,
+      retryAfterMs: base.retryAfterMs,
+    });
   }
   const kind = KIND_BY_TYPE[e.type] ?? 'unknown';
   return new ProviderFailure(kind, `Anthropic stream error ${detail}`, kind === 'unknown' ? { retryable: false } : {});

@@ -19,7 +19,10 @@ interface StreamContext {
  * cumulative totals on newer API versions) and is merged. `ping` never reaches here (the SDK
  * drops it) and an `error` event makes the SDK throw.
  */
-export async function mapStream(events: AsyncIterable<Anthropic.RawMessageStreamEvent>, ctx: StreamContext): Promise<StreamOutcome> {
+export async function mapStream(
+  events: AsyncIterable<Anthropic.RawMessageStreamEvent>,
+  ctx: StreamContext,
+): Promise<StreamOutcome> {
   const { sink } = ctx;
   const toolIds = new Map<number, string>();
   let usage: Usage = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
@@ -68,7 +71,12 @@ export async function mapStream(events: AsyncIterable<Anthropic.RawMessageStream
   return mapStopReason(stopReason);
 }
 
-function startBlock(index: number, block: Anthropic.RawContentBlockStartEvent['content_block'], ctx: StreamContext, toolIds: Map<number, string>): void {
+function startBlock(
+  index: number,
+  block: Anthropic.RawContentBlockStartEvent['content_block'],
+  ctx: StreamContext,
+  toolIds: Map<number, string>,
+): void {
   switch (block.type) {
     case 'text':
       ctx.sink.text(index, block.text);
@@ -87,7 +95,12 @@ function startBlock(index: number, block: Anthropic.RawContentBlockStartEvent['c
   }
 }
 
-type WireUsage = { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
+type WireUsage = {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+};
 
 /** Later reports win field by field; a field a report leaves out (or null) keeps its value. */
 function mergeUsage(current: Usage, wire: WireUsage | null | undefined): Usage {

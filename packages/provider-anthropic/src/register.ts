@@ -1,7 +1,7 @@
 import { createProviderWorker, type ProviderDeclaration } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
 import { createAnthropicAdapter } from './adapter.js';
-import { ANTHROPIC_KEY_ENV, configSchema, DEFAULT_ANTHROPIC_URL, envOverrides, type Config } from './config.js';
+import { ANTHROPIC_KEY_ENV, type Config, configSchema, DEFAULT_ANTHROPIC_URL, envOverrides } from './config.js';
 
 export const PROVIDER_ID = 'anthropic';
 
@@ -24,7 +24,8 @@ export function declaration(config: Config): ProviderDeclaration {
  */
 export const providerAnthropicWorker: WorkerSpec<Config> = createProviderWorker({
   id: PROVIDER_ID,
-  description: 'The Anthropic provider: Messages API streaming (text, tools, thinking, prompt caching) as normalized events',
+  description:
+    'The Anthropic provider: Messages API streaming (text, tools, thinking, prompt caching) as normalized events',
   config: configSchema,
   env: envOverrides,
   declaration,

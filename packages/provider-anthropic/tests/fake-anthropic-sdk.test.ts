@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { DEFAULT_FAKE_ANTHROPIC_MODELS, startFakeAnthropic, type FakeAnthropicServer } from '@iii-harness/testing';
+import { DEFAULT_FAKE_ANTHROPIC_MODELS, type FakeAnthropicServer, startFakeAnthropic } from '@iii-harness/testing';
 
 // The fake server checked against the official SDK directly: if the SDK's own parser and
 // accumulator read it, the provider tests exercise the real wire format.
@@ -17,9 +17,25 @@ const params = { model: 'claude-haiku-4-5', max_tokens: 2048, messages: [{ role:
 describe('fake Anthropic server, read by @anthropic-ai/sdk', () => {
   it('sends the documented event sequence, ping included', async () => {
     fake.enqueue({ steps: [{ text: 'Hi' }], split: 2 });
-    const response = await fetch(`${fake.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-fake', 'anthropic-version': '2023-06-01' }, body: JSON.stringify(params) });
-    const names = (await response.text()).split('\n').filter((l) => l.startsWith('event: ')).map((l) => l.slice(7));
-    expect(names).toEqual(['message_start', 'ping', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    const response = await fetch(`${fake.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-fake', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify(params),
+    });
+    const names = (await response.text())
+      .split('\n')
+      .filter((l) => l.startsWith('event: '))
+      .map((l) => l.slice(7));
+    expect(names).toEqual([
+      'message_start',
+      'ping',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
   });
 
   it('streams text, signed and redacted thinking, and parallel tool calls the SDK assembles', async () => {
@@ -28,7 +44,13 @@ describe('fake Anthropic server, read by @anthropic-ai/sdk', () => {
         { thinking: 'Let me think', signature: 'sig-abc' },
         { redacted_thinking: 'ENCRYPTED==' },
         { text: 'Checking both.' },
-        { tool_call: { id: 'toolu_a', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: '/tmp/a' } } } },
+        {
+          tool_call: {
+            id: 'toolu_a',
+            name: 'agent_trigger',
+            arguments: { function_id: 'fs::read', payload: { path: '/tmp/a' } },
+          },
+        },
         { tool_call: { id: 'toolu_b', name: 'agent_trigger', arguments: { function_id: 'fs::list', payload: {} } } },
       ],
       usage: { input: 50, output: 70, cache_read: 30, cache_write: 20 },
@@ -39,11 +61,21 @@ describe('fake Anthropic server, read by @anthropic-ai/sdk', () => {
       { type: 'thinking', thinking: 'Let me think', signature: 'sig-abc' },
       { type: 'redacted_thinking', data: 'ENCRYPTED==' },
       { type: 'text', text: 'Checking both.' },
-      { type: 'tool_use', id: 'toolu_a', name: 'agent_trigger', input: { function_id: 'fs::read', payload: { path: '/tmp/a' } } },
+      {
+        type: 'tool_use',
+        id: 'toolu_a',
+        name: 'agent_trigger',
+        input: { function_id: 'fs::read', payload: { path: '/tmp/a' } },
+      },
       { type: 'tool_use', id: 'toolu_b', name: 'agent_trigger', input: { function_id: 'fs::list', payload: {} } },
     ]);
     expect(message.stop_reason).toBe('tool_use');
-    expect(message.usage).toMatchObject({ input_tokens: 50, output_tokens: 70, cache_read_input_tokens: 30, cache_creation_input_tokens: 20 });
+    expect(message.usage).toMatchObject({
+      input_tokens: 50,
+      output_tokens: 70,
+      cache_read_input_tokens: 30,
+      cache_creation_input_tokens: 20,
+    });
   });
 
   it('answers HTTP errors with Anthropic error bodies and retry-after', async () => {
@@ -54,15 +86,21 @@ describe('fake Anthropic server, read by @anthropic-ai/sdk', () => {
     const limited = await client.messages.create(params).catch((e) => e);
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
     expect(limited.headers.get('retry-after')).toBe('7');
-    const wrongKey = await new Anthropic({ baseURL: fake.url, apiKey: 'nope', maxRetries: 0 }).messages.create(params).catch((e) => e);
+    const wrongKey = await new Anthropic({ baseURL: fake.url, apiKey: 'nope', maxRetries: 0 }).messages
+      .create(params)
+      .catch((e) => e);
     expect(wrongKey).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   it('turns a mid-stream error event into an SDK APIError of that type', async () => {
-    fake.enqueue({ steps: [{ text: 'partial answer' }, { text: 'never sent' }], error_mid_stream: { after_steps: 1, message: 'Overloaded' } });
+    fake.enqueue({
+      steps: [{ text: 'partial answer' }, { text: 'never sent' }],
+      error_mid_stream: { after_steps: 1, message: 'Overloaded' },
+    });
     const texts: string[] = [];
     const error = await (async () => {
-      for await (const event of await client.messages.create({ ...params, stream: true })) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') texts.push(event.delta.text);
+      for await (const event of await client.messages.create({ ...params, stream: true }))
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') texts.push(event.delta.text);
     })().catch((e) => e);
     expect(texts.join('')).toBe('partial answer');
     expect(error).toBeInstanceOf(Anthropic.APIError);

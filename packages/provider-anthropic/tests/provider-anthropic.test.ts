@@ -1,5 +1,13 @@
-import { eventually, startFakeAnthropic, startProviderFixture, type AnthropicScenario, type FakeAnthropicServer, type ProviderEvent, type ProviderFixture } from '@iii-harness/testing';
-import { DEFAULT_FAKE_ANTHROPIC_MODELS } from '@iii-harness/testing';
+import {
+  type AnthropicScenario,
+  DEFAULT_FAKE_ANTHROPIC_MODELS,
+  eventually,
+  type FakeAnthropicServer,
+  type ProviderEvent,
+  type ProviderFixture,
+  startFakeAnthropic,
+  startProviderFixture,
+} from '@iii-harness/testing';
 import { providerAnthropicWorker } from '../src/index.js';
 
 const TOKEN = 'sk-ant-api03-test-9c4e1b7a2f6d8e30';
@@ -21,7 +29,18 @@ beforeAll(async () => {
 
 afterAll(() => f?.close());
 
-type Ev = ProviderEvent & { content_index?: number; delta?: string; signature?: string; id?: string; name?: string; arguments?: unknown; usage?: Record<string, number>; message?: any; code?: string; retryable?: boolean };
+type Ev = ProviderEvent & {
+  content_index?: number;
+  delta?: string;
+  signature?: string;
+  id?: string;
+  name?: string;
+  arguments?: unknown;
+  usage?: Record<string, number>;
+  message?: any;
+  code?: string;
+  retryable?: boolean;
+};
 const ofType = (events: ProviderEvent[], type: string) => events.filter((e) => e.type === type) as Ev[];
 const messageRequests = () => fake.requestsTo('/v1/messages');
 const lastBody = () => messageRequests().at(-1)!.body as Record<string, any>;
@@ -29,13 +48,36 @@ const play = (scenario: AnthropicScenario, overrides?: Record<string, unknown>) 
   fake.enqueue(scenario);
   return f.stream(overrides) as Promise<{ events: Ev[]; terminal?: Ev; result?: { stop_reason: string } }>;
 };
-const tools = [{ name: 'agent_trigger', description: 'Call a bus function', parameters: { type: 'object', properties: { function_id: { type: 'string' } } } }];
-const EVENT_TYPES = new Set(['text_delta', 'thinking_delta', 'tool_call_start', 'tool_call_delta', 'tool_call_end', 'usage', 'done', 'error']);
+const tools = [
+  {
+    name: 'agent_trigger',
+    description: 'Call a bus function',
+    parameters: { type: 'object', properties: { function_id: { type: 'string' } } },
+  },
+];
+const EVENT_TYPES = new Set([
+  'text_delta',
+  'thinking_delta',
+  'tool_call_start',
+  'tool_call_delta',
+  'tool_call_end',
+  'usage',
+  'done',
+  'error',
+]);
 
 describe('provider-anthropic: surface', () => {
   it('declares itself to harness::provider::register as a cloud provider keyed by ANTHROPIC_API_KEY', async () => {
     await eventually(() => expect(f.declarations).toHaveLength(1));
-    expect(f.declarations[0]).toMatchObject({ id: 'anthropic', display_name: 'Anthropic', credential_env_var: 'ANTHROPIC_API_KEY', default_url: fake.url, default_max_tokens: 8192, supports_model_listing: true, kind: 'cloud' });
+    expect(f.declarations[0]).toMatchObject({
+      id: 'anthropic',
+      display_name: 'Anthropic',
+      credential_env_var: 'ANTHROPIC_API_KEY',
+      default_url: fake.url,
+      default_max_tokens: 8192,
+      supports_model_listing: true,
+      kind: 'cloud',
+    });
     const { providers } = await f.call<{ providers: Array<{ id: string }> }>('harness::provider::list', {});
     expect(providers.map((p) => p.id)).toContain('anthropic');
   });
@@ -51,8 +93,15 @@ describe('provider-anthropic: surface', () => {
 
   it('fills the catalog through models::reconcile at start and on refresh_models, with limits and prices', async () => {
     await eventually(() => expect(f.reconciles.length).toBeGreaterThan(0));
-    const result = await f.call<{ provider: string; count: number; ids: string[] }>('provider::anthropic::refresh_models', {});
-    expect(result).toEqual({ provider: 'anthropic', count: 4, ids: DEFAULT_FAKE_ANTHROPIC_MODELS.map((m) => m.id).sort() });
+    const result = await f.call<{ provider: string; count: number; ids: string[] }>(
+      'provider::anthropic::refresh_models',
+      {},
+    );
+    expect(result).toEqual({
+      provider: 'anthropic',
+      count: 4,
+      ids: DEFAULT_FAKE_ANTHROPIC_MODELS.map((m) => m.id).sort(),
+    });
     const sonnet = f.reconciles.at(-1)!.models.find((m) => m.id === 'claude-sonnet-4-5-20250929');
     expect(sonnet).toEqual({
       id: 'claude-sonnet-4-5-20250929',
@@ -67,9 +116,23 @@ describe('provider-anthropic: surface', () => {
 
   it.each([
     ['provider::anthropic::stream', { request_id: 'r', model: 'm', messages: [] }],
-    ['provider::anthropic::stream', { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], channel: { nope: true } }],
-    ['provider::anthropic::stream', { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'bad name!', description: '', parameters: {} }] }],
-    ['provider::anthropic::complete', { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], surprise: 1 }],
+    [
+      'provider::anthropic::stream',
+      { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], channel: { nope: true } },
+    ],
+    [
+      'provider::anthropic::stream',
+      {
+        request_id: 'r',
+        model: 'm',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ name: 'bad name!', description: '', parameters: {} }],
+      },
+    ],
+    [
+      'provider::anthropic::complete',
+      { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], surprise: 1 },
+    ],
     ['provider::anthropic::abort', {}],
     ['provider::anthropic::refresh_models', { provider: 'other' }],
   ])('%s rejects %j with invalid_payload and sends nothing upstream', async (id, payload) => {
@@ -84,13 +147,23 @@ describe('provider-anthropic: surface', () => {
 describe('provider-anthropic: streaming', () => {
   it('streams text as ordered deltas and a final message; sends system, cache breakpoints, key and version', async () => {
     // Paced like a vendor: deltas read in one event-loop turn are coalesced by the sink, paced ones are not.
-    const { events, terminal, result } = await play({ steps: [{ text: 'Hello there, how can I help you today?' }], split: 6, event_delay_ms: 2 });
+    const { events, terminal, result } = await play({
+      steps: [{ text: 'Hello there, how can I help you today?' }],
+      split: 6,
+      event_delay_ms: 2,
+    });
     const deltas = ofType(events, 'text_delta');
     expect(deltas.length).toBeGreaterThanOrEqual(3);
     expect(deltas.map((d) => d.delta).join('')).toBe('Hello there, how can I help you today?');
     expect(events.every((e) => EVENT_TYPES.has(e.type))).toBe(true); // ping and message_stop stay upstream
     expect(terminal).toBe(events.at(-1));
-    expect(terminal!.message).toMatchObject({ role: 'assistant', provider: 'anthropic', model: 'claude-haiku-4-5', stop_reason: 'end', content: [{ type: 'text', text: 'Hello there, how can I help you today?' }] });
+    expect(terminal!.message).toMatchObject({
+      role: 'assistant',
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      stop_reason: 'end',
+      content: [{ type: 'text', text: 'Hello there, how can I help you today?' }],
+    });
     expect(result?.stop_reason).toBe('end');
 
     const request = messageRequests().at(-1)!;
@@ -101,40 +174,90 @@ describe('provider-anthropic: streaming', () => {
       max_tokens: 4096,
       stream: true,
       system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hello.', cache_control: { type: 'ephemeral' } }] }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Say hello.', cache_control: { type: 'ephemeral' } }] },
+      ],
     });
   });
 
   it('assembles several tool calls from many input_json_delta pieces and sends calls and results back', async () => {
-    const args = [{ function_id: 'fs::read', payload: { path: 'README.md', lines: [1, 40] } }, { function_id: 'fs::read', payload: { path: 'docs/a "quoted" name.md' } }];
+    const args = [
+      { function_id: 'fs::read', payload: { path: 'README.md', lines: [1, 40] } },
+      { function_id: 'fs::read', payload: { path: 'docs/a "quoted" name.md' } },
+    ];
     const { events, terminal } = await play(
-      { steps: [{ text: 'Reading both.' }, { tool_call: { name: 'agent_trigger', arguments: args[0]! } }, { tool_call: { name: 'agent_trigger', arguments: args[1]! } }], split: 8, event_delay_ms: 1 },
+      {
+        steps: [
+          { text: 'Reading both.' },
+          { tool_call: { name: 'agent_trigger', arguments: args[0]! } },
+          { tool_call: { name: 'agent_trigger', arguments: args[1]! } },
+        ],
+        split: 8,
+        event_delay_ms: 1,
+      },
       { tools },
     );
     const starts = ofType(events, 'tool_call_start');
-    expect(starts.map((s) => [s.content_index, s.name])).toEqual([[1, 'agent_trigger'], [2, 'agent_trigger']]);
+    expect(starts.map((s) => [s.content_index, s.name])).toEqual([
+      [1, 'agent_trigger'],
+      [2, 'agent_trigger'],
+    ]);
     expect(ofType(events, 'tool_call_delta').length).toBeGreaterThanOrEqual(6); // 16 pieces, paced: several events
     expect(ofType(events, 'tool_call_end').map((e) => e.arguments)).toEqual(args);
     expect(terminal!.message.stop_reason).toBe('function_call');
-    expect(terminal!.message.content.slice(1)).toEqual(starts.map((s, i) => ({ type: 'function_call', id: s.id, name: 'agent_trigger', arguments: args[i] })));
-    expect(lastBody().tools).toEqual([{ name: 'agent_trigger', description: 'Call a bus function', input_schema: tools[0]!.parameters, cache_control: { type: 'ephemeral' } }]);
+    expect(terminal!.message.content.slice(1)).toEqual(
+      starts.map((s, i) => ({ type: 'function_call', id: s.id, name: 'agent_trigger', arguments: args[i] })),
+    );
+    expect(lastBody().tools).toEqual([
+      {
+        name: 'agent_trigger',
+        description: 'Call a bus function',
+        input_schema: tools[0]!.parameters,
+        cache_control: { type: 'ephemeral' },
+      },
+    ]);
 
-    const results = starts.map((s) => ({ role: 'function_result', function_call_id: s.id, function_id: 'fs::read', content: [{ type: 'text', text: `result of ${s.id}` }], is_error: false }));
-    await play({ steps: [{ text: 'Done.' }] }, { tools, messages: [{ role: 'user', content: 'Read them.' }, terminal!.message, ...results] });
+    const results = starts.map((s) => ({
+      role: 'function_result',
+      function_call_id: s.id,
+      function_id: 'fs::read',
+      content: [{ type: 'text', text: `result of ${s.id}` }],
+      is_error: false,
+    }));
+    await play(
+      { steps: [{ text: 'Done.' }] },
+      { tools, messages: [{ role: 'user', content: 'Read them.' }, terminal!.message, ...results] },
+    );
     const [, assistant, user] = lastBody().messages as Array<{ role: string; content: any[] }>;
-    expect(assistant!.content.slice(1)).toEqual(starts.map((s, i) => ({ type: 'tool_use', id: s.id, name: 'agent_trigger', input: args[i] })));
-    expect(user!.content.map((b) => [b.type, b.tool_use_id, b.content[0].text])).toEqual(starts.map((s) => ['tool_result', s.id, `result of ${s.id}`]));
+    expect(assistant!.content.slice(1)).toEqual(
+      starts.map((s, i) => ({ type: 'tool_use', id: s.id, name: 'agent_trigger', input: args[i] })),
+    );
+    expect(user!.content.map((b) => [b.type, b.tool_use_id, b.content[0].text])).toEqual(
+      starts.map((s) => ['tool_result', s.id, `result of ${s.id}`]),
+    );
   });
 
   it('streams thinking with its signature and sends signed and redacted thinking back unchanged', async () => {
     const signature = 'EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV==';
     const { events, terminal } = await play(
-      { steps: [{ thinking: 'The user wants the file; call the tool.', signature }, { redacted_thinking: 'ENCRYPTED-REASONING==' }, { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read' } } }], split: 4 },
+      {
+        steps: [
+          { thinking: 'The user wants the file; call the tool.', signature },
+          { redacted_thinking: 'ENCRYPTED-REASONING==' },
+          { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read' } } },
+        ],
+        split: 4,
+      },
       { tools, thinking: { enabled: true, budget_tokens: 2048 } },
     );
     expect(lastBody()).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 4096 });
     const thinking = ofType(events, 'thinking_delta');
-    expect(thinking.filter((t) => t.content_index === 0).map((t) => t.delta).join('')).toBe('The user wants the file; call the tool.');
+    expect(
+      thinking
+        .filter((t) => t.content_index === 0)
+        .map((t) => t.delta)
+        .join(''),
+    ).toBe('The user wants the file; call the tool.');
     expect(thinking.find((t) => t.signature === signature)).toBeDefined();
     const message = terminal!.message;
     expect(message.content.slice(0, 2)).toEqual([
@@ -143,8 +266,21 @@ describe('provider-anthropic: streaming', () => {
     ]);
 
     const call = message.content[2];
-    const result = { role: 'function_result', function_call_id: call.id, function_id: 'fs::read', content: [{ type: 'text', text: 'contents' }], is_error: false };
-    await play({ steps: [{ text: 'Here it is.' }] }, { tools, thinking: { enabled: true, budget_tokens: 2048 }, messages: [{ role: 'user', content: 'Read it.' }, message, result] });
+    const result = {
+      role: 'function_result',
+      function_call_id: call.id,
+      function_id: 'fs::read',
+      content: [{ type: 'text', text: 'contents' }],
+      is_error: false,
+    };
+    await play(
+      { steps: [{ text: 'Here it is.' }] },
+      {
+        tools,
+        thinking: { enabled: true, budget_tokens: 2048 },
+        messages: [{ role: 'user', content: 'Read it.' }, message, result],
+      },
+    );
     const assistant = (lastBody().messages as Array<{ role: string; content: unknown[] }>)[1]!;
     expect(assistant.content).toEqual([
       { type: 'thinking', thinking: 'The user wants the file; call the tool.', signature },
@@ -154,11 +290,24 @@ describe('provider-anthropic: streaming', () => {
   });
 
   it('merges usage from message_start and message_delta, with cache read and write tokens', async () => {
-    const { events, terminal } = await play({ steps: [{ text: 'ok' }], usage: { input: 120, output: 45, cache_read: 80, cache_write: 30 } });
+    const { events, terminal } = await play({
+      steps: [{ text: 'ok' }],
+      usage: { input: 120, output: 45, cache_read: 80, cache_write: 30 },
+    });
     const usage = ofType(events, 'usage').map((e) => e.usage);
     expect(usage[0]).toEqual({ input_tokens: 120, output_tokens: 1, cache_read_tokens: 80, cache_write_tokens: 30 });
-    expect(usage.at(-1)).toEqual({ input_tokens: 120, output_tokens: 45, cache_read_tokens: 80, cache_write_tokens: 30 });
-    expect(terminal!.message.usage).toEqual({ input_tokens: 120, output_tokens: 45, cache_read_tokens: 80, cache_write_tokens: 30 });
+    expect(usage.at(-1)).toEqual({
+      input_tokens: 120,
+      output_tokens: 45,
+      cache_read_tokens: 80,
+      cache_write_tokens: 30,
+    });
+    expect(terminal!.message.usage).toEqual({
+      input_tokens: 120,
+      output_tokens: 45,
+      cache_read_tokens: 80,
+      cache_write_tokens: 30,
+    });
   });
 
   it('maps every Anthropic stop reason', async () => {
@@ -173,9 +322,14 @@ describe('provider-anthropic: streaming', () => {
       [{ raw: 'brand_new_reason' }, 'other', 'brand_new_reason'],
     ];
     for (const [stop, expected, raw] of table) {
-      const steps = stop === 'tool_calls' ? [{ tool_call: { name: 'agent_trigger', arguments: {} } }] : [{ text: 'text' }];
+      const steps =
+        stop === 'tool_calls' ? [{ tool_call: { name: 'agent_trigger', arguments: {} } }] : [{ text: 'text' }];
       const { terminal } = await play({ steps, stop });
-      expect([JSON.stringify(stop), terminal?.message?.stop_reason, terminal?.message?.raw_stop_reason]).toEqual([JSON.stringify(stop), expected, raw]);
+      expect([JSON.stringify(stop), terminal?.message?.stop_reason, terminal?.message?.raw_stop_reason]).toEqual([
+        JSON.stringify(stop),
+        expected,
+        raw,
+      ]);
     }
   });
 
@@ -211,39 +365,65 @@ describe('provider-anthropic: failures', () => {
     fake.enqueue({ http_error: { status } });
     const { events, terminal } = await play({ steps: [{ text: 'second time lucky' }] });
     expect(terminal?.type).toBe('done');
-    expect(ofType(events, 'text_delta').map((d) => d.delta).join('')).toBe('second time lucky');
+    expect(
+      ofType(events, 'text_delta')
+        .map((d) => d.delta)
+        .join(''),
+    ).toBe('second time lucky');
     expect(messageRequests().length - before).toBe(2);
   });
 
   it('ends an error event mid-stream with one error event and no retry', async () => {
     const before = messageRequests().length;
-    const { events, terminal } = await play({ steps: [{ text: 'partial answer' }, { text: 'never sent' }], error_mid_stream: { after_steps: 1, message: 'Overloaded', type: 'overloaded_error' } });
+    const { events, terminal } = await play({
+      steps: [{ text: 'partial answer' }, { text: 'never sent' }],
+      error_mid_stream: { after_steps: 1, message: 'Overloaded', type: 'overloaded_error' },
+    });
     expect(ofType(events, 'error')).toHaveLength(1);
     expect(ofType(events, 'done')).toHaveLength(0);
     expect(terminal).toBe(events.at(-1));
-    expect(terminal).toMatchObject({ code: 'provider_error', message: expect.stringContaining('overloaded_error'), partial: { content: [{ type: 'text', text: 'partial answer' }] } });
+    expect(terminal).toMatchObject({
+      code: 'provider_error',
+      message: expect.stringContaining('overloaded_error'),
+      partial: { content: [{ type: 'text', text: 'partial answer' }] },
+    });
     expect(messageRequests().length - before).toBe(1);
   });
 
   it('ends a connection cut mid-stream with one error event and no retry', async () => {
     const before = messageRequests().length;
-    const { events, terminal } = await play({ steps: [{ text: 'cut short' }, { text: 'never sent' }], drop_after_steps: 1 });
+    const { events, terminal } = await play({
+      steps: [{ text: 'cut short' }, { text: 'never sent' }],
+      drop_after_steps: 1,
+    });
     expect(ofType(events, 'error')).toHaveLength(1);
-    expect(terminal).toMatchObject({ type: 'error', retryable: true, message: expect.stringContaining('Anthropic connection failed'), partial: { content: [{ type: 'text', text: 'cut short' }] } });
+    expect(terminal).toMatchObject({
+      type: 'error',
+      retryable: true,
+      message: expect.stringContaining('Anthropic connection failed'),
+      partial: { content: [{ type: 'text', text: 'cut short' }] },
+    });
     expect(messageRequests().length - before).toBe(1);
   });
 
   // The ≤ 100 ms target is measured by bench/provider-stream (abort mode); a timing assertion here
   // would fail on a loaded CI machine. The stream would run 4 s: closing within 1 s proves the abort.
   it('abort closes the upstream connection long before the stream ends and ends with the partial message', async () => {
-    fake.enqueue({ steps: [{ text: 'a slow answer that goes on and on and on and on and on and on and on and on' }], split: 100, event_delay_ms: 40 });
+    fake.enqueue({
+      steps: [{ text: 'a slow answer that goes on and on and on and on and on and on and on and on' }],
+      split: 100,
+      event_delay_ms: 40,
+    });
     const request = f.request();
     const run = f.open(request);
     await run.waitFor((e) => e.type === 'text_delta');
     const abortsBefore = fake.clientAborts.length;
     const asked = Date.now();
     expect(await f.call('provider::anthropic::abort', { request_id: request.request_id })).toEqual({ aborted: true });
-    await eventually(() => expect(fake.clientAborts.length).toBeGreaterThan(abortsBefore), { timeoutMs: 1_000, intervalMs: 5 });
+    await eventually(() => expect(fake.clientAborts.length).toBeGreaterThan(abortsBefore), {
+      timeoutMs: 1_000,
+      intervalMs: 5,
+    });
     expect(fake.clientAborts.at(-1)! - asked).toBeLessThan(1_000);
     const { terminal } = await run.finished;
     expect(terminal).toMatchObject({ type: 'done', stop_reason: 'aborted' });
@@ -257,12 +437,23 @@ describe('provider-anthropic: failures', () => {
     f.setToken(undefined);
     try {
       const { terminal } = await f.stream();
-      expect(terminal).toMatchObject({ type: 'error', code: 'provider_error', retryable: false, message: expect.stringContaining('ANTHROPIC_API_KEY') });
-      await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('ANTHROPIC_API_KEY') });
+      expect(terminal).toMatchObject({
+        type: 'error',
+        code: 'provider_error',
+        retryable: false,
+        message: expect.stringContaining('ANTHROPIC_API_KEY'),
+      });
+      await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({
+        code: 'provider_error',
+        message: expect.stringContaining('ANTHROPIC_API_KEY'),
+      });
       delete process.env.ANTHROPIC_API_KEY;
       f.harnessAbsent = true;
       const standalone = await f.stream();
-      expect(standalone.terminal).toMatchObject({ type: 'error', message: expect.stringContaining('ANTHROPIC_API_KEY') });
+      expect(standalone.terminal).toMatchObject({
+        type: 'error',
+        message: expect.stringContaining('ANTHROPIC_API_KEY'),
+      });
       expect(fake.requests.length).toBe(before);
     } finally {
       f.harnessAbsent = false;

@@ -1,3 +1,3 @@
-export { providerKimiWorker } from './register.js';
-export { configSchema, DEFAULT_BASE_URL, type Config } from './config.js';
+export { type Config, configSchema, DEFAULT_BASE_URL } from './config.js';
 export { describeKimiModel, isThinkingModel, kimiCompat } from './models.js';
+export { providerKimiWorker } from './register.js';

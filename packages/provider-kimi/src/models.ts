@@ -24,7 +24,9 @@ export function isThinkingModel(id: string): boolean {
 }
 
 function familyOf(id: string) {
-  const prefix = Object.keys(FAMILIES).filter((p) => id.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(FAMILIES)
+    .filter((p) => id.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   return prefix ? FAMILIES[prefix]! : DEFAULT_FAMILY;
 }
 
@@ -32,7 +34,8 @@ function familyOf(id: string) {
 export function describeKimiModel(id: string, raw: Record<string, unknown> = {}): Partial<Model> | undefined {
   if (!/^(kimi-|moonshot-)/.test(id)) return undefined;
   const family = familyOf(id);
-  const context = typeof raw.context_length === 'number' && raw.context_length > 0 ? raw.context_length : family.context;
+  const context =
+    typeof raw.context_length === 'number' && raw.context_length > 0 ? raw.context_length : family.context;
   const capabilities: ModelCapability[] = ['tools', 'streaming', 'prompt_caching'];
   if (raw.supports_image_in === true || /vision|^kimi-k2\.[5-9]|^kimi-latest/.test(id)) capabilities.push('images');
   if (raw.supports_reasoning === true || isThinkingModel(id)) capabilities.push('thinking');

@@ -1,6 +1,6 @@
 import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
-import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
 import { DEFAULT_FAMILY, describeKimiModel, kimiCompat } from './models.js';
 
 /**
@@ -9,7 +9,8 @@ import { DEFAULT_FAMILY, describeKimiModel, kimiCompat } from './models.js';
  */
 export const providerKimiWorker: WorkerSpec<Config> = createProviderWorker<Config>({
   id: 'kimi',
-  description: 'Kimi (Moonshot) chat completions with native tool-call ids and reasoning_content as normalized events over the bus',
+  description:
+    'Kimi (Moonshot) chat completions with native tool-call ids and reasoning_content as normalized events over the bus',
   config: configSchema,
   env: envOverrides,
   declaration: (config) => ({
@@ -25,7 +26,11 @@ export const providerKimiWorker: WorkerSpec<Config> = createProviderWorker<Confi
     createOpenAICompatibleAdapter({
       provider: 'kimi',
       compat: kimiCompat,
-      modelDefaults: { context_window: DEFAULT_FAMILY.context, max_output_tokens: DEFAULT_FAMILY.output, capabilities: ['tools', 'streaming'] },
+      modelDefaults: {
+        context_window: DEFAULT_FAMILY.context,
+        max_output_tokens: DEFAULT_FAMILY.output,
+        capabilities: ['tools', 'streaming'],
+      },
       describeModel: describeKimiModel,
     }),
 });

@@ -1,4 +1,10 @@
-import { providerConformanceCases, startOpenAICompatibleServer, startProviderFixture, type FakeVendorServer, type ProviderFixture } from '@iii-harness/testing';
+import {
+  type FakeVendorServer,
+  type ProviderFixture,
+  providerConformanceCases,
+  startOpenAICompatibleServer,
+  startProviderFixture,
+} from '@iii-harness/testing';
 import { describeKimiModel, providerKimiWorker } from '../src/index.js';
 
 const TOKEN = 'sk-moonshot-test-9d8c7b6a5f4e3d2c';
@@ -13,7 +19,13 @@ beforeAll(async () => {
     usageIn: 'choice',
     models: [
       { id: 'kimi-k2-0905-preview', object: 'model', owned_by: 'moonshot', context_length: 262_144 },
-      { id: 'kimi-k2-thinking', object: 'model', owned_by: 'moonshot', context_length: 262_144, supports_reasoning: true },
+      {
+        id: 'kimi-k2-thinking',
+        object: 'model',
+        owned_by: 'moonshot',
+        context_length: 262_144,
+        supports_reasoning: true,
+      },
       { id: 'moonshot-v1-8k', object: 'model', owned_by: 'moonshot' },
       { id: 'moonshot-v1-32k-vision-preview', object: 'model', owned_by: 'moonshot', supports_image_in: true },
     ],
@@ -60,18 +72,36 @@ describe('provider-kimi: Moonshot specifics', () => {
     for (const id of ids) expect(id).toMatch(/^functions\.read_file:\d+$/);
     expect(message.content[0]).toEqual({ type: 'thinking', thinking: 'I should read both files.' });
 
-    const results = ids.map((id) => ({ role: 'function_result', function_call_id: id, function_id: 'fs::read', content: [{ type: 'text', text: 'text' }], is_error: false }));
+    const results = ids.map((id) => ({
+      role: 'function_result',
+      function_call_id: id,
+      function_id: 'fs::read',
+      content: [{ type: 'text', text: 'text' }],
+      is_error: false,
+    }));
     fake.enqueue({ steps: [{ text: 'Both read.' }] });
-    await fixture.stream({ model: 'kimi-k2-thinking', temperature: 0.6, messages: [{ role: 'user', content: 'Read a and b.' }, message, ...results] });
+    await fixture.stream({
+      model: 'kimi-k2-thinking',
+      temperature: 0.6,
+      messages: [{ role: 'user', content: 'Read a and b.' }, message, ...results],
+    });
     const body = lastBody();
     const assistant = body.messages.find((m: { role: string }) => m.role === 'assistant');
     expect(assistant).toEqual({
       role: 'assistant',
       content: null,
       reasoning_content: 'I should read both files.',
-      tool_calls: ids.map((id, n) => ({ id, type: 'function', function: { name: 'read_file', arguments: JSON.stringify({ path: n ? 'b.md' : 'a.md' }) } })),
+      tool_calls: ids.map((id, n) => ({
+        id,
+        type: 'function',
+        function: { name: 'read_file', arguments: JSON.stringify({ path: n ? 'b.md' : 'a.md' }) },
+      })),
     });
-    expect(body.messages.filter((m: { role: string }) => m.role === 'tool').map((m: { tool_call_id: string }) => m.tool_call_id)).toEqual(ids);
+    expect(
+      body.messages
+        .filter((m: { role: string }) => m.role === 'tool')
+        .map((m: { tool_call_id: string }) => m.tool_call_id),
+    ).toEqual(ids);
     // Thinking models have fixed sampling; the output limit is max_completion_tokens; usage comes without stream_options.
     expect(body).not.toHaveProperty('temperature');
     expect(body).not.toHaveProperty('stream_options');
@@ -79,8 +109,22 @@ describe('provider-kimi: Moonshot specifics', () => {
   });
 
   it('does not send reasoning_content to non-thinking models, and keeps their temperature', async () => {
-    const turn = { role: 'assistant', content: [{ type: 'thinking', thinking: 'x' }, { type: 'text', text: 'Hi' }], provider: 'kimi', model: 'moonshot-v1-8k', usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 }, stop_reason: 'end' };
-    await fixture.stream({ model: 'moonshot-v1-8k', temperature: 0.3, messages: [{ role: 'user', content: 'a' }, turn, { role: 'user', content: 'b' }] });
+    const turn = {
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'x' },
+        { type: 'text', text: 'Hi' },
+      ],
+      provider: 'kimi',
+      model: 'moonshot-v1-8k',
+      usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
+      stop_reason: 'end',
+    };
+    await fixture.stream({
+      model: 'moonshot-v1-8k',
+      temperature: 0.3,
+      messages: [{ role: 'user', content: 'a' }, turn, { role: 'user', content: 'b' }],
+    });
     expect(lastBody().messages[2]).toEqual({ role: 'assistant', content: 'Hi' });
     expect(lastBody().temperature).toBe(0.3);
   });
@@ -88,8 +132,15 @@ describe('provider-kimi: Moonshot specifics', () => {
   it('catalogs context length, vision and thinking from the model list', async () => {
     await fixture.call('provider::kimi::refresh_models', {});
     const models = fixture.reconciles.at(-1)!.models;
-    expect(models.find((m) => m.id === 'kimi-k2-thinking')).toMatchObject({ context_window: 262_144, capabilities: expect.arrayContaining(['thinking']), pricing: { input: 0.6, output: 2.5 } });
-    expect(models.find((m) => m.id === 'moonshot-v1-8k')).toMatchObject({ context_window: 8_192, max_output_tokens: 4_096 });
+    expect(models.find((m) => m.id === 'kimi-k2-thinking')).toMatchObject({
+      context_window: 262_144,
+      capabilities: expect.arrayContaining(['thinking']),
+      pricing: { input: 0.6, output: 2.5 },
+    });
+    expect(models.find((m) => m.id === 'moonshot-v1-8k')).toMatchObject({
+      context_window: 8_192,
+      max_output_tokens: 4_096,
+    });
     expect(models.find((m) => m.id === 'moonshot-v1-32k-vision-preview')!.capabilities).toContain('images');
     expect(describeKimiModel('gpt-4o')).toBeUndefined();
   });

@@ -22,7 +22,12 @@ export const providerConfig = z.object(providerConfigShape).strict();
 export type ProviderConfig = z.infer<typeof providerConfig>;
 
 export function retryPolicyOf(config: ProviderConfig): RetryPolicy {
-  return { ...defaultRetryPolicy, maxRetries: config.max_retries, baseDelayMs: config.retry_base_delay_ms, maxDelayMs: config.retry_max_delay_ms };
+  return {
+    ...defaultRetryPolicy,
+    maxRetries: config.max_retries,
+    baseDelayMs: config.retry_base_delay_ms,
+    maxDelayMs: config.retry_max_delay_ms,
+  };
 }
 
 /** Env overrides every provider documents, prefixed with its id (e.g. IIH_KIMI_BASE_URL). */

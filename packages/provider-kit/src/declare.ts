@@ -1,13 +1,18 @@
-import { HarnessError, registerSecret, type Bus, type Logger } from '@iii-harness/runtime';
-import { resolvedProvider, type ProviderDeclaration, type ResolvedProvider } from './schemas.js';
+import { type Bus, HarnessError, type Logger, registerSecret } from '@iii-harness/runtime';
 import { ProviderFailure } from './failures.js';
 import { sleep } from './retry.js';
+import { type ProviderDeclaration, type ResolvedProvider, resolvedProvider } from './schemas.js';
 
 /**
  * Declare the provider to the harness's registry. The harness may start after us, so this keeps
  * trying in the background (1 s, 2 s, … capped at 30 s) and never blocks the worker's start.
  */
-export function declareInBackground(bus: Bus, declaration: ProviderDeclaration, logger: Logger, signal: AbortSignal): Promise<void> {
+export function declareInBackground(
+  bus: Bus,
+  declaration: ProviderDeclaration,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   return (async () => {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
@@ -16,7 +21,10 @@ export function declareInBackground(bus: Bus, declaration: ProviderDeclaration, 
         return;
       } catch (error) {
         const delay = Math.min(30_000, 1_000 * 2 ** attempt);
-        logger.warn({ err: (error as HarnessError).toEnvelope?.() ?? String(error), retry_in_ms: delay }, 'provider registry not reachable yet');
+        logger.warn(
+          { err: (error as HarnessError).toEnvelope?.() ?? String(error), retry_in_ms: delay },
+          'provider registry not reachable yet',
+        );
         await sleep(delay, signal).catch(() => undefined);
       }
     }
@@ -28,10 +36,18 @@ export function declareInBackground(bus: Bus, declaration: ProviderDeclaration, 
  * stored or environment credential. Without a harness (standalone use) the declaration's defaults
  * and the env var apply. The token is registered as a secret so no log line can carry it.
  */
-export async function resolveSettings(bus: Bus, declaration: ProviderDeclaration, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedProvider> {
+export async function resolveSettings(
+  bus: Bus,
+  declaration: ProviderDeclaration,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedProvider> {
   let resolved: ResolvedProvider;
   try {
-    resolved = await bus.call('harness::provider::resolve', { provider: declaration.id }, { timeoutMs: 5_000, schema: resolvedProvider });
+    resolved = await bus.call(
+      'harness::provider::resolve',
+      { provider: declaration.id },
+      { timeoutMs: 5_000, schema: resolvedProvider },
+    );
   } catch (error) {
     if (!(error instanceof HarnessError) || error.code !== 'not_found') throw error;
     const token = declaration.credential_env_var ? env[declaration.credential_env_var] : undefined;
@@ -84,10 +100,12 @@ export function cachedResolver(resolve: () => Promise<ResolvedProvider>, ttlMs: 
     if (ttlMs <= 0 || refreshing || !cached || now < cached.askedAt + ttlMs / 2) return;
     refreshing = true;
     const value = resolve();
-    value.then(
-      () => remember(value, now),
-      () => undefined, // the current value serves until it expires; then a resolve reports the failure
-    ).finally(() => (refreshing = false));
+    value
+      .then(
+        () => remember(value, now),
+        () => undefined, // the current value serves until it expires; then a resolve reports the failure
+      )
+      .finally(() => (refreshing = false));
   };
   return resolver;
 }
@@ -95,5 +113,9 @@ export function cachedResolver(resolve: () => Promise<ResolvedProvider>, ttlMs: 
 /** Cloud providers need a key: without one, a clear failure naming where it comes from. */
 export function requireCredential(declaration: ProviderDeclaration, resolved: ResolvedProvider): void {
   if (declaration.kind !== 'cloud' || resolved.credential.token) return;
-  throw new ProviderFailure('missing_credential', `no API key for ${declaration.id}: set ${declaration.credential_env_var ?? 'a credential'} or store one with auth::set_token`, { retryable: false });
+  throw new ProviderFailure(
+    'missing_credential',
+    `no API key for ${declaration.id}: set ${declaration.credential_env_var ?? 'a credential'} or store one with auth::set_token`,
+    { retryable: false },
+  );
 }

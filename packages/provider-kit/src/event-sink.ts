@@ -16,7 +16,9 @@ export function parseToolArguments(raw: string): Record<string, unknown> {
   if (raw.trim() === '') return {};
   try {
     const value: unknown = JSON.parse(raw);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { [INVALID_ARGUMENTS_KEY]: raw };
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : { [INVALID_ARGUMENTS_KEY]: raw };
   } catch {
     return { [INVALID_ARGUMENTS_KEY]: raw };
   }
@@ -27,13 +29,16 @@ type DeltaEvent = Extract<ProviderStreamEvent, { type: 'text_delta' | 'thinking_
 /** A held delta goes out at the latest this long after it began collecting, so a long burst still streams. */
 const MAX_HOLD_MS = 2;
 
-const isDelta = (event: ProviderStreamEvent): event is DeltaEvent => event.type === 'text_delta' || event.type === 'thinking_delta' || event.type === 'tool_call_delta';
+const isDelta = (event: ProviderStreamEvent): event is DeltaEvent =>
+  event.type === 'text_delta' || event.type === 'thinking_delta' || event.type === 'tool_call_delta';
 
 /** A signature is the end of a thinking block and travels as its own delta, as the vendor sent it. */
-const carriesSignature = (event: DeltaEvent): boolean => event.type === 'thinking_delta' && event.signature !== undefined;
+const carriesSignature = (event: DeltaEvent): boolean =>
+  event.type === 'thinking_delta' && event.signature !== undefined;
 
 /** Same event type and block: the two can travel as one event whose delta is both, in order. */
-const sameBlock = (a: DeltaEvent, b: DeltaEvent): boolean => a.type === b.type && a.content_index === b.content_index && !carriesSignature(b);
+const sameBlock = (a: DeltaEvent, b: DeltaEvent): boolean =>
+  a.type === b.type && a.content_index === b.content_index && !carriesSignature(b);
 
 /**
  * Where a provider writes its normalized events: each goes into the accumulated message at once
@@ -140,7 +145,8 @@ export class StreamSink {
   }
 
   thinking(contentIndex: number, delta: string, signature?: string): void {
-    if (delta || signature) this.emit({ type: 'thinking_delta', content_index: contentIndex, delta, ...(signature ? { signature } : {}) });
+    if (delta || signature)
+      this.emit({ type: 'thinking_delta', content_index: contentIndex, delta, ...(signature ? { signature } : {}) });
   }
 
   /** Encrypted reasoning to replay unchanged: an empty thinking delta carrying the data as signature, kept as a redacted block. */
@@ -160,7 +166,12 @@ export class StreamSink {
 
   /** Ends a tool call, parsing the JSON streamed for it. */
   toolCallEnd(contentIndex: number, id: string): void {
-    this.emit({ type: 'tool_call_end', content_index: contentIndex, id, arguments: parseToolArguments(this.message.toolArguments(contentIndex)) });
+    this.emit({
+      type: 'tool_call_end',
+      content_index: contentIndex,
+      id,
+      arguments: parseToolArguments(this.message.toolArguments(contentIndex)),
+    });
   }
 
   usage(usage: Usage): void {
@@ -178,7 +189,13 @@ export class StreamSink {
   /** Terminal failure, carrying the partial message when something had streamed. */
   fail(failure: ProviderFailure, code = 'provider_error'): AssistantMessage {
     const message = this.message.toMessage('error', { error_message: failure.message });
-    this.emit({ type: 'error', code, message: failure.message, retryable: failure.retryable, ...(this.message.hasContent() ? { partial: message } : {}) });
+    this.emit({
+      type: 'error',
+      code,
+      message: failure.message,
+      retryable: failure.retryable,
+      ...(this.message.hasContent() ? { partial: message } : {}),
+    });
     this.end();
     return message;
   }

@@ -27,7 +27,9 @@ export class ProviderFailure extends Error {
   }
 
   get retryable(): boolean {
-    return this.options.retryable ?? ['rate_limited', 'overloaded', 'server', 'connection', 'timeout'].includes(this.kind);
+    return (
+      this.options.retryable ?? ['rate_limited', 'overloaded', 'server', 'connection', 'timeout'].includes(this.kind)
+    );
   }
 
   get status(): number | undefined {
@@ -40,7 +42,8 @@ export class ProviderFailure extends Error {
 }
 
 /** Context-overflow wording vendors use (no structured field exists for it). */
-const OVERFLOW = /context[ _-]?(length|window)|too many tokens|prompt is too long|maximum context|exceeds the (model'?s )?context|n_ctx/i;
+const OVERFLOW =
+  /context[ _-]?(length|window)|too many tokens|prompt is too long|maximum context|exceeds the (model'?s )?context|n_ctx/i;
 
 export function kindForStatus(status: number, body = ''): FailureKind {
   if (status === 401 || status === 403) return 'auth';
@@ -48,15 +51,19 @@ export function kindForStatus(status: number, body = ''): FailureKind {
   if (status === 529 || status === 503) return 'overloaded';
   if (status === 404) return 'not_found';
   if (status === 408) return 'timeout';
-  if (status === 400 || status === 413 || status === 422) return OVERFLOW.test(body) ? 'context_overflow' : 'bad_request';
+  if (status === 400 || status === 413 || status === 422)
+    return OVERFLOW.test(body) ? 'context_overflow' : 'bad_request';
   if (status >= 500) return 'server';
   return 'unknown';
 }
 
 /** `retry-after` (seconds or HTTP date) or `retry-after-ms`, in milliseconds. */
-export function retryAfterFrom(headers: Headers | Record<string, string | null | undefined> | undefined): number | undefined {
+export function retryAfterFrom(
+  headers: Headers | Record<string, string | null | undefined> | undefined,
+): number | undefined {
   if (!headers) return undefined;
-  const get = (name: string) => (headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()])) ?? undefined;
+  const get = (name: string) =>
+    (headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()])) ?? undefined;
   const ms = get('retry-after-ms');
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const after = get('retry-after');
@@ -66,7 +73,16 @@ export function retryAfterFrom(headers: Headers | Record<string, string | null |
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * Classify what an official SDK (openai, @anthropic-ai/sdk) or fetch threw. Both SDKs expose
@@ -75,16 +91,32 @@ const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMED
 export function classifyError(error: unknown, signal?: AbortSignal): ProviderFailure {
   if (error instanceof ProviderFailure) return error;
   if (signal?.aborted) return new ProviderFailure('aborted', 'request aborted');
-  const e = error as { name?: string; status?: number; headers?: Headers | Record<string, string>; message?: string; code?: string; cause?: { code?: string } };
+  const e = error as {
+    name?: string;
+    status?: number;
+    headers?: Headers | Record<string, string>;
+    message?: string;
+    code?: string;
+    cause?: { code?: string };
+  };
   const message = typeof e?.message === 'string' ? e.message : String(error);
   // The SDKs' error classes keep `name === 'Error'`; their class name is what tells them apart.
   const names = [e?.name, (error as object | null)?.constructor?.name];
-  if (names.includes('AbortError') || names.includes('APIUserAbortError')) return new ProviderFailure('aborted', 'request aborted');
+  if (names.includes('AbortError') || names.includes('APIUserAbortError'))
+    return new ProviderFailure('aborted', 'request aborted');
   if (typeof e?.status === 'number') {
-    return new ProviderFailure(kindForStatus(e.status, message), message, { status: e.status, retryAfterMs: retryAfterFrom(e.headers) });
+    return new ProviderFailure(kindForStatus(e.status, message), message, {
+      status: e.status,
+      retryAfterMs: retryAfterFrom(e.headers),
+    });
   }
   if (names.includes('APIConnectionTimeoutError')) return new ProviderFailure('timeout', message);
-  if (names.includes('APIConnectionError') || CONNECTION_CODES.has(e?.code ?? '') || CONNECTION_CODES.has(e?.cause?.code ?? '') || /fetch failed|socket hang up|terminated/i.test(message)) {
+  if (
+    names.includes('APIConnectionError') ||
+    CONNECTION_CODES.has(e?.code ?? '') ||
+    CONNECTION_CODES.has(e?.cause?.code ?? '') ||
+    /fetch failed|socket hang up|terminated/i.test(message)
+  ) {
     return new ProviderFailure('connection', message);
   }
   return new ProviderFailure('unknown', message, { retryable: false });

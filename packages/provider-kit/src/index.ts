@@ -1,38 +1,57 @@
-export {
-  toolSpec,
-  thinkingConfig,
-  channelWriter,
-  streamInput,
-  completeInput,
-  abortInput,
-  refreshModelsInput,
-  providerDeclaration,
-  resolvedProvider,
-  modelList,
-  type ToolSpec,
-  type ThinkingConfig,
-  type StreamInput,
-  type CompleteInput,
-  type ProviderRequest,
-  type ProviderDeclaration,
-  type ResolvedProvider,
-} from './schemas.js';
-export { StreamSink, parseToolArguments, INVALID_ARGUMENTS_KEY, type EventWriter } from './event-sink.js';
-export { MessageAccumulator } from './message-accumulator.js';
-export { ProviderFailure, classifyError, kindForStatus, retryAfterFrom, type FailureKind } from './failures.js';
-export { retryBeforeFirstByte, backoffDelay, sleep, defaultRetryPolicy, type RetryPolicy, type StreamAttempt } from './retry.js';
 export { AbortRegistry } from './abort-registry.js';
-export { declareInBackground, resolveSettings, cachedResolver, requireCredential, type CachedResolver } from './declare.js';
-export { priceFor, costOf } from './pricing.js';
-export { discoveredModel, type ModelDefaults } from './discovery.js';
-export { providerConfig, providerConfigShape, providerEnvOverrides, retryPolicyOf, type ProviderConfig } from './config.js';
 export {
+  type ProviderConfig,
+  providerConfig,
+  providerConfigShape,
+  providerEnvOverrides,
+  retryPolicyOf,
+} from './config.js';
+export {
+  type CachedResolver,
+  cachedResolver,
+  declareInBackground,
+  requireCredential,
+  resolveSettings,
+} from './declare.js';
+export { discoveredModel, type ModelDefaults } from './discovery.js';
+export { type EventWriter, INVALID_ARGUMENTS_KEY, parseToolArguments, StreamSink } from './event-sink.js';
+export { classifyError, type FailureKind, kindForStatus, ProviderFailure, retryAfterFrom } from './failures.js';
+export { MessageAccumulator } from './message-accumulator.js';
+export * from './openai-compatible/index.js';
+export { costOf, priceFor } from './pricing.js';
+export {
+  type AdapterContext,
   createProviderWorker,
-  toHarnessError,
   type ProviderAdapter,
   type ProviderDefinition,
   type ProviderTools,
-  type AdapterContext,
   type StreamOutcome,
+  toHarnessError,
 } from './provider-worker.js';
-export * from './openai-compatible/index.js';
+export {
+  backoffDelay,
+  defaultRetryPolicy,
+  type RetryPolicy,
+  retryBeforeFirstByte,
+  type StreamAttempt,
+  sleep,
+} from './retry.js';
+export {
+  abortInput,
+  type CompleteInput,
+  channelWriter,
+  completeInput,
+  modelList,
+  type ProviderDeclaration,
+  type ProviderRequest,
+  providerDeclaration,
+  type ResolvedProvider,
+  refreshModelsInput,
+  resolvedProvider,
+  type StreamInput,
+  streamInput,
+  type ThinkingConfig,
+  type ToolSpec,
+  thinkingConfig,
+  toolSpec,
+} from './schemas.js';

@@ -1,6 +1,6 @@
 import {
-  emptyUsage,
   type AssistantMessage,
+  emptyUsage,
   type ProviderStreamEvent,
   type StopReason,
   type Usage,
@@ -32,7 +32,8 @@ export class MessageAccumulator {
       }
       case 'thinking_delta': {
         let block = this.blocks.get(event.content_index);
-        if (block?.type !== 'thinking') this.blocks.set(event.content_index, (block = { type: 'thinking', thinking: '' }));
+        if (block?.type !== 'thinking')
+          this.blocks.set(event.content_index, (block = { type: 'thinking', thinking: '' }));
         block.thinking += event.delta;
         if (event.signature) block.signature = (block.signature ?? '') + event.signature;
         break;
@@ -76,7 +77,10 @@ export class MessageAccumulator {
     return this.blocks.size > 0;
   }
 
-  toMessage(stopReason: StopReason, extra: { raw_stop_reason?: string; error_message?: string } = {}): AssistantMessage {
+  toMessage(
+    stopReason: StopReason,
+    extra: { raw_stop_reason?: string; error_message?: string } = {},
+  ): AssistantMessage {
     const content = [...this.blocks.entries()].sort(([a], [b]) => a - b).map(([, block]) => structuredClone(block));
     return {
       role: 'assistant',

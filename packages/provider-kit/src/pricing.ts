@@ -40,7 +40,9 @@ const PRICES: Record<string, Record<string, [number, number, number, number]>> =
 export function priceFor(provider: string, modelId: string): ModelPricing | undefined {
   const table = PRICES[provider];
   if (!table) return undefined;
-  const prefix = Object.keys(table).filter((p) => modelId.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(table)
+    .filter((p) => modelId.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   if (!prefix) return undefined;
   const [input, output, cache_read, cache_write] = table[prefix]!;
   return { input, output, cache_read, cache_write };

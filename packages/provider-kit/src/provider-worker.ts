@@ -1,23 +1,43 @@
-import { defineFunction, HarnessError, type FunctionDef, type Logger, type Worker, type WorkerSpec } from '@iii-harness/runtime';
-import { assistantMessage, stopReason, usage, type AssistantMessage, type Model, type StopReason } from '@iii-harness/types';
+import {
+  defineFunction,
+  type FunctionDef,
+  HarnessError,
+  type Logger,
+  type Worker,
+  type WorkerSpec,
+} from '@iii-harness/runtime';
+import {
+  type AssistantMessage,
+  assistantMessage,
+  type Model,
+  type StopReason,
+  stopReason,
+  usage,
+} from '@iii-harness/types';
 import { z } from 'zod';
 import { AbortRegistry } from './abort-registry.js';
-import { retryPolicyOf, type ProviderConfig } from './config.js';
-import { cachedResolver, declareInBackground, requireCredential, resolveSettings, type CachedResolver } from './declare.js';
-import { StreamSink, type EventWriter } from './event-sink.js';
-import { classifyError, ProviderFailure } from './failures.js';
+import { type ProviderConfig, retryPolicyOf } from './config.js';
+import {
+  type CachedResolver,
+  cachedResolver,
+  declareInBackground,
+  requireCredential,
+  resolveSettings,
+} from './declare.js';
+import { type EventWriter, StreamSink } from './event-sink.js';
+import { classifyError, type ProviderFailure } from './failures.js';
 import { priceFor } from './pricing.js';
 import { retryBeforeFirstByte } from './retry.js';
 import {
   abortInput,
   abortOutput,
   completeInput,
-  refreshModelsInput,
-  refreshModelsOutput,
-  streamInput,
   type ProviderDeclaration,
   type ProviderRequest,
   type ResolvedProvider,
+  refreshModelsInput,
+  refreshModelsOutput,
+  streamInput,
 } from './schemas.js';
 
 export interface AdapterContext {
@@ -74,13 +94,23 @@ export function createProviderWorker<C extends ProviderConfig>(definition: Provi
 
 function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definition: ProviderDefinition<C>): void {
   const declaration = definition.declaration(worker.config);
-  if (declaration.id !== definition.id) throw new Error(`declaration id ${declaration.id} differs from provider id ${definition.id}`);
+  if (declaration.id !== definition.id)
+    throw new Error(`declaration id ${declaration.id} differs from provider id ${definition.id}`);
   const adapter = definition.createAdapter(worker.config);
   const aborts = new AbortRegistry();
   const lifetime = new AbortController();
   const settings = cachedResolver(() => resolveSettings(worker.bus, declaration), worker.config.settings_ttl_ms);
   const run = (request: ProviderRequest, writer: EventWriter | undefined, logger: Logger) =>
-    runRequest({ request, writer, logger, declaration, adapter, aborts, settings, policy: retryPolicyOf(worker.config) });
+    runRequest({
+      request,
+      writer,
+      logger,
+      declaration,
+      adapter,
+      aborts,
+      settings,
+      policy: retryPolicyOf(worker.config),
+    });
   const prefix = `provider::${declaration.id}`;
 
   worker.function(
@@ -126,13 +156,24 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
       output: refreshModelsOutput,
       handler: async (_input, { bus, logger }) => {
         if (!adapter.listModels) throw new HarnessError('not_found', `${declaration.id} cannot list models`);
-        const models = (await settings().then((resolved) => {
-          requireCredential(declaration, resolved);
-          return adapter.listModels!({ settings: resolved, signal: lifetime.signal, logger });
-        }).catch((error: unknown) => {
-          throw toHarnessError(classifyError(error));
-        })).map((m) => (m.pricing ? m : { ...m, ...(priceFor(declaration.id, m.id) ? { pricing: priceFor(declaration.id, m.id) } : {}) }));
-        const result = await bus.call<{ provider: string; count: number; ids: string[] }>('models::reconcile', { provider: declaration.id, models });
+        const models = (
+          await settings()
+            .then((resolved) => {
+              requireCredential(declaration, resolved);
+              return adapter.listModels!({ settings: resolved, signal: lifetime.signal, logger });
+            })
+            .catch((error: unknown) => {
+              throw toHarnessError(classifyError(error));
+            })
+        ).map((m) =>
+          m.pricing
+            ? m
+            : { ...m, ...(priceFor(declaration.id, m.id) ? { pricing: priceFor(declaration.id, m.id) } : {}) },
+        );
+        const result = await bus.call<{ provider: string; count: number; ids: string[] }>('models::reconcile', {
+          provider: declaration.id,
+          models,
+        });
         return { provider: result.provider, count: result.count, ids: result.ids };
       },
     }),
@@ -146,7 +187,10 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
     setImmediate(() => {
       if (lifetime.signal.aborted) return;
       worker.bus.call(`${prefix}::refresh_models`, {}, { timeoutMs: 60_000 }).catch((error: unknown) => {
-        worker.logger.warn({ err: error instanceof HarnessError ? error.toEnvelope() : String(error) }, 'model discovery failed');
+        worker.logger.warn(
+          { err: error instanceof HarnessError ? error.toEnvelope() : String(error) },
+          'model discovery failed',
+        );
       });
     });
   }
@@ -194,7 +238,16 @@ interface RunRequest {
  * One request, start to terminal event: resolve settings, stream with retries before the first
  * byte, and end the channel with exactly one `done` (also for aborts) or `error`.
  */
-async function runRequest({ request, writer, logger, declaration, adapter, aborts, settings, policy }: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
+async function runRequest({
+  request,
+  writer,
+  logger,
+  declaration,
+  adapter,
+  aborts,
+  settings,
+  policy,
+}: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
   const controller = aborts.start(request.request_id);
   const sink = new StreamSink(writer, declaration.id, request.model);
   const startedAt = Date.now();
@@ -212,15 +265,32 @@ async function runRequest({ request, writer, logger, declaration, adapter, abort
           throw error;
         }
       },
-      { signal: controller.signal, policy, onRetry: (failure, delayMs) => logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request') },
+      {
+        signal: controller.signal,
+        policy,
+        onRetry: (failure, delayMs) =>
+          logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request'),
+      },
     );
     const message = sink.done(outcome.stop_reason, { raw_stop_reason: outcome.raw_stop_reason });
-    logger.info({ request_id: request.request_id, model: request.model, stop_reason: message.stop_reason, usage: message.usage, ms: Date.now() - startedAt }, 'provider request done');
+    logger.info(
+      {
+        request_id: request.request_id,
+        model: request.model,
+        stop_reason: message.stop_reason,
+        usage: message.usage,
+        ms: Date.now() - startedAt,
+      },
+      'provider request done',
+    );
     return { message };
   } catch (error) {
     const failure = classifyError(error, controller.signal);
     if (failure.kind === 'aborted') return { message: sink.done('aborted') };
-    logger.warn({ request_id: request.request_id, kind: failure.kind, status: failure.status, retryable: failure.retryable }, 'provider request failed');
+    logger.warn(
+      { request_id: request.request_id, kind: failure.kind, status: failure.status, retryable: failure.retryable },
+      'provider request failed',
+    );
     return { message: sink.fail(failure), failure };
   } finally {
     aborts.finish(request.request_id, controller);

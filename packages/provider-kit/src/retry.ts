@@ -1,4 +1,4 @@
-import { ProviderFailure, classifyError } from './failures.js';
+import { classifyError, ProviderFailure } from './failures.js';
 
 export interface RetryPolicy {
   /** Further attempts after the first. */
@@ -9,7 +9,12 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  maxRetries: 2,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+};
 
 /** Full jitter: a random delay up to the exponential bound. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
@@ -40,7 +45,10 @@ export type StreamAttempt<T> = (attempt: { signal: AbortSignal; started: () => v
  * once `started()` was called a retry would duplicate output, so the failure is final.
  * A `retry-after` from the server replaces the computed delay.
  */
-export async function retryBeforeFirstByte<T>(attempt: StreamAttempt<T>, options: { signal: AbortSignal; policy?: RetryPolicy; onRetry?: (failure: ProviderFailure, delayMs: number) => void }): Promise<T> {
+export async function retryBeforeFirstByte<T>(
+  attempt: StreamAttempt<T>,
+  options: { signal: AbortSignal; policy?: RetryPolicy; onRetry?: (failure: ProviderFailure, delayMs: number) => void },
+): Promise<T> {
   const policy = options.policy ?? defaultRetryPolicy;
   for (let number = 0; ; number++) {
     let streaming = false;
@@ -49,7 +57,12 @@ export async function retryBeforeFirstByte<T>(attempt: StreamAttempt<T>, options
     } catch (error) {
       const failure = classifyError(error, options.signal);
       const wait = failure.retryAfterMs ?? backoffDelay(number, policy);
-      const canRetry = !streaming && failure.retryable && number < policy.maxRetries && wait <= policy.maxRetryAfterMs && !options.signal.aborted;
+      const canRetry =
+        !streaming &&
+        failure.retryable &&
+        number < policy.maxRetries &&
+        wait <= policy.maxRetryAfterMs &&
+        !options.signal.aborted;
       if (!canRetry) throw failure;
       options.onRetry?.(failure, wait);
       await sleep(wait, options.signal);

@@ -2,16 +2,22 @@ import { message, model, thinkingConfig, toolSpec } from '@iii-harness/types';
 import type { ChannelWriter } from 'iii-sdk/channel';
 import { z } from 'zod';
 
-export { toolSpec, thinkingConfig, type ToolSpec, type ThinkingConfig } from '@iii-harness/types';
+export { type ThinkingConfig, type ToolSpec, thinkingConfig, toolSpec } from '@iii-harness/types';
 
 const isChannelWriter = (value: unknown): value is ChannelWriter =>
-  typeof value === 'object' && value !== null && typeof (value as ChannelWriter).sendMessage === 'function' && typeof (value as ChannelWriter).close === 'function';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as ChannelWriter).sendMessage === 'function' &&
+  typeof (value as ChannelWriter).close === 'function';
 
 /**
  * The caller's data channel. On the wire it is a writer ref `{channel_id, access_key, direction: 'write'}`;
  * iii-sdk turns the ref into a ChannelWriter before the handler runs.
  */
-export const channelWriter = z.custom<ChannelWriter>(isChannelWriter, 'channel must be a writer ref {channel_id, access_key, direction: "write"}');
+export const channelWriter = z.custom<ChannelWriter>(
+  isChannelWriter,
+  'channel must be a writer ref {channel_id, access_key, direction: "write"}',
+);
 
 const request = {
   /** Caller-chosen id; `provider::<id>::abort {request_id}` stops this request. */
@@ -38,7 +44,11 @@ export const abortInput = z.object({ request_id: z.string().min(1) }).strict();
 export const abortOutput = z.object({ aborted: z.boolean() });
 
 export const refreshModelsInput = z.object({}).strict();
-export const refreshModelsOutput = z.object({ provider: z.string(), count: z.number().int(), ids: z.array(z.string()) });
+export const refreshModelsOutput = z.object({
+  provider: z.string(),
+  count: z.number().int(),
+  ids: z.array(z.string()),
+});
 
 /** What a provider declares to `harness::provider::register` when it starts. */
 export const providerDeclaration = z.object({

@@ -1,32 +1,44 @@
+import { type ProviderStreamEvent, providerStreamEvent } from '@iii-harness/types';
 import {
   AbortRegistry,
-  cachedResolver,
-  requireCredential,
   backoffDelay,
+  cachedResolver,
   classifyError,
   costOf,
   defaultRetryPolicy,
   INVALID_ARGUMENTS_KEY,
+  ProviderFailure,
   parseToolArguments,
   priceFor,
-  ProviderFailure,
+  requireCredential,
   retryAfterFrom,
   retryBeforeFirstByte,
   StreamSink,
 } from '../src/index.js';
-import { providerStreamEvent, type ProviderStreamEvent } from '@iii-harness/types';
 
 function recordingWriter() {
   const sent: ProviderStreamEvent[] = [];
   let closed = 0;
-  return { sent, closes: () => closed, writer: { sendMessage: (m: string) => void sent.push(providerStreamEvent.parse(JSON.parse(m))), close: () => void closed++ } };
+  return {
+    sent,
+    closes: () => closed,
+    writer: {
+      sendMessage: (m: string) => void sent.push(providerStreamEvent.parse(JSON.parse(m))),
+      close: () => void closed++,
+    },
+  };
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 /** The deltas as they went out: `[type, content_index, delta]`. */
-const wire = (sent: ProviderStreamEvent[]) => sent.map((e) => ('delta' in e ? [e.type, e.content_index, e.delta] : [e.type]));
+const wire = (sent: ProviderStreamEvent[]) =>
+  sent.map((e) => ('delta' in e ? [e.type, e.content_index, e.delta] : [e.type]));
 /** What a reader accumulates for one block. */
-const joined = (sent: ProviderStreamEvent[], type: string, index: number) => sent.filter((e) => e.type === type && 'content_index' in e && e.content_index === index).map((e) => (e as { delta: string }).delta).join('');
+const joined = (sent: ProviderStreamEvent[], type: string, index: number) =>
+  sent
+    .filter((e) => e.type === type && 'content_index' in e && e.content_index === index)
+    .map((e) => (e as { delta: string }).delta)
+    .join('');
 
 describe('StreamSink', () => {
   it('writes valid events, assembles the message, and ends with exactly one done', () => {
@@ -45,16 +57,34 @@ describe('StreamSink', () => {
     sink.done('end');
 
     // All in one turn of the event loop: the deltas after the first are merged per block.
-    expect(sent.map((e) => e.type)).toEqual(['thinking_delta', 'text_delta', 'tool_call_start', 'tool_call_delta', 'tool_call_end', 'usage', 'done']);
+    expect(sent.map((e) => e.type)).toEqual([
+      'thinking_delta',
+      'text_delta',
+      'tool_call_start',
+      'tool_call_delta',
+      'tool_call_end',
+      'usage',
+      'done',
+    ]);
     expect(sink.count).toBe(9);
     expect(closes()).toBe(1);
     expect(message.content).toEqual([
       { type: 'thinking', thinking: 'plan', signature: 'sig' },
       { type: 'text', text: 'Hello' },
-      { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: {} } },
+      {
+        type: 'function_call',
+        id: 'call_1',
+        name: 'agent_trigger',
+        arguments: { function_id: 'fs::read', payload: {} },
+      },
     ]);
     expect(sent.at(-1)).toMatchObject({ type: 'done', message });
-    expect(message).toMatchObject({ provider: 'openai', model: 'gpt-4.1', stop_reason: 'function_call', usage: { input_tokens: 10, cache_read_tokens: 2 } });
+    expect(message).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4.1',
+      stop_reason: 'function_call',
+      usage: { input_tokens: 10, cache_read_tokens: 2 },
+    });
   });
 
   it('fails with one error event carrying the partial message', () => {
@@ -64,11 +94,26 @@ describe('StreamSink', () => {
     sink.fail(new ProviderFailure('server', 'upstream reset'));
     sink.fail(new ProviderFailure('server', 'again'));
     expect(sent).toHaveLength(2);
-    expect(sent[1]).toMatchObject({ type: 'error', code: 'provider_error', message: 'upstream reset', retryable: true, partial: { content: [{ type: 'text', text: 'partial' }] } });
+    expect(sent[1]).toMatchObject({
+      type: 'error',
+      code: 'provider_error',
+      message: 'upstream reset',
+      retryable: true,
+      partial: { content: [{ type: 'text', text: 'partial' }] },
+    });
   });
 
   it('keeps going when the reader has gone away', () => {
-    const sink = new StreamSink({ sendMessage: () => { throw new Error('closed'); }, close: () => undefined }, 'p', 'm');
+    const sink = new StreamSink(
+      {
+        sendMessage: () => {
+          throw new Error('closed');
+        },
+        close: () => undefined,
+      },
+      'p',
+      'm',
+    );
     sink.text(0, 'x');
     sink.text(0, 'y');
     expect(sink.done('end').content).toEqual([{ type: 'text', text: 'xy' }]);
@@ -86,7 +131,10 @@ describe('StreamSink coalescing', () => {
     expect(sent).toHaveLength(1);
     expect(sink.count).toBe(3); // held deltas count: a retry after them would repeat output
     await nextTurn();
-    expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'bc']]);
+    expect(wire(sent)).toEqual([
+      ['text_delta', 0, 'a'],
+      ['text_delta', 0, 'bc'],
+    ]);
   });
 
   it('sends a paced stream (one delta per turn) one event per delta, each at once', async () => {
@@ -108,7 +156,10 @@ describe('StreamSink coalescing', () => {
     await nextTurn(); // 'b' went out at the end of that turn
     sink.text(0, 'c');
     sink.text(0, 'd');
-    expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'b']]);
+    expect(wire(sent)).toEqual([
+      ['text_delta', 0, 'a'],
+      ['text_delta', 0, 'b'],
+    ]);
     await nextTurn();
     expect(wire(sent).at(-1)).toEqual(['text_delta', 0, 'cd']);
     await nextTurn(); // a turn without deltas ends the burst
@@ -205,7 +256,10 @@ describe('StreamSink coalescing', () => {
       expect(sent).toHaveLength(1);
       now += 1;
       sink.text(0, 'd'); // held 2 ms: out with it
-      expect(wire(sent)).toEqual([['text_delta', 0, 'a'], ['text_delta', 0, 'bcd']]);
+      expect(wire(sent)).toEqual([
+        ['text_delta', 0, 'a'],
+        ['text_delta', 0, 'bcd'],
+      ]);
       sink.text(0, 'e'); // still the same turn: held again
       expect(sent).toHaveLength(2);
       sink.done('end');
@@ -240,16 +294,25 @@ describe('StreamSink coalescing', () => {
     await nextTurn();
 
     expect(sent.length).toBeLessThan(600);
-    const all = (type: string) => sent.filter((e) => e.type === type).map((e) => (e as { delta: string }).delta).join('');
+    const all = (type: string) =>
+      sent
+        .filter((e) => e.type === type)
+        .map((e) => (e as { delta: string }).delta)
+        .join('');
     expect(all('text_delta')).toBe(pieces.text.join(''));
     expect(all('thinking_delta')).toBe(pieces.thinking.join(''));
     expect(all('tool_call_delta')).toBe(pieces.args.join(''));
     for (let b = 1; b <= block; b++) {
       const kind = b % 2 ? 'thinking_delta' : 'text_delta';
       const content = message.content.find((_, i) => i === b - 1);
-      expect(content).toEqual(b % 2 ? { type: 'thinking', thinking: joined(sent, kind, b) } : { type: 'text', text: joined(sent, kind, b) });
+      expect(content).toEqual(
+        b % 2 ? { type: 'thinking', thinking: joined(sent, kind, b) } : { type: 'text', text: joined(sent, kind, b) },
+      );
     }
-    expect(sent.at(-2)).toMatchObject({ type: 'tool_call_end', arguments: { [INVALID_ARGUMENTS_KEY]: pieces.args.join('') } });
+    expect(sent.at(-2)).toMatchObject({
+      type: 'tool_call_end',
+      arguments: { [INVALID_ARGUMENTS_KEY]: pieces.args.join('') },
+    });
     expect(sent.at(-1)?.type).toBe('done');
   });
 
@@ -286,9 +349,14 @@ describe('classifyError', () => {
   });
 
   it('recognises context overflow, connection failures and aborts', () => {
-    expect(classifyError(Object.assign(new Error('prompt is too long: 210000 tokens > 200000 maximum'), { status: 400 })).kind).toBe('context_overflow');
+    expect(
+      classifyError(Object.assign(new Error('prompt is too long: 210000 tokens > 200000 maximum'), { status: 400 }))
+        .kind,
+    ).toBe('context_overflow');
     expect(classifyError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })).kind).toBe('connection');
-    expect(classifyError(Object.assign(new Error('Connection error.'), { name: 'APIConnectionError' })).retryable).toBe(true);
+    expect(classifyError(Object.assign(new Error('Connection error.'), { name: 'APIConnectionError' })).retryable).toBe(
+      true,
+    );
     const controller = new AbortController();
     controller.abort();
     expect(classifyError(new Error('whatever'), controller.signal).kind).toBe('aborted');
@@ -298,9 +366,15 @@ describe('classifyError', () => {
   it('reads retry-after in seconds, milliseconds and HTTP dates', () => {
     expect(retryAfterFrom(new Headers({ 'retry-after': '2' }))).toBe(2000);
     expect(retryAfterFrom({ 'retry-after-ms': '150' })).toBe(150);
-    expect(retryAfterFrom(new Headers({ 'retry-after': new Date(Date.now() + 3000).toUTCString() }))).toBeGreaterThan(1000);
+    expect(retryAfterFrom(new Headers({ 'retry-after': new Date(Date.now() + 3000).toUTCString() }))).toBeGreaterThan(
+      1000,
+    );
     expect(retryAfterFrom(new Headers())).toBeUndefined();
-    expect(classifyError(Object.assign(new Error('slow down'), { status: 429, headers: new Headers({ 'retry-after': '1' }) })).retryAfterMs).toBe(1000);
+    expect(
+      classifyError(
+        Object.assign(new Error('slow down'), { status: 429, headers: new Headers({ 'retry-after': '1' }) }),
+      ).retryAfterMs,
+    ).toBe(1000);
   });
 });
 
@@ -309,29 +383,53 @@ describe('retryBeforeFirstByte', () => {
 
   it('retries retryable failures until one succeeds', async () => {
     let calls = 0;
-    const result = await retryBeforeFirstByte(async () => {
-      if (++calls < 3) throw Object.assign(new Error('busy'), { status: 503 });
-      return 'ok';
-    }, { signal: new AbortController().signal, policy });
+    const result = await retryBeforeFirstByte(
+      async () => {
+        if (++calls < 3) throw Object.assign(new Error('busy'), { status: 503 });
+        return 'ok';
+      },
+      { signal: new AbortController().signal, policy },
+    );
     expect([result, calls]).toEqual(['ok', 3]);
   });
 
   it('never retries once the response started streaming', async () => {
     let calls = 0;
-    await expect(retryBeforeFirstByte(async ({ started }) => {
-      calls++;
-      started();
-      throw Object.assign(new Error('reset'), { status: 500 });
-    }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'server' });
+    await expect(
+      retryBeforeFirstByte(
+        async ({ started }) => {
+          calls++;
+          started();
+          throw Object.assign(new Error('reset'), { status: 500 });
+        },
+        { signal: new AbortController().signal, policy },
+      ),
+    ).rejects.toMatchObject({ kind: 'server' });
     expect(calls).toBe(1);
   });
 
   it('does not retry non-retryable failures, and stops after maxRetries', async () => {
     let calls = 0;
-    await expect(retryBeforeFirstByte(async () => { calls++; throw Object.assign(new Error('no'), { status: 401 }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'auth' });
+    await expect(
+      retryBeforeFirstByte(
+        async () => {
+          calls++;
+          throw Object.assign(new Error('no'), { status: 401 });
+        },
+        { signal: new AbortController().signal, policy },
+      ),
+    ).rejects.toMatchObject({ kind: 'auth' });
     expect(calls).toBe(1);
     calls = 0;
-    await expect(retryBeforeFirstByte(async () => { calls++; throw Object.assign(new Error('x'), { status: 500 }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'server' });
+    await expect(
+      retryBeforeFirstByte(
+        async () => {
+          calls++;
+          throw Object.assign(new Error('x'), { status: 500 });
+        },
+        { signal: new AbortController().signal, policy },
+      ),
+    ).rejects.toMatchObject({ kind: 'server' });
     expect(calls).toBe(policy.maxRetries + 1);
   });
 
@@ -339,19 +437,37 @@ describe('retryBeforeFirstByte', () => {
     const waits: number[] = [];
     let calls = 0;
     const started = Date.now();
-    await retryBeforeFirstByte(async () => {
-      if (++calls === 1) throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after-ms': '120' } });
-      return 'ok';
-    }, { signal: new AbortController().signal, policy, onRetry: (_f, ms) => waits.push(ms) });
+    await retryBeforeFirstByte(
+      async () => {
+        if (++calls === 1)
+          throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after-ms': '120' } });
+        return 'ok';
+      },
+      { signal: new AbortController().signal, policy, onRetry: (_f, ms) => waits.push(ms) },
+    );
     expect(waits).toEqual([120]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(110);
-    await expect(retryBeforeFirstByte(async () => { throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '3600' } }); }, { signal: new AbortController().signal, policy })).rejects.toMatchObject({ kind: 'rate_limited' });
+    await expect(
+      retryBeforeFirstByte(
+        async () => {
+          throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '3600' } });
+        },
+        { signal: new AbortController().signal, policy },
+      ),
+    ).rejects.toMatchObject({ kind: 'rate_limited' });
   });
 
   it('stops waiting when aborted', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    await expect(retryBeforeFirstByte(async () => { throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '30' } }); }, { signal: controller.signal, policy })).rejects.toMatchObject({ kind: 'aborted' });
+    await expect(
+      retryBeforeFirstByte(
+        async () => {
+          throw Object.assign(new Error('rate'), { status: 429, headers: { 'retry-after': '30' } });
+        },
+        { signal: controller.signal, policy },
+      ),
+    ).rejects.toMatchObject({ kind: 'aborted' });
   });
 
   it('spreads backoff with jitter under the exponential bound', () => {
@@ -377,15 +493,32 @@ describe('AbortRegistry', () => {
 
 describe('pricing', () => {
   it('matches the longest model-id prefix and computes cost', () => {
-    expect(priceFor('openai', 'gpt-4.1-mini-2025-04-14')).toEqual({ input: 0.4, output: 1.6, cache_read: 0.1, cache_write: 0 });
+    expect(priceFor('openai', 'gpt-4.1-mini-2025-04-14')).toEqual({
+      input: 0.4,
+      output: 1.6,
+      cache_read: 0.1,
+      cache_write: 0,
+    });
     expect(priceFor('openai', 'gpt-4.1-2025-04-14')?.input).toBe(2);
     expect(priceFor('lmstudio', 'qwen')).toBeUndefined();
-    expect(costOf({ input_tokens: 1_000_000, output_tokens: 500_000, cache_read_tokens: 0, cache_write_tokens: 0 }, { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 })).toBeCloseTo(10.5);
+    expect(
+      costOf(
+        { input_tokens: 1_000_000, output_tokens: 500_000, cache_read_tokens: 0, cache_write_tokens: 0 },
+        { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
+      ),
+    ).toBeCloseTo(10.5);
   });
 });
 
 describe('cachedResolver and requireCredential', () => {
-  const resolved = (token?: string) => ({ provider: 'p', api_url: 'http://x', max_tokens: 1, credential: token ? { configured: true, source: 'stored' as const, token } : { configured: false, source: 'none' as const } });
+  const resolved = (token?: string) => ({
+    provider: 'p',
+    api_url: 'http://x',
+    max_tokens: 1,
+    credential: token
+      ? { configured: true, source: 'stored' as const, token }
+      : { configured: false, source: 'none' as const },
+  });
 
   it('reuses settings for the TTL, forgets failures, and resolves every time with TTL 0', async () => {
     let calls = 0;
@@ -452,7 +585,15 @@ describe('cachedResolver and requireCredential', () => {
   });
 
   it('asks cloud providers for a key and names where it comes from', () => {
-    const cloud = { id: 'openai', display_name: 'OpenAI', credential_env_var: 'OPENAI_API_KEY', default_url: 'https://api.openai.com/v1', default_max_tokens: 1, supports_model_listing: true, kind: 'cloud' as const };
+    const cloud = {
+      id: 'openai',
+      display_name: 'OpenAI',
+      credential_env_var: 'OPENAI_API_KEY',
+      default_url: 'https://api.openai.com/v1',
+      default_max_tokens: 1,
+      supports_model_listing: true,
+      kind: 'cloud' as const,
+    };
     expect(() => requireCredential(cloud, resolved())).toThrow(/OPENAI_API_KEY/);
     expect(() => requireCredential(cloud, resolved('k'))).not.toThrow();
     expect(() => requireCredential({ ...cloud, kind: 'local' }, resolved())).not.toThrow();

@@ -1,4 +1,4 @@
-import { createOpenAICompatibleAdapter, withV1, type ProviderAdapter } from '@iii-harness/provider-kit';
+import { createOpenAICompatibleAdapter, type ProviderAdapter, withV1 } from '@iii-harness/provider-kit';
 import type { Config } from './config.js';
 import { LLAMACPP_DEFAULTS, listLlamaCppModels } from './discovery.js';
 import { isLoadingError, waitUntilReady } from './readiness.js';
@@ -23,7 +23,12 @@ export function createLlamaCppAdapter(config: Config): ProviderAdapter {
           return await base.stream(request, ctx);
         } catch (error) {
           if (!isLoadingError(error) || ctx.sink.count > 0 || Date.now() >= deadline) throw error;
-          await waitUntilReady(ctx.settings, { signal: ctx.signal, timeoutMs: deadline - Date.now(), pollMs: config.health_poll_ms, logger: ctx.logger });
+          await waitUntilReady(ctx.settings, {
+            signal: ctx.signal,
+            timeoutMs: deadline - Date.now(),
+            pollMs: config.health_poll_ms,
+            logger: ctx.logger,
+          });
         }
       }
     },

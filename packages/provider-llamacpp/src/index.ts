@@ -1,4 +1,4 @@
-export { providerLlamaCppWorker } from './register.js';
-export { configSchema, DEFAULT_BASE_URL, type Config } from './config.js';
 export { createLlamaCppAdapter } from './adapter.js';
+export { type Config, configSchema, DEFAULT_BASE_URL } from './config.js';
 export { isLoadingError, waitUntilReady } from './readiness.js';
+export { providerLlamaCppWorker } from './register.js';

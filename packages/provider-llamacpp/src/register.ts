@@ -1,7 +1,7 @@
 import { createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
 import { createLlamaCppAdapter } from './adapter.js';
-import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
 
 /**
  * The whole bus surface of provider-llamacpp: `provider::llamacpp::stream|complete|abort|refresh_models`
@@ -9,7 +9,8 @@ import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './con
  */
 export const providerLlamaCppWorker: WorkerSpec<Config> = createProviderWorker<Config>({
   id: 'llamacpp',
-  description: 'llama.cpp llama-server (OpenAI-compatible chat completions, /props context, /health readiness) as normalized events over the bus',
+  description:
+    'llama.cpp llama-server (OpenAI-compatible chat completions, /props context, /health readiness) as normalized events over the bus',
   config: configSchema,
   env: envOverrides,
   declaration: (config) => ({

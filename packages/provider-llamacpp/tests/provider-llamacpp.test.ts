@@ -1,4 +1,10 @@
-import { providerConformanceCases, startLlamaCppServer, startProviderFixture, type FakeLlamaCppServer, type ProviderFixture } from '@iii-harness/testing';
+import {
+  type FakeLlamaCppServer,
+  type ProviderFixture,
+  providerConformanceCases,
+  startLlamaCppServer,
+  startProviderFixture,
+} from '@iii-harness/testing';
 import { providerLlamaCppWorker } from '../src/index.js';
 
 const TOKEN = 'llamacpp-test-key-3c4d5e6f';
@@ -34,7 +40,15 @@ describe('provider-llamacpp: conformance', () => {
 describe('provider-llamacpp: llama-server specifics', () => {
   it('takes the context window from /props n_ctx', async () => {
     await fixture.call('provider::llamacpp::refresh_models', {});
-    expect(fixture.reconciles.at(-1)!.models).toEqual([{ id: 'qwen2.5-7b-instruct', provider: 'llamacpp', context_window: 16_384, max_output_tokens: 4_096, capabilities: ['tools', 'streaming'] }]);
+    expect(fixture.reconciles.at(-1)!.models).toEqual([
+      {
+        id: 'qwen2.5-7b-instruct',
+        provider: 'llamacpp',
+        context_window: 16_384,
+        max_output_tokens: 4_096,
+        capabilities: ['tools', 'streaming'],
+      },
+    ]);
     expect(fake.requestsTo('/props').length).toBeGreaterThan(0);
   });
 

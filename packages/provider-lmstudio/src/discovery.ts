@@ -1,4 +1,4 @@
-import { discoveredModel, serverRoot, vendorJson, type ListModelsContext } from '@iii-harness/provider-kit';
+import { discoveredModel, type ListModelsContext, serverRoot, vendorJson } from '@iii-harness/provider-kit';
 import type { Model, ModelCapability } from '@iii-harness/types';
 
 /** An entry of LM Studio's `GET /api/v0/models` (every downloaded model, loaded or not). */
@@ -14,7 +14,11 @@ export interface LmStudioListedModel {
   publisher?: string;
 }
 
-export const LMSTUDIO_DEFAULTS = { context_window: 8_192, max_output_tokens: 8_192, capabilities: ['tools', 'streaming'] as ModelCapability[] };
+export const LMSTUDIO_DEFAULTS = {
+  context_window: 8_192,
+  max_output_tokens: 8_192,
+  capabilities: ['tools', 'streaming'] as ModelCapability[],
+};
 
 /**
  * A listed model in catalog terms: embeddings are left out; a loaded model's window is the
@@ -25,12 +29,19 @@ export function describeLmStudioModel(entry: LmStudioListedModel): Model | undef
   const loaded = entry.state === 'loaded' && entry.loaded_context_length ? entry.loaded_context_length : undefined;
   const context = loaded ?? entry.max_context_length ?? LMSTUDIO_DEFAULTS.context_window;
   const tools = !Array.isArray(entry.capabilities) || entry.capabilities.includes('tool_use');
-  const capabilities: ModelCapability[] = [...(tools ? (['tools'] as const) : []), 'streaming', ...(entry.type === 'vlm' ? (['images'] as const) : [])];
+  const capabilities: ModelCapability[] = [
+    ...(tools ? (['tools'] as const) : []),
+    'streaming',
+    ...(entry.type === 'vlm' ? (['images'] as const) : []),
+  ];
   return discoveredModel('lmstudio', entry.id, LMSTUDIO_DEFAULTS, { context_window: context, capabilities });
 }
 
 /** Discovery from LM Studio's own REST model list rather than `/v1/models`, which says nothing of context or state. */
 export async function listLmStudioModels({ settings, signal }: ListModelsContext): Promise<Model[]> {
-  const list = await vendorJson<{ data?: LmStudioListedModel[] }>(`${serverRoot(settings.api_url)}/api/v0/models`, { token: settings.credential.token ?? 'lm-studio', signal });
+  const list = await vendorJson<{ data?: LmStudioListedModel[] }>(`${serverRoot(settings.api_url)}/api/v0/models`, {
+    token: settings.credential.token ?? 'lm-studio',
+    signal,
+  });
   return (list.data ?? []).flatMap((entry) => describeLmStudioModel(entry) ?? []);
 }

@@ -1,3 +1,3 @@
+export { type Config, configSchema, DEFAULT_BASE_URL } from './config.js';
+export { describeLmStudioModel, type LmStudioListedModel, listLmStudioModels } from './discovery.js';
 export { providerLmStudioWorker } from './register.js';
-export { configSchema, DEFAULT_BASE_URL, type Config } from './config.js';
-export { describeLmStudioModel, listLmStudioModels, type LmStudioListedModel } from './discovery.js';

@@ -1,7 +1,7 @@
 import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
-import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './config.js';
-import { listLmStudioModels, LMSTUDIO_DEFAULTS } from './discovery.js';
+import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
+import { LMSTUDIO_DEFAULTS, listLmStudioModels } from './discovery.js';
 import { loadModel, unloadModel } from './load-model.js';
 
 /**
@@ -10,7 +10,8 @@ import { loadModel, unloadModel } from './load-model.js';
  */
 export const providerLmStudioWorker: WorkerSpec<Config> = createProviderWorker<Config>({
   id: 'lmstudio',
-  description: 'LM Studio local models (OpenAI-compatible chat completions, REST model list, load/unload) as normalized events over the bus',
+  description:
+    'LM Studio local models (OpenAI-compatible chat completions, REST model list, load/unload) as normalized events over the bus',
   config: configSchema,
   env: envOverrides,
   declaration: (config) => ({

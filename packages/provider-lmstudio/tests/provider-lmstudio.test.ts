@@ -1,4 +1,11 @@
-import { eventually, providerConformanceCases, startLmStudioServer, startProviderFixture, type FakeLmStudioServer, type ProviderFixture } from '@iii-harness/testing';
+import {
+  eventually,
+  type FakeLmStudioServer,
+  type ProviderFixture,
+  providerConformanceCases,
+  startLmStudioServer,
+  startProviderFixture,
+} from '@iii-harness/testing';
 import { providerLmStudioWorker } from '../src/index.js';
 
 const TOKEN = 'lmstudio-test-token-5e6f7a8b';
@@ -21,7 +28,11 @@ beforeAll(async () => {
 
 afterAll(() => fixture?.close());
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string }) => error.code,
+  );
 
 describe('provider-lmstudio: conformance', () => {
   for (const c of providerConformanceCases(() => fixture, {
@@ -43,38 +54,71 @@ describe('provider-lmstudio: LM Studio specifics', () => {
   it('discovers from the REST model list: loaded or not, the loaded context or the maximum, no embeddings', async () => {
     await fixture.call('provider::lmstudio::refresh_models', {});
     const models = fixture.reconciles.at(-1)!.models;
-    expect(models.find((m) => m.id === 'qwen2.5-7b-instruct')).toMatchObject({ context_window: 8_192, capabilities: ['tools', 'streaming'] });
-    expect(models.find((m) => m.id === 'qwen2-vl-7b-instruct')).toMatchObject({ context_window: 32_768, capabilities: ['tools', 'streaming', 'images'] });
+    expect(models.find((m) => m.id === 'qwen2.5-7b-instruct')).toMatchObject({
+      context_window: 8_192,
+      capabilities: ['tools', 'streaming'],
+    });
+    expect(models.find((m) => m.id === 'qwen2-vl-7b-instruct')).toMatchObject({
+      context_window: 32_768,
+      capabilities: ['tools', 'streaming', 'images'],
+    });
     expect(models.every((m) => m.pricing === undefined)).toBe(true);
     expect(fake.requestsTo('/api/v0/models').length).toBeGreaterThan(0);
   });
 
   it('load_model loads through POST /api/v1/models/load and refreshes the catalog; unload_model unloads', async () => {
     const reconciles = fixture.reconciles.length;
-    const loaded = await fixture.call('provider::lmstudio::load_model', { model: 'qwen2-vl-7b-instruct', context_length: 16_384 });
-    expect(loaded).toEqual({ instance_id: 'qwen2-vl-7b-instruct', model: 'qwen2-vl-7b-instruct', type: 'llm', status: 'loaded', load_time_seconds: 0.01 });
-    expect(fake.requestsTo('/api/v1/models/load').at(-1)!.body).toEqual({ model: 'qwen2-vl-7b-instruct', context_length: 16_384 });
+    const loaded = await fixture.call('provider::lmstudio::load_model', {
+      model: 'qwen2-vl-7b-instruct',
+      context_length: 16_384,
+    });
+    expect(loaded).toEqual({
+      instance_id: 'qwen2-vl-7b-instruct',
+      model: 'qwen2-vl-7b-instruct',
+      type: 'llm',
+      status: 'loaded',
+      load_time_seconds: 0.01,
+    });
+    expect(fake.requestsTo('/api/v1/models/load').at(-1)!.body).toEqual({
+      model: 'qwen2-vl-7b-instruct',
+      context_length: 16_384,
+    });
     await eventually(() => expect(fixture.reconciles.length).toBeGreaterThan(reconciles));
-    await eventually(() => expect(fixture.reconciles.at(-1)!.models.find((m) => m.id === 'qwen2-vl-7b-instruct')).toMatchObject({ context_window: 16_384 }));
+    await eventually(() =>
+      expect(fixture.reconciles.at(-1)!.models.find((m) => m.id === 'qwen2-vl-7b-instruct')).toMatchObject({
+        context_window: 16_384,
+      }),
+    );
 
-    const second = await fixture.call<{ instance_id: string }>('provider::lmstudio::load_model', { model: 'qwen2-vl-7b-instruct' });
+    const second = await fixture.call<{ instance_id: string }>('provider::lmstudio::load_model', {
+      model: 'qwen2-vl-7b-instruct',
+    });
     expect(second.instance_id).toBe('qwen2-vl-7b-instruct:2');
-    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct:2' })).toEqual({ instance_id: 'qwen2-vl-7b-instruct:2' });
-    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct' })).toEqual({ instance_id: 'qwen2-vl-7b-instruct' });
+    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct:2' })).toEqual({
+      instance_id: 'qwen2-vl-7b-instruct:2',
+    });
+    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct' })).toEqual({
+      instance_id: 'qwen2-vl-7b-instruct',
+    });
     expect(fake.lmstudio.models.find((m) => m.id === 'qwen2-vl-7b-instruct')!.state).toBe('not-loaded');
   });
 
   it('answers not_found for an unknown model or instance', async () => {
     expect(await codeOf(fixture.call('provider::lmstudio::load_model', { model: 'no-such-model' }))).toBe('not_found');
-    expect(await codeOf(fixture.call('provider::lmstudio::unload_model', { instance_id: 'never-loaded' }))).toBe('not_found');
+    expect(await codeOf(fixture.call('provider::lmstudio::unload_model', { instance_id: 'never-loaded' }))).toBe(
+      'not_found',
+    );
   });
 
-  it('needs no key: without one it sends LM Studio\'s placeholder bearer and streams normally', async () => {
+  it("needs no key: without one it sends LM Studio's placeholder bearer and streams normally", async () => {
     fixture.setToken(undefined);
     try {
       fake.enqueue({ steps: [{ text: 'local and keyless' }] });
       const { terminal } = await fixture.stream();
-      expect(terminal).toMatchObject({ type: 'done', message: { content: [{ type: 'text', text: 'local and keyless' }] } });
+      expect(terminal).toMatchObject({
+        type: 'done',
+        message: { content: [{ type: 'text', text: 'local and keyless' }] },
+      });
       expect(fake.requestsTo('/v1/chat/completions').at(-1)!.headers.authorization).toBe('Bearer lm-studio');
     } finally {
       fixture.setToken(TOKEN);

@@ -1,3 +1,3 @@
-export { providerOpenAIWorker } from './register.js';
-export { configSchema, DEFAULT_BASE_URL, type Config } from './config.js';
+export { type Config, configSchema, DEFAULT_BASE_URL } from './config.js';
 export { describeOpenAIModel, isChatModel, isReasoningModel, openAICompat } from './models.js';
+export { providerOpenAIWorker } from './register.js';

@@ -22,7 +22,8 @@ const FAMILIES: Record<string, { context: number; output: number; images: boolea
 export const DEFAULT_FAMILY = { context: 128_000, output: 16_384, images: false };
 
 /** Ids in the list that are not chat-completions models (audio, images, embeddings, Responses-only…). */
-const NOT_CHAT = /realtime|audio|transcribe|tts|image|search|instruct|embedding|moderation|-pro\b|codex|deep-research|computer-use|dall-e|whisper|babbage|davinci|sora/;
+const NOT_CHAT =
+  /realtime|audio|transcribe|tts|image|search|instruct|embedding|moderation|-pro\b|codex|deep-research|computer-use|dall-e|whisper|babbage|davinci|sora/;
 
 export function isChatModel(id: string): boolean {
   return /^(gpt-|o\d|chatgpt-)/.test(id) && !NOT_CHAT.test(id);
@@ -34,7 +35,9 @@ export function isReasoningModel(id: string): boolean {
 }
 
 function familyOf(id: string) {
-  const prefix = Object.keys(FAMILIES).filter((p) => id.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(FAMILIES)
+    .filter((p) => id.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   return prefix ? FAMILIES[prefix]! : DEFAULT_FAMILY;
 }
 
@@ -50,7 +53,11 @@ export function describeOpenAIModel(id: string): Partial<Model> | undefined {
 
 /** Request flags per model: every model takes `max_completion_tokens`; reasoning models take effort, not temperature. */
 export function openAICompat(model: string): Partial<OpenAICompat> {
-  const base: Partial<OpenAICompat> = { maxTokensField: 'max_completion_tokens', toolCallIdFormat: 'openai', supportsUsageInStreaming: true };
+  const base: Partial<OpenAICompat> = {
+    maxTokensField: 'max_completion_tokens',
+    toolCallIdFormat: 'openai',
+    supportsUsageInStreaming: true,
+  };
   if (!isReasoningModel(model)) return base;
   return {
     ...base,

@@ -1,6 +1,6 @@
 import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
-import { configSchema, DEFAULT_BASE_URL, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
 import { DEFAULT_FAMILY, describeOpenAIModel, openAICompat } from './models.js';
 
 /**
@@ -25,7 +25,11 @@ export const providerOpenAIWorker: WorkerSpec<Config> = createProviderWorker<Con
     createOpenAICompatibleAdapter({
       provider: 'openai',
       compat: openAICompat,
-      modelDefaults: { context_window: DEFAULT_FAMILY.context, max_output_tokens: DEFAULT_FAMILY.output, capabilities: ['tools', 'streaming'] },
+      modelDefaults: {
+        context_window: DEFAULT_FAMILY.context,
+        max_output_tokens: DEFAULT_FAMILY.output,
+        capabilities: ['tools', 'streaming'],
+      },
       describeModel: describeOpenAIModel,
     }),
 });

@@ -1,8 +1,24 @@
-import { providerConformanceCases, startOpenAICompatibleServer, startProviderFixture, type FakeVendorServer, type ProviderFixture } from '@iii-harness/testing';
+import {
+  type FakeVendorServer,
+  type ProviderFixture,
+  providerConformanceCases,
+  startOpenAICompatibleServer,
+  startProviderFixture,
+} from '@iii-harness/testing';
 import { describeOpenAIModel, providerOpenAIWorker } from '../src/index.js';
 
 const TOKEN = 'sk-test-openai-7f3c9a2b5d1e4f60';
-const LISTED = ['gpt-4.1', 'gpt-5-mini', 'o3', 'o4-mini', 'text-embedding-3-small', 'whisper-1', 'gpt-4o-realtime-preview', 'dall-e-3', 'gpt-3.5-turbo-instruct'];
+const LISTED = [
+  'gpt-4.1',
+  'gpt-5-mini',
+  'o3',
+  'o4-mini',
+  'text-embedding-3-small',
+  'whisper-1',
+  'gpt-4o-realtime-preview',
+  'dall-e-3',
+  'gpt-3.5-turbo-instruct',
+];
 let fake: FakeVendorServer;
 let fixture: ProviderFixture;
 
@@ -36,8 +52,19 @@ describe('provider-openai: conformance', () => {
 
 describe('provider-openai: request parameters', () => {
   it('sends reasoning models max_completion_tokens and reasoning_effort, never temperature', async () => {
-    await fixture.stream({ model: 'o3', temperature: 0.3, max_tokens: 900, thinking: { enabled: true, effort: 'minimal' } });
-    expect(lastBody()).toMatchObject({ model: 'o3', max_completion_tokens: 900, reasoning_effort: 'low', stream: true, stream_options: { include_usage: true } });
+    await fixture.stream({
+      model: 'o3',
+      temperature: 0.3,
+      max_tokens: 900,
+      thinking: { enabled: true, effort: 'minimal' },
+    });
+    expect(lastBody()).toMatchObject({
+      model: 'o3',
+      max_completion_tokens: 900,
+      reasoning_effort: 'low',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(lastBody()).not.toHaveProperty('temperature');
     expect(lastBody()).not.toHaveProperty('max_tokens');
 
@@ -59,13 +86,41 @@ describe('provider-openai: request parameters', () => {
     const foreign = 'toolu_01A09q90qw90lq917835lq9-from-another-provider-entirely';
     await fixture.stream({
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo=' }] },
-        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hidden' }, { type: 'function_call', id: foreign, name: 'agent_trigger', arguments: { a: 1 } }], provider: 'anthropic', model: 'claude', usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 }, stop_reason: 'function_call' },
-        { role: 'function_result', function_call_id: foreign, function_id: 'x::y', content: [{ type: 'text', text: 'ok' }], is_error: false },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Look:' },
+            { type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo=' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'hidden' },
+            { type: 'function_call', id: foreign, name: 'agent_trigger', arguments: { a: 1 } },
+          ],
+          provider: 'anthropic',
+          model: 'claude',
+          usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
+          stop_reason: 'function_call',
+        },
+        {
+          role: 'function_result',
+          function_call_id: foreign,
+          function_id: 'x::y',
+          content: [{ type: 'text', text: 'ok' }],
+          is_error: false,
+        },
       ],
     });
     const messages = lastBody().messages as Array<Record<string, any>>;
-    expect(messages[1]).toEqual({ role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] });
+    expect(messages[1]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Look:' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      ],
+    });
     const id = messages[2]!.tool_calls[0].id as string;
     expect(id).toMatch(/^call_[A-Za-z0-9_-]{1,35}$/);
     expect(messages[2]).not.toHaveProperty('reasoning_content');
@@ -75,17 +130,32 @@ describe('provider-openai: request parameters', () => {
 
 describe('provider-openai: catalog', () => {
   it('keeps chat models only, with context windows from the known table and a safe default', () => {
-    expect(describeOpenAIModel('gpt-4.1-mini-2025-04-14')).toMatchObject({ context_window: 1_047_576, max_output_tokens: 32_768 });
+    expect(describeOpenAIModel('gpt-4.1-mini-2025-04-14')).toMatchObject({
+      context_window: 1_047_576,
+      max_output_tokens: 32_768,
+    });
     expect(describeOpenAIModel('o3')!.capabilities).toContain('thinking');
     expect(describeOpenAIModel('gpt-4o')!.capabilities).not.toContain('thinking');
     expect(describeOpenAIModel('gpt-6-preview')).toMatchObject({ context_window: 128_000, max_output_tokens: 16_384 });
-    for (const id of ['text-embedding-3-small', 'whisper-1', 'dall-e-3', 'gpt-4o-realtime-preview', 'gpt-image-1', 'o1-pro', 'tts-1']) expect(describeOpenAIModel(id)).toBeUndefined();
+    for (const id of [
+      'text-embedding-3-small',
+      'whisper-1',
+      'dall-e-3',
+      'gpt-4o-realtime-preview',
+      'gpt-image-1',
+      'o1-pro',
+      'tts-1',
+    ])
+      expect(describeOpenAIModel(id)).toBeUndefined();
   });
 
   it('writes pricing for known models into the catalog', async () => {
     await fixture.call('provider::openai::refresh_models', {});
     const models = fixture.reconciles.at(-1)!.models;
     expect(models.find((m) => m.id === 'gpt-4.1')).toMatchObject({ pricing: { input: 2, output: 8, cache_read: 0.5 } });
-    expect(models.find((m) => m.id === 'o3')).toMatchObject({ context_window: 200_000, capabilities: expect.arrayContaining(['thinking']) });
+    expect(models.find((m) => m.id === 'o3')).toMatchObject({
+      context_window: 200_000,
+      capabilities: expect.arrayContaining(['thinking']),
+    });
   });
 });

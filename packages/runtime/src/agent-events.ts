@@ -2,7 +2,11 @@ import { AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
 import type { Bus } from './bus.js';
 
 /** An agent event as its emitter writes it; the envelope fields are filled in here. */
-export type AgentEventInput = AgentEvent extends infer E ? (E extends AgentEvent ? Omit<E, 'seq' | 'timestamp' | 'session_id' | 'turn_id'> : never) : never;
+export type AgentEventInput = AgentEvent extends infer E
+  ? E extends AgentEvent
+    ? Omit<E, 'seq' | 'timestamp' | 'session_id' | 'turn_id'>
+    : never
+  : never;
 
 const SEQ_SCOPE = 'agent_event_seq';
 
@@ -16,7 +20,9 @@ export class AgentEvents {
   constructor(private readonly bus: Bus) {}
 
   async emit(sessionId: string, turnId: string, event: AgentEventInput): Promise<AgentEvent> {
-    const { new_value } = await this.bus.state.update<{ seq: number }>(SEQ_SCOPE, sessionId, [{ type: 'increment', path: 'seq', by: 1 }]);
+    const { new_value } = await this.bus.state.update<{ seq: number }>(SEQ_SCOPE, sessionId, [
+      { type: 'increment', path: 'seq', by: 1 },
+    ]);
     const seq = new_value.seq;
     const item = { ...event, session_id: sessionId, turn_id: turnId, seq, timestamp: Date.now() } as AgentEvent;
     await this.bus.stream.set(AGENT_EVENTS_STREAM, sessionId, String(seq).padStart(12, '0'), item);

@@ -1,4 +1,4 @@
-import { TriggerAction, type IIIClient } from 'iii-sdk';
+import { type IIIClient, TriggerAction } from 'iii-sdk';
 import { createChannel } from 'iii-sdk/helpers';
 import type { z } from 'zod';
 import { fromInvocationError, HarnessError } from './errors.js';
@@ -37,17 +37,30 @@ export class Bus {
   }
 
   /** Invoke a function and wait for its result; with `schema`, the result is validated too. */
-  async call<T = unknown>(functionId: string, payload: unknown = {}, options: CallOptions & { schema?: z.ZodType<T> } = {}): Promise<T> {
+  async call<T = unknown>(
+    functionId: string,
+    payload: unknown = {},
+    options: CallOptions & { schema?: z.ZodType<T> } = {},
+  ): Promise<T> {
     let result: unknown;
     try {
       // A missing `data` field makes the engine drop the frame, so never send `undefined`.
-      result = await this.client.trigger({ function_id: functionId, payload: payload ?? {}, timeoutMs: options.timeoutMs, metadata: options.metadata });
+      result = await this.client.trigger({
+        function_id: functionId,
+        payload: payload ?? {},
+        timeoutMs: options.timeoutMs,
+        metadata: options.metadata,
+      });
     } catch (error) {
       throw fromInvocationError(error, functionId);
     }
     if (!options.schema) return result as T;
     const parsed = options.schema.safeParse(result);
-    if (!parsed.success) throw new HarnessError('internal', `${functionId} returned an unexpected result: ${formatZodIssues(parsed.error)}`);
+    if (!parsed.success)
+      throw new HarnessError(
+        'internal',
+        `${functionId} returned an unexpected result: ${formatZodIssues(parsed.error)}`,
+      );
     return parsed.data;
   }
 
@@ -59,7 +72,11 @@ export class Bus {
   /** Put a job on a named queue; resolves once the queue has durably accepted it. */
   async enqueue(queue: string, functionId: string, payload: unknown = {}): Promise<{ messageReceiptId: string }> {
     try {
-      return (await this.client.trigger({ function_id: functionId, payload: payload ?? {}, action: TriggerAction.Enqueue({ queue }) })) as { messageReceiptId: string };
+      return (await this.client.trigger({
+        function_id: functionId,
+        payload: payload ?? {},
+        action: TriggerAction.Enqueue({ queue }),
+      })) as { messageReceiptId: string };
     } catch (error) {
       throw fromInvocationError(error, functionId);
     }

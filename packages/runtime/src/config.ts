@@ -28,7 +28,10 @@ export function parseWorkerFlags(argv: readonly string[]): WorkerFlags {
   const flags: WorkerFlags = { help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v.startsWith('--')) throw new ConfigError(`${name} needs a value`);
@@ -50,7 +53,8 @@ export function parseWorkerFlags(argv: readonly string[]): WorkerFlags {
         break;
       case '--log-level': {
         const level = value();
-        if (!(LEVELS as readonly string[]).includes(level)) throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}; got "${level}"`);
+        if (!(LEVELS as readonly string[]).includes(level))
+          throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}; got "${level}"`);
         flags.logLevel = level as LevelWithSilent;
         break;
       }
@@ -89,7 +93,9 @@ function readSection(file: string, section: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   let doc: unknown;
   try {
@@ -98,10 +104,12 @@ function readSection(file: string, section: string): Record<string, unknown> {
     throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping of worker name to settings`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError(`config file ${file} must be a mapping of worker name to settings`);
   const value = (doc as Record<string, unknown>)[section];
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${file}: section "${section}" must be a mapping`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`config file ${file}: section "${section}" must be a mapping`);
   return { ...(value as Record<string, unknown>) };
 }
 

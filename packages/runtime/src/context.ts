@@ -1,4 +1,4 @@
-import { context, propagation, type Context } from '@opentelemetry/api';
+import { type Context, context, propagation } from '@opentelemetry/api';
 
 /** Which turn a piece of work belongs to; carried across hops as W3C baggage. */
 export interface TurnContext {

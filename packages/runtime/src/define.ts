@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Bus } from './bus.js';
-import type { Logger } from './logger.js';
 import type { TurnContext } from './context.js';
+import type { Logger } from './logger.js';
 
 /** What a handler gets besides its validated input. */
 export interface HandlerContext extends TurnContext {

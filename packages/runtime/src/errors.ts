@@ -19,7 +19,12 @@ export class HarnessError extends Error {
   }
 
   toEnvelope(): ErrorEnvelope {
-    return { code: this.code, message: this.message, ...(this.reason ? { reason: this.reason } : {}), retryable: this.retryable };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.reason ? { reason: this.reason } : {}),
+      retryable: this.retryable,
+    };
   }
 }
 
@@ -54,7 +59,8 @@ const engineCodes: Record<string, { code: ErrorCode; retryable?: boolean }> = {
  */
 export function fromInvocationError(error: unknown, functionId: string): HarnessError {
   if (isHarnessError(error)) return error;
-  const wireCode = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+  const wireCode =
+    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
   const text = error instanceof Error ? error.message : String(error);
   const body = wireCode && text.startsWith(`${wireCode}: `) ? text.slice(wireCode.length + 2) : text;
   if (wireCode === 'invocation_failed') {
@@ -62,7 +68,8 @@ export function fromInvocationError(error: unknown, functionId: string): Harness
     if (match && isErrorCode(match[1])) return new HarnessError(match[1], match[3]!, { reason: match[2] });
     return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });
   }
-  if (wireCode === undefined && text === 'iii is shutting down') return new HarnessError('unavailable', text, { reason: 'shutting_down' });
+  if (wireCode === undefined && text === 'iii is shutting down')
+    return new HarnessError('unavailable', text, { reason: 'shutting_down' });
   const mapped = wireCode ? engineCodes[wireCode] : undefined;
   if (mapped) return new HarnessError(mapped.code, body, { reason: wireCode, retryable: mapped.retryable });
   return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });

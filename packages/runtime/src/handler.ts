@@ -1,9 +1,9 @@
 import { context } from '@opentelemetry/api';
 import { z } from 'zod';
+import type { Bus } from './bus.js';
 import { contextWithTurn, currentTurnContext, turnFromPayload } from './context.js';
 import type { FunctionDef, HandlerContext } from './define.js';
 import { HarnessError, isHarnessError, toWireError } from './errors.js';
-import type { Bus } from './bus.js';
 import type { Logger } from './logger.js';
 import { withSpan } from './tracing.js';
 
@@ -16,7 +16,10 @@ export interface HandlerDeps {
 }
 
 /** Input and output JSON Schemas for `request_format` / `response_format`. */
-export function jsonSchemasOf(def: FunctionDef): { request_format: Record<string, unknown>; response_format: Record<string, unknown> } {
+export function jsonSchemasOf(def: FunctionDef): {
+  request_format: Record<string, unknown>;
+  response_format: Record<string, unknown>;
+} {
   return {
     request_format: z.toJSONSchema(def.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     response_format: z.toJSONSchema(def.output, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>,
@@ -24,11 +27,14 @@ export function jsonSchemasOf(def: FunctionDef): { request_format: Record<string
 }
 
 export function formatZodIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
 }
 
 function splitCaller(data: unknown): { payload: unknown; caller?: string } {
-  if (data === null || typeof data !== 'object' || Array.isArray(data) || !(CALLER_KEY in data)) return { payload: data };
+  if (data === null || typeof data !== 'object' || Array.isArray(data) || !(CALLER_KEY in data))
+    return { payload: data };
   const { [CALLER_KEY]: caller, ...payload } = data as Record<string, unknown>;
   return { payload, caller: typeof caller === 'string' ? caller : undefined };
 }
@@ -39,7 +45,10 @@ function splitCaller(data: unknown): { payload: unknown; caller?: string } {
  * a HarnessError on the wire. Unknown errors leave as `internal` with a reference, never with
  * their message or stack (those go to the log, redacted).
  */
-export function createHandler(def: FunctionDef, deps: HandlerDeps): (data: unknown, metadata?: unknown) => Promise<unknown> {
+export function createHandler(
+  def: FunctionDef,
+  deps: HandlerDeps,
+): (data: unknown, metadata?: unknown) => Promise<unknown> {
   return async (data, metadata) => {
     const { payload, caller } = splitCaller(data);
     const turn = { ...currentTurnContext(), ...turnFromPayload(payload) };
@@ -48,9 +57,15 @@ export function createHandler(def: FunctionDef, deps: HandlerDeps): (data: unkno
     const loggerOf = () => (logger ??= deps.logger.child({ function_id: def.id, ...turn }));
     const ctx = { function_id: def.id, bus: deps.bus, metadata, caller_worker_id: caller, ...turn } as HandlerContext;
     Object.defineProperty(ctx, 'logger', { get: loggerOf, enumerable: true });
-    const attributes = { 'iii.function.id': def.id, ...(turn.session_id ? { session_id: turn.session_id } : {}), ...(turn.turn_id ? { turn_id: turn.turn_id } : {}) };
+    const attributes = {
+      'iii.function.id': def.id,
+      ...(turn.session_id ? { session_id: turn.session_id } : {}),
+      ...(turn.turn_id ? { turn_id: turn.turn_id } : {}),
+    };
     try {
-      return await context.with(contextWithTurn(turn), () => withSpan(def.id, attributes, () => runValidated(def, payload, ctx)));
+      return await context.with(contextWithTurn(turn), () =>
+        withSpan(def.id, attributes, () => runValidated(def, payload, ctx)),
+      );
     } catch (error) {
       throw toWireError(classify(error, loggerOf()));
     }
@@ -59,11 +74,15 @@ export function createHandler(def: FunctionDef, deps: HandlerDeps): (data: unkno
 
 async function runValidated(def: FunctionDef, payload: unknown, ctx: HandlerContext): Promise<unknown> {
   const input = def.input.safeParse(payload);
-  if (!input.success) throw new HarnessError('invalid_payload', `invalid input for ${def.id}: ${formatZodIssues(input.error)}`);
+  if (!input.success)
+    throw new HarnessError('invalid_payload', `invalid input for ${def.id}: ${formatZodIssues(input.error)}`);
   const result = await def.handler(input.data, ctx);
   const output = def.output.safeParse(result);
   if (!output.success) {
-    ctx.logger.error({ issues: output.error.issues }, 'handler returned a result that does not match its output schema');
+    ctx.logger.error(
+      { issues: output.error.issues },
+      'handler returned a result that does not match its output schema',
+    );
     throw new HarnessError('internal', `${def.id} produced an invalid result`);
   }
   return output.data;

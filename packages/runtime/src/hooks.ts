@@ -24,7 +24,10 @@ export interface HookSubscription<P, R> {
  * Subscribe to a hook published through `hook-fanout::publish_collect`: a durable topic
  * subscriber whose answer goes back with `hook-fanout::reply` before the deadline.
  */
-export function subscribeHook<C, P = unknown, R = unknown>(worker: Worker<C>, subscription: HookSubscription<P, R>): void {
+export function subscribeHook<C, P = unknown, R = unknown>(
+  worker: Worker<C>,
+  subscription: HookSubscription<P, R>,
+): void {
   worker.function(
     defineFunction({
       id: subscription.function_id,
@@ -35,10 +38,18 @@ export function subscribeHook<C, P = unknown, R = unknown>(worker: Worker<C>, su
         if (Date.now() > hook.deadline) return { replied: false };
         const reply = await subscription.handler(hook.payload as P);
         if (reply === undefined) return { replied: false };
-        const { accepted } = await bus.call<{ accepted: boolean }>(hook.reply_function, { hook_id: hook.hook_id, reply, subscriber: subscription.function_id });
+        const { accepted } = await bus.call<{ accepted: boolean }>(hook.reply_function, {
+          hook_id: hook.hook_id,
+          reply,
+          subscriber: subscription.function_id,
+        });
         return { replied: accepted };
       },
     }),
   );
-  worker.trigger({ type: 'durable:subscriber', function_id: subscription.function_id, config: { topic: subscription.topic } });
+  worker.trigger({
+    type: 'durable:subscriber',
+    function_id: subscription.function_id,
+    config: { topic: subscription.topic },
+  });
 }

@@ -1,14 +1,37 @@
+export { type AgentEventInput, AgentEvents } from './agent-events.js';
+export { Bus, type CallOptions, type Channel, type QueueConfig } from './bus.js';
+export {
+  ConfigError,
+  DEFAULT_III_URL,
+  type LoadConfigOptions,
+  loadWorkerConfig,
+  parseWorkerFlags,
+  type WorkerFlags,
+} from './config.js';
+export { contextWithTurn, currentTurnContext, type TurnContext, turnFromPayload } from './context.js';
 export { defineFunction, type FunctionDef, type HandlerContext } from './define.js';
-export { HarnessError, isHarnessError, fromInvocationError, toWireError } from './errors.js';
-export { createHandler, jsonSchemasOf, formatZodIssues } from './handler.js';
-export { Bus, type CallOptions, type QueueConfig, type Channel } from './bus.js';
+export { fromInvocationError, HarnessError, isHarnessError, toWireError } from './errors.js';
+export { createHandler, formatZodIssues, jsonSchemasOf } from './handler.js';
+export { type HookSubscription, subscribeHook } from './hooks.js';
+export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  maskSecrets,
+  REDACTED,
+  redact,
+  registerSecret,
+} from './logger.js';
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
-export { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags, type WorkerFlags, type LoadConfigOptions } from './config.js';
-export { createLogger, registerSecret, maskSecrets, redact, REDACTED, type Logger, type LoggerOptions } from './logger.js';
-export { currentTurnContext, contextWithTurn, turnFromPayload, type TurnContext } from './context.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
-export { uuidv7, uuidv7Time, deterministicId } from './ids.js';
-export { Worker, startWorker, runWorkerMain, packageVersion, type WorkerSpec, type StartOptions, type TriggerSpec } from './worker.js';
-export { subscribeHook, type HookSubscription } from './hooks.js';
-export { AgentEvents, type AgentEventInput } from './agent-events.js';
+export {
+  packageVersion,
+  runWorkerMain,
+  type StartOptions,
+  startWorker,
+  type TriggerSpec,
+  Worker,
+  type WorkerSpec,
+} from './worker.js';

@@ -21,7 +21,8 @@ export interface UpdateResult<T> {
 export function parseStored<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return value as T;
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HarnessError('internal', `stored value at ${where} is malformed: ${formatZodIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new HarnessError('internal', `stored value at ${where} is malformed: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
 }
 

@@ -6,13 +6,25 @@ import { parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export class EngineStreams {
   constructor(private readonly bus: Bus) {}
 
-  set<T>(stream_name: string, group_id: string, item_id: string, data: T): Promise<{ old_value: T | null; new_value: T }> {
+  set<T>(
+    stream_name: string,
+    group_id: string,
+    item_id: string,
+    data: T,
+  ): Promise<{ old_value: T | null; new_value: T }> {
     return this.bus.call('stream::set', { stream_name, group_id, item_id, data });
   }
 
-  async get<T = unknown>(stream_name: string, group_id: string, item_id: string, schema?: z.ZodType<T>): Promise<T | undefined> {
+  async get<T = unknown>(
+    stream_name: string,
+    group_id: string,
+    item_id: string,
+    schema?: z.ZodType<T>,
+  ): Promise<T | undefined> {
     const value = await this.bus.call('stream::get', { stream_name, group_id, item_id });
-    return value === undefined || value === null ? undefined : parseStored(schema, value, `${stream_name}/${group_id}/${item_id}`);
+    return value === undefined || value === null
+      ? undefined
+      : parseStored(schema, value, `${stream_name}/${group_id}/${item_id}`);
   }
 
   delete(stream_name: string, group_id: string, item_id: string): Promise<{ old_value: unknown }> {
@@ -24,7 +36,12 @@ export class EngineStreams {
     return values.map((value) => parseStored(schema, value, `${stream_name}/${group_id}`));
   }
 
-  update<T = unknown>(stream_name: string, group_id: string, item_id: string, ops: UpdateOp[]): Promise<UpdateResult<T>> {
+  update<T = unknown>(
+    stream_name: string,
+    group_id: string,
+    item_id: string,
+    ops: UpdateOp[],
+  ): Promise<UpdateResult<T>> {
     return this.bus.call('stream::update', { stream_name, group_id, item_id, ops });
   }
 

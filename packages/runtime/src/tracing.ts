@@ -1,4 +1,4 @@
-import { context, propagation, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { type Attributes, context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 
@@ -14,7 +14,9 @@ export function ensureContextPropagation(): void {
   if (installed) return;
   installed = true;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
 }
 
 /** Run `fn` inside an active span; errors mark the span and are rethrown unchanged. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { registerWorker, type IIIClient } from 'iii-sdk';
+import { type IIIClient, registerWorker } from 'iii-sdk';
 import type { z } from 'zod';
 import { Bus } from './bus.js';
 import { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags } from './config.js';
@@ -69,7 +69,12 @@ export class Worker<C> {
 
   /** Register a trigger; the handle unregisters it. */
   trigger(spec: TriggerSpec): { unregister(): void } {
-    return this.client.registerTrigger({ type: spec.type, function_id: spec.function_id, config: spec.config, metadata: spec.metadata });
+    return this.client.registerTrigger({
+      type: spec.type,
+      function_id: spec.function_id,
+      config: spec.config,
+      metadata: spec.metadata,
+    });
   }
 
   onShutdown(hook: () => unknown): void {
@@ -89,7 +94,10 @@ export class Worker<C> {
 export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions = {}): Promise<Worker<C>> {
   const logger = options.logger ?? createLogger({ worker: spec.name, level: options.logLevel });
   const configResult = spec.config.safeParse(options.config ?? {});
-  if (!configResult.success) throw new ConfigError(`invalid config for ${spec.name}: ${configResult.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!configResult.success)
+    throw new ConfigError(
+      `invalid config for ${spec.name}: ${configResult.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   // Payload capture in spans could carry secrets; it is opt-in here.
   process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
   const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;
@@ -128,20 +136,30 @@ function helpText<C>(spec: WorkerSpec<C>): string {
     '  --log-level <level>  fatal|error|warn|info|debug|trace|silent (default: info, or $LOG_LEVEL)',
     '  --version            print the version',
     '  -h, --help           show this help',
-    ...(env.length ? ['', 'Environment overrides (win over the config file):', ...env.map(([v, k]) => `  ${v.padEnd(28)} ${k}`)] : []),
+    ...(env.length
+      ? ['', 'Environment overrides (win over the config file):', ...env.map(([v, k]) => `  ${v.padEnd(28)} ${k}`)]
+      : []),
     '',
     'Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.',
   ].join('\n');
 }
 
 /** The process entry of every worker: flags, config, connect, and a clean exit on SIGINT/SIGTERM. */
-export async function runWorkerMain<C>(spec: WorkerSpec<C>, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+export async function runWorkerMain<C>(
+  spec: WorkerSpec<C>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
   let worker: Worker<C>;
   try {
     const flags = parseWorkerFlags(argv);
     if (flags.help) return void process.stdout.write(`${helpText(spec)}\n`);
     if (flags.version) return void process.stdout.write(`${spec.version ?? 'unknown'}\n`);
-    const config = loadWorkerConfig({ worker: spec.name, schema: spec.config, file: flags.config, envOverrides: spec.env });
+    const config = loadWorkerConfig({
+      worker: spec.name,
+      schema: spec.config,
+      file: flags.config,
+      envOverrides: spec.env,
+    });
     const level = flags.logLevel ?? (process.env.LOG_LEVEL as StartOptions['logLevel']) ?? 'info';
     worker = await startWorker(spec, { url: flags.url, config, logLevel: level });
   } catch (error) {

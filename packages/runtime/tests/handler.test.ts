@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { createHandler, defineFunction, fromInvocationError, HarnessError, jsonSchemasOf, createLogger, type Bus } from '../src/index.js';
+import {
+  type Bus,
+  createHandler,
+  createLogger,
+  defineFunction,
+  fromInvocationError,
+  HarnessError,
+  jsonSchemasOf,
+} from '../src/index.js';
 import { captureLogs } from './helpers/capture.js';
 
 const echo = defineFunction({
@@ -23,7 +31,9 @@ async function callerError(promise: Promise<unknown>, functionId = 'demo::x'): P
   } catch (thrown) {
     const wire = thrown as Error;
     expect(wire.stack).toBeUndefined();
-    const asSeenByCaller = Object.assign(new Error(`invocation_failed: ${wire.message}`), { code: 'invocation_failed' });
+    const asSeenByCaller = Object.assign(new Error(`invocation_failed: ${wire.message}`), {
+      code: 'invocation_failed',
+    });
     return fromInvocationError(asSeenByCaller, functionId);
   }
   throw new Error('expected the handler to fail');
@@ -50,19 +60,37 @@ describe('declared function handler', () => {
 
   it('strips the engine-injected caller id before validation and exposes it', async () => {
     let seen: string | undefined;
-    const { handler } = wrap({ ...echo, handler: async (input: { name: string }, ctx) => ((seen = ctx.caller_worker_id), { said: input.name }) });
+    const { handler } = wrap({
+      ...echo,
+      handler: async (input: { name: string }, ctx) => ((seen = ctx.caller_worker_id), { said: input.name }),
+    });
     await expect(handler({ name: 'a', _caller_worker_id: 'w-1' })).resolves.toEqual({ said: 'a' });
     expect(seen).toBe('w-1');
   });
 
   it('carries a HarnessError code and reason to the caller', async () => {
-    const { handler } = wrap({ ...echo, handler: async () => { throw new HarnessError('conflict', 'a turn is running', { reason: 'session_busy' }); } });
+    const { handler } = wrap({
+      ...echo,
+      handler: async () => {
+        throw new HarnessError('conflict', 'a turn is running', { reason: 'session_busy' });
+      },
+    });
     const error = await callerError(handler({ name: 'a' }));
-    expect(error).toMatchObject({ code: 'conflict', reason: 'session_busy', message: 'a turn is running', retryable: false });
+    expect(error).toMatchObject({
+      code: 'conflict',
+      reason: 'session_busy',
+      message: 'a turn is running',
+      retryable: false,
+    });
   });
 
   it('maps unknown errors to internal without leaking their message or stack', async () => {
-    const { handler, logs } = wrap({ ...echo, handler: async () => { throw new Error('db password hunter2 rejected'); } });
+    const { handler, logs } = wrap({
+      ...echo,
+      handler: async () => {
+        throw new Error('db password hunter2 rejected');
+      },
+    });
     const error = await callerError(handler({ name: 'a' }));
     expect(error.code).toBe('internal');
     expect(error.message).toMatch(/^internal error \(ref [a-z0-9]+\)$/);
@@ -85,7 +113,11 @@ describe('declared function handler', () => {
 
   it('publishes input and output JSON Schemas', () => {
     const { request_format, response_format } = jsonSchemasOf(echo);
-    expect(request_format).toMatchObject({ type: 'object', properties: { name: { type: 'string' } }, required: ['name'] });
+    expect(request_format).toMatchObject({
+      type: 'object',
+      properties: { name: { type: 'string' } },
+      required: ['name'],
+    });
     expect(response_format).toMatchObject({ type: 'object', required: ['said'] });
   });
 });
@@ -94,9 +126,18 @@ describe('fromInvocationError', () => {
   const engineError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 
   it('maps engine codes onto stable codes', () => {
-    expect(fromInvocationError(engineError('function_not_found', 'Function x not found'), 'x')).toMatchObject({ code: 'not_found', reason: 'function_not_found' });
-    expect(fromInvocationError(engineError('TIMEOUT', 'invocation timed out after 5ms'), 'x')).toMatchObject({ code: 'timeout', retryable: true });
-    expect(fromInvocationError(engineError('invocation_stopped', 'Invocation stopped'), 'x')).toMatchObject({ code: 'unavailable', retryable: true });
+    expect(fromInvocationError(engineError('function_not_found', 'Function x not found'), 'x')).toMatchObject({
+      code: 'not_found',
+      reason: 'function_not_found',
+    });
+    expect(fromInvocationError(engineError('TIMEOUT', 'invocation timed out after 5ms'), 'x')).toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    });
+    expect(fromInvocationError(engineError('invocation_stopped', 'Invocation stopped'), 'x')).toMatchObject({
+      code: 'unavailable',
+      retryable: true,
+    });
     expect(fromInvocationError(engineError('FORBIDDEN', 'no'), 'x').code).toBe('denied');
   });
 

@@ -1,10 +1,20 @@
 import { context } from '@opentelemetry/api';
-import { contextWithTurn, currentTurnContext, deterministicId, ensureContextPropagation, turnFromPayload, uuidv7, uuidv7Time } from '../src/index.js';
+import {
+  contextWithTurn,
+  currentTurnContext,
+  deterministicId,
+  ensureContextPropagation,
+  turnFromPayload,
+  uuidv7,
+  uuidv7Time,
+} from '../src/index.js';
 
 describe('ids', () => {
   it('makes RFC 9562 v7 ids that sort by creation, even within one millisecond', () => {
     const ids = Array.from({ length: 10_000 }, () => uuidv7());
-    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(
+      true,
+    );
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
   });

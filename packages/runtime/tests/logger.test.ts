@@ -1,4 +1,4 @@
-import { createLogger, redact, registerSecret, REDACTED } from '../src/index.js';
+import { createLogger, REDACTED, redact, registerSecret } from '../src/index.js';
 import { captureLogs } from './helpers/capture.js';
 
 describe('logger', () => {
@@ -11,17 +11,33 @@ describe('logger', () => {
   it('redacts secret-named fields at any depth', () => {
     const logs = captureLogs();
     const logger = createLogger({ worker: 'w', destination: logs.stream });
-    logger.info({ api_key: 'sk-ant-123', request: { headers: { authorization: 'Bearer abc', 'x-api-key': 'k-1' } }, list: [{ password: 'p' }], ok: 'visible' }, 'call');
+    logger.info(
+      {
+        api_key: 'sk-ant-123',
+        request: { headers: { authorization: 'Bearer abc', 'x-api-key': 'k-1' } },
+        list: [{ password: 'p' }],
+        ok: 'visible',
+      },
+      'call',
+    );
     const text = logs.text();
     for (const secret of ['sk-ant-123', 'Bearer abc', 'k-1', '"p"']) expect(text).not.toContain(secret);
-    expect(logs.lines()[0]).toMatchObject({ api_key: REDACTED, request: { headers: { authorization: REDACTED, 'x-api-key': REDACTED } }, list: [{ password: REDACTED }], ok: 'visible' });
+    expect(logs.lines()[0]).toMatchObject({
+      api_key: REDACTED,
+      request: { headers: { authorization: REDACTED, 'x-api-key': REDACTED } },
+      list: [{ password: REDACTED }],
+      ok: 'visible',
+    });
   });
 
   it('masks registered secret values in messages, fields and errors', () => {
     const logs = captureLogs();
     const logger = createLogger({ worker: 'w', destination: logs.stream });
     registerSecret('sk-live-0123456789abcdef');
-    logger.warn({ url: 'https://x/?key=sk-live-0123456789abcdef', err: new Error('bad key sk-live-0123456789abcdef') }, 'retrying with sk-live-0123456789abcdef');
+    logger.warn(
+      { url: 'https://x/?key=sk-live-0123456789abcdef', err: new Error('bad key sk-live-0123456789abcdef') },
+      'retrying with sk-live-0123456789abcdef',
+    );
     expect(logs.text()).not.toContain('sk-live-0123456789abcdef');
     expect(logs.lines()[0]!.msg).toBe(`retrying with ${REDACTED}`);
   });

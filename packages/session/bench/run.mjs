@@ -29,7 +29,8 @@ const BIG = 'x'.repeat(50_000); // a large function result
 const CLOCK_TICKS = 100; // USER_HZ of /proc/<pid>/stat on Linux
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(4); // ~180 characters per message
 
-for (const file of [workerMain, engineMain]) if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" at the workspace root first`);
+for (const file of [workerMain, engineMain])
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" at the workspace root first`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'session-bench-'));
 const processes = [];
@@ -47,9 +48,20 @@ process.exit(0);
 async function run() {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
-  processes.push(spawn(process.execPath, [engineMain, '--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  processes.push(
+    spawn(
+      process.execPath,
+      [engineMain, '--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
+  );
   await until(() => portOpen(port));
-  client = registerWorker(url, { workerName: 'session-bench', otel: { enabled: false }, enableMetricsReporting: false, invocationTimeoutMs: 120_000 });
+  client = registerWorker(url, {
+    workerName: 'session-bench',
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+    invocationTimeoutMs: 120_000,
+  });
   const call = (function_id, payload) => client.trigger({ function_id, payload, timeoutMs: 120_000 });
 
   let worker = await startSessionWorker(url, {});
@@ -74,12 +86,14 @@ async function run() {
   for (const size of SIZES) results.sizes[size].messagesGets = await timeMessages(call, sessions[size], size);
   const big = sessions[10_000];
   results.pathInBigSession = {};
-  for (const length of [10, 100, 1_000, 10_000]) results.pathInBigSession[length] = { gets: await timeMessages(call, big, length, `e${length - 1}`) };
+  for (const length of [10, 100, 1_000, 10_000])
+    results.pathInBigSession[length] = { gets: await timeMessages(call, big, length, `e${length - 1}`) };
 
   await stop(worker);
   worker = await startSessionWorker(url, {});
   await warmUp();
-  for (const length of [10, 100, 1_000, 10_000]) results.pathInBigSession[length].default = await timeMessages(call, big, length, `e${length - 1}`);
+  for (const length of [10, 100, 1_000, 10_000])
+    results.pathInBigSession[length].default = await timeMessages(call, big, length, `e${length - 1}`);
   results.compacted = await timeCompacted(call, big);
   await stop(worker);
   return results;
@@ -90,12 +104,19 @@ async function appendMany(call, session_id, count) {
   const samples = [];
   const cpuBefore = cpuMs();
   for (let i = 0; i < count; i++) {
-    const entry = { type: 'message', message: i % 2 ? assistant(`${i} ${TEXT}`) : { role: 'user', content: `${i} ${TEXT}` } };
+    const entry = {
+      type: 'message',
+      message: i % 2 ? assistant(`${i} ${TEXT}`) : { role: 'user', content: `${i} ${TEXT}` },
+    };
     const start = performance.now();
     await call('session::append', { session_id, entry_id: `e${i}`, entry });
     samples.push(performance.now() - start);
   }
-  return { first: stats(samples.slice(0, 100)), last: stats(samples.slice(-100)), cpu_us: round(((cpuMs() - cpuBefore) * 1000) / count) };
+  return {
+    first: stats(samples.slice(0, 100)),
+    last: stats(samples.slice(-100)),
+    cpu_us: round(((cpuMs() - cpuBefore) * 1000) / count),
+  };
 }
 
 /**
@@ -117,7 +138,9 @@ async function timeTurnCalls(call) {
   let cpu = 0;
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 10 === 0) {
-      ({ session: { session_id } } = await call('session::create', { display_name: 'turn' }));
+      ({
+        session: { session_id },
+      } = await call('session::create', { display_name: 'turn' }));
       await appendMany(call, session_id, 4);
       await call('session::inbox::push', { session_id, name: 'followup', item: 'later' });
       await call('session::inbox::drain', { session_id, name: 'followup' });
@@ -127,12 +150,27 @@ async function timeTurnCalls(call) {
     await time('inbox::peek (never used)', 'session::inbox::peek', { session_id, name: 'steering' });
     await time('inbox::peek (drained)', 'session::inbox::peek', { session_id, name: 'followup' });
     await time('messages', 'session::messages', { session_id });
-    await time('append', 'session::append', { session_id, entry_id: `r${round}:user`, entry: { type: 'message', message: { role: 'user', content: `${round} ${TEXT}` } } });
-    await time('append_batch (1 entry)', 'session::append_batch', { session_id, entries: [{ entry_id: `r${round}:result`, entry: { type: 'message', message: assistant(`${round} ${TEXT}`) } }] });
-    if (round % 3 === 0) await time('append (50 KB)', 'session::append', { session_id, entry_id: `r${round}:big`, entry: { type: 'custom', custom_type: 'bench', data: { text: BIG } } });
+    await time('append', 'session::append', {
+      session_id,
+      entry_id: `r${round}:user`,
+      entry: { type: 'message', message: { role: 'user', content: `${round} ${TEXT}` } },
+    });
+    await time('append_batch (1 entry)', 'session::append_batch', {
+      session_id,
+      entries: [{ entry_id: `r${round}:result`, entry: { type: 'message', message: assistant(`${round} ${TEXT}`) } }],
+    });
+    if (round % 3 === 0)
+      await time('append (50 KB)', 'session::append', {
+        session_id,
+        entry_id: `r${round}:big`,
+        entry: { type: 'custom', custom_type: 'bench', data: { text: BIG } },
+      });
     cpu += cpuMs() - cpuBefore; // the calls of the round only, not the seeding of a new session
   }
-  return { calls: Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, stats(values.slice(10))])), cpu_ms_per_round: round(cpu / ROUNDS) };
+  return {
+    calls: Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, stats(values.slice(10))])),
+    cpu_ms_per_round: round(cpu / ROUNDS),
+  };
 }
 
 /**
@@ -148,12 +186,18 @@ async function timeMessages(call, session_id, expected, leaf_id) {
     const start = performance.now();
     const result = await call('session::messages', { session_id, ...(leaf_id ? { leaf_id } : {}) });
     if (i > 0) samples.push(performance.now() - start); // the first round warms up
-    if (result.messages.length !== expected) throw new Error(`expected ${expected} messages, got ${result.messages.length}`);
+    if (result.messages.length !== expected)
+      throw new Error(`expected ${expected} messages, got ${result.messages.length}`);
   }
   const median = stats(samples).p50;
   const best = Math.min(...samples);
   const cpu = (cpuMs() - cpuBefore) / rounds;
-  return { median_ms: round(median), best_ms: round(best), us_per_entry: round((best * 1000) / expected), cpu_us_per_entry: round((cpu * 1000) / expected) };
+  return {
+    median_ms: round(median),
+    best_ms: round(best),
+    us_per_entry: round((best * 1000) / expected),
+    cpu_us_per_entry: round((cpu * 1000) / expected),
+  };
 }
 
 /**
@@ -178,18 +222,33 @@ function cpuMs() {
 async function timeCompacted(call, session_id) {
   const { session } = await call('session::get', { session_id });
   const leafDepth = session.entry_count - 1;
-  await call('session::append', { session_id, entry_id: 'compaction', entry: { type: 'compaction', summary: TEXT, tokens_before: 100_000, first_kept_entry_id: `e${leafDepth - 19}` } });
-  for (let i = 0; i < 10; i++) await call('session::append', { session_id, entry: { type: 'message', message: { role: 'user', content: TEXT } } });
+  await call('session::append', {
+    session_id,
+    entry_id: 'compaction',
+    entry: { type: 'compaction', summary: TEXT, tokens_before: 100_000, first_kept_entry_id: `e${leafDepth - 19}` },
+  });
+  for (let i = 0; i < 10; i++)
+    await call('session::append', { session_id, entry: { type: 'message', message: { role: 'user', content: TEXT } } });
   return { entries_in_session: session.entry_count + 11, messages: 31, ...(await timeMessages(call, session_id, 31)) };
 }
 
 function assistant(text) {
   const usage = { input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_write_tokens: 0 };
-  return { role: 'assistant', content: [{ type: 'text', text }], provider: 'bench', model: 'bench', usage, stop_reason: 'end' };
+  return {
+    role: 'assistant',
+    content: [{ type: 'text', text }],
+    provider: 'bench',
+    model: 'bench',
+    usage,
+    stop_reason: 'end',
+  };
 }
 
 async function startSessionWorker(url, env) {
-  const child = spawn(process.execPath, [workerMain, '--url', url, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTEL_ENABLED: 'false', ...env } });
+  const child = spawn(process.execPath, [workerMain, '--url', url, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, OTEL_ENABLED: 'false', ...env },
+  });
   processes.push(child);
   await until(async () => {
     const found = await client.trigger({ function_id: 'engine::functions::list', payload: { prefix: 'session::' } });
@@ -212,7 +271,12 @@ async function stop(child) {
 function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: sorted.length, mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), p50: round(at(0.5)), p95: round(at(0.95)) };
+  return {
+    n: sorted.length,
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+    p50: round(at(0.5)),
+    p95: round(at(0.95)),
+  };
 }
 
 function round(value) {
@@ -221,22 +285,52 @@ function round(value) {
 
 function report(r) {
   const lines = [`Machine: ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}`, ''];
-  lines.push('Calls of a turn on short sessions (4–24 entries), 290 rounds:', '', '| call | p50 | p95 |', '|---|---:|---:|');
+  lines.push(
+    'Calls of a turn on short sessions (4–24 entries), 290 rounds:',
+    '',
+    '| call | p50 | p95 |',
+    '|---|---:|---:|',
+  );
   for (const [name, t] of Object.entries(r.turnCalls.calls)) lines.push(`| ${name} | ${t.p50} ms | ${t.p95} ms |`);
-  lines.push('', `CPU of engine + worker + client per round (all the calls above): ${r.turnCalls.cpu_ms_per_round} ms.`, '');
+  lines.push(
+    '',
+    `CPU of engine + worker + client per round (all the calls above): ${r.turnCalls.cpu_ms_per_round} ms.`,
+    '',
+  );
   if (!r.sizes[10]) return lines.join('\n');
   const cell = (m) => `${m.median_ms} / ${m.best_ms} ms (${m.us_per_entry} µs, CPU ${m.cpu_us_per_entry} µs)`;
-  lines.push('Times of `messages` are median / best round; per entry: wall µs from the best round, and CPU µs of engine + worker + client.', '');
-  lines.push('| entries | append p50 (first 100) | append p50 (last 100) | append p95 (last 100) | append CPU | messages, default | messages, gets only |', '|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    'Times of `messages` are median / best round; per entry: wall µs from the best round, and CPU µs of engine + worker + client.',
+    '',
+  );
+  lines.push(
+    '| entries | append p50 (first 100) | append p50 (last 100) | append p95 (last 100) | append CPU | messages, default | messages, gets only |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const [size, s] of Object.entries(r.sizes)) {
-    lines.push(`| ${size} | ${s.append.first.p50} ms | ${s.append.last.p50} ms | ${s.append.last.p95} ms | ${s.append.cpu_us} µs | ${cell(s.messagesDefault)} | ${cell(s.messagesGets)} |`);
+    lines.push(
+      `| ${size} | ${s.append.first.p50} ms | ${s.append.last.p50} ms | ${s.append.last.p95} ms | ${s.append.cpu_us} µs | ${cell(s.messagesDefault)} | ${cell(s.messagesGets)} |`,
+    );
   }
   const ratio = (key, field) => round(r.sizes[10000][key][field] / r.sizes[1000][key][field]);
-  lines.push('', `Cost per entry read, 10,000 vs 1,000 entries (1.0 = linear): wall ${ratio('messagesDefault', 'us_per_entry')}x default, ${ratio('messagesGets', 'us_per_entry')}x gets only; CPU ${ratio('messagesDefault', 'cpu_us_per_entry')}x default, ${ratio('messagesGets', 'cpu_us_per_entry')}x gets only.`);
-  lines.push('', 'Paths of different lengths inside the 10,000-entry session (`messages {leaf_id}`):', '', '| path length | default | gets only |', '|---:|---:|---:|');
-  for (const [length, p] of Object.entries(r.pathInBigSession)) lines.push(`| ${length} | ${cell(p.default)} | ${cell(p.gets)} |`);
+  lines.push(
+    '',
+    `Cost per entry read, 10,000 vs 1,000 entries (1.0 = linear): wall ${ratio('messagesDefault', 'us_per_entry')}x default, ${ratio('messagesGets', 'us_per_entry')}x gets only; CPU ${ratio('messagesDefault', 'cpu_us_per_entry')}x default, ${ratio('messagesGets', 'cpu_us_per_entry')}x gets only.`,
+  );
+  lines.push(
+    '',
+    'Paths of different lengths inside the 10,000-entry session (`messages {leaf_id}`):',
+    '',
+    '| path length | default | gets only |',
+    '|---:|---:|---:|',
+  );
+  for (const [length, p] of Object.entries(r.pathInBigSession))
+    lines.push(`| ${length} | ${cell(p.default)} | ${cell(p.gets)} |`);
   const c = r.compacted;
-  lines.push('', `After a compaction keeping 20 entries (+10 appended) in the ${c.entries_in_session}-entry session: messages returns ${c.messages} in ${c.median_ms} ms (median).`);
+  lines.push(
+    '',
+    `After a compaction keeping 20 entries (+10 appended) in the ${c.entries_in_session}-entry session: messages returns ${c.messages} in ${c.median_ms} ms (median).`,
+  );
   return lines.join('\n');
 }
 
@@ -253,7 +347,9 @@ async function freePort() {
 
 function portOpen(port) {
   return new Promise((resolve) => {
-    const socket = createServer().once('error', () => resolve(true)).listen(port, '127.0.0.1', () => socket.close(() => resolve(false)));
+    const socket = createServer()
+      .once('error', () => resolve(true))
+      .listen(port, '127.0.0.1', () => socket.close(() => resolve(false)));
   });
 }
 

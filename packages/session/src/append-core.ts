@@ -1,7 +1,7 @@
-import { HarnessError, uuidv7, type Logger } from '@iii-harness/runtime';
+import { HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
 import type { SessionEntryBody } from '@iii-harness/types';
 import { claimKey, takeOver, waitUntilReady } from './claim.js';
-import { toSessionEntry, type Position, type StoredEntry, type StoredMeta } from './records.js';
+import { type Position, type StoredEntry, type StoredMeta, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 /** One entry of an append or append_batch call, validated and placed (see append-plan.ts). */
@@ -52,16 +52,34 @@ export class Appender {
     return written ? { written } : { taken: undefined };
   }
 
-  private place(draft: AppendDraft, parent: Position | null): Pick<StoredEntry, 'parent_id' | 'depth' | 'window_depth'> {
+  private place(
+    draft: AppendDraft,
+    parent: Position | null,
+  ): Pick<StoredEntry, 'parent_id' | 'depth' | 'window_depth'> {
     const depth = parent ? parent.depth + 1 : 0;
     const window_depth = draft.body.type === 'compaction' ? (draft.keptDepth ?? depth) : (parent?.window_depth ?? 0);
     return { parent_id: parent?.id ?? null, depth, window_depth };
   }
 
   /** Write the claimed record; undefined if a takeover got there first (we were too slow). */
-  private async write(meta: StoredMeta, draft: AppendDraft, parent: Position | null, asTaker = false): Promise<StoredEntry | undefined> {
+  private async write(
+    meta: StoredMeta,
+    draft: AppendDraft,
+    parent: Position | null,
+    asTaker = false,
+  ): Promise<StoredEntry | undefined> {
     const now = Date.now();
-    const record: StoredEntry = { claimed: true, id: draft.id, ...this.place(draft, parent), seq: 0, committed: false, revision: 0, created_at: now, updated_at: now, body: draft.body };
+    const record: StoredEntry = {
+      claimed: true,
+      id: draft.id,
+      ...this.place(draft, parent),
+      seq: 0,
+      committed: false,
+      revision: 0,
+      created_at: now,
+      updated_at: now,
+      body: draft.body,
+    };
     const { old_value } = await this.store.bus.state.set(this.store.entriesScope(meta.session_id), draft.id, record);
     // A stalled-writer takeover got here first (it bumped `takeovers` or wrote the body): stand down.
     const previous = (old_value ?? {}) as Record<string, unknown>;
@@ -96,14 +114,22 @@ export class Appender {
     const outcomes: AppendOutcome[] = [];
     for (const [index, written] of chain.entries()) {
       const placed = chainOntoLeaf
-        ? { parent_id: index === 0 ? (before.leaf_id ?? null) : chain[index - 1]!.id, depth: after.leaf_depth - count + 1 + index, window_depth: after.leaf_window }
+        ? {
+            parent_id: index === 0 ? (before.leaf_id ?? null) : chain[index - 1]!.id,
+            depth: after.leaf_depth - count + 1 + index,
+            window_depth: after.leaf_window,
+          }
         : {};
       const record: StoredEntry = { ...written, ...placed, seq: seq - count + 1 + index, committed: true };
       const { parent_id, depth, window_depth } = record;
       await this.store.bus.state.update(this.store.entriesScope(sessionId), record.id, [
         { type: 'merge', value: { seq: record.seq, committed: true, parent_id, depth, window_depth } },
       ]);
-      await this.store.publish(this.logger, { type: 'entry_appended', session_id: sessionId, entry_id: record.id, entry: toSessionEntry(record) }, record.seq);
+      await this.store.publish(
+        this.logger,
+        { type: 'entry_appended', session_id: sessionId, entry_id: record.id, entry: toSessionEntry(record) },
+        record.seq,
+      );
       outcomes.push({ entry: record, created: true });
     }
     return outcomes;
@@ -113,12 +139,23 @@ export class Appender {
    * Settle an id that `begin` found taken: return the entry once its writer committed it (as a
    * duplicate), or take a stalled write over.
    */
-  async settle(meta: StoredMeta, draft: AppendDraft, parent: Position | null, observed: Record<string, unknown> | undefined): Promise<AppendOutcome> {
+  async settle(
+    meta: StoredMeta,
+    draft: AppendDraft,
+    parent: Position | null,
+    observed: Record<string, unknown> | undefined,
+  ): Promise<AppendOutcome> {
     if (observed === undefined) return this.awaitCommitted(meta, draft.id);
     const sessionId = meta.session_id;
     if (isCommitted(observed)) return { entry: this.store.parseEntry(sessionId, observed)!, created: false };
     const scope = this.store.entriesScope(sessionId);
-    const waited = await waitUntilReady(this.store.bus, scope, draft.id, isCommitted, this.store.config.pending_timeout_ms);
+    const waited = await waitUntilReady(
+      this.store.bus,
+      scope,
+      draft.id,
+      isCommitted,
+      this.store.config.pending_timeout_ms,
+    );
     if (waited.ready) return { entry: this.store.parseEntry(sessionId, waited.value)!, created: false };
     if (!(await takeOver(this.store.bus, scope, draft.id, waited.value))) return this.awaitCommitted(meta, draft.id);
     this.logger.warn({ entry_id: draft.id }, 'first writer of this entry stalled; taking the append over');
@@ -130,8 +167,15 @@ export class Appender {
   }
 
   private async awaitCommitted(meta: StoredMeta, entryId: string): Promise<AppendOutcome> {
-    const waited = await waitUntilReady(this.store.bus, this.store.entriesScope(meta.session_id), entryId, isCommitted, this.store.config.pending_timeout_ms);
-    if (!waited.ready) throw new HarnessError('unavailable', `entry ${entryId} is being appended by another call that has not finished`);
+    const waited = await waitUntilReady(
+      this.store.bus,
+      this.store.entriesScope(meta.session_id),
+      entryId,
+      isCommitted,
+      this.store.config.pending_timeout_ms,
+    );
+    if (!waited.ready)
+      throw new HarnessError('unavailable', `entry ${entryId} is being appended by another call that has not finished`);
     return { entry: this.store.parseEntry(meta.session_id, waited.value)!, created: false };
   }
 }

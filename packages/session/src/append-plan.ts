@@ -1,6 +1,6 @@
 import { HarnessError } from '@iii-harness/runtime';
 import type { SessionEntryBody } from '@iii-harness/types';
-import { newEntryId, type AppendDraft } from './append-core.js';
+import { type AppendDraft, newEntryId } from './append-core.js';
 import type { Position, StoredMeta } from './records.js';
 import type { SessionStore } from './store.js';
 
@@ -30,15 +30,25 @@ interface Link {
  * entry lies on the path it summarizes. Items chain one onto the previous one. Chaining onto the
  * leaf needs no read: the session record carries the leaf's position.
  */
-export async function planChain(store: SessionStore, meta: StoredMeta, parentId: string | null | undefined, items: ChainItem[]): Promise<ChainPlan> {
+export async function planChain(
+  store: SessionStore,
+  meta: StoredMeta,
+  parentId: string | null | undefined,
+  items: ChainItem[],
+): Promise<ChainPlan> {
   const sessionId = meta.session_id;
   const chainOntoLeaf = parentId === undefined;
   const leaf = meta.leaf_id ?? null;
   const start: Position | null = chainOntoLeaf
-    ? leaf === null ? null : { id: leaf, depth: meta.leaf_depth, window_depth: meta.leaf_window }
-    : parentId === null ? null : await store.requireEntry(sessionId, parentId);
+    ? leaf === null
+      ? null
+      : { id: leaf, depth: meta.leaf_depth, window_depth: meta.leaf_window }
+    : parentId === null
+      ? null
+      : await store.requireEntry(sessionId, parentId);
   const planned = new Map<string, Link>();
-  const lookup = async (id: string): Promise<Link | undefined> => planned.get(id) ?? (await store.getEntry(sessionId, id));
+  const lookup = async (id: string): Promise<Link | undefined> =>
+    planned.get(id) ?? (await store.getEntry(sessionId, id));
   // Whether an entry id exists matters before writing only to the reference checks: an existing
   // entry is returned as it is, unchecked, and a later check walks through its stored link. Up to
   // the last item with references the ids are read here; after it, claiming tells the same.
@@ -47,14 +57,23 @@ export async function planChain(store: SessionStore, meta: StoredMeta, parentId:
   let previous: Pick<Link, 'id' | 'depth'> | null = start;
   for (const [index, item] of items.entries()) {
     const id = item.entry_id ?? newEntryId();
-    const existing = item.entry_id && index <= checkedUpTo ? await store.bus.state.get<Record<string, unknown>>(store.entriesScope(sessionId), id) : undefined;
+    const existing =
+      item.entry_id && index <= checkedUpTo
+        ? await store.bus.state.get<Record<string, unknown>>(store.entriesScope(sessionId), id)
+        : undefined;
     let link: Link = { id, parent_id: previous?.id ?? null, depth: previous ? previous.depth + 1 : 0 };
     if (existing) {
       drafts.push({ id, body: item.entry, existing });
       link = store.parseEntry(sessionId, existing) ?? link;
     } else {
       const where = items.length > 1 ? `entries.${index}.entry` : 'entry';
-      const keptDepth = await checkReferences(item.entry, { id, depth: link.depth, parentId: link.parent_id, lookup, where });
+      const keptDepth = await checkReferences(item.entry, {
+        id,
+        depth: link.depth,
+        parentId: link.parent_id,
+        lookup,
+        where,
+      });
       drafts.push({ id, body: item.entry, keptDepth, fresh: item.entry_id === undefined });
     }
     planned.set(id, link);
@@ -75,7 +94,8 @@ const hasReferences = (body: SessionEntryBody): boolean => body.type === 'branch
 
 /** Validate an entry's references; for a compaction, returns the depth of its first kept entry. */
 async function checkReferences(body: SessionEntryBody, place: Place): Promise<number | undefined> {
-  const invalid = (field: string, message: string) => new HarnessError('invalid_payload', `${place.where}.${field}: ${message}`);
+  const invalid = (field: string, message: string) =>
+    new HarnessError('invalid_payload', `${place.where}.${field}: ${message}`);
   if (body.type === 'branch_summary' && !(await place.lookup(body.from_entry_id))) {
     throw invalid('from_entry_id', `entry ${body.from_entry_id} does not exist in this session`);
   }

@@ -14,11 +14,15 @@ export type ClaimResult = { won: true } | { won: false; current: Record<string, 
 
 export async function claimKey(bus: Bus, scope: string, key: string, idField: string): Promise<ClaimResult> {
   // The stub carries its key so that a cleanup through `state::list` (values only) can find it.
-  const { old_value } = await bus.state.update<Record<string, unknown>>(scope, key, [{ type: 'merge', value: { claimed: true, [idField]: key } }]);
+  const { old_value } = await bus.state.update<Record<string, unknown>>(scope, key, [
+    { type: 'merge', value: { claimed: true, [idField]: key } },
+  ]);
   return old_value === null || old_value === undefined ? { won: true } : { won: false, current: old_value };
 }
 
-export type WaitResult = { ready: true; value: Record<string, unknown> } | { ready: false; value: Record<string, unknown> | undefined };
+export type WaitResult =
+  | { ready: true; value: Record<string, unknown> }
+  | { ready: false; value: Record<string, unknown> | undefined };
 
 /**
  * Poll a key until `isReady(value)`, for at most `timeoutMs` (backing off from 2 ms to 50 ms).
@@ -45,8 +49,15 @@ export async function waitUntilReady(
 }
 
 /** Take over a stalled write; true for exactly one of the callers that observed `observed`. */
-export async function takeOver(bus: Bus, scope: string, key: string, observed: Record<string, unknown> | undefined): Promise<boolean> {
+export async function takeOver(
+  bus: Bus,
+  scope: string,
+  key: string,
+  observed: Record<string, unknown> | undefined,
+): Promise<boolean> {
   const before = typeof observed?.takeovers === 'number' ? observed.takeovers : 0;
-  const { new_value } = await bus.state.update<Record<string, unknown>>(scope, key, [{ type: 'increment', path: 'takeovers', by: 1 }]);
+  const { new_value } = await bus.state.update<Record<string, unknown>>(scope, key, [
+    { type: 'increment', path: 'takeovers', by: 1 },
+  ]);
   return new_value?.takeovers === before + 1;
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-const scopeName = z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'a state scope name');
+const scopeName = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'a state scope name');
 
 export const configSchema = z
   .object({

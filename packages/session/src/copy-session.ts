@@ -1,9 +1,9 @@
-import { defineFunction, HarnessError, uuidv7, type Logger } from '@iii-harness/runtime';
+import { defineFunction, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
 import { entryId, sessionId, sessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 import { claimSession, completeSession, newSessionRecord, sessionFields } from './create-session.js';
 import { readPath } from './path.js';
-import { bySeqThenId, toSessionInfo, type StoredEntry, type StoredMeta } from './records.js';
+import { bySeqThenId, type StoredEntry, type StoredMeta, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
 const copyTarget = { new_session_id: sessionId.optional(), ...sessionFields };
@@ -14,12 +14,21 @@ type CopyTarget = { new_session_id?: string } & Pick<StoredMeta, 'display_name' 
  * references such as a compaction's `first_kept_entry_id` stay valid. The new session's record
  * is written last: until then the session does not exist for readers.
  */
-async function copyInto(store: SessionStore, logger: Logger, source: StoredMeta, target: CopyTarget, entries: StoredEntry[], shape: Partial<StoredMeta>): Promise<StoredMeta> {
+async function copyInto(
+  store: SessionStore,
+  logger: Logger,
+  source: StoredMeta,
+  target: CopyTarget,
+  entries: StoredEntry[],
+  shape: Partial<StoredMeta>,
+): Promise<StoredMeta> {
   const id = target.new_session_id ?? uuidv7();
   const claim = await claimSession(store, id);
   if (!claim.claimed) throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
   const scope = store.entriesScope(id);
-  await mapLimit(entries, store.config.write_concurrency, ({ takeovers: _t, ...entry }) => store.bus.state.set(scope, entry.id, { ...entry, claimed: true, committed: true }));
+  await mapLimit(entries, store.config.write_concurrency, ({ takeovers: _t, ...entry }) =>
+    store.bus.state.set(scope, entry.id, { ...entry, claimed: true, committed: true }),
+  );
   const fields = {
     display_name: target.display_name ?? source.display_name,
     cwd: target.cwd ?? source.cwd,
@@ -40,7 +49,14 @@ export const fork = (store: SessionStore) =>
       const path = await readPath(store, source, entry_id, 'full');
       const entries = path.entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
       const leaf = entries.at(-1)!;
-      const shape = { leaf_id: entry_id, leaf_depth: leaf.depth, leaf_window: leaf.window_depth, entry_count: entries.length, seq: entries.length + 1, forked_from: { session_id, entry_id } };
+      const shape = {
+        leaf_id: entry_id,
+        leaf_depth: leaf.depth,
+        leaf_window: leaf.window_depth,
+        entry_count: entries.length,
+        seq: entries.length + 1,
+        forked_from: { session_id, entry_id },
+      };
       return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
     },
   });
@@ -58,7 +74,14 @@ export const clone = (store: SessionStore) =>
       let last = ordered.reduce((max, entry) => Math.max(max, entry.seq), source.seq);
       const entries = ordered.map((entry) => (entry.seq > 0 ? entry : { ...entry, seq: ++last }));
       const { leaf_id = null, leaf_depth, leaf_window } = source;
-      const shape = { leaf_id, leaf_depth, leaf_window, entry_count: entries.length, seq: last + 1, cloned_from: session_id };
+      const shape = {
+        leaf_id,
+        leaf_depth,
+        leaf_window,
+        entry_count: entries.length,
+        seq: last + 1,
+        cloned_from: session_id,
+      };
       return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
     },
   });

@@ -1,8 +1,8 @@
-import { defineFunction, HarnessError, uuidv7, type Logger } from '@iii-harness/runtime';
+import { defineFunction, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
 import { jsonObject, sessionId, sessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 import { claimKey, takeOver, waitUntilReady } from './claim.js';
-import { isCompleteMeta, toSessionInfo, type StoredMeta } from './records.js';
+import { isCompleteMeta, type StoredMeta, toSessionInfo } from './records.js';
 import type { SessionStore } from './store.js';
 
 export const sessionFields = {
@@ -23,7 +23,14 @@ export async function claimSession(store: SessionStore, id: string): Promise<Ses
   if (claim.won) return { claimed: true };
   let observed: Record<string, unknown> = claim.current;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const waited = await waitUntilReady(store.bus, scope, id, isCompleteMeta, isCompleteMeta(observed) ? 0 : store.config.pending_timeout_ms, { stopWhenAbsent: true });
+    const waited = await waitUntilReady(
+      store.bus,
+      scope,
+      id,
+      isCompleteMeta,
+      isCompleteMeta(observed) ? 0 : store.config.pending_timeout_ms,
+      { stopWhenAbsent: true },
+    );
     if (waited.ready) return { claimed: false, existing: store.parseMeta(id, waited.value) };
     if (waited.value === undefined) {
       // Vanished (a session deleted, or the fragment an update of an absent session took back):
@@ -45,14 +52,37 @@ export async function completeSession(store: SessionStore, logger: Logger, meta:
   const record: StoredMeta = { ...meta, claimed: true };
   await store.bus.state.set(store.config.meta_scope, meta.session_id, record);
   const { forked_from, cloned_from } = meta;
-  await store.publish(logger, { type: 'session_created', session_id: meta.session_id, ...(forked_from ? { forked_from } : {}), ...(cloned_from ? { cloned_from } : {}) }, meta.seq);
+  await store.publish(
+    logger,
+    {
+      type: 'session_created',
+      session_id: meta.session_id,
+      ...(forked_from ? { forked_from } : {}),
+      ...(cloned_from ? { cloned_from } : {}),
+    },
+    meta.seq,
+  );
   return record;
 }
 
 /** A fresh session record: empty, its creation event is sequence number 1. */
-export function newSessionRecord(id: string, fields: { display_name?: string; cwd?: string; metadata?: StoredMeta['metadata'] }): StoredMeta {
+export function newSessionRecord(
+  id: string,
+  fields: { display_name?: string; cwd?: string; metadata?: StoredMeta['metadata'] },
+): StoredMeta {
   const now = Date.now();
-  return { session_id: id, created_at: now, updated_at: now, ...fields, leaf_id: null, leaf_depth: -1, leaf_window: 0, entry_count: 0, seq: 1, inboxes_counted: true };
+  return {
+    session_id: id,
+    created_at: now,
+    updated_at: now,
+    ...fields,
+    leaf_id: null,
+    leaf_depth: -1,
+    leaf_window: 0,
+    entry_count: 0,
+    seq: 1,
+    inboxes_counted: true,
+  };
 }
 
 const created = z.object({ session: sessionInfo, created: z.boolean() });
@@ -66,15 +96,20 @@ export const createSession = (store: SessionStore) =>
     async handler({ session_id, ...fields }, { logger }) {
       const id = session_id ?? uuidv7();
       const claim = await claimSession(store, id);
-      if (!claim.claimed) throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
-      return { session: toSessionInfo(await completeSession(store, logger, newSessionRecord(id, fields))), created: true };
+      if (!claim.claimed)
+        throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
+      return {
+        session: toSessionInfo(await completeSession(store, logger, newSessionRecord(id, fields))),
+        created: true,
+      };
     },
   });
 
 export const ensureSession = (store: SessionStore) =>
   defineFunction({
     id: 'session::ensure',
-    description: 'Return the session, creating it when absent (safe under concurrent calls; fields apply only on creation)',
+    description:
+      'Return the session, creating it when absent (safe under concurrent calls; fields apply only on creation)',
     input: z.object({ session_id: sessionId, ...sessionFields }).strict(),
     output: created,
     async handler({ session_id, ...fields }, { logger }) {
@@ -82,6 +117,9 @@ export const ensureSession = (store: SessionStore) =>
       if (current) return { session: toSessionInfo(current), created: false };
       const claim = await claimSession(store, session_id);
       if (!claim.claimed) return { session: toSessionInfo(claim.existing), created: false };
-      return { session: toSessionInfo(await completeSession(store, logger, newSessionRecord(session_id, fields))), created: true };
+      return {
+        session: toSessionInfo(await completeSession(store, logger, newSessionRecord(session_id, fields))),
+        created: true,
+      };
     },
   });

@@ -19,7 +19,9 @@ export const deleteSession = (store: SessionStore) =>
       // The record goes first: from here on the session does not exist for any reader.
       await store.bus.state.delete(store.config.meta_scope, session_id);
       const deleteAll = async (scope: string, field: string) => {
-        const keys = (await store.bus.state.list(scope)).map((value) => keyOf(value, field)).filter((key): key is string => key !== undefined);
+        const keys = (await store.bus.state.list(scope))
+          .map((value) => keyOf(value, field))
+          .filter((key): key is string => key !== undefined);
         await mapLimit(keys, store.config.write_concurrency, (key) => store.bus.state.delete(scope, key));
         return keys.length;
       };

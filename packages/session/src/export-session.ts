@@ -8,14 +8,26 @@ import { renderMarkdown } from './render-markdown.js';
 import type { SessionStore } from './store.js';
 import { loadTree } from './tree.js';
 
-const MIME = { jsonl: 'application/x-ndjson', markdown: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+const MIME = {
+  jsonl: 'application/x-ndjson',
+  markdown: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+} as const;
 
 export const exportSession = (store: SessionStore) =>
   defineFunction({
     id: 'session::export',
-    description: 'Export a session: jsonl (the record, then every entry of the tree by seq), or markdown / html (the active path, or the path to leaf_id)',
-    input: z.object({ session_id: sessionId, format: z.enum(['jsonl', 'markdown', 'html']), leaf_id: entryId.optional() }).strict(),
-    output: z.object({ session_id: sessionId, format: z.enum(['jsonl', 'markdown', 'html']), mime_type: z.string(), content: z.string() }),
+    description:
+      'Export a session: jsonl (the record, then every entry of the tree by seq), or markdown / html (the active path, or the path to leaf_id)',
+    input: z
+      .object({ session_id: sessionId, format: z.enum(['jsonl', 'markdown', 'html']), leaf_id: entryId.optional() })
+      .strict(),
+    output: z.object({
+      session_id: sessionId,
+      format: z.enum(['jsonl', 'markdown', 'html']),
+      mime_type: z.string(),
+      content: z.string(),
+    }),
     async handler({ session_id, format, leaf_id }) {
       const meta = await store.requireMeta(session_id);
       const info = toSessionInfo(meta);

@@ -1,5 +1,5 @@
-import { defineFunction, HarnessError, uuidv7, type UpdateOp } from '@iii-harness/runtime';
-import { inboxItem, inboxName, jsonValue, sessionId, type InboxItem, type JsonValue } from '@iii-harness/types';
+import { defineFunction, HarnessError, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
+import { type InboxItem, inboxItem, inboxName, type JsonValue, jsonValue, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
 import type { StoredMeta } from './records.js';
 import type { SessionStore } from './store.js';
@@ -57,7 +57,12 @@ function storedItemsOf(value: unknown): StoredItem[] {
 const toInboxItem = ({ id, pushed_at, item }: StoredItem): InboxItem => ({ id, pushed_at, item });
 
 /** The items waiting on one inbox, oldest first; no read when the session record proves it empty. */
-async function waitingItems(store: SessionStore, meta: StoredMeta, raw: Record<string, unknown>, name: string): Promise<InboxItem[]> {
+async function waitingItems(
+  store: SessionStore,
+  meta: StoredMeta,
+  raw: Record<string, unknown>,
+  name: string,
+): Promise<InboxItem[]> {
   if (!mayHoldItems(meta, raw, name)) return [];
   return storedItemsOf(await store.bus.state.get(store.inboxScope(meta.session_id), name)).map(toInboxItem);
 }
@@ -81,7 +86,13 @@ export const inboxPush = (store: SessionStore) =>
     async handler({ session_id, name, item }, { logger }) {
       // Also the existence check: not_found when there is no session.
       const { after, seq } = await store.advance(session_id, [{ type: 'increment', path: pushedKey(name), by: 1 }]);
-      const queued: StoredItem = { id: uuidv7(), seq, pushed_at: Date.now(), incarnation: after.created_at, item: item as JsonValue };
+      const queued: StoredItem = {
+        id: uuidv7(),
+        seq,
+        pushed_at: Date.now(),
+        incarnation: after.created_at,
+        item: item as JsonValue,
+      };
       // `set` ops, not a merge: merge refuses values nested deeper than 16 levels.
       const { new_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
         { type: 'set', path: 'name', value: name },
@@ -108,7 +119,8 @@ export const inboxPeek = (store: SessionStore) =>
 export const inboxPeekFirst = (store: SessionStore) =>
   defineFunction({
     id: 'session::inbox::peek_first',
-    description: 'The first of several inboxes, in the order given, that has items waiting, and its items (oldest first), without removing them',
+    description:
+      'The first of several inboxes, in the order given, that has items waiting, and its items (oldest first), without removing them',
     input: z.object({ session_id: sessionId, names: z.array(inboxName).min(1).max(16) }).strict(),
     output: z.object({ name: inboxName.optional(), items: z.array(inboxItem) }),
     async handler({ session_id, names }) {
@@ -125,7 +137,8 @@ export const inboxPeekFirst = (store: SessionStore) =>
 export const inboxAck = (store: SessionStore) =>
   defineFunction({
     id: 'session::inbox::ack',
-    description: 'Remove exactly these items from a session inbox (after a peek handled them); items pushed meanwhile stay queued',
+    description:
+      'Remove exactly these items from a session inbox (after a peek handled them); items pushed meanwhile stay queued',
     input: z.object({ ...queueRef, ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
     output: z.object({ removed: z.array(z.string()) }),
     async handler({ session_id, name, ids }, { logger }) {
@@ -141,7 +154,14 @@ export const inboxAck = (store: SessionStore) =>
       const waiting = new Map(storedItemsOf(old_value).map((item) => [item.id, item]));
       const removed = unique.filter((id) => waiting.has(id));
       if (removed.length) {
-        const { seq } = await store.advance(session_id, countTaken(name, removed.map((id) => waiting.get(id)!), meta));
+        const { seq } = await store.advance(
+          session_id,
+          countTaken(
+            name,
+            removed.map((id) => waiting.get(id)!),
+            meta,
+          ),
+        );
         await store.publish(logger, { type: 'inbox_acked', session_id, name, item_ids: removed }, seq);
       }
       return { removed };
@@ -151,7 +171,8 @@ export const inboxAck = (store: SessionStore) =>
 export const inboxDrain = (store: SessionStore) =>
   defineFunction({
     id: 'session::inbox::drain',
-    description: 'Take every item waiting on a session inbox, oldest first, atomically (concurrent pushes are never lost)',
+    description:
+      'Take every item waiting on a session inbox, oldest first, atomically (concurrent pushes are never lost)',
     input: z.object(queueRef).strict(),
     output: z.object({ items: z.array(inboxItem) }),
     async handler({ session_id, name }, { logger }) {

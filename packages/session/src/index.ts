@@ -1,6 +1,6 @@
-export { sessionWorker, register } from './register.js';
-export { configSchema, envOverrides, type Config } from './config.js';
-export { COMPACTION_PREFIX, BRANCH_SUMMARY_PREFIX, toContext } from './messages.js';
+export { type Config, configSchema, envOverrides } from './config.js';
+export { messagePreview, messageText } from './message-text.js';
+export { BRANCH_SUMMARY_PREFIX, COMPACTION_PREFIX, toContext } from './messages.js';
+export { register, sessionWorker } from './register.js';
 export { escapeHtml, renderHtml } from './render-html.js';
-export { renderMarkdown, fenced } from './render-markdown.js';
-export { messageText, messagePreview } from './message-text.js';
+export { fenced, renderMarkdown } from './render-markdown.js';

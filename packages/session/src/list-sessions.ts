@@ -1,11 +1,16 @@
 import { defineFunction, HarnessError, parseStored } from '@iii-harness/runtime';
-import { entryId, sessionInfo, type Message } from '@iii-harness/types';
+import { entryId, type Message, sessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 import { messagePreview } from './message-text.js';
-import { isCompleteMeta, storedMeta, toSessionInfo, type StoredMeta } from './records.js';
+import { isCompleteMeta, type StoredMeta, storedMeta, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
-const lastMessage = z.object({ entry_id: entryId, role: z.enum(['user', 'assistant', 'function_result']), text: z.string(), timestamp: z.number().int() });
+const lastMessage = z.object({
+  entry_id: entryId,
+  role: z.enum(['user', 'assistant', 'function_result']),
+  text: z.string(),
+  timestamp: z.number().int(),
+});
 type LastMessage = z.infer<typeof lastMessage>;
 
 /** How far up from the leaf to look for a message (custom entries may sit on top). */
@@ -17,7 +22,8 @@ const cursorPattern = /^(\d+):(.+)$/;
 export const listSessions = (store: SessionStore) =>
   defineFunction({
     id: 'session::list',
-    description: 'Sessions, newest first (by last update or creation), paged, each with its entry count and last message',
+    description:
+      'Sessions, newest first (by last update or creation), paged, each with its entry count and last message',
     input: z
       .object({
         limit: z.number().int().min(1).max(store.config.max_page_size).optional(),
@@ -39,7 +45,10 @@ export const listSessions = (store: SessionStore) =>
       all.sort((a, b) => key(b) - key(a) || (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0));
       const start = cursor ? all.findIndex(isAfter(cursor, key)) : 0;
       const page = start < 0 ? [] : all.slice(start, start + limit);
-      const sessions = await mapLimit(page, store.config.write_concurrency, async (meta) => ({ ...toSessionInfo(meta), last_message: await findLastMessage(store, meta) }));
+      const sessions = await mapLimit(page, store.config.write_concurrency, async (meta) => ({
+        ...toSessionInfo(meta),
+        last_message: await findLastMessage(store, meta),
+      }));
       const last = page.at(-1);
       const more = start >= 0 && start + limit < all.length;
       return { sessions, total: all.length, next_cursor: more && last ? `${key(last)}:${last.session_id}` : null };
@@ -66,4 +75,9 @@ async function findLastMessage(store: SessionStore, meta: StoredMeta): Promise<L
   return null;
 }
 
-const summarize = (entry_id: string, message: Message, at: number): LastMessage => ({ entry_id, role: message.role, text: messagePreview(message), timestamp: message.timestamp ?? at });
+const summarize = (entry_id: string, message: Message, at: number): LastMessage => ({
+  entry_id,
+  role: message.role,
+  text: messagePreview(message),
+  timestamp: message.timestamp ?? at,
+});

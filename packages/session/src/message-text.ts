@@ -1,6 +1,9 @@
 import type { AssistantMessage, FunctionResultMessage, Message, UserMessage } from '@iii-harness/types';
 
-type Block = Exclude<UserMessage['content'], string>[number] | AssistantMessage['content'][number] | FunctionResultMessage['content'][number];
+type Block =
+  | Exclude<UserMessage['content'], string>[number]
+  | AssistantMessage['content'][number]
+  | FunctionResultMessage['content'][number];
 
 /** A message's content as blocks (a plain-string user message is one text block). */
 export function contentBlocks(message: Message): Block[] {

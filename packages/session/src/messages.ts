@@ -1,5 +1,5 @@
 import { defineFunction } from '@iii-harness/runtime';
-import { entryId, message, sessionId, type Message } from '@iii-harness/types';
+import { entryId, type Message, message, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
 import { readPath } from './path.js';
 import type { StoredEntry } from './records.js';
@@ -12,7 +12,11 @@ export const BRANCH_SUMMARY_PREFIX = 'Summary of a branch of this conversation t
 const pathMessage = z.object({ entry_id: entryId, message });
 type PathMessage = z.infer<typeof pathMessage>;
 
-const summaryMessage = (prefix: string, summary: string, at: number): Message => ({ role: 'user', content: `${prefix}${summary}`, timestamp: at });
+const summaryMessage = (prefix: string, summary: string, at: number): Message => ({
+  role: 'user',
+  content: `${prefix}${summary}`,
+  timestamp: at,
+});
 
 /**
  * The model's view of a path: messages as they are, branch summaries as user messages, the latest
@@ -21,10 +25,18 @@ const summaryMessage = (prefix: string, summary: string, at: number): Message =>
  */
 export function toContext(entries: StoredEntry[], compaction: StoredEntry | null): PathMessage[] {
   const out: PathMessage[] = [];
-  if (compaction?.body.type === 'compaction') out.push({ entry_id: compaction.id, message: summaryMessage(COMPACTION_PREFIX, compaction.body.summary, compaction.created_at) });
+  if (compaction?.body.type === 'compaction')
+    out.push({
+      entry_id: compaction.id,
+      message: summaryMessage(COMPACTION_PREFIX, compaction.body.summary, compaction.created_at),
+    });
   for (const entry of entries) {
     if (entry.body.type === 'message') out.push({ entry_id: entry.id, message: entry.body.message });
-    else if (entry.body.type === 'branch_summary') out.push({ entry_id: entry.id, message: summaryMessage(BRANCH_SUMMARY_PREFIX, entry.body.summary, entry.created_at) });
+    else if (entry.body.type === 'branch_summary')
+      out.push({
+        entry_id: entry.id,
+        message: summaryMessage(BRANCH_SUMMARY_PREFIX, entry.body.summary, entry.created_at),
+      });
   }
   return out;
 }
@@ -32,7 +44,8 @@ export function toContext(entries: StoredEntry[], compaction: StoredEntry | null
 export const messages = (store: SessionStore) =>
   defineFunction({
     id: 'session::messages',
-    description: 'The messages of the active path (or of the path to leaf_id), rebuilt through the latest compaction as [summary, ...kept entries]',
+    description:
+      'The messages of the active path (or of the path to leaf_id), rebuilt through the latest compaction as [summary, ...kept entries]',
     input: z.object({ session_id: sessionId, leaf_id: entryId.optional() }).strict(),
     output: z.object({
       session_id: sessionId,
@@ -46,6 +59,12 @@ export const messages = (store: SessionStore) =>
       const meta = await store.requireMeta(session_id);
       const leaf = leaf_id ?? meta.leaf_id ?? null;
       const path = await readPath(store, meta, leaf, 'context');
-      return { session_id, leaf_id: leaf, seq: meta.seq, compaction_entry_id: path.compaction?.id ?? null, messages: toContext(path.entries, path.compaction) };
+      return {
+        session_id,
+        leaf_id: leaf,
+        seq: meta.seq,
+        compaction_entry_id: path.compaction?.id ?? null,
+        messages: toContext(path.entries, path.compaction),
+      };
     },
   });

@@ -21,7 +21,12 @@ export interface ActivePath {
  * the session record carries its depths, so the choice is made before reading any entry: a list
  * read is then the only call.
  */
-export async function readPath(store: SessionStore, meta: StoredMeta, leafId: string | null, mode: 'context' | 'full'): Promise<ActivePath> {
+export async function readPath(
+  store: SessionStore,
+  meta: StoredMeta,
+  leafId: string | null,
+  mode: 'context' | 'full',
+): Promise<ActivePath> {
   if (leafId === null) return { entries: [], compaction: null, strategy: 'get' };
   const sessionId = meta.session_id;
   const read = leafId === (meta.leaf_id ?? null) ? undefined : await store.requireEntry(sessionId, leafId);
@@ -43,7 +48,11 @@ export async function readPath(store: SessionStore, meta: StoredMeta, leafId: st
     }
     if (node.parent_id === null) break;
     const parent = await lookup(node.parent_id);
-    if (!parent) throw new HarnessError('internal', `session ${sessionId}: entry ${node.id} points to a missing parent ${node.parent_id}`);
+    if (!parent)
+      throw new HarnessError(
+        'internal',
+        `session ${sessionId}: entry ${node.id} points to a missing parent ${node.parent_id}`,
+      );
     // A first kept entry that is not on this path (the leaf was moved): stop at its depth.
     if (compaction && parent.depth < compaction.window_depth) break;
     entries.push(parent);

@@ -1,4 +1,4 @@
-import { entryId, sessionEntryBody, sessionInfo, type SessionEntry, type SessionInfo } from '@iii-harness/types';
+import { entryId, type SessionEntry, type SessionInfo, sessionEntryBody, sessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 
 /**
@@ -54,7 +54,8 @@ export const storedMeta = sessionInfo.extend({
 });
 export type StoredMeta = z.infer<typeof storedMeta>;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An entry record with its body written (it may not be committed yet). */
 export const isWrittenEntry = (value: unknown): boolean => isObject(value) && 'body' in value;
@@ -68,7 +69,15 @@ export function toSessionEntry(record: StoredEntry): SessionEntry {
 }
 
 export function toSessionInfo(meta: StoredMeta): SessionInfo {
-  const { claimed: _claimed, takeovers: _takeovers, leaf_depth: _depth, leaf_window: _window, inboxes_counted: _counted, leaf_id, ...rest } = meta;
+  const {
+    claimed: _claimed,
+    takeovers: _takeovers,
+    leaf_depth: _depth,
+    leaf_window: _window,
+    inboxes_counted: _counted,
+    leaf_id,
+    ...rest
+  } = meta;
   return { ...rest, leaf_id: leaf_id ?? null };
 }
 

@@ -1,6 +1,6 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { append, appendBatch } from './append.js';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import { clone, fork } from './copy-session.js';
 import { createSession, ensureSession } from './create-session.js';
 import { deleteSession } from './delete-session.js';
@@ -44,7 +44,8 @@ export function register(worker: Worker<Config>): void {
 
 export const sessionWorker: WorkerSpec<Config> = {
   name: 'session',
-  description: 'Sessions as branching trees of typed entries (messages, custom, branch summaries, compactions), with inbox queues',
+  description:
+    'Sessions as branching trees of typed entries (messages, custom, branch summaries, compactions), with inbox queues',
   config: configSchema,
   env: envOverrides,
   register,

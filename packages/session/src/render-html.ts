@@ -18,17 +18,30 @@ function messageHtml(message: Message): string[] {
   const parts: string[] = [];
   for (const block of contentBlocks(message)) {
     if (block.type === 'text') parts.push(text(block.text));
-    else if (block.type === 'thinking') parts.push(text(block.redacted ? '(redacted thinking)' : block.thinking, 'thinking'));
+    else if (block.type === 'thinking')
+      parts.push(text(block.redacted ? '(redacted thinking)' : block.thinking, 'thinking'));
     else if (block.type === 'image') {
       // The MIME type is schema-checked; the data is embedded only if it is plain base64.
-      parts.push(BASE64.test(block.data) ? `<img alt="image" src="data:${escapeHtml(block.mime_type)};base64,${block.data}">` : text(`[image: ${block.mime_type}]`));
-    } else parts.push(`<div class="call">Call <code>${escapeHtml(block.name)}</code> <span class="id">${escapeHtml(block.id)}</span></div>${code(json(block.arguments))}`);
+      parts.push(
+        BASE64.test(block.data)
+          ? `<img alt="image" src="data:${escapeHtml(block.mime_type)};base64,${block.data}">`
+          : text(`[image: ${block.mime_type}]`),
+      );
+    } else
+      parts.push(
+        `<div class="call">Call <code>${escapeHtml(block.name)}</code> <span class="id">${escapeHtml(block.id)}</span></div>${code(json(block.arguments))}`,
+      );
   }
   return parts;
 }
 
 function entryHtml(entry: SessionEntry): string {
-  const body = entry.type === 'message' ? messageHtml(entry.message) : entry.type === 'custom' ? [code(json(entry.data))] : [text(entry.summary)];
+  const body =
+    entry.type === 'message'
+      ? messageHtml(entry.message)
+      : entry.type === 'custom'
+        ? [code(json(entry.data))]
+        : [text(entry.summary)];
   const role = entry.type === 'message' ? ` ${entry.message.role}` : '';
   return `<section class="entry ${entry.type}${role}" id="entry-${escapeHtml(entry.id)}">\n<h2>${escapeHtml(entryHeading(entry))}</h2>\n${body.join('\n')}\n</section>`;
 }

@@ -37,7 +37,15 @@ function messageMarkdown(message: Message): string[] {
   const parts: string[] = [];
   for (const block of contentBlocks(message)) {
     if (block.type === 'text') parts.push(block.text);
-    else if (block.type === 'thinking') parts.push(block.redacted ? '> _(redacted thinking)_' : block.thinking.split('\n').map((line) => `> ${line}`).join('\n'));
+    else if (block.type === 'thinking')
+      parts.push(
+        block.redacted
+          ? '> _(redacted thinking)_'
+          : block.thinking
+              .split('\n')
+              .map((line) => `> ${line}`)
+              .join('\n'),
+      );
     else if (block.type === 'image') parts.push(`_[image: ${block.mime_type}]_`);
     else parts.push(`**Call \`${block.name}\`** (${block.id})\n\n${fenced(json(block.arguments), 'json')}`);
   }
@@ -58,7 +66,19 @@ function entryMarkdown(entry: SessionEntry): string[] {
 
 /** The path as Markdown: one section per entry. Message text is the author's own Markdown. */
 export function renderMarkdown(info: SessionInfo, path: SessionEntry[]): string {
-  const lines = [`# ${sessionTitle(info)}`, '', `- Session: \`${info.session_id}\``, `- Created: ${new Date(info.created_at).toISOString()}`, `- Entries on this path: ${path.length} (of ${info.entry_count})`];
-  for (const entry of path) lines.push('', `## ${entryHeading(entry)}`, '', ...entryMarkdown(entry).flatMap((part, i) => (i ? ['', part] : [part])));
+  const lines = [
+    `# ${sessionTitle(info)}`,
+    '',
+    `- Session: \`${info.session_id}\``,
+    `- Created: ${new Date(info.created_at).toISOString()}`,
+    `- Entries on this path: ${path.length} (of ${info.entry_count})`,
+  ];
+  for (const entry of path)
+    lines.push(
+      '',
+      `## ${entryHeading(entry)}`,
+      '',
+      ...entryMarkdown(entry).flatMap((part, i) => (i ? ['', part] : [part])),
+    );
   return `${lines.join('\n')}\n`;
 }

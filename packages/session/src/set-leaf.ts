@@ -6,9 +6,15 @@ import type { SessionStore } from './store.js';
 export const setLeaf = (store: SessionStore) =>
   defineFunction({
     id: 'session::set_leaf',
-    description: 'Switch the active branch in place: the next append without parent_id goes under entry_id (null: start a new root)',
+    description:
+      'Switch the active branch in place: the next append without parent_id goes under entry_id (null: start a new root)',
     input: z.object({ session_id: sessionId, entry_id: entryId.nullable() }).strict(),
-    output: z.object({ session_id: sessionId, leaf_id: entryId.nullable(), previous_leaf_id: entryId.nullable(), changed: z.boolean() }),
+    output: z.object({
+      session_id: sessionId,
+      leaf_id: entryId.nullable(),
+      previous_leaf_id: entryId.nullable(),
+      changed: z.boolean(),
+    }),
     async handler({ session_id, entry_id }, { logger }) {
       const meta = await store.requireMeta(session_id);
       const target = entry_id === null ? null : await store.requireEntry(session_id, entry_id);

@@ -1,7 +1,14 @@
-import { HarnessError, parseStored, type Bus, type Logger, type UpdateOp } from '@iii-harness/runtime';
+import { type Bus, HarnessError, type Logger, parseStored, type UpdateOp } from '@iii-harness/runtime';
 import { SESSION_EVENTS_STREAM, type SessionEvent } from '@iii-harness/types';
 import type { Config } from './config.js';
-import { isCompleteMeta, isWrittenEntry, storedEntry, storedMeta, type StoredEntry, type StoredMeta } from './records.js';
+import {
+  isCompleteMeta,
+  isWrittenEntry,
+  type StoredEntry,
+  type StoredMeta,
+  storedEntry,
+  storedMeta,
+} from './records.js';
 
 /** Distributes `Omit` over the event union so each variant keeps its own fields. */
 type EventFields<E> = E extends SessionEvent ? Omit<E, 'seq' | 'timestamp'> : never;
@@ -50,7 +57,9 @@ export class SessionStore {
   }
 
   parseEntry(sessionId: string, raw: unknown): StoredEntry | undefined {
-    return isWrittenEntry(raw) ? parseStored(storedEntry, raw, `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`) : undefined;
+    return isWrittenEntry(raw)
+      ? parseStored(storedEntry, raw, `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`)
+      : undefined;
   }
 
   /** An entry whose body is written, or undefined. */
@@ -81,7 +90,11 @@ export class SessionStore {
    * not read the record learns that the session does not exist (or was deleted since): `not_found`,
    * and the fragment the update created on the absent key is taken back.
    */
-  async advance(sessionId: string, ops: UpdateOp[] = [], seqs = 1): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
+  async advance(
+    sessionId: string,
+    ops: UpdateOp[] = [],
+    seqs = 1,
+  ): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
     const result = await this.bus.state.update<Record<string, unknown>>(this.config.meta_scope, sessionId, [
       ...ops,
       { type: 'increment', path: 'seq', by: seqs },
@@ -89,10 +102,15 @@ export class SessionStore {
     ]);
     if (!isCompleteMeta(result.old_value)) {
       // No session (absent, or deleted since the caller read it): take back the fragment this update created.
-      if (result.old_value === null || result.old_value === undefined) await this.bus.state.delete(this.config.meta_scope, sessionId);
+      if (result.old_value === null || result.old_value === undefined)
+        await this.bus.state.delete(this.config.meta_scope, sessionId);
       throw new HarnessError('not_found', `session ${sessionId} does not exist`);
     }
-    if (result.errors?.length) throw new HarnessError('internal', `updating session ${sessionId} failed: ${result.errors.map((e) => e.message).join('; ')}`);
+    if (result.errors?.length)
+      throw new HarnessError(
+        'internal',
+        `updating session ${sessionId} failed: ${result.errors.map((e) => e.message).join('; ')}`,
+      );
     const before = this.parseMeta(sessionId, result.old_value);
     const after = this.parseMeta(sessionId, result.new_value);
     return { before, after, seq: after.seq };
@@ -107,13 +125,20 @@ export class SessionStore {
     try {
       await this.bus.stream.send(SESSION_EVENTS_STREAM, event.session_id, event.type, event, String(seq));
     } catch (error) {
-      logger.warn({ err: error instanceof HarnessError ? error.toEnvelope() : error, event: event.type, seq }, 'could not publish session event');
+      logger.warn(
+        { err: error instanceof HarnessError ? error.toEnvelope() : error, event: event.type, seq },
+        'could not publish session event',
+      );
     }
   }
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -1,7 +1,7 @@
 import { defineFunction } from '@iii-harness/runtime';
 import { entryId, sessionEntry, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
-import { bySeqThenId, toSessionEntry, type StoredEntry } from './records.js';
+import { bySeqThenId, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 export interface SessionTree {
@@ -25,14 +25,20 @@ export async function loadTree(store: SessionStore, sessionId: string, leafId: s
     (siblings ?? roots).push(entry.id);
   }
   const activePath: string[] = [];
-  for (let id = leafId; id !== null && byId.has(id) && activePath.length <= ordered.length; id = byId.get(id)!.parent_id) activePath.push(id);
+  for (
+    let id = leafId;
+    id !== null && byId.has(id) && activePath.length <= ordered.length;
+    id = byId.get(id)!.parent_id
+  )
+    activePath.push(id);
   return { ordered, children, roots, activePath: activePath.reverse() };
 }
 
 export const tree = (store: SessionStore) =>
   defineFunction({
     id: 'session::tree',
-    description: 'Every entry of a session with its children, the roots and the active path (flat: deep nesting would exceed JSON depth limits)',
+    description:
+      'Every entry of a session with its children, the roots and the active path (flat: deep nesting would exceed JSON depth limits)',
     input: z.object({ session_id: sessionId }).strict(),
     output: z.object({
       session_id: sessionId,
@@ -52,7 +58,10 @@ export const tree = (store: SessionStore) =>
         seq: meta.seq,
         roots: loaded.roots,
         active_path: loaded.activePath,
-        nodes: loaded.ordered.map((entry) => ({ entry: toSessionEntry(entry), children: loaded.children.get(entry.id) ?? [] })),
+        nodes: loaded.ordered.map((entry) => ({
+          entry: toSessionEntry(entry),
+          children: loaded.children.get(entry.id) ?? [],
+        })),
       };
     },
   });

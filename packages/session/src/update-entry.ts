@@ -1,7 +1,7 @@
-import { defineFunction, HarnessError, parseStored, type Bus } from '@iii-harness/runtime';
-import { entryId, sessionEntry, sessionEntryBody, sessionId, type SessionEntryBody } from '@iii-harness/types';
+import { type Bus, defineFunction, HarnessError, parseStored } from '@iii-harness/runtime';
+import { entryId, type SessionEntryBody, sessionEntry, sessionEntryBody, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
-import { storedEntry, toSessionEntry, type StoredEntry } from './records.js';
+import { type StoredEntry, storedEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 type Revision = Pick<StoredEntry, 'revision' | 'body' | 'updated_at'>;
@@ -9,9 +9,20 @@ type Revision = Pick<StoredEntry, 'revision' | 'body' | 'updated_at'>;
 /** What identifies an entry on its path; a revision may change its content, never these. */
 function identityChange(current: SessionEntryBody, next: SessionEntryBody): string | undefined {
   if (current.type !== next.type) return `type ${current.type} cannot become ${next.type}`;
-  if (current.type === 'message' && next.type === 'message' && current.message.role !== next.message.role) return `role ${current.message.role} cannot become ${next.message.role}`;
-  if (current.type === 'compaction' && next.type === 'compaction' && current.first_kept_entry_id !== next.first_kept_entry_id) return 'first_kept_entry_id cannot change';
-  if (current.type === 'branch_summary' && next.type === 'branch_summary' && current.from_entry_id !== next.from_entry_id) return 'from_entry_id cannot change';
+  if (current.type === 'message' && next.type === 'message' && current.message.role !== next.message.role)
+    return `role ${current.message.role} cannot become ${next.message.role}`;
+  if (
+    current.type === 'compaction' &&
+    next.type === 'compaction' &&
+    current.first_kept_entry_id !== next.first_kept_entry_id
+  )
+    return 'first_kept_entry_id cannot change';
+  if (
+    current.type === 'branch_summary' &&
+    next.type === 'branch_summary' &&
+    current.from_entry_id !== next.from_entry_id
+  )
+    return 'from_entry_id cannot change';
   return undefined;
 }
 
@@ -34,9 +45,22 @@ async function writeRevision(bus: Bus, scope: string, id: string, revision: Revi
 export const updateEntry = (store: SessionStore) =>
   defineFunction({
     id: 'session::update_entry',
-    description: 'Replace an entry\'s content with a streamed revision; a revision not higher than the stored one is ignored',
-    input: z.object({ session_id: sessionId, entry_id: entryId, revision: z.number().int().positive(), entry: sessionEntryBody }).strict(),
-    output: z.object({ entry_id: entryId, applied: z.boolean(), revision: z.number().int().nonnegative(), entry: sessionEntry }),
+    description:
+      "Replace an entry's content with a streamed revision; a revision not higher than the stored one is ignored",
+    input: z
+      .object({
+        session_id: sessionId,
+        entry_id: entryId,
+        revision: z.number().int().positive(),
+        entry: sessionEntryBody,
+      })
+      .strict(),
+    output: z.object({
+      entry_id: entryId,
+      applied: z.boolean(),
+      revision: z.number().int().nonnegative(),
+      entry: sessionEntry,
+    }),
     async handler({ session_id, entry_id, revision, entry }, { logger }) {
       // The entry first. The session record is read only on the paths that write nothing (so a
       // deleted session is not_found there too); a write learns it from `advance`.
@@ -48,7 +72,8 @@ export const updateEntry = (store: SessionStore) =>
       const change = identityChange(current.body, entry);
       if (change || current.revision >= revision) await store.requireMeta(session_id);
       if (change) throw new HarnessError('conflict', `entry ${entry_id}: ${change}`, { reason: 'entry_identity' });
-      if (current.revision >= revision) return { entry_id, applied: false, revision: current.revision, entry: toSessionEntry(current) };
+      if (current.revision >= revision)
+        return { entry_id, applied: false, revision: current.revision, entry: toSessionEntry(current) };
 
       const scope = store.entriesScope(session_id);
       const ours: Revision = { revision, body: entry, updated_at: Date.now() };

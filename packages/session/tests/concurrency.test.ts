@@ -1,5 +1,5 @@
 import type { SessionEntry, SessionInfo } from '@iii-harness/types';
-import { assistant, startStack, texts, user, type Stack } from './stack.js';
+import { assistant, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -12,7 +12,8 @@ afterAll(async () => {
 type Appended = { entry_id: string; created: boolean; entry: SessionEntry };
 type TreeResult = { roots: string[]; active_path: string[]; nodes: Array<{ entry: SessionEntry; children: string[] }> };
 const create = async () => (await s.call<{ session: SessionInfo }>('session::create', {})).session.session_id;
-const getInfo = async (session_id: string) => (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
+const getInfo = async (session_id: string) =>
+  (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
 const treeOf = (session_id: string) => s.call<TreeResult>('session::tree', { session_id });
 
 describe('session under concurrency', () => {
@@ -20,20 +21,29 @@ describe('session under concurrency', () => {
     const session_id = await create();
     await s.call('session::append', { session_id, entry: user('before') });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => s.call<Appended>('session::append', { session_id, entry_id: 'turn-7:user', entry: user(`attempt ${i}`) })),
+      Array.from({ length: 20 }, (_, i) =>
+        s.call<Appended>('session::append', { session_id, entry_id: 'turn-7:user', entry: user(`attempt ${i}`) }),
+      ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const winner = results.find((r) => r.created)!;
     for (const r of results) expect(r.entry).toEqual(winner.entry);
     expect((await getInfo(session_id)).entry_count).toBe(2);
     expect((await treeOf(session_id)).nodes.filter((n) => n.entry.id === 'turn-7:user')).toHaveLength(1);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['before', winner.entry.type === 'message' ? (winner.entry.message.content as string) : '']);
+    expect(texts(await s.call('session::messages', { session_id }))).toEqual([
+      'before',
+      winner.entry.type === 'message' ? (winner.entry.message.content as string) : '',
+    ]);
   });
 
   it('appends a batch once under concurrent duplicate batches', async () => {
     const session_id = await create();
     const entries = ['b1', 'b2', 'b3'].map((entry_id) => ({ entry_id, entry: assistant(entry_id) }));
-    const results = await Promise.all(Array.from({ length: 8 }, () => s.call<{ entries: Appended[] }>('session::append_batch', { session_id, entries })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        s.call<{ entries: Appended[] }>('session::append_batch', { session_id, entries }),
+      ),
+    );
     for (const [i] of entries.entries()) expect(results.filter((r) => r.entries[i]!.created)).toHaveLength(1);
     expect((await getInfo(session_id)).entry_count).toBe(3);
     expect(texts(await s.call('session::messages', { session_id }))).toEqual(['b1', 'b2', 'b3']);
@@ -42,7 +52,11 @@ describe('session under concurrency', () => {
   it('chains concurrent appends without parent_id into one path (no entry lost from it)', async () => {
     const session_id = await create();
     const n = 30;
-    await Promise.all(Array.from({ length: n }, (_, i) => s.call('session::append', { session_id, entry_id: `c${i}`, entry: user(`c${i}`) })));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        s.call('session::append', { session_id, entry_id: `c${i}`, entry: user(`c${i}`) }),
+      ),
+    );
     const t = await treeOf(session_id);
     expect(t.roots).toHaveLength(1);
     expect(t.active_path).toHaveLength(n);
@@ -54,7 +68,14 @@ describe('session under concurrency', () => {
   });
 
   it('creates a session once under concurrent ensure calls', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.call<{ session: SessionInfo; created: boolean }>('session::ensure', { session_id: 'raced', display_name: `caller ${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        s.call<{ session: SessionInfo; created: boolean }>('session::ensure', {
+          session_id: 'raced',
+          display_name: `caller ${i}`,
+        }),
+      ),
+    );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const winner = results.find((r) => r.created)!.session;
     for (const r of results) expect(r.session).toEqual(winner);
@@ -67,15 +88,23 @@ describe('session under concurrency', () => {
     let pushing = true;
     const drainer = (async () => {
       while (pushing) {
-        const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', { session_id, name: 'steering' });
+        const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', {
+          session_id,
+          name: 'steering',
+        });
         drained.push(...items.map((i) => i.item));
       }
     })();
-    const pushes = Array.from({ length: total }, (_, i) => s.call('session::inbox::push', { session_id, name: 'steering', item: `m${i}` }));
+    const pushes = Array.from({ length: total }, (_, i) =>
+      s.call('session::inbox::push', { session_id, name: 'steering', item: `m${i}` }),
+    );
     await Promise.all(pushes);
     pushing = false;
     await drainer;
-    const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', { session_id, name: 'steering' });
+    const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', {
+      session_id,
+      name: 'steering',
+    });
     drained.push(...items.map((i) => i.item));
     expect(drained).toHaveLength(total);
     expect(new Set(drained)).toEqual(new Set(Array.from({ length: total }, (_, i) => `m${i}`)));
@@ -89,16 +118,27 @@ describe('session under concurrency', () => {
     const consumer = async () => {
       for (;;) {
         const stop = !pushing;
-        const { items } = await s.call<{ items: Array<{ id: string; item: string }> }>('session::inbox::peek', { session_id, name: 'followup' });
+        const { items } = await s.call<{ items: Array<{ id: string; item: string }> }>('session::inbox::peek', {
+          session_id,
+          name: 'followup',
+        });
         if (items.length) {
-          const { removed } = await s.call<{ removed: string[] }>('session::inbox::ack', { session_id, name: 'followup', ids: items.map((i) => i.id) });
+          const { removed } = await s.call<{ removed: string[] }>('session::inbox::ack', {
+            session_id,
+            name: 'followup',
+            ids: items.map((i) => i.id),
+          });
           // Only what this consumer removed counts as handled by it: two consumers may peek the same item.
           handled.push(...items.filter((i) => removed.includes(i.id)).map((i) => i.item));
         } else if (stop) return;
       }
     };
     const consumers = [consumer(), consumer()];
-    await Promise.all(Array.from({ length: total }, (_, i) => s.call('session::inbox::push', { session_id, name: 'followup', item: `f${i}` })));
+    await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        s.call('session::inbox::push', { session_id, name: 'followup', item: `f${i}` }),
+      ),
+    );
     pushing = false;
     await Promise.all(consumers);
     expect(handled).toHaveLength(total);
@@ -109,7 +149,16 @@ describe('session under concurrency', () => {
     const session_id = await create();
     await s.call('session::append', { session_id, entry_id: 'stream', entry: assistant('') });
     const order = Array.from({ length: 30 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
-    await Promise.all(order.map((revision) => s.call('session::update_entry', { session_id, entry_id: 'stream', revision, entry: assistant(`rev ${revision}`) })));
+    await Promise.all(
+      order.map((revision) =>
+        s.call('session::update_entry', {
+          session_id,
+          entry_id: 'stream',
+          revision,
+          entry: assistant(`rev ${revision}`),
+        }),
+      ),
+    );
     const node = (await treeOf(session_id)).nodes[0]!;
     expect(node.entry).toMatchObject({ revision: 30, message: { content: [{ text: 'rev 30' }] } });
   });
@@ -117,9 +166,17 @@ describe('session under concurrency', () => {
   it('takes over an append whose first writer died after claiming the id', async () => {
     const session_id = await create();
     // What a writer leaves when it dies right after winning the claim.
-    await s.call('state::update', { scope: `session_entries:${session_id}`, key: 'orphan', ops: [{ type: 'merge', value: { claimed: true, id: 'orphan' } }] });
+    await s.call('state::update', {
+      scope: `session_entries:${session_id}`,
+      key: 'orphan',
+      ops: [{ type: 'merge', value: { claimed: true, id: 'orphan' } }],
+    });
     const started = Date.now();
-    const result = await s.call<Appended>('session::append', { session_id, entry_id: 'orphan', entry: user('recovered') });
+    const result = await s.call<Appended>('session::append', {
+      session_id,
+      entry_id: 'orphan',
+      entry: user('recovered'),
+    });
     expect(result).toMatchObject({ created: true, entry: { id: 'orphan', seq: expect.any(Number) } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(texts(await s.call('session::messages', { session_id }))).toEqual(['recovered']);
@@ -143,14 +200,32 @@ describe('reading paths with one state::list', () => {
     const build = async (stack: Stack) => {
       const { session } = await stack.call<{ session: SessionInfo }>('session::create', {});
       const id = session.session_id;
-      for (const e of ['u1', 'a1', 'u2', 'a2']) await stack.call('session::append', { session_id: id, entry_id: e, entry: e.startsWith('u') ? user(e) : assistant(e) });
+      for (const e of ['u1', 'a1', 'u2', 'a2'])
+        await stack.call('session::append', {
+          session_id: id,
+          entry_id: e,
+          entry: e.startsWith('u') ? user(e) : assistant(e),
+        });
       await stack.call('session::set_leaf', { session_id: id, entry_id: 'a1' });
-      for (const e of ['u3', 'a3']) await stack.call('session::append', { session_id: id, entry_id: e, entry: user(e) });
-      await stack.call('session::append', { session_id: id, entry_id: 'cx', entry: { type: 'compaction', summary: 'S', tokens_before: 10, first_kept_entry_id: 'u3' } });
+      for (const e of ['u3', 'a3'])
+        await stack.call('session::append', { session_id: id, entry_id: e, entry: user(e) });
+      await stack.call('session::append', {
+        session_id: id,
+        entry_id: 'cx',
+        entry: { type: 'compaction', summary: 'S', tokens_before: 10, first_kept_entry_id: 'u3' },
+      });
       await stack.call('session::append', { session_id: id, entry_id: 'u4', entry: user('u4') });
-      return Promise.all([stack.call('session::messages', { session_id: id }), stack.call('session::messages', { session_id: id, leaf_id: 'a2' })]);
+      return Promise.all([
+        stack.call('session::messages', { session_id: id }),
+        stack.call('session::messages', { session_id: id, leaf_id: 'a2' }),
+      ]);
     };
-    const strip = (r: { session_id: string; messages: unknown[] }[]) => r.map(({ messages, ...rest }) => ({ ...rest, session_id: '', messages: JSON.parse(JSON.stringify(messages).replace(/"timestamp":\d+/g, '"timestamp":0')) }));
+    const strip = (r: { session_id: string; messages: unknown[] }[]) =>
+      r.map(({ messages, ...rest }) => ({
+        ...rest,
+        session_id: '',
+        messages: JSON.parse(JSON.stringify(messages).replace(/"timestamp":\d+/g, '"timestamp":0')),
+      }));
     const [viaList, viaGets] = await Promise.all([build(listing), build(gets)]);
     expect(strip(viaList)).toEqual(strip(viaGets));
     expect(texts(viaList[0])).toEqual([expect.stringContaining('S'), 'u3', 'a3', 'u4']);

@@ -1,5 +1,5 @@
 import type { SessionInfo } from '@iii-harness/types';
-import { assistant, custom, startStack, user, type Stack } from './stack.js';
+import { assistant, custom, type Stack, startStack, user } from './stack.js';
 
 /**
  * How many engine calls (state::*, stream::*) the session worker makes per public function: each
@@ -21,7 +21,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s.close();
-  if (process.env.OPS_TABLE) console.log(['| function | case | ops | calls |', '|---|---|---:|---|', ...rows.map((r) => `| ${r.fn} | ${r.label} | ${r.ops.length} | ${r.ops.join(', ')} |`)].join('\n'));
+  if (process.env.OPS_TABLE)
+    console.log(
+      [
+        '| function | case | ops | calls |',
+        '|---|---|---:|---|',
+        ...rows.map((r) => `| ${r.fn} | ${r.label} | ${r.ops.length} | ${r.ops.join(', ')} |`),
+      ].join('\n'),
+    );
 });
 
 const rows: Array<{ fn: string; label: string; ops: string[] }> = [];
@@ -29,7 +36,10 @@ const rows: Array<{ fn: string; label: string; ops: string[] }> = [];
 /** The engine calls the worker made to serve one call of `fn`. */
 async function measure(fn: string, label: string, payload: unknown): Promise<string[]> {
   ops.length = 0;
-  const outcome = await s.call(fn, payload).then(() => '', (error: { code: string }) => ` → ${error.code}`);
+  const outcome = await s.call(fn, payload).then(
+    () => '',
+    (error: { code: string }) => ` → ${error.code}`,
+  );
   const made = [...ops];
   label += outcome;
   rows.push({ fn: fn.replace('session::', ''), label, ops: made });
@@ -44,14 +54,30 @@ describe('engine calls per function', () => {
     await measure('session::ensure', 'new session', { session_id: `ensured-${session_id}` });
     await measure('session::ensure', 'existing session', { session_id });
     await measure('session::get', '', { session_id });
-    await measure('session::append', 'message, entry_id, first entry', { session_id, entry_id: 'u1', entry: user('u1') });
+    await measure('session::append', 'message, entry_id, first entry', {
+      session_id,
+      entry_id: 'u1',
+      entry: user('u1'),
+    });
     await measure('session::append', 'message, entry_id', { session_id, entry_id: 'a1', entry: assistant('a1') });
-    await measure('session::append', 'custom, entry_id', { session_id, entry_id: 'n1', entry: custom('notice', { text: 'n' }) });
+    await measure('session::append', 'custom, entry_id', {
+      session_id,
+      entry_id: 'n1',
+      entry: custom('notice', { text: 'n' }),
+    });
     await measure('session::append', 'message, no entry_id', { session_id, entry: user('u2') });
     await measure('session::append', 'duplicate entry_id', { session_id, entry_id: 'a1', entry: assistant('again') });
-    await measure('session::append', 'parent_id given', { session_id, entry_id: 'b1', parent_id: 'a1', entry: user('b1') });
+    await measure('session::append', 'parent_id given', {
+      session_id,
+      entry_id: 'b1',
+      parent_id: 'a1',
+      entry: user('b1'),
+    });
     await measure('session::append_batch', '1 entry', { session_id, entries: [{ entry_id: 'r1', entry: user('r1') }] });
-    await measure('session::append_batch', '3 entries', { session_id, entries: ['r2', 'r3', 'r4'].map((entry_id) => ({ entry_id, entry: user(entry_id) })) });
+    await measure('session::append_batch', '3 entries', {
+      session_id,
+      entries: ['r2', 'r3', 'r4'].map((entry_id) => ({ entry_id, entry: user(entry_id) })),
+    });
     await measure('session::update_entry', '', { session_id, entry_id: 'r4', revision: 1, entry: user('r4 v1') });
     await measure('session::set_leaf', '', { session_id, entry_id: 'a1' });
     await measure('session::messages', 'path of 2', { session_id });
@@ -64,7 +90,10 @@ describe('engine calls per function', () => {
     await measure('session::inbox::peek', 'never pushed', { session_id, name: 'steering' });
     await measure('session::inbox::peek_first', 'both empty', { session_id, names: ['steering', 'followup'] });
     await measure('session::inbox::push', '', { session_id, name: 'steering', item: 'hi' });
-    const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', { session_id, name: 'steering' });
+    const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', {
+      session_id,
+      name: 'steering',
+    });
     await measure('session::inbox::peek_first', 'first has 1 item', { session_id, names: ['steering', 'followup'] });
     await measure('session::inbox::peek', '1 item', { session_id, name: 'steering' });
     await measure('session::inbox::ack', '1 item', { session_id, name: 'steering', ids: items.map((i) => i.id) });
@@ -74,7 +103,11 @@ describe('engine calls per function', () => {
     await measure('session::inbox::drain', 'empty', { session_id, name: 'followup' });
     await measure('session::inbox::peek', 'emptied by drain', { session_id, name: 'followup' });
     await measure('session::inbox::peek', 'missing session', { session_id: 'no-such-session', name: 'steering' });
-    await measure('session::append', 'missing session', { session_id: 'no-such-session', entry_id: 'x', entry: user('x') });
+    await measure('session::append', 'missing session', {
+      session_id: 'no-such-session',
+      entry_id: 'x',
+      entry: user('x'),
+    });
     await measure('session::messages', 'missing session', { session_id: 'no-such-session' });
 
     const counts = Object.fromEntries(rows.map((r) => [`${r.fn}: ${r.label}`, r.ops.length]));

@@ -1,4 +1,4 @@
-import { assistant, codeOf, startStack, stateSnapshot, user, type Stack } from './stack.js';
+import { assistant, codeOf, type Stack, startStack, stateSnapshot, user } from './stack.js';
 
 let s: Stack;
 const sid = 'fixture';
@@ -7,7 +7,8 @@ beforeAll(async () => {
   // A session with a branch, a streamed entry and a queued item, so a wrongly accepted call
   // would have something to change.
   await s.call('session::create', { session_id: sid, display_name: 'fixture' });
-  for (const id of ['r', 'a', 'b']) await s.call('session::append', { session_id: sid, entry_id: id, entry: id === 'a' ? assistant(id) : user(id) });
+  for (const id of ['r', 'a', 'b'])
+    await s.call('session::append', { session_id: sid, entry_id: id, entry: id === 'a' ? assistant(id) : user(id) });
   await s.call('session::set_leaf', { session_id: sid, entry_id: 'a' });
   await s.call('session::append', { session_id: sid, entry_id: 'c', entry: user('c') });
   await s.call('session::inbox::push', { session_id: sid, name: 'steering', item: 'queued' });
@@ -35,14 +36,44 @@ const cases: Array<[string, unknown]> = [
   ['session::append', { session_id: sid, entry: badMessage }],
   ['session::append', { session_id: sid, entry: user('x'), entry_id: 'has space' }],
   ['session::append', { session_id: sid, entry: { type: 'custom', data: 1 } }],
-  ['session::append', { session_id: sid, entry: { type: 'compaction', summary: 's', tokens_before: -1, first_kept_entry_id: 'a' } }],
-  ['session::append', { session_id: sid, entry: { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'b' } }],
+  [
+    'session::append',
+    { session_id: sid, entry: { type: 'compaction', summary: 's', tokens_before: -1, first_kept_entry_id: 'a' } },
+  ],
+  [
+    'session::append',
+    { session_id: sid, entry: { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'b' } },
+  ],
   ['session::append', { session_id: sid, entry: { type: 'branch_summary', summary: 's', from_entry_id: 'ghost' } }],
   ['session::append', { session_id: sid, entry: user('x'), parent_id: 42 }],
   ['session::append_batch', { session_id: sid, entries: [] }],
-  ['session::append_batch', { session_id: sid, entries: [{ entry: user('1') }, { entry: user('2') }, { entry: user('3') }, { entry: user('4') }] }],
-  ['session::append_batch', { session_id: sid, entries: [{ entry: user('1'), entry_id: 'dup' }, { entry: user('2'), entry_id: 'dup' }] }],
-  ['session::append_batch', { session_id: sid, entries: [{ entry: user('ok'), entry_id: 'fine' }, { entry: { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'b' } }] }],
+  [
+    'session::append_batch',
+    {
+      session_id: sid,
+      entries: [{ entry: user('1') }, { entry: user('2') }, { entry: user('3') }, { entry: user('4') }],
+    },
+  ],
+  [
+    'session::append_batch',
+    {
+      session_id: sid,
+      entries: [
+        { entry: user('1'), entry_id: 'dup' },
+        { entry: user('2'), entry_id: 'dup' },
+      ],
+    },
+  ],
+  [
+    'session::append_batch',
+    {
+      session_id: sid,
+      entries: [
+        { entry: user('ok'), entry_id: 'fine' },
+        { entry: { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'b' } },
+      ],
+    },
+  ],
   ['session::update_entry', { session_id: sid, entry_id: 'a', revision: 0, entry: assistant('x') }],
   ['session::update_entry', { session_id: sid, entry_id: 'a', revision: 1.5, entry: assistant('x') }],
   ['session::update_entry', { session_id: sid, entry_id: 'a', revision: 2, entry: badMessage }],

@@ -1,7 +1,15 @@
 import type { SessionEntry, SessionInfo } from '@iii-harness/types';
 import { escapeHtml, fenced, messagePreview, renderHtml, renderMarkdown } from '../src/index.js';
 
-const info: SessionInfo = { session_id: 's1', created_at: 0, updated_at: 0, display_name: '<script>alert("title")</script>', leaf_id: 'e2', entry_count: 2, seq: 3 };
+const info: SessionInfo = {
+  session_id: 's1',
+  created_at: 0,
+  updated_at: 0,
+  display_name: '<script>alert("title")</script>',
+  leaf_id: 'e2',
+  entry_count: 2,
+  seq: 3,
+};
 const header = { parent_id: null, seq: 1, depth: 0, revision: 0, created_at: 0, updated_at: 0 };
 const hostile = '<script>alert(1)</script><img src=x onerror="alert(2)"> & \'quoted\' ``` fence';
 const path: SessionEntry[] = [
@@ -24,7 +32,15 @@ const path: SessionEntry[] = [
       ],
     },
   },
-  { ...header, id: 'e3', type: 'message', message: { role: 'user', content: [{ type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo="><script>img</script>' }] } },
+  {
+    ...header,
+    id: 'e3',
+    type: 'message',
+    message: {
+      role: 'user',
+      content: [{ type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo="><script>img</script>' }],
+    },
+  },
   { ...header, id: 'e4', type: 'custom', custom_type: '<i>t</i>', data: { html: '<script>custom</script>' } },
 ];
 
@@ -49,7 +65,12 @@ describe('html export', () => {
   });
 
   it('embeds a plain base64 image', () => {
-    const image: SessionEntry = { ...header, id: 'i', type: 'message', message: { role: 'user', content: [{ type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo=' }] } };
+    const image: SessionEntry = {
+      ...header,
+      id: 'i',
+      type: 'message',
+      message: { role: 'user', content: [{ type: 'image', mime_type: 'image/png', data: 'iVBORw0KGgo=' }] },
+    };
     expect(renderHtml(info, [image])).toContain('<img alt="image" src="data:image/png;base64,iVBORw0KGgo=">');
   });
 
@@ -80,6 +101,11 @@ describe('message preview', () => {
     expect(messagePreview({ role: 'user', content: ' a \n\n b ' })).toBe('a b');
     expect(messagePreview({ role: 'user', content: 'x'.repeat(200) }, 10)).toBe(`${'x'.repeat(9)}…`);
     const call = path[1]!.type === 'message' ? path[1]!.message : undefined;
-    expect(messagePreview({ ...call!, content: [{ type: 'function_call', id: 'c', name: 'agent_trigger', arguments: {} }] } as never)).toBe('[function call: agent_trigger]');
+    expect(
+      messagePreview({
+        ...call!,
+        content: [{ type: 'function_call', id: 'c', name: 'agent_trigger', arguments: {} }],
+      } as never),
+    ).toBe('[function call: agent_trigger]');
   });
 });

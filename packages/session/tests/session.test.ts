@@ -1,7 +1,7 @@
-import type { SessionEntry, SessionEvent, SessionInfo } from '@iii-harness/types';
 import { collectStream } from '@iii-harness/testing';
+import type { SessionEntry, SessionEvent, SessionInfo } from '@iii-harness/types';
 import { BRANCH_SUMMARY_PREFIX, COMPACTION_PREFIX } from '../src/index.js';
-import { assistant, codeOf, custom, startStack, texts, user, type Stack } from './stack.js';
+import { assistant, codeOf, custom, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -12,14 +12,35 @@ afterAll(async () => {
 });
 
 type Appended = { entry_id: string; created: boolean; entry: SessionEntry };
-const create = async (payload: object = {}) => (await s.call<{ session: SessionInfo }>('session::create', payload)).session;
-const add = (session_id: string, entry: unknown, extra: object = {}) => s.call<Appended>('session::append', { session_id, entry, ...extra });
-const msgs = (session_id: string, leaf_id?: string) => s.call('session::messages', { session_id, ...(leaf_id ? { leaf_id } : {}) });
-const getInfo = async (session_id: string) => (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
+const create = async (payload: object = {}) =>
+  (await s.call<{ session: SessionInfo }>('session::create', payload)).session;
+const add = (session_id: string, entry: unknown, extra: object = {}) =>
+  s.call<Appended>('session::append', { session_id, entry, ...extra });
+const msgs = (session_id: string, leaf_id?: string) =>
+  s.call('session::messages', { session_id, ...(leaf_id ? { leaf_id } : {}) });
+const getInfo = async (session_id: string) =>
+  (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
 
 const ALL_FUNCTIONS = [
-  'create', 'ensure', 'get', 'list', 'delete', 'append', 'append_batch', 'update_entry', 'messages', 'tree',
-  'fork', 'set_leaf', 'clone', 'export', 'inbox::push', 'inbox::peek', 'inbox::peek_first', 'inbox::ack', 'inbox::drain',
+  'create',
+  'ensure',
+  'get',
+  'list',
+  'delete',
+  'append',
+  'append_batch',
+  'update_entry',
+  'messages',
+  'tree',
+  'fork',
+  'set_leaf',
+  'clone',
+  'export',
+  'inbox::push',
+  'inbox::peek',
+  'inbox::peek_first',
+  'inbox::ack',
+  'inbox::drain',
 ].map((name) => `session::${name}`);
 
 describe('session', () => {
@@ -35,7 +56,14 @@ describe('session', () => {
 
   it('creates, ensures and gets sessions', async () => {
     const made = await create({ display_name: 'Refactor', cwd: '/repo', metadata: { team: 'core' } });
-    expect(made).toMatchObject({ display_name: 'Refactor', cwd: '/repo', metadata: { team: 'core' }, leaf_id: null, entry_count: 0, seq: 1 });
+    expect(made).toMatchObject({
+      display_name: 'Refactor',
+      cwd: '/repo',
+      metadata: { team: 'core' },
+      leaf_id: null,
+      entry_count: 0,
+      seq: 1,
+    });
     expect(await getInfo(made.session_id)).toEqual(made);
     expect(await codeOf(s.call('session::create', { session_id: made.session_id }))).toBe('conflict');
 
@@ -49,7 +77,11 @@ describe('session', () => {
   it('appends onto the active leaf, is idempotent on entry_id, and reads messages', async () => {
     const { session_id } = await create();
     const a = await add(session_id, user('one'), { entry_id: 'turn-1:user' });
-    expect(a).toMatchObject({ entry_id: 'turn-1:user', created: true, entry: { parent_id: null, depth: 0, revision: 0, type: 'message' } });
+    expect(a).toMatchObject({
+      entry_id: 'turn-1:user',
+      created: true,
+      entry: { parent_id: null, depth: 0, revision: 0, type: 'message' },
+    });
     const b = await add(session_id, assistant('two'));
     expect(b.entry).toMatchObject({ parent_id: 'turn-1:user', depth: 1 });
     await add(session_id, custom('label', { note: 'not for the model' }));
@@ -67,10 +99,22 @@ describe('session', () => {
   it('appends a batch as one chain, idempotently', async () => {
     const { session_id } = await create();
     await add(session_id, user('q'), { entry_id: 'q' });
-    const entries = [{ entry: assistant('a1'), entry_id: 'b1' }, { entry: assistant('a2'), entry_id: 'b2' }, { entry: user('u3') }];
+    const entries = [
+      { entry: assistant('a1'), entry_id: 'b1' },
+      { entry: assistant('a2'), entry_id: 'b2' },
+      { entry: user('u3') },
+    ];
     const batch = await s.call<{ entries: Appended[] }>('session::append_batch', { session_id, entries });
-    expect(batch.entries.map((e) => [e.entry_id.slice(0, 2), e.entry.parent_id?.slice(0, 2), e.created])).toEqual([['b1', 'q', true], ['b2', 'b1', true], [expect.any(String), 'b2', true]]);
-    const retried = await s.call<{ entries: Appended[] }>('session::append_batch', { session_id, parent_id: 'q', entries: entries.slice(0, 2) });
+    expect(batch.entries.map((e) => [e.entry_id.slice(0, 2), e.entry.parent_id?.slice(0, 2), e.created])).toEqual([
+      ['b1', 'q', true],
+      ['b2', 'b1', true],
+      [expect.any(String), 'b2', true],
+    ]);
+    const retried = await s.call<{ entries: Appended[] }>('session::append_batch', {
+      session_id,
+      parent_id: 'q',
+      entries: entries.slice(0, 2),
+    });
     expect(retried.entries.map((e) => e.created)).toEqual([false, false]);
     expect(texts(await msgs(session_id))).toEqual(['q', 'a1', 'a2', 'u3']);
     expect((await getInfo(session_id)).entry_count).toBe(4);
@@ -78,8 +122,13 @@ describe('session', () => {
 
   it('rebuilds messages through the latest compaction as [summary, ...kept]', async () => {
     const { session_id } = await create();
-    for (const [i, text] of ['u1', 'a1', 'u2', 'a2', 'u3'].entries()) await add(session_id, i % 2 ? assistant(text) : user(text), { entry_id: text });
-    await add(session_id, { type: 'compaction', summary: 'first summary', tokens_before: 500, first_kept_entry_id: 'u2' }, { entry_id: 'c1' });
+    for (const [i, text] of ['u1', 'a1', 'u2', 'a2', 'u3'].entries())
+      await add(session_id, i % 2 ? assistant(text) : user(text), { entry_id: text });
+    await add(
+      session_id,
+      { type: 'compaction', summary: 'first summary', tokens_before: 500, first_kept_entry_id: 'u2' },
+      { entry_id: 'c1' },
+    );
     await add(session_id, assistant('a3'), { entry_id: 'a3' });
     let read = await msgs(session_id);
     expect(texts(read)).toEqual([`${COMPACTION_PREFIX}first summary`, 'u2', 'a2', 'u3', 'a3']);
@@ -87,22 +136,38 @@ describe('session', () => {
     expect(read.messages.map((m: { entry_id: string }) => m.entry_id)).toEqual(['c1', 'u2', 'a2', 'u3', 'a3']);
 
     // A later compaction supersedes the earlier one.
-    await add(session_id, { type: 'compaction', summary: 'second summary', tokens_before: 900, first_kept_entry_id: 'a3' }, { entry_id: 'c2' });
+    await add(
+      session_id,
+      { type: 'compaction', summary: 'second summary', tokens_before: 900, first_kept_entry_id: 'a3' },
+      { entry_id: 'c2' },
+    );
     await add(session_id, user('u4'));
     read = await msgs(session_id);
     expect(texts(read)).toEqual([`${COMPACTION_PREFIX}second summary`, 'a3', 'u4']);
     // Reading an older leaf goes through the compaction on that path only.
     expect(texts(await msgs(session_id, 'a2'))).toEqual(['u1', 'a1', 'u2', 'a2']);
     // A compaction may keep nothing but itself.
-    await add(session_id, { type: 'compaction', summary: 'all of it', tokens_before: 1000, first_kept_entry_id: 'c3' }, { entry_id: 'c3' });
+    await add(
+      session_id,
+      { type: 'compaction', summary: 'all of it', tokens_before: 1000, first_kept_entry_id: 'c3' },
+      { entry_id: 'c3' },
+    );
     expect(texts(await msgs(session_id))).toEqual([`${COMPACTION_PREFIX}all of it`]);
 
-    expect(await codeOf(add(session_id, { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'nope' }))).toBe('invalid_payload');
+    expect(
+      await codeOf(
+        add(session_id, { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'nope' }),
+      ),
+    ).toBe('invalid_payload');
     const other = await create();
     await add(other.session_id, user('x'), { entry_id: 'x' });
     await add(other.session_id, user('y'), { entry_id: 'y', parent_id: null });
     // 'x' is in the session but not on the path being summarized.
-    expect(await codeOf(add(other.session_id, { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'x' }))).toBe('invalid_payload');
+    expect(
+      await codeOf(
+        add(other.session_id, { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'x' }),
+      ),
+    ).toBe('invalid_payload');
   });
 
   it('set_leaf switches branches in place; appends then grow the new branch', async () => {
@@ -120,9 +185,13 @@ describe('session', () => {
     const t = await s.call('session::tree', { session_id });
     expect(t.roots).toEqual(['r']);
     expect(t.active_path).toEqual(['r', 'a', 'bs', 'c']);
-    const children = Object.fromEntries(t.nodes.map((n: { entry: SessionEntry; children: string[] }) => [n.entry.id, n.children]));
+    const children = Object.fromEntries(
+      t.nodes.map((n: { entry: SessionEntry; children: string[] }) => [n.entry.id, n.children]),
+    );
     expect(children).toEqual({ r: ['a'], a: ['b', 'bs'], b: [], bs: ['c'], c: [] });
-    expect(t.nodes.map((n: { entry: SessionEntry }) => n.entry.seq)).toEqual([...t.nodes.map((n: { entry: SessionEntry }) => n.entry.seq)].sort((x, y) => x - y));
+    expect(t.nodes.map((n: { entry: SessionEntry }) => n.entry.seq)).toEqual(
+      [...t.nodes.map((n: { entry: SessionEntry }) => n.entry.seq)].sort((x, y) => x - y),
+    );
 
     // null starts a new root.
     await s.call('session::set_leaf', { session_id, entry_id: null });
@@ -139,16 +208,28 @@ describe('session', () => {
     const before = await s.call('session::tree', { session_id });
 
     const { session } = await s.call<{ session: SessionInfo }>('session::fork', { session_id, entry_id: 'f3' });
-    expect(session).toMatchObject({ display_name: 'source', leaf_id: 'f3', entry_count: 3, forked_from: { session_id, entry_id: 'f3' } });
+    expect(session).toMatchObject({
+      display_name: 'source',
+      leaf_id: 'f3',
+      entry_count: 3,
+      forked_from: { session_id, entry_id: 'f3' },
+    });
     expect(texts(await msgs(session.session_id))).toEqual(['f1', 'f2', 'f3']);
     expect((await s.call('session::tree', { session_id: session.session_id })).nodes).toHaveLength(3);
     await add(session.session_id, user('forked on'));
     expect(texts(await msgs(session.session_id))).toEqual(['f1', 'f2', 'f3', 'forked on']);
     expect(await s.call('session::tree', { session_id })).toEqual(before);
 
-    const named = await s.call('session::fork', { session_id, entry_id: 'f1', new_session_id: 'fork-target', display_name: 'mine' });
+    const named = await s.call('session::fork', {
+      session_id,
+      entry_id: 'f1',
+      new_session_id: 'fork-target',
+      display_name: 'mine',
+    });
     expect(named.session).toMatchObject({ session_id: 'fork-target', display_name: 'mine', leaf_id: 'f1' });
-    expect(await codeOf(s.call('session::fork', { session_id, entry_id: 'f1', new_session_id: 'fork-target' }))).toBe('conflict');
+    expect(await codeOf(s.call('session::fork', { session_id, entry_id: 'f1', new_session_id: 'fork-target' }))).toBe(
+      'conflict',
+    );
     expect(await codeOf(s.call('session::fork', { session_id, entry_id: 'ghost' }))).toBe('not_found');
   });
 
@@ -161,22 +242,32 @@ describe('session', () => {
     expect(session).toMatchObject({ leaf_id: 'k4', entry_count: 4, cloned_from: session_id });
     expect(texts(await msgs(session.session_id))).toEqual(['k1', 'k4']);
     expect(texts(await msgs(session.session_id, 'k3'))).toEqual(['k1', 'k2', 'k3']);
-    const strip = (t: { nodes: Array<{ entry: SessionEntry; children: string[] }> }) => t.nodes.map((n) => ({ ...n, entry: { ...n.entry, updated_at: 0 } }));
-    expect(strip(await s.call('session::tree', { session_id: session.session_id }))).toEqual(strip(await s.call('session::tree', { session_id })));
+    const strip = (t: { nodes: Array<{ entry: SessionEntry; children: string[] }> }) =>
+      t.nodes.map((n) => ({ ...n, entry: { ...n.entry, updated_at: 0 } }));
+    expect(strip(await s.call('session::tree', { session_id: session.session_id }))).toEqual(
+      strip(await s.call('session::tree', { session_id })),
+    );
   });
 
   it('applies streamed revisions, last write wins by revision', async () => {
     const { session_id } = await create();
     await add(session_id, user('q'));
     await add(session_id, assistant(''), { entry_id: 'live' });
-    const update = (revision: number, text: string) => s.call('session::update_entry', { session_id, entry_id: 'live', revision, entry: assistant(text) });
+    const update = (revision: number, text: string) =>
+      s.call('session::update_entry', { session_id, entry_id: 'live', revision, entry: assistant(text) });
     expect(await update(1, 'Hel')).toMatchObject({ applied: true, revision: 1 });
     expect(await update(3, 'Hello wor')).toMatchObject({ applied: true, revision: 3 });
     expect(await update(2, 'Hello')).toMatchObject({ applied: false, revision: 3 });
     expect(await update(3, 'same revision')).toMatchObject({ applied: false, revision: 3 });
     expect(texts(await msgs(session_id))).toEqual(['q', 'Hello wor']);
-    expect(await codeOf(s.call('session::update_entry', { session_id, entry_id: 'live', revision: 9, entry: user('role change') }))).toBe('conflict');
-    expect(await codeOf(s.call('session::update_entry', { session_id, entry_id: 'ghost', revision: 1, entry: user('x') }))).toBe('not_found');
+    expect(
+      await codeOf(
+        s.call('session::update_entry', { session_id, entry_id: 'live', revision: 9, entry: user('role change') }),
+      ),
+    ).toBe('conflict');
+    expect(
+      await codeOf(s.call('session::update_entry', { session_id, entry_id: 'ghost', revision: 1, entry: user('x') })),
+    ).toBe('not_found');
   });
 
   it('lists sessions newest first, paged, with entry counts and the last message', async () => {
@@ -192,7 +283,10 @@ describe('session', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { sessions: typeof seen; total: number; next_cursor: string | null } = await s.call('session::list', { limit: 2, ...(cursor ? { cursor } : {}) });
+      const page: { sessions: typeof seen; total: number; next_cursor: string | null } = await s.call('session::list', {
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.sessions);
       cursor = page.next_cursor;
       pages++;
@@ -231,9 +325,14 @@ describe('session', () => {
     expect(first).toEqual({ name: 'steering', ...peeked });
     const drained = await s.call('session::inbox::drain', { session_id, name: 'steering' });
     expect(drained).toEqual(peeked);
-    expect(await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] })).toMatchObject({ name: 'followup', items: [{ item: 'later' }] });
+    expect(await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] })).toMatchObject({
+      name: 'followup',
+      items: [{ item: 'later' }],
+    });
     expect(await codeOf(s.call('session::inbox::peek_first', { session_id, names: [] }))).toBe('invalid_payload');
-    expect(await codeOf(s.call('session::inbox::peek_first', { session_id: 'ghost', names: ['steering'] }))).toBe('not_found');
+    expect(await codeOf(s.call('session::inbox::peek_first', { session_id: 'ghost', names: ['steering'] }))).toBe(
+      'not_found',
+    );
     expect(await s.call('session::inbox::peek', { session_id, name: 'steering' })).toEqual({ items: [] });
     expect((await s.call('session::inbox::peek', { session_id, name: 'followup' })).items).toHaveLength(1);
 
@@ -241,11 +340,23 @@ describe('session', () => {
     for (const item of ['a', 'b', 'c']) await s.call('session::inbox::push', { session_id, name: 'steering', item });
     const seen = (await s.call('session::inbox::peek', { session_id, name: 'steering' })).items;
     await s.call('session::inbox::push', { session_id, name: 'steering', item: 'd (arrived meanwhile)' });
-    const acked = await s.call('session::inbox::ack', { session_id, name: 'steering', ids: [seen[0].id, seen[2].id, 'unknown'] });
+    const acked = await s.call('session::inbox::ack', {
+      session_id,
+      name: 'steering',
+      ids: [seen[0].id, seen[2].id, 'unknown'],
+    });
     expect(acked).toEqual({ removed: [seen[0].id, seen[2].id] });
-    expect((await s.call('session::inbox::peek', { session_id, name: 'steering' })).items.map((i: { item: unknown }) => i.item)).toEqual(['b', 'd (arrived meanwhile)']);
-    expect(await s.call('session::inbox::ack', { session_id, name: 'steering', ids: [seen[0].id] })).toEqual({ removed: [] });
-    expect(await codeOf(s.call('session::inbox::push', { session_id: 'ghost', name: 'steering', item: 1 }))).toBe('not_found');
+    expect(
+      (await s.call('session::inbox::peek', { session_id, name: 'steering' })).items.map(
+        (i: { item: unknown }) => i.item,
+      ),
+    ).toEqual(['b', 'd (arrived meanwhile)']);
+    expect(await s.call('session::inbox::ack', { session_id, name: 'steering', ids: [seen[0].id] })).toEqual({
+      removed: [],
+    });
+    expect(await codeOf(s.call('session::inbox::push', { session_id: 'ghost', name: 'steering', item: 1 }))).toBe(
+      'not_found',
+    );
   });
 
   it('exports jsonl (the whole tree), markdown and html (the active path), escaping hostile content', async () => {
@@ -258,7 +369,10 @@ describe('session', () => {
 
     const jsonl = await s.call('session::export', { session_id, format: 'jsonl' });
     expect(jsonl.mime_type).toBe('application/x-ndjson');
-    const lines = jsonl.content.trim().split('\n').map((line: string) => JSON.parse(line));
+    const lines = jsonl.content
+      .trim()
+      .split('\n')
+      .map((line: string) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ type: 'session', version: 1, session_id, display_name: hostile });
     expect(lines.slice(1).map((e: SessionEntry) => e.id)).toEqual(['x1', 'x2', 'x3']);
     expect(lines[1]).toMatchObject({ type: 'message', message: { content: hostile } });
@@ -276,7 +390,9 @@ describe('session', () => {
   });
 
   it('publishes every change on session::events, ordered by a per-session seq', async () => {
-    const { session_id } = await s.call<{ session: SessionInfo }>('session::ensure', { session_id: 'evented' }).then((r) => r.session);
+    const { session_id } = await s
+      .call<{ session: SessionInfo }>('session::ensure', { session_id: 'evented' })
+      .then((r) => r.session);
     const events = collectStream<SessionEvent>(s.client.client, 'session::events', session_id);
     await s.call('engine::functions::list', {});
     await add(session_id, user('u'), { entry_id: 'e1' });
@@ -293,10 +409,24 @@ describe('session', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     events.stop();
     const data = events.data().sort((a, b) => a.seq - b.seq);
-    expect(data.map((e) => e.type)).toEqual(['entry_appended', 'entry_appended', 'entry_updated', 'leaf_changed', 'inbox_pushed', 'inbox_drained', 'inbox_pushed', 'inbox_acked', 'session_deleted']);
+    expect(data.map((e) => e.type)).toEqual([
+      'entry_appended',
+      'entry_appended',
+      'entry_updated',
+      'leaf_changed',
+      'inbox_pushed',
+      'inbox_drained',
+      'inbox_pushed',
+      'inbox_acked',
+      'session_deleted',
+    ]);
     expect(data.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(data[7]).toMatchObject({ name: 'steering', item_ids: [item_id] });
-    expect(data[2]).toMatchObject({ entry_id: 'e2', revision: 1, entry: { message: { content: [{ text: 'streamed' }] } } });
+    expect(data[2]).toMatchObject({
+      entry_id: 'e2',
+      revision: 1,
+      entry: { message: { content: [{ text: 'streamed' }] } },
+    });
     expect(data[3]).toMatchObject({ leaf_id: 'e1', previous_leaf_id: 'e2' });
     expect(events.events.every((e) => e.groupId === session_id)).toBe(true);
   });
@@ -309,10 +439,15 @@ describe('session', () => {
     await add('announced', user('hi'), { entry_id: 'h' });
     await s.call('session::fork', { session_id: 'announced', entry_id: 'h', new_session_id: 'announced-fork' });
     await s.call('session::clone', { session_id: 'announced', new_session_id: 'announced-clone' });
-    const [created, forked, cloned] = await Promise.all(collectors.map(async (c) => (await c.waitFor(1)).map((e) => e.event.event?.data as SessionEvent)));
+    const [created, forked, cloned] = await Promise.all(
+      collectors.map(async (c) => (await c.waitFor(1)).map((e) => e.event.event?.data as SessionEvent)),
+    );
     collectors.forEach((c) => c.stop());
     expect(created![0]).toMatchObject({ type: 'session_created', session_id: 'announced', seq: 1 });
-    expect(forked![0]).toMatchObject({ type: 'session_created', forked_from: { session_id: 'announced', entry_id: 'h' } });
+    expect(forked![0]).toMatchObject({
+      type: 'session_created',
+      forked_from: { session_id: 'announced', entry_id: 'h' },
+    });
     expect(cloned![0]).toMatchObject({ type: 'session_created', cloned_from: 'announced' });
     // The new sessions' events continue after their entries' sequence numbers.
     expect(forked![0]!.seq).toBe((await getInfo('announced-fork')).seq);

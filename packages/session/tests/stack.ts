@@ -1,6 +1,13 @@
+import {
+  connectClient,
+  type DevEngine,
+  startDevEngine,
+  startTestWorker,
+  type TestClient,
+  type TestWorker,
+} from '@iii-harness/testing';
 import type { SessionEntryBody } from '@iii-harness/types';
-import { connectClient, startDevEngine, startTestWorker, type DevEngine, type TestClient, type TestWorker } from '@iii-harness/testing';
-import { sessionWorker, type Config } from '../src/index.js';
+import { type Config, sessionWorker } from '../src/index.js';
 
 export interface Stack {
   engine: DevEngine;
@@ -29,13 +36,20 @@ export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
 }
 
 /** The error code a call failed with, or 'resolved'. */
-export const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code: string }) => error.code);
+export const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code: string }) => error.code,
+  );
 
 /** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
 export async function stateSnapshot(stack: Stack): Promise<Record<string, string[]>> {
   const { groups } = await stack.call<{ groups: string[] }>('state::list_groups', {});
   const snapshot: Record<string, string[]> = {};
-  for (const scope of groups) snapshot[scope] = ((await stack.call<unknown[]>('state::list', { scope })) ?? []).map((v) => JSON.stringify(v)).sort();
+  for (const scope of groups)
+    snapshot[scope] = ((await stack.call<unknown[]>('state::list', { scope })) ?? [])
+      .map((v) => JSON.stringify(v))
+      .sort();
   return snapshot;
 }
 
@@ -53,11 +67,17 @@ export const assistant = (text: string): SessionEntryBody => ({
   },
 });
 
-export const custom = (custom_type: string, data: unknown): SessionEntryBody => ({ type: 'custom', custom_type, data: data as never });
+export const custom = (custom_type: string, data: unknown): SessionEntryBody => ({
+  type: 'custom',
+  custom_type,
+  data: data as never,
+});
 
 /** The text of each message of a `session::messages` result. */
 export function texts(result: { messages: Array<{ message: { content: unknown } }> }): string[] {
   return result.messages.map(({ message }) =>
-    typeof message.content === 'string' ? message.content : (message.content as Array<{ type: string; text?: string }>).map((b) => b.text ?? `[${b.type}]`).join(''),
+    typeof message.content === 'string'
+      ? message.content
+      : (message.content as Array<{ type: string; text?: string }>).map((b) => b.text ?? `[${b.type}]`).join(''),
   );
 }

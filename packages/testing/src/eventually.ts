@@ -1,5 +1,8 @@
 /** Retry `check` until it stops throwing, or rethrow its last error after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 5_000, intervalMs = 20 } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 5_000, intervalMs = 20 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -1,37 +1,68 @@
-export { startDevEngine, type DevEngine } from './engine.js';
-export { startTestWorker, connectClient, type TestWorker, type TestClient } from './workers.js';
-export { captureLogs, type CapturedLogs } from './logs.js';
-export { collectStream, type StreamCollector, type StreamEvent } from './streams.js';
+export { type DevEngine, startDevEngine } from './engine.js';
 export { eventually } from './eventually.js';
 export {
-  FakeAnthropicServer,
-  startFakeAnthropic,
+  type AnthropicScenario,
+  type AnthropicScenarioStep,
   anthropicErrorBody,
   anthropicErrorType,
   DEFAULT_FAKE_ANTHROPIC_MODELS,
-  type FakeAnthropicOptions,
   type FakeAnthropicModel,
-  type AnthropicScenario,
-  type AnthropicScenarioStep,
+  type FakeAnthropicOptions,
+  FakeAnthropicServer,
+  startFakeAnthropic,
 } from './fake-vendors/anthropic.js';
 export {
+  createLlamaCppServer,
+  type FakeLlamaCppServer,
+  LLAMACPP_LOADING_BODY,
+  type LlamaCppFakeState,
+  startLlamaCppServer,
+} from './fake-vendors/llamacpp-extras.js';
+export {
+  createLmStudioServer,
+  defaultLmStudioModels,
+  type FakeLmStudioServer,
+  type LmStudioModel,
+  startLmStudioServer,
+} from './fake-vendors/lmstudio-extras.js';
+export {
+  createOpenAICompatibleServer,
+  type OpenAICompatibleFakeOptions,
+  openAIErrorBody,
+  startOpenAICompatibleServer,
+} from './fake-vendors/openai-compatible.js';
+export {
+  type ChunkStyle,
+  finishReasonOf,
+  renderChatCompletion,
+  renderChatCompletionFrames,
+  type SseFrame,
+  wireUsageOf,
+} from './fake-vendors/openai-compatible-chunks.js';
+export { type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
+export { FakeVendorServer, type RecordedRequest, type Route, writeSse } from './fake-vendors/server.js';
+export { type CapturedLogs, captureLogs } from './logs.js';
+export { type ConformanceCase, type ConformanceSpec, providerConformanceCases } from './provider-conformance.js';
+export { type ProviderFixture, type ProviderFixtureOptions, startProviderFixture } from './provider-fixture.js';
+export {
+  openProviderStream,
+  type ProviderEvent,
+  type ProviderStreamOptions,
+  type ProviderStreamResult,
+  type ProviderStreamRun,
+  streamFromProvider,
+} from './provider-stream.js';
+export {
   createScriptedProvider,
-  scriptedTurn,
-  scriptedConfig,
   lastUserText,
+  type RecordedProviderRequest,
+  type ScriptedConfig,
   type ScriptedProvider,
   type ScriptedProviderOptions,
   type ScriptedTurn,
   type ScriptedTurnInput,
-  type ScriptedConfig,
-  type RecordedProviderRequest,
+  scriptedConfig,
+  scriptedTurn,
 } from './scripted-provider.js';
-export { splitText, type Scenario, type ScenarioStep } from './fake-vendors/scenario.js';
-export { FakeVendorServer, writeSse, type Route, type RecordedRequest } from './fake-vendors/server.js';
-export { createOpenAICompatibleServer, startOpenAICompatibleServer, openAIErrorBody, type OpenAICompatibleFakeOptions } from './fake-vendors/openai-compatible.js';
-export { renderChatCompletionFrames, renderChatCompletion, wireUsageOf, finishReasonOf, type ChunkStyle, type SseFrame } from './fake-vendors/openai-compatible-chunks.js';
-export { createLmStudioServer, startLmStudioServer, defaultLmStudioModels, type LmStudioModel, type FakeLmStudioServer } from './fake-vendors/lmstudio-extras.js';
-export { createLlamaCppServer, startLlamaCppServer, LLAMACPP_LOADING_BODY, type FakeLlamaCppServer, type LlamaCppFakeState } from './fake-vendors/llamacpp-extras.js';
-export { openProviderStream, streamFromProvider, type ProviderEvent, type ProviderStreamResult, type ProviderStreamRun, type ProviderStreamOptions } from './provider-stream.js';
-export { startProviderFixture, type ProviderFixture, type ProviderFixtureOptions } from './provider-fixture.js';
-export { providerConformanceCases, type ConformanceSpec, type ConformanceCase } from './provider-conformance.js';
+export { collectStream, type StreamCollector, type StreamEvent } from './streams.js';
+export { connectClient, startTestWorker, type TestClient, type TestWorker } from './workers.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { eventually } from './eventually.js';
 import type { Scenario } from './fake-vendors/scenario.js';
+import { type ConformanceCase, failureCases, ofType } from './provider-conformance-failures.js';
 import type { ProviderFixture } from './provider-fixture.js';
-import { failureCases, ofType, type ConformanceCase } from './provider-conformance-failures.js';
 
 /**
  * The acceptance items every provider worker must meet, written once. A provider's test file
@@ -35,8 +35,18 @@ const toolScenario: Scenario = {
   event_delay_ms: 1,
   steps: [
     { text: 'Reading both files.' },
-    { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'README.md', lines: [1, 40] } } } },
-    { tool_call: { name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'docs/architecture.md' } } } },
+    {
+      tool_call: {
+        name: 'agent_trigger',
+        arguments: { function_id: 'fs::read', payload: { path: 'README.md', lines: [1, 40] } },
+      },
+    },
+    {
+      tool_call: {
+        name: 'agent_trigger',
+        arguments: { function_id: 'fs::read', payload: { path: 'docs/architecture.md' } },
+      },
+    },
     { tool_call: { name: 'web_fetch', arguments: { url: 'https://example.com/?q="quoted"', max_bytes: 2048 } } },
   ],
   stop: 'tool_calls',
@@ -50,17 +60,35 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
   const add = (name: string, run: () => Promise<void>) => cases.push({ name, run });
 
   add('declares itself to harness::provider::register and shows in harness::provider::list', async () => {
-    await eventually(() => assert.ok(f().declarations.some((d) => d.id === id()), 'no declaration yet'));
-    const { providers } = await f().call<{ providers: Array<{ id: string; kind: string }> }>('harness::provider::list', {});
+    await eventually(() =>
+      assert.ok(
+        f().declarations.some((d) => d.id === id()),
+        'no declaration yet',
+      ),
+    );
+    const { providers } = await f().call<{ providers: Array<{ id: string; kind: string }> }>(
+      'harness::provider::list',
+      {},
+    );
     const mine = providers.find((p) => p.id === id());
     assert.ok(mine);
     assert.equal(mine.kind, spec.credentialEnvVar ? 'cloud' : 'local');
   });
 
   add('documents every function in engine::functions::info', async () => {
-    const ids = [fn('stream'), fn('complete'), fn('abort'), fn('refresh_models'), ...(spec.extraInvalidPayloads ?? []).map(([fid]) => fid)];
+    const ids = [
+      fn('stream'),
+      fn('complete'),
+      fn('abort'),
+      fn('refresh_models'),
+      ...(spec.extraInvalidPayloads ?? []).map(([fid]) => fid),
+    ];
     for (const fid of new Set(ids)) {
-      const info = await f().call<{ description: string; request_schema: { type: string }; response_schema: { type: string } }>('engine::functions::info', { function_id: fid });
+      const info = await f().call<{
+        description: string;
+        request_schema: { type: string };
+        response_schema: { type: string };
+      }>('engine::functions::info', { function_id: fid });
       assert.equal(typeof info.description, 'string', fid);
       assert.equal(info.request_schema?.type, 'object', fid);
       assert.equal(info.response_schema?.type, 'object', fid);
@@ -69,7 +97,12 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
 
   add('streams text as ordered deltas and ends with the final message', async () => {
     // Paced like a real vendor; deltas read in one event-loop turn may be coalesced, so at least 2.
-    f().fake.enqueue({ steps: [{ text: 'Hello there, how can I help you today?' }], split: 5, stop: 'end', event_delay_ms: 5 });
+    f().fake.enqueue({
+      steps: [{ text: 'Hello there, how can I help you today?' }],
+      split: 5,
+      stop: 'end',
+      event_delay_ms: 5,
+    });
     const { events, terminal, result } = await f().stream();
     const deltas = ofType(events, 'text_delta');
     assert.ok(deltas.length >= 2, `expected several text deltas, got ${deltas.length}`);
@@ -87,36 +120,72 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
     assert.deepEqual(body.messages[1], { role: 'user', content: 'Say hello.' });
   });
 
-  add('assembles several tool calls whose arguments arrive split across many deltas, and echoes their ids', async () => {
-    f().fake.enqueue(toolScenario);
-    const tools = [{ name: 'agent_trigger', description: 'Call a bus function', parameters: { type: 'object', properties: {} } }];
-    const { events, terminal } = await f().stream({ tools });
-    const starts = ofType(events, 'tool_call_start');
-    const ends = ofType(events, 'tool_call_end');
-    assert.deepEqual(starts.map((s) => s.name), ['agent_trigger', 'agent_trigger', 'web_fetch']);
-    assert.ok(ofType(events, 'tool_call_delta').length >= 6, 'arguments should arrive in several deltas');
-    assert.deepEqual(ends.map((e) => e.arguments), toolScenario.steps!.slice(1).map((s) => (s as { tool_call: { arguments: unknown } }).tool_call.arguments));
-    assert.equal(terminal?.type, 'done');
-    const message = terminal!.message as { content: Array<{ type: string; id?: string }>; stop_reason: string };
-    assert.equal(message.stop_reason, 'function_call');
-    assert.deepEqual(message.content.map((b) => b.type), ['text', 'function_call', 'function_call', 'function_call']);
-    assert.deepEqual(message.content.slice(1).map((b) => b.id), starts.map((s) => s.id));
-    assert.equal(lastBody(f()).tools[0].type, 'function');
+  add(
+    'assembles several tool calls whose arguments arrive split across many deltas, and echoes their ids',
+    async () => {
+      f().fake.enqueue(toolScenario);
+      const tools = [
+        { name: 'agent_trigger', description: 'Call a bus function', parameters: { type: 'object', properties: {} } },
+      ];
+      const { events, terminal } = await f().stream({ tools });
+      const starts = ofType(events, 'tool_call_start');
+      const ends = ofType(events, 'tool_call_end');
+      assert.deepEqual(
+        starts.map((s) => s.name),
+        ['agent_trigger', 'agent_trigger', 'web_fetch'],
+      );
+      assert.ok(ofType(events, 'tool_call_delta').length >= 6, 'arguments should arrive in several deltas');
+      assert.deepEqual(
+        ends.map((e) => e.arguments),
+        toolScenario.steps!.slice(1).map((s) => (s as { tool_call: { arguments: unknown } }).tool_call.arguments),
+      );
+      assert.equal(terminal?.type, 'done');
+      const message = terminal!.message as { content: Array<{ type: string; id?: string }>; stop_reason: string };
+      assert.equal(message.stop_reason, 'function_call');
+      assert.deepEqual(
+        message.content.map((b) => b.type),
+        ['text', 'function_call', 'function_call', 'function_call'],
+      );
+      assert.deepEqual(
+        message.content.slice(1).map((b) => b.id),
+        starts.map((s) => s.id),
+      );
+      assert.equal(lastBody(f()).tools[0].type, 'function');
 
-    // The next turn sends the calls back with their exact ids, and each result as a `tool` message.
-    f().fake.enqueue({ steps: [{ text: 'Done.' }] });
-    const results = starts.map((s) => ({ role: 'function_result', function_call_id: s.id, function_id: 'fs::read', content: [{ type: 'text', text: `result of ${s.id}` }], is_error: false }));
-    await f().stream({ messages: [{ role: 'user', content: 'Read them.' }, message, ...results], tools });
-    const sent = lastBody(f()).messages as Array<Record<string, any>>;
-    const assistant = sent.find((m) => m.role === 'assistant')!;
-    assert.deepEqual(assistant.tool_calls.map((c: { id: string }) => c.id), starts.map((s) => s.id));
-    assert.deepEqual(JSON.parse(assistant.tool_calls[0].function.arguments), (toolScenario.steps![1] as { tool_call: { arguments: unknown } }).tool_call.arguments);
-    assert.deepEqual(sent.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id, m.content]), starts.map((s) => [s.id, `result of ${s.id}`]));
-  });
+      // The next turn sends the calls back with their exact ids, and each result as a `tool` message.
+      f().fake.enqueue({ steps: [{ text: 'Done.' }] });
+      const results = starts.map((s) => ({
+        role: 'function_result',
+        function_call_id: s.id,
+        function_id: 'fs::read',
+        content: [{ type: 'text', text: `result of ${s.id}` }],
+        is_error: false,
+      }));
+      await f().stream({ messages: [{ role: 'user', content: 'Read them.' }, message, ...results], tools });
+      const sent = lastBody(f()).messages as Array<Record<string, any>>;
+      const assistant = sent.find((m) => m.role === 'assistant')!;
+      assert.deepEqual(
+        assistant.tool_calls.map((c: { id: string }) => c.id),
+        starts.map((s) => s.id),
+      );
+      assert.deepEqual(
+        JSON.parse(assistant.tool_calls[0].function.arguments),
+        (toolScenario.steps![1] as { tool_call: { arguments: unknown } }).tool_call.arguments,
+      );
+      assert.deepEqual(
+        sent.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id, m.content]),
+        starts.map((s) => [s.id, `result of ${s.id}`]),
+      );
+    },
+  );
 
   if (spec.thinking) {
     add('streams reasoning as thinking deltas before the answer', async () => {
-      f().fake.enqueue({ steps: [{ thinking: 'The user wants a greeting; keep it short.' }, { text: 'Hi!' }], split: 4, event_delay_ms: 5 });
+      f().fake.enqueue({
+        steps: [{ thinking: 'The user wants a greeting; keep it short.' }, { text: 'Hi!' }],
+        split: 4,
+        event_delay_ms: 5,
+      });
       const { events, terminal } = await f().stream();
       const thinking = ofType(events, 'thinking_delta');
       assert.ok(thinking.length >= 2);
@@ -152,7 +221,9 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       ...(spec.extraStops ?? []),
     ];
     for (const row of table) {
-      const steps = row.tool ? [{ tool_call: { name: 'agent_trigger', arguments: { function_id: 'x::y' } } }] : [{ text: 'text' }];
+      const steps = row.tool
+        ? [{ tool_call: { name: 'agent_trigger', arguments: { function_id: 'x::y' } } }]
+        : [{ text: 'text' }];
       f().fake.enqueue({ steps, stop: row.stop });
       const { terminal } = await f().stream();
       const message = terminal?.message as { stop_reason: string; raw_stop_reason?: string };
@@ -187,7 +258,12 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         assert.equal(terminal?.code, 'provider_error');
         assert.equal(terminal?.retryable, false);
         assert.match(String(terminal?.message), new RegExp(spec.credentialEnvVar!));
-        const complete = await f().call(fn('complete'), f().request()).then(() => undefined, (error: { code: string; message: string }) => error);
+        const complete = await f()
+          .call(fn('complete'), f().request())
+          .then(
+            () => undefined,
+            (error: { code: string; message: string }) => error,
+          );
         assert.equal(complete?.code, 'provider_error');
         assert.match(complete!.message, new RegExp(spec.credentialEnvVar!));
         // Without a harness the worker reads the env var itself; unset, the same clear error.
@@ -212,7 +288,10 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
   add('rejects malformed input to every function with invalid_payload and changes nothing', async () => {
     const bad: Array<[string, unknown]> = [
       [fn('stream'), { request_id: 'r', model: 'm', messages: [] }],
-      [fn('stream'), { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], channel: { nope: true } }],
+      [
+        fn('stream'),
+        { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], channel: { nope: true } },
+      ],
       [fn('complete'), { request_id: 'r', model: 'm', messages: [{ role: 'user', content: 'x' }], surprise: 1 }],
       [fn('abort'), {}],
       [fn('refresh_models'), { provider: 'other' }],
@@ -221,7 +300,12 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
     for (const [fid, payload] of bad) {
       const requests = f().fake.requests.length;
       const reconciles = f().reconciles.length;
-      const error = await f().call(fid, payload).then(() => undefined, (e: { code: string }) => e);
+      const error = await f()
+        .call(fid, payload)
+        .then(
+          () => undefined,
+          (e: { code: string }) => e,
+        );
       assert.equal(error?.code, 'invalid_payload', `${fid} ${JSON.stringify(payload)}`);
       assert.equal(f().fake.requests.length, requests);
       assert.equal(f().reconciles.length, reconciles);

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkerSpec } from '@iii-harness/runtime';
-import { startDevEngine, type DevEngine } from './engine.js';
+import { type DevEngine, startDevEngine } from './engine.js';
 import type { FakeVendorServer } from './fake-vendors/server.js';
-import { openProviderStream, streamFromProvider, type ProviderEvent, type ProviderStreamResult, type ProviderStreamRun } from './provider-stream.js';
+import {
+  openProviderStream,
+  type ProviderEvent,
+  type ProviderStreamResult,
+  type ProviderStreamRun,
+  streamFromProvider,
+} from './provider-stream.js';
 import { connectClient, startTestWorker, type TestClient, type TestWorker } from './workers.js';
 
 export interface ProviderFixtureOptions<C> {
@@ -67,7 +73,8 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
     seen: { events: [] as ProviderEvent[], errors: [] as string[] },
   } as ProviderFixture;
 
-  const register = (id: string, handler: (payload: any) => unknown) => client.client.registerFunction(id, async (payload: unknown) => handler(payload));
+  const register = (id: string, handler: (payload: any) => unknown) =>
+    client.client.registerFunction(id, async (payload: unknown) => handler(payload));
   register('harness::provider::register', (declaration) => {
     fixture.declarations.push(declaration);
     return { registered: true };
@@ -76,20 +83,32 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
   register('harness::provider::resolve', () => {
     if (fixture.harnessAbsent) throw new Error(`not_found: no provider registry (test stand-in)`);
     return {
-    provider: options.providerId,
-    api_url: options.apiUrl,
-    max_tokens: options.maxTokens ?? 4_096,
-    credential: fixture.token ? { configured: true, source: 'stored', token: fixture.token } : { configured: false, source: 'none' },
+      provider: options.providerId,
+      api_url: options.apiUrl,
+      max_tokens: options.maxTokens ?? 4_096,
+      credential: fixture.token
+        ? { configured: true, source: 'stored', token: fixture.token }
+        : { configured: false, source: 'none' },
     };
   });
   register('models::reconcile', (payload: { provider: string; models: Array<{ id: string }> }) => {
     fixture.reconciles.push(payload);
-    return { provider: payload.provider, count: payload.models.length, ids: payload.models.map((m) => m.id).sort(), added: [], removed: [], updated: [] };
+    return {
+      provider: payload.provider,
+      count: payload.models.length,
+      ids: payload.models.map((m) => m.id).sort(),
+      added: [],
+      removed: [],
+      updated: [],
+    };
   });
   await client.bus.call('engine::functions::list', { prefix: '__ready__' });
 
   // Tests change the stand-in's credential between requests, so settings are resolved every time.
-  fixture.worker = (await startTestWorker(options.spec, { url: engine.url, config: { settings_ttl_ms: 0, ...options.config } })) as TestWorker<unknown>;
+  fixture.worker = (await startTestWorker(options.spec, {
+    url: engine.url,
+    config: { settings_ttl_ms: 0, ...options.config },
+  })) as TestWorker<unknown>;
   const remember = (result: ProviderStreamResult) => {
     fixture.seen.events.push(...result.events);
     if (result.error) fixture.seen.errors.push(result.error.message);
@@ -104,7 +123,8 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
       messages: [{ role: 'user', content: 'Say hello.' }],
       ...overrides,
     }),
-    stream: (overrides?: Record<string, unknown>) => streamFromProvider(client.bus, options.providerId, fixture.request(overrides)).then(remember),
+    stream: (overrides?: Record<string, unknown>) =>
+      streamFromProvider(client.bus, options.providerId, fixture.request(overrides)).then(remember),
     open: (overrides?: Record<string, unknown>) => {
       const run = openProviderStream(client.bus, options.providerId, fixture.request(overrides));
       void run.finished.then(remember);

@@ -1,4 +1,4 @@
-import { HarnessError, type Bus } from '@iii-harness/runtime';
+import { type Bus, HarnessError } from '@iii-harness/runtime';
 
 /** A normalized provider stream event as it arrives on the channel (see @iii-harness/types `providerStreamEvent`). */
 export interface ProviderEvent {
@@ -60,7 +60,11 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
     const out: ProviderStreamResult<E> = { events };
     // The call leaves first; the reader's socket (which connects once read) opens while the
     // provider works, and the engine holds what the writer sends until it is there.
-    const call = bus.call<ProviderStreamResult['result']>(`provider::${providerId}::stream`, { ...request, channel: channel.writerRef }, { timeoutMs });
+    const call = bus.call<ProviderStreamResult['result']>(
+      `provider::${providerId}::stream`,
+      { ...request, channel: channel.writerRef },
+      { timeoutMs },
+    );
     const closed = channel.reader.readAll().then(
       () => undefined,
       () => undefined,
@@ -72,7 +76,10 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
       // A rejected call may never have opened the writer: the channel would not close by itself.
       if (!events.length) channel.reader.close();
     }
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, out.error && !events.length ? 50 : timeoutMs).unref())]);
+    await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(resolve, out.error && !events.length ? 50 : timeoutMs).unref()),
+    ]);
     channel.reader.close();
     out.terminal = events.find((e) => e.type === 'done' || e.type === 'error');
     return out;
@@ -84,7 +91,15 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise<E>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching event from provider::${providerId}::stream within ${timeoutMs} ms (got ${events.map((e) => e.type).join(', ') || 'nothing'})`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching event from provider::${providerId}::stream within ${timeoutMs} ms (got ${events.map((e) => e.type).join(', ') || 'nothing'})`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({ match, resolve: (event) => (clearTimeout(timer), resolve(event)) });
       });
     },
@@ -92,6 +107,11 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
 }
 
 /** Stream one request to the end: `{events, terminal, result | error}`. */
-export function streamFromProvider<E extends ProviderEvent = ProviderEvent>(bus: Bus, providerId: string, request: Record<string, unknown>, options: ProviderStreamOptions<E> = {}): Promise<ProviderStreamResult<E>> {
+export function streamFromProvider<E extends ProviderEvent = ProviderEvent>(
+  bus: Bus,
+  providerId: string,
+  request: Record<string, unknown>,
+  options: ProviderStreamOptions<E> = {},
+): Promise<ProviderStreamResult<E>> {
   return openProviderStream(bus, providerId, request, options).finished;
 }

@@ -1,25 +1,46 @@
 import {
-  createProviderWorker,
-  providerConfigShape,
-  ProviderFailure,
-  sleep,
   type AdapterContext,
+  createProviderWorker,
   type FailureKind,
   type ProviderAdapter,
+  ProviderFailure,
   type ProviderRequest,
+  providerConfigShape,
   type StreamOutcome,
+  sleep,
 } from '@iii-harness/provider-kit';
 import { defineFunction, type WorkerSpec } from '@iii-harness/runtime';
-import { message, type Model, type StopReason, type UserMessage } from '@iii-harness/types';
+import { type Model, message, type StopReason, type UserMessage } from '@iii-harness/types';
 import { z } from 'zod';
 import { splitText } from './fake-vendors/scenario.js';
 
-const FAILURE_KINDS = ['auth', 'rate_limited', 'overloaded', 'server', 'bad_request', 'context_overflow', 'not_found', 'connection', 'timeout', 'unknown'] as const satisfies readonly FailureKind[];
+const FAILURE_KINDS = [
+  'auth',
+  'rate_limited',
+  'overloaded',
+  'server',
+  'bad_request',
+  'context_overflow',
+  'not_found',
+  'connection',
+  'timeout',
+  'unknown',
+] as const satisfies readonly FailureKind[];
 
 const step = z.union([
   z.object({ text: z.string() }).strict(),
   z.object({ thinking: z.string(), signature: z.string().optional() }).strict(),
-  z.object({ tool_call: z.object({ id: z.string().min(1).optional(), name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) }).strict() }).strict(),
+  z
+    .object({
+      tool_call: z
+        .object({
+          id: z.string().min(1).optional(),
+          name: z.string().min(1),
+          arguments: z.record(z.string(), z.unknown()),
+        })
+        .strict(),
+    })
+    .strict(),
 ]);
 
 /** One scripted assistant turn (JSON form, as `provider::<id>::script` takes it). */
@@ -31,19 +52,37 @@ export const scriptedTurn = z
     /** Default: `function_call` when a step calls a tool, else `end`. */
     stop: z.enum(['end', 'length', 'function_call', 'other']).optional(),
     raw_stop_reason: z.string().optional(),
-    usage: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cache_read: z.number().int().nonnegative().optional(), cache_write: z.number().int().nonnegative().optional() }).strict().optional(),
+    usage: z
+      .object({
+        input: z.number().int().nonnegative(),
+        output: z.number().int().nonnegative(),
+        cache_read: z.number().int().nonnegative().optional(),
+        cache_write: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
     /** Deltas per text, thinking and argument string (default 2). */
     split: z.number().int().positive().optional(),
     /** Pause before each event: a slow stream to abort. */
     delay_ms: z.number().int().nonnegative().optional(),
     /** Fail instead: before any output (`after_steps` absent or 0) or after that many steps. */
-    fail: z.object({ message: z.string(), kind: z.enum(FAILURE_KINDS).optional(), retryable: z.boolean().optional(), after_steps: z.number().int().nonnegative().optional() }).strict().optional(),
+    fail: z
+      .object({
+        message: z.string(),
+        kind: z.enum(FAILURE_KINDS).optional(),
+        retryable: z.boolean().optional(),
+        after_steps: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ScriptedTurnInput = z.input<typeof scriptedTurn>;
 
 /** A turn as tests write it: `match` may also be a RegExp or a predicate on the request. */
-export type ScriptedTurn = Omit<ScriptedTurnInput, 'match'> & { match?: string | RegExp | ((request: ProviderRequest) => boolean) };
+export type ScriptedTurn = Omit<ScriptedTurnInput, 'match'> & {
+  match?: string | RegExp | ((request: ProviderRequest) => boolean);
+};
 
 /** What the scripted model was sent, one entry per attempt (retries included). */
 export interface RecordedProviderRequest extends ProviderRequest {
@@ -95,7 +134,15 @@ export function createScriptedProvider(options: ScriptedProviderOptions = {}): S
   const id = options.id ?? 'scripted';
   const queue: ScriptedTurn[] = [...(options.turns ?? [])];
   const requests: RecordedProviderRequest[] = [];
-  const models = options.models ?? [{ id: 'scripted-model', provider: id, context_window: 200_000, max_output_tokens: 8192, capabilities: ['tools', 'thinking', 'streaming'] }];
+  const models = options.models ?? [
+    {
+      id: 'scripted-model',
+      provider: id,
+      context_window: 200_000,
+      max_output_tokens: 8192,
+      capabilities: ['tools', 'thinking', 'streaming'],
+    },
+  ];
 
   const take = (request: ProviderRequest): ScriptedTurn | undefined => {
     const index = pickTurn(queue, request);
@@ -105,7 +152,12 @@ export function createScriptedProvider(options: ScriptedProviderOptions = {}): S
     async stream(request, ctx) {
       requests.push({ ...structuredClone(request), received_at: Date.now() });
       const turn = take(request);
-      if (!turn) throw new ProviderFailure('unknown', `scripted provider ${id} has no turn for request ${request.request_id} ("${lastUserText(request).slice(0, 80)}")`, { retryable: false });
+      if (!turn)
+        throw new ProviderFailure(
+          'unknown',
+          `scripted provider ${id} has no turn for request ${request.request_id} ("${lastUserText(request).slice(0, 80)}")`,
+          { retryable: false },
+        );
       const { match: _match, ...script } = turn;
       return playTurn(scriptedTurn.parse(script), ctx);
     },
@@ -118,7 +170,14 @@ export function createScriptedProvider(options: ScriptedProviderOptions = {}): S
       id,
       description: `Scripted test provider ${id}: plays queued assistant turns, no HTTP`,
       config: scriptedConfig,
-      declaration: () => ({ id, display_name: `Scripted (${id})`, default_url: 'http://scripted.invalid', default_max_tokens: 4096, supports_model_listing: true, kind: 'local' }),
+      declaration: () => ({
+        id,
+        display_name: `Scripted (${id})`,
+        default_url: 'http://scripted.invalid',
+        default_max_tokens: 4096,
+        supports_model_listing: true,
+        kind: 'local',
+      }),
       createAdapter: () => adapter,
       extraFunctions: () => [
         defineFunction({
@@ -135,7 +194,18 @@ export function createScriptedProvider(options: ScriptedProviderOptions = {}): S
           id: `provider::${id}::requests`,
           description: 'The requests the scripted provider received, oldest first',
           input: z.object({}).strict(),
-          output: z.object({ requests: z.array(z.object({ request_id: z.string(), model: z.string(), messages: z.array(message), received_at: z.number() }).loose()) }),
+          output: z.object({
+            requests: z.array(
+              z
+                .object({
+                  request_id: z.string(),
+                  model: z.string(),
+                  messages: z.array(message),
+                  received_at: z.number(),
+                })
+                .loose(),
+            ),
+          }),
           handler: () => ({ requests: requests as Array<RecordedProviderRequest & Record<string, unknown>> }),
         }),
       ],
@@ -166,16 +236,25 @@ function matches(match: NonNullable<ScriptedTurn['match']>, text: string, reques
 export function lastUserText(request: ProviderRequest): string {
   const last = request.messages.findLast((m): m is UserMessage => m.role === 'user');
   if (!last) return '';
-  return typeof last.content === 'string' ? last.content : last.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+  return typeof last.content === 'string'
+    ? last.content
+    : last.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
 }
 
 /** Emit the turn's events through the kit's sink, pausing `delay_ms` before each (abortable). */
-async function playTurn(turn: z.output<typeof scriptedTurn>, { sink, signal, started }: AdapterContext): Promise<StreamOutcome> {
+async function playTurn(
+  turn: z.output<typeof scriptedTurn>,
+  { sink, signal, started }: AdapterContext,
+): Promise<StreamOutcome> {
   const split = turn.split ?? 2;
   const pause = () => (turn.delay_ms ? sleep(turn.delay_ms, signal) : undefined);
   const fail = () => {
     const f = turn.fail!;
-    return new ProviderFailure(f.kind ?? 'server', f.message, f.retryable === undefined ? {} : { retryable: f.retryable });
+    return new ProviderFailure(
+      f.kind ?? 'server',
+      f.message,
+      f.retryable === undefined ? {} : { retryable: f.retryable },
+    );
   };
   if (turn.fail && !turn.fail.after_steps) throw fail();
   started();
@@ -207,8 +286,12 @@ async function playTurn(turn: z.output<typeof scriptedTurn>, { sink, signal, sta
   await pause();
   if (signal.aborted) throw new ProviderFailure('aborted', 'request aborted');
   const usage = turn.usage ?? { input: 0, output: 0 };
-  sink.usage({ input_tokens: usage.input, output_tokens: usage.output, cache_read_tokens: usage.cache_read ?? 0, cache_write_tokens: usage.cache_write ?? 0 });
+  sink.usage({
+    input_tokens: usage.input,
+    output_tokens: usage.output,
+    cache_read_tokens: usage.cache_read ?? 0,
+    cache_write_tokens: usage.cache_write ?? 0,
+  });
   const stop: StopReason = turn.stop ?? (turn.steps.some((s) => 'tool_call' in s) ? 'function_call' : 'end');
   return { stop_reason: stop, ...(turn.raw_stop_reason ? { raw_stop_reason: turn.raw_stop_reason } : {}) };
 }
-

@@ -21,21 +21,32 @@ export interface StreamCollector<T = unknown> {
 }
 
 /** Subscribe `client` to a stream (optionally one group) through a `stream` trigger and keep what arrives. */
-export function collectStream<T = unknown>(client: IIIClient, streamName: string, groupId?: string): StreamCollector<T> {
+export function collectStream<T = unknown>(
+  client: IIIClient,
+  streamName: string,
+  groupId?: string,
+): StreamCollector<T> {
   const events: StreamEvent<T>[] = [];
   const functionId = `test::collect::${randomUUID()}`;
   const fn = client.registerFunction(functionId, async (event: StreamEvent<T>) => {
     events.push(event);
     return {};
   });
-  const trigger = client.registerTrigger({ type: 'stream', function_id: functionId, config: { stream_name: streamName, ...(groupId ? { group_id: groupId } : {}) } });
+  const trigger = client.registerTrigger({
+    type: 'stream',
+    function_id: functionId,
+    config: { stream_name: streamName, ...(groupId ? { group_id: groupId } : {}) },
+  });
   return {
     events,
     data: () => events.map((e) => (e.event.type === 'event' ? e.event.event?.data : e.event.data) as T),
     async waitFor(count, timeoutMs = 5_000) {
-      await eventually(() => {
-        if (events.length < count) throw new Error(`expected ${count} events on ${streamName}, got ${events.length}`);
-      }, { timeoutMs });
+      await eventually(
+        () => {
+          if (events.length < count) throw new Error(`expected ${count} events on ${streamName}, got ${events.length}`);
+        },
+        { timeoutMs },
+      );
       return events;
     },
     stop() {

@@ -1,16 +1,25 @@
 import { Bus, createLogger, startWorker, type Worker, type WorkerSpec } from '@iii-harness/runtime';
-import { registerWorker, type IIIClient } from 'iii-sdk';
-import { captureLogs, type CapturedLogs } from './logs.js';
+import { type IIIClient, registerWorker } from 'iii-sdk';
+import { type CapturedLogs, captureLogs } from './logs.js';
 
 export interface TestWorker<C> extends Worker<C> {
   logs: CapturedLogs;
 }
 
 /** Start a worker spec against `url` with OTel export off and its logs captured (debug level). */
-export async function startTestWorker<C>(spec: WorkerSpec<C>, options: { url: string; config?: unknown }): Promise<TestWorker<C>> {
+export async function startTestWorker<C>(
+  spec: WorkerSpec<C>,
+  options: { url: string; config?: unknown },
+): Promise<TestWorker<C>> {
   const logs = captureLogs();
   const logger = createLogger({ worker: spec.name, level: 'debug', destination: logs.stream });
-  const worker = await startWorker(spec, { url: options.url, config: options.config, logger, otel: false, invocationTimeoutMs: 10_000 });
+  const worker = await startWorker(spec, {
+    url: options.url,
+    config: options.config,
+    logger,
+    otel: false,
+    invocationTimeoutMs: 10_000,
+  });
   return Object.assign(worker, { logs });
 }
 
@@ -22,7 +31,12 @@ export interface TestClient {
 
 /** A bare iii-sdk client (as a console or CLI would be) with the runtime's typed Bus over it. */
 export async function connectClient(url: string, name = 'test-client'): Promise<TestClient> {
-  const client = registerWorker(url, { workerName: name, otel: { enabled: false }, enableMetricsReporting: false, invocationTimeoutMs: 10_000 });
+  const client = registerWorker(url, {
+    workerName: name,
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+    invocationTimeoutMs: 10_000,
+  });
   const bus = new Bus(client);
   try {
     await bus.call('engine::functions::list', { prefix: '__ready__' });

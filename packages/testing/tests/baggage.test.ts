@@ -1,6 +1,6 @@
 import { createLogger, currentTurnContext, defineFunction, startWorker, type Worker } from '@iii-harness/runtime';
 import { z } from 'zod';
-import { captureLogs, connectClient, startDevEngine, type DevEngine, type TestClient } from '../src/index.js';
+import { captureLogs, connectClient, type DevEngine, startDevEngine, type TestClient } from '../src/index.js';
 
 // With OpenTelemetry on (iii-sdk's default), session_id / turn_id set by one handler reach the
 // handlers of every nested trigger as W3C baggage, and each handler logs them.
@@ -17,30 +17,36 @@ beforeAll(async () => {
       description: 'nested calls',
       config: z.object({}).strict(),
       register(w) {
-        w.function(defineFunction({
-          id: 'hops::outer',
-          description: 'starts a turn and calls hops::middle',
-          input: z.object({ session_id: z.string(), turn_id: z.string() }).strict(),
-          output: z.object({ seen: z.record(z.string(), z.string()) }),
-          handler: async (_i, { bus }) => bus.call('hops::middle', {}),
-        }));
-        w.function(defineFunction({
-          id: 'hops::middle',
-          description: 'calls hops::inner without passing ids',
-          input: z.object({}).strict(),
-          output: z.object({ seen: z.record(z.string(), z.string()) }),
-          handler: async (_i, { bus, logger }) => {
-            logger.info('middle hop');
-            return bus.call('hops::inner', {});
-          },
-        }));
-        w.function(defineFunction({
-          id: 'hops::inner',
-          description: 'reports the turn context',
-          input: z.object({}).strict(),
-          output: z.object({ seen: z.record(z.string(), z.string()) }),
-          handler: () => ({ seen: { ...currentTurnContext() } }),
-        }));
+        w.function(
+          defineFunction({
+            id: 'hops::outer',
+            description: 'starts a turn and calls hops::middle',
+            input: z.object({ session_id: z.string(), turn_id: z.string() }).strict(),
+            output: z.object({ seen: z.record(z.string(), z.string()) }),
+            handler: async (_i, { bus }) => bus.call('hops::middle', {}),
+          }),
+        );
+        w.function(
+          defineFunction({
+            id: 'hops::middle',
+            description: 'calls hops::inner without passing ids',
+            input: z.object({}).strict(),
+            output: z.object({ seen: z.record(z.string(), z.string()) }),
+            handler: async (_i, { bus, logger }) => {
+              logger.info('middle hop');
+              return bus.call('hops::inner', {});
+            },
+          }),
+        );
+        w.function(
+          defineFunction({
+            id: 'hops::inner',
+            description: 'reports the turn context',
+            input: z.object({}).strict(),
+            output: z.object({ seen: z.record(z.string(), z.string()) }),
+            handler: () => ({ seen: { ...currentTurnContext() } }),
+          }),
+        );
       },
     },
     { url: engine.url, otel: true, logger: createLogger({ worker: 'hops', level: 'info', destination: logs.stream }) },
@@ -57,5 +63,10 @@ afterAll(async () => {
 it('carries session_id and turn_id through two nested triggers', async () => {
   const result = await client.bus.call('hops::outer', { session_id: 'sess-1', turn_id: 'turn-9' });
   expect(result).toEqual({ seen: { session_id: 'sess-1', turn_id: 'turn-9' } });
-  expect(logs.lines().find((line) => line.msg === 'middle hop')).toMatchObject({ worker: 'hops', function_id: 'hops::middle', session_id: 'sess-1', turn_id: 'turn-9' });
+  expect(logs.lines().find((line) => line.msg === 'middle hop')).toMatchObject({
+    worker: 'hops',
+    function_id: 'hops::middle',
+    session_id: 'sess-1',
+    turn_id: 'turn-9',
+  });
 });

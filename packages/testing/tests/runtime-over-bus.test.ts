@@ -1,6 +1,6 @@
 import { defineFunction, HarnessError, type WorkerSpec } from '@iii-harness/runtime';
 import { z } from 'zod';
-import { connectClient, startDevEngine, startTestWorker, type DevEngine, type TestClient } from '../src/index.js';
+import { connectClient, type DevEngine, startDevEngine, startTestWorker, type TestClient } from '../src/index.js';
 
 // The runtime's contract, end to end over real WebSockets: errors keep their codes, inputs are
 // validated before handlers run, schemas are published, turn ids travel as baggage.
@@ -10,20 +10,29 @@ const demo: WorkerSpec<Record<string, never>> = {
   description: 'runtime conformance',
   config: z.object({}).strict(),
   register(worker) {
-    worker.function(defineFunction({
-      id: 'demo::busy',
-      description: 'always conflicts',
-      input: z.object({ session_id: z.string() }).strict(),
-      output: z.object({}),
-      handler: () => { calls.push('busy'); throw new HarnessError('conflict', 'a turn is already running', { reason: 'session_busy' }); },
-    }));
-    worker.function(defineFunction({
-      id: 'demo::crash',
-      description: 'throws an unexpected error',
-      input: z.object({}).strict(),
-      output: z.object({}),
-      handler: () => { throw new Error('secret-db-password leaked in a stack'); },
-    }));
+    worker.function(
+      defineFunction({
+        id: 'demo::busy',
+        description: 'always conflicts',
+        input: z.object({ session_id: z.string() }).strict(),
+        output: z.object({}),
+        handler: () => {
+          calls.push('busy');
+          throw new HarnessError('conflict', 'a turn is already running', { reason: 'session_busy' });
+        },
+      }),
+    );
+    worker.function(
+      defineFunction({
+        id: 'demo::crash',
+        description: 'throws an unexpected error',
+        input: z.object({}).strict(),
+        output: z.object({}),
+        handler: () => {
+          throw new Error('secret-db-password leaked in a stack');
+        },
+      }),
+    );
   },
 };
 
@@ -48,14 +57,18 @@ it('delivers a HarnessError with its code and reason, and no stack', async () =>
   const error = (await client.bus.call('demo::busy', { session_id: 's1' }).catch((e: unknown) => e)) as HarnessError;
   expect(error).toBeInstanceOf(HarnessError);
   expect(error).toMatchObject({ code: 'conflict', reason: 'session_busy', message: 'a turn is already running' });
-  const raw = await client.client.trigger({ function_id: 'demo::busy', payload: { session_id: 's1' } }).catch((e: { stacktrace?: string; message: string }) => e);
+  const raw = await client.client
+    .trigger({ function_id: 'demo::busy', payload: { session_id: 's1' } })
+    .catch((e: { stacktrace?: string; message: string }) => e);
   expect(raw).toMatchObject({ code: 'invocation_failed', stacktrace: undefined });
 });
 
 it('rejects invalid input with invalid_payload before the handler runs', async () => {
   calls.length = 0;
   await expect(client.bus.call('demo::busy', { session_id: 7 })).rejects.toMatchObject({ code: 'invalid_payload' });
-  await expect(client.bus.call('demo::busy', { session_id: 's', extra: 1 })).rejects.toMatchObject({ code: 'invalid_payload' });
+  await expect(client.bus.call('demo::busy', { session_id: 's', extra: 1 })).rejects.toMatchObject({
+    code: 'invalid_payload',
+  });
   expect(calls).toEqual([]);
 });
 
@@ -66,10 +79,17 @@ it('turns unknown errors into internal without their message', async () => {
 });
 
 it('maps a missing function to not_found', async () => {
-  await expect(client.bus.call('demo::nope', {})).rejects.toMatchObject({ code: 'not_found', reason: 'function_not_found' });
+  await expect(client.bus.call('demo::nope', {})).rejects.toMatchObject({
+    code: 'not_found',
+    reason: 'function_not_found',
+  });
 });
 
 it('publishes description and JSON Schemas through engine::functions::info', async () => {
   const info = await client.bus.call<Record<string, unknown>>('engine::functions::info', { function_id: 'demo::busy' });
-  expect(info).toMatchObject({ description: 'always conflicts', request_schema: { type: 'object', required: ['session_id'] }, response_schema: { type: 'object' } });
+  expect(info).toMatchObject({
+    description: 'always conflicts',
+    request_schema: { type: 'object', required: ['session_id'] },
+    response_schema: { type: 'object' },
+  });
 });

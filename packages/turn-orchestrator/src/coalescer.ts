@@ -1,5 +1,5 @@
-import type { ProviderStreamEvent } from '@iii-harness/types';
 import type { AgentEventInput } from '@iii-harness/runtime';
+import type { ProviderStreamEvent } from '@iii-harness/types';
 
 type Kind = 'text' | 'thinking' | 'tool_call';
 
@@ -33,9 +33,17 @@ export class DeltaCoalescer {
       case 'thinking_delta':
         return this.add({ kind: 'thinking', content_index: event.content_index, delta: event.delta });
       case 'tool_call_start':
-        return this.add({ kind: 'tool_call', content_index: event.content_index, function_call_id: event.id, delta: '' }, true);
+        return this.add(
+          { kind: 'tool_call', content_index: event.content_index, function_call_id: event.id, delta: '' },
+          true,
+        );
       case 'tool_call_delta':
-        return this.add({ kind: 'tool_call', content_index: event.content_index, function_call_id: event.id, delta: event.delta });
+        return this.add({
+          kind: 'tool_call',
+          content_index: event.content_index,
+          function_call_id: event.id,
+          delta: event.delta,
+        });
       default:
         return;
     }
@@ -48,7 +56,11 @@ export class DeltaCoalescer {
   }
 
   private add(next: Pending, startsBlock = false): void {
-    const same = this.pending && !startsBlock && this.pending.kind === next.kind && this.pending.content_index === next.content_index;
+    const same =
+      this.pending &&
+      !startsBlock &&
+      this.pending.kind === next.kind &&
+      this.pending.content_index === next.content_index;
     if (same) this.pending!.delta += next.delta;
     else {
       this.writePending();
@@ -63,7 +75,13 @@ export class DeltaCoalescer {
     const pending = this.pending;
     this.pending = undefined;
     if (!pending) return;
-    const event: AgentEventInput = { type: 'message_update', kind: pending.kind, content_index: pending.content_index, delta: pending.delta, ...(pending.function_call_id ? { function_call_id: pending.function_call_id } : {}) };
+    const event: AgentEventInput = {
+      type: 'message_update',
+      kind: pending.kind,
+      content_index: pending.content_index,
+      delta: pending.delta,
+      ...(pending.function_call_id ? { function_call_id: pending.function_call_id } : {}),
+    };
     this.chain = this.chain.then(() => this.emit(event)).catch(() => undefined);
   }
 }

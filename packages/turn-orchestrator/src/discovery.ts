@@ -1,4 +1,4 @@
-import { HarnessError, type Bus } from '@iii-harness/runtime';
+import { type Bus, HarnessError } from '@iii-harness/runtime';
 import type { JsonObject } from '@iii-harness/types';
 import { allowedByRun } from './globs.js';
 import type { TurnRecord } from './record.js';
@@ -12,14 +12,22 @@ interface Listed {
  * the policy denies (and what this run may not call) is not listed and has no info.
  * `isDenied` asks the policy about one function.
  */
-export async function discover(bus: Bus, record: TurnRecord, functionId: string, payload: JsonObject, isDenied: (id: string) => Promise<boolean>): Promise<unknown> {
-  const visible = async (id: string) => allowedByRun(record.functions, id) && !id.startsWith('turn::') && !(await isDenied(id));
+export async function discover(
+  bus: Bus,
+  record: TurnRecord,
+  functionId: string,
+  payload: JsonObject,
+  isDenied: (id: string) => Promise<boolean>,
+): Promise<unknown> {
+  const visible = async (id: string) =>
+    allowedByRun(record.functions, id) && !id.startsWith('turn::') && !(await isDenied(id));
   if (functionId === 'engine::functions::list') {
     const result = await bus.call<{ functions: Listed[] }>('engine::functions::list', payload);
     const checks = await Promise.all(result.functions.map((f) => visible(f.function_id)));
     return { ...result, functions: result.functions.filter((_, i) => checks[i]) };
   }
   const target = payload.function_id;
-  if (typeof target !== 'string' || !(await visible(target))) throw new HarnessError('not_found', `no function ${String(target)} is available to you`);
+  if (typeof target !== 'string' || !(await visible(target)))
+    throw new HarnessError('not_found', `no function ${String(target)} is available to you`);
   return bus.call('engine::functions::info', { function_id: target });
 }

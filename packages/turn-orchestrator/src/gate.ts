@@ -1,5 +1,11 @@
-import { HarnessError, type Bus } from '@iii-harness/runtime';
-import { KERNEL_RULE_ID, NO_POLICY_RULE_ID, policyDecision, type JsonObject, type PolicyDecision } from '@iii-harness/types';
+import { type Bus, HarnessError } from '@iii-harness/runtime';
+import {
+  type JsonObject,
+  KERNEL_RULE_ID,
+  NO_POLICY_RULE_ID,
+  type PolicyDecision,
+  policyDecision,
+} from '@iii-harness/types';
 import { allowedByRun } from './globs.js';
 import type { TurnRecord } from './record.js';
 import type { StepCache } from './step-cache.js';
@@ -8,7 +14,11 @@ export type DeniedBy = 'kernel' | 'permissions' | 'gate_unavailable' | 'run_func
 
 export type GateDecision = { kind: 'allow' } | { kind: 'deny'; denied_by: DeniedBy; reason: string } | { kind: 'hold' };
 
-const unavailable = (what: string): GateDecision => ({ kind: 'deny', denied_by: 'gate_unavailable', reason: `${what} could not be reached; calls are denied until it answers (fail closed)` });
+const unavailable = (what: string): GateDecision => ({
+  kind: 'deny',
+  denied_by: 'gate_unavailable',
+  reason: `${what} could not be reached; calls are denied until it answers (fail closed)`,
+});
 
 /**
  * May the model run this call now? The run's own allow-list, then the policy (kernel deny list
@@ -22,17 +32,38 @@ const unavailable = (what: string): GateDecision => ({ kind: 'deny', denied_by: 
  *  needs_approval     hold (unless on   allow    allow
  *                     always-allow)
  */
-export async function decide(bus: Bus, record: TurnRecord, functionId: string, args: JsonObject, timeoutMs: number, cache: StepCache): Promise<GateDecision> {
-  if (!allowedByRun(record.functions, functionId)) return { kind: 'deny', denied_by: 'run_functions', reason: `${functionId} is not among the functions this run may call` };
+export async function decide(
+  bus: Bus,
+  record: TurnRecord,
+  functionId: string,
+  args: JsonObject,
+  timeoutMs: number,
+  cache: StepCache,
+): Promise<GateDecision> {
+  if (!allowedByRun(record.functions, functionId))
+    return {
+      kind: 'deny',
+      denied_by: 'run_functions',
+      reason: `${functionId} is not among the functions this run may call`,
+    };
   let policy: PolicyDecision;
   try {
-    policy = await bus.call('policy::check_permissions', { function_id: functionId, args }, { timeoutMs, schema: policyDecision });
+    policy = await bus.call(
+      'policy::check_permissions',
+      { function_id: functionId, args },
+      { timeoutMs, schema: policyDecision },
+    );
   } catch (error) {
-    if (error instanceof HarnessError && error.code === 'invalid_payload') return { kind: 'deny', denied_by: 'permissions', reason: error.message };
+    if (error instanceof HarnessError && error.code === 'invalid_payload')
+      return { kind: 'deny', denied_by: 'permissions', reason: error.message };
     return unavailable('the permission policy');
   }
   if (policy.decision === 'deny' && (policy.rule_id === KERNEL_RULE_ID || policy.rule_id === NO_POLICY_RULE_ID)) {
-    return { kind: 'deny', denied_by: policy.rule_id === KERNEL_RULE_ID ? 'kernel' : 'permissions', reason: policy.reason ?? `${functionId} is reserved to the harness and people; agents may not call it` };
+    return {
+      kind: 'deny',
+      denied_by: policy.rule_id === KERNEL_RULE_ID ? 'kernel' : 'permissions',
+      reason: policy.reason ?? `${functionId} is reserved to the harness and people; agents may not call it`,
+    };
   }
   // An allowed call is allowed in every mode, so the gate is asked only when its mode matters.
   if (policy.decision === 'allow') return { kind: 'allow' };
@@ -40,8 +71,14 @@ export async function decide(bus: Bus, record: TurnRecord, functionId: string, a
   if (!mode) return unavailable('the approval gate');
   if (mode.mode === 'full') return { kind: 'allow' };
   if (policy.decision === 'deny') {
-    const constraint = policy.matched_constraint ? ` (argument ${policy.matched_constraint.field} ${policy.matched_constraint.operator} ${JSON.stringify(policy.matched_constraint.value)})` : '';
-    return { kind: 'deny', denied_by: 'permissions', reason: policy.reason ?? `denied by permission rule ${policy.rule_id}${constraint}` };
+    const constraint = policy.matched_constraint
+      ? ` (argument ${policy.matched_constraint.field} ${policy.matched_constraint.operator} ${JSON.stringify(policy.matched_constraint.value)})`
+      : '';
+    return {
+      kind: 'deny',
+      denied_by: 'permissions',
+      reason: policy.reason ?? `denied by permission rule ${policy.rule_id}${constraint}`,
+    };
   }
   if (mode.mode === 'auto' || mode.always_allow.includes(functionId)) return { kind: 'allow' };
   return { kind: 'hold' };

@@ -1,5 +1,5 @@
 import { defineFunction, HarnessError } from '@iii-harness/runtime';
-import { sessionId, turnView, type TurnView } from '@iii-harness/types';
+import { sessionId, type TurnView, turnView } from '@iii-harness/types';
 import { z } from 'zod';
 import type { TurnRecord } from './record.js';
 import type { Deps } from './turn.js';
@@ -17,7 +17,12 @@ export function viewOf(record: TurnRecord): TurnView {
     updated_at: record.updated_at,
     pending_approvals: (record.batch?.calls ?? [])
       .filter((call) => call.status === 'held')
-      .map((call) => ({ function_call_id: call.function_call_id, function_id: call.function_id, args: call.args, requested_at: record.updated_at })),
+      .map((call) => ({
+        function_call_id: call.function_call_id,
+        function_id: call.function_id,
+        args: call.args,
+        requested_at: record.updated_at,
+      })),
     usage: record.usage,
     ...(record.cost_usd !== undefined ? { cost_usd: record.cost_usd } : {}),
     ...(record.outcome ? { outcome: record.outcome } : {}),
@@ -28,7 +33,8 @@ export function viewOf(record: TurnRecord): TurnView {
 export const getState = (deps: Deps) =>
   defineFunction({
     id: 'turn::get_state',
-    description: "The session's current (or last) turn: state, pending approvals, usage; what a client needs after a reload",
+    description:
+      "The session's current (or last) turn: state, pending approvals, usage; what a client needs after a reload",
     input: z.object({ session_id: sessionId }).strict(),
     output: turnView,
     async handler({ session_id }) {

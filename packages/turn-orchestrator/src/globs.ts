@@ -1,6 +1,11 @@
 /** `*` matches any run of characters (including `::`); everything else is literal. */
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Whether a run's `functions` allow-list admits `functionId` (no list admits everything). */

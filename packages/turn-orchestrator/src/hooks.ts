@@ -1,4 +1,4 @@
-import { HarnessError, type Bus } from '@iii-harness/runtime';
+import { type Bus, HarnessError } from '@iii-harness/runtime';
 import type { StepCache } from './step-cache.js';
 
 export interface HookOutcome {
@@ -11,13 +11,25 @@ export interface HookOutcome {
  * Publish an agent hook through hook-fanout. Without hook-fanout installed the hook is skipped
  * (nobody can be listening); any other failure is reported so the caller can fail closed.
  */
-export async function publishHook(bus: Bus, cache: StepCache, topic: string, payload: unknown, mergeRule: 'first_block_wins' | 'pipeline_last_wins', timeoutMs: number): Promise<HookOutcome> {
+export async function publishHook(
+  bus: Bus,
+  cache: StepCache,
+  topic: string,
+  payload: unknown,
+  mergeRule: 'first_block_wins' | 'pipeline_last_wins',
+  timeoutMs: number,
+): Promise<HookOutcome> {
   if (!(await cache.hasSubscribers(topic))) return { merged: undefined, published: false };
   try {
-    const result = await bus.call<{ published: boolean; merged: unknown }>('hook-fanout::publish_collect', { topic, payload, merge_rule: mergeRule, timeout_ms: timeoutMs }, { timeoutMs: timeoutMs + 5_000 });
+    const result = await bus.call<{ published: boolean; merged: unknown }>(
+      'hook-fanout::publish_collect',
+      { topic, payload, merge_rule: mergeRule, timeout_ms: timeoutMs },
+      { timeoutMs: timeoutMs + 5_000 },
+    );
     return { merged: result.merged, published: result.published };
   } catch (error) {
-    if (error instanceof HarnessError && error.reason === 'function_not_found') return { merged: undefined, published: false };
+    if (error instanceof HarnessError && error.reason === 'function_not_found')
+      return { merged: undefined, published: false };
     throw error;
   }
 }

@@ -1,5 +1,5 @@
-export { turnOrchestratorWorker, register } from './register.js';
-export { configSchema, type Config } from './config.js';
-export { turnRecord, type TurnRecord, type BatchCall } from './record.js';
-export { AGENT_TRIGGER, agentTriggerTool } from './tools.js';
+export { type Config, configSchema } from './config.js';
+export { type BatchCall, type TurnRecord, turnRecord } from './record.js';
+export { register, turnOrchestratorWorker } from './register.js';
 export { INTERRUPTED } from './results.js';
+export { AGENT_TRIGGER, agentTriggerTool } from './tools.js';

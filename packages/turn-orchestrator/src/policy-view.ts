@@ -12,7 +12,10 @@ export function deniedCheck(bus: Bus, timeoutMs: number): (functionId: string) =
     if (!answer) {
       answer = bus
         .call('policy::check_permissions', { function_id: functionId, args: {} }, { timeoutMs, schema: policyDecision })
-        .then((d) => d.decision === 'deny', () => true);
+        .then(
+          (d) => d.decision === 'deny',
+          () => true,
+        );
       memo.set(functionId, answer);
     }
     return answer;

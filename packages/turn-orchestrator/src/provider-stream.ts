@@ -1,5 +1,12 @@
 import { HarnessError } from '@iii-harness/runtime';
-import { emptyUsage, providerStreamEvent, type AssistantMessage, type Message, type ProviderStreamEvent, type ToolSpec } from '@iii-harness/types';
+import {
+  type AssistantMessage,
+  emptyUsage,
+  type Message,
+  type ProviderStreamEvent,
+  providerStreamEvent,
+  type ToolSpec,
+} from '@iii-harness/types';
 import { DeltaCoalescer } from './coalescer.js';
 import type { Turn } from './turn.js';
 
@@ -73,7 +80,12 @@ export async function streamAssistant(turn: Turn, request: StreamRequest): Promi
     channel.reader.close();
     // The provider worker is gone or the bus hiccuped: let the queue run the step again.
     if (error instanceof HarnessError && (error.code === 'unavailable' || error.code === 'timeout')) throw error;
-    if (error instanceof HarnessError && error.reason === 'function_not_found') throw new HarnessError('provider_error', `provider ${record.provider} is not available (no worker registered provider::${record.provider}::stream)`, { reason: 'provider_missing' });
+    if (error instanceof HarnessError && error.reason === 'function_not_found')
+      throw new HarnessError(
+        'provider_error',
+        `provider ${record.provider} is not available (no worker registered provider::${record.provider}::stream)`,
+        { reason: 'provider_missing' },
+      );
     throw error;
   } finally {
     await coalescer.flush();
@@ -81,8 +93,20 @@ export async function streamAssistant(turn: Turn, request: StreamRequest): Promi
   channel.reader.close();
   if (terminal?.type === 'done') return { message: terminal.message };
   if (terminal?.type === 'error') {
-    const partial = terminal.partial ?? { role: 'assistant', content: [], provider: record.provider, model: record.model, usage: emptyUsage(), stop_reason: 'error' };
-    return { message: { ...partial, stop_reason: 'error', error_message: terminal.message }, error: { code: terminal.code, message: terminal.message, retryable: terminal.retryable } };
+    const partial = terminal.partial ?? {
+      role: 'assistant',
+      content: [],
+      provider: record.provider,
+      model: record.model,
+      usage: emptyUsage(),
+      stop_reason: 'error',
+    };
+    return {
+      message: { ...partial, stop_reason: 'error', error_message: terminal.message },
+      error: { code: terminal.code, message: terminal.message, retryable: terminal.retryable },
+    };
   }
-  throw new HarnessError('unavailable', `provider ${record.provider} closed the stream without a final event`, { reason: 'stream_incomplete' });
+  throw new HarnessError('unavailable', `provider ${record.provider} closed the stream without a final event`, {
+    reason: 'stream_incomplete',
+  });
 }

@@ -1,5 +1,14 @@
 import type { Bus, UpdateOp } from '@iii-harness/runtime';
-import { errorEnvelope, jsonObject, modelPricing, resultContentBlock, turnOutcome, turnState, usage, type TurnState } from '@iii-harness/types';
+import {
+  errorEnvelope,
+  jsonObject,
+  modelPricing,
+  resultContentBlock,
+  type TurnState,
+  turnOutcome,
+  turnState,
+  usage,
+} from '@iii-harness/types';
 import { z } from 'zod';
 
 /** Per-call checkpoints: `prepared → (held →) triggered → done`. A call found `triggered` after a crash is never re-run. */
@@ -23,7 +32,12 @@ export const batchCall = z.object({
 });
 export type BatchCall = z.infer<typeof batchCall>;
 
-export const nativeTool = z.object({ name: z.string(), function_id: z.string(), description: z.string(), parameters: jsonObject });
+export const nativeTool = z.object({
+  name: z.string(),
+  function_id: z.string(),
+  description: z.string(),
+  parameters: jsonObject,
+});
 export type NativeTool = z.infer<typeof nativeTool>;
 
 /** The durable turn: one record per session in scope `turn_state`, rewritten at every transition. */
@@ -65,9 +79,15 @@ export type TurnRecord = z.infer<typeof turnRecord>;
 export const streamRequestId = (record: Pick<TurnRecord, 'turn_id' | 'step'>) => `${record.turn_id}:${record.step}`;
 
 /** Whether a stored record carries an abort request for this turn (one of an earlier turn does not count). */
-export const abortsTurn = (stored: Pick<TurnRecord, 'abort'> | undefined, turnId: string) => stored?.abort?.turn_id === turnId;
+export const abortsTurn = (stored: Pick<TurnRecord, 'abort'> | undefined, turnId: string) =>
+  stored?.abort?.turn_id === turnId;
 
-export const WORKING_STATES: readonly TurnState[] = ['provisioning', 'assistant_streaming', 'function_execute', 'steering_check'];
+export const WORKING_STATES: readonly TurnState[] = [
+  'provisioning',
+  'assistant_streaming',
+  'function_execute',
+  'steering_check',
+];
 export const isWorking = (state: TurnState) => WORKING_STATES.includes(state);
 
 const SCOPE = 'turn_state';
@@ -94,7 +114,9 @@ export class TurnStore {
   /** Persist a step's fields; answers whether an abort of this turn has been requested. */
   async save(record: TurnRecord): Promise<boolean> {
     record.updated_at = Date.now();
-    const ops: UpdateOp[] = STEP_FIELDS.map((path) => (record[path] === undefined ? { type: 'remove', path } : { type: 'set', path, value: record[path] }));
+    const ops: UpdateOp[] = STEP_FIELDS.map((path) =>
+      record[path] === undefined ? { type: 'remove', path } : { type: 'set', path, value: record[path] },
+    );
     const { new_value } = await this.bus.state.update<Partial<TurnRecord>>(SCOPE, record.session_id, ops);
     return abortsTurn(new_value, record.turn_id);
   }
@@ -104,7 +126,9 @@ export class TurnStore {
   }
 
   async requestAbort(sessionId: string, turnId: string): Promise<void> {
-    await this.bus.state.update(SCOPE, sessionId, [{ type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } }]);
+    await this.bus.state.update(SCOPE, sessionId, [
+      { type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } },
+    ]);
   }
 
   /** Read again whether this turn was asked to abort (long steps look between their round trips). */

@@ -2,7 +2,7 @@ import { defineFunction } from '@iii-harness/runtime';
 import { isTerminalTurnState } from '@iii-harness/types';
 import { z } from 'zod';
 import { isWorking } from './record.js';
-import { enqueueStep, type Deps } from './turn.js';
+import { type Deps, enqueueStep } from './turn.js';
 
 /**
  * Re-enqueue the step of every live turn that may have lost its job (a crash between saving a

@@ -1,6 +1,6 @@
 import { AgentEvents, type Worker, type WorkerSpec } from '@iii-harness/runtime';
 import { TURN_STEP_QUEUE } from '@iii-harness/types';
-import { configSchema, envOverrides, type Config } from './config.js';
+import { type Config, configSchema, envOverrides } from './config.js';
 import { getState } from './get-state.js';
 import { TurnStore } from './record.js';
 import { recover, recoverTurns } from './recovery.js';
@@ -17,7 +17,13 @@ import type { Deps } from './turn.js';
 
 /** The whole bus surface of the turn orchestrator. Agents can call none of it (kernel: run::*, turn::*). */
 export async function register(worker: Worker<Config>): Promise<void> {
-  const deps: Deps = { bus: worker.bus, logger: worker.logger, config: worker.config, store: new TurnStore(worker.bus), events: new AgentEvents(worker.bus) };
+  const deps: Deps = {
+    bus: worker.bus,
+    logger: worker.logger,
+    config: worker.config,
+    store: new TurnStore(worker.bus),
+    events: new AgentEvents(worker.bus),
+  };
   worker.function(runStart(deps));
   worker.function(runAbort(deps));
   worker.function(getState(deps));
@@ -33,12 +39,18 @@ export async function register(worker: Worker<Config>): Promise<void> {
   worker.function(recover(deps));
   worker.trigger({ type: 'cron', function_id: 'turn::recover', config: { expression: worker.config.recovery_cron } });
   // Once the worker is connected: every live turn gets its step again.
-  setImmediate(() => void recoverTurns(deps, false).catch((error: unknown) => worker.logger.warn({ err: (error as Error).message }, 'start-up recovery failed')));
+  setImmediate(
+    () =>
+      void recoverTurns(deps, false).catch((error: unknown) =>
+        worker.logger.warn({ err: (error as Error).message }, 'start-up recovery failed'),
+      ),
+  );
 }
 
 export const turnOrchestratorWorker: WorkerSpec<Config> = {
   name: 'turn-orchestrator',
-  description: 'The durable seven-state agent turn on a FIFO step queue: streaming, gated calls, approvals, steering, aborts',
+  description:
+    'The durable seven-state agent turn on a FIFO step queue: streaming, gated calls, approvals, steering, aborts',
   config: configSchema,
   env: envOverrides,
   register,

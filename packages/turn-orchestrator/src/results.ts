@@ -1,7 +1,8 @@
 import { isHarnessError } from '@iii-harness/runtime';
 import type { FunctionResult } from './record.js';
 
-export const INTERRUPTED = 'interrupted: this call was started but the turn was interrupted before its result was recorded; it ran at most once and its outcome is unknown. Check before repeating it.';
+export const INTERRUPTED =
+  'interrupted: this call was started but the turn was interrupted before its result was recorded; it ran at most once and its outcome is unknown. Check before repeating it.';
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n… [truncated: ${text.length - max} more characters]`;
@@ -19,7 +20,8 @@ export function errorResult(text: string): FunctionResult {
 
 /** A failed call, with the stable code so the model can tell "not found" from "denied". */
 export function failureResult(error: unknown): FunctionResult {
-  if (isHarnessError(error)) return errorResult(`error ${error.code}${error.reason ? ` (${error.reason})` : ''}: ${error.message}`);
+  if (isHarnessError(error))
+    return errorResult(`error ${error.code}${error.reason ? ` (${error.reason})` : ''}: ${error.message}`);
   return errorResult('error internal: the function failed');
 }
 

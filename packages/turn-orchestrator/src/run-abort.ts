@@ -2,7 +2,7 @@ import { defineFunction } from '@iii-harness/runtime';
 import { isTerminalTurnState, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
 import { streamRequestId } from './record.js';
-import { enqueueStep, type Deps } from './turn.js';
+import { type Deps, enqueueStep } from './turn.js';
 
 /**
  * Stop a live turn: flag it (the next step boundary ends it), cut the provider stream so the
@@ -11,7 +11,8 @@ import { enqueueStep, type Deps } from './turn.js';
 export const runAbort = (deps: Deps) =>
   defineFunction({
     id: 'run::abort',
-    description: 'Abort the live turn of a session: stops the provider stream, keeps the partial message, resolves held calls as aborted',
+    description:
+      'Abort the live turn of a session: stops the provider stream, keeps the partial message, resolves held calls as aborted',
     input: z.object({ session_id: sessionId }).strict(),
     output: z.object({ aborted: z.boolean(), turn_id: z.string().optional() }),
     async handler({ session_id }, { bus, logger }) {
@@ -19,9 +20,11 @@ export const runAbort = (deps: Deps) =>
       if (!record || isTerminalTurnState(record.state)) return { aborted: false };
       await deps.store.requestAbort(session_id, record.turn_id);
       if (record.state === 'assistant_streaming') {
-        await bus.call(`provider::${record.provider}::abort`, { request_id: streamRequestId(record) }, { timeoutMs: 2_000 }).catch((error: unknown) => {
-          logger.warn({ err: (error as Error).message }, 'could not abort the provider stream');
-        });
+        await bus
+          .call(`provider::${record.provider}::abort`, { request_id: streamRequestId(record) }, { timeoutMs: 2_000 })
+          .catch((error: unknown) => {
+            logger.warn({ err: (error as Error).message }, 'could not abort the provider stream');
+          });
       }
       if (record.state === 'function_awaiting_approval') await enqueueStep(bus, record, true);
       return { aborted: true, turn_id: record.turn_id };

@@ -2,7 +2,7 @@ import { defineFunction, HarnessError, uuidv7 } from '@iii-harness/runtime';
 import { emptyUsage, isTerminalTurnState, sessionId } from '@iii-harness/types';
 import { z } from 'zod';
 import type { TurnRecord } from './record.js';
-import { enqueueStep, type Deps } from './turn.js';
+import { type Deps, enqueueStep } from './turn.js';
 
 export const runStartInput = z
   .object({
@@ -41,7 +41,9 @@ export const runStart = (deps: Deps) =>
 async function start(deps: Deps, input: z.infer<typeof runStartInput>): Promise<{ turn_id: string; started: true }> {
   const existing = await deps.store.get(input.session_id);
   if (existing && !isTerminalTurnState(existing.state)) {
-    throw new HarnessError('conflict', `session ${input.session_id} already has a live turn (${existing.turn_id})`, { reason: 'session_busy' });
+    throw new HarnessError('conflict', `session ${input.session_id} already has a live turn (${existing.turn_id})`, {
+      reason: 'session_busy',
+    });
   }
   await deps.bus.call('session::ensure', { session_id: input.session_id });
   const now = Date.now();
@@ -63,7 +65,11 @@ async function start(deps: Deps, input: z.infer<typeof runStartInput>): Promise<
     updated_at: now,
   };
   await deps.store.create(record);
-  await deps.events.emit(record.session_id, record.turn_id, { type: 'turn_started', provider: record.provider, model: record.model });
+  await deps.events.emit(record.session_id, record.turn_id, {
+    type: 'turn_started',
+    provider: record.provider,
+    model: record.model,
+  });
   await enqueueStep(deps.bus, record);
   return { turn_id: record.turn_id, started: true };
 }

@@ -25,7 +25,9 @@ export class StepCache {
 
   /** The session's approval settings; undefined when the approval gate cannot be reached. */
   settings(): Promise<ApprovalSettings | undefined> {
-    this.settingsAnswer ??= this.bus.call('approval::get_settings', { session_id: this.sessionId }, { timeoutMs: this.timeoutMs, schema: settings }).catch(() => undefined);
+    this.settingsAnswer ??= this.bus
+      .call('approval::get_settings', { session_id: this.sessionId }, { timeoutMs: this.timeoutMs, schema: settings })
+      .catch(() => undefined);
     return this.settingsAnswer;
   }
 
@@ -35,8 +37,14 @@ export class StepCache {
    */
   async hasSubscribers(topic: string): Promise<boolean> {
     this.subscribedTopics ??= this.bus
-      .call<{ registered_triggers: Array<{ config?: { topic?: unknown; queue?: unknown } }> }>('engine::registered-triggers::list', { trigger_type: 'durable:subscriber' })
-      .then(({ registered_triggers }) => new Set(registered_triggers.map((t) => String(t.config?.topic ?? t.config?.queue))))
+      .call<{ registered_triggers: Array<{ config?: { topic?: unknown; queue?: unknown } }> }>(
+        'engine::registered-triggers::list',
+        { trigger_type: 'durable:subscriber' },
+      )
+      .then(
+        ({ registered_triggers }) =>
+          new Set(registered_triggers.map((t) => String(t.config?.topic ?? t.config?.queue))),
+      )
       .catch(() => undefined);
     const topics = await this.subscribedTopics;
     return topics === undefined || topics.has(topic);

@@ -1,7 +1,7 @@
 import { defineFunction, HarnessError, isHarnessError } from '@iii-harness/runtime';
 import { isTerminalTurnState, type TurnState } from '@iii-harness/types';
 import { z } from 'zod';
-import { Turn, type Deps } from './turn.js';
+import { type Deps, Turn } from './turn.js';
 
 export const stepJob = z.object({
   session_id: z.string().min(1),
@@ -41,15 +41,22 @@ export function stepFunction(state: TurnState, run: StepHandler, onAbort: StepHa
     async handler(job) {
       const record = await deps.store.get(job.session_id);
       if (!record || record.turn_id !== job.turn_id) return { ran: false, skipped: 'stale: another turn' };
-      if (record.state !== state || isTerminalTurnState(record.state)) return { ran: false, skipped: `stale: turn is ${record.state}` };
-      if (!job.wake && job.step !== record.step) return { ran: false, skipped: `stale: step ${job.step} ≠ ${record.step}` };
-      const turn = new Turn({ ...deps, logger: deps.logger.child({ session_id: record.session_id, turn_id: record.turn_id, state }) }, record);
+      if (record.state !== state || isTerminalTurnState(record.state))
+        return { ran: false, skipped: `stale: turn is ${record.state}` };
+      if (!job.wake && job.step !== record.step)
+        return { ran: false, skipped: `stale: step ${job.step} ≠ ${record.step}` };
+      const turn = new Turn(
+        { ...deps, logger: deps.logger.child({ session_id: record.session_id, turn_id: record.turn_id, state }) },
+        record,
+      );
       try {
         await ((await turn.abortRequested()) ? onAbort(turn) : run(turn));
         return { ran: true };
       } catch (error) {
         if (isTransient(error)) throw error;
-        const envelope = isHarnessError(error) ? error.toEnvelope() : new HarnessError('internal', 'the turn step failed unexpectedly').toEnvelope();
+        const envelope = isHarnessError(error)
+          ? error.toEnvelope()
+          : new HarnessError('internal', 'the turn step failed unexpectedly').toEnvelope();
         turn.logger.error({ err: error, state }, 'turn step failed; the turn ends as failed');
         await turn.finish('failed', envelope.message, envelope);
         return { ran: true };

@@ -31,8 +31,10 @@ export type ResolvedCall = { function_id: string; payload: JsonObject } | { erro
 export function resolveCall(record: TurnRecord, call: FunctionCallBlock): ResolvedCall {
   if (call.name === AGENT_TRIGGER) {
     const { function_id, payload } = call.arguments as { function_id?: unknown; payload?: unknown };
-    if (typeof function_id !== 'string' || function_id.trim() === '') return { error: 'agent_trigger needs a string function_id' };
-    if (payload !== undefined && (payload === null || typeof payload !== 'object' || Array.isArray(payload))) return { error: 'agent_trigger payload must be an object' };
+    if (typeof function_id !== 'string' || function_id.trim() === '')
+      return { error: 'agent_trigger needs a string function_id' };
+    if (payload !== undefined && (payload === null || typeof payload !== 'object' || Array.isArray(payload)))
+      return { error: 'agent_trigger payload must be an object' };
     return { function_id, payload: (payload ?? {}) as JsonObject };
   }
   const native = record.native_tools?.find((tool) => tool.name === call.name);
@@ -41,12 +43,18 @@ export function resolveCall(record: TurnRecord, call: FunctionCallBlock): Resolv
 }
 
 export function toolsFor(record: TurnRecord): ToolSpec[] {
-  return record.exposure === 'native' ? (record.native_tools ?? []).map(({ name, description, parameters }) => ({ name, description, parameters })) : [agentTriggerTool];
+  return record.exposure === 'native'
+    ? (record.native_tools ?? []).map(({ name, description, parameters }) => ({ name, description, parameters }))
+    : [agentTriggerTool];
 }
 
 /** A provider-safe tool name for a function id (`shell::exec` → `shell__exec`). */
 export function toolName(functionId: string, taken: Set<string>): string {
-  const base = functionId.replace(/::/g, '__').replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 60) || 'fn';
+  const base =
+    functionId
+      .replace(/::/g, '__')
+      .replace(/[^a-zA-Z0-9_-]/g, '_')
+      .slice(0, 60) || 'fn';
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 57)}_${i}`;
   taken.add(name);
@@ -62,7 +70,12 @@ interface FunctionSummary {
  * Native exposure: one tool per function the run may call and the policy does not deny,
  * with the function's own input schema. `isDenied` asks the policy.
  */
-export async function buildNativeTools(bus: Bus, record: TurnRecord, isDenied: (functionId: string) => Promise<boolean>, limit: number): Promise<NativeTool[]> {
+export async function buildNativeTools(
+  bus: Bus,
+  record: TurnRecord,
+  isDenied: (functionId: string) => Promise<boolean>,
+  limit: number,
+): Promise<NativeTool[]> {
   const { functions } = await bus.call<{ functions: FunctionSummary[] }>('engine::functions::list', {});
   const candidates = functions
     .filter((f) => allowedByRun(record.functions, f.function_id) && !f.function_id.startsWith('turn::'))
@@ -72,9 +85,21 @@ export async function buildNativeTools(bus: Bus, record: TurnRecord, isDenied: (
   for (const f of candidates) {
     if (tools.length >= limit) break;
     if (await isDenied(f.function_id)) continue;
-    const info = await bus.call<{ description?: string; request_schema?: JsonObject }>('engine::functions::info', { function_id: f.function_id }).catch(() => undefined);
-    const parameters = info?.request_schema && info.request_schema.type === 'object' ? info.request_schema : { type: 'object', additionalProperties: true };
-    tools.push({ name: toolName(f.function_id, taken), function_id: f.function_id, description: (info?.description ?? f.description ?? f.function_id).slice(0, 1_000), parameters });
+    const info = await bus
+      .call<{ description?: string; request_schema?: JsonObject }>('engine::functions::info', {
+        function_id: f.function_id,
+      })
+      .catch(() => undefined);
+    const parameters =
+      info?.request_schema && info.request_schema.type === 'object'
+        ? info.request_schema
+        : { type: 'object', additionalProperties: true };
+    tools.push({
+      name: toolName(f.function_id, taken),
+      function_id: f.function_id,
+      description: (info?.description ?? f.description ?? f.function_id).slice(0, 1_000),
+      parameters,
+    });
   }
   return tools;
 }

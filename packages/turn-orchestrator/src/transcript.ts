@@ -4,7 +4,10 @@ import type { BatchCall } from './record.js';
 
 /** The session worker's view of the conversation, with the entry id of every message. */
 export async function loadContext(bus: Bus, sessionId: string): Promise<Array<{ entry_id: string; message: Message }>> {
-  const { messages } = await bus.call<{ messages: Array<{ entry_id: string; message: Message }> }>('session::messages', { session_id: sessionId });
+  const { messages } = await bus.call<{ messages: Array<{ entry_id: string; message: Message }> }>(
+    'session::messages',
+    { session_id: sessionId },
+  );
   return messages;
 }
 
@@ -14,7 +17,11 @@ export async function appendMessage(bus: Bus, sessionId: string, entryId: string
 }
 
 export async function appendNotice(bus: Bus, sessionId: string, entryId: string, text: string): Promise<void> {
-  await bus.call('session::append', { session_id: sessionId, entry_id: entryId, entry: { type: 'custom', custom_type: 'turn_notice', data: { text } } });
+  await bus.call('session::append', {
+    session_id: sessionId,
+    entry_id: entryId,
+    entry: { type: 'custom', custom_type: 'turn_notice', data: { text } },
+  });
 }
 
 /** The results of a batch, in the assistant's order, each under `<turn_id>:<function_call_id>`. */
@@ -40,7 +47,8 @@ export interface InboxItem {
 
 /** What a sender put on an inbox, as a user message: `{message}` or `{text}`. */
 export function inboxMessage(item: unknown): UserMessage | undefined {
-  if (item === null || typeof item !== 'object') return typeof item === 'string' ? { role: 'user', content: item, timestamp: Date.now() } : undefined;
+  if (item === null || typeof item !== 'object')
+    return typeof item === 'string' ? { role: 'user', content: item, timestamp: Date.now() } : undefined;
   const { message, text } = item as { message?: UserMessage; text?: unknown };
   if (message && message.role === 'user') return message;
   if (typeof text === 'string') return { role: 'user', content: text, timestamp: Date.now() };
@@ -48,7 +56,11 @@ export function inboxMessage(item: unknown): UserMessage | undefined {
 }
 
 /** The first of `names` (priority order) with items waiting, and its items; nothing is removed. */
-export function peekFirstInbox(bus: Bus, sessionId: string, names: string[]): Promise<{ name?: string; items: InboxItem[] }> {
+export function peekFirstInbox(
+  bus: Bus,
+  sessionId: string,
+  names: string[],
+): Promise<{ name?: string; items: InboxItem[] }> {
   return bus.call('session::inbox::peek_first', { session_id: sessionId, names });
 }
 

@@ -1,5 +1,5 @@
 import type { AgentEventInput, AgentEvents, Bus, Logger } from '@iii-harness/runtime';
-import { TURN_STEP_QUEUE, type ErrorEnvelope, type TurnOutcome, type TurnState } from '@iii-harness/types';
+import { type ErrorEnvelope, TURN_STEP_QUEUE, type TurnOutcome, type TurnState } from '@iii-harness/types';
 import type { Config } from './config.js';
 import { abortsTurn, isWorking, type TurnRecord, type TurnStore } from './record.js';
 import { StepCache } from './step-cache.js';
@@ -102,6 +102,10 @@ export class Turn {
 
 /** Enqueue the step for the record's current state (FIFO per session on `turn-step`). */
 export async function enqueueStep(bus: Bus, record: TurnRecord, wake = false): Promise<void> {
-  const job: StepJob = { session_id: record.session_id, turn_id: record.turn_id, ...(wake ? { wake: true } : { step: record.step }) };
+  const job: StepJob = {
+    session_id: record.session_id,
+    turn_id: record.turn_id,
+    ...(wake ? { wake: true } : { step: record.step }),
+  };
   await bus.enqueue(TURN_STEP_QUEUE.queue, `turn::${record.state}`, job);
 }

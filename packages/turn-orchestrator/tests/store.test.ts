@@ -1,6 +1,6 @@
-import { connectClient, startDevEngine, type DevEngine, type TestClient } from '@iii-harness/testing';
+import { connectClient, type DevEngine, startDevEngine, type TestClient } from '@iii-harness/testing';
 import { emptyUsage } from '@iii-harness/types';
-import { TurnStore, type TurnRecord } from '../src/record.js';
+import { type TurnRecord, TurnStore } from '../src/record.js';
 
 let engine: DevEngine;
 let client: TestClient;

@@ -1,18 +1,29 @@
-import { HarnessError, type AgentEventInput, type Bus } from '@iii-harness/runtime';
-import { decide } from '../src/gate.js';
-import { isTransient } from '../src/step-runner.js';
-import { StepCache } from '../src/step-cache.js';
-import { allowedByRun, globToRegExp } from '../src/globs.js';
+import { type AgentEventInput, type Bus, HarnessError } from '@iii-harness/runtime';
 import { DeltaCoalescer } from '../src/coalescer.js';
-import { turnRecord, type TurnRecord } from '../src/record.js';
-import { inboxMessage } from '../src/transcript.js';
-import { AGENT_TRIGGER, resolveCall, toolName, toolsFor } from '../src/tools.js';
+import { decide } from '../src/gate.js';
+import { allowedByRun, globToRegExp } from '../src/globs.js';
+import { type TurnRecord, turnRecord } from '../src/record.js';
 import { denialResult, toResult } from '../src/results.js';
+import { StepCache } from '../src/step-cache.js';
+import { isTransient } from '../src/step-runner.js';
+import { AGENT_TRIGGER, resolveCall, toolName, toolsFor } from '../src/tools.js';
+import { inboxMessage } from '../src/transcript.js';
 
 const record = (extra: Partial<TurnRecord> = {}): TurnRecord =>
   turnRecord.parse({
-    session_id: 's1', turn_id: 't1', state: 'function_execute', step: 3, provider: 'p', model: 'm', max_turns: 4, exposure: 'agent_trigger',
-    turn_count: 1, usage: { input_tokens: 0, output_tokens: 0 }, started_at: 1, updated_at: 1, ...extra,
+    session_id: 's1',
+    turn_id: 't1',
+    state: 'function_execute',
+    step: 3,
+    provider: 'p',
+    model: 'm',
+    max_turns: 4,
+    exposure: 'agent_trigger',
+    turn_count: 1,
+    usage: { input_tokens: 0, output_tokens: 0 },
+    started_at: 1,
+    updated_at: 1,
+    ...extra,
   });
 
 /** A bus that answers the policy and the approval settings from tables. */
@@ -27,7 +38,9 @@ function fakeBus(answers: { policy?: unknown | Error; settings?: unknown | Error
 }
 
 describe('gate decision table', () => {
-  const unreachable = new HarnessError('not_found', 'Function policy::check_permissions not found', { reason: 'function_not_found' });
+  const unreachable = new HarnessError('not_found', 'Function policy::check_permissions not found', {
+    reason: 'function_not_found',
+  });
   const allow = { decision: 'allow', rule_id: 'tools::*' };
   const deny = { decision: 'deny', rule_id: 'no-rm' };
   const kernel = { decision: 'deny', rule_id: 'kernel', reason: 'reserved' };
@@ -54,28 +67,43 @@ describe('gate decision table', () => {
     expect(decision.kind).toBe(expected);
   });
 
-  it('denies calls outside the run\'s functions before asking anyone', async () => {
+  it("denies calls outside the run's functions before asking anyone", async () => {
     const bus = fakeBus({ policy: allow, settings: mode('full') });
-    const decision = await decide(bus, record({ functions: ['fs::*'] }), 'shell::exec', {}, 100, new StepCache(bus, 's1', 100));
+    const decision = await decide(
+      bus,
+      record({ functions: ['fs::*'] }),
+      'shell::exec',
+      {},
+      100,
+      new StepCache(bus, 's1', 100),
+    );
     expect(decision).toMatchObject({ kind: 'deny', denied_by: 'run_functions' });
   });
 
   it('names gate_unavailable when the policy cannot be reached', async () => {
     const bus = fakeBus({ policy: unreachable });
-    expect(await decide(bus, record(), 'x::y', {}, 100, new StepCache(bus, 's1', 100))).toMatchObject({ kind: 'deny', denied_by: 'gate_unavailable' });
+    expect(await decide(bus, record(), 'x::y', {}, 100, new StepCache(bus, 's1', 100))).toMatchObject({
+      kind: 'deny',
+      denied_by: 'gate_unavailable',
+    });
   });
 
   it('asks for the session settings once per step', async () => {
     let asked = 0;
-    const bus = { call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : ask) } as unknown as Bus;
+    const bus = {
+      call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : ask),
+    } as unknown as Bus;
     const cache = new StepCache(bus, 's1', 100);
-    for (const id of ['a::x', 'b::y', 'c::z']) expect((await decide(bus, record(), id, {}, 100, cache)).kind).toBe('hold');
+    for (const id of ['a::x', 'b::y', 'c::z'])
+      expect((await decide(bus, record(), id, {}, 100, cache)).kind).toBe('hold');
     expect(asked).toBe(1);
   });
 
   it('does not ask the gate about a call the policy allows', async () => {
     let asked = 0;
-    const bus = { call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : allow) } as unknown as Bus;
+    const bus = {
+      call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : allow),
+    } as unknown as Bus;
     expect((await decide(bus, record(), 'a::x', {}, 100, new StepCache(bus, 's1', 100))).kind).toBe('allow');
     expect(asked).toBe(0);
   });
@@ -84,16 +112,43 @@ describe('gate decision table', () => {
 describe('tools', () => {
   it('resolves agent_trigger calls and rejects malformed ones', () => {
     const r = record();
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: { function_id: 'a::b', payload: { x: 1 } } })).toEqual({ function_id: 'a::b', payload: { x: 1 } });
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: { function_id: 'a::b' } })).toEqual({ function_id: 'a::b', payload: {} });
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: {} })).toHaveProperty('error');
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: { function_id: 'a::b', payload: [1] } })).toHaveProperty('error');
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: 'shell__exec', arguments: {} })).toEqual({ error: 'there is no tool named shell__exec' });
+    expect(
+      resolveCall(r, {
+        type: 'function_call',
+        id: 'c',
+        name: AGENT_TRIGGER,
+        arguments: { function_id: 'a::b', payload: { x: 1 } },
+      }),
+    ).toEqual({ function_id: 'a::b', payload: { x: 1 } });
+    expect(
+      resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: { function_id: 'a::b' } }),
+    ).toEqual({ function_id: 'a::b', payload: {} });
+    expect(resolveCall(r, { type: 'function_call', id: 'c', name: AGENT_TRIGGER, arguments: {} })).toHaveProperty(
+      'error',
+    );
+    expect(
+      resolveCall(r, {
+        type: 'function_call',
+        id: 'c',
+        name: AGENT_TRIGGER,
+        arguments: { function_id: 'a::b', payload: [1] },
+      }),
+    ).toHaveProperty('error');
+    expect(resolveCall(r, { type: 'function_call', id: 'c', name: 'shell__exec', arguments: {} })).toEqual({
+      error: 'there is no tool named shell__exec',
+    });
   });
 
   it('maps native tool names back to function ids', () => {
-    const r = record({ exposure: 'native', native_tools: [{ name: 'shell__exec', function_id: 'shell::exec', description: 'run', parameters: { type: 'object' } }] });
-    expect(resolveCall(r, { type: 'function_call', id: 'c', name: 'shell__exec', arguments: { command: 'ls' } })).toEqual({ function_id: 'shell::exec', payload: { command: 'ls' } });
+    const r = record({
+      exposure: 'native',
+      native_tools: [
+        { name: 'shell__exec', function_id: 'shell::exec', description: 'run', parameters: { type: 'object' } },
+      ],
+    });
+    expect(
+      resolveCall(r, { type: 'function_call', id: 'c', name: 'shell__exec', arguments: { command: 'ls' } }),
+    ).toEqual({ function_id: 'shell::exec', payload: { command: 'ls' } });
     expect(toolsFor(r).map((t) => t.name)).toEqual(['shell__exec']);
     expect(toolsFor(record()).map((t) => t.name)).toEqual([AGENT_TRIGGER]);
   });
@@ -117,8 +172,13 @@ describe('results and inbox items', () => {
   it('renders results and truncates long ones', () => {
     expect(toResult({ a: 1 }, 100)).toEqual({ content: [{ type: 'text', text: '{"a":1}' }], is_error: false });
     expect(toResult(undefined, 100).content[0]).toEqual({ type: 'text', text: '(no result)' });
-    expect((toResult('x'.repeat(50), 10).content[0] as { text: string }).text).toMatch(/^x{10}\n… \[truncated: 40 more characters\]$/);
-    expect(denialResult('kernel', 'no')).toEqual({ content: [{ type: 'text', text: 'denied (kernel): no' }], is_error: true });
+    expect((toResult('x'.repeat(50), 10).content[0] as { text: string }).text).toMatch(
+      /^x{10}\n… \[truncated: 40 more characters\]$/,
+    );
+    expect(denialResult('kernel', 'no')).toEqual({
+      content: [{ type: 'text', text: 'denied (kernel): no' }],
+      is_error: true,
+    });
   });
 
   it('turns inbox items into user messages', () => {
@@ -156,11 +216,19 @@ describe('DeltaCoalescer', () => {
 
 describe('isTransient', () => {
   it('retries through the queue when a worker is missing or unavailable, and fails the turn otherwise', () => {
-    expect(isTransient(new HarnessError('not_found', 'Function session::messages not found', { reason: 'function_not_found' }))).toBe(true);
-    expect(isTransient(new HarnessError('unavailable', 'Invocation stopped', { reason: 'invocation_stopped' }))).toBe(true);
+    expect(
+      isTransient(
+        new HarnessError('not_found', 'Function session::messages not found', { reason: 'function_not_found' }),
+      ),
+    ).toBe(true);
+    expect(isTransient(new HarnessError('unavailable', 'Invocation stopped', { reason: 'invocation_stopped' }))).toBe(
+      true,
+    );
     expect(isTransient(new HarnessError('timeout', 'invocation timed out'))).toBe(true);
     expect(isTransient(new HarnessError('not_found', 'session s1 not found'))).toBe(false);
-    expect(isTransient(new HarnessError('provider_error', 'provider x is not available', { reason: 'provider_missing' }))).toBe(false);
+    expect(
+      isTransient(new HarnessError('provider_error', 'provider x is not available', { reason: 'provider_missing' })),
+    ).toBe(false);
     expect(isTransient(new Error('boom'))).toBe(false);
   });
 });

@@ -16,7 +16,12 @@ const envelope = {
   timestamp: z.number().int(),
 };
 
-export const turnStartedEvent = z.object({ ...envelope, type: z.literal('turn_started'), provider: z.string(), model: z.string() });
+export const turnStartedEvent = z.object({
+  ...envelope,
+  type: z.literal('turn_started'),
+  provider: z.string(),
+  model: z.string(),
+});
 
 /** Coalesced deltas of the message being streamed. */
 export const messageUpdateEvent = z.object({
@@ -28,7 +33,11 @@ export const messageUpdateEvent = z.object({
   function_call_id: z.string().optional(),
 });
 
-export const messageCompleteEvent = z.object({ ...envelope, type: z.literal('message_complete'), message: assistantMessage });
+export const messageCompleteEvent = z.object({
+  ...envelope,
+  type: z.literal('message_complete'),
+  message: assistantMessage,
+});
 
 export const functionExecutionStartEvent = z.object({
   ...envelope,

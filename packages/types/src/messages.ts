@@ -13,7 +13,12 @@ export const usage = z.object({
 });
 export type Usage = z.infer<typeof usage>;
 
-export const emptyUsage = (): Usage => ({ input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 });
+export const emptyUsage = (): Usage => ({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+});
 
 /**
  * Why the assistant stopped, unified across vendors. Unknown vendor values map to `other`

@@ -26,6 +26,15 @@ export const model = z.object({
 export type Model = z.infer<typeof model>;
 
 /** USD for token counts at a price (per million tokens). */
-export function costOf(usage: { input_tokens: number; output_tokens: number; cache_read_tokens?: number; cache_write_tokens?: number }, pricing: ModelPricing): number {
-  return (usage.input_tokens * pricing.input + usage.output_tokens * pricing.output + (usage.cache_read_tokens ?? 0) * pricing.cache_read + (usage.cache_write_tokens ?? 0) * pricing.cache_write) / 1_000_000;
+export function costOf(
+  usage: { input_tokens: number; output_tokens: number; cache_read_tokens?: number; cache_write_tokens?: number },
+  pricing: ModelPricing,
+): number {
+  return (
+    (usage.input_tokens * pricing.input +
+      usage.output_tokens * pricing.output +
+      (usage.cache_read_tokens ?? 0) * pricing.cache_read +
+      (usage.cache_write_tokens ?? 0) * pricing.cache_write) /
+    1_000_000
+  );
 }

@@ -7,7 +7,11 @@ import { assistantMessage, stopReason, usage } from './messages.js';
  * exactly one terminal event, `done` or `error`, after which the provider closes the channel.
  * Failures after the call started go into the stream as `error`; they are never thrown.
  */
-export const textDeltaEvent = z.object({ type: z.literal('text_delta'), content_index: z.number().int(), delta: z.string() });
+export const textDeltaEvent = z.object({
+  type: z.literal('text_delta'),
+  content_index: z.number().int(),
+  delta: z.string(),
+});
 export const thinkingDeltaEvent = z.object({
   type: z.literal('thinking_delta'),
   content_index: z.number().int(),
@@ -22,7 +26,12 @@ export const toolCallStartEvent = z.object({
   name: z.string(),
 });
 /** A fragment of the call's JSON arguments, as the vendor streamed it. */
-export const toolCallDeltaEvent = z.object({ type: z.literal('tool_call_delta'), content_index: z.number().int(), id: z.string(), delta: z.string() });
+export const toolCallDeltaEvent = z.object({
+  type: z.literal('tool_call_delta'),
+  content_index: z.number().int(),
+  id: z.string(),
+  delta: z.string(),
+});
 export const toolCallEndEvent = z.object({
   type: z.literal('tool_call_end'),
   content_index: z.number().int(),

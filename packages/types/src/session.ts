@@ -10,23 +10,35 @@ import { message } from './messages.js';
 /** Session ids become part of engine state scope names, so they keep to a safe alphabet. */
 export const sessionId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'a session id: 1-128 characters of A-Z a-z 0-9 _ . : - (not starting with a separator)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/,
+    'a session id: 1-128 characters of A-Z a-z 0-9 _ . : - (not starting with a separator)',
+  );
 
 /** Entry ids are caller-given when a write may be redelivered (`<turn_id>:<step>:assistant`). */
 export const entryId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, 'an entry id: 1-200 characters of A-Z a-z 0-9 _ . : - (not starting with a separator)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/,
+    'an entry id: 1-200 characters of A-Z a-z 0-9 _ . : - (not starting with a separator)',
+  );
 
 /** Inbox names such as `steering` and `followup`. */
-export const inboxName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'an inbox name: lowercase letters, digits, _ or -, at most 64');
+export const inboxName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'an inbox name: lowercase letters, digits, _ or -, at most 64');
 
 export const messageEntryBody = z.object({ type: z.literal('message'), message }).strict();
 
 /** Anything a worker wants on the path that is not sent to the model (labels, model switches, ...). */
-export const customEntryBody = z.object({ type: z.literal('custom'), custom_type: z.string().min(1).max(128), data: jsonValue }).strict();
+export const customEntryBody = z
+  .object({ type: z.literal('custom'), custom_type: z.string().min(1).max(128), data: jsonValue })
+  .strict();
 
 /** A summary of a branch the user left; it is sent to the model as a user message. */
-export const branchSummaryEntryBody = z.object({ type: z.literal('branch_summary'), summary: z.string(), from_entry_id: entryId }).strict();
+export const branchSummaryEntryBody = z
+  .object({ type: z.literal('branch_summary'), summary: z.string(), from_entry_id: entryId })
+  .strict();
 
 /**
  * The path before `first_kept_entry_id` summarized. Reading the active path through it yields
@@ -43,7 +55,12 @@ export const compactionEntryBody = z
   .strict();
 
 /** What a caller appends. */
-export const sessionEntryBody = z.discriminatedUnion('type', [messageEntryBody, customEntryBody, branchSummaryEntryBody, compactionEntryBody]);
+export const sessionEntryBody = z.discriminatedUnion('type', [
+  messageEntryBody,
+  customEntryBody,
+  branchSummaryEntryBody,
+  compactionEntryBody,
+]);
 export type SessionEntryBody = z.infer<typeof sessionEntryBody>;
 export type SessionEntryType = SessionEntryBody['type'];
 
@@ -106,14 +123,46 @@ export const sessionCreatedEvent = z.object({
 });
 export const sessionDeletedEvent = z.object({ ...eventEnvelope, type: z.literal('session_deleted') });
 /** An entry was appended and became the active leaf. */
-export const entryAppendedEvent = z.object({ ...eventEnvelope, type: z.literal('entry_appended'), entry_id: entryId, entry: sessionEntry });
-export const entryUpdatedEvent = z.object({ ...eventEnvelope, type: z.literal('entry_updated'), entry_id: entryId, revision: z.number().int().positive(), entry: sessionEntry });
+export const entryAppendedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('entry_appended'),
+  entry_id: entryId,
+  entry: sessionEntry,
+});
+export const entryUpdatedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('entry_updated'),
+  entry_id: entryId,
+  revision: z.number().int().positive(),
+  entry: sessionEntry,
+});
 /** `set_leaf` switched the active branch. */
-export const leafChangedEvent = z.object({ ...eventEnvelope, type: z.literal('leaf_changed'), leaf_id: entryId.nullable(), previous_leaf_id: entryId.nullable() });
-export const inboxPushedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_pushed'), name: inboxName, item_id: z.string(), size: z.number().int().positive() });
-export const inboxDrainedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_drained'), name: inboxName, count: z.number().int().positive() });
+export const leafChangedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('leaf_changed'),
+  leaf_id: entryId.nullable(),
+  previous_leaf_id: entryId.nullable(),
+});
+export const inboxPushedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('inbox_pushed'),
+  name: inboxName,
+  item_id: z.string(),
+  size: z.number().int().positive(),
+});
+export const inboxDrainedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('inbox_drained'),
+  name: inboxName,
+  count: z.number().int().positive(),
+});
 /** `inbox::ack` removed these items (a consumer that peeks, handles, then acknowledges). */
-export const inboxAckedEvent = z.object({ ...eventEnvelope, type: z.literal('inbox_acked'), name: inboxName, item_ids: z.array(z.string()).min(1) });
+export const inboxAckedEvent = z.object({
+  ...eventEnvelope,
+  type: z.literal('inbox_acked'),
+  name: inboxName,
+  item_ids: z.array(z.string()).min(1),
+});
 
 export const sessionEvent = z.discriminatedUnion('type', [
   sessionCreatedEvent,

@@ -18,7 +18,12 @@ const assistant = {
   content: [
     { type: 'thinking', thinking: 'check the file first', signature: 'sig-1' },
     { type: 'text', text: 'Reading it now.' },
-    { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: 'a.txt' } } },
+    {
+      type: 'function_call',
+      id: 'call_1',
+      name: 'agent_trigger',
+      arguments: { function_id: 'fs::read', payload: { path: 'a.txt' } },
+    },
   ],
   provider: 'anthropic',
   model: 'claude-sonnet-4-5',
@@ -31,7 +36,13 @@ describe('messages', () => {
     expect(message.parse({ role: 'user', content: 'hi' })).toEqual({ role: 'user', content: 'hi' });
     expect(message.parse(assistant)).toMatchObject({ stop_reason: 'function_call' });
     expect(
-      message.parse({ role: 'function_result', function_call_id: 'call_1', function_id: 'fs::read', content: [{ type: 'text', text: 'x' }], is_error: false }),
+      message.parse({
+        role: 'function_result',
+        function_call_id: 'call_1',
+        function_id: 'fs::read',
+        content: [{ type: 'text', text: 'x' }],
+        is_error: false,
+      }),
     ).toMatchObject({ role: 'function_result' });
   });
 
@@ -47,7 +58,9 @@ describe('messages', () => {
 
   it('rejects unknown stop reasons and negative token counts', () => {
     expect(assistantMessage.safeParse({ ...assistant, stop_reason: 'end_turn' }).success).toBe(false);
-    expect(assistantMessage.safeParse({ ...assistant, usage: { input_tokens: -1, output_tokens: 0 } }).success).toBe(false);
+    expect(assistantMessage.safeParse({ ...assistant, usage: { input_tokens: -1, output_tokens: 0 } }).success).toBe(
+      false,
+    );
   });
 
   it('validates image MIME types', () => {
@@ -79,14 +92,24 @@ describe('provider stream events', () => {
 describe('errors', () => {
   it('knows the stable codes of ARCHITECTURE §4', () => {
     expect(types.errorCodes).toEqual([
-      'invalid_payload', 'not_found', 'conflict', 'denied', 'budget_exceeded', 'provider_error', 'timeout', 'unavailable', 'internal',
+      'invalid_payload',
+      'not_found',
+      'conflict',
+      'denied',
+      'budget_exceeded',
+      'provider_error',
+      'timeout',
+      'unavailable',
+      'internal',
     ]);
     expect(isErrorCode('conflict')).toBe(true);
     expect(isErrorCode('invocation_failed')).toBe(false);
   });
 
   it('accepts a reason under a code and rejects unknown codes', () => {
-    expect(errorEnvelope.parse({ code: 'conflict', message: 'a turn is running', reason: 'session_busy' }).reason).toBe('session_busy');
+    expect(errorEnvelope.parse({ code: 'conflict', message: 'a turn is running', reason: 'session_busy' }).reason).toBe(
+      'session_busy',
+    );
     expect(errorEnvelope.safeParse({ code: 'oops', message: '' }).success).toBe(false);
   });
 });
@@ -94,8 +117,12 @@ describe('errors', () => {
 describe('model, turn view and agent events', () => {
   it('parses a catalog model with pricing defaults', () => {
     const parsed = model.parse({
-      id: 'gpt-4.1', provider: 'openai', context_window: 1_047_576, max_output_tokens: 32_768,
-      capabilities: ['tools', 'images'], pricing: { input: 2, output: 8 },
+      id: 'gpt-4.1',
+      provider: 'openai',
+      context_window: 1_047_576,
+      max_output_tokens: 32_768,
+      capabilities: ['tools', 'images'],
+      pricing: { input: 2, output: 8 },
     });
     expect(parsed.pricing).toEqual({ input: 2, output: 8, cache_read: 0, cache_write: 0 });
     expect(model.safeParse({ ...parsed, capabilities: ['telepathy'] }).success).toBe(false);
@@ -103,8 +130,15 @@ describe('model, turn view and agent events', () => {
 
   it('parses a turn view parked on approvals', () => {
     const view = turnView.parse({
-      session_id: 's1', turn_id: 't1', state: 'function_awaiting_approval', provider: 'anthropic', model: 'm',
-      turn_count: 1, max_turns: 16, started_at: 1, updated_at: 2,
+      session_id: 's1',
+      turn_id: 't1',
+      state: 'function_awaiting_approval',
+      provider: 'anthropic',
+      model: 'm',
+      turn_count: 1,
+      max_turns: 16,
+      started_at: 1,
+      updated_at: 2,
       pending_approvals: [{ function_call_id: 'c1', function_id: 'shell::exec', args: { cmd: 'ls' }, requested_at: 2 }],
       usage: { input_tokens: 1, output_tokens: 1 },
     });
@@ -113,9 +147,16 @@ describe('model, turn view and agent events', () => {
 
   it('discriminates agent events by type', () => {
     const base = { session_id: 's1', turn_id: 't1', seq: 3, timestamp: 1 };
-    const done = agentEvent.parse({ ...base, type: 'turn_completed', status: 'aborted', usage: { input_tokens: 0, output_tokens: 0 } });
+    const done = agentEvent.parse({
+      ...base,
+      type: 'turn_completed',
+      status: 'aborted',
+      usage: { input_tokens: 0, output_tokens: 0 },
+    });
     expect(done.type).toBe('turn_completed');
-    expect(agentEvent.safeParse({ ...base, type: 'turn_completed', status: 'exploded', usage: {} }).success).toBe(false);
+    expect(agentEvent.safeParse({ ...base, type: 'turn_completed', status: 'exploded', usage: {} }).success).toBe(
+      false,
+    );
     expect(agentEvent.safeParse({ ...base, type: 'no_such_event' }).success).toBe(false);
   });
 });

@@ -107,9 +107,15 @@ export class ChannelManager {
   create(bufferSize = 64): { writer: ChannelRef; reader: ChannelRef; channel: DataChannel } {
     const id = randomUUID();
     const key = randomBytes(24).toString('base64url');
-    const channel = new DataChannel(id, key, Math.max(1, Math.min(bufferSize, 1024)), (c) => this.channels.delete(c.id));
+    const channel = new DataChannel(id, key, Math.max(1, Math.min(bufferSize, 1024)), (c) =>
+      this.channels.delete(c.id),
+    );
     this.channels.set(id, channel);
-    return { channel, writer: { channel_id: id, access_key: key, direction: 'write' }, reader: { channel_id: id, access_key: key, direction: 'read' } };
+    return {
+      channel,
+      writer: { channel_id: id, access_key: key, direction: 'write' },
+      reader: { channel_id: id, access_key: key, direction: 'read' },
+    };
   }
 
   /** The channel for a WS upgrade, or undefined (-> HTTP 404) on an unknown id or a wrong key. */
@@ -133,7 +139,8 @@ export class ChannelManager {
 
   /** Drop channels nobody connected to within the TTL. */
   sweep(now = Date.now()): void {
-    for (const [id, c] of this.channels) if (!c.writerTaken && !c.readerTaken && now - c.createdAtMs > CHANNEL_TTL_MS) this.channels.delete(id);
+    for (const [id, c] of this.channels)
+      if (!c.writerTaken && !c.readerTaken && now - c.createdAtMs > CHANNEL_TTL_MS) this.channels.delete(id);
   }
 }
 

@@ -4,7 +4,11 @@ import type { EngineApi } from '../engine-api.js';
  * A trigger's `condition_function_id` check: the handler is skipped only when the condition
  * returns exactly `false` (null / no result means proceed); a failing condition also skips it.
  */
-export async function conditionPasses(api: EngineApi, conditionFunctionId: string | undefined, event: unknown): Promise<boolean> {
+export async function conditionPasses(
+  api: EngineApi,
+  conditionFunctionId: string | undefined,
+  event: unknown,
+): Promise<boolean> {
   if (!conditionFunctionId) return true;
   try {
     return (await api.call(conditionFunctionId, event)) !== false;

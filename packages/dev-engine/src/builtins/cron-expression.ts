@@ -15,8 +15,49 @@ interface FieldSpec {
   allowAny?: boolean;
 }
 
-const MONTHS: Record<string, number> = { jan: 1, january: 1, feb: 2, february: 2, mar: 3, march: 3, apr: 4, april: 4, may: 5, jun: 6, june: 6, jul: 7, july: 7, aug: 8, august: 8, sep: 9, september: 9, oct: 10, october: 10, nov: 11, november: 11, dec: 12, december: 12 };
-const WEEKDAYS: Record<string, number> = { sun: 1, sunday: 1, mon: 2, monday: 2, tue: 3, tues: 3, tuesday: 3, wed: 4, wednesday: 4, thu: 5, thurs: 5, thursday: 5, fri: 6, friday: 6, sat: 7, saturday: 7 };
+const MONTHS: Record<string, number> = {
+  jan: 1,
+  january: 1,
+  feb: 2,
+  february: 2,
+  mar: 3,
+  march: 3,
+  apr: 4,
+  april: 4,
+  may: 5,
+  jun: 6,
+  june: 6,
+  jul: 7,
+  july: 7,
+  aug: 8,
+  august: 8,
+  sep: 9,
+  september: 9,
+  oct: 10,
+  october: 10,
+  nov: 11,
+  november: 11,
+  dec: 12,
+  december: 12,
+};
+const WEEKDAYS: Record<string, number> = {
+  sun: 1,
+  sunday: 1,
+  mon: 2,
+  monday: 2,
+  tue: 3,
+  tues: 3,
+  tuesday: 3,
+  wed: 4,
+  wednesday: 4,
+  thu: 5,
+  thurs: 5,
+  thursday: 5,
+  fri: 6,
+  friday: 6,
+  sat: 7,
+  saturday: 7,
+};
 
 const FIELDS: FieldSpec[] = [
   { name: 'Seconds', min: 0, max: 59 },
@@ -57,7 +98,8 @@ function range(min: number, max: number, step = 1): number[] {
 function ordinal(token: string, spec: FieldSpec): number {
   if (/^\d+$/.test(token)) {
     const n = Number(token);
-    if (n < spec.min || n > spec.max) throw new CronExpressionError(`${spec.name}: ${n} is outside ${spec.min}-${spec.max}`);
+    if (n < spec.min || n > spec.max)
+      throw new CronExpressionError(`${spec.name}: ${n} is outside ${spec.min}-${spec.max}`);
     return n;
   }
   const named = spec.names?.[token.toLowerCase()];
@@ -74,22 +116,26 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
     let step = 1;
     if (slash !== -1) {
       const stepText = part.slice(slash + 1);
-      if (!/^\d+$/.test(stepText) || Number(stepText) === 0) throw new CronExpressionError(`${spec.name}: invalid step '${stepText}'`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) === 0)
+        throw new CronExpressionError(`${spec.name}: invalid step '${stepText}'`);
       step = Number(stepText);
     }
     let lo: number;
     let hi: number;
     if (base === '*' || base === '?') {
-      if (base === '?' && !spec.allowAny) throw new CronExpressionError(`${spec.name}: '?' is only allowed in day-of-month and day-of-week`);
+      if (base === '?' && !spec.allowAny)
+        throw new CronExpressionError(`${spec.name}: '?' is only allowed in day-of-month and day-of-week`);
       [lo, hi] = [spec.min, spec.max];
     } else if (base.includes('-')) {
       const [a, b, extra] = base.split('-');
-      if (a === undefined || b === undefined || extra !== undefined || a === '' || b === '') throw new CronExpressionError(`${spec.name}: invalid range '${base}'`);
+      if (a === undefined || b === undefined || extra !== undefined || a === '' || b === '')
+        throw new CronExpressionError(`${spec.name}: invalid range '${base}'`);
       [lo, hi] = [ordinal(a, spec), ordinal(b, spec)];
       if (lo > hi) throw new CronExpressionError(`${spec.name}: range start ${lo} is after its end ${hi}`);
     } else {
       // A named point cannot take a step (`MON/2` is invalid); a numeric one runs to the max.
-      if (slash !== -1 && !/^\d+$/.test(base)) throw new CronExpressionError(`${spec.name}: '${part}' is not a valid period`);
+      if (slash !== -1 && !/^\d+$/.test(base))
+        throw new CronExpressionError(`${spec.name}: '${part}' is not a valid period`);
       lo = ordinal(base, spec);
       hi = slash === -1 ? lo : spec.max;
     }
@@ -102,7 +148,8 @@ export function parseCronExpression(expression: string): CronSchedule {
   const trimmed = expression.trim();
   const text = SHORTHANDS[trimmed] ?? trimmed;
   const fields = text.split(/\s+/).filter((f) => f !== '');
-  if (fields.length !== 6 && fields.length !== 7) throw new CronExpressionError(`Expression has ${fields.length} fields. Valid cron expressions have 6 or 7.`);
+  if (fields.length !== 6 && fields.length !== 7)
+    throw new CronExpressionError(`Expression has ${fields.length} fields. Valid cron expressions have 6 or 7.`);
   const sets = fields.map((f, i) => parseField(f, FIELDS[i]!));
   return {
     seconds: sets[0]!,
@@ -116,7 +163,12 @@ export function parseCronExpression(expression: string): CronSchedule {
 }
 
 function matchesDay(s: CronSchedule, d: Date): boolean {
-  return s.years.has(d.getUTCFullYear()) && s.months.has(d.getUTCMonth() + 1) && s.daysOfMonth.has(d.getUTCDate()) && s.daysOfWeek.has(d.getUTCDay() + 1);
+  return (
+    s.years.has(d.getUTCFullYear()) &&
+    s.months.has(d.getUTCMonth() + 1) &&
+    s.daysOfMonth.has(d.getUTCDate()) &&
+    s.daysOfWeek.has(d.getUTCDay() + 1)
+  );
 }
 
 /** The first fire time strictly after `after` (UTC, whole seconds), or undefined if none before 2101. */

@@ -7,7 +7,7 @@
  */
 import type { EngineApi, TriggerBinding } from '../engine-api.js';
 import { conditionPasses, configString } from './conditions.js';
-import { nextFireTime, parseCronExpression, type CronSchedule } from './cron-expression.js';
+import { type CronSchedule, nextFireTime, parseCronExpression } from './cron-expression.js';
 
 interface CronJob {
   binding: TriggerBinding;
@@ -32,15 +32,24 @@ export function installCron(api: EngineApi): void {
     if (!next) return;
     // setTimeout caps at ~24.8 days; re-plan in steps for far-away fire times.
     const delay = Math.min(next.getTime() - Date.now(), 2 ** 31 - 1);
-    job.timer = setTimeout(() => (Date.now() + 5 >= next.getTime() ? void run(job, next) : schedule(job)), Math.max(0, delay));
+    job.timer = setTimeout(
+      () => (Date.now() + 5 >= next.getTime() ? void run(job, next) : schedule(job)),
+      Math.max(0, delay),
+    );
     job.timer.unref();
   };
 
   const run = async (job: CronJob, scheduled: Date) => {
     const { binding } = job;
-    const event = { trigger: 'cron', job_id: binding.id, scheduled_time: rfc3339(scheduled), actual_time: rfc3339(new Date()) };
+    const event = {
+      trigger: 'cron',
+      job_id: binding.id,
+      scheduled_time: rfc3339(scheduled),
+      actual_time: rfc3339(new Date()),
+    };
     try {
-      if (await conditionPasses(api, configString(binding.config, 'condition_function_id'), event)) await api.call(binding.function_id, event, { metadata: binding.metadata });
+      if (await conditionPasses(api, configString(binding.config, 'condition_function_id'), event))
+        await api.call(binding.function_id, event, { metadata: binding.metadata });
     } catch (error) {
       api.logger.error({ err: error, job_id: binding.id, function_id: binding.function_id }, 'cron job failed');
     }

@@ -45,7 +45,9 @@ export class RouteTable {
     const sig = signature(route.method, segments);
     for (const [otherKey, other] of this.routes) {
       if (otherKey !== key && signature(other.method, other.segments) === sig) {
-        throw new Error(`Route ${route.method} ${route.apiPath} conflicts with existing route ${other.method} ${other.apiPath}`);
+        throw new Error(
+          `Route ${route.method} ${route.apiPath} conflicts with existing route ${other.method} ${other.apiPath}`,
+        );
       }
     }
     this.routes.set(key, { ...route, segments });
@@ -53,7 +55,8 @@ export class RouteTable {
 
   /** Remove the route of this trigger, only if the trigger id and the worker both match. */
   removeByTrigger(triggerId: string, workerId: string | undefined): void {
-    for (const [key, r] of this.routes) if (r.triggerId === triggerId && r.workerId === workerId) this.routes.delete(key);
+    for (const [key, r] of this.routes)
+      if (r.triggerId === triggerId && r.workerId === workerId) this.routes.delete(key);
   }
 
   /**
@@ -70,7 +73,8 @@ export class RouteTable {
       pathMatched = true;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
       // rank: static segments (1) before params (0), compared left to right; exact method first.
-      const rank = route.segments.map((s) => (s.startsWith(':') ? '0' : '1')).join('') + (route.method === method ? '1' : '0');
+      const rank =
+        route.segments.map((s) => (s.startsWith(':') ? '0' : '1')).join('') + (route.method === method ? '1' : '0');
       if (!best || rank > best.rank) best = { route, params, rank };
     }
     if (best) return { route: best.route, params: best.params };

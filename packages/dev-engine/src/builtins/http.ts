@@ -16,7 +16,7 @@ import { isPlainObject, toErrorBody } from '../errors.js';
 import { listen } from '../server.js';
 import type { ChannelManager } from './channels.js';
 import { conditionPasses, configString } from './conditions.js';
-import { RouteTable, type Route } from './http-routes.js';
+import type { Route, RouteTable } from './http-routes.js';
 
 export interface HttpConfig {
   port?: number;
@@ -48,7 +48,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: H
 /** `HttpResponse::from_function_return` + `into_axum_response`. */
 function sendFunctionResponse(res: ServerResponse, value: unknown, extra: Headers): void {
   const v = isPlainObject(value) ? value : {};
-  const status = typeof v.status_code === 'number' && Number.isInteger(v.status_code) && v.status_code >= 100 && v.status_code <= 999 ? v.status_code : 200;
+  const status =
+    typeof v.status_code === 'number' && Number.isInteger(v.status_code) && v.status_code >= 100 && v.status_code <= 999
+      ? v.status_code
+      : 200;
   const headers: Array<[string, string]> = [];
   if (Array.isArray(v.headers)) {
     for (const line of v.headers) {
@@ -64,7 +67,8 @@ function sendFunctionResponse(res: ServerResponse, value: unknown, extra: Header
   let payload: string;
   if (contentType !== undefined && typeof body === 'string') payload = body;
   else if (contentType !== undefined && body === null) payload = '';
-  else if (contentType !== undefined && !contentType.toLowerCase().includes('application/json')) payload = JSON.stringify(body);
+  else if (contentType !== undefined && !contentType.toLowerCase().includes('application/json'))
+    payload = JSON.stringify(body);
   else {
     payload = JSON.stringify(body ?? null);
     if (contentType === undefined) headers.push(['content-type', 'application/json']);
@@ -131,10 +135,17 @@ export function installHttpTrigger(api: EngineApi, routes: RouteTable): void {
   });
 }
 
-export async function startHttpServer(api: EngineApi, routes: RouteTable, channels: ChannelManager, config: HttpConfig): Promise<HttpServerHandle> {
+export async function startHttpServer(
+  api: EngineApi,
+  routes: RouteTable,
+  channels: ChannelManager,
+  config: HttpConfig,
+): Promise<HttpServerHandle> {
   const timeoutMs = config.default_timeout ?? 30_000;
   const limiter = new Semaphore(config.concurrency_request_limit ?? 1024);
-  const globalMiddleware = [...(config.middleware ?? [])].filter((m) => (m.phase ?? 'preHandler') === 'preHandler').sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+  const globalMiddleware = [...(config.middleware ?? [])]
+    .filter((m) => (m.phase ?? 'preHandler') === 'preHandler')
+    .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
 
   const corsHeaders = (req: IncomingMessage): Headers => {
     const origin = req.headers.origin;
@@ -156,7 +167,8 @@ export async function startHttpServer(api: EngineApi, routes: RouteTable, channe
     if (isPlainObject(result) && result.action === 'respond') {
       const r = isPlainObject(result.response) ? result.response : {};
       const extra: Headers = { ...cors };
-      if (isPlainObject(r.headers)) for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') extra[k] = v;
+      if (isPlainObject(r.headers))
+        for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') extra[k] = v;
       sendJson(res, typeof r.status_code === 'number' ? r.status_code : 200, r.body ?? null, extra);
       return true;
     }
@@ -169,7 +181,13 @@ export async function startHttpServer(api: EngineApi, routes: RouteTable, channe
     const cors = corsHeaders(req);
     if (method === 'OPTIONS' && req.headers['access-control-request-method'] && req.headers.origin) {
       const methods = config.cors?.allowed_methods?.join(', ') ?? '*';
-      res.writeHead(200, { ...cors, 'access-control-allow-methods': methods, 'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*' }).end();
+      res
+        .writeHead(200, {
+          ...cors,
+          'access-control-allow-methods': methods,
+          'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+        })
+        .end();
       return;
     }
     const match = routes.match(method, url.pathname);
@@ -195,10 +213,21 @@ export async function startHttpServer(api: EngineApi, routes: RouteTable, channe
       cleanup();
     });
     try {
-      await serveRoute(req, res, url, method, match.route, match.params, cors, created, () => finished, () => {
-        finished = true;
-        clearTimeout(timer);
-      });
+      await serveRoute(
+        req,
+        res,
+        url,
+        method,
+        match.route,
+        match.params,
+        cors,
+        created,
+        () => finished,
+        () => {
+          finished = true;
+          clearTimeout(timer);
+        },
+      );
     } finally {
       limiter.release();
     }
@@ -218,8 +247,13 @@ export async function startHttpServer(api: EngineApi, routes: RouteTable, channe
   ): Promise<void> => {
     const headers = headerMap(req);
     const query_params = queryMap(url);
-    const mwInput = { phase: 'preHandler', request: { path_params: params, query_params, headers, method }, context: {} };
-    for (const mw of globalMiddleware) if (await runMiddleware(mw.function_id, mwInput, res, cors)) return markResponding();
+    const mwInput = {
+      phase: 'preHandler',
+      request: { path_params: params, query_params, headers, method },
+      context: {},
+    };
+    for (const mw of globalMiddleware)
+      if (await runMiddleware(mw.function_id, mwInput, res, cors)) return markResponding();
 
     const reqChannel = channels.create(64);
     const resChannel = channels.create(64);
@@ -263,14 +297,20 @@ export async function startHttpServer(api: EngineApi, routes: RouteTable, channe
       try {
         if ((await api.call(route.conditionFunctionId, conditionInput)) === false) {
           markResponding();
-          return sendJson(res, 422, { error: { code: 'CONDITION_NOT_MET', message: 'Request condition not met' }, skipped: true }, cors);
+          return sendJson(
+            res,
+            422,
+            { error: { code: 'CONDITION_NOT_MET', message: 'Request condition not met' }, skipped: true },
+            cors,
+          );
         }
       } catch (error) {
         markResponding();
         return sendJson(res, 500, { error: { ...toErrorBody(error), error_id: errorId() } }, cors);
       }
     }
-    for (const mwId of route.middlewareFunctionIds) if (await runMiddleware(mwId, mwInput, res, cors)) return markResponding();
+    for (const mwId of route.middlewareFunctionIds)
+      if (await runMiddleware(mwId, mwInput, res, cors)) return markResponding();
     if (isFinished()) return;
 
     // Race the function's result against the response channel.
@@ -346,7 +386,13 @@ function applyControlMessage(text: string, setStatus: (s: number) => void, heade
     return;
   }
   if (!isPlainObject(msg)) return;
-  if (msg.type === 'set_status' && typeof msg.status_code === 'number' && msg.status_code >= 100 && msg.status_code <= 599) setStatus(msg.status_code);
+  if (
+    msg.type === 'set_status' &&
+    typeof msg.status_code === 'number' &&
+    msg.status_code >= 100 &&
+    msg.status_code <= 599
+  )
+    setStatus(msg.status_code);
   else if (msg.type === 'set_headers' && isPlainObject(msg.headers)) {
     for (const [k, v] of Object.entries(msg.headers)) if (typeof v === 'string') headers[k] = v;
   }

@@ -19,7 +19,10 @@ export function installLog(api: EngineApi): void {
         const input: Record<string, unknown> = isPlainObject(data) ? data : { message: data };
         const { message, ...rest } = input;
         delete rest._caller_worker_id;
-        api.logger[level]({ source: 'worker', worker_id: ctx.callerWorkerId, ...rest }, typeof message === 'string' ? message : JSON.stringify(message ?? null));
+        api.logger[level](
+          { source: 'worker', worker_id: ctx.callerWorkerId, ...rest },
+          typeof message === 'string' ? message : JSON.stringify(message ?? null),
+        );
         return undefined;
       },
     });

@@ -2,7 +2,7 @@
  * `iii-pubsub` (local adapter): `publish {topic, data}` and the `subscribe {topic}` trigger.
  * Subscribers receive `data` only (no trigger metadata) and run concurrently, unordered.
  */
-import { EngineError, type EngineApi, type TriggerBinding } from '../engine-api.js';
+import { type EngineApi, EngineError, type TriggerBinding } from '../engine-api.js';
 import { configString } from './conditions.js';
 import { objectInput, optionalString } from './input.js';
 
@@ -19,7 +19,11 @@ export function installPubSub(api: EngineApi): void {
       if (topic === '') throw new EngineError('topic_not_set', 'Topic is not set');
       const data = input.data === undefined ? null : input.data;
       for (const t of byTopic.get(topic)?.values() ?? []) {
-        api.call(t.function_id, data).catch((error) => api.logger.error({ err: error, function_id: t.function_id, topic }, 'Error invoking subscriber'));
+        api
+          .call(t.function_id, data)
+          .catch((error) =>
+            api.logger.error({ err: error, function_id: t.function_id, topic }, 'Error invoking subscriber'),
+          );
       }
       return undefined;
     },

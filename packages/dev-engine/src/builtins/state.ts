@@ -4,7 +4,7 @@
  * `delete` return no result; `delete` returns the raw old value (not `{old_value}`);
  * `list_groups` returns `{groups}` (sorted, deduplicated).
  */
-import { EngineError, type EngineApi, type TriggerBinding } from '../engine-api.js';
+import { type EngineApi, EngineError, type TriggerBinding } from '../engine-api.js';
 import { StateStore } from '../store.js';
 import { conditionPasses, configString } from './conditions.js';
 import { objectInput, requiredString, requiredValue } from './input.js';
@@ -27,7 +27,11 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
   const checkSize = (value: unknown) => {
     if (config.max_value_bytes === undefined) return;
     const bytes = Buffer.byteLength(JSON.stringify(value) ?? 'null');
-    if (bytes > config.max_value_bytes) throw new EngineError('VALUE_TOO_LARGE', `Value of ${bytes} bytes exceeds max_value_bytes (${config.max_value_bytes})`);
+    if (bytes > config.max_value_bytes)
+      throw new EngineError(
+        'VALUE_TOO_LARGE',
+        `Value of ${bytes} bytes exceeds max_value_bytes (${config.max_value_bytes})`,
+      );
   };
 
   /** One task per write; matching triggers run one after another; the writer does not wait. */
@@ -65,7 +69,9 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
     return { old_value: old ?? null, new_value: value };
   });
 
-  fn('state::get', 'Get a value from state', (input) => store.get(requiredString('state::get', input, 'scope'), requiredString('state::get', input, 'key')));
+  fn('state::get', 'Get a value from state', (input) =>
+    store.get(requiredString('state::get', input, 'scope'), requiredString('state::get', input, 'key')),
+  );
 
   fn('state::delete', 'Delete a value from state', async (input) => {
     const scope = requiredString('state::delete', input, 'scope');
@@ -86,7 +92,9 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
       return { value: r.value, result: { old: o, value: r.value, errors: r.errors } };
     });
     fire(old === undefined ? 'state:created' : 'state:updated', scope, key, old, value);
-    return errors.length ? { old_value: old ?? null, new_value: value, errors } : { old_value: old ?? null, new_value: value };
+    return errors.length
+      ? { old_value: old ?? null, new_value: value, errors }
+      : { old_value: old ?? null, new_value: value };
   });
 
   fn('state::list', 'Get a group from state', (input) => store.list(requiredString('state::list', input, 'scope')));

@@ -4,14 +4,16 @@
  * delegates that op to it, then still fires triggers, as the engine does. Trigger events are
  * camelCase: `{type:"stream", timestamp, streamName, groupId, id, event:{type, data}}`.
  */
-import { EngineError, type EngineApi, type TriggerBinding } from '../engine-api.js';
+import { type EngineApi, EngineError, type TriggerBinding } from '../engine-api.js';
 import { isPlainObject } from '../errors.js';
 import { StreamStore } from '../store.js';
 import { conditionPasses, configString } from './conditions.js';
-import { objectInput, optionalString, requiredString, requiredValue, type Input } from './input.js';
+import { type Input, objectInput, optionalString, requiredString, requiredValue } from './input.js';
 import { applyUpdateOps, parseOps, type UpdateOp } from './update-ops.js';
 
-type StreamEvent = { type: 'create' | 'update' | 'delete'; data: unknown } | { type: 'event'; event: { type: string; data: unknown } };
+type StreamEvent =
+  | { type: 'create' | 'update' | 'delete'; data: unknown }
+  | { type: 'event'; event: { type: string; data: unknown } };
 
 interface Target {
   stream_name: string;
@@ -68,7 +70,8 @@ export function installStream(api: EngineApi): void {
       throw new EngineError(code, `Failed to invoke function: ${(error as Error).message}`);
     }
     if (result === undefined) throw new EngineError(code, 'Function returned no result');
-    if (!isPlainObject(result)) throw new EngineError('JSON_ERROR', 'Failed to convert result to value: expected an object');
+    if (!isPlainObject(result))
+      throw new EngineError('JSON_ERROR', 'Failed to convert result to value: expected an object');
     return result;
   };
 
@@ -87,7 +90,10 @@ export function installStream(api: EngineApi): void {
       const old = await store.update(t.stream_name, t.group_id, t.item_id, (o) => ({ value: data, result: o }));
       result = { old_value: old ?? null, new_value: data };
     }
-    fire(t.stream_name, t.group_id, t.item_id, { type: result.old_value === null ? 'create' : 'update', data: result.new_value });
+    fire(t.stream_name, t.group_id, t.item_id, {
+      type: result.old_value === null ? 'create' : 'update',
+      data: result.new_value,
+    });
     return result;
   });
 
@@ -100,7 +106,9 @@ export function installStream(api: EngineApi): void {
   fn('stream::delete', 'Delete a value from a stream', async (input) => {
     const t = target('stream::delete', input);
     const custom = override('delete', t.stream_name);
-    const old = custom ? ((await delegateResult(custom, t, 'STREAM_DELETE_ERROR')).old_value ?? null) : ((await store.delete(t.stream_name, t.group_id, t.item_id)) ?? null);
+    const old = custom
+      ? ((await delegateResult(custom, t, 'STREAM_DELETE_ERROR')).old_value ?? null)
+      : ((await store.delete(t.stream_name, t.group_id, t.item_id)) ?? null);
     // Only a delete that removed something fires.
     if (old !== null) fire(t.stream_name, t.group_id, t.item_id, { type: 'delete', data: old });
     return { old_value: old };
@@ -151,7 +159,10 @@ export function installStream(api: EngineApi): void {
         return { value: r.value, result: res };
       });
     }
-    fire(t.stream_name, t.group_id, t.item_id, { type: result.old_value === null ? 'create' : 'update', data: result.new_value });
+    fire(t.stream_name, t.group_id, t.item_id, {
+      type: result.old_value === null ? 'create' : 'update',
+      data: result.new_value,
+    });
     return result;
   });
 
@@ -159,7 +170,8 @@ export function installStream(api: EngineApi): void {
     worker: 'iii-stream',
     registerTrigger: (binding) => {
       // The engine unwraps stream_name; a binding without it is rejected here instead of crashing.
-      if (configString(binding.config, 'stream_name') === undefined) throw new Error('stream trigger config requires `stream_name`');
+      if (configString(binding.config, 'stream_name') === undefined)
+        throw new Error('stream trigger config requires `stream_name`');
       triggers.set(binding.id, binding);
     },
     unregisterTrigger: (binding) => void triggers.delete(binding.id),
@@ -167,7 +179,14 @@ export function installStream(api: EngineApi): void {
 
   // Browser clients join/leave over the stream WebSocket (port 3112), which the dev engine does
   // not serve: the types exist so bindings are accepted (not parked), but they never fire.
-  for (const [id, description] of [['stream:join', 'Stream join trigger'], ['stream:leave', 'Stream leave trigger']] as const) {
-    api.registerTriggerType(id, description, { worker: 'iii-stream', registerTrigger: () => undefined, unregisterTrigger: () => undefined });
+  for (const [id, description] of [
+    ['stream:join', 'Stream join trigger'],
+    ['stream:leave', 'Stream leave trigger'],
+  ] as const) {
+    api.registerTriggerType(id, description, {
+      worker: 'iii-stream',
+      registerTrigger: () => undefined,
+      unregisterTrigger: () => undefined,
+    });
   }
 }

@@ -43,7 +43,8 @@ function typeName(v: unknown): string {
 /** Validate the `ops` array like serde would (an invalid op fails the whole call). */
 export function parseOps(functionId: string, raw: unknown): UpdateOp[] {
   if (raw === undefined) throw deserializationError(functionId, 'missing field `ops`');
-  if (!Array.isArray(raw)) throw deserializationError(functionId, `invalid type: ${typeName(raw)}, expected a sequence`);
+  if (!Array.isArray(raw))
+    throw deserializationError(functionId, `invalid type: ${typeName(raw)}, expected a sequence`);
   return raw.map((op, i) => parseOp(functionId, op, i));
 }
 
@@ -70,7 +71,8 @@ function parseOp(functionId: string, op: unknown, index: number): UpdateOp {
     case 'increment':
     case 'decrement': {
       const by = op.by;
-      if (typeof by !== 'number' || !Number.isInteger(by)) throw fail(by === undefined ? 'missing field `by`' : '`by` must be an integer (i64)');
+      if (typeof by !== 'number' || !Number.isInteger(by))
+        throw fail(by === undefined ? 'missing field `by`' : '`by` must be an integer (i64)');
       return { type: op.type, path: singlePath(), by };
     }
     case 'append':
@@ -79,7 +81,9 @@ function parseOp(functionId: string, op: unknown, index: number): UpdateOp {
     case 'remove':
       return { type: 'remove', path: singlePath() };
     default:
-      throw fail(`unknown variant ${JSON.stringify(op.type)}, expected one of \`set\`, \`merge\`, \`increment\`, \`decrement\`, \`append\`, \`remove\``);
+      throw fail(
+        `unknown variant ${JSON.stringify(op.type)}, expected one of \`set\`, \`merge\`, \`increment\`, \`decrement\`, \`append\`, \`remove\``,
+      );
   }
 }
 
@@ -94,12 +98,15 @@ function validatePath(opName: string, index: number, segments: string[], errors:
     errors.push({ op_index: index, code: `${opName}.path.${reason}`, message, doc_url: DOC_URL });
     return false;
   };
-  if (segments.length > MAX_PATH_DEPTH) return fail('too_deep', `Path depth ${segments.length} exceeds maximum of ${MAX_PATH_DEPTH}`);
+  if (segments.length > MAX_PATH_DEPTH)
+    return fail('too_deep', `Path depth ${segments.length} exceeds maximum of ${MAX_PATH_DEPTH}`);
   for (const seg of segments) {
     if (seg === '') return fail('empty_segment', 'Path contains an empty segment');
     const bytes = Buffer.byteLength(seg);
-    if (bytes > MAX_SEGMENT_BYTES) return fail('segment_too_long', `Path segment of ${bytes} bytes exceeds maximum of ${MAX_SEGMENT_BYTES}`);
-    if (PROTO_KEYS.has(seg)) return fail('proto_polluted', `Path segment '${seg}' is not allowed (prototype pollution).`);
+    if (bytes > MAX_SEGMENT_BYTES)
+      return fail('segment_too_long', `Path segment of ${bytes} bytes exceeds maximum of ${MAX_SEGMENT_BYTES}`);
+    if (PROTO_KEYS.has(seg))
+      return fail('proto_polluted', `Path segment '${seg}' is not allowed (prototype pollution).`);
   }
   return true;
 }
@@ -117,10 +124,20 @@ function validateMergeValue(index: number, value: unknown, errors: UpdateOpError
   };
   if (!isObject(value)) return fail('merge.value.not_an_object', 'Merge value must be a JSON object');
   const keys = Object.keys(value);
-  if (keys.length > MAX_VALUE_KEYS) return fail('merge.value.too_many_keys', `Merge value has ${keys.length} top-level keys, exceeds maximum of ${MAX_VALUE_KEYS}`);
-  for (const k of keys) if (PROTO_KEYS.has(k)) return fail('merge.value.proto_polluted', `Merge value top-level key ${JSON.stringify(k)} is a prototype-pollution sink`);
+  if (keys.length > MAX_VALUE_KEYS)
+    return fail(
+      'merge.value.too_many_keys',
+      `Merge value has ${keys.length} top-level keys, exceeds maximum of ${MAX_VALUE_KEYS}`,
+    );
+  for (const k of keys)
+    if (PROTO_KEYS.has(k))
+      return fail(
+        'merge.value.proto_polluted',
+        `Merge value top-level key ${JSON.stringify(k)} is a prototype-pollution sink`,
+      );
   const d = depth(value);
-  if (d > MAX_VALUE_DEPTH) return fail('merge.value.too_deep', `Merge value JSON nesting depth ${d} exceeds maximum of ${MAX_VALUE_DEPTH}`);
+  if (d > MAX_VALUE_DEPTH)
+    return fail('merge.value.too_deep', `Merge value JSON nesting depth ${d} exceeds maximum of ${MAX_VALUE_DEPTH}`);
   return true;
 }
 
@@ -152,18 +169,34 @@ function initialAppend(value: unknown): unknown {
 }
 
 /** Append `value` onto `target`; returns the new target, or undefined (+ error) on a type mismatch. */
-function appendTo(target: unknown, value: unknown, label: string, index: number, errors: UpdateOpError[]): { ok: boolean; value: unknown } {
+function appendTo(
+  target: unknown,
+  value: unknown,
+  label: string,
+  index: number,
+  errors: UpdateOpError[],
+): { ok: boolean; value: unknown } {
   if (Array.isArray(target)) {
     target.push(value);
     return { ok: true, value: target };
   }
   if (typeof target === 'string') {
     if (typeof value === 'string') return { ok: true, value: target + value };
-    errors.push({ op_index: index, code: 'append.type_mismatch', message: `Expected string append value at path '${label}', got ${typeName(value)}.`, doc_url: DOC_URL });
+    errors.push({
+      op_index: index,
+      code: 'append.type_mismatch',
+      message: `Expected string append value at path '${label}', got ${typeName(value)}.`,
+      doc_url: DOC_URL,
+    });
     return { ok: false, value: target };
   }
   if (target === null) return { ok: true, value: initialAppend(value) };
-  errors.push({ op_index: index, code: 'append.type_mismatch', message: `Cannot append at path '${label}': target is ${typeName(target)}, expected array, string, null, or missing field.`, doc_url: DOC_URL });
+  errors.push({
+    op_index: index,
+    code: 'append.type_mismatch',
+    message: `Cannot append at path '${label}': target is ${typeName(target)}, expected array, string, null, or missing field.`,
+    doc_url: DOC_URL,
+  });
   return { ok: false, value: target };
 }
 
@@ -171,13 +204,22 @@ function appendTo(target: unknown, value: unknown, label: string, index: number,
  * Apply `ops` to a deep copy of `old` (undefined = missing); returns the new value and per-op
  * errors. `copyOfOld` makes that copy when the caller has a cheaper way than structuredClone.
  */
-export function applyUpdateOps(old: unknown, ops: UpdateOp[], copyOfOld: () => unknown = () => structuredClone(old)): { value: unknown; errors: UpdateOpError[] } {
+export function applyUpdateOps(
+  old: unknown,
+  ops: UpdateOp[],
+  copyOfOld: () => unknown = () => structuredClone(old),
+): { value: unknown; errors: UpdateOpError[] } {
   let missingDefault = old === undefined;
   let current: unknown = old === undefined ? {} : copyOfOld();
   const errors: UpdateOpError[] = [];
   const label = (p: string) => (p === '' ? 'root' : p);
   const notObject = (op: string, index: number, path: string) =>
-    errors.push({ op_index: index, code: `${op}.target_not_object`, message: `Cannot ${op} at path '${label(path)}': target is ${typeName(current)}, expected object.`, doc_url: DOC_URL });
+    errors.push({
+      op_index: index,
+      code: `${op}.target_not_object`,
+      message: `Cannot ${op} at path '${label(path)}': target is ${typeName(current)}, expected object.`,
+      doc_url: DOC_URL,
+    });
 
   ops.forEach((op, i) => {
     switch (op.type) {
@@ -210,7 +252,12 @@ export function applyUpdateOps(old: unknown, ops: UpdateOp[], copyOfOld: () => u
         if (!validatePath(op.type, i, segmentsOf(op.path), errors)) return;
         const by = op.type === 'increment' ? op.by : -op.by;
         const notNumber = (got: unknown) =>
-          errors.push({ op_index: i, code: `${op.type}.not_number`, message: `Expected number at path '${label(op.path)}', got ${typeName(got)}.`, doc_url: DOC_URL });
+          errors.push({
+            op_index: i,
+            code: `${op.type}.not_number`,
+            message: `Expected number at path '${label(op.path)}', got ${typeName(got)}.`,
+            doc_url: DOC_URL,
+          });
         if (op.path === '') {
           if (missingDefault) current = by;
           else {
@@ -239,14 +286,25 @@ export function applyUpdateOps(old: unknown, ops: UpdateOp[], copyOfOld: () => u
           return;
         }
         if (!isObject(current)) {
-          errors.push({ op_index: i, code: 'append.target_not_object', message: `Cannot append at path '[${segments.join(', ')}]': target is ${typeName(current)}, expected object.`, doc_url: DOC_URL });
+          errors.push({
+            op_index: i,
+            code: 'append.target_not_object',
+            message: `Cannot append at path '[${segments.join(', ')}]': target is ${typeName(current)}, expected object.`,
+            doc_url: DOC_URL,
+          });
           return;
         }
         const leaf = segments[segments.length - 1]!;
         const parent = segments.length === 1 ? current : walkOrCreate(current, segments.slice(0, -1));
-        if (Object.hasOwn(parent, leaf)) parent[leaf] = appendTo(parent[leaf], structuredClone(op.value), leaf, i, errors).value;
+        if (Object.hasOwn(parent, leaf))
+          parent[leaf] = appendTo(parent[leaf], structuredClone(op.value), leaf, i, errors).value;
         // A missing single-key leaf follows the root rule (string stays a string); a nested one is always an array.
-        else setKey(parent, leaf, segments.length === 1 ? initialAppend(structuredClone(op.value)) : [structuredClone(op.value)]);
+        else
+          setKey(
+            parent,
+            leaf,
+            segments.length === 1 ? initialAppend(structuredClone(op.value)) : [structuredClone(op.value)],
+          );
         missingDefault = false;
         return;
       }

@@ -153,7 +153,9 @@ function isLower(value: string): boolean {
 function requireString(frame: Obj, key: string): string | FrameError {
   const v = frame[key];
   if (typeof v === 'string') return v;
-  return new FrameError(v === undefined ? `missing field \`${key}\`` : `invalid type for \`${key}\`, expected a string`);
+  return new FrameError(
+    v === undefined ? `missing field \`${key}\`` : `invalid type for \`${key}\`, expected a string`,
+  );
 }
 
 /** serde `Option<String>`: absent or null -> removed; otherwise must be a string. */
@@ -189,9 +191,11 @@ function optionalErrorBody(frame: Obj): FrameError | undefined {
     delete frame.error;
     return undefined;
   }
-  if (!isPlainObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') return new FrameError('`error` is not an ErrorBody {code, message, stacktrace?}');
+  if (!isPlainObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string')
+    return new FrameError('`error` is not an ErrorBody {code, message, stacktrace?}');
   if (e.stacktrace === null) delete e.stacktrace;
-  else if (e.stacktrace !== undefined && typeof e.stacktrace !== 'string') return new FrameError('`error.stacktrace` must be a string');
+  else if (e.stacktrace !== undefined && typeof e.stacktrace !== 'string')
+    return new FrameError('`error.stacktrace` must be a string');
   return undefined;
 }
 
@@ -209,7 +213,8 @@ function decodeInvoke(f: Obj): FrameError | undefined {
   else if (id !== undefined) {
     if (typeof id !== 'string') return new FrameError('invalid type for `invocation_id`, expected a UUID string');
     const norm = normalizeUuid(id);
-    if (norm === undefined) return new FrameError(`invalid UUID in \`invocation_id\`: ${JSON.stringify(id).slice(0, 60)}`);
+    if (norm === undefined)
+      return new FrameError(`invalid UUID in \`invocation_id\`: ${JSON.stringify(id).slice(0, 60)}`);
     if (norm !== id) f.invocation_id = norm;
   }
   const bad = first(optionalString(f, 'traceparent'), optionalString(f, 'baggage'));
@@ -230,11 +235,22 @@ function decodeInvoke(f: Obj): FrameError | undefined {
 
 function decodeResult(f: Obj): FrameError | undefined {
   const id = f.invocation_id;
-  if (typeof id !== 'string') return new FrameError(id === undefined || id === null ? 'missing field `invocation_id`' : 'invalid type for `invocation_id`, expected a UUID string');
+  if (typeof id !== 'string')
+    return new FrameError(
+      id === undefined || id === null
+        ? 'missing field `invocation_id`'
+        : 'invalid type for `invocation_id`, expected a UUID string',
+    );
   const norm = normalizeUuid(id);
-  if (norm === undefined) return new FrameError(`invalid UUID in \`invocation_id\`: ${JSON.stringify(id).slice(0, 60)}`);
+  if (norm === undefined)
+    return new FrameError(`invalid UUID in \`invocation_id\`: ${JSON.stringify(id).slice(0, 60)}`);
   if (norm !== id) f.invocation_id = norm;
-  const bad = first(requireString(f, 'function_id'), optionalErrorBody(f), optionalString(f, 'traceparent'), optionalString(f, 'baggage'));
+  const bad = first(
+    requireString(f, 'function_id'),
+    optionalErrorBody(f),
+    optionalString(f, 'traceparent'),
+    optionalString(f, 'baggage'),
+  );
   if (bad) return bad;
   optionalValue(f, 'result');
   return undefined;
@@ -248,12 +264,18 @@ function decodeRegisterFunction(f: Obj): FrameError | undefined {
   optionalValue(f, 'metadata');
   const inv = f.invocation;
   if (inv === null) delete f.invocation;
-  else if (inv !== undefined && (!isPlainObject(inv) || typeof inv.url !== 'string')) return new FrameError('`invocation` must be {url, method?, timeout_ms?, headers?, auth?}');
+  else if (inv !== undefined && (!isPlainObject(inv) || typeof inv.url !== 'string'))
+    return new FrameError('`invocation` must be {url, method?, timeout_ms?, headers?, auth?}');
   return undefined;
 }
 
 function decodeRegisterTrigger(f: Obj): FrameError | undefined {
-  const bad = first(requireString(f, 'id'), requireString(f, 'trigger_type'), requireString(f, 'function_id'), requireValue(f, 'config'));
+  const bad = first(
+    requireString(f, 'id'),
+    requireString(f, 'trigger_type'),
+    requireString(f, 'function_id'),
+    requireValue(f, 'config'),
+  );
   if (bad) return bad;
   optionalValue(f, 'metadata');
   return undefined;
@@ -280,10 +302,20 @@ function decodeFields(f: Obj): FrameError | undefined {
     case 'unregistertrigger':
       return first(requireString(f, 'id'), optionalString(f, 'trigger_type'));
     case 'triggerregistrationresult':
-      return first(requireString(f, 'id'), requireString(f, 'trigger_type'), requireString(f, 'function_id'), optionalErrorBody(f));
+      return first(
+        requireString(f, 'id'),
+        requireString(f, 'trigger_type'),
+        requireString(f, 'function_id'),
+        optionalErrorBody(f),
+      );
     case 'registerservice': {
       if (f.name === undefined || f.name === null) f.name = '';
-      return first(requireString(f, 'id'), requireString(f, 'name'), optionalString(f, 'description'), optionalString(f, 'parent_service_id'));
+      return first(
+        requireString(f, 'id'),
+        requireString(f, 'name'),
+        optionalString(f, 'description'),
+        optionalString(f, 'parent_service_id'),
+      );
     }
     case 'ping':
     case 'pong':
@@ -293,7 +325,11 @@ function decodeFields(f: Obj): FrameError | undefined {
     case 'workerregistered':
       return first(requireString(f, 'worker_id'), optionalString(f, 'reattach_token'));
     default:
-      return new FrameError(typeof f.type === 'string' ? `unknown message type "${f.type.slice(0, 60)}"` : 'missing or non-string `type` tag');
+      return new FrameError(
+        typeof f.type === 'string'
+          ? `unknown message type "${f.type.slice(0, 60)}"`
+          : 'missing or non-string `type` tag',
+      );
   }
 }
 

@@ -45,7 +45,13 @@ export function invocationResult(f: ResultFields): string {
   });
 }
 
-export function registerTrigger(binding: { id: string; trigger_type: string; function_id: string; config: unknown; metadata?: unknown }): string {
+export function registerTrigger(binding: {
+  id: string;
+  trigger_type: string;
+  function_id: string;
+  config: unknown;
+  metadata?: unknown;
+}): string {
   return JSON.stringify({
     type: 'registertrigger',
     id: binding.id,
@@ -60,8 +66,19 @@ export function unregisterTrigger(id: string, triggerType: string): string {
   return JSON.stringify({ type: 'unregistertrigger', id, trigger_type: triggerType });
 }
 
-export function triggerRegistrationResult(id: string, triggerType: string, functionId: string, error: ErrorBody): string {
-  return JSON.stringify({ type: 'triggerregistrationresult', id, trigger_type: triggerType, function_id: functionId, error });
+export function triggerRegistrationResult(
+  id: string,
+  triggerType: string,
+  functionId: string,
+  error: ErrorBody,
+): string {
+  return JSON.stringify({
+    type: 'triggerregistrationresult',
+    id,
+    trigger_type: triggerType,
+    function_id: functionId,
+    error,
+  });
 }
 
 export const PONG = JSON.stringify({ type: 'pong' });

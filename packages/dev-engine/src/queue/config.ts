@@ -97,7 +97,12 @@ export function parseQueueSettings(raw: unknown, where: string): QueueSettings {
     max_retries: intOr(entry.max_retries, DEFAULT_QUEUE_SETTINGS.max_retries, 0, `${where}.max_retries`),
     concurrency: intOr(entry.concurrency, DEFAULT_QUEUE_SETTINGS.concurrency, 1, `${where}.concurrency`),
     backoff_ms: intOr(entry.backoff_ms, DEFAULT_QUEUE_SETTINGS.backoff_ms, 0, `${where}.backoff_ms`),
-    poll_interval_ms: intOr(entry.poll_interval_ms, DEFAULT_QUEUE_SETTINGS.poll_interval_ms, 1, `${where}.poll_interval_ms`),
+    poll_interval_ms: intOr(
+      entry.poll_interval_ms,
+      DEFAULT_QUEUE_SETTINGS.poll_interval_ms,
+      1,
+      `${where}.poll_interval_ms`,
+    ),
     timeout_ms: intOr(entry.timeout_ms, DEFAULT_QUEUE_SETTINGS.timeout_ms, 1, `${where}.timeout_ms`),
   };
   const groupField = optionalString(entry.message_group_field, `${where}.message_group_field`);
@@ -144,7 +149,12 @@ export function parseSubscriberConfig(raw: unknown): SubscriberSettings {
       0,
       `${where}.backoff_ms`,
     ),
-    concurrency: intOr(queueConfig.concurrency, DEFAULT_QUEUE_SETTINGS.concurrency, 1, `${where}.queue_config.concurrency`),
+    concurrency: intOr(
+      queueConfig.concurrency,
+      DEFAULT_QUEUE_SETTINGS.concurrency,
+      1,
+      `${where}.queue_config.concurrency`,
+    ),
     timeout_ms: intOr(config.timeout_ms, DEFAULT_QUEUE_SETTINGS.timeout_ms, 1, `${where}.timeout_ms`),
   };
   const condition = optionalString(config.condition_function_id, `${where}.condition_function_id`);

@@ -4,7 +4,7 @@
  * worker has reconnected).
  */
 import type { Logger } from 'pino';
-import { DEFAULT_QUEUE_SETTINGS, parseQueueSettings, sameSettings, type QueueSettings } from './config.js';
+import { DEFAULT_QUEUE_SETTINGS, parseQueueSettings, type QueueSettings, sameSettings } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { LaneSettings } from './lane.js';
 import type { QueueStore } from './store.js';

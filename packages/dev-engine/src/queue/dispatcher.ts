@@ -11,7 +11,7 @@ import { backoffDelay } from './backoff.js';
 import { DEFAULT_QUEUE_SETTINGS } from './config.js';
 import { Lane, type LaneMeta, type LaneSettings } from './lane.js';
 import type { QueueStore } from './store.js';
-import { laneKeyOf, type Job } from './types.js';
+import { type Job, laneKeyOf } from './types.js';
 
 const DEFAULT_SUBSCRIBER_LANE: LaneSettings = {
   fifo: false,
@@ -184,7 +184,13 @@ export class Dispatcher {
       this.#store.deadLetter(job, message, now);
       lane.complete(job);
       this.#engine.logger.warn(
-        { queue: job.queue, function_id: job.functionId, message_id: job.messageId, attempts: job.attempts, err: message },
+        {
+          queue: job.queue,
+          function_id: job.functionId,
+          message_id: job.messageId,
+          attempts: job.attempts,
+          err: message,
+        },
         'queue job dead-lettered',
       );
     } else {

@@ -15,7 +15,7 @@ import { parseSubscriberConfig, type SubscriberSettings } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { LaneMeta, LaneSettings } from './lane.js';
 import type { QueueStore, StoredSubscription } from './store.js';
-import { topicLaneKey, type NewJob } from './types.js';
+import { type NewJob, topicLaneKey } from './types.js';
 
 interface Subscription extends StoredSubscription {
   /** Live trigger ids bound to this (topic, function) pair. */
@@ -133,7 +133,11 @@ export class DurableTopics {
       this.#topics.set(sub.topic, subscribers);
     }
     subscribers.set(sub.functionId, sub);
-    this.#dispatcher.defineLane(topicLaneKey(sub.topic, sub.functionId), laneMeta(sub), subscriberLaneSettings(sub.settings));
+    this.#dispatcher.defineLane(
+      topicLaneKey(sub.topic, sub.functionId),
+      laneMeta(sub),
+      subscriberLaneSettings(sub.settings),
+    );
   }
 }
 

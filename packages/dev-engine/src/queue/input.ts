@@ -13,12 +13,7 @@ export function asObject(input: unknown, functionId: string, code?: string): Rec
   return input as Record<string, unknown>;
 }
 
-export function requireString(
-  input: Record<string, unknown>,
-  key: string,
-  functionId: string,
-  code?: string,
-): string {
+export function requireString(input: Record<string, unknown>, key: string, functionId: string, code?: string): string {
   const value = input[key];
   if (value === undefined || value === null) throw badInput(functionId, `missing field \`${key}\``, code);
   if (typeof value !== 'string') throw badInput(functionId, `field \`${key}\` must be a string`, code);

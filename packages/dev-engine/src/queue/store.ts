@@ -5,7 +5,7 @@
  * other writes (WriteBatch). Either way a write that returned or resolved survives `kill -9`.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { writeBatchOf, type WriteBatch } from '../write-batch.js';
+import { type WriteBatch, writeBatchOf } from '../write-batch.js';
 import type { QueueSettings, SubscriberSettings } from './config.js';
 import type { DeadLetter, DeadLetterJob, Job, JobKind, NewJob } from './types.js';
 

@@ -3,8 +3,9 @@
  * if the remover is still the owner, so a stale connection's cleanup never deletes a newer
  * registration of the same id (the engine's `claim_function` / `release_function_if_owner`).
  */
-import type { BuiltinFunction } from '../engine-api.js';
+
 import type { WorkerConnection } from '../connection.js';
+import type { BuiltinFunction } from '../engine-api.js';
 
 interface FunctionInfo {
   id: string;

@@ -4,8 +4,9 @@
  * own UUID, kept across reconnects); a binding whose type does not exist yet is *parked* and
  * re-activated, with the same id, when the type is registered.
  */
-import type { TriggerBinding, TriggerTypeProvider } from '../engine-api.js';
+
 import type { WorkerConnection } from '../connection.js';
+import type { TriggerBinding, TriggerTypeProvider } from '../engine-api.js';
 
 export type TypeProvider = { kind: 'builtin'; impl: TriggerTypeProvider } | { kind: 'worker'; conn: WorkerConnection };
 

@@ -2,9 +2,9 @@
  * Shared fixtures for the conformance suite: an in-memory engine on ephemeral ports, real
  * iii-sdk@0.22.1 workers, a raw WebSocket client for protocol-level assertions, and polling.
  */
-import { registerWorker, type IIIClient, type InitOptions } from 'iii-sdk';
+import { type IIIClient, type InitOptions, registerWorker } from 'iii-sdk';
 import WebSocket from 'ws';
-import { startEngine, type EngineOptions, type RunningEngine } from '../../src/index.js';
+import { type EngineOptions, type RunningEngine, startEngine } from '../../src/index.js';
 
 export function startTestEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   return startEngine({ port: 0, httpPort: 0, memory: true, logLevel: 'silent', ...options });
@@ -31,7 +31,10 @@ export function connectWorker(url: string, workerName: string, options: InitOpti
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Poll until `check` returns a truthy value without throwing. */
-export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 5000, intervalMs = 15 } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 5000, intervalMs = 15 } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -41,7 +44,8 @@ export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 5000
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`waitFor timed out${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`waitFor timed out${lastError ? `: ${(lastError as Error).message}` : ''}`);
     await sleep(intervalMs);
   }
 }
@@ -49,7 +53,9 @@ export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 5000
 /** Wait until `id` is callable from `client` (registration is fire-and-forget, as with the real engine). */
 export async function waitForFunction(client: IIIClient, id: string): Promise<void> {
   await waitFor(async () => {
-    const info = (await client.trigger({ function_id: 'engine::functions::info', payload: { function_id: id } })) as { function_id: string };
+    const info = (await client.trigger({ function_id: 'engine::functions::info', payload: { function_id: id } })) as {
+      function_id: string;
+    };
     return info.function_id === id;
   });
 }
@@ -106,7 +112,8 @@ export class RawClient {
       if (found) return found;
       if (this.closed) throw new Error('socket closed while waiting for a frame');
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`);
+      if (left <= 0)
+        throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {

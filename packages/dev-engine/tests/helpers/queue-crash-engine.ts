@@ -6,7 +6,7 @@
  * never races a concurrent `nx build`. A package.json next to it makes the output ESM and gives
  * main.ts the `../package.json` it reads its version from.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';

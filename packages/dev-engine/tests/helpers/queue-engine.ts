@@ -2,8 +2,8 @@
  * An in-process engine plus iii-sdk workers for the queue integration tests; `close()` shuts the
  * workers down before the engine so Jest exits cleanly.
  */
-import { registerWorker, type IIIClient } from 'iii-sdk';
-import { startEngine, type EngineOptions, type RunningEngine } from '../../src/index.js';
+import { type IIIClient, registerWorker } from 'iii-sdk';
+import { type EngineOptions, type RunningEngine, startEngine } from '../../src/index.js';
 
 export interface QueueTestEngine {
   engine: RunningEngine;

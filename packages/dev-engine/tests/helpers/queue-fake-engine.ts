@@ -5,10 +5,10 @@
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import {
-  EngineError,
   type BuiltinFunction,
   type CallOptions,
   type EngineApi,
+  EngineError,
   type TriggerBinding,
   type TriggerTypeProvider,
 } from '../../src/engine-api.js';

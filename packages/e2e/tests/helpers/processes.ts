@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -56,7 +56,16 @@ export async function freePort(): Promise<number> {
 
 /** The dev engine as its own process, on a data dir that outlives it. */
 export function spawnEngine(port: number, dataDir: string): Proc {
-  return spawnNode('engine', mainOf('dev-engine'), ['--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  return spawnNode('engine', mainOf('dev-engine'), [
+    '--port',
+    String(port),
+    '--http-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+  ]);
 }
 
 /** A worker package's bin against `url`, with an optional YAML config file. */

@@ -10,18 +10,18 @@ import {
   collectStream,
   connectClient,
   createScriptedProvider,
-  eventually,
-  startDevEngine,
-  startTestWorker,
   type DevEngine,
+  eventually,
   type ScriptedProvider,
   type ScriptedTurn,
   type StreamCollector,
+  startDevEngine,
+  startTestWorker,
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { AGENT_EVENTS_STREAM, type AgentEvent, type Message } from '@iii-harness/types';
 import { turnOrchestratorWorker } from '@iii-harness/turn-orchestrator';
+import { AGENT_EVENTS_STREAM, type AgentEvent, type Message } from '@iii-harness/types';
 import { z } from 'zod';
 
 export const DEFAULT_POLICY = `
@@ -56,10 +56,12 @@ export function toolsWorker(runs: Array<{ function_id: string; input: unknown }>
       worker.function(tool('count', () => ({ count: runs.filter((r) => r.function_id === 'tools::count').length })));
       worker.function(tool('held', (input) => ({ held_ran: input })));
       worker.function(tool('forbidden', () => ({ should: 'never run' })));
-      worker.function(tool('slow', async (input) => {
-        await new Promise((resolve) => setTimeout(resolve, Number(input.ms ?? 1_000)));
-        return { slept: input.ms };
-      }));
+      worker.function(
+        tool('slow', async (input) => {
+          await new Promise((resolve) => setTimeout(resolve, Number(input.ms ?? 1_000)));
+          return { slept: input.ms };
+        }),
+      );
     },
   };
 }
@@ -72,7 +74,10 @@ export interface Stack {
   workers: Record<string, TestWorker<any>>;
   policyFile: string;
   /** Start a turn on a fresh session with one user message; returns the session and turn ids. */
-  start(text: string, options?: { session_id?: string; max_turns?: number }): Promise<{ session_id: string; turn_id: string }>;
+  start(
+    text: string,
+    options?: { session_id?: string; max_turns?: number },
+  ): Promise<{ session_id: string; turn_id: string }>;
   events(sessionId: string): StreamCollector<AgentEvent>;
   waitForEnd(sessionId: string, timeoutMs?: number): Promise<AgentEvent & { type: 'turn_completed' }>;
   messages(sessionId: string): Promise<Array<{ entry_id: string; message: Message }>>;
@@ -84,7 +89,13 @@ let sessionCounter = 0;
 
 /** The whole agent loop on one dev engine, every worker in this process. */
 export async function startStack(
-  options: { turns?: ScriptedTurn[]; policy?: string; orchestrator?: Record<string, unknown>; approval?: Record<string, unknown>; without?: string[] } = {},
+  options: {
+    turns?: ScriptedTurn[];
+    policy?: string;
+    orchestrator?: Record<string, unknown>;
+    approval?: Record<string, unknown>;
+    without?: string[];
+  } = {},
 ): Promise<Stack> {
   const engine = await startDevEngine();
   const dir = mkdtempSync(join(tmpdir(), 'iih-e2e-'));
@@ -95,13 +106,20 @@ export async function startStack(
   const url = engine.url;
   const workers: Record<string, TestWorker<any>> = {
     session: await startTestWorker(sessionWorker, { url }),
-    harness: await startTestWorker(harnessWorker, { url, config: { permissions_path: policyFile, default_provider: 'scripted', default_model: 'scripted-model' } }),
+    harness: await startTestWorker(harnessWorker, {
+      url,
+      config: { permissions_path: policyFile, default_provider: 'scripted', default_model: 'scripted-model' },
+    }),
     approval: await startTestWorker(approvalGateWorker, { url, config: options.approval ?? {} }),
     hooks: await startTestWorker(hookFanoutWorker, { url }),
     provider: await startTestWorker(provider.spec, { url }),
     tools: await startTestWorker(toolsWorker(runs), { url }),
   };
-  if (!options.without?.includes('orchestrator')) workers.orchestrator = await startTestWorker(turnOrchestratorWorker, { url, config: { coalesce_ms: 10, ...options.orchestrator } });
+  if (!options.without?.includes('orchestrator'))
+    workers.orchestrator = await startTestWorker(turnOrchestratorWorker, {
+      url,
+      config: { coalesce_ms: 10, ...options.orchestrator },
+    });
   const client = await connectClient(url);
   const collectors: StreamCollector<AgentEvent>[] = [];
 
@@ -114,8 +132,16 @@ export async function startStack(
     policyFile,
     async start(text, { session_id = `e2e-${process.pid}-${++sessionCounter}`, max_turns } = {}) {
       await client.bus.call('session::ensure', { session_id });
-      await client.bus.call('session::append', { session_id, entry: { type: 'message', message: { role: 'user', content: text } } });
-      const { turn_id } = await client.bus.call<{ turn_id: string }>('run::start', { session_id, provider: 'scripted', model: 'scripted-model', ...(max_turns ? { max_turns } : {}) });
+      await client.bus.call('session::append', {
+        session_id,
+        entry: { type: 'message', message: { role: 'user', content: text } },
+      });
+      const { turn_id } = await client.bus.call<{ turn_id: string }>('run::start', {
+        session_id,
+        provider: 'scripted',
+        model: 'scripted-model',
+        ...(max_turns ? { max_turns } : {}),
+      });
       return { session_id, turn_id };
     },
     events(sessionId) {
@@ -124,17 +150,29 @@ export async function startStack(
       return collector;
     },
     async waitForEnd(sessionId, timeoutMs = 15_000) {
-      return eventually(async () => {
-        const view = await client.bus.call<{ state: string; outcome?: string }>('turn::get_state', { session_id: sessionId });
-        if (view.state !== 'stopped' && view.state !== 'failed') throw new Error(`turn still ${view.state}`);
-        const items = await client.bus.call<AgentEvent[]>('stream::list', { stream_name: AGENT_EVENTS_STREAM, group_id: sessionId });
-        const done = items.filter((e) => e.type === 'turn_completed');
-        if (done.length === 0) throw new Error('no turn_completed yet');
-        return done[done.length - 1] as AgentEvent & { type: 'turn_completed' };
-      }, { timeoutMs, intervalMs: 50 });
+      return eventually(
+        async () => {
+          const view = await client.bus.call<{ state: string; outcome?: string }>('turn::get_state', {
+            session_id: sessionId,
+          });
+          if (view.state !== 'stopped' && view.state !== 'failed') throw new Error(`turn still ${view.state}`);
+          const items = await client.bus.call<AgentEvent[]>('stream::list', {
+            stream_name: AGENT_EVENTS_STREAM,
+            group_id: sessionId,
+          });
+          const done = items.filter((e) => e.type === 'turn_completed');
+          if (done.length === 0) throw new Error('no turn_completed yet');
+          return done[done.length - 1] as AgentEvent & { type: 'turn_completed' };
+        },
+        { timeoutMs, intervalMs: 50 },
+      );
     },
     async messages(sessionId) {
-      return (await client.bus.call<{ messages: Array<{ entry_id: string; message: Message }> }>('session::messages', { session_id: sessionId })).messages;
+      return (
+        await client.bus.call<{ messages: Array<{ entry_id: string; message: Message }> }>('session::messages', {
+          session_id: sessionId,
+        })
+      ).messages;
     },
     async stopWorker(name) {
       await workers[name]!.shutdown();
@@ -152,8 +190,13 @@ export async function startStack(
 
 /** Agent events of a session, in sequence order. */
 export async function agentEvents(stack: Stack, sessionId: string): Promise<AgentEvent[]> {
-  const items = await stack.client.bus.call<AgentEvent[]>('stream::list', { stream_name: AGENT_EVENTS_STREAM, group_id: sessionId });
+  const items = await stack.client.bus.call<AgentEvent[]>('stream::list', {
+    stream_name: AGENT_EVENTS_STREAM,
+    group_id: sessionId,
+  });
   return [...items].sort((a, b) => a.seq - b.seq);
 }
 
-export const call = (name: string, args: Record<string, unknown>, id?: string) => ({ tool_call: { ...(id ? { id } : {}), name: 'agent_trigger', arguments: { function_id: name, payload: args } } });
+export const call = (name: string, args: Record<string, unknown>, id?: string) => ({
+  tool_call: { ...(id ? { id } : {}), name: 'agent_trigger', arguments: { function_id: name, payload: args } },
+});

@@ -2,13 +2,13 @@ import type { Logger } from '@iii-harness/runtime';
 import type { Model } from '@iii-harness/types';
 import OpenAI from 'openai';
 import { discoveredModel, type ModelDefaults } from '../discovery.js';
-import { ProviderFailure, type FailureKind } from '../failures.js';
+import { type FailureKind, ProviderFailure } from '../failures.js';
 import { priceFor } from '../pricing.js';
 import type { AdapterContext, ProviderAdapter, StreamOutcome } from '../provider-worker.js';
 import type { ProviderRequest, ResolvedProvider } from '../schemas.js';
-import { compatFor, type CompatSpec } from './compat.js';
+import { type CompatSpec, compatFor } from './compat.js';
 import { buildChatCompletionBody } from './request.js';
-import { ChatChunkMapper, type ChatChunk } from './stream-mapper.js';
+import { type ChatChunk, ChatChunkMapper } from './stream-mapper.js';
 
 /** What discovery hooks get. */
 export interface ListModelsContext {
@@ -74,12 +74,18 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleOptions):
     return { client, baseUrl };
   }
 
-  async function stream(request: ProviderRequest, { settings, sink, signal, started }: AdapterContext): Promise<StreamOutcome> {
+  async function stream(
+    request: ProviderRequest,
+    { settings, sink, signal, started }: AdapterContext,
+  ): Promise<StreamOutcome> {
     const compat = compatFor(options.compat, request.model);
     const body = buildChatCompletionBody(request, compat, settings.max_tokens);
     const { client } = clientFor(settings);
     const mapper = new ChatChunkMapper(sink, priceFor(options.provider, request.model));
-    const response = await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, { signal });
+    const response = await client.chat.completions.create(
+      body as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+      { signal },
+    );
     let first = true;
     try {
       for await (const chunk of response) {
@@ -95,17 +101,31 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleOptions):
     }
     // The SDK ends the iteration quietly when aborted.
     if (signal.aborted) throw new ProviderFailure('aborted', 'request aborted');
-    if (mapper.finishReason === undefined) throw new ProviderFailure('connection', `the ${options.provider} stream ended before a finish_reason (connection cut?)`);
+    if (mapper.finishReason === undefined)
+      throw new ProviderFailure(
+        'connection',
+        `the ${options.provider} stream ended before a finish_reason (connection cut?)`,
+      );
     return mapper.finish()!;
   }
 
-  async function listModels({ settings, signal, logger }: { settings: ResolvedProvider; signal: AbortSignal; logger: Logger }): Promise<Model[]> {
+  async function listModels({
+    settings,
+    signal,
+    logger,
+  }: {
+    settings: ResolvedProvider;
+    signal: AbortSignal;
+    logger: Logger;
+  }): Promise<Model[]> {
     const { client, baseUrl } = clientFor(settings);
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(8_000)]);
     if (options.listModels) return options.listModels({ settings, baseUrl, client, signal: bounded, logger });
     const models: Model[] = [];
     for await (const entry of client.models.list({ signal: bounded })) {
-      const known = options.describeModel ? options.describeModel(entry.id, entry as unknown as Record<string, unknown>) : {};
+      const known = options.describeModel
+        ? options.describeModel(entry.id, entry as unknown as Record<string, unknown>)
+        : {};
       if (known) models.push(discoveredModel(options.provider, entry.id, options.modelDefaults, known));
     }
     return models;
@@ -119,6 +139,12 @@ function midStreamFailure(error: unknown): unknown {
   const e = error as { status?: number; error?: { message?: string; type?: string; code?: string | number } };
   if (e?.status !== undefined || !e?.error || typeof e.error !== 'object') return error;
   const tag = `${e.error.type ?? ''} ${e.error.code ?? ''}`;
-  const kind: FailureKind = /rate_limit/.test(tag) ? 'rate_limited' : /overloaded|unavailable|503/.test(tag) ? 'overloaded' : /server_error|internal|500/.test(tag) ? 'server' : 'unknown';
+  const kind: FailureKind = /rate_limit/.test(tag)
+    ? 'rate_limited'
+    : /overloaded|unavailable|503/.test(tag)
+      ? 'overloaded'
+      : /server_error|internal|500/.test(tag)
+        ? 'server'
+        : 'unknown';
   return new ProviderFailure(kind, `error in the stream: ${e.error.message ?? tag.trim()}`);
 }

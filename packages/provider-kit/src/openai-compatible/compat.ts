@@ -46,13 +46,22 @@ export type CompatSpec = Partial<OpenAICompat> | ((model: string) => Partial<Ope
 
 export function compatFor(spec: CompatSpec | undefined, model: string): OpenAICompat {
   const flags = typeof spec === 'function' ? spec(model) : (spec ?? {});
-  return { ...defaultCompat, ...flags, reasoningEffortMap: { ...defaultCompat.reasoningEffortMap, ...flags.reasoningEffortMap } };
+  return {
+    ...defaultCompat,
+    ...flags,
+    reasoningEffortMap: { ...defaultCompat.reasoningEffortMap, ...flags.reasoningEffortMap },
+  };
 }
 
 /** Our thinking settings → the vendor's `reasoning_effort`, or nothing. */
-export function reasoningEffortOf(compat: OpenAICompat, thinking: { enabled: boolean; effort?: Effort; budget_tokens?: number } | undefined): string | undefined {
+export function reasoningEffortOf(
+  compat: OpenAICompat,
+  thinking: { enabled: boolean; effort?: Effort; budget_tokens?: number } | undefined,
+): string | undefined {
   if (!compat.supportsReasoningEffort || thinking?.enabled === false) return undefined;
-  const effort = thinking?.effort ?? (thinking?.budget_tokens !== undefined ? effortForBudget(thinking.budget_tokens) : compat.defaultReasoningEffort);
+  const effort =
+    thinking?.effort ??
+    (thinking?.budget_tokens !== undefined ? effortForBudget(thinking.budget_tokens) : compat.defaultReasoningEffort);
   return effort ? (compat.reasoningEffortMap[effort] ?? effort) : undefined;
 }
 

@@ -26,14 +26,23 @@ export function toWireMessages(messages: Message[], system: string | undefined, 
   let pendingImages: ImageBlock[] = [];
   const flushImages = () => {
     if (!pendingImages.length) return;
-    out.push(userFromBlocks([{ type: 'text', text: 'Images returned by the function calls above:' }, ...pendingImages], compat));
+    out.push(
+      userFromBlocks(
+        [{ type: 'text', text: 'Images returned by the function calls above:' }, ...pendingImages],
+        compat,
+      ),
+    );
     pendingImages = [];
   };
   for (const message of messages) {
     if (message.role !== 'function_result') flushImages();
     switch (message.role) {
       case 'user':
-        out.push(typeof message.content === 'string' ? { role: 'user', content: message.content } : userFromBlocks(message.content, compat));
+        out.push(
+          typeof message.content === 'string'
+            ? { role: 'user', content: message.content }
+            : userFromBlocks(message.content, compat),
+        );
         break;
       case 'assistant': {
         const wire = assistantToWire(message, compat);
@@ -51,10 +60,12 @@ export function toWireMessages(messages: Message[], system: string | undefined, 
 }
 
 function userFromBlocks(blocks: Exclude<UserMessage['content'], string>, compat: OpenAICompat): WireMessage {
-  if (blocks.every((b) => b.type === 'text')) return { role: 'user', content: blocks.map((b) => (b as { text: string }).text).join('\n') };
+  if (blocks.every((b) => b.type === 'text'))
+    return { role: 'user', content: blocks.map((b) => (b as { text: string }).text).join('\n') };
   const parts: ContentPart[] = blocks.map((block) => {
     if (block.type === 'text') return { type: 'text', text: block.text };
-    if (!compat.supportsImages) return { type: 'text', text: `[image ${block.mime_type} omitted: this server takes no images]` };
+    if (!compat.supportsImages)
+      return { type: 'text', text: `[image ${block.mime_type} omitted: this server takes no images]` };
     return { type: 'image_url', image_url: { url: `data:${block.mime_type};base64,${block.data}` } };
   });
   return { role: 'user', content: parts };
@@ -66,13 +77,31 @@ function userFromBlocks(blocks: Exclude<UserMessage['content'], string>, compat:
  * nothing in it) are left out: the vendors reject an assistant message without content or calls.
  */
 function assistantToWire(message: AssistantMessage, compat: OpenAICompat): WireMessage | undefined {
-  const text = message.content.filter((b) => b.type === 'text').map((b) => b.text).join('');
-  const thinking = message.content.filter((b) => b.type === 'thinking' && !b.redacted).map((b) => (b as { thinking: string }).thinking).join('');
+  const text = message.content
+    .filter((b) => b.type === 'text')
+    .map((b) => b.text)
+    .join('');
+  const thinking = message.content
+    .filter((b) => b.type === 'thinking' && !b.redacted)
+    .map((b) => (b as { thinking: string }).thinking)
+    .join('');
   const calls: WireToolCall[] = message.content.flatMap((b) =>
-    b.type === 'function_call' ? [{ id: wireToolCallId(b.id, compat.toolCallIdFormat), type: 'function' as const, function: { name: b.name, arguments: JSON.stringify(b.arguments) } }] : [],
+    b.type === 'function_call'
+      ? [
+          {
+            id: wireToolCallId(b.id, compat.toolCallIdFormat),
+            type: 'function' as const,
+            function: { name: b.name, arguments: JSON.stringify(b.arguments) },
+          },
+        ]
+      : [],
   );
   if (!text && !calls.length) return undefined;
-  const wire: WireMessage = { role: 'assistant', content: text || null, ...(calls.length ? { tool_calls: calls } : {}) };
+  const wire: WireMessage = {
+    role: 'assistant',
+    content: text || null,
+    ...(calls.length ? { tool_calls: calls } : {}),
+  };
   // Thinking models reject a tool-call turn without the key, so it is sent (empty) even when no thinking was kept.
   if (compat.sendReasoningContent && (thinking || calls.length)) wire.reasoning_content = thinking;
   return wire;
@@ -80,5 +109,9 @@ function assistantToWire(message: AssistantMessage, compat: OpenAICompat): WireM
 
 function toolResultToWire(message: FunctionResultMessage, compat: OpenAICompat): WireMessage {
   const text = message.content.map((b) => (b.type === 'text' ? b.text : `[image ${b.mime_type}]`)).join('\n');
-  return { role: 'tool', tool_call_id: wireToolCallId(message.function_call_id, compat.toolCallIdFormat), content: text || (message.is_error ? 'error' : '') };
+  return {
+    role: 'tool',
+    tool_call_id: wireToolCallId(message.function_call_id, compat.toolCallIdFormat),
+    content: text || (message.is_error ? 'error' : ''),
+  };
 }

@@ -42,7 +42,8 @@ export async function vendorJson<T = unknown>(url: string, request: VendorReques
   } catch {
     // not JSON: keep the text for the message
   }
-  if (!response.ok) throw new VendorHttpError(response.status, `${response.status} ${errorMessageOf(body)}`, response.headers, body);
+  if (!response.ok)
+    throw new VendorHttpError(response.status, `${response.status} ${errorMessageOf(body)}`, response.headers, body);
   return body as T;
 }
 

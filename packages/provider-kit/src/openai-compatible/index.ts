@@ -1,6 +1,32 @@
-export { createOpenAICompatibleAdapter, type OpenAICompatibleOptions, type OpenAICompatibleAdapter, type ListModelsContext } from './adapter.js';
-export { compatFor, defaultCompat, reasoningEffortOf, type OpenAICompat, type CompatSpec, type Effort } from './compat.js';
-export { toWireMessages, wireToolCallId, type WireMessage, type WireToolCall, type ContentPart } from './convert-messages.js';
+export {
+  createOpenAICompatibleAdapter,
+  type ListModelsContext,
+  type OpenAICompatibleAdapter,
+  type OpenAICompatibleOptions,
+} from './adapter.js';
+export {
+  type CompatSpec,
+  compatFor,
+  defaultCompat,
+  type Effort,
+  type OpenAICompat,
+  reasoningEffortOf,
+} from './compat.js';
+export {
+  type ContentPart,
+  toWireMessages,
+  type WireMessage,
+  type WireToolCall,
+  wireToolCallId,
+} from './convert-messages.js';
+export { errorMessageOf, serverRoot, VendorHttpError, type VendorRequest, vendorJson, withV1 } from './http.js';
 export { buildChatCompletionBody, type ChatCompletionBody } from './request.js';
-export { ChatChunkMapper, usageFromWire, stopReasonFromWire, MAX_TOOL_INDEX, type ChatChunk, type ChatDelta, type WireUsage } from './stream-mapper.js';
-export { vendorJson, VendorHttpError, errorMessageOf, serverRoot, withV1, type VendorRequest } from './http.js';
+export {
+  type ChatChunk,
+  ChatChunkMapper,
+  type ChatDelta,
+  MAX_TOOL_INDEX,
+  stopReasonFromWire,
+  usageFromWire,
+  type WireUsage,
+} from './stream-mapper.js';

@@ -4,7 +4,12 @@ import { costOf } from '../pricing.js';
 
 /** What we read of a `chat.completion.chunk`; everything optional, since servers differ. */
 export interface ChatChunk {
-  choices?: Array<{ index?: number; delta?: ChatDelta | null; finish_reason?: string | null; usage?: WireUsage | null }>;
+  choices?: Array<{
+    index?: number;
+    delta?: ChatDelta | null;
+    finish_reason?: string | null;
+    usage?: WireUsage | null;
+  }>;
   usage?: WireUsage | null;
 }
 export interface ChatDelta {
@@ -54,7 +59,10 @@ export function usageFromWire(wire: WireUsage, pricing?: ModelPricing): Usage {
 }
 
 /** `finish_reason` → our stop reason. Unknown values never throw: `other`, with the raw value kept. */
-export function stopReasonFromWire(raw: string, hadToolCalls: boolean): { stop_reason: StopReason; raw_stop_reason?: string } {
+export function stopReasonFromWire(
+  raw: string,
+  hadToolCalls: boolean,
+): { stop_reason: StopReason; raw_stop_reason?: string } {
   switch (raw) {
     case 'stop':
       // Some local servers finish a tool-call turn with `stop`; the calls are what matters.

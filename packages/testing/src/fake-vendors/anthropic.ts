@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { splitText, type Scenario, type ScenarioStep } from './scenario.js';
-import { delay, FakeVendorServer, writeSse, type Route } from './server.js';
+import { type Scenario, type ScenarioStep, splitText } from './scenario.js';
+import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
 
 /** Anthropic-only step: encrypted reasoning, sent as a `redacted_thinking` block. */
 export type AnthropicScenarioStep = ScenarioStep | { redacted_thinking: string };
@@ -50,7 +50,10 @@ export function anthropicErrorType(status: number): string {
 }
 
 /** `{type: 'error', error: {type, message}}`, Anthropic's error body for HTTP errors and stream `error` events. */
-export function anthropicErrorBody(type: string, message: string): { type: 'error'; error: { type: string; message: string } } {
+export function anthropicErrorBody(
+  type: string,
+  message: string,
+): { type: 'error'; error: { type: string; message: string } } {
   return { type: 'error', error: { type, message } };
 }
 
@@ -86,7 +89,9 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
       return false;
     }
     if (!req.headers['anthropic-version']) {
-      sendError(res, 400, { body: anthropicErrorBody('invalid_request_error', 'anthropic-version: header is required') });
+      sendError(res, 400, {
+        body: anthropicErrorBody('invalid_request_error', 'anthropic-version: header is required'),
+      });
       return false;
     }
     return true;
@@ -97,7 +102,8 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
       if (!authorized(req, res)) return;
       const problem = invalidRequest(body);
       if (problem) return sendError(res, 400, { body: anthropicErrorBody('invalid_request_error', problem) });
-      const scenario = (server.nextScenario() as AnthropicScenario | undefined) ?? options.defaultScenario ?? { steps: [{ text: 'Hello from the fake Anthropic API.' }] };
+      const scenario = (server.nextScenario() as AnthropicScenario | undefined) ??
+        options.defaultScenario ?? { steps: [{ text: 'Hello from the fake Anthropic API.' }] };
       if (scenario.http_error) return sendError(res, scenario.http_error.status, scenario.http_error);
       await streamScenario(res, scenario, String((body as { model: string }).model), ++messageCount);
     },
@@ -108,7 +114,12 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
       const after = query.get('after_id');
       const start = after ? models.findIndex((m) => m.id === after) + 1 : 0;
       const page = models.slice(start, start + limit).map(modelEntry);
-      sendJson(res, 200, { data: page, has_more: start + limit < models.length, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null });
+      sendJson(res, 200, {
+        data: page,
+        has_more: start + limit < models.length,
+        first_id: page[0]?.id ?? null,
+        last_id: page.at(-1)?.id ?? null,
+      });
     },
     'GET /v1/models/*': (req, res) => {
       if (!authorized(req, res)) return;
@@ -121,32 +132,64 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
 }
 
 function modelEntry(model: FakeAnthropicModel) {
-  return { type: 'model', id: model.id, display_name: model.display_name ?? model.id, created_at: model.created_at ?? '2025-01-01T00:00:00Z', ...(model.max_input_tokens ? { max_input_tokens: model.max_input_tokens } : {}), ...(model.max_tokens ? { max_tokens: model.max_tokens } : {}) };
+  return {
+    type: 'model',
+    id: model.id,
+    display_name: model.display_name ?? model.id,
+    created_at: model.created_at ?? '2025-01-01T00:00:00Z',
+    ...(model.max_input_tokens ? { max_input_tokens: model.max_input_tokens } : {}),
+    ...(model.max_tokens ? { max_tokens: model.max_tokens } : {}),
+  };
 }
 
 /** The checks Anthropic makes that a provider could get wrong. */
 function invalidRequest(body: unknown): string | undefined {
-  const b = body as { model?: unknown; max_tokens?: unknown; messages?: unknown; thinking?: { type?: string; budget_tokens?: number } };
+  const b = body as {
+    model?: unknown;
+    max_tokens?: unknown;
+    messages?: unknown;
+    thinking?: { type?: string; budget_tokens?: number };
+  };
   if (typeof b !== 'object' || b === null) return 'body must be a JSON object';
   if (typeof b.model !== 'string') return 'model: Field required';
   if (typeof b.max_tokens !== 'number') return 'max_tokens: Field required';
   if (!Array.isArray(b.messages)) return 'messages: Field required';
   if (b.thinking?.type === 'enabled') {
-    if ((b.thinking.budget_tokens ?? 0) < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if ((b.thinking.budget_tokens ?? 0) < 1024)
+      return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
     if (b.max_tokens <= b.thinking.budget_tokens!) return '`max_tokens` must be greater than `thinking.budget_tokens`';
   }
   return undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_fake_${Date.now()}`, ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'request-id': `req_fake_${Date.now()}`, ...headers })
+    .end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, error: { body?: unknown; headers?: Record<string, string> }): void {
-  sendJson(res, status, error.body ?? anthropicErrorBody(anthropicErrorType(status), status === 529 ? 'Overloaded' : `fake error ${status}`), error.headers);
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: { body?: unknown; headers?: Record<string, string> },
+): void {
+  sendJson(
+    res,
+    status,
+    error.body ??
+      anthropicErrorBody(anthropicErrorType(status), status === 529 ? 'Overloaded' : `fake error ${status}`),
+    error.headers,
+  );
 }
 
-const STOP: Record<string, string> = { end: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', stop_sequence: 'stop_sequence', refusal: 'refusal', content_filter: 'refusal' };
+const STOP: Record<string, string> = {
+  end: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  stop_sequence: 'stop_sequence',
+  refusal: 'refusal',
+  content_filter: 'refusal',
+};
 
 function stopReasonOf(scenario: AnthropicScenario): string {
   if (typeof scenario.stop === 'object') return scenario.stop.raw;
@@ -155,8 +198,18 @@ function stopReasonOf(scenario: AnthropicScenario): string {
 }
 
 /** Render one scenario as Anthropic's SSE stream; stops writing as soon as the client goes away. */
-async function streamScenario(res: ServerResponse, scenario: AnthropicScenario, model: string, n: number): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_fake_${n}` });
+async function streamScenario(
+  res: ServerResponse,
+  scenario: AnthropicScenario,
+  model: string,
+  n: number,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'request-id': `req_fake_${n}`,
+  });
   const pause = scenario.event_delay_ms ?? 0;
   const send = async (event: string, data: Record<string, unknown>): Promise<boolean> => {
     if (res.destroyed) return false;
@@ -166,8 +219,21 @@ async function streamScenario(res: ServerResponse, scenario: AnthropicScenario, 
   };
   const usage = scenario.usage ?? { input: 10, output: 20 };
   const steps = scenario.steps ?? [];
-  const message = { id: `msg_fake_${n}`, type: 'message', role: 'assistant', content: [], model, stop_reason: null, stop_sequence: null };
-  const startUsage = { input_tokens: usage.input, output_tokens: 1, cache_creation_input_tokens: usage.cache_write ?? 0, cache_read_input_tokens: usage.cache_read ?? 0 };
+  const message = {
+    id: `msg_fake_${n}`,
+    type: 'message',
+    role: 'assistant',
+    content: [],
+    model,
+    stop_reason: null,
+    stop_sequence: null,
+  };
+  const startUsage = {
+    input_tokens: usage.input,
+    output_tokens: 1,
+    cache_creation_input_tokens: usage.cache_write ?? 0,
+    cache_read_input_tokens: usage.cache_read ?? 0,
+  };
   if (!(await send('message_start', { message: { ...message, usage: startUsage } }))) return;
   if (!(await send('ping', {}))) return;
 
@@ -194,21 +260,35 @@ async function streamScenario(res: ServerResponse, scenario: AnthropicScenario, 
 
 type Send = (event: string, data: Record<string, unknown>) => Promise<boolean>;
 
-async function renderBlock(step: AnthropicScenarioStep, index: number, split: number, n: number, send: Send): Promise<boolean> {
+async function renderBlock(
+  step: AnthropicScenarioStep,
+  index: number,
+  split: number,
+  n: number,
+  send: Send,
+): Promise<boolean> {
   const deltas = async (list: Array<Record<string, unknown>>) => {
     for (const delta of list) if (!(await send('content_block_delta', { index, delta }))) return false;
     return true;
   };
   let ok: boolean;
   if ('text' in step) {
-    ok = (await send('content_block_start', { index, content_block: { type: 'text', text: '' } })) && (await deltas(splitText(step.text, split).map((text) => ({ type: 'text_delta', text }))));
+    ok =
+      (await send('content_block_start', { index, content_block: { type: 'text', text: '' } })) &&
+      (await deltas(splitText(step.text, split).map((text) => ({ type: 'text_delta', text }))));
   } else if ('thinking' in step) {
     const signature = step.signature ?? `fake-signature-${n}-${index}`;
     ok =
       (await send('content_block_start', { index, content_block: { type: 'thinking', thinking: '' } })) &&
-      (await deltas([...splitText(step.thinking, split).map((thinking) => ({ type: 'thinking_delta', thinking })), { type: 'signature_delta', signature }]));
+      (await deltas([
+        ...splitText(step.thinking, split).map((thinking) => ({ type: 'thinking_delta', thinking })),
+        { type: 'signature_delta', signature },
+      ]));
   } else if ('redacted_thinking' in step) {
-    ok = await send('content_block_start', { index, content_block: { type: 'redacted_thinking', data: step.redacted_thinking } });
+    ok = await send('content_block_start', {
+      index,
+      content_block: { type: 'redacted_thinking', data: step.redacted_thinking },
+    });
   } else {
     const { id = `toolu_fake${n}_${index}`, name, arguments: args } = step.tool_call;
     // Like the real API: the first input_json_delta is empty, then the JSON in pieces.

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { createOpenAICompatibleServer, sendJson, type OpenAICompatibleFakeOptions } from './openai-compatible.js';
+import { createOpenAICompatibleServer, type OpenAICompatibleFakeOptions, sendJson } from './openai-compatible.js';
 import type { FakeVendorServer, Route } from './server.js';
 
 /** llama.cpp's answer while the model loads (on /health and on every inference route). */
@@ -27,7 +27,9 @@ export interface FakeLlamaCppServer extends FakeVendorServer {
  * - `GET /v1/models` → `{object: 'list', data: [{id, object: 'model', owned_by: 'llamacpp', meta}]}`.
  * Usage rides on the finish chunk (top-level `usage`), as llama-server sends it.
  */
-export function createLlamaCppServer(options: Omit<OpenAICompatibleFakeOptions, 'models' | 'gate'> & Partial<LlamaCppFakeState> = {}): FakeLlamaCppServer {
+export function createLlamaCppServer(
+  options: Omit<OpenAICompatibleFakeOptions, 'models' | 'gate'> & Partial<LlamaCppFakeState> = {},
+): FakeLlamaCppServer {
   const state: LlamaCppFakeState = {
     loadingRemaining: options.loadingRemaining ?? 0,
     n_ctx: options.n_ctx ?? 8_192,
@@ -45,7 +47,12 @@ export function createLlamaCppServer(options: Omit<OpenAICompatibleFakeOptions, 
   const health: Route = (_req, res) => void (loading(res) || sendJson(res, 200, { status: 'ok' }));
   const props: Route = (_req, res) =>
     sendJson(res, 200, {
-      default_generation_settings: { n_ctx: state.n_ctx, n_predict: -1, model: state.model_path, params: { temperature: 0.8, top_k: 40, top_p: 0.95 } },
+      default_generation_settings: {
+        n_ctx: state.n_ctx,
+        n_predict: -1,
+        model: state.model_path,
+        params: { temperature: 0.8, top_k: 40, top_p: 0.95 },
+      },
       total_slots: 1,
       model_path: state.model_path,
       chat_template: '{{ messages }}',
@@ -55,7 +62,22 @@ export function createLlamaCppServer(options: Omit<OpenAICompatibleFakeOptions, 
   const models: Route = (_req, res) =>
     sendJson(res, 200, {
       object: 'list',
-      data: [{ id: modelId(), object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'llamacpp', meta: { vocab_type: 2, n_vocab: 152_064, n_ctx_train: 32_768, n_embd: 3_584, n_params: 7_615_616_512, size: 4_677_120_000 } }],
+      data: [
+        {
+          id: modelId(),
+          object: 'model',
+          created: Math.floor(Date.now() / 1000),
+          owned_by: 'llamacpp',
+          meta: {
+            vocab_type: 2,
+            n_vocab: 152_064,
+            n_ctx_train: 32_768,
+            n_embd: 3_584,
+            n_params: 7_615_616_512,
+            size: 4_677_120_000,
+          },
+        },
+      ],
     });
 
   const server = createOpenAICompatibleServer({
@@ -63,12 +85,20 @@ export function createLlamaCppServer(options: Omit<OpenAICompatibleFakeOptions, 
     ...options,
     prefixes: ['/v1', ''],
     gate: loading,
-    extraRoutes: { 'GET /health': health, 'GET /props': props, 'GET /v1/models': models, 'GET /models': models, ...options.extraRoutes },
+    extraRoutes: {
+      'GET /health': health,
+      'GET /props': props,
+      'GET /v1/models': models,
+      'GET /models': models,
+      ...options.extraRoutes,
+    },
   });
   return Object.assign(server, { llamacpp: state });
 }
 
-export function startLlamaCppServer(options: Parameters<typeof createLlamaCppServer>[0] = {}): Promise<FakeLlamaCppServer> {
+export function startLlamaCppServer(
+  options: Parameters<typeof createLlamaCppServer>[0] = {},
+): Promise<FakeLlamaCppServer> {
   const server = createLlamaCppServer(options);
   return server.start().then(() => server);
 }

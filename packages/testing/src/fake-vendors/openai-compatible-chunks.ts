@@ -1,4 +1,4 @@
-import { splitText, type Scenario, type ScenarioStep } from './scenario.js';
+import { type Scenario, type ScenarioStep, splitText } from './scenario.js';
 
 /**
  * A Scenario rendered as OpenAI chat-completions stream frames, exactly as the wire carries them:
@@ -24,7 +24,14 @@ export interface ChunkStyle {
   laterToolDeltas?: 'plain' | 'empty_name' | 'repeat_name';
 }
 
-const FINISH: Record<string, string> = { end: 'stop', length: 'length', tool_calls: 'tool_calls', stop_sequence: 'stop', refusal: 'stop', content_filter: 'content_filter' };
+const FINISH: Record<string, string> = {
+  end: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  stop_sequence: 'stop',
+  refusal: 'stop',
+  content_filter: 'content_filter',
+};
 
 export function finishReasonOf(scenario: Scenario): string {
   const stop = scenario.stop;
@@ -42,21 +49,37 @@ export function wireUsageOf(scenario: Scenario, moonshot = false): Record<string
   return {
     ...base,
     prompt_tokens_details: { cached_tokens: u.cache_read ?? 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 export function renderChatCompletionFrames(scenario: Scenario, style: ChunkStyle): SseFrame[] {
   const id = `chatcmpl-${Math.random().toString(36).slice(2, 14)}`;
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: Record<string, unknown>, extra: { finish_reason?: string; usage?: unknown; choiceUsage?: unknown } = {}) => ({
+  const chunk = (
+    delta: Record<string, unknown>,
+    extra: { finish_reason?: string; usage?: unknown; choiceUsage?: unknown } = {},
+  ) => ({
     data: {
       id,
       object: 'chat.completion.chunk',
       created,
       model: style.model,
       system_fingerprint: 'fp_fake',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: extra.finish_reason ?? null, ...(extra.choiceUsage ? { usage: extra.choiceUsage } : {}) }],
+      choices: [
+        {
+          index: 0,
+          delta,
+          logprobs: null,
+          finish_reason: extra.finish_reason ?? null,
+          ...(extra.choiceUsage ? { usage: extra.choiceUsage } : {}),
+        },
+      ],
       ...(extra.usage ? { usage: extra.usage } : {}),
     },
   });
@@ -67,7 +90,8 @@ export function renderChatCompletionFrames(scenario: Scenario, style: ChunkStyle
 
   let toolIndex = 0;
   for (let i = 0; i <= steps.length; ) {
-    if (i === cutAt || (i === steps.length && cutAt !== undefined && cutAt > steps.length)) return [...frames, cutFrame(scenario)];
+    if (i === cutAt || (i === steps.length && cutAt !== undefined && cutAt > steps.length))
+      return [...frames, cutFrame(scenario)];
     if (i === steps.length) break;
     const step = steps[i]!;
     if ('text' in step) frames.push(...parts(step.text).map((p) => chunk({ content: p })));
@@ -78,8 +102,17 @@ export function renderChatCompletionFrames(scenario: Scenario, style: ChunkStyle
     }
     // Consecutive calls are parallel: their argument deltas interleave by index.
     let end = i;
-    while (end < steps.length && 'tool_call' in steps[end]! && (cutAt === undefined || cutAt <= i || end < cutAt)) end++;
-    frames.push(...toolCallFrames(steps.slice(i, end) as Array<Extract<ScenarioStep, { tool_call: unknown }>>, toolIndex, style, parts, chunk));
+    while (end < steps.length && 'tool_call' in steps[end]! && (cutAt === undefined || cutAt <= i || end < cutAt))
+      end++;
+    frames.push(
+      ...toolCallFrames(
+        steps.slice(i, end) as Array<Extract<ScenarioStep, { tool_call: unknown }>>,
+        toolIndex,
+        style,
+        parts,
+        chunk,
+      ),
+    );
     toolIndex += end - i;
     i = end;
   }
@@ -90,7 +123,18 @@ export function renderChatCompletionFrames(scenario: Scenario, style: ChunkStyle
   else if (style.usageIn === 'finish_chunk') frames.push(chunk({}, { finish_reason, usage }));
   else {
     frames.push(chunk({}, { finish_reason }));
-    if (style.includeUsage) frames.push({ data: { id, object: 'chat.completion.chunk', created, model: style.model, system_fingerprint: 'fp_fake', choices: [], usage } });
+    if (style.includeUsage)
+      frames.push({
+        data: {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: style.model,
+          system_fingerprint: 'fp_fake',
+          choices: [],
+          usage,
+        },
+      });
   }
   frames.push({ done: true });
   return frames;
@@ -110,14 +154,31 @@ function toolCallFrames(
   chunk: (delta: Record<string, unknown>) => SseFrame,
 ): SseFrame[] {
   const frames: SseFrame[] = [];
-  const heads = calls.map(({ tool_call }, n) => ({ index: firstIndex + n, id: tool_call.id ?? style.nextToolCallId(tool_call.name), name: tool_call.name, pieces: parts(JSON.stringify(tool_call.arguments)) }));
-  for (const head of heads) frames.push(chunk({ tool_calls: [{ index: head.index, id: head.id, type: 'function', function: { name: head.name, arguments: '' } }] }));
+  const heads = calls.map(({ tool_call }, n) => ({
+    index: firstIndex + n,
+    id: tool_call.id ?? style.nextToolCallId(tool_call.name),
+    name: tool_call.name,
+    pieces: parts(JSON.stringify(tool_call.arguments)),
+  }));
+  for (const head of heads)
+    frames.push(
+      chunk({
+        tool_calls: [
+          { index: head.index, id: head.id, type: 'function', function: { name: head.name, arguments: '' } },
+        ],
+      }),
+    );
   const rounds = Math.max(...heads.map((h) => h.pieces.length));
   for (let round = 0; round < rounds; round++) {
     for (const head of heads) {
       const piece = head.pieces[round];
       if (piece === undefined) continue;
-      const fn = style.laterToolDeltas === 'empty_name' ? { name: '', arguments: piece } : style.laterToolDeltas === 'repeat_name' ? { name: head.name, arguments: piece } : { arguments: piece };
+      const fn =
+        style.laterToolDeltas === 'empty_name'
+          ? { name: '', arguments: piece }
+          : style.laterToolDeltas === 'repeat_name'
+            ? { name: head.name, arguments: piece }
+            : { arguments: piece };
       const extra = style.laterToolDeltas === 'repeat_name' ? { id: head.id, type: 'function' } : {};
       frames.push(chunk({ tool_calls: [{ index: head.index, ...extra, function: fn }] }));
     }
@@ -143,7 +204,15 @@ export function renderChatCompletion(scenario: Scenario, style: ChunkStyle): Rec
           role: 'assistant',
           content: text || null,
           ...(reasoning ? { reasoning_content: reasoning } : {}),
-          ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id ?? style.nextToolCallId(c.name), type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+          ...(calls.length
+            ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.id ?? style.nextToolCallId(c.name),
+                  type: 'function',
+                  function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+                })),
+              }
+            : {}),
         },
         finish_reason: finishReasonOf(scenario),
       },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderChatCompletion, renderChatCompletionFrames, type ChunkStyle } from './openai-compatible-chunks.js';
+import { type ChunkStyle, renderChatCompletion, renderChatCompletionFrames } from './openai-compatible-chunks.js';
 import type { Scenario } from './scenario.js';
-import { delay, FakeVendorServer, writeSse, type Route } from './server.js';
+import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
 
 export interface OpenAICompatibleFakeOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` or get OpenAI's 401. */
@@ -21,12 +21,27 @@ export interface OpenAICompatibleFakeOptions {
 }
 
 /** `{error: {message, type, param, code}}`, OpenAI's error body. */
-export function openAIErrorBody(message: string, type: string, code: string | number | null = null): { error: Record<string, unknown> } {
+export function openAIErrorBody(
+  message: string,
+  type: string,
+  code: string | number | null = null,
+): { error: Record<string, unknown> } {
   return { error: { message, type, param: null, code } };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req_${Math.random().toString(36).slice(2, 10)}`, ...headers }).end(JSON.stringify(body));
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'x-request-id': `req_${Math.random().toString(36).slice(2, 10)}`,
+      ...headers,
+    })
+    .end(JSON.stringify(body));
 }
 
 const DEFAULT_ERRORS: Record<number, [string, string, string | null]> = {
@@ -60,14 +75,18 @@ function maskKey(key: string): string {
 export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOptions = {}): FakeVendorServer {
   let callCounter = 0;
   const nextToolCallId = (name: string) =>
-    options.toolCallIds === 'moonshot' ? `functions.${name}:${callCounter++}` : `call_${Math.random().toString(36).slice(2, 10)}${(callCounter++).toString(36)}`;
+    options.toolCallIds === 'moonshot'
+      ? `functions.${name}:${callCounter++}`
+      : `call_${Math.random().toString(36).slice(2, 10)}${(callCounter++).toString(36)}`;
 
   const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (!options.apiKey) return true;
     const header = String(req.headers.authorization ?? '');
     if (header === `Bearer ${options.apiKey}`) return true;
     const given = header.replace(/^Bearer\s+/i, '');
-    const message = given ? `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.` : "You didn't provide an API key.";
+    const message = given
+      ? `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`
+      : "You didn't provide an API key.";
     sendJson(res, 401, openAIErrorBody(message, 'invalid_request_error', given ? 'invalid_api_key' : null));
     return false;
   };
@@ -75,13 +94,34 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
   const chat: Route = async (req, res, body, server) => {
     if (!authorized(req, res)) return;
     if (options.gate?.(res)) return;
-    const request = body as { model?: unknown; messages?: unknown; stream?: unknown; stream_options?: { include_usage?: boolean } };
-    if (typeof request?.model !== 'string' || !request.model) return sendJson(res, 400, openAIErrorBody('you must provide a model parameter', 'invalid_request_error'));
+    const request = body as {
+      model?: unknown;
+      messages?: unknown;
+      stream?: unknown;
+      stream_options?: { include_usage?: boolean };
+    };
+    if (typeof request?.model !== 'string' || !request.model)
+      return sendJson(res, 400, openAIErrorBody('you must provide a model parameter', 'invalid_request_error'));
     if (!Array.isArray(request.messages) || request.messages.length === 0) {
-      return sendJson(res, 400, openAIErrorBody("Invalid 'messages': empty array. Expected an array with minimum length 1.", 'invalid_request_error', 'empty_array'));
+      return sendJson(
+        res,
+        400,
+        openAIErrorBody(
+          "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+          'invalid_request_error',
+          'empty_array',
+        ),
+      );
     }
     if (request.stream_options && request.stream !== true) {
-      return sendJson(res, 400, openAIErrorBody("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'invalid_request_error'));
+      return sendJson(
+        res,
+        400,
+        openAIErrorBody(
+          "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+          'invalid_request_error',
+        ),
+      );
     }
     const scenario: Scenario = server.nextScenario() ?? {};
     if (scenario.http_error) {
@@ -101,7 +141,9 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
 
   const models: Route = (req, res) => {
     if (!authorized(req, res)) return;
-    const data = (options.models ?? ['gpt-fake']).map((m) => (typeof m === 'string' ? { id: m, object: 'model', created: 1_700_000_000, owned_by: 'system' } : m));
+    const data = (options.models ?? ['gpt-fake']).map((m) =>
+      typeof m === 'string' ? { id: m, object: 'model', created: 1_700_000_000, owned_by: 'system' } : m,
+    );
     sendJson(res, 200, { object: 'list', data });
   };
 
@@ -119,8 +161,17 @@ export function startOpenAICompatibleServer(options: OpenAICompatibleFakeOptions
 }
 
 /** Write frames as SSE, pausing between them; stops as soon as the client goes away. */
-async function streamFrames(res: ServerResponse, frames: ReturnType<typeof renderChatCompletionFrames>, delayMs: number): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': `req_${Math.random().toString(36).slice(2, 10)}` });
+async function streamFrames(
+  res: ServerResponse,
+  frames: ReturnType<typeof renderChatCompletionFrames>,
+  delayMs: number,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-request-id': `req_${Math.random().toString(36).slice(2, 10)}`,
+  });
   res.flushHeaders();
   let gone = false;
   res.on('close', () => void (gone = true));

@@ -9,7 +9,12 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-export type Route = (req: IncomingMessage, res: ServerResponse, body: unknown, server: FakeVendorServer) => Promise<void> | void;
+export type Route = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  server: FakeVendorServer,
+) => Promise<void> | void;
 
 /**
  * The plumbing every fake vendor shares: an HTTP server on 127.0.0.1 with an ephemeral port,
@@ -75,9 +80,13 @@ export class FakeVendorServer {
     res.on('close', () => {
       if (!res.writableFinished) this.clientAborts.push(Date.now());
     });
-    const route = this.routes[`${req.method} ${path}`] ?? Object.entries(this.routes).find(([key]) => matchPattern(key, `${req.method} ${path}`))?.[1];
+    const route =
+      this.routes[`${req.method} ${path}`] ??
+      Object.entries(this.routes).find(([key]) => matchPattern(key, `${req.method} ${path}`))?.[1];
     if (!route) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no fake route for ${req.method} ${path}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: `no fake route for ${req.method} ${path}` } }));
       return;
     }
     try {

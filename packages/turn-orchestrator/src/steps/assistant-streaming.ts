@@ -1,7 +1,7 @@
 import { HarnessError } from '@iii-harness/runtime';
 import type { AssistantMessage, FunctionCallBlock } from '@iii-harness/types';
 import { streamAssistant } from '../provider-stream.js';
-import { streamRequestId, type BatchCall } from '../record.js';
+import { type BatchCall, streamRequestId } from '../record.js';
 import { errorResult } from '../results.js';
 import { resolveCall, toolsFor } from '../tools.js';
 import { appendMessage, loadContext } from '../transcript.js';
@@ -26,7 +26,11 @@ export async function assistantStreaming(turn: Turn): Promise<void> {
   record.turn_count += 1;
   if (stored?.role === 'assistant') message = stored;
   else {
-    const outcome = await streamAssistant(turn, { requestId, messages: context.map((m) => m.message), tools: toolsFor(record) });
+    const outcome = await streamAssistant(turn, {
+      requestId,
+      messages: context.map((m) => m.message),
+      tools: toolsFor(record),
+    });
     message = outcome.message;
     failure = outcome.error;
     if (message.content.length > 0) await appendMessage(bus, record.session_id, entryId, message);
@@ -37,7 +41,11 @@ export async function assistantStreaming(turn: Turn): Promise<void> {
   if (message.stop_reason === 'aborted' || (await turn.abortRequested())) return finishAborted(turn);
   if (failure || message.stop_reason === 'error') {
     const text = failure?.message ?? message.error_message ?? 'the provider failed';
-    return turn.finish('failed', text, new HarnessError('provider_error', text, { retryable: failure?.retryable ?? false }).toEnvelope());
+    return turn.finish(
+      'failed',
+      text,
+      new HarnessError('provider_error', text, { retryable: failure?.retryable ?? false }).toEnvelope(),
+    );
   }
   const calls = message.content.filter((block): block is FunctionCallBlock => block.type === 'function_call');
   if (calls.length === 0) {
@@ -51,6 +59,14 @@ export async function assistantStreaming(turn: Turn): Promise<void> {
 function prepare(turn: Turn, block: FunctionCallBlock): BatchCall {
   const resolved = resolveCall(turn.record, block);
   const base = { function_call_id: block.id, tool: block.name };
-  if ('error' in resolved) return { ...base, function_id: '', args: block.arguments, status: 'done', result: errorResult(`error invalid_call: ${resolved.error}`), duration_ms: 0 };
+  if ('error' in resolved)
+    return {
+      ...base,
+      function_id: '',
+      args: block.arguments,
+      status: 'done',
+      result: errorResult(`error invalid_call: ${resolved.error}`),
+      duration_ms: 0,
+    };
   return { ...base, function_id: resolved.function_id, args: resolved.payload, status: 'prepared' };
 }

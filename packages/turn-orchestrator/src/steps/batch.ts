@@ -1,5 +1,5 @@
-import { decide } from '../gate.js';
 import { executeCall, finish } from '../execute-call.js';
+import { decide } from '../gate.js';
 import type { BatchCall } from '../record.js';
 import { denialResult, errorResult, INTERRUPTED } from '../results.js';
 import { DISCOVERY_FUNCTIONS } from '../tools.js';
@@ -8,7 +8,8 @@ import type { Turn } from '../turn.js';
 
 /** Calls found `triggered` were in flight when a process died: they are never run again. */
 export async function settleInterrupted(turn: Turn, calls: BatchCall[]): Promise<void> {
-  for (const call of calls.filter((c) => c.status === 'triggered')) await finish(turn, call, errorResult(INTERRUPTED), 0);
+  for (const call of calls.filter((c) => c.status === 'triggered'))
+    await finish(turn, call, errorResult(INTERRUPTED), 0);
 }
 
 /** Gate one prepared call: run it, deny it with a result the model can read, or park it. */
@@ -16,13 +17,31 @@ export async function gateAndRun(turn: Turn, call: BatchCall): Promise<void> {
   const { bus, config } = turn.deps;
   const record = turn.record;
   const discovery = (DISCOVERY_FUNCTIONS as readonly string[]).includes(call.function_id);
-  const decision = discovery || call.approved ? { kind: 'allow' as const } : await decide(bus, record, call.function_id, call.args, config.policy_timeout_ms, turn.cache);
+  const decision =
+    discovery || call.approved
+      ? { kind: 'allow' as const }
+      : await decide(bus, record, call.function_id, call.args, config.policy_timeout_ms, turn.cache);
   if (decision.kind === 'deny') return finish(turn, call, denialResult(decision.denied_by, decision.reason), 0);
   if (decision.kind === 'allow') return executeCall(turn, call);
   try {
-    await bus.call('approval::hold', { session_id: record.session_id, turn_id: record.turn_id, function_call_id: call.function_call_id, function_id: call.function_id, args: call.args }, { timeoutMs: config.policy_timeout_ms });
+    await bus.call(
+      'approval::hold',
+      {
+        session_id: record.session_id,
+        turn_id: record.turn_id,
+        function_call_id: call.function_call_id,
+        function_id: call.function_id,
+        args: call.args,
+      },
+      { timeoutMs: config.policy_timeout_ms },
+    );
   } catch {
-    return finish(turn, call, denialResult('gate_unavailable', 'the approval gate could not be reached; the call is denied (fail closed)'), 0);
+    return finish(
+      turn,
+      call,
+      denialResult('gate_unavailable', 'the approval gate could not be reached; the call is denied (fail closed)'),
+      0,
+    );
   }
   call.status = 'held';
   await turn.checkpoint();

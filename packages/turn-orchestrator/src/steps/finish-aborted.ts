@@ -1,5 +1,5 @@
-import { appendResults } from '../transcript.js';
 import { errorResult, INTERRUPTED } from '../results.js';
+import { appendResults } from '../transcript.js';
 import type { Turn } from '../turn.js';
 
 /**
@@ -12,8 +12,18 @@ export async function finishAborted(turn: Turn): Promise<void> {
   if (record.batch) {
     for (const call of record.batch.calls) {
       if (call.status === 'done') continue;
-      if (call.status === 'held') await bus.call('approval::cancel', { session_id: record.session_id, function_call_id: call.function_call_id, reason: 'turn aborted' }).catch(() => undefined);
-      call.result = call.status === 'triggered' ? errorResult(INTERRUPTED) : errorResult('aborted: the turn was stopped before this call ran');
+      if (call.status === 'held')
+        await bus
+          .call('approval::cancel', {
+            session_id: record.session_id,
+            function_call_id: call.function_call_id,
+            reason: 'turn aborted',
+          })
+          .catch(() => undefined);
+      call.result =
+        call.status === 'triggered'
+          ? errorResult(INTERRUPTED)
+          : errorResult('aborted: the turn was stopped before this call ran');
       call.status = 'done';
     }
     await appendResults(bus, record.session_id, record.turn_id, record.batch.calls);

@@ -1,5 +1,5 @@
-import type { Turn } from '../turn.js';
 import { ackInbox, appendMessage, appendNotice, inboxMessage, peekFirstInbox } from '../transcript.js';
+import type { Turn } from '../turn.js';
 
 const INBOXES = ['steering', 'followup'];
 
@@ -18,12 +18,22 @@ export async function steeringCheck(turn: Turn): Promise<void> {
       const message = inboxMessage(item.item);
       if (message) await appendMessage(bus, record.session_id, `inbox:${item.id}`, message);
     }
-    await ackInbox(bus, record.session_id, name, items.map((i) => i.id));
+    await ackInbox(
+      bus,
+      record.session_id,
+      name,
+      items.map((i) => i.id),
+    );
     record.continue_pending = true;
   }
   if (!record.continue_pending) return turn.finish('stopped', 'completed');
   if (record.turn_count >= record.max_turns) {
-    await appendNotice(bus, record.session_id, `${record.turn_id}:max_turns`, `The turn stopped after ${record.max_turns} model calls (max_turns).`);
+    await appendNotice(
+      bus,
+      record.session_id,
+      `${record.turn_id}:max_turns`,
+      `The turn stopped after ${record.max_turns} model calls (max_turns).`,
+    );
     return turn.finish('stopped', 'max_turns');
   }
   record.continue_pending = false;
