@@ -58,8 +58,10 @@ try {
   results.waiting = await measureWaiting(results);
   if (!flag('no-throughput')) results.throughput = await measureThroughput(results);
   results.checks = await checkCorrectness(results);
-  if (!flag('no-trace') && systems.some((s) => s.callerOf))
-    installTrace(systems.find((s) => s.callerOf).callerOf), (results.trace = await traceOurs());
+  if (!flag('no-trace') && systems.some((s) => s.callerOf)) {
+    installTrace(systems.find((s) => s.callerOf).callerOf);
+    results.trace = await traceOurs();
+  }
   machine.loadAfter = loadavg();
   results.elapsedS = (performance.now() - began) / 1000;
   delete results.expectedRuns;

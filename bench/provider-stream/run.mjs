@@ -17,7 +17,10 @@ const BUDGET_MS = 55_000;
 const began = performance.now();
 const casesDir = new URL('./cases/', import.meta.url);
 
-process.on('SIGINT', () => (stopAll(), process.exit(130)));
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
 try {
   const results = await main();
   const section = renderSection(results, performance.now() - began);

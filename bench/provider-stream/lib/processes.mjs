@@ -85,7 +85,10 @@ async function waitForPort(port, child) {
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
     if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return;

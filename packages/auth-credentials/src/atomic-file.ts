@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export const FILE_MODE = 0o600;
@@ -35,7 +35,7 @@ export async function ensureDirectory(target: string): Promise<{ created: boolea
 
 /** Make the directory entry of a rename durable (a no-op where directories cannot be opened). */
 async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();
@@ -100,9 +100,15 @@ export async function removeStaleTemps(target: string): Promise<number> {
   return removed;
 }
 
+/** A private file's text, and its former mode when it had to be tightened. */
+export interface PrivateFile {
+  text: string;
+  tightenedFrom?: number;
+}
+
 /** The file's text, or undefined when it does not exist. Tightens a file others could read to 0600. */
-export async function readPrivateFile(target: string): Promise<{ text: string; tightenedFrom?: number } | undefined> {
-  let handle;
+export async function readPrivateFile(target: string): Promise<PrivateFile | undefined> {
+  let handle: FileHandle;
   try {
     handle = await open(target, 'r');
   } catch (error) {

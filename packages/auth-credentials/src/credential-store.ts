@@ -1,7 +1,13 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { HarnessError, registerSecret } from '@iii-harness/runtime';
-import { ensureDirectory, readPrivateFile, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import {
+  ensureDirectory,
+  type PrivateFile,
+  readPrivateFile,
+  removeStaleTemps,
+  writeFileAtomic,
+} from './atomic-file.js';
 import { type CredentialKey, VaultCipher } from './encryption.js';
 import { type DecodedFile, decodeFile, encodeFile, type Providers, type StoredCredential } from './file-format.js';
 
@@ -98,7 +104,7 @@ export class CredentialStore {
 
   private async load(): Promise<DecodedFile> {
     await this.cleanOnce();
-    let read;
+    let read: PrivateFile | undefined;
     try {
       read = await readPrivateFile(this.path);
     } catch (error) {

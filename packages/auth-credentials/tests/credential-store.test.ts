@@ -10,7 +10,9 @@ const OTHER_KEY = `hex:${'ab'.repeat(32)}`;
 const PASSPHRASE = 'correct horse battery staple';
 
 let root: string;
-beforeAll(() => void (root = mkdtempSync(join(tmpdir(), 'auth-store-'))));
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'auth-store-'));
+});
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let n = 0;

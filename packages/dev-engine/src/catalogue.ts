@@ -101,7 +101,7 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
   const matchesSearch = (needle: string | undefined, ...hay: Array<string | undefined>) => {
     if (!needle) return true;
     const n = needle.toLowerCase();
-    return hay.some((h) => h !== undefined && h.toLowerCase().includes(n));
+    return hay.some((h) => h?.toLowerCase().includes(n));
   };
 
   const fn = (id: string, description: string, handler: (input: Input, callerWorkerId?: string) => unknown) =>

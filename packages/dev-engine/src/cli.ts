@@ -2,7 +2,14 @@
  * `iii-dev-engine` command line. Bad flags or a bad config exit with code 2 and one clear line.
  */
 import { ConfigError, loadConfigFile } from './config.js';
-import { DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_PORT, type EngineOptions, startEngine } from './engine.js';
+import {
+  DEFAULT_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_PORT,
+  type EngineOptions,
+  type RunningEngine,
+  startEngine,
+} from './engine.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface CliFlags {
@@ -111,8 +118,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let options: EngineOptions;
   try {
     const flags = parseFlags(argv);
-    if (flags.help) return (io.out(HELP), 0);
-    if (flags.version) return (io.out(`${io.version}\n`), 0);
+    if (flags.help) {
+      io.out(HELP);
+      return 0;
+    }
+    if (flags.version) {
+      io.out(`${io.version}\n`);
+      return 0;
+    }
     options = {
       config: flags.config ? loadConfigFile(flags.config) : undefined,
       port: flags.port,
@@ -123,14 +136,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       logLevel: flags.logLevel,
     };
   } catch (error) {
-    if (error instanceof ConfigError) return (io.err(`iii-dev-engine: ${error.message}\n`), 2);
+    if (error instanceof ConfigError) {
+      io.err(`iii-dev-engine: ${error.message}\n`);
+      return 2;
+    }
     throw error;
   }
-  let engine;
+  let engine: RunningEngine;
   try {
     engine = await startEngine(options);
   } catch (error) {
-    if (error instanceof ConfigError) return (io.err(`iii-dev-engine: ${error.message}\n`), 2);
+    if (error instanceof ConfigError) {
+      io.err(`iii-dev-engine: ${error.message}\n`);
+      return 2;
+    }
     const code = (error as NodeJS.ErrnoException).code;
     io.err(
       `iii-dev-engine: cannot start: ${code === 'EADDRINUSE' ? `address already in use (${(error as Error).message})` : (error as Error).message}\n`,

@@ -35,7 +35,7 @@ export interface BuiltinFunction {
   /** The in-process worker that owns it (e.g. `iii-state`), shown as `worker_name` in the catalogue. */
   worker?: string;
   /** Resolve with the result (`undefined` = no `result` field on the wire); throw EngineError to fail. */
-  handler(data: any, ctx: CallContext): Promise<unknown> | unknown;
+  handler(data: unknown, ctx: CallContext): Promise<unknown> | unknown;
 }
 
 /** A registered trigger, as the engine's trigger registry keeps it. */

@@ -81,12 +81,27 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   try {
     installChannelFunctions(router, channels);
     installLog(router);
-    if (config.state) installState(router, config.state), inProcess.push('iii-state');
-    if (config.stream) installStream(router), inProcess.push('iii-stream');
-    if (config.pubsub) installPubSub(router), inProcess.push('iii-pubsub');
-    if (config.cron) installCron(router), inProcess.push('iii-cron');
+    if (config.state) {
+      installState(router, config.state);
+      inProcess.push('iii-state');
+    }
+    if (config.stream) {
+      installStream(router);
+      inProcess.push('iii-stream');
+    }
+    if (config.pubsub) {
+      installPubSub(router);
+      inProcess.push('iii-pubsub');
+    }
+    if (config.cron) {
+      installCron(router);
+      inProcess.push('iii-cron');
+    }
     const routes = new RouteTable();
-    if (config.http) installHttpTrigger(router, routes), inProcess.push('iii-http');
+    if (config.http) {
+      installHttpTrigger(router, routes);
+      inProcess.push('iii-http');
+    }
     if (config.queue) {
       inProcess.push('iii-queue');
       await installQueueModule(router, config.queue);

@@ -215,7 +215,10 @@ export class Router implements EngineApi {
 
   private onInvoke(conn: WorkerConnection, f: InvokeFunctionFrame): void {
     const action = f.action;
-    if (action !== undefined && action.type === 'enqueue') return this.enqueue(conn, f, action.queue);
+    if (action !== undefined && action.type === 'enqueue') {
+      this.enqueue(conn, f, action.queue);
+      return;
+    }
     const wantsReply = action === undefined && f.invocation_id !== undefined;
     const entry = this.functions.get(f.function_id);
     if (entry === undefined) {
@@ -237,7 +240,10 @@ export class Router implements EngineApi {
     const data = f.data;
     // The engine tags object payloads with the caller's id (sync and void; not enqueue).
     if (isPlainObject(data)) data._caller_worker_id = conn.id;
-    if (entry.kind === 'builtin') return this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
+    if (entry.kind === 'builtin') {
+      this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
+      return;
+    }
     // The target always receives an id: the caller's, or (void / id-less) a fresh one whose reply is discarded.
     const id = wantsReply ? f.invocation_id! : randomUUID();
     this.invocations.add({
@@ -288,7 +294,8 @@ export class Router implements EngineApi {
     try {
       result = fn.handler(f.data, ctx);
     } catch (error) {
-      return reply(undefined, toErrorBody(error));
+      reply(undefined, toErrorBody(error));
+      return;
     }
     if (isThenable(result))
       result.then(
@@ -341,8 +348,10 @@ export class Router implements EngineApi {
           }),
         );
     };
-    if (!this.functions.has('engine::queue::enqueue'))
-      return reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
+    if (!this.functions.has('engine::queue::enqueue')) {
+      reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
+      return;
+    }
     const messageReceiptId = randomUUID();
     this.call('engine::queue::enqueue', {
       queue,

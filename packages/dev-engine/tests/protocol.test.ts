@@ -208,7 +208,10 @@ test('/otel is accepted, frames discarded, and it is never a worker', async () =
   const otel = new WebSocket(`${engine.url}/otel`);
   const received: string[] = [];
   otel.on('message', (d) => received.push(d.toString()));
-  await new Promise((resolve, reject) => (otel.once('open', resolve), otel.once('error', reject)));
+  await new Promise((resolve, reject) => {
+    otel.once('open', resolve);
+    otel.once('error', reject);
+  });
   otel.send(Buffer.from('OTLP{"resourceSpans":[]}'));
   otel.send(Buffer.from('LOGS{"resourceLogs":[]}'));
   await sleep(100);

@@ -113,7 +113,10 @@ test('custom stream implementations (createStream) take over the builtin ops', a
   const items = new Map<string, unknown>();
   const seen: any[] = [];
   createStream(provider, 'custom', {
-    get: async (input: any) => (seen.push(['get', input]), items.get(input.item_id)),
+    get: async (input: any) => {
+      seen.push(['get', input]);
+      return items.get(input.item_id);
+    },
     set: async (input: any) => {
       seen.push(['set', input]);
       const old_value = items.get(input.item_id) ?? null;

@@ -24,7 +24,10 @@ test('writes of one tick run in order in one transaction and resolve once it com
   const done = [
     batch.write(insert('a')),
     batch.write(insert('b')),
-    batch.write(() => (seen.push(db.inTransaction), 'c')),
+    batch.write(() => {
+      seen.push(db.inTransaction);
+      return 'c';
+    }),
   ];
   expect(rows()).toEqual([]); // nothing runs before the tick ends
   await expect(Promise.all(done)).resolves.toEqual([1, 1, 'c']);
@@ -58,7 +61,10 @@ test('an error that ends the whole transaction replays the batch op by op, witho
 
 test('single-statement writes share the batch without a savepoint, and run in autocommit alone', async () => {
   const inTransaction: boolean[] = [];
-  const atomic = (v: string) => () => (inTransaction.push(db.inTransaction), insert(v)());
+  const atomic = (v: string) => () => {
+    inTransaction.push(db.inTransaction);
+    return insert(v)();
+  };
   await Promise.all([batch.write(atomic('a'), { atomic: true }), batch.write(insert('b'))]);
   await batch.write(atomic('c'), { atomic: true });
   expect(inTransaction).toEqual([true, false]);

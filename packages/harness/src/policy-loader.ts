@@ -64,7 +64,8 @@ export class PolicyLoader {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      return this.reject(`cannot read ${this.path}: ${code}`);
+      this.reject(`cannot read ${this.path}: ${code}`);
+      return;
     }
     const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
     if (digest === this.lastDigest) return;
@@ -72,7 +73,8 @@ export class PolicyLoader {
     try {
       this.policy = parsePolicy(text);
     } catch (error) {
-      return this.reject(`invalid permissions file ${this.path}: ${(error as Error).message}`);
+      this.reject(`invalid permissions file ${this.path}: ${(error as Error).message}`);
+      return;
     }
     this.lastProblem = undefined;
     this.options.logger.info({ path: this.path, rules: this.policy.rules.length, digest }, 'permissions policy loaded');

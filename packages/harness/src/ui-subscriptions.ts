@@ -56,7 +56,10 @@ export class UiSubscriptions {
   }
 
   subscribe(clientId: string, sessionId: string | null): Promise<SubscriptionView> {
-    return this.change(clientId, (f) => (sessionId === null ? (f.all = true) : f.sessions.add(sessionId)));
+    return this.change(clientId, (f) => {
+      if (sessionId === null) f.all = true;
+      else f.sessions.add(sessionId);
+    });
   }
 
   /** `undefined` drops everything the client follows; `null` drops "all sessions"; a string drops that session. */

@@ -66,6 +66,7 @@ function image(block: { mime_type: string; data: string }): Anthropic.ImageBlock
 
 function assistantBlocks(message: AssistantMessage, provider: string): Block[] {
   const own = message.provider === provider;
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every block type (TypeScript checks it)
   return message.content.flatMap((block): Block[] => {
     switch (block.type) {
       case 'text':

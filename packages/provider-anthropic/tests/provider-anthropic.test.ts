@@ -84,7 +84,10 @@ describe('provider-anthropic: surface', () => {
 
   it('documents every function in engine::functions::info', async () => {
     for (const name of ['stream', 'complete', 'abort', 'refresh_models']) {
-      const info = await f.call('engine::functions::info', { function_id: `provider::anthropic::${name}` });
+      const info = await f.call<{ description: unknown; request_schema: unknown; response_schema: unknown }>(
+        'engine::functions::info',
+        { function_id: `provider::anthropic::${name}` },
+      );
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
@@ -335,7 +338,7 @@ describe('provider-anthropic: streaming', () => {
 
   it('complete returns the final message', async () => {
     fake.enqueue({ steps: [{ text: 'complete answer' }] });
-    const { message } = await f.call('provider::anthropic::complete', f.request());
+    const { message } = await f.call<{ message: unknown }>('provider::anthropic::complete', f.request());
     expect(message).toMatchObject({ content: [{ type: 'text', text: 'complete answer' }], stop_reason: 'end' });
   });
 });

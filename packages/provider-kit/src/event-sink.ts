@@ -87,7 +87,10 @@ export class StreamSink {
     this.message.apply(event);
     this.emitted++;
     if (!this.writer) return; // `complete`: nobody reads a channel
-    if (isDelta(event)) return this.coalesce(event);
+    if (isDelta(event)) {
+      this.coalesce(event);
+      return;
+    }
     this.flush();
     this.send(event);
   }

@@ -32,8 +32,10 @@ export class MessageAccumulator {
       }
       case 'thinking_delta': {
         let block = this.blocks.get(event.content_index);
-        if (block?.type !== 'thinking')
-          this.blocks.set(event.content_index, (block = { type: 'thinking', thinking: '' }));
+        if (block?.type !== 'thinking') {
+          block = { type: 'thinking', thinking: '' };
+          this.blocks.set(event.content_index, block);
+        }
         block.thinking += event.delta;
         if (event.signature) block.signature = (block.signature ?? '') + event.signature;
         break;

@@ -69,7 +69,7 @@ export interface ProviderDefinition<C extends ProviderConfig> {
   declaration(config: C): ProviderDeclaration;
   createAdapter(config: C): ProviderAdapter;
   /** Provider-specific functions (e.g. LM Studio's load_model), registered beside the four standard ones. */
-  extraFunctions?(worker: Worker<C>, tools: ProviderTools): FunctionDef<any, any>[];
+  extraFunctions?(worker: Worker<C>, tools: ProviderTools): FunctionDef[];
 }
 
 /** What extra functions may use. */

@@ -53,7 +53,13 @@ export async function retryBeforeFirstByte<T>(
   for (let number = 0; ; number++) {
     let streaming = false;
     try {
-      return await attempt({ signal: options.signal, started: () => void (streaming = true), number });
+      return await attempt({
+        signal: options.signal,
+        started: () => {
+          streaming = true;
+        },
+        number,
+      });
     } catch (error) {
       const failure = classifyError(error, options.signal);
       const wait = failure.retryAfterMs ?? backoffDelay(number, policy);

@@ -132,7 +132,8 @@ async function timeTurnCalls(call) {
   const time = async (name, function_id, payload) => {
     const start = performance.now();
     await call(function_id, payload);
-    (samples[name] ??= []).push(performance.now() - start);
+    samples[name] ??= [];
+    samples[name].push(performance.now() - start);
   };
   let session_id;
   let cpu = 0;

@@ -442,7 +442,7 @@ describe('session', () => {
     const [created, forked, cloned] = await Promise.all(
       collectors.map(async (c) => (await c.waitFor(1)).map((e) => e.event.event?.data as SessionEvent)),
     );
-    collectors.forEach((c) => c.stop());
+    for (const c of collectors) c.stop();
     expect(created![0]).toMatchObject({ type: 'session_created', session_id: 'announced', seq: 1 });
     expect(forked![0]).toMatchObject({
       type: 'session_created',

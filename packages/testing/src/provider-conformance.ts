@@ -28,7 +28,20 @@ export interface ConformanceSpec {
 export type { ConformanceCase } from './provider-conformance-failures.js';
 
 export const chatRequests = (f: ProviderFixture) => f.fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
-const lastBody = (f: ProviderFixture) => chatRequests(f).at(-1)?.body as Record<string, any>;
+
+/** What these checks read from the last chat request the stand-in received. */
+interface ChatBody {
+  stream: boolean;
+  messages: ChatBodyMessage[];
+  tools: Array<{ type: string }>;
+}
+interface ChatBodyMessage {
+  role: string;
+  content: unknown;
+  tool_call_id?: string;
+  tool_calls: Array<{ id: string; function: { arguments: string } }>;
+}
+const lastBody = (f: ProviderFixture) => chatRequests(f).at(-1)?.body as ChatBody;
 
 const toolScenario: Scenario = {
   split: 6,
@@ -162,7 +175,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         is_error: false,
       }));
       await f().stream({ messages: [{ role: 'user', content: 'Read them.' }, message, ...results], tools });
-      const sent = lastBody(f()).messages as Array<Record<string, any>>;
+      const sent = lastBody(f()).messages;
       const assistant = sent.find((m) => m.role === 'assistant')!;
       assert.deepEqual(
         assistant.tool_calls.map((c: { id: string }) => c.id),

@@ -49,7 +49,7 @@ export interface ProviderFixture {
   request(overrides?: Record<string, unknown>): Record<string, unknown>;
   stream(overrides?: Record<string, unknown>): Promise<ProviderStreamResult>;
   open(overrides?: Record<string, unknown>): ProviderStreamRun;
-  call<T = any>(functionId: string, payload: unknown): Promise<T>;
+  call<T = unknown>(functionId: string, payload: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -73,9 +73,10 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
     seen: { events: [] as ProviderEvent[], errors: [] as string[] },
   } as ProviderFixture;
 
-  const register = (id: string, handler: (payload: any) => unknown) =>
-    client.client.registerFunction(id, async (payload: unknown) => handler(payload));
-  register('harness::provider::register', (declaration) => {
+  // Payloads come from the worker under test: each stand-in states the shape it reads.
+  const register = <P>(id: string, handler: (payload: P) => unknown) =>
+    client.client.registerFunction(id, async (payload: unknown) => handler(payload as P));
+  register('harness::provider::register', (declaration: Record<string, unknown>) => {
     fixture.declarations.push(declaration);
     return { registered: true };
   });
@@ -115,7 +116,9 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
     return result;
   };
   Object.assign(fixture, {
-    setToken: (token: string | undefined) => void (fixture.token = token),
+    setToken: (token: string | undefined) => {
+      fixture.token = token;
+    },
     request: (overrides: Record<string, unknown> = {}) => ({
       request_id: randomUUID(),
       model: options.model,

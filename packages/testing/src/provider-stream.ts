@@ -100,7 +100,13 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
             ),
           timeoutMs,
         );
-        waiters.push({ match, resolve: (event) => (clearTimeout(timer), resolve(event)) });
+        waiters.push({
+          match,
+          resolve: (event) => {
+            clearTimeout(timer);
+            resolve(event);
+          },
+        });
       });
     },
   };

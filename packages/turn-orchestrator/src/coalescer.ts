@@ -29,21 +29,25 @@ export class DeltaCoalescer {
   push(event: ProviderStreamEvent): void {
     switch (event.type) {
       case 'text_delta':
-        return this.add({ kind: 'text', content_index: event.content_index, delta: event.delta });
+        this.add({ kind: 'text', content_index: event.content_index, delta: event.delta });
+        return;
       case 'thinking_delta':
-        return this.add({ kind: 'thinking', content_index: event.content_index, delta: event.delta });
+        this.add({ kind: 'thinking', content_index: event.content_index, delta: event.delta });
+        return;
       case 'tool_call_start':
-        return this.add(
+        this.add(
           { kind: 'tool_call', content_index: event.content_index, function_call_id: event.id, delta: '' },
           true,
         );
+        return;
       case 'tool_call_delta':
-        return this.add({
+        this.add({
           kind: 'tool_call',
           content_index: event.content_index,
           function_call_id: event.id,
           delta: event.delta,
         });
+        return;
       default:
         return;
     }

@@ -1,7 +1,7 @@
 import { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, type JsonObject } from '@iii-harness/types';
 import { discover } from './discovery.js';
 import { publishHook } from './hooks.js';
-import type { BatchCall } from './record.js';
+import type { BatchCall, FunctionResult } from './record.js';
 import { denialResult, failureResult, toResult } from './results.js';
 import { DISCOVERY_FUNCTIONS } from './tools.js';
 import type { Turn } from './turn.js';
@@ -68,7 +68,7 @@ export async function executeCall(turn: Turn, call: BatchCall): Promise<void> {
     args,
   });
   const started = Date.now();
-  let result;
+  let result: FunctionResult;
   try {
     const value = (DISCOVERY_FUNCTIONS as readonly string[]).includes(call.function_id)
       ? await discover(bus, turn.record, call.function_id, args, turn.cache.isDenied)

@@ -91,7 +91,11 @@ describe('gate decision table', () => {
   it('asks for the session settings once per step', async () => {
     let asked = 0;
     const bus = {
-      call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : ask),
+      call: async (id: string) => {
+        if (id !== 'approval::get_settings') return ask;
+        asked++;
+        return mode('manual');
+      },
     } as unknown as Bus;
     const cache = new StepCache(bus, 's1', 100);
     for (const id of ['a::x', 'b::y', 'c::z'])
@@ -102,7 +106,11 @@ describe('gate decision table', () => {
   it('does not ask the gate about a call the policy allows', async () => {
     let asked = 0;
     const bus = {
-      call: async (id: string) => (id === 'approval::get_settings' ? (asked++, mode('manual')) : allow),
+      call: async (id: string) => {
+        if (id !== 'approval::get_settings') return allow;
+        asked++;
+        return mode('manual');
+      },
     } as unknown as Bus;
     expect((await decide(bus, record(), 'a::x', {}, 100, new StepCache(bus, 's1', 100))).kind).toBe('allow');
     expect(asked).toBe(0);
@@ -203,7 +211,7 @@ describe('DeltaCoalescer', () => {
     c.push({ type: 'tool_call_delta', content_index: 3, id: 'c1', delta: '{"a":1}' });
     jest.useRealTimers();
     await c.flush();
-    expect(out.map((e) => (e as { kind: string; delta: string }).kind + ':' + (e as { delta: string }).delta)).toEqual([
+    expect(out.map((e) => `${(e as { kind: string; delta: string }).kind}:${(e as { delta: string }).delta}`)).toEqual([
       'text:Hello ',
       'thinking:hmm',
       'text:0123456789abc',

@@ -15,7 +15,7 @@ import type { EngineApi } from '../engine-api.js';
 import { isPlainObject, toErrorBody } from '../errors.js';
 import { listen } from '../server.js';
 import type { ChannelManager } from './channels.js';
-import { conditionPasses, configString } from './conditions.js';
+import { configString } from './conditions.js';
 import type { Route, RouteTable } from './http-routes.js';
 
 export interface HttpConfig {

@@ -35,7 +35,10 @@ export function installPubSub(api: EngineApi): void {
       const topic = configString(binding.config, 'topic');
       if (!topic) throw new Error('subscribe trigger config requires `topic`');
       let subs = byTopic.get(topic);
-      if (!subs) byTopic.set(topic, (subs = new Map()));
+      if (!subs) {
+        subs = new Map();
+        byTopic.set(topic, subs);
+      }
       subs.set(binding.id, binding);
     },
     unregisterTrigger: (binding) => {

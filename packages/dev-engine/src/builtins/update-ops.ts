@@ -227,7 +227,10 @@ export function applyUpdateOps(
         if (!validatePath('set', i, segmentsOf(op.path), errors)) return;
         if (op.path === '') current = op.value ?? null;
         else if (isObject(current)) setKey(current, op.path, op.value ?? null);
-        else return void notObject('set', i, op.path);
+        else {
+          notObject('set', i, op.path);
+          return;
+        }
         missingDefault = false;
         return;
       }
@@ -262,16 +265,25 @@ export function applyUpdateOps(
           if (missingDefault) current = by;
           else {
             const next = addInteger(current, by);
-            if (next === undefined) return void notNumber(current);
+            if (next === undefined) {
+              notNumber(current);
+              return;
+            }
             current = next;
           }
         } else if (isObject(current)) {
           if (Object.hasOwn(current, op.path)) {
             const next = addInteger(current[op.path], by);
-            if (next === undefined) return void notNumber(current[op.path]);
+            if (next === undefined) {
+              notNumber(current[op.path]);
+              return;
+            }
             current[op.path] = next;
           } else setKey(current, op.path, by);
-        } else return void notObject(op.type, i, op.path);
+        } else {
+          notObject(op.type, i, op.path);
+          return;
+        }
         missingDefault = false;
         return;
       }
@@ -312,7 +324,10 @@ export function applyUpdateOps(
         if (!validatePath('remove', i, segmentsOf(op.path), errors)) return;
         if (op.path === '') current = null;
         else if (isObject(current)) delete current[op.path];
-        else return void notObject('remove', i, op.path);
+        else {
+          notObject('remove', i, op.path);
+          return;
+        }
         missingDefault = false;
         return;
       }

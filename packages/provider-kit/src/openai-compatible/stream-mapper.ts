@@ -149,7 +149,10 @@ export class ChatChunkMapper {
     const name = call.function?.name;
     if (name && !slot.name) slot.name = name;
     const args = call.function?.arguments ?? '';
-    if (slot.started) return this.sink.toolCallDelta(slot.contentIndex, slot.id!, args);
+    if (slot.started) {
+      this.sink.toolCallDelta(slot.contentIndex, slot.id!, args);
+      return;
+    }
     slot.pending += args;
     if (slot.name) this.start(slot, slot.name);
   }

@@ -174,7 +174,9 @@ async function streamFrames(
   });
   res.flushHeaders();
   let gone = false;
-  res.on('close', () => void (gone = true));
+  res.on('close', () => {
+    gone = true;
+  });
   for (const [n, frame] of frames.entries()) {
     if (n > 0 && delayMs > 0) await delay(delayMs);
     if (gone) return;
