@@ -1,8 +1,14 @@
+import {
+  type Contract,
+  type ContractInput,
+  type ContractOutput,
+  contracts,
+  type QueueConfig,
+} from '@iii-harness/types';
 import { type IIIClient, TriggerAction } from 'iii-sdk';
 import { createChannel } from 'iii-sdk/helpers';
 import type { z } from 'zod';
-import { fromInvocationError, HarnessError } from './errors.js';
-import { formatZodIssues } from './handler.js';
+import { formatZodIssues, fromInvocationError, HarnessError } from './errors.js';
 import { EngineState } from './state.js';
 import { EngineStreams } from './streams.js';
 
@@ -12,20 +18,13 @@ export interface CallOptions {
   metadata?: Record<string, unknown>;
 }
 
-/** Config of a named queue, as `queue::define` takes it. */
-export interface QueueConfig {
-  type?: 'standard' | 'fifo';
-  message_group_field?: string;
-  max_retries?: number;
-  concurrency?: number;
-  backoff_ms?: number;
-}
-
+export type { QueueConfig };
 export type Channel = Awaited<ReturnType<typeof createChannel>>;
 
 /**
- * Typed access to the bus for one worker. Every failure comes back as a HarnessError with a
- * stable code, whichever engine or worker produced it.
+ * Typed access to the bus for one worker. Calls go through contracts (`types`), so the reply is
+ * checked against the function's output schema; every failure comes back as a HarnessError with
+ * a stable code, whichever engine or worker produced it.
  */
 export class Bus {
   readonly state: EngineState;
@@ -36,16 +35,49 @@ export class Bus {
     this.stream = new EngineStreams(this);
   }
 
-  /** Invoke a function and wait for its result; with `schema`, the result is validated too. */
-  async call<T = unknown>(
+  /**
+   * Call a function through its contract and wait for the reply, validated: a reply that does not
+   * match the contract's output schema is an `internal` error naming the function, never trusted.
+   */
+  call<C extends Contract>(contract: C, payload: ContractInput<C>, options?: CallOptions): Promise<ContractOutput<C>>;
+  /** @deprecated String ids are on their way out (issue 12): call through a contract, or `invoke`. */
+  call<T = unknown>(
     functionId: string,
+    payload?: unknown,
+    options?: CallOptions & { schema?: z.ZodType<T> },
+  ): Promise<T>;
+  async call(
+    target: Contract | string,
     payload: unknown = {},
-    options: CallOptions & { schema?: z.ZodType<T> } = {},
-  ): Promise<T> {
-    let result: unknown;
+    options: CallOptions & { schema?: z.ZodType } = {},
+  ): Promise<unknown> {
+    if (typeof target === 'string') {
+      const reply = await this.invoke(target, payload, options);
+      if (!options.schema) return reply;
+      return this.checkReply({ id: target, output: options.schema } as Contract, reply);
+    }
+    return this.checkReply(target, await this.invoke(target.id, payload, options));
+  }
+
+  private checkReply<C extends Contract>(contract: C, result: unknown): ContractOutput<C> {
+    const parsed = contract.output.safeParse(result);
+    if (!parsed.success)
+      throw new HarnessError(
+        'internal',
+        `${contract.id} returned a reply that breaks its contract: ${formatZodIssues(parsed.error)}`,
+        { reason: 'contract_violation' },
+      );
+    return parsed.data as ContractOutput<C>;
+  }
+
+  /**
+   * Call a function known only at run time (an agent's function call, a test poking at the wire):
+   * no contract, so the reply is whatever came back. Everything else calls through `call`.
+   */
+  async invoke(functionId: string, payload: unknown = {}, options: CallOptions = {}): Promise<unknown> {
     try {
       // A missing `data` field makes the engine drop the frame, so never send `undefined`.
-      result = await this.client.trigger({
+      return await this.client.trigger({
         function_id: functionId,
         payload: payload ?? {},
         timeoutMs: options.timeoutMs,
@@ -54,23 +86,27 @@ export class Bus {
     } catch (error) {
       throw fromInvocationError(error, functionId);
     }
-    if (!options.schema) return result as T;
-    const parsed = options.schema.safeParse(result);
-    if (!parsed.success)
-      throw new HarnessError(
-        'internal',
-        `${functionId} returned an unexpected result: ${formatZodIssues(parsed.error)}`,
-      );
-    return parsed.data;
   }
 
   /** Fire and forget: no result, no error. */
-  callVoid(functionId: string, payload: unknown = {}): void {
-    void this.client.trigger({ function_id: functionId, payload: payload ?? {}, action: TriggerAction.Void() });
+  callVoid<C extends Contract>(contract: C, payload: ContractInput<C>): void {
+    void this.client.trigger({ function_id: contract.id, payload: payload ?? {}, action: TriggerAction.Void() });
   }
 
   /** Put a job on a named queue; resolves once the queue has durably accepted it. */
-  async enqueue(queue: string, functionId: string, payload: unknown = {}): Promise<{ messageReceiptId: string }> {
+  enqueue<C extends Contract>(
+    queue: string,
+    contract: C,
+    payload: ContractInput<C>,
+  ): Promise<{ messageReceiptId: string }>;
+  /** @deprecated Enqueue through a contract (issue 12). */
+  enqueue(queue: string, functionId: string, payload?: unknown): Promise<{ messageReceiptId: string }>;
+  async enqueue(
+    queue: string,
+    target: Contract | string,
+    payload: unknown = {},
+  ): Promise<{ messageReceiptId: string }> {
+    const functionId = typeof target === 'string' ? target : target.id;
     try {
       return (await this.client.trigger({
         function_id: functionId,
@@ -84,11 +120,11 @@ export class Bus {
 
   /** Declare a queue this worker needs (idempotent). */
   defineQueue(queue: string, config: QueueConfig): Promise<{ queue: string; changed: boolean }> {
-    return this.call('queue::define', { queue, config });
+    return this.call(contracts.engine.queueDefine, { queue, config });
   }
 
-  publish(topic: string, data: unknown): Promise<void> {
-    return this.call('publish', { topic, data });
+  async publish(topic: string, data: unknown): Promise<void> {
+    await this.call(contracts.engine.publish, { topic, data });
   }
 
   /** A data channel: keep the reader (or writer) and hand the other ref to another worker. */

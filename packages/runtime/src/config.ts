@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { LevelWithSilent } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { formatZodIssues } from './handler.js';
+import { formatZodIssues } from './errors.js';
 
 /** A startup problem the operator must fix; the process exits with code 2 and this message. */
 export class ConfigError extends Error {

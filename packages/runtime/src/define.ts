@@ -1,3 +1,4 @@
+import type { Contract } from '@iii-harness/types';
 import type { z } from 'zod';
 import type { Bus } from './bus.js';
 import type { TurnContext } from './context.js';
@@ -15,21 +16,30 @@ export interface HandlerContext extends TurnContext {
   caller_worker_id?: string;
 }
 
+/** The worker's half of a contract: gets the validated input, returns what the output schema accepts. */
+export type Handler<C extends Contract> = (
+  input: z.output<C['input']>,
+  ctx: HandlerContext,
+) => Promise<z.input<C['output']>> | z.input<C['output']>;
+
+/** A contract with the handler that serves it: what `Worker.function` registers. */
+export interface FunctionDef<C extends Contract = Contract> {
+  contract: C;
+  handler: Handler<C>;
+}
+
 /**
- * A bus function, declared: id `namespace::name`, a one-line description, and zod schemas that
- * validate the input before the handler runs and document both sides in `engine::functions::info`.
+ * @deprecated The pre-contract declaration (id, schemas and handler in the worker). Kept only while
+ * the workers move to contracts in `types`; `Worker.function(contract, handler)` replaces it.
  */
-export interface FunctionDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
-  id: string;
-  description: string;
-  input: I;
-  output: O;
-  /** Extra registration metadata (e.g. `{ internal: true }` hides it from `engine::functions::list`). */
-  metadata?: Record<string, unknown>;
+export interface LegacyFunctionDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType>
+  extends Contract<I, O> {
   handler(input: z.output<I>, ctx: HandlerContext): Promise<z.input<O>> | z.input<O>;
 }
 
-/** Identity at run time; gives the handler its input and output types. */
-export function defineFunction<I extends z.ZodType, O extends z.ZodType>(def: FunctionDef<I, O>): FunctionDef<I, O> {
+/** @deprecated See `LegacyFunctionDef`. */
+export function defineFunction<I extends z.ZodType, O extends z.ZodType>(
+  def: LegacyFunctionDef<I, O>,
+): LegacyFunctionDef<I, O> {
   return def;
 }

@@ -1,4 +1,5 @@
 import { type ErrorCode, type ErrorEnvelope, isErrorCode } from '@iii-harness/types';
+import type { z } from 'zod';
 
 /**
  * The one error type handlers throw and callers catch. It crosses the bus as `{code, message}`:
@@ -15,7 +16,7 @@ export class HarnessError extends Error {
     this.name = 'HarnessError';
     this.code = code;
     this.reason = options.reason;
-    this.retryable = options.retryable ?? (code === 'timeout' || code === 'unavailable');
+    this.retryable = options.retryable ?? retryableByDefault(code);
   }
 
   toEnvelope(): ErrorEnvelope {
@@ -28,13 +29,18 @@ export class HarnessError extends Error {
   }
 }
 
+/** Whether a caller may retry, when the thrower did not say: only for time-outs and absences. */
+const retryableByDefault = (code: ErrorCode) => code === 'timeout' || code === 'unavailable';
+
 export const isHarnessError = (error: unknown): error is HarnessError => error instanceof HarnessError;
 
-const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+))?: ([\s\S]*)$/;
+/** `<code>[/<reason>][+retryable|-retryable]: <message>`; the flag only when it differs from the code's default. */
+const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+))?(?:([+-])retryable)?: ([\s\S]*)$/;
 
 /** The Error handed to iii-sdk: message carries the code; no stack, so no trace reaches the caller. */
 export function toWireError(error: HarnessError): Error {
-  const head = error.reason ? `${error.code}/${error.reason}` : error.code;
+  const flag = error.retryable === retryableByDefault(error.code) ? '' : error.retryable ? '+retryable' : '-retryable';
+  const head = `${error.reason ? `${error.code}/${error.reason}` : error.code}${flag}`;
   const wire = new Error(`${head}: ${error.message}`);
   Object.defineProperty(wire, 'stack', { value: undefined });
   return wire;
@@ -65,7 +71,10 @@ export function fromInvocationError(error: unknown, functionId: string): Harness
   const body = wireCode && text.startsWith(`${wireCode}: `) ? text.slice(wireCode.length + 2) : text;
   if (wireCode === 'invocation_failed') {
     const match = WIRE_PREFIX.exec(body);
-    if (match && isErrorCode(match[1])) return new HarnessError(match[1], match[3]!, { reason: match[2] });
+    if (match && isErrorCode(match[1])) {
+      const retryable = match[3] === undefined ? undefined : match[3] === '+';
+      return new HarnessError(match[1], match[4]!, { reason: match[2], retryable });
+    }
     return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });
   }
   if (wireCode === undefined && text === 'iii is shutting down')
@@ -73,4 +82,11 @@ export function fromInvocationError(error: unknown, functionId: string): Harness
   const mapped = wireCode ? engineCodes[wireCode] : undefined;
   if (mapped) return new HarnessError(mapped.code, body, { reason: wireCode, retryable: mapped.retryable });
   return new HarnessError('internal', `${functionId} failed: ${body}`, { reason: wireCode });
+}
+
+/** zod issues as one line: `path: message; path: message`. */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
 }

@@ -1,9 +1,10 @@
+import type { Contract } from '@iii-harness/types';
 import { context } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { Bus } from './bus.js';
 import { contextWithTurn, currentTurnContext, turnFromPayload } from './context.js';
-import type { FunctionDef, HandlerContext } from './define.js';
-import { HarnessError, isHarnessError, toWireError } from './errors.js';
+import type { Handler, HandlerContext } from './define.js';
+import { formatZodIssues, HarnessError, isHarnessError, toWireError } from './errors.js';
 import type { Logger } from './logger.js';
 import { withSpan } from './tracing.js';
 
@@ -16,7 +17,7 @@ export interface HandlerDeps {
 }
 
 /** Input and output JSON Schemas for `request_format` / `response_format`. */
-export function jsonSchemasOf(def: FunctionDef): {
+export function jsonSchemasOf(def: Contract): {
   request_format: Record<string, unknown>;
   response_format: Record<string, unknown>;
 } {
@@ -24,12 +25,6 @@ export function jsonSchemasOf(def: FunctionDef): {
     request_format: z.toJSONSchema(def.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     response_format: z.toJSONSchema(def.output, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>,
   };
-}
-
-export function formatZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
 }
 
 function splitCaller(data: unknown): { payload: unknown; caller?: string } {
@@ -45,8 +40,9 @@ function splitCaller(data: unknown): { payload: unknown; caller?: string } {
  * a HarnessError on the wire. Unknown errors leave as `internal` with a reference, never with
  * their message or stack (those go to the log, redacted).
  */
-export function createHandler(
-  def: FunctionDef,
+export function createHandler<C extends Contract>(
+  def: C,
+  handler: Handler<C>,
   deps: HandlerDeps,
 ): (data: unknown, metadata?: unknown) => Promise<unknown> {
   return async (data, metadata) => {
@@ -64,7 +60,7 @@ export function createHandler(
     };
     try {
       return await context.with(contextWithTurn(turn), () =>
-        withSpan(def.id, attributes, () => runValidated(def, payload, ctx)),
+        withSpan(def.id, attributes, () => runValidated(def, handler, payload, ctx)),
       );
     } catch (error) {
       throw toWireError(classify(error, loggerOf()));
@@ -72,11 +68,16 @@ export function createHandler(
   };
 }
 
-async function runValidated(def: FunctionDef, payload: unknown, ctx: HandlerContext): Promise<unknown> {
+async function runValidated<C extends Contract>(
+  def: C,
+  handler: Handler<C>,
+  payload: unknown,
+  ctx: HandlerContext,
+): Promise<unknown> {
   const input = def.input.safeParse(payload);
   if (!input.success)
     throw new HarnessError('invalid_payload', `invalid input for ${def.id}: ${formatZodIssues(input.error)}`);
-  const result = await def.handler(input.data, ctx);
+  const result = await handler(input.data as z.output<C['input']>, ctx);
   const output = def.output.safeParse(result);
   if (!output.success) {
     ctx.logger.error(

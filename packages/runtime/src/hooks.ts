@@ -1,5 +1,5 @@
+import { contract } from '@iii-harness/types';
 import { z } from 'zod';
-import { defineFunction } from './define.js';
 import type { Worker } from './worker.js';
 
 const envelope = z.object({
@@ -28,25 +28,24 @@ export function subscribeHook<C, P = unknown, R = unknown>(
   worker: Worker<C>,
   subscription: HookSubscription<P, R>,
 ): void {
-  worker.function(
-    defineFunction({
-      id: subscription.function_id,
-      description: subscription.description ?? `Subscriber of hook ${subscription.topic}`,
-      input: envelope,
-      output: z.object({ replied: z.boolean() }),
-      async handler(hook, { bus }) {
-        if (Date.now() > hook.deadline) return { replied: false };
-        const reply = await subscription.handler(hook.payload as P);
-        if (reply === undefined) return { replied: false };
-        const { accepted } = await bus.call<{ accepted: boolean }>(hook.reply_function, {
-          hook_id: hook.hook_id,
-          reply,
-          subscriber: subscription.function_id,
-        });
-        return { replied: accepted };
-      },
-    }),
-  );
+  // The subscriber's id is its own (a third-party namespace), so its contract is built here.
+  const subscriber = contract({
+    id: subscription.function_id,
+    description: subscription.description ?? `Subscriber of hook ${subscription.topic}`,
+    input: envelope,
+    output: z.object({ replied: z.boolean() }),
+  });
+  worker.function(subscriber, async (hook, { bus }) => {
+    if (Date.now() > hook.deadline) return { replied: false };
+    const reply = await subscription.handler(hook.payload as P);
+    if (reply === undefined) return { replied: false };
+    const answer = await bus.invoke(hook.reply_function, {
+      hook_id: hook.hook_id,
+      reply,
+      subscriber: subscription.function_id,
+    });
+    return { replied: (answer as { accepted?: unknown } | null)?.accepted === true };
+  });
   worker.trigger({
     type: 'durable:subscriber',
     function_id: subscription.function_id,

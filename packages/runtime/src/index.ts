@@ -9,9 +9,15 @@ export {
   type WorkerFlags,
 } from './config.js';
 export { contextWithTurn, currentTurnContext, type TurnContext, turnFromPayload } from './context.js';
-export { defineFunction, type FunctionDef, type HandlerContext } from './define.js';
-export { fromInvocationError, HarnessError, isHarnessError, toWireError } from './errors.js';
-export { createHandler, formatZodIssues, jsonSchemasOf } from './handler.js';
+export {
+  defineFunction,
+  type FunctionDef,
+  type Handler,
+  type HandlerContext,
+  type LegacyFunctionDef,
+} from './define.js';
+export { formatZodIssues, fromInvocationError, HarnessError, isHarnessError, toWireError } from './errors.js';
+export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
 export {

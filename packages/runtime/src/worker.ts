@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { type Contract, contracts } from '@iii-harness/types';
 import { type IIIClient, registerWorker } from 'iii-sdk';
 import type { z } from 'zod';
 import { Bus } from './bus.js';
 import { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags } from './config.js';
-import type { FunctionDef } from './define.js';
+import type { Handler, LegacyFunctionDef } from './define.js';
 import { createHandler, jsonSchemasOf } from './handler.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureContextPropagation } from './tracing.js';
@@ -57,14 +58,26 @@ export class Worker<C> {
     this.bus = new Bus(client);
   }
 
-  /** Register a declared function: validated input, JSON Schemas, span, error envelope. */
-  function(def: FunctionDef<any, any>): void {
-    this.client.registerFunction(def.id, createHandler(def, { bus: this.bus, logger: this.logger }), {
-      description: def.description,
-      ...jsonSchemasOf(def),
-      ...(def.metadata ? { metadata: def.metadata } : {}),
-    });
-    this.functionIds.push(def.id);
+  /**
+   * Serve a contract: input validated before `handler` runs, output validated after, JSON Schemas
+   * registered for `engine::functions::info`, a span per call, failures as `{code, message}`.
+   */
+  function<C extends Contract>(contract: C, handler: Handler<C>): void;
+  /** @deprecated Pre-contract form, kept while the workers move to contracts. */
+  function(def: LegacyFunctionDef<any, any>): void;
+  function(first: Contract | LegacyFunctionDef<any, any>, second?: Handler<Contract>): void {
+    const contract = first;
+    const handler = second ?? (first as LegacyFunctionDef).handler.bind(first);
+    this.client.registerFunction(
+      contract.id,
+      createHandler(contract, handler, { bus: this.bus, logger: this.logger }),
+      {
+        description: contract.description,
+        ...jsonSchemasOf(contract),
+        ...(contract.metadata ? { metadata: { ...contract.metadata } } : {}),
+      },
+    );
+    this.functionIds.push(contract.id);
   }
 
   /** Register a trigger; the handle unregisters it. */
@@ -112,7 +125,7 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
   const worker = new Worker(spec.name, configResult.data, logger, client);
   try {
     await spec.register(worker);
-    await worker.bus.call('engine::functions::list', { prefix: `${spec.name}::__ready__` }, { timeoutMs: 15_000 });
+    await worker.bus.call(contracts.engine.functionsList, { prefix: `${spec.name}::__ready__` }, { timeoutMs: 15_000 });
   } catch (error) {
     await client.shutdown();
     throw error;

@@ -1,27 +1,34 @@
+import { type Contract, contract } from '@iii-harness/types';
 import { z } from 'zod';
 import {
   type Bus,
   createHandler,
   createLogger,
-  defineFunction,
   fromInvocationError,
+  type Handler,
+  type HandlerContext,
   HarnessError,
   jsonSchemasOf,
 } from '../src/index.js';
 import { captureLogs } from './helpers/capture.js';
 
-const echo = defineFunction({
+const echoContract = contract({
   id: 'demo::echo',
   description: 'Echo a name back',
   input: z.object({ name: z.string().min(1), times: z.number().int().positive().default(1) }).strict(),
   output: z.object({ said: z.string() }),
-  handler: async ({ name, times }) => ({ said: name.repeat(times) }),
 });
+type Echo = typeof echoContract;
+const echoHandler: Handler<Echo> = async ({ name, times }) => ({ said: name.repeat(times) });
+const echo = {
+  contract: echoContract as Contract,
+  handler: echoHandler as (input: any, ctx: HandlerContext) => unknown,
+};
 
-function wrap(def: Parameters<typeof createHandler>[0]) {
+function wrap(def: { contract: Contract; handler: (input: any, ctx: HandlerContext) => unknown }) {
   const logs = captureLogs();
   const logger = createLogger({ worker: 'demo', level: 'debug', destination: logs.stream });
-  return { handler: createHandler(def, { bus: {} as Bus, logger }), logs };
+  return { handler: createHandler(def.contract, def.handler as Handler<Contract>, { bus: {} as Bus, logger }), logs };
 }
 
 /** What a caller sees: iii-sdk sends a thrown error as `invocation_failed` with its message. */
@@ -62,7 +69,10 @@ describe('declared function handler', () => {
     let seen: string | undefined;
     const { handler } = wrap({
       ...echo,
-      handler: async (input: { name: string }, ctx) => ((seen = ctx.caller_worker_id), { said: input.name }),
+      handler: async (input: { name: string }, ctx: HandlerContext) => {
+        seen = ctx.caller_worker_id;
+        return { said: input.name };
+      },
     });
     await expect(handler({ name: 'a', _caller_worker_id: 'w-1' })).resolves.toEqual({ said: 'a' });
     expect(seen).toBe('w-1');
@@ -112,7 +122,7 @@ describe('declared function handler', () => {
   });
 
   it('publishes input and output JSON Schemas', () => {
-    const { request_format, response_format } = jsonSchemasOf(echo);
+    const { request_format, response_format } = jsonSchemasOf(echo.contract);
     expect(request_format).toMatchObject({
       type: 'object',
       properties: { name: { type: 'string' } },

@@ -1,19 +1,9 @@
-import { defineFunction, type Logger } from '@iii-harness/runtime';
-import { entryId, sessionEntry, sessionEntryBody, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Handler, HarnessError, type Logger } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
 import { Appender, type AppendOutcome } from './append-core.js';
 import { type ChainItem, planChain } from './append-plan.js';
 import { type Position, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
-
-/** Absent: chain onto the active leaf. null: start a new root. An id: append under that entry. */
-const parentId = entryId.nullable().optional();
-
-const appended = z.object({
-  entry_id: entryId,
-  created: z.boolean().describe('false when the entry_id existed: nothing was changed'),
-  entry: sessionEntry,
-});
 
 /**
  * Append `items` as one chain. Consecutive new entries are written, then committed together by one
@@ -61,50 +51,14 @@ async function appendChain(
 }
 
 export const append = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::append',
-    description:
-      'Append an entry and make it the active leaf; idempotent on entry_id (an existing id changes nothing and is returned)',
-    input: z
-      .object({ session_id: sessionId, entry: sessionEntryBody, entry_id: entryId.optional(), parent_id: parentId })
-      .strict(),
-    output: appended,
-    async handler({ session_id, entry, entry_id, parent_id }, { logger }) {
-      const [result] = await appendChain(store, logger, session_id, parent_id, [{ entry, entry_id }]);
-      return result!;
-    },
-  });
+  (async ({ session_id, entry, entry_id, parent_id }, { logger }) => {
+    const [result] = await appendChain(store, logger, session_id, parent_id, [{ entry, entry_id }]);
+    return result!;
+  }) satisfies Handler<typeof contracts.session.append>;
 
 export const appendBatch = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::append_batch',
-    description:
-      'Append entries as one chain (each under the previous one); idempotent per entry_id; the last becomes the active leaf',
-    input: z
-      .object({
-        session_id: sessionId,
-        parent_id: parentId,
-        entries: z
-          .array(z.object({ entry: sessionEntryBody, entry_id: entryId.optional() }).strict())
-          .min(1)
-          .max(store.config.max_entries_per_batch),
-      })
-      .strict()
-      .superRefine(({ entries }, ctx) => {
-        const seen = new Set<string>();
-        entries.forEach(({ entry_id }, i) => {
-          if (entry_id === undefined) return;
-          if (seen.has(entry_id))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['entries', i, 'entry_id'],
-              message: `entry_id ${entry_id} appears twice`,
-            });
-          seen.add(entry_id);
-        });
-      }),
-    output: z.object({ entries: z.array(appended) }),
-    async handler({ session_id, parent_id, entries }, { logger }) {
-      return { entries: await appendChain(store, logger, session_id, parent_id, entries) };
-    },
-  });
+  (async ({ session_id, parent_id, entries }, { logger }) => {
+    if (entries.length > store.config.max_entries_per_batch)
+      throw new HarnessError('invalid_payload', `entries: at most ${store.config.max_entries_per_batch} per batch`);
+    return { entries: await appendChain(store, logger, session_id, parent_id, entries) };
+  }) satisfies Handler<typeof contracts.session.appendBatch>;

@@ -1,12 +1,10 @@
-import { defineFunction, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
-import { entryId, sessionId, sessionInfo } from '@iii-harness/types';
-import { z } from 'zod';
-import { claimSession, completeSession, newSessionRecord, sessionFields } from './create-session.js';
+import { type Handler, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
+import { claimSession, completeSession, newSessionRecord } from './create-session.js';
 import { readPath } from './path.js';
 import { bySeqThenId, type StoredEntry, type StoredMeta, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
-const copyTarget = { new_session_id: sessionId.optional(), ...sessionFields };
 type CopyTarget = { new_session_id?: string } & Pick<StoredMeta, 'display_name' | 'cwd' | 'metadata'>;
 
 /**
@@ -39,49 +37,37 @@ async function copyInto(
 }
 
 export const fork = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::fork',
-    description: 'A new session holding the path from the root to entry_id, with entry_id as its leaf',
-    input: z.object({ session_id: sessionId, entry_id: entryId, ...copyTarget }).strict(),
-    output: z.object({ session: sessionInfo }),
-    async handler({ session_id, entry_id, ...target }, { logger }) {
-      const source = await store.requireMeta(session_id);
-      const path = await readPath(store, source, entry_id, 'full');
-      const entries = path.entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
-      const leaf = entries.at(-1)!;
-      const shape = {
-        leaf_id: entry_id,
-        leaf_depth: leaf.depth,
-        leaf_window: leaf.window_depth,
-        entry_count: entries.length,
-        seq: entries.length + 1,
-        forked_from: { session_id, entry_id },
-      };
-      return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
-    },
-  });
+  (async ({ session_id, entry_id, ...target }, { logger }) => {
+    const source = await store.requireMeta(session_id);
+    const path = await readPath(store, source, entry_id, 'full');
+    const entries = path.entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
+    const leaf = entries.at(-1)!;
+    const shape = {
+      leaf_id: entry_id,
+      leaf_depth: leaf.depth,
+      leaf_window: leaf.window_depth,
+      entry_count: entries.length,
+      seq: entries.length + 1,
+      forked_from: { session_id, entry_id },
+    };
+    return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
+  }) satisfies Handler<typeof contracts.session.fork>;
 
 export const clone = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::clone',
-    description: 'A new session holding a copy of the whole tree (every branch) with the same active leaf',
-    input: z.object({ session_id: sessionId, ...copyTarget }).strict(),
-    output: z.object({ session: sessionInfo }),
-    async handler({ session_id, ...target }, { logger }) {
-      const source = await store.requireMeta(session_id);
-      const ordered = (await store.listEntries(session_id)).sort(bySeqThenId);
-      // Entries still being committed have no sequence number yet: they come after the rest.
-      let last = ordered.reduce((max, entry) => Math.max(max, entry.seq), source.seq);
-      const entries = ordered.map((entry) => (entry.seq > 0 ? entry : { ...entry, seq: ++last }));
-      const { leaf_id = null, leaf_depth, leaf_window } = source;
-      const shape = {
-        leaf_id,
-        leaf_depth,
-        leaf_window,
-        entry_count: entries.length,
-        seq: last + 1,
-        cloned_from: session_id,
-      };
-      return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
-    },
-  });
+  (async ({ session_id, ...target }, { logger }) => {
+    const source = await store.requireMeta(session_id);
+    const ordered = (await store.listEntries(session_id)).sort(bySeqThenId);
+    // Entries still being committed have no sequence number yet: they come after the rest.
+    let last = ordered.reduce((max, entry) => Math.max(max, entry.seq), source.seq);
+    const entries = ordered.map((entry) => (entry.seq > 0 ? entry : { ...entry, seq: ++last }));
+    const { leaf_id = null, leaf_depth, leaf_window } = source;
+    const shape = {
+      leaf_id,
+      leaf_depth,
+      leaf_window,
+      entry_count: entries.length,
+      seq: last + 1,
+      cloned_from: session_id,
+    };
+    return { session: toSessionInfo(await copyInto(store, logger, source, target, entries, shape)) };
+  }) satisfies Handler<typeof contracts.session.clone>;

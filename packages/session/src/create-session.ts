@@ -1,15 +1,8 @@
-import { defineFunction, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
-import { jsonObject, sessionId, sessionInfo } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Handler, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
 import { claimKey, takeOver, waitUntilReady } from './claim.js';
 import { isCompleteMeta, type StoredMeta, toSessionInfo } from './records.js';
 import type { SessionStore } from './store.js';
-
-export const sessionFields = {
-  display_name: z.string().max(200).optional(),
-  cwd: z.string().max(4096).optional(),
-  metadata: jsonObject.optional(),
-};
 
 export type SessionClaim = { claimed: true } | { claimed: false; existing: StoredMeta };
 
@@ -85,41 +78,26 @@ export function newSessionRecord(
   };
 }
 
-const created = z.object({ session: sessionInfo, created: z.boolean() });
-
 export const createSession = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::create',
-    description: 'Create an empty session (a new UUIDv7 id unless session_id is given; conflict when it exists)',
-    input: z.object({ session_id: sessionId.optional(), ...sessionFields }).strict(),
-    output: created,
-    async handler({ session_id, ...fields }, { logger }) {
-      const id = session_id ?? uuidv7();
-      const claim = await claimSession(store, id);
-      if (!claim.claimed)
-        throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
-      return {
-        session: toSessionInfo(await completeSession(store, logger, newSessionRecord(id, fields))),
-        created: true,
-      };
-    },
-  });
+  (async ({ session_id, ...fields }, { logger }) => {
+    const id = session_id ?? uuidv7();
+    const claim = await claimSession(store, id);
+    if (!claim.claimed)
+      throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
+    return {
+      session: toSessionInfo(await completeSession(store, logger, newSessionRecord(id, fields))),
+      created: true,
+    };
+  }) satisfies Handler<typeof contracts.session.create>;
 
 export const ensureSession = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::ensure',
-    description:
-      'Return the session, creating it when absent (safe under concurrent calls; fields apply only on creation)',
-    input: z.object({ session_id: sessionId, ...sessionFields }).strict(),
-    output: created,
-    async handler({ session_id, ...fields }, { logger }) {
-      const current = await store.getMeta(session_id);
-      if (current) return { session: toSessionInfo(current), created: false };
-      const claim = await claimSession(store, session_id);
-      if (!claim.claimed) return { session: toSessionInfo(claim.existing), created: false };
-      return {
-        session: toSessionInfo(await completeSession(store, logger, newSessionRecord(session_id, fields))),
-        created: true,
-      };
-    },
-  });
+  (async ({ session_id, ...fields }, { logger }) => {
+    const current = await store.getMeta(session_id);
+    if (current) return { session: toSessionInfo(current), created: false };
+    const claim = await claimSession(store, session_id);
+    if (!claim.claimed) return { session: toSessionInfo(claim.existing), created: false };
+    return {
+      session: toSessionInfo(await completeSession(store, logger, newSessionRecord(session_id, fields))),
+      created: true,
+    };
+  }) satisfies Handler<typeof contracts.session.ensure>;

@@ -1,6 +1,5 @@
-import { defineFunction } from '@iii-harness/runtime';
-import { entryId, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import type { Handler } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
 import { readPath } from './path.js';
 import { toSessionEntry, toSessionInfo } from './records.js';
 import { renderHtml } from './render-html.js';
@@ -15,31 +14,17 @@ const MIME = {
 } as const;
 
 export const exportSession = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::export',
-    description:
-      'Export a session: jsonl (the record, then every entry of the tree by seq), or markdown / html (the active path, or the path to leaf_id)',
-    input: z
-      .object({ session_id: sessionId, format: z.enum(['jsonl', 'markdown', 'html']), leaf_id: entryId.optional() })
-      .strict(),
-    output: z.object({
-      session_id: sessionId,
-      format: z.enum(['jsonl', 'markdown', 'html']),
-      mime_type: z.string(),
-      content: z.string(),
-    }),
-    async handler({ session_id, format, leaf_id }) {
-      const meta = await store.requireMeta(session_id);
-      const info = toSessionInfo(meta);
-      let content: string;
-      if (format === 'jsonl') {
-        const { ordered } = await loadTree(store, session_id, null);
-        const lines = [{ type: 'session', version: 1, ...info }, ...ordered.map(toSessionEntry)];
-        content = `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
-      } else {
-        const path = (await readPath(store, meta, leaf_id ?? meta.leaf_id ?? null, 'full')).entries.map(toSessionEntry);
-        content = format === 'html' ? renderHtml(info, path) : renderMarkdown(info, path);
-      }
-      return { session_id, format, mime_type: MIME[format], content };
-    },
-  });
+  (async ({ session_id, format, leaf_id }) => {
+    const meta = await store.requireMeta(session_id);
+    const info = toSessionInfo(meta);
+    let content: string;
+    if (format === 'jsonl') {
+      const { ordered } = await loadTree(store, session_id, null);
+      const lines = [{ type: 'session', version: 1, ...info }, ...ordered.map(toSessionEntry)];
+      content = `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
+    } else {
+      const path = (await readPath(store, meta, leaf_id ?? meta.leaf_id ?? null, 'full')).entries.map(toSessionEntry);
+      content = format === 'html' ? renderHtml(info, path) : renderMarkdown(info, path);
+    }
+    return { session_id, format, mime_type: MIME[format], content };
+  }) satisfies Handler<typeof contracts.session.export>;

@@ -1,5 +1,5 @@
-import { defineFunction, HarnessError, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
-import { type InboxItem, inboxItem, inboxName, type JsonValue, jsonValue, sessionId } from '@iii-harness/types';
+import { type Handler, HarnessError, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
+import { type contracts, type InboxItem, inboxItem, type JsonValue } from '@iii-harness/types';
 import { z } from 'zod';
 import type { StoredMeta } from './records.js';
 import type { SessionStore } from './store.js';
@@ -28,8 +28,6 @@ import type { SessionStore } from './store.js';
 const ITEM_PREFIX = 'item:';
 const storedItem = inboxItem.extend({ seq: z.number().int().nonnegative(), incarnation: z.number().int().optional() });
 type StoredItem = z.infer<typeof storedItem>;
-
-const queueRef = { session_id: sessionId, name: inboxName };
 
 const pushedKey = (name: string) => `inbox_pushed:${name}`;
 const takenKey = (name: string, incarnation: number) => `inbox_taken:${name}:${incarnation}`;
@@ -78,112 +76,79 @@ function countTaken(name: string, removed: StoredItem[], meta: StoredMeta): Upda
 }
 
 export const inboxPush = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::inbox::push',
-    description: 'Queue an item (e.g. a steering or follow-up message) on a session inbox',
-    input: z.object({ ...queueRef, item: jsonValue }).strict(),
-    output: z.object({ item_id: z.string(), size: z.number().int().positive() }),
-    async handler({ session_id, name, item }, { logger }) {
-      // Also the existence check: not_found when there is no session.
-      const { after, seq } = await store.advance(session_id, [{ type: 'increment', path: pushedKey(name), by: 1 }]);
-      const queued: StoredItem = {
-        id: uuidv7(),
-        seq,
-        pushed_at: Date.now(),
-        incarnation: after.created_at,
-        item: item as JsonValue,
-      };
-      // `set` ops, not a merge: merge refuses values nested deeper than 16 levels.
-      const { new_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
-        { type: 'set', path: 'name', value: name },
-        { type: 'set', path: `${ITEM_PREFIX}${queued.id}`, value: queued },
-      ]);
-      const size = storedItemsOf(new_value).length;
-      await store.publish(logger, { type: 'inbox_pushed', session_id, name, item_id: queued.id, size }, seq);
-      return { item_id: queued.id, size };
-    },
-  });
+  (async ({ session_id, name, item }, { logger }) => {
+    // Also the existence check: not_found when there is no session.
+    const { after, seq } = await store.advance(session_id, [{ type: 'increment', path: pushedKey(name), by: 1 }]);
+    const queued: StoredItem = {
+      id: uuidv7(),
+      seq,
+      pushed_at: Date.now(),
+      incarnation: after.created_at,
+      item: item as JsonValue,
+    };
+    // `set` ops, not a merge: merge refuses values nested deeper than 16 levels.
+    const { new_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
+      { type: 'set', path: 'name', value: name },
+      { type: 'set', path: `${ITEM_PREFIX}${queued.id}`, value: queued },
+    ]);
+    const size = storedItemsOf(new_value).length;
+    await store.publish(logger, { type: 'inbox_pushed', session_id, name, item_id: queued.id, size }, seq);
+    return { item_id: queued.id, size };
+  }) satisfies Handler<typeof contracts.session.inboxPush>;
 
 export const inboxPeek = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::inbox::peek',
-    description: 'The items waiting on a session inbox, oldest first, without removing them',
-    input: z.object(queueRef).strict(),
-    output: z.object({ items: z.array(inboxItem) }),
-    async handler({ session_id, name }) {
-      const { meta, raw } = await store.requireMetaRecord(session_id);
-      return { items: await waitingItems(store, meta, raw, name) };
-    },
-  });
+  (async ({ session_id, name }) => {
+    const { meta, raw } = await store.requireMetaRecord(session_id);
+    return { items: await waitingItems(store, meta, raw, name) };
+  }) satisfies Handler<typeof contracts.session.inboxPeek>;
 
 export const inboxPeekFirst = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::inbox::peek_first',
-    description:
-      'The first of several inboxes, in the order given, that has items waiting, and its items (oldest first), without removing them',
-    input: z.object({ session_id: sessionId, names: z.array(inboxName).min(1).max(16) }).strict(),
-    output: z.object({ name: inboxName.optional(), items: z.array(inboxItem) }),
-    async handler({ session_id, names }) {
-      // One session read answers for every empty inbox: a turn's check of its inboxes is one call.
-      const { meta, raw } = await store.requireMetaRecord(session_id);
-      for (const name of names) {
-        const items = await waitingItems(store, meta, raw, name);
-        if (items.length) return { name, items };
-      }
-      return { items: [] };
-    },
-  });
+  (async ({ session_id, names }) => {
+    // One session read answers for every empty inbox: a turn's check of its inboxes is one call.
+    const { meta, raw } = await store.requireMetaRecord(session_id);
+    for (const name of names) {
+      const items = await waitingItems(store, meta, raw, name);
+      if (items.length) return { name, items };
+    }
+    return { items: [] };
+  }) satisfies Handler<typeof contracts.session.inboxPeekFirst>;
 
 export const inboxAck = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::inbox::ack',
-    description:
-      'Remove exactly these items from a session inbox (after a peek handled them); items pushed meanwhile stay queued',
-    input: z.object({ ...queueRef, ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
-    output: z.object({ removed: z.array(z.string()) }),
-    async handler({ session_id, name, ids }, { logger }) {
-      const { meta, raw } = await store.requireMetaRecord(session_id);
-      if (!mayHoldItems(meta, raw, name)) return { removed: [] };
-      const unique = [...new Set(ids)];
-      // Removing keys that are not there changes nothing, so no read first; `name` keeps the record
-      // well-formed should it not exist.
-      const { old_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
-        { type: 'set', path: 'name', value: name },
-        ...unique.map((id) => ({ type: 'remove' as const, path: `${ITEM_PREFIX}${id}` })),
-      ]);
-      const waiting = new Map(storedItemsOf(old_value).map((item) => [item.id, item]));
-      const removed = unique.filter((id) => waiting.has(id));
-      if (removed.length) {
-        const { seq } = await store.advance(
-          session_id,
-          countTaken(
-            name,
-            removed.map((id) => waiting.get(id)!),
-            meta,
-          ),
-        );
-        await store.publish(logger, { type: 'inbox_acked', session_id, name, item_ids: removed }, seq);
-      }
-      return { removed };
-    },
-  });
+  (async ({ session_id, name, ids }, { logger }) => {
+    const { meta, raw } = await store.requireMetaRecord(session_id);
+    if (!mayHoldItems(meta, raw, name)) return { removed: [] };
+    const unique = [...new Set(ids)];
+    // Removing keys that are not there changes nothing, so no read first; `name` keeps the record
+    // well-formed should it not exist.
+    const { old_value } = await store.bus.state.update(store.inboxScope(session_id), name, [
+      { type: 'set', path: 'name', value: name },
+      ...unique.map((id) => ({ type: 'remove' as const, path: `${ITEM_PREFIX}${id}` })),
+    ]);
+    const waiting = new Map(storedItemsOf(old_value).map((item) => [item.id, item]));
+    const removed = unique.filter((id) => waiting.has(id));
+    if (removed.length) {
+      const { seq } = await store.advance(
+        session_id,
+        countTaken(
+          name,
+          removed.map((id) => waiting.get(id)!),
+          meta,
+        ),
+      );
+      await store.publish(logger, { type: 'inbox_acked', session_id, name, item_ids: removed }, seq);
+    }
+    return { removed };
+  }) satisfies Handler<typeof contracts.session.inboxAck>;
 
 export const inboxDrain = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::inbox::drain',
-    description:
-      'Take every item waiting on a session inbox, oldest first, atomically (concurrent pushes are never lost)',
-    input: z.object(queueRef).strict(),
-    output: z.object({ items: z.array(inboxItem) }),
-    async handler({ session_id, name }, { logger }) {
-      const { meta, raw } = await store.requireMetaRecord(session_id);
-      if (!mayHoldItems(meta, raw, name)) return { items: [] };
-      const { old_value } = await store.bus.state.set(store.inboxScope(session_id), name, { name });
-      const taken = storedItemsOf(old_value);
-      if (taken.length) {
-        const { seq } = await store.advance(session_id, countTaken(name, taken, meta));
-        await store.publish(logger, { type: 'inbox_drained', session_id, name, count: taken.length }, seq);
-      }
-      return { items: taken.map(toInboxItem) };
-    },
-  });
+  (async ({ session_id, name }, { logger }) => {
+    const { meta, raw } = await store.requireMetaRecord(session_id);
+    if (!mayHoldItems(meta, raw, name)) return { items: [] };
+    const { old_value } = await store.bus.state.set(store.inboxScope(session_id), name, { name });
+    const taken = storedItemsOf(old_value);
+    if (taken.length) {
+      const { seq } = await store.advance(session_id, countTaken(name, taken, meta));
+      await store.publish(logger, { type: 'inbox_drained', session_id, name, count: taken.length }, seq);
+    }
+    return { items: taken.map(toInboxItem) };
+  }) satisfies Handler<typeof contracts.session.inboxDrain>;

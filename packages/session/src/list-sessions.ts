@@ -1,62 +1,38 @@
-import { defineFunction, HarnessError, parseStored } from '@iii-harness/runtime';
-import { entryId, type Message, sessionInfo } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Handler, HarnessError, parseStored } from '@iii-harness/runtime';
+import { type contracts, type lastMessage, type Message, sessionCursorPattern } from '@iii-harness/types';
+import type { z } from 'zod';
 import { messagePreview } from './message-text.js';
 import { isCompleteMeta, type StoredMeta, storedMeta, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
-const lastMessage = z.object({
-  entry_id: entryId,
-  role: z.enum(['user', 'assistant', 'function_result']),
-  text: z.string(),
-  timestamp: z.number().int(),
-});
 type LastMessage = z.infer<typeof lastMessage>;
 
 /** How far up from the leaf to look for a message (custom entries may sit on top). */
 const LAST_MESSAGE_LOOKBACK = 16;
 
-/** Cursor = `<sort value>:<session id>` of the last session on the previous page. */
-const cursorPattern = /^(\d+):(.+)$/;
-
 export const listSessions = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::list',
-    description:
-      'Sessions, newest first (by last update or creation), paged, each with its entry count and last message',
-    input: z
-      .object({
-        limit: z.number().int().min(1).max(store.config.max_page_size).optional(),
-        cursor: z.string().regex(cursorPattern, 'a next_cursor from a previous page').optional(),
-        order_by: z.enum(['updated_at', 'created_at']).default('updated_at'),
-      })
-      .strict(),
-    output: z.object({
-      sessions: z.array(sessionInfo.extend({ last_message: lastMessage.nullable() })),
-      total: z.number().int().nonnegative(),
-      next_cursor: z.string().nullable(),
-    }),
-    async handler({ limit = store.config.list_page_size, cursor, order_by }) {
-      const all = (await store.bus.state.list(store.config.meta_scope))
-        .filter(isCompleteMeta)
-        .map((raw) => parseStored(storedMeta, raw, store.config.meta_scope));
-      const key = (m: StoredMeta) => m[order_by];
-      // Newest first; ties by id so the order (and the cursor) never depends on the engine's listing order.
-      all.sort((a, b) => key(b) - key(a) || (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0));
-      const start = cursor ? all.findIndex(isAfter(cursor, key)) : 0;
-      const page = start < 0 ? [] : all.slice(start, start + limit);
-      const sessions = await mapLimit(page, store.config.write_concurrency, async (meta) => ({
-        ...toSessionInfo(meta),
-        last_message: await findLastMessage(store, meta),
-      }));
-      const last = page.at(-1);
-      const more = start >= 0 && start + limit < all.length;
-      return { sessions, total: all.length, next_cursor: more && last ? `${key(last)}:${last.session_id}` : null };
-    },
-  });
+  (async ({ limit = store.config.list_page_size, cursor, order_by }) => {
+    if (limit > store.config.max_page_size)
+      throw new HarnessError('invalid_payload', `limit: at most ${store.config.max_page_size} sessions per page`);
+    const all = (await store.bus.state.list(store.config.meta_scope))
+      .filter(isCompleteMeta)
+      .map((raw) => parseStored(storedMeta, raw, store.config.meta_scope));
+    const key = (m: StoredMeta) => m[order_by];
+    // Newest first; ties by id so the order (and the cursor) never depends on the engine's listing order.
+    all.sort((a, b) => key(b) - key(a) || (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0));
+    const start = cursor ? all.findIndex(isAfter(cursor, key)) : 0;
+    const page = start < 0 ? [] : all.slice(start, start + limit);
+    const sessions = await mapLimit(page, store.config.write_concurrency, async (meta) => ({
+      ...toSessionInfo(meta),
+      last_message: await findLastMessage(store, meta),
+    }));
+    const last = page.at(-1);
+    const more = start >= 0 && start + limit < all.length;
+    return { sessions, total: all.length, next_cursor: more && last ? `${key(last)}:${last.session_id}` : null };
+  }) satisfies Handler<typeof contracts.session.list>;
 
 function isAfter(cursor: string, key: (m: StoredMeta) => number): (m: StoredMeta) => boolean {
-  const match = cursorPattern.exec(cursor);
+  const match = sessionCursorPattern.exec(cursor);
   if (!match) throw new HarnessError('invalid_payload', 'cursor: not a cursor of session::list');
   const value = Number(match[1]);
   const id = match[2]!;

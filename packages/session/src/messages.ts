@@ -1,5 +1,5 @@
-import { defineFunction } from '@iii-harness/runtime';
-import { entryId, type Message, message, sessionId } from '@iii-harness/types';
+import type { Handler } from '@iii-harness/runtime';
+import { type contracts, entryId, type Message, message } from '@iii-harness/types';
 import { z } from 'zod';
 import { readPath } from './path.js';
 import type { StoredEntry } from './records.js';
@@ -42,29 +42,15 @@ export function toContext(entries: StoredEntry[], compaction: StoredEntry | null
 }
 
 export const messages = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::messages',
-    description:
-      'The messages of the active path (or of the path to leaf_id), rebuilt through the latest compaction as [summary, ...kept entries]',
-    input: z.object({ session_id: sessionId, leaf_id: entryId.optional() }).strict(),
-    output: z.object({
-      session_id: sessionId,
-      leaf_id: entryId.nullable(),
-      /** The session's sequence number when read; apply `session::events` with a higher seq. */
-      seq: z.number().int().nonnegative(),
-      compaction_entry_id: entryId.nullable(),
-      messages: z.array(pathMessage),
-    }),
-    async handler({ session_id, leaf_id }) {
-      const meta = await store.requireMeta(session_id);
-      const leaf = leaf_id ?? meta.leaf_id ?? null;
-      const path = await readPath(store, meta, leaf, 'context');
-      return {
-        session_id,
-        leaf_id: leaf,
-        seq: meta.seq,
-        compaction_entry_id: path.compaction?.id ?? null,
-        messages: toContext(path.entries, path.compaction),
-      };
-    },
-  });
+  (async ({ session_id, leaf_id }) => {
+    const meta = await store.requireMeta(session_id);
+    const leaf = leaf_id ?? meta.leaf_id ?? null;
+    const path = await readPath(store, meta, leaf, 'context');
+    return {
+      session_id,
+      leaf_id: leaf,
+      seq: meta.seq,
+      compaction_entry_id: path.compaction?.id ?? null,
+      messages: toContext(path.entries, path.compaction),
+    };
+  }) satisfies Handler<typeof contracts.session.messages>;

@@ -1,4 +1,5 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { append, appendBatch } from './append.js';
 import { type Config, configSchema, envOverrides } from './config.js';
 import { clone, fork } from './copy-session.js';
@@ -14,6 +15,8 @@ import { SessionStore } from './store.js';
 import { tree } from './tree.js';
 import { updateEntry } from './update-entry.js';
 
+const { session } = contracts;
+
 /**
  * The whole bus surface of session: functions only. It owns state scopes `meta_scope`,
  * `<entries_scope_prefix>:<id>` and `<inbox_scope_prefix>:<id>`, and publishes custom events on
@@ -21,25 +24,25 @@ import { updateEntry } from './update-entry.js';
  */
 export function register(worker: Worker<Config>): void {
   const store = new SessionStore(worker.bus, worker.config);
-  worker.function(createSession(store));
-  worker.function(ensureSession(store));
-  worker.function(getSession(store));
-  worker.function(listSessions(store));
-  worker.function(deleteSession(store));
-  worker.function(append(store));
-  worker.function(appendBatch(store));
-  worker.function(updateEntry(store));
-  worker.function(messages(store));
-  worker.function(tree(store));
-  worker.function(fork(store));
-  worker.function(setLeaf(store));
-  worker.function(clone(store));
-  worker.function(exportSession(store));
-  worker.function(inboxPush(store));
-  worker.function(inboxPeek(store));
-  worker.function(inboxPeekFirst(store));
-  worker.function(inboxAck(store));
-  worker.function(inboxDrain(store));
+  worker.function(session.create, createSession(store));
+  worker.function(session.ensure, ensureSession(store));
+  worker.function(session.get, getSession(store));
+  worker.function(session.list, listSessions(store));
+  worker.function(session.delete, deleteSession(store));
+  worker.function(session.append, append(store));
+  worker.function(session.appendBatch, appendBatch(store));
+  worker.function(session.updateEntry, updateEntry(store));
+  worker.function(session.messages, messages(store));
+  worker.function(session.tree, tree(store));
+  worker.function(session.fork, fork(store));
+  worker.function(session.setLeaf, setLeaf(store));
+  worker.function(session.clone, clone(store));
+  worker.function(session.export, exportSession(store));
+  worker.function(session.inboxPush, inboxPush(store));
+  worker.function(session.inboxPeek, inboxPeek(store));
+  worker.function(session.inboxPeekFirst, inboxPeekFirst(store));
+  worker.function(session.inboxAck, inboxAck(store));
+  worker.function(session.inboxDrain, inboxDrain(store));
 }
 
 export const sessionWorker: WorkerSpec<Config> = {

@@ -1,32 +1,19 @@
-import { defineFunction } from '@iii-harness/runtime';
-import { entryId, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import type { Handler } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
 import type { SessionStore } from './store.js';
 
 export const setLeaf = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::set_leaf',
-    description:
-      'Switch the active branch in place: the next append without parent_id goes under entry_id (null: start a new root)',
-    input: z.object({ session_id: sessionId, entry_id: entryId.nullable() }).strict(),
-    output: z.object({
-      session_id: sessionId,
-      leaf_id: entryId.nullable(),
-      previous_leaf_id: entryId.nullable(),
-      changed: z.boolean(),
-    }),
-    async handler({ session_id, entry_id }, { logger }) {
-      const meta = await store.requireMeta(session_id);
-      const target = entry_id === null ? null : await store.requireEntry(session_id, entry_id);
-      const current = meta.leaf_id ?? null;
-      if (current === entry_id) return { session_id, leaf_id: entry_id, previous_leaf_id: current, changed: false };
-      const { before, seq } = await store.advance(session_id, [
-        { type: 'set', path: 'leaf_id', value: entry_id },
-        { type: 'set', path: 'leaf_depth', value: target?.depth ?? -1 },
-        { type: 'set', path: 'leaf_window', value: target?.window_depth ?? 0 },
-      ]);
-      const previous_leaf_id = before.leaf_id ?? null;
-      await store.publish(logger, { type: 'leaf_changed', session_id, leaf_id: entry_id, previous_leaf_id }, seq);
-      return { session_id, leaf_id: entry_id, previous_leaf_id, changed: true };
-    },
-  });
+  (async ({ session_id, entry_id }, { logger }) => {
+    const meta = await store.requireMeta(session_id);
+    const target = entry_id === null ? null : await store.requireEntry(session_id, entry_id);
+    const current = meta.leaf_id ?? null;
+    if (current === entry_id) return { session_id, leaf_id: entry_id, previous_leaf_id: current, changed: false };
+    const { before, seq } = await store.advance(session_id, [
+      { type: 'set', path: 'leaf_id', value: entry_id },
+      { type: 'set', path: 'leaf_depth', value: target?.depth ?? -1 },
+      { type: 'set', path: 'leaf_window', value: target?.window_depth ?? 0 },
+    ]);
+    const previous_leaf_id = before.leaf_id ?? null;
+    await store.publish(logger, { type: 'leaf_changed', session_id, leaf_id: entry_id, previous_leaf_id }, seq);
+    return { session_id, leaf_id: entry_id, previous_leaf_id, changed: true };
+  }) satisfies Handler<typeof contracts.session.setLeaf>;

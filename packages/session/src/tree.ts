@@ -1,6 +1,5 @@
-import { defineFunction } from '@iii-harness/runtime';
-import { entryId, sessionEntry, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import type { Handler } from '@iii-harness/runtime';
+import type { contracts } from '@iii-harness/types';
 import { bySeqThenId, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
@@ -35,33 +34,19 @@ export async function loadTree(store: SessionStore, sessionId: string, leafId: s
 }
 
 export const tree = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::tree',
-    description:
-      'Every entry of a session with its children, the roots and the active path (flat: deep nesting would exceed JSON depth limits)',
-    input: z.object({ session_id: sessionId }).strict(),
-    output: z.object({
-      session_id: sessionId,
-      leaf_id: entryId.nullable(),
-      seq: z.number().int().nonnegative(),
-      roots: z.array(entryId),
-      active_path: z.array(entryId),
-      nodes: z.array(z.object({ entry: sessionEntry, children: z.array(entryId) })),
-    }),
-    async handler({ session_id }) {
-      const meta = await store.requireMeta(session_id);
-      const leaf = meta.leaf_id ?? null;
-      const loaded = await loadTree(store, session_id, leaf);
-      return {
-        session_id,
-        leaf_id: leaf,
-        seq: meta.seq,
-        roots: loaded.roots,
-        active_path: loaded.activePath,
-        nodes: loaded.ordered.map((entry) => ({
-          entry: toSessionEntry(entry),
-          children: loaded.children.get(entry.id) ?? [],
-        })),
-      };
-    },
-  });
+  (async ({ session_id }) => {
+    const meta = await store.requireMeta(session_id);
+    const leaf = meta.leaf_id ?? null;
+    const loaded = await loadTree(store, session_id, leaf);
+    return {
+      session_id,
+      leaf_id: leaf,
+      seq: meta.seq,
+      roots: loaded.roots,
+      active_path: loaded.activePath,
+      nodes: loaded.ordered.map((entry) => ({
+        entry: toSessionEntry(entry),
+        children: loaded.children.get(entry.id) ?? [],
+      })),
+    };
+  }) satisfies Handler<typeof contracts.session.tree>;

@@ -1,6 +1,5 @@
-import { type Bus, defineFunction, HarnessError, parseStored } from '@iii-harness/runtime';
-import { entryId, type SessionEntryBody, sessionEntry, sessionEntryBody, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Bus, type Handler, HarnessError, parseStored } from '@iii-harness/runtime';
+import type { contracts, SessionEntryBody } from '@iii-harness/types';
 import { type StoredEntry, storedEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
@@ -43,50 +42,31 @@ async function writeRevision(bus: Bus, scope: string, id: string, revision: Revi
  * overwrites it learns so and restores it. Readers may glimpse a lower revision for a moment.
  */
 export const updateEntry = (store: SessionStore) =>
-  defineFunction({
-    id: 'session::update_entry',
-    description:
-      "Replace an entry's content with a streamed revision; a revision not higher than the stored one is ignored",
-    input: z
-      .object({
-        session_id: sessionId,
-        entry_id: entryId,
-        revision: z.number().int().positive(),
-        entry: sessionEntryBody,
-      })
-      .strict(),
-    output: z.object({
-      entry_id: entryId,
-      applied: z.boolean(),
-      revision: z.number().int().nonnegative(),
-      entry: sessionEntry,
-    }),
-    async handler({ session_id, entry_id, revision, entry }, { logger }) {
-      // The entry first. The session record is read only on the paths that write nothing (so a
-      // deleted session is not_found there too); a write learns it from `advance`.
-      const current = await store.getEntry(session_id, entry_id);
-      if (!current) {
-        await store.requireMeta(session_id);
-        throw new HarnessError('not_found', `entry ${entry_id} does not exist in session ${session_id}`);
-      }
-      const change = identityChange(current.body, entry);
-      if (change || current.revision >= revision) await store.requireMeta(session_id);
-      if (change) throw new HarnessError('conflict', `entry ${entry_id}: ${change}`, { reason: 'entry_identity' });
-      if (current.revision >= revision)
-        return { entry_id, applied: false, revision: current.revision, entry: toSessionEntry(current) };
+  (async ({ session_id, entry_id, revision, entry }, { logger }) => {
+    // The entry first. The session record is read only on the paths that write nothing (so a
+    // deleted session is not_found there too); a write learns it from `advance`.
+    const current = await store.getEntry(session_id, entry_id);
+    if (!current) {
+      await store.requireMeta(session_id);
+      throw new HarnessError('not_found', `entry ${entry_id} does not exist in session ${session_id}`);
+    }
+    const change = identityChange(current.body, entry);
+    if (change || current.revision >= revision) await store.requireMeta(session_id);
+    if (change) throw new HarnessError('conflict', `entry ${entry_id}: ${change}`, { reason: 'entry_identity' });
+    if (current.revision >= revision)
+      return { entry_id, applied: false, revision: current.revision, entry: toSessionEntry(current) };
 
-      const scope = store.entriesScope(session_id);
-      const ours: Revision = { revision, body: entry, updated_at: Date.now() };
-      let stored = ours;
-      let replaced = await writeRevision(store.bus, scope, entry_id, ours);
-      while (replaced.revision > stored.revision) {
-        stored = { revision: replaced.revision, body: replaced.body, updated_at: replaced.updated_at };
-        replaced = await writeRevision(store.bus, scope, entry_id, stored);
-      }
-      const updated = toSessionEntry({ ...replaced, ...stored });
-      if (stored !== ours) return { entry_id, applied: false, revision: stored.revision, entry: updated };
-      const { seq } = await store.advance(session_id);
-      await store.publish(logger, { type: 'entry_updated', session_id, entry_id, revision, entry: updated }, seq);
-      return { entry_id, applied: true, revision, entry: updated };
-    },
-  });
+    const scope = store.entriesScope(session_id);
+    const ours: Revision = { revision, body: entry, updated_at: Date.now() };
+    let stored = ours;
+    let replaced = await writeRevision(store.bus, scope, entry_id, ours);
+    while (replaced.revision > stored.revision) {
+      stored = { revision: replaced.revision, body: replaced.body, updated_at: replaced.updated_at };
+      replaced = await writeRevision(store.bus, scope, entry_id, stored);
+    }
+    const updated = toSessionEntry({ ...replaced, ...stored });
+    if (stored !== ours) return { entry_id, applied: false, revision: stored.revision, entry: updated };
+    const { seq } = await store.advance(session_id);
+    await store.publish(logger, { type: 'entry_updated', session_id, entry_id, revision, entry: updated }, seq);
+    return { entry_id, applied: true, revision, entry: updated };
+  }) satisfies Handler<typeof contracts.session.updateEntry>;

@@ -12,12 +12,12 @@ const ops: string[] = [];
 beforeAll(async () => {
   s = await startStack();
   const bus = s.worker.bus;
-  const call = bus.call.bind(bus);
-  bus.call = ((functionId: string, payload?: unknown, options?: never) => {
+  const invoke = bus.invoke.bind(bus);
+  bus.invoke = (functionId: string, payload?: unknown, options?: never) => {
     const scope = (payload as { scope?: string } | undefined)?.scope;
     ops.push(scope ? `${functionId} ${scope.split(':')[0]}` : functionId);
-    return call(functionId, payload, options);
-  }) as typeof bus.call;
+    return invoke(functionId, payload, options);
+  };
 });
 afterAll(async () => {
   await s.close();

@@ -26,7 +26,7 @@ export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
     engine,
     worker,
     client,
-    call: <T>(id: string, payload: unknown) => client.bus.call<T>(id, payload),
+    call: async (id: string, payload: unknown) => (await client.bus.invoke(id, payload)) as any,
     async close() {
       await client.close();
       await worker.shutdown();

@@ -131,3 +131,24 @@ export {
   turnState,
   turnView,
 } from './turn.js';
+export {
+  type Contract,
+  type ContractInput,
+  type ContractOutput,
+  contract,
+  contractFamily,
+} from './contract.js';
+export {
+  contracts,
+  functionDetail,
+  lastMessage,
+  pathMessage,
+  SESSION_MAX_BATCH,
+  SESSION_MAX_PAGE,
+  sessionCursorPattern,
+  functionSummary,
+  type QueueConfig,
+  queueConfig,
+  type UpdateOp,
+  updateOp,
+} from './contracts/index.js';

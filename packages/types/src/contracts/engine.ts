@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { contract } from '../contract.js';
+
+/**
+ * The engine's own functions the harness calls (iii v0.22.1 builtins and the queue worker). Their
+ * shapes are the engine's: outputs are described as loosely as the engine guarantees and no more.
+ * Storage values are `unknown` here; callers validate what they stored with their own schemas.
+ */
+
+const scopeKey = { scope: z.string().min(1), key: z.string().min(1) };
+const streamItem = { stream_name: z.string().min(1), group_id: z.string().min(1), item_id: z.string().min(1) };
+
+/** `state::update` / `stream::update` ops; `path` is one top-level key except for merge/append. */
+export const updateOp = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('set'), path: z.string(), value: z.unknown() }),
+  z.object({
+    type: z.literal('merge'),
+    path: z.union([z.string(), z.array(z.string())]).optional(),
+    value: z.record(z.string(), z.unknown()),
+  }),
+  z.object({ type: z.enum(['increment', 'decrement']), path: z.string(), by: z.number() }),
+  z.object({
+    type: z.literal('append'),
+    path: z.union([z.string(), z.array(z.string())]).optional(),
+    value: z.unknown(),
+  }),
+  z.object({ type: z.literal('remove'), path: z.string() }),
+]);
+export type UpdateOp = z.infer<typeof updateOp>;
+
+export const updateResult = z.object({
+  old_value: z.unknown(),
+  new_value: z.unknown(),
+  errors: z.array(z.object({ op_index: z.number(), code: z.string(), message: z.string() }).loose()).optional(),
+});
+
+const changed = z.object({ old_value: z.unknown(), new_value: z.unknown() });
+
+export const functionSummary = z
+  .object({
+    function_id: z.string(),
+    worker_name: z.string().optional(),
+    description: z.string().optional(),
+    metadata: z.unknown().optional(),
+  })
+  .loose();
+
+export const functionDetail = functionSummary.extend({
+  request_schema: z.unknown().optional(),
+  response_schema: z.unknown().optional(),
+  registered_triggers: z.array(z.unknown()).optional(),
+});
+
+export const queueConfig = z
+  .object({
+    type: z.enum(['standard', 'fifo']).optional(),
+    message_group_field: z.string().optional(),
+    max_retries: z.number().int().nonnegative().optional(),
+    concurrency: z.number().int().positive().optional(),
+    backoff_ms: z.number().int().nonnegative().optional(),
+  })
+  .loose();
+export type QueueConfig = z.infer<typeof queueConfig>;
+
+export const engine = {
+  stateGet: contract({
+    id: 'state::get',
+    description: 'The value stored under scope/key, or nothing',
+    input: z.object(scopeKey),
+    output: z.unknown(),
+  }),
+  stateSet: contract({
+    id: 'state::set',
+    description: 'Store a value under scope/key',
+    input: z.object({ ...scopeKey, value: z.unknown() }),
+    output: changed,
+  }),
+  stateUpdate: contract({
+    id: 'state::update',
+    description: 'Apply update ops to the value under scope/key, atomically',
+    input: z.object({ ...scopeKey, ops: z.array(updateOp) }),
+    output: updateResult,
+  }),
+  stateDelete: contract({
+    id: 'state::delete',
+    description: 'Delete scope/key; the old value, or nothing',
+    input: z.object(scopeKey),
+    output: z.unknown(),
+  }),
+  stateList: contract({
+    id: 'state::list',
+    description: 'Every value of a scope, unordered',
+    input: z.object({ scope: z.string().min(1) }),
+    output: z.array(z.unknown()).nullish(),
+  }),
+  streamSet: contract({
+    id: 'stream::set',
+    description: 'Store a stream item; subscribers of the group are told',
+    input: z.object({ ...streamItem, data: z.unknown() }),
+    output: changed,
+  }),
+  streamGet: contract({
+    id: 'stream::get',
+    description: 'One stream item, or nothing',
+    input: z.object(streamItem),
+    output: z.unknown(),
+  }),
+  streamDelete: contract({
+    id: 'stream::delete',
+    description: 'Delete a stream item',
+    input: z.object(streamItem),
+    output: z.object({ old_value: z.unknown() }).loose().nullish(),
+  }),
+  streamList: contract({
+    id: 'stream::list',
+    description: 'Every item of a stream group',
+    input: z.object({ stream_name: z.string().min(1), group_id: z.string().min(1) }),
+    output: z.array(z.unknown()).nullish(),
+  }),
+  streamUpdate: contract({
+    id: 'stream::update',
+    description: 'Apply update ops to a stream item, atomically',
+    input: z.object({ ...streamItem, ops: z.array(updateOp) }),
+    output: updateResult,
+  }),
+  streamSend: contract({
+    id: 'stream::send',
+    description: 'A custom event on a stream group (not stored)',
+    input: z.object({
+      stream_name: z.string().min(1),
+      group_id: z.string().min(1),
+      type: z.string().min(1),
+      data: z.unknown(),
+      id: z.string().optional(),
+    }),
+    output: z.unknown(),
+  }),
+  functionsList: contract({
+    id: 'engine::functions::list',
+    description: 'Registered functions with their owning worker',
+    input: z.object({
+      search: z.string().optional(),
+      prefix: z.string().optional(),
+      worker: z.string().optional(),
+      include_internal: z.boolean().optional(),
+    }),
+    output: z.object({ functions: z.array(functionSummary) }).loose(),
+  }),
+  functionsInfo: contract({
+    id: 'engine::functions::info',
+    description: "One function's schemas, owner and triggers",
+    input: z.object({ function_id: z.string().min(1) }),
+    output: functionDetail,
+  }),
+  queueDefine: contract({
+    id: 'queue::define',
+    description: 'Declare a named queue (idempotent)',
+    input: z.object({ queue: z.string().min(1), config: queueConfig }),
+    output: z.object({ queue: z.string(), changed: z.boolean() }).loose(),
+  }),
+  publish: contract({
+    id: 'publish',
+    description: 'Publish on a topic to its current subscribers',
+    input: z.object({ topic: z.string().min(1), data: z.unknown() }),
+    output: z.unknown(),
+  }),
+  durablePublish: contract({
+    id: 'iii::durable::publish',
+    description: 'Publish on a durable topic: each subscriber gets it through a queue',
+    input: z.object({ topic: z.string().min(1), data: z.unknown() }),
+    output: z.unknown(),
+  }),
+};

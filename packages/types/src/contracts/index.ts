@@ -1,0 +1,11 @@
+import { engine } from './engine.js';
+import { session } from './session.js';
+
+/**
+ * Every bus function the harness serves or calls, one contract each, grouped by the worker that
+ * serves it (`engine` for the iii engine's builtins). Call as `bus.call(contracts.session.append, …)`.
+ */
+export const contracts = { engine, session };
+
+export { functionDetail, functionSummary, type QueueConfig, queueConfig, type UpdateOp, updateOp } from './engine.js';
+export { lastMessage, pathMessage, SESSION_MAX_BATCH, SESSION_MAX_PAGE, sessionCursorPattern } from './session.js';
