@@ -1,3 +1,3 @@
 export { type Config, configSchema } from './config.js';
-export { type CatalogChanges, diffModels } from './reconcile.js';
+export { diffModels } from './reconcile.js';
 export { modelsCatalogWorker, register } from './register.js';

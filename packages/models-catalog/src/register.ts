@@ -1,4 +1,5 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { CatalogStore } from './catalog-store.js';
 import { type Config, configSchema, envOverrides } from './config.js';
 import { getModel } from './get-model.js';
@@ -6,13 +7,15 @@ import { listModels } from './list-models.js';
 import { reconcile } from './reconcile.js';
 import { supports } from './supports.js';
 
+const { models } = contracts;
+
 /** The whole bus surface of models-catalog. */
 export function register(worker: Worker<Config>): void {
   const store = new CatalogStore(worker.bus, worker.config);
-  worker.function(listModels(store));
-  worker.function(getModel(store));
-  worker.function(supports(store));
-  worker.function(reconcile(store, worker.config));
+  worker.function(models.list, listModels(store));
+  worker.function(models.get, getModel(store));
+  worker.function(models.supports, supports(store));
+  worker.function(models.reconcile, reconcile(store, worker.config));
 }
 
 export const modelsCatalogWorker: WorkerSpec<Config> = {

@@ -1,6 +1,6 @@
 import {
   defineFunction,
-  type FunctionDef,
+  type LegacyFunctionDef,
   HarnessError,
   type Logger,
   type Worker,
@@ -69,7 +69,8 @@ export interface ProviderDefinition<C extends ProviderConfig> {
   declaration(config: C): ProviderDeclaration;
   createAdapter(config: C): ProviderAdapter;
   /** Provider-specific functions (e.g. LM Studio's load_model), registered beside the four standard ones. */
-  extraFunctions?(worker: Worker<C>, tools: ProviderTools): FunctionDef[];
+  // biome-ignore lint/suspicious/noExplicitAny: transitional until the providers serve contracts (issue 12)
+  extraFunctions?(worker: Worker<C>, tools: ProviderTools): LegacyFunctionDef<any, any>[];
 }
 
 /** What extra functions may use. */

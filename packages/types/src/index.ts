@@ -34,6 +34,32 @@ export {
   textBlock,
   thinkingBlock,
 } from './content.js';
+export {
+  type Contract,
+  type ContractInput,
+  type ContractOutput,
+  contract,
+  contractFamily,
+} from './contract.js';
+export {
+  type CatalogChanges,
+  catalogChanges,
+  contracts,
+  functionDetail,
+  functionSummary,
+  lastMessage,
+  type ProviderRequest,
+  pathMessage,
+  providerRequest,
+  providerStreamInput,
+  type QueueConfig,
+  queueConfig,
+  SESSION_MAX_BATCH,
+  SESSION_MAX_PAGE,
+  sessionCursorPattern,
+  type UpdateOp,
+  updateOp,
+} from './contracts/index.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {
@@ -73,6 +99,17 @@ export {
   policyDeny,
   policyNeedsApproval,
 } from './policy.js';
+export {
+  type ChannelWriterRef,
+  channelArg,
+  channelWriterRef,
+  httpUrl,
+  type ProviderDeclaration,
+  providerDeclaration,
+  providerId,
+  type ResolvedProvider,
+  resolvedProvider,
+} from './provider.js';
 export {
   doneEvent,
   errorEvent,
@@ -131,24 +168,3 @@ export {
   turnState,
   turnView,
 } from './turn.js';
-export {
-  type Contract,
-  type ContractInput,
-  type ContractOutput,
-  contract,
-  contractFamily,
-} from './contract.js';
-export {
-  contracts,
-  functionDetail,
-  lastMessage,
-  pathMessage,
-  SESSION_MAX_BATCH,
-  SESSION_MAX_PAGE,
-  sessionCursorPattern,
-  functionSummary,
-  type QueueConfig,
-  queueConfig,
-  type UpdateOp,
-  updateOp,
-} from './contracts/index.js';
