@@ -1,7 +1,7 @@
 import {
   defineFunction,
-  type LegacyFunctionDef,
   HarnessError,
+  type LegacyFunctionDef,
   type Logger,
   type Worker,
   type WorkerSpec,

@@ -64,7 +64,9 @@ export class Worker<C> {
    */
   function<C extends Contract>(contract: C, handler: Handler<C>): void;
   /** @deprecated Pre-contract form, kept while the workers move to contracts. */
+  // biome-ignore lint/suspicious/noExplicitAny: transitional (issue 12)
   function(def: LegacyFunctionDef<any, any>): void;
+  // biome-ignore lint/suspicious/noExplicitAny: transitional (issue 12)
   function(first: Contract | LegacyFunctionDef<any, any>, second?: Handler<Contract>): void {
     const contract = first;
     const handler = second ?? (first as LegacyFunctionDef).handler.bind(first);

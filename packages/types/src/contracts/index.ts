@@ -10,6 +10,6 @@ import { session } from './session.js';
 export const contracts = { engine, session, models, provider };
 
 export { functionDetail, functionSummary, type QueueConfig, queueConfig, type UpdateOp, updateOp } from './engine.js';
+export { type CatalogChanges, catalogChanges } from './models.js';
 export { type ProviderRequest, providerRequest, providerStreamInput } from './provider.js';
 export { lastMessage, pathMessage, SESSION_MAX_BATCH, SESSION_MAX_PAGE, sessionCursorPattern } from './session.js';
-export { type CatalogChanges, catalogChanges } from './models.js';

@@ -49,8 +49,11 @@ export const models = {
             });
         const ids = models.map((m) => m.id);
         const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-        if (duplicate) ctx.addIssue({ code: 'custom', path: ['models'], message: `model id ${duplicate} appears twice` });
+        if (duplicate)
+          ctx.addIssue({ code: 'custom', path: ['models'], message: `model id ${duplicate} appears twice` });
       }),
-    output: z.object({ provider: z.string(), count: z.number().int(), ids: z.array(z.string()) }).extend(catalogChanges.shape),
+    output: z
+      .object({ provider: z.string(), count: z.number().int(), ids: z.array(z.string()) })
+      .extend(catalogChanges.shape),
   }),
 };
