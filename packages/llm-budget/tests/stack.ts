@@ -57,7 +57,7 @@ export async function startStack(
           url: engine.url,
           config: { sweep_interval_ms: 0, ...options.config },
         });
-  return {
+  const stack: Stack = {
     engine,
     catalog,
     budget,
@@ -66,11 +66,12 @@ export async function startStack(
     invoke: async (id, payload) => (await client.bus.invoke(id, payload)) as any,
     async close() {
       await client.close();
-      await budget?.shutdown();
-      await catalog.shutdown();
+      await stack.budget?.shutdown();
+      await stack.catalog.shutdown();
       await engine.close();
     },
   };
+  return stack;
 }
 
 /** The error code a call failed with, or 'resolved'. */
