@@ -41,11 +41,14 @@ export function registerWith(options: LlmBudgetOptions = {}) {
   };
 }
 
-/** Run `run` every sweep_interval_ms, never two at once in this process. */
+/**
+ * Run `run` once right after start (a restarted worker cleans up after the one that died) and
+ * then every sweep_interval_ms, never two at once in this process.
+ */
 function startSweeper(worker: Worker<Config>, run: () => Promise<unknown>): void {
   if (worker.config.sweep_interval_ms === 0) return;
   let running = false;
-  const timer = setInterval(() => {
+  const tick = () => {
     if (running) return;
     running = true;
     run()
@@ -53,9 +56,15 @@ function startSweeper(worker: Worker<Config>, run: () => Promise<unknown>): void
       .finally(() => {
         running = false;
       });
-  }, worker.config.sweep_interval_ms);
+  };
+  const first = setTimeout(tick, 0);
+  const timer = setInterval(tick, worker.config.sweep_interval_ms);
+  first.unref();
   timer.unref();
-  worker.onShutdown(() => clearInterval(timer));
+  worker.onShutdown(() => {
+    clearTimeout(first);
+    clearInterval(timer);
+  });
 }
 
 /** The worker spec with an injected clock (tests); `llmBudgetWorker` uses the real one. */

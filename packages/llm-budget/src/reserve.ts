@@ -53,7 +53,7 @@ export async function runReserve(
     deps.store.append(rid, { type: 'claim', at: now, request }),
     deps.store.budgetsCovering(request.scopes),
     priceOf(deps, request.provider, request.model),
-    deps.store.noteCreated(rid, hourOf(now)),
+    deps.store.noteCreated(rid, minuteOf(now)),
   ]);
   let view = foldLog(log);
   if (!lastAccepted(view)) {
@@ -357,4 +357,4 @@ export const refusedReply = (rid: string, refusal: RefusalRecord): ReserveResult
   ...refusal,
 });
 
-export const hourOf = (at: number) => Math.floor(at / 3_600_000) * 3_600_000;
+export const minuteOf = (at: number) => Math.floor(at / 60_000) * 60_000;

@@ -59,6 +59,12 @@ export function chargeOf(view: ReservationView): { micro_usd: number; tokens: nu
   return { micro_usd: grant.reserved_micro_usd, tokens: grant.reserved_tokens };
 }
 
+/** The charge as a counter key: stamped with the time it is written (folding waits a while after it). */
+const chargeAmount = (view: ReservationView, now: number) => {
+  const { micro_usd, tokens } = chargeOf(view);
+  return { u: micro_usd, t: tokens, at: now };
+};
+
 /**
  * Turn the grant's hold into the winner's charge in every counter, then raise any alert the
  * charge crossed. `onlyIfHeld` reads each counter first and skips those already settled (for
@@ -70,7 +76,7 @@ export async function applySettlement(
   { onlyIfHeld }: { onlyIfHeld: boolean },
 ): Promise<void> {
   const grant = view.grant!;
-  const charge = chargeOf(view);
+  const charge = chargeAmount(view, deps.now());
   await Promise.all(
     grant.entries.map(async (entry) => {
       if (onlyIfHeld) {
@@ -78,7 +84,7 @@ export async function applySettlement(
         if (!doc || !Object.hasOwn(doc, holdKey(grant.ns))) return;
       }
       const result = await deps.counters.settle(entry.counter_key, grant.ns, charge);
-      if (result.applied && charge.micro_usd + charge.tokens > 0)
+      if (result.applied && charge.u + charge.t > 0)
         await raiseAlerts(deps, entry, result.after, result.doc).catch((error) =>
           deps.logger.error({ err: error, budget_id: entry.budget_id }, 'budget alert failed'),
         );

@@ -14,7 +14,8 @@ import { type LogEvent, reservationRecord } from './reservation-log.js';
  * | `budget_usage`       | `<budget id>~<epoch>~<period>`   | a counter (see counters.ts)                    |
  * | `budget_reservations`| reservation id                   | `{log: LogEvent[]}` (see reservation-log.ts)   |
  * | `budget_open`        | `<reservation id>~<gen>`         | an owner that may hold: the sweeper's work list|
- * | `budget_gc`          | `hour:<ms>` / `cursor`           | reservation ids by creation hour / progress    |
+ * | `budget_gc:<minute>` | reservation id                   | `{rid}`: reservations created that minute      |
+ * | `budget_gc`          | `cursor`                         | the collector's progress                       |
  */
 export class BudgetStore {
   readonly budgets: string;
@@ -123,28 +124,27 @@ export class BudgetStore {
 
   // ------------------------------------------------------------------ record collection
 
-  async noteCreated(rid: string, hour: number): Promise<void> {
-    await this.update(this.gc, `hour:${hour}`, [{ type: 'set', path: `r~${rid}`, value: 1 }]);
+  /** One small key per reservation in a scope per creation minute: no document grows with traffic. */
+  async noteCreated(rid: string, minute: number): Promise<void> {
+    await this.bus.state.set(`${this.gc}:${minute}`, rid, { rid });
   }
 
-  async createdIn(hour: number): Promise<string[]> {
-    const doc = asDoc(await this.bus.state.get(this.gc, `hour:${hour}`)) ?? {};
-    return Object.keys(doc)
-      .filter((k) => k.startsWith('r~'))
-      .map((k) => k.slice(2));
+  async createdIn(minute: number): Promise<string[]> {
+    const entries = await this.bus.state.list(`${this.gc}:${minute}`);
+    return entries.map((e) => asDoc(e)?.rid).filter((rid): rid is string => typeof rid === 'string');
   }
 
-  async dropHour(hour: number): Promise<void> {
-    await this.bus.state.delete(this.gc, `hour:${hour}`);
+  async forgetCreated(rid: string, minute: number): Promise<void> {
+    await this.bus.state.delete(`${this.gc}:${minute}`, rid);
   }
 
   async gcCursor(): Promise<number | undefined> {
     const doc = asDoc(await this.bus.state.get(this.gc, 'cursor'));
-    return typeof doc?.hour === 'number' ? doc.hour : undefined;
+    return typeof doc?.minute === 'number' ? doc.minute : undefined;
   }
 
-  async setGcCursor(hour: number): Promise<void> {
-    await this.bus.state.set(this.gc, 'cursor', { hour });
+  async setGcCursor(minute: number): Promise<void> {
+    await this.bus.state.set(this.gc, 'cursor', { minute });
   }
 }
 

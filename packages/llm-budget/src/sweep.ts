@@ -1,11 +1,12 @@
 import type { Handler } from '@iii-harness/runtime';
 import type { contracts } from '@iii-harness/types';
 import type { BudgetDeps } from './context.js';
-import { holdKeysWithPrefix, holdOf } from './counters.js';
+import { amountOf, holdKeysWithPrefix } from './counters.js';
 import { foldLog, genPrefix, lastAccepted, type ReservationView } from './reservation-log.js';
-import { hourOf } from './reserve.js';
+import { minuteOf } from './reserve.js';
 import { applySettlement, releaseGeneration } from './settle.js';
 import type { OpenEntry } from './store.js';
+import { counterKey, windowOf } from './usage.js';
 
 /**
  * The sweeper: every replica runs it on a timer (and `budget::sweep` runs it once). Its work
@@ -18,7 +19,8 @@ import type { OpenEntry } from './store.js';
  *   - settled → apply the settlement where a hold is left (a commit that died half-way);
  *   - refused, abandoned, or owned by a newer generation → give this generation's holds back;
  *   - the record is gone (collected) → the holds are charged in full: the call may have happened.
- * Then it deletes reservation records older than record_retention_ms, by creation hour.
+ * Then it folds settled charges into their counters' totals (counters.ts) and deletes
+ * reservation records older than record_retention_ms, by creation minute.
  */
 
 type Outcome = 'kept' | 'expired' | 'released' | 'completed';
@@ -27,6 +29,7 @@ export interface SweepCounts {
   expired: number;
   released: number;
   completed: number;
+  folded: number;
   collected: number;
 }
 
@@ -34,7 +37,7 @@ export const sweepHandler = (deps: BudgetDeps) =>
   (async () => sweep(deps)) satisfies Handler<typeof contracts.budget.sweep>;
 
 export async function sweep(deps: BudgetDeps): Promise<SweepCounts> {
-  const counts: SweepCounts = { expired: 0, released: 0, completed: 0, collected: 0 };
+  const counts: SweepCounts = { expired: 0, released: 0, completed: 0, folded: 0, collected: 0 };
   const open = await deps.store.listOpen();
   for (const entry of open) {
     try {
@@ -44,8 +47,28 @@ export async function sweep(deps: BudgetDeps): Promise<SweepCounts> {
       deps.logger.error({ err: error, reservation_id: entry.rid }, 'sweeping a reservation failed');
     }
   }
+  counts.folded = await foldCounters(deps).catch((error) => {
+    deps.logger.error({ err: error }, 'folding counters failed');
+    return 0;
+  });
   counts.collected = await collectRecords(deps);
   return counts;
+}
+
+/**
+ * Fold the settlements of every budget's current and previous period into its totals once they
+ * are older than reserve_timeout_ms (long after any retry or sweeper could still be writing them).
+ */
+async function foldCounters(deps: BudgetDeps): Promise<number> {
+  const now = deps.now();
+  let folded = 0;
+  for (const budget of await deps.store.listBudgets()) {
+    const current = windowOf(budget, now);
+    const keys = [counterKey(budget, current)];
+    if (current.end !== null) keys.push(counterKey(budget, windowOf(budget, current.start - 1)));
+    for (const key of keys) folded += await deps.counters.fold(key, now, deps.config.reserve_timeout_ms);
+  }
+  return folded;
 }
 
 async function sweepOpen(deps: BudgetDeps, entry: OpenEntry): Promise<Outcome> {
@@ -90,28 +113,32 @@ async function chargeOrphans(deps: BudgetDeps, entry: OpenEntry): Promise<void> 
   for (const key of entry.counters) {
     const doc = await deps.counters.get(key);
     for (const holdKey of holdKeysWithPrefix(doc, genPrefix(entry.rid, entry.gen))) {
-      const hold = holdOf(doc?.[holdKey])!;
-      await deps.counters.settle(key, holdKey.slice(2), { micro_usd: hold.u, tokens: hold.t });
+      const hold = amountOf(doc?.[holdKey])!;
+      await deps.counters.settle(key, holdKey.slice(2), { u: hold.u, t: hold.t, at: deps.now() });
       deps.logger.warn({ reservation_id: entry.rid, counter: key }, 'orphaned hold charged in full');
     }
   }
 }
 
-const HOUR = 3_600_000;
-const MAX_HOURS_PER_SWEEP = 48;
+const MINUTE = 60_000;
+const MAX_MINUTES_PER_SWEEP = 120;
 
-/** Delete reservation records whose creation hour ended more than the retention ago. */
+/** Delete reservation records whose creation minute ended more than the retention ago. */
 async function collectRecords(deps: BudgetDeps): Promise<number> {
   const cutoff = deps.now() - deps.config.record_retention_ms;
-  const lastHour = hourOf(cutoff) - HOUR; // the newest hour bucket wholly older than the cutoff
-  let hour = (await deps.store.gcCursor()) ?? lastHour - (MAX_HOURS_PER_SWEEP - 1) * HOUR;
+  const lastMinute = minuteOf(cutoff) - MINUTE; // the newest minute wholly older than the cutoff
+  let minute = (await deps.store.gcCursor()) ?? lastMinute - 24 * 60 * MINUTE;
   let collected = 0;
-  for (let n = 0; hour <= lastHour && n < MAX_HOURS_PER_SWEEP; n++, hour += HOUR) {
-    const rids = await deps.store.createdIn(hour);
-    for (const rid of rids) await deps.store.deleteReservation(rid);
+  for (let n = 0; minute <= lastMinute && n < MAX_MINUTES_PER_SWEEP; n++, minute += MINUTE) {
+    const rids = await deps.store.createdIn(minute);
+    await Promise.all(
+      rids.map(async (rid) => {
+        await deps.store.deleteReservation(rid);
+        await deps.store.forgetCreated(rid, minute);
+      }),
+    );
     collected += rids.length;
-    await deps.store.dropHour(hour);
-    await deps.store.setGcCursor(hour + HOUR);
+    await deps.store.setGcCursor(minute + MINUTE);
   }
   return collected;
 }

@@ -401,6 +401,34 @@ describe('time', () => {
   });
 });
 
+describe('folding', () => {
+  it('settled charges are folded into the totals after reserve_timeout_ms; usage does not move', async () => {
+    const ws = workspace();
+    const { budget: b } = await create({
+      scope: { kind: 'workspace', id: ws },
+      period: 'total',
+      cap_micro_usd: 1_000_000,
+    });
+    for (let i = 0; i < 3; i++) {
+      const r = await call().call(budget.reserve, reserveArgs(ws));
+      await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    }
+    const counterOf = async () =>
+      Object.keys(
+        ((await call().call(contracts.engine.stateGet, { scope: 'budget_usage', key: `${b.budget_id}~0~total` })) ??
+          {}) as object,
+      );
+    expect((await counterOf()).filter((k) => k.startsWith('c~'))).toHaveLength(3);
+    await call().call(budget.sweep, {});
+    expect((await counterOf()).filter((k) => k.startsWith('c~'))).toHaveLength(3); // too fresh
+    stack.clock.advance(30_001);
+    expect((await call().call(budget.sweep, {})).folded).toBeGreaterThanOrEqual(3);
+    expect((await counterOf()).filter((k) => /^[cfh]~/.test(k))).toEqual([]);
+    expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 3 * 9_960, spent_tokens: 4_500 });
+    stack.clock.ms = Date.UTC(2026, 2, 10, 12);
+  });
+});
+
 describe('alerts', () => {
   it('fire once per threshold per period, on budget::alerts', async () => {
     const ws = workspace();

@@ -343,6 +343,7 @@ export const budget = {
       expired: z.number().int(),
       released: z.number().int(),
       completed: z.number().int(),
+      folded: z.number().int(),
       collected: z.number().int(),
     }),
     metadata: { internal: true },
