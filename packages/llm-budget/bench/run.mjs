@@ -50,7 +50,8 @@ async function run() {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
   const env = { ...process.env, OTEL_ENABLED: 'false', LOG_LEVEL: 'warn' };
-  const start = (args) => processes.push(spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const start = (args) =>
+    processes.push(spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }));
   start([mains.engine, '--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   await until(() => portOpen(port));
   start([mains.catalog, '--url', url]);
@@ -114,7 +115,11 @@ async function run() {
     'models::get (baseline)': baseline,
     'no budget covers the call': pair({ workspace_id: 'nobody' }),
     'one budget (workspace)': pair({ workspace_id: 'one' }),
-    'three budgets (workspace, agent, session)': pair({ workspace_id: 'three', agent_id: 'three', session_id: 'three' }),
+    'three budgets (workspace, agent, session)': pair({
+      workspace_id: 'three',
+      agent_id: 'three',
+      session_id: 'three',
+    }),
   };
   const results = {
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: loadavg()[0] },

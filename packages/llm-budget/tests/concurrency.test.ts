@@ -1,5 +1,5 @@
 import { contracts } from '@iii-harness/types';
-import { buildForChildren, type Child, forkBudgetProcess } from './processes.js';
+import { type Child, forkBudgetProcess } from './processes.js';
 import { type Stack, startStack } from './stack.js';
 
 /**
@@ -35,7 +35,6 @@ let stack: Stack;
 let processes: Child[] = [];
 
 beforeAll(async () => {
-  buildForChildren();
   stack = await startStack({ budget: false });
   processes = [1, 2].map(() => forkBudgetProcess(stack.engine.url, { sweep_interval_ms: 100 }));
   await Promise.all(processes.map((p) => p.next('ready')));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type HarnessError, isHarnessError } from '@iii-harness/runtime';
 import { eventually } from '@iii-harness/testing';
 import { type CallUsage, contracts } from '@iii-harness/types';
-import { buildForChildren, type Child, spawnBudgetWorker } from './processes.js';
+import { type Child, spawnBudgetWorker } from './processes.js';
 import { type Stack, startStack } from './stack.js';
 
 /**
@@ -32,7 +32,6 @@ writeFileSync(
 );
 
 beforeAll(async () => {
-  buildForChildren();
   stack = await startStack({ budget: false });
 }, 180_000);
 

@@ -1,20 +1,10 @@
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 const PACKAGES = resolve(__dirname, '../..');
+// By place in the workspace (built by tests/global-setup.cjs): a worker never imports another.
 export const BUDGET_MAIN = join(PACKAGES, 'llm-budget', 'dist', 'main.js');
-
-/**
- * Child processes run plain node, so they need JavaScript: build types, runtime and llm-budget
- * (emit only; the typecheck target checks types). Always rebuilt: a stale dist would test old code.
- */
-export function buildForChildren(): void {
-  for (const pkg of ['types', 'runtime', 'llm-budget'])
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--noCheck'], {
-      cwd: join(PACKAGES, pkg),
-      stdio: 'pipe',
-    });
-}
+export const CATALOG_MAIN = join(PACKAGES, 'models-catalog', 'dist', 'main.js');
 
 /** A child process whose output is kept for failure messages. */
 export class Child {
@@ -86,5 +76,12 @@ export function spawnBudgetWorker(url: string, configFile: string): Child {
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
+  );
+}
+
+/** models-catalog, the real worker, as its own process. */
+export function spawnCatalog(url: string): Child {
+  return new Child(
+    spawn(process.execPath, [CATALOG_MAIN, '--url', url], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }),
   );
 }

@@ -1,7 +1,5 @@
-import { modelsCatalogWorker } from '@iii-harness/models-catalog';
-import { startTestWorker } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
-import { codeOf, type Stack, startStack, stateSnapshot } from './stack.js';
+import { codeOf, type Stack, startCatalog, startStack, stateSnapshot } from './stack.js';
 
 const { budget, engine } = contracts;
 
@@ -193,13 +191,13 @@ it('fails closed when the catalog cannot price a call under a USD cap; a retry s
     period: 'day',
     cap_micro_usd: 1_000_000,
   });
-  await stack.catalog.shutdown();
+  await stack.catalog.stop();
   const args = { ...reserveArgs('no-catalog'), reservation_id: 'needs-a-price' };
   await expect(stack.client.bus.call(budget.reserve, args)).rejects.toMatchObject({
     code: 'unavailable',
     retryable: true,
   });
   expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(0);
-  stack.catalog = (await startTestWorker(modelsCatalogWorker, { url: stack.engine.url })) as typeof stack.catalog;
+  stack.catalog = await startCatalog(stack.engine, stack.client);
   expect(await stack.client.bus.call(budget.reserve, args)).toMatchObject({ status: 'reserved', priced: true });
 });

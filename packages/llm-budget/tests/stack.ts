@@ -1,7 +1,7 @@
-import { modelsCatalogWorker } from '@iii-harness/models-catalog';
 import {
   connectClient,
   type DevEngine,
+  eventually,
   startDevEngine,
   startTestWorker,
   type TestClient,
@@ -9,6 +9,7 @@ import {
 } from '@iii-harness/testing';
 import { contracts, type Model } from '@iii-harness/types';
 import { type Config, createLlmBudgetWorker } from '../src/index.js';
+import { type Child, spawnCatalog } from './processes.js';
 
 /** $3 / $15 per million tokens, cache reads $0.30, cache writes $3.75 (the dearest input). */
 export const priced: Model = {
@@ -32,7 +33,8 @@ export class Clock {
 
 export interface Stack {
   engine: DevEngine;
-  catalog: TestWorker<unknown>;
+  /** models-catalog, as its own process. */
+  catalog: Child;
   budget?: TestWorker<Config>;
   client: TestClient;
   clock: Clock;
@@ -41,13 +43,26 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** models-catalog as a process, registered (its catalog lives in engine state: a restart keeps it). */
+export async function startCatalog(engine: DevEngine, client: TestClient): Promise<Child> {
+  const catalog = spawnCatalog(engine.url);
+  await eventually(
+    async () => {
+      if (!catalog.alive) throw new Error(`models-catalog exited:\n${catalog.tail()}`);
+      await client.bus.call(contracts.engine.functionsInfo, { function_id: 'models::get' });
+    },
+    { timeoutMs: 30_000, intervalMs: 25 },
+  );
+  return catalog;
+}
+
 /** A dev engine, models-catalog (seeded), optionally llm-budget in this process, and a client. */
 export async function startStack(
   options: { budget?: boolean; config?: Partial<Config>; models?: Model[] } = {},
 ): Promise<Stack> {
   const engine = await startDevEngine();
-  const catalog = (await startTestWorker(modelsCatalogWorker, { url: engine.url })) as TestWorker<unknown>;
   const client = await connectClient(engine.url);
+  const catalog = await startCatalog(engine, client);
   await client.bus.call(contracts.models.reconcile, { provider: 'test', models: options.models ?? [priced, unpriced] });
   const clock = new Clock();
   const budget =
@@ -67,7 +82,7 @@ export async function startStack(
     async close() {
       await client.close();
       await stack.budget?.shutdown();
-      await stack.catalog.shutdown();
+      await stack.catalog.stop();
       await engine.close();
     },
   };
