@@ -38,8 +38,11 @@ export const sweepHandler = (deps: BudgetDeps) =>
 
 export async function sweep(deps: BudgetDeps): Promise<SweepCounts> {
   const counts: SweepCounts = { expired: 0, released: 0, completed: 0, folded: 0, collected: 0 };
-  const open = await deps.store.listOpen();
-  for (const entry of open) {
+  const now = deps.now();
+  // An owner younger than reserve_timeout_ms is still working, or its caller is about to retry:
+  // leave it to them.
+  const due = (await deps.store.listOpen()).filter((e) => now - e.at > deps.config.reserve_timeout_ms);
+  for (const entry of due) {
     try {
       const outcome = await sweepOpen(deps, entry);
       if (outcome !== 'kept') counts[outcome] += 1;

@@ -17,6 +17,8 @@ const wireId = z
 
 const microUsd = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Tokens of one call: a billion is far beyond any model, and sums stay exact integers. */
+const callTokens = z.number().int().nonnegative().max(1_000_000_000);
 const epochMs = z.number().int().nonnegative();
 
 export const budgetScopeKind = z.enum(['workspace', 'agent', 'session']);
@@ -113,11 +115,11 @@ export type BudgetUsage = z.infer<typeof budgetUsage>;
 /** Token counts of one provider call as the provider reported them (no money: the worker prices). */
 export const callUsage = z
   .object({
-    input_tokens: tokenCount,
-    output_tokens: tokenCount,
-    cache_read_tokens: tokenCount.default(0),
-    cache_write_tokens: tokenCount.default(0),
-    reasoning_tokens: tokenCount.optional(),
+    input_tokens: callTokens,
+    output_tokens: callTokens,
+    cache_read_tokens: callTokens.default(0),
+    cache_write_tokens: callTokens.default(0),
+    reasoning_tokens: callTokens.optional(),
   })
   .strict();
 export type CallUsage = z.infer<typeof callUsage>;
@@ -312,10 +314,10 @@ export const budget = {
         provider: z.string().min(1).max(128),
         model: z.string().min(1).max(256),
         /** Every prompt token, cached or not (an upper bound: the worker prices it at the dearest input rate). */
-        input_tokens: tokenCount,
-        max_output_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        input_tokens: callTokens,
+        max_output_tokens: callTokens.positive(),
         /** Smallest output cap worth granting instead of refusing (default: the worker's config). */
-        min_output_tokens: z.number().int().positive().optional(),
+        min_output_tokens: callTokens.positive().optional(),
         /** Same id, same answer: a redelivered reserve holds nothing twice. One id names one call. */
         reservation_id: reservationId.optional(),
       })
