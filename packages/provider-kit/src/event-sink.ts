@@ -64,6 +64,8 @@ export class StreamSink {
   /** A delta went out in this turn, or the previous turn was a burst: the next deltas wait. */
   private busy = false;
   private turnEndScheduled = false;
+  /** Tool calls started and not ended yet, by content index: a terminal event ends them first. */
+  private readonly openCalls = new Map<number, string>();
 
   constructor(
     private readonly writer: EventWriter | undefined,
@@ -84,6 +86,8 @@ export class StreamSink {
 
   emit(event: ProviderStreamEvent): void {
     if (this.ended) return;
+    if (event.type === 'tool_call_start') this.openCalls.set(event.content_index, event.id);
+    if (event.type === 'tool_call_end') this.openCalls.delete(event.content_index);
     this.message.apply(event);
     this.emitted++;
     if (!this.writer) return; // `complete`: nobody reads a channel
@@ -181,8 +185,18 @@ export class StreamSink {
     this.emit({ type: 'usage', usage });
   }
 
+  /**
+   * End every call still open with the arguments streamed so far, so no terminal event ever
+   * leaves a call half-open (arguments cut off mid-JSON are kept under `invalid_json_arguments`).
+   */
+  private endOpenCalls(): void {
+    for (const [index, id] of [...this.openCalls]) this.toolCallEnd(index, id);
+  }
+
   /** Terminal success (also used for an abort: a normal outcome with the partial message). */
   done(stopReason: StopReason, extra: { raw_stop_reason?: string; error_message?: string } = {}): AssistantMessage {
+    if (this.ended) return this.message.toMessage(stopReason, extra);
+    this.endOpenCalls();
     const message = this.message.toMessage(stopReason, extra);
     this.emit({ type: 'done', message, stop_reason: stopReason });
     this.end();
@@ -191,6 +205,7 @@ export class StreamSink {
 
   /** Terminal failure, carrying the partial message when something had streamed. */
   fail(failure: ProviderFailure, code = 'provider_error'): AssistantMessage {
+    if (!this.ended) this.endOpenCalls();
     const message = this.message.toMessage('error', { error_message: failure.message });
     this.emit({
       type: 'error',

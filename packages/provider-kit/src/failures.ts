@@ -12,6 +12,8 @@ export type FailureKind =
   | 'not_found'
   | 'connection'
   | 'timeout'
+  /** The vendor's stream broke its own protocol (a second message_start, JSON cut off inside an event…). */
+  | 'bad_response'
   | 'aborted'
   | 'missing_credential'
   | 'unknown';

@@ -103,6 +103,33 @@ describe('StreamSink', () => {
     });
   });
 
+  it('ends calls left open before the terminal event, done or error: never a half-open call', () => {
+    for (const end of ['done', 'fail'] as const) {
+      const { sent, writer } = recordingWriter();
+      const sink = new StreamSink(writer, 'p', 'm');
+      sink.toolCallStart(0, 'call_a', 'agent_trigger');
+      sink.toolCallDelta(0, 'call_a', '{"function_id":"x::y"}');
+      sink.toolCallStart(1, 'call_b', 'agent_trigger');
+      sink.toolCallDelta(1, 'call_b', '{"function_id":"x::');
+      const message =
+        end === 'done' ? sink.done('function_call') : sink.fail(new ProviderFailure('bad_response', 'cut'));
+      expect(sent.map((e) => e.type).slice(-3)).toEqual([
+        'tool_call_end',
+        'tool_call_end',
+        end === 'done' ? 'done' : 'error',
+      ]);
+      expect(message.content).toEqual([
+        { type: 'function_call', id: 'call_a', name: 'agent_trigger', arguments: { function_id: 'x::y' } },
+        {
+          type: 'function_call',
+          id: 'call_b',
+          name: 'agent_trigger',
+          arguments: { [INVALID_ARGUMENTS_KEY]: '{"function_id":"x::' },
+        },
+      ]);
+    }
+  });
+
   it('keeps going when the reader has gone away', () => {
     const sink = new StreamSink(
       {

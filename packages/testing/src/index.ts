@@ -39,8 +39,8 @@ export {
   type SseFrame,
   wireUsageOf,
 } from './fake-vendors/openai-compatible-chunks.js';
-export { type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
-export { FakeVendorServer, type RecordedRequest, type Route, writeSse } from './fake-vendors/server.js';
+export { type RawSseFrame, type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
+export { FakeVendorServer, type RecordedRequest, type Route, streamRawSse, writeSse } from './fake-vendors/server.js';
 export { type CapturedLogs, captureLogs } from './logs.js';
 export { type ConformanceCase, type ConformanceSpec, providerConformanceCases } from './provider-conformance.js';
 export { type ProviderFixture, type ProviderFixtureOptions, startProviderFixture } from './provider-fixture.js';

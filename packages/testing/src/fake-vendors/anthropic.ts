@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Scenario, type ScenarioStep, splitText } from './scenario.js';
-import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
+import { delay, FakeVendorServer, type Route, streamRawSse, writeSse } from './server.js';
 
 /** Anthropic-only step: encrypted reasoning, sent as a `redacted_thinking` block. */
 export type AnthropicScenarioStep = ScenarioStep | { redacted_thinking: string };
@@ -105,6 +105,7 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
       const scenario = (server.nextScenario() as AnthropicScenario | undefined) ??
         options.defaultScenario ?? { steps: [{ text: 'Hello from the fake Anthropic API.' }] };
       if (scenario.http_error) return sendError(res, scenario.http_error.status, scenario.http_error);
+      if (scenario.raw_sse) return streamRawSse(res, scenario.raw_sse, scenario.event_delay_ms);
       await streamScenario(res, scenario, String((body as { model: string }).model), ++messageCount);
     },
     'GET /v1/models': (req, res) => {

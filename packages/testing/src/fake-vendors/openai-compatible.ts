@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ChunkStyle, renderChatCompletion, renderChatCompletionFrames } from './openai-compatible-chunks.js';
 import type { Scenario } from './scenario.js';
-import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
+import { delay, FakeVendorServer, type Route, streamRawSse, writeSse } from './server.js';
 
 export interface OpenAICompatibleFakeOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` or get OpenAI's 401. */
@@ -128,6 +128,7 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
       const { status, body: errorBody, headers } = scenario.http_error;
       return sendJson(res, status, errorBodyFor(status, errorBody), headers);
     }
+    if (scenario.raw_sse) return streamRawSse(res, scenario.raw_sse, scenario.event_delay_ms);
     const style: ChunkStyle = {
       model: request.model,
       includeUsage: request.stream_options?.include_usage === true,
