@@ -314,6 +314,15 @@ describe('ChatChunkMapper', () => {
       reasoning_tokens: 20,
     });
   });
+
+  it('adds reasoning to output when a server counts it beside completion_tokens (xAI), and only then', () => {
+    const base = { prompt_tokens: 32, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: 340 } };
+    expect(usageFromWire({ ...base, total_tokens: 374 }).output_tokens).toBe(342);
+    expect(usageFromWire(base).output_tokens).toBe(342); // more reasoning than completion: cannot be inside it
+    const openai = { prompt_tokens: 32, completion_tokens: 345, completion_tokens_details: { reasoning_tokens: 340 } };
+    expect(usageFromWire({ ...openai, total_tokens: 377 }).output_tokens).toBe(345);
+    expect(usageFromWire(openai).output_tokens).toBe(345);
+  });
 });
 
 describe('classifyError with the openai SDK', () => {

@@ -29,6 +29,7 @@ export interface WireToolCallDelta {
 export interface WireUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
+  total_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
   /** Moonshot reports cache hits at the top level of usage. */
@@ -48,14 +49,28 @@ export const MAX_TOOL_INDEX = 255;
 export function usageFromWire(wire: WireUsage, pricing?: ModelPricing): Usage {
   const cached = wire.prompt_tokens_details?.cached_tokens ?? wire.cached_tokens ?? 0;
   const reasoning = wire.completion_tokens_details?.reasoning_tokens;
+  const completion = wire.completion_tokens ?? 0;
   const usage: Usage = {
     input_tokens: Math.max(0, (wire.prompt_tokens ?? 0) - cached),
-    output_tokens: wire.completion_tokens ?? 0,
+    output_tokens: reasoningExcluded(wire) ? completion + reasoning! : completion,
     cache_read_tokens: cached,
     cache_write_tokens: 0,
     ...(typeof reasoning === 'number' ? { reasoning_tokens: reasoning } : {}),
   };
   return pricing ? { ...usage, cost_usd: costOf(usage, pricing) } : usage;
+}
+
+/**
+ * OpenAI counts reasoning inside `completion_tokens` (`total = prompt + completion`). Some
+ * compatible servers (xAI) report it beside them: `total = prompt + completion + reasoning`, or
+ * more reasoning tokens than completion tokens. Either way the reasoning is billed as output too.
+ */
+function reasoningExcluded(wire: WireUsage): boolean {
+  const reasoning = wire.completion_tokens_details?.reasoning_tokens ?? 0;
+  if (reasoning <= 0) return false;
+  const completion = wire.completion_tokens ?? 0;
+  if (reasoning > completion) return true;
+  return wire.total_tokens !== undefined && wire.total_tokens >= (wire.prompt_tokens ?? 0) + completion + reasoning;
 }
 
 /** `finish_reason` → our stop reason. Unknown values never throw: `other`, with the raw value kept. */

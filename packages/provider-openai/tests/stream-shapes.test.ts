@@ -1,0 +1,84 @@
+import {
+  type FakeVendorServer,
+  type ProviderEvent,
+  type ProviderFixture,
+  type RawSseFrame,
+  startOpenAICompatibleServer,
+  startProviderFixture,
+} from '@iii-harness/testing';
+import { providerOpenAIWorker } from '../src/index.js';
+
+// Streams of shapes the fake's renderer never produces, written by hand from the vendors'
+// documentation and replayed through the real worker (issue 17).
+
+const TOKEN = 'xai-test-3f9a1c7e5b2d4086';
+let fake: FakeVendorServer;
+let f: ProviderFixture;
+
+beforeAll(async () => {
+  fake = await startOpenAICompatibleServer({ apiKey: TOKEN, models: ['grok-3-mini'] });
+  f = await startProviderFixture({
+    providerId: 'openai',
+    spec: providerOpenAIWorker,
+    fake,
+    apiUrl: `${fake.url}/v1`,
+    token: TOKEN,
+    model: 'grok-3-mini',
+    config: { base_url: `${fake.url}/v1`, retry_base_delay_ms: 1, retry_max_delay_ms: 5, discover_on_start: false },
+  });
+});
+
+afterAll(() => f?.close());
+
+type Ev = ProviderEvent & Record<string, any>;
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): RawSseFrame => ({
+  data: {
+    id: '5a1d6b0e-8c2f-4b7a-9e3d-2f6c8a4b1d90',
+    object: 'chat.completion.chunk',
+    created: 1_752_000_000,
+    model: 'grok-3-mini',
+    system_fingerprint: 'fp_6ca14a3b2f',
+    choices,
+    ...extra,
+  },
+});
+const delta = (d: Record<string, unknown>, finish: string | null = null) =>
+  chunk([{ index: 0, delta: d, ...(finish ? { finish_reason: finish } : {}) }]);
+
+describe('provider-openai: chat-completions stream shapes', () => {
+  it('an OpenAI-compatible server whose completion_tokens exclude reasoning (xAI) is billed for both', async () => {
+    // xAI reports reasoning tokens beside completion_tokens, and total_tokens counts both.
+    fake.enqueue({
+      raw_sse: [
+        delta({ role: 'assistant', reasoning_content: 'The user greets; ' }),
+        delta({ reasoning_content: 'answer briefly.' }),
+        delta({ content: 'Hi' }),
+        delta({}, 'stop'),
+        chunk([], {
+          usage: {
+            prompt_tokens: 32,
+            completion_tokens: 2,
+            total_tokens: 374,
+            prompt_tokens_details: { text_tokens: 32, audio_tokens: 0, image_tokens: 0, cached_tokens: 6 },
+            completion_tokens_details: {
+              reasoning_tokens: 340,
+              audio_tokens: 0,
+              accepted_prediction_tokens: 0,
+              rejected_prediction_tokens: 0,
+            },
+            num_sources_used: 0,
+          },
+        }),
+        { data: '[DONE]' },
+      ],
+    });
+    const { terminal } = (await f.stream()) as { terminal?: Ev };
+    expect(terminal).toMatchObject({ type: 'done', stop_reason: 'end' });
+    expect(terminal!.message.usage).toMatchObject({
+      input_tokens: 26,
+      cache_read_tokens: 6,
+      output_tokens: 342,
+      reasoning_tokens: 340,
+    });
+  });
+});
