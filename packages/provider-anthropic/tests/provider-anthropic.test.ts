@@ -62,6 +62,9 @@ const EVENT_TYPES = new Set([
   'tool_call_delta',
   'tool_call_end',
   'usage',
+  'content_block',
+  'citation',
+  'warning',
   'done',
   'error',
 ]);
@@ -319,7 +322,7 @@ describe('provider-anthropic: streaming', () => {
       ['length', 'length', undefined],
       ['tool_calls', 'function_call', undefined],
       ['stop_sequence', 'end', 'stop_sequence'],
-      ['refusal', 'other', 'refusal'],
+      ['refusal', 'refusal', undefined],
       [{ raw: 'pause_turn' }, 'other', 'pause_turn'],
       [{ raw: 'model_context_window_exceeded' }, 'length', 'model_context_window_exceeded'],
       [{ raw: 'brand_new_reason' }, 'other', 'brand_new_reason'],
@@ -340,6 +343,134 @@ describe('provider-anthropic: streaming', () => {
     fake.enqueue({ steps: [{ text: 'complete answer' }] });
     const { message } = await f.call<{ message: unknown }>('provider::anthropic::complete', f.request());
     expect(message).toMatchObject({ content: [{ type: 'text', text: 'complete answer' }], stop_reason: 'end' });
+  });
+});
+
+describe('provider-anthropic: server tools, citations, refusals', () => {
+  const searchId = 'srvtoolu_014hJH82Qum7Td6UV8gDXThB';
+  const hits = [
+    {
+      type: 'web_search_result',
+      title: 'Paris weather today',
+      url: 'https://weather.example/paris',
+      encrypted_content: 'EqgfCioIARgBIiQ3YTAwMjY1Mi1hZjM0LTQ2OTAtYmQ0Ni02ZmQ5ZDVkZjdjZGQ',
+      page_age: '2 hours ago',
+    },
+  ];
+  const webCitation = {
+    type: 'web_search_result_location',
+    url: 'https://weather.example/paris',
+    title: 'Paris weather today',
+    encrypted_index: 'Eo8BCioIAhgBIiQyYjQ0OWJmZi1lNmQ5LTQ3NzAtOWU5Mi1lMmU2YzQ4Y2EwMzM',
+    cited_text: 'Currently 18°C and sunny in Paris',
+  };
+  const docCitation = {
+    type: 'char_location',
+    cited_text: 'The grass is green.',
+    document_index: 0,
+    document_title: 'Facts',
+    start_char_index: 0,
+    end_char_index: 19,
+    file_id: null,
+  };
+
+  it('keeps web search use, its results and cited text as typed blocks, and sends them back as Anthropic wants', async () => {
+    const { events, terminal } = await play({
+      steps: [
+        { text: "I'll search for that." },
+        { server_tool_use: { id: searchId, name: 'web_search', input: { query: 'weather Paris today' } } },
+        { server_tool_result: { type: 'web_search_tool_result', tool_use_id: searchId, content: hits } },
+        { text: 'It is 18°C and sunny.', citations: [webCitation, docCitation] },
+      ],
+      stop: 'end',
+    });
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+    expect(ofType(events, 'citation')).toHaveLength(2);
+    const message = terminal!.message;
+    expect(message.content).toEqual([
+      { type: 'text', text: "I'll search for that." },
+      { type: 'server_tool_use', id: searchId, name: 'web_search', input: { query: 'weather Paris today' } },
+      { type: 'server_tool_result', tool_use_id: searchId, result_type: 'web_search_tool_result', content: hits },
+      {
+        type: 'text',
+        text: 'It is 18°C and sunny.',
+        citations: [
+          {
+            type: 'web_search_result_location',
+            url: webCitation.url,
+            title: webCitation.title,
+            cited_text: webCitation.cited_text,
+            vendor: webCitation,
+          },
+          {
+            type: 'char_location',
+            title: 'Facts',
+            cited_text: 'The grass is green.',
+            vendor: { ...docCitation, file_id: undefined },
+          },
+        ],
+      },
+    ]);
+    expect(message.stop_reason).toBe('end');
+
+    // The next request carries the blocks back; the fake refuses results without their use and
+    // citations with response-only fields, as Anthropic does.
+    const { terminal: next } = await play(
+      { steps: [{ text: 'You are welcome.' }] },
+      { messages: [{ role: 'user', content: 'Weather in Paris?' }, message, { role: 'user', content: 'Thanks!' }] },
+    );
+    expect(next?.type).toBe('done');
+    const { file_id: _fileId, ...docParam } = docCitation;
+    expect((lastBody().messages as Array<{ content: unknown }>)[1]!.content).toEqual([
+      { type: 'text', text: "I'll search for that." },
+      { type: 'server_tool_use', id: searchId, name: 'web_search', input: { query: 'weather Paris today' } },
+      { type: 'web_search_tool_result', tool_use_id: searchId, content: hits },
+      { type: 'text', text: 'It is 18°C and sunny.', citations: [webCitation, docParam] },
+    ]);
+  });
+
+  it('marks a server tool error result, and never replays server blocks to another vendor', async () => {
+    const errorContent = { type: 'web_fetch_tool_result_error', error_code: 'url_not_accessible' };
+    const { terminal } = await play({
+      steps: [
+        { server_tool_use: { id: 'srvtoolu_fetch1', name: 'web_fetch', input: { url: 'https://gone.example' } } },
+        {
+          server_tool_result: { type: 'web_fetch_tool_result', tool_use_id: 'srvtoolu_fetch1', content: errorContent },
+        },
+        { text: 'That page is not reachable.' },
+      ],
+    });
+    expect(terminal!.message.content[1]).toEqual({
+      type: 'server_tool_result',
+      tool_use_id: 'srvtoolu_fetch1',
+      result_type: 'web_fetch_tool_result',
+      content: errorContent,
+      is_error: true,
+    });
+    const foreign = { ...terminal!.message, provider: 'other-vendor' };
+    await play(
+      { steps: [{ text: 'ok' }] },
+      { messages: [{ role: 'user', content: 'Fetch it.' }, foreign, { role: 'user', content: 'ok?' }] },
+    );
+    expect((lastBody().messages as Array<{ content: unknown }>)[1]!.content).toEqual([
+      { type: 'text', text: 'That page is not reachable.' },
+    ]);
+  });
+
+  it('makes a refusal its own stop reason, with the category and explanation Anthropic gave', async () => {
+    const details = {
+      type: 'refusal',
+      category: 'cyber',
+      explanation: 'This request could enable malware development.',
+    };
+    const { terminal, result } = await play({
+      steps: [{ text: "I can't help with that." }],
+      stop: 'refusal',
+      stop_details: details,
+    });
+    expect(terminal).toMatchObject({ type: 'done', stop_reason: 'refusal', message: { stop_details: details } });
+    expect(terminal!.message).not.toHaveProperty('raw_stop_reason');
+    expect(result?.stop_reason).toBe('refusal');
   });
 });
 

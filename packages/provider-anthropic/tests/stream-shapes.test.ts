@@ -10,7 +10,8 @@ import { providerAnthropicWorker } from '../src/index.js';
 
 // Streams of shapes the fake's renderer never produces, written by hand from Anthropic's
 // streaming documentation (event names and payloads as the Messages API sends them) and replayed
-// through the real worker. Each one is a bug a recorded vendor stream found (issue 17).
+// through the real worker: the shapes recorded vendor streams broke (issue 17), and bad streams,
+// which must end in exactly one terminal event, never a hang or a half-open tool call.
 
 const TOKEN = 'sk-ant-api03-shapes-5b8e2d71c4a9f036';
 let fake: FakeAnthropicServer;
@@ -140,5 +141,69 @@ describe('provider-anthropic: stream shapes from the vendor', () => {
     expect(terminal).toBe(events.at(-1));
     expectBalancedToolCalls(events);
     expect(events.some((e) => e.type === 'text_delta' && e.delta === 'Another message.')).toBe(false);
+  });
+
+  it('an unknown block, delta and event are each reported once as a warning and logged, and the reply still ends', async () => {
+    const { events, terminal } = await replay([
+      ev('message_start', { message: message() }),
+      ev('content_block_start', { index: 0, content_block: { type: 'hologram', frames: 3 } }),
+      ev('content_block_delta', { index: 0, delta: { type: 'frame_delta', frame: 'x' } }),
+      ev('content_block_stop', { index: 0 }),
+      ev('content_block_start', { index: 1, content_block: { type: 'text', text: '' } }),
+      ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Still here.' } }),
+      ev('content_block_delta', { index: 1, delta: { type: 'sparkle_delta', sparkle: 1 } }),
+      ev('content_block_delta', { index: 1, delta: { type: 'sparkle_delta', sparkle: 2 } }),
+      ev('content_block_stop', { index: 1 }),
+      ev('brand_new_event', { detail: 'x' }),
+      ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 } }),
+      ev('message_stop'),
+    ]);
+    expect(events.filter((e) => e.type === 'warning').map((e) => [e.code, e.feature])).toEqual([
+      ['unsupported_block', 'hologram'],
+      ['unsupported_delta', 'sparkle_delta'],
+      ['unsupported_event', 'brand_new_event'],
+    ]);
+    expect(terminals(events)).toHaveLength(1);
+    expect(terminal).toMatchObject({ type: 'done', message: { content: [{ type: 'text', text: 'Still here.' }] } });
+    for (const feature of ['hologram', 'sparkle_delta', 'brand_new_event'])
+      expect(f.worker.logs.text()).toContain(feature);
+  });
+
+  it('JSON cut off inside a delta ends the stream with one error and no half-open call', async () => {
+    const { events, terminal } = await replay([
+      ev('message_start', { message: message() }),
+      ev('content_block_start', {
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_01cut', name: 'get_weather', input: {} },
+      }),
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"location": ' } }),
+      { event: 'content_block_delta', data: '{"type":"content_block_delta","index":0,"delta":{"type":"input_js' },
+      ev('content_block_stop', { index: 0 }),
+      ev('message_stop'),
+    ]);
+    expect(terminals(events)).toHaveLength(1);
+    expect(terminal).toMatchObject({ type: 'error', code: 'provider_error', reason: 'bad_response', retryable: false });
+    expect(terminal).toBe(events.at(-1));
+    expectBalancedToolCalls(events);
+  });
+
+  it('a stream cut in the middle of a call (no block stop, no message stop) ends with one error, the call closed', async () => {
+    const { events, terminal } = await replay([
+      ev('message_start', { message: message() }),
+      ev('content_block_start', {
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_01open', name: 'get_weather', input: {} },
+      }),
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"location": "Li' } }),
+    ]);
+    expect(terminals(events)).toHaveLength(1);
+    expect(terminal).toMatchObject({ type: 'error', reason: 'connection' });
+    expectBalancedToolCalls(events);
+    expect(terminal!.partial.content[0]).toEqual({
+      type: 'function_call',
+      id: 'toolu_01open',
+      name: 'get_weather',
+      arguments: { invalid_json_arguments: '{"location": "Li' },
+    });
   });
 });

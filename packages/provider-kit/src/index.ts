@@ -15,8 +15,15 @@ export {
 } from './declare.js';
 export { discoveredModel, type ModelDefaults } from './discovery.js';
 export { type EventWriter, INVALID_ARGUMENTS_KEY, parseToolArguments, StreamSink } from './event-sink.js';
-export { classifyError, type FailureKind, kindForStatus, ProviderFailure, retryAfterFrom } from './failures.js';
-export { MessageAccumulator } from './message-accumulator.js';
+export {
+  classifyError,
+  type FailureKind,
+  isContextOverflow,
+  kindForStatus,
+  ProviderFailure,
+  retryAfterFrom,
+} from './failures.js';
+export { MessageAccumulator, type MessageEnding } from './message-accumulator.js';
 export * from './openai-compatible/index.js';
 export { costOf, priceFor } from './pricing.js';
 export {

@@ -10,6 +10,7 @@ import {
   type AssistantMessage,
   assistantMessage,
   type Model,
+  type StopDetails,
   type StopReason,
   stopReason,
   usage,
@@ -52,6 +53,7 @@ export interface AdapterContext {
 export interface StreamOutcome {
   stop_reason: StopReason;
   raw_stop_reason?: string;
+  stop_details?: StopDetails;
 }
 
 /** What differs between providers: how to stream one request, and how to list models. */
@@ -250,7 +252,7 @@ async function runRequest({
   policy,
 }: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
   const controller = aborts.start(request.request_id);
-  const sink = new StreamSink(writer, declaration.id, request.model);
+  const sink = new StreamSink(writer, declaration.id, request.model, { logger });
   const startedAt = Date.now();
   try {
     if (writer) await nextLoopTurn(); // registered for abort first: an abort meanwhile still stops the request
@@ -273,7 +275,10 @@ async function runRequest({
           logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request'),
       },
     );
-    const message = sink.done(outcome.stop_reason, { raw_stop_reason: outcome.raw_stop_reason });
+    const message = sink.done(outcome.stop_reason, {
+      raw_stop_reason: outcome.raw_stop_reason,
+      stop_details: outcome.stop_details,
+    });
     logger.info(
       {
         request_id: request.request_id,

@@ -7,6 +7,7 @@ import {
   costOf,
   defaultRetryPolicy,
   INVALID_ARGUMENTS_KEY,
+  isContextOverflow,
   ProviderFailure,
   parseToolArguments,
   priceFor,
@@ -388,6 +389,71 @@ describe('classifyError', () => {
     controller.abort();
     expect(classifyError(new Error('whatever'), controller.signal).kind).toBe('aborted');
     expect(classifyError(new Error('odd')).retryable).toBe(false);
+  });
+
+  it.each([
+    [
+      'anthropic',
+      400,
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208310 tokens > 200000 maximum"}}',
+    ],
+    [
+      'anthropic (older)',
+      400,
+      'input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length or `max_tokens` and try again',
+    ],
+    [
+      'openai chat',
+      400,
+      "400 This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+    ],
+    [
+      'openai responses',
+      400,
+      '400 Your input exceeds the context window of this model. Please adjust your input and try again.',
+    ],
+    ['kimi', 400, '400 Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)'],
+    ['llama.cpp', 400, '400 the request exceeds the available context size, try increasing it'],
+    [
+      'llama.cpp (older, as 500)',
+      500,
+      '500 the request exceeds the available context size. try increasing the context size or enable context shift',
+    ],
+    [
+      'lm studio n_keep',
+      400,
+      'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter input.',
+    ],
+    [
+      'lm studio keep first',
+      400,
+      'Trying to keep the first 111490 tokens when context the overflows. However, the model is loaded with context length of only 32768 tokens, which is not enough.',
+    ],
+    ['lm studio truncate', 400, 'Cannot truncate prompt with n_keep (15028) >= n_ctx (7424)'],
+    [
+      'lm studio fit',
+      400,
+      'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+    ],
+    ['lm studio mlx', 400, 'Context size has been exceeded.'],
+  ])('recognises the %s context-overflow wording as context_overflow, not retryable', (_vendor, status, message) => {
+    const failure = classifyError(Object.assign(new Error(message), { status }));
+    expect([failure.kind, failure.retryable]).toEqual(['context_overflow', false]);
+  });
+
+  it('recognises overflow codes without the wording, and leaves look-alikes alone', () => {
+    const coded = (code: string) => Object.assign(new Error('400 too big'), { status: 400, code });
+    expect(classifyError(coded('context_length_exceeded')).kind).toBe('context_overflow');
+    expect(
+      classifyError(Object.assign(new Error('500 x'), { status: 500, type: 'exceed_context_size_error' })).kind,
+    ).toBe('context_overflow');
+    expect(isContextOverflow({ message: 'Rate limit reached for requests (tokens per minute)' })).toBe(false);
+    expect(classifyError(Object.assign(new Error('429 prompt is too long'), { status: 429 })).kind).toBe(
+      'rate_limited',
+    );
+    expect(classifyError(Object.assign(new Error('400 invalid tool schema'), { status: 400 })).kind).toBe(
+      'bad_request',
+    );
   });
 
   it('reads retry-after in seconds, milliseconds and HTTP dates', () => {

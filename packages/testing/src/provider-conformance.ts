@@ -229,7 +229,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       { stop: 'length', expected: 'length' },
       { stop: 'tool_calls', expected: 'function_call', tool: true },
       { stop: { raw: 'function_call' }, expected: 'function_call', tool: true },
-      { stop: 'content_filter', expected: 'other', raw: 'content_filter' },
+      { stop: 'content_filter', expected: 'refusal', raw: 'content_filter' },
       { stop: { raw: 'brand_new_reason' }, expected: 'other', raw: 'brand_new_reason' },
       ...(spec.extraStops ?? []),
     ];
