@@ -524,6 +524,34 @@ describe('provider-anthropic: failures', () => {
     expect(messageRequests().length - before).toBe(1);
   });
 
+  it('recognises "prompt is too long" (HTTP 400 and a stream error event) as context_overflow, never retried', async () => {
+    const before = messageRequests().length;
+    const tooLong = 'prompt is too long: 208310 tokens > 200000 maximum';
+    const { terminal } = await play({
+      http_error: { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: tooLong } } },
+    });
+    expect(terminal).toMatchObject({
+      type: 'error',
+      code: 'provider_error',
+      reason: 'context_overflow',
+      retryable: false,
+    });
+    expect(messageRequests().length - before).toBe(1);
+    fake.enqueue({
+      http_error: { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: tooLong } } },
+    });
+    await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({
+      code: 'provider_error',
+      reason: 'context_overflow',
+      retryable: false,
+    });
+    const midStream = await play({
+      steps: [{ text: 'partial' }],
+      error_mid_stream: { after_steps: 1, message: tooLong, type: 'invalid_request_error' },
+    });
+    expect(midStream.terminal).toMatchObject({ type: 'error', reason: 'context_overflow', retryable: false });
+  });
+
   it('ends a connection cut mid-stream with one error event and no retry', async () => {
     const before = messageRequests().length;
     const { events, terminal } = await play({

@@ -51,6 +51,18 @@ describe('provider-kimi: conformance', () => {
     thinking: true,
     reasoningTokens: false,
     expectedModelIds: ['kimi-k2-0905-preview', 'kimi-k2-thinking', 'moonshot-v1-8k', 'moonshot-v1-32k-vision-preview'],
+    // Moonshot: 400 invalid_request_error, the limit only in the words.
+    contextOverflow: {
+      http_error: {
+        status: 400,
+        body: {
+          error: {
+            message: 'Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)',
+            type: 'invalid_request_error',
+          },
+        },
+      },
+    },
   })) {
     it(c.name, c.run);
   }

@@ -32,6 +32,21 @@ describe('provider-llamacpp: conformance', () => {
     thinking: true,
     reasoningTokens: false,
     expectedModelIds: ['qwen2.5-7b-instruct'],
+    // llama-server: a typed error with the token counts.
+    contextOverflow: {
+      http_error: {
+        status: 400,
+        body: {
+          error: {
+            code: 400,
+            message: 'the request exceeds the available context size, try increasing it',
+            type: 'exceed_context_size_error',
+            n_prompt_tokens: 14429,
+            n_ctx: 8192,
+          },
+        },
+      },
+    },
   })) {
     it(c.name, c.run);
   }

@@ -40,6 +40,22 @@ describe('provider-lmstudio: conformance', () => {
     reasoningTokens: false,
     expectedModelIds: ['qwen2.5-7b-instruct', 'qwen2-vl-7b-instruct'],
     extraStops: [{ stop: { raw: 'end' }, expected: 'end', raw: 'end' }],
+    // LM Studio answers 200 and says it in an SSE `error` frame.
+    contextOverflow: {
+      raw_sse: [
+        {
+          event: 'error',
+          data: {
+            error: {
+              message:
+                'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+            },
+            message:
+              'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+          },
+        },
+      ],
+    },
     extraInvalidPayloads: [
       ['provider::lmstudio::load_model', {}],
       ['provider::lmstudio::load_model', { model: 'qwen2.5-7b-instruct', context_length: -1 }],

@@ -45,6 +45,21 @@ describe('provider-openai: conformance', () => {
     thinking: false,
     reasoningTokens: true,
     expectedModelIds: ['gpt-4.1', 'gpt-5-mini', 'o3', 'o4-mini'],
+    // OpenAI: 400 with code context_length_exceeded.
+    contextOverflow: {
+      http_error: {
+        status: 400,
+        body: {
+          error: {
+            message:
+              "This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+            type: 'invalid_request_error',
+            param: 'messages',
+            code: 'context_length_exceeded',
+          },
+        },
+      },
+    },
   })) {
     it(c.name, c.run);
   }

@@ -23,6 +23,8 @@ export interface ConformanceSpec {
   extraStops?: Array<{ stop: Scenario['stop']; expected: string; raw?: string }>;
   /** Provider-specific functions, each with a malformed payload. */
   extraInvalidPayloads?: Array<[string, unknown]>;
+  /** How this vendor says the prompt does not fit (its status, body or stream frame, in its own words). */
+  contextOverflow: Scenario;
 }
 
 export type { ConformanceCase } from './provider-conformance-failures.js';
@@ -246,6 +248,17 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
   });
 
   cases.push(...failureCases(f, fn, chatRequests));
+
+  add('the vendor\'s "prompt too long" is provider_error/context_overflow, not retryable, never retried', async () => {
+    const before = f().fake.requests.length;
+    f().fake.enqueue(spec.contextOverflow);
+    const { events, terminal } = await f().stream();
+    assert.equal(ofType(events, 'error').length, 1);
+    assert.equal(terminal?.code, 'provider_error');
+    assert.equal(terminal?.reason, 'context_overflow');
+    assert.equal(terminal?.retryable, false);
+    assert.equal(f().fake.requests.length - before, 1);
+  });
 
   add('discovery fills the catalog through models::reconcile', async () => {
     await eventually(() => assert.ok(f().reconciles.length > 0, 'no discovery at start'));
