@@ -5,6 +5,7 @@ import { buildRequest, configSchema, convertMessages, mapStopReason, toModel } f
 const config = configSchema.parse({});
 const settings: ResolvedProvider = {
   provider: 'anthropic',
+  kind: 'cloud',
   api_url: 'http://x',
   max_tokens: 2048,
   credential: { configured: true, source: 'environment', token: 'k' },

@@ -8,6 +8,7 @@ import {
   startFakeAnthropic,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { providerAnthropicWorker } from '../src/index.js';
 
 const TOKEN = 'sk-ant-api03-test-9c4e1b7a2f6d8e30';
@@ -28,6 +29,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => f?.close());
+
+const complete = contracts.provider.complete('anthropic');
+const abort = contracts.provider.abort('anthropic');
 
 type Ev = ProviderEvent & {
   content_index?: number;
@@ -81,16 +85,17 @@ describe('provider-anthropic: surface', () => {
       supports_model_listing: true,
       kind: 'cloud',
     });
-    const { providers } = await f.call<{ providers: Array<{ id: string }> }>('harness::provider::list', {});
+    const { providers } = await f.call(contracts.harness.providerList, {});
     expect(providers.map((p) => p.id)).toContain('anthropic');
   });
 
   it('documents every function in engine::functions::info', async () => {
     for (const name of ['stream', 'complete', 'abort', 'refresh_models']) {
-      const info = await f.call<{ description: unknown; request_schema: unknown; response_schema: unknown }>(
-        'engine::functions::info',
-        { function_id: `provider::anthropic::${name}` },
-      );
+      const info = (await f.call(contracts.engine.functionsInfo, { function_id: `provider::anthropic::${name}` })) as {
+        description: unknown;
+        request_schema: unknown;
+        response_schema: unknown;
+      };
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
@@ -99,10 +104,7 @@ describe('provider-anthropic: surface', () => {
 
   it('fills the catalog through models::reconcile at start and on refresh_models, with limits and prices', async () => {
     await eventually(() => expect(f.reconciles.length).toBeGreaterThan(0));
-    const result = await f.call<{ provider: string; count: number; ids: string[] }>(
-      'provider::anthropic::refresh_models',
-      {},
-    );
+    const result = await f.call(contracts.provider.refreshModels('anthropic'), {});
     expect(result).toEqual({
       provider: 'anthropic',
       count: 4,
@@ -144,7 +146,7 @@ describe('provider-anthropic: surface', () => {
   ])('%s rejects %j with invalid_payload and sends nothing upstream', async (id, payload) => {
     const requests = fake.requests.length;
     const reconciles = f.reconciles.length;
-    await expect(f.call(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(f.invoke(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
     expect(fake.requests.length).toBe(requests);
     expect(f.reconciles.length).toBe(reconciles);
   });
@@ -341,7 +343,7 @@ describe('provider-anthropic: streaming', () => {
 
   it('complete returns the final message', async () => {
     fake.enqueue({ steps: [{ text: 'complete answer' }] });
-    const { message } = await f.call<{ message: unknown }>('provider::anthropic::complete', f.request());
+    const { message } = await f.call(complete, f.request() as never);
     expect(message).toMatchObject({ content: [{ type: 'text', text: 'complete answer' }], stop_reason: 'end' });
   });
 });
@@ -484,6 +486,16 @@ describe('provider-anthropic: failures', () => {
     expect(messageRequests().length - before).toBe(1);
   });
 
+  it('a 401 body that echoes the key never carries it to the caller', async () => {
+    const body = { type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key: ${TOKEN}` } };
+    const { terminal } = await play({ http_error: { status: 401, body } });
+    expect(terminal).toMatchObject({ type: 'error', reason: 'auth', message: expect.stringContaining('[redacted]') });
+    expect(JSON.stringify(terminal)).not.toContain(TOKEN);
+    fake.enqueue({ http_error: { status: 401, body } });
+    const error = await f.call(complete, f.request() as never).catch((e: Error) => e);
+    expect((error as Error).message).not.toContain(TOKEN);
+  });
+
   it('retries a 429 after its retry-after', async () => {
     const before = messageRequests().length;
     fake.enqueue({ http_error: { status: 429, headers: { 'retry-after': '0.25' } } });
@@ -540,7 +552,7 @@ describe('provider-anthropic: failures', () => {
     fake.enqueue({
       http_error: { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: tooLong } } },
     });
-    await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({
+    await expect(f.call(complete, f.request() as never)).rejects.toMatchObject({
       code: 'provider_error',
       reason: 'context_overflow',
       retryable: false,
@@ -581,7 +593,7 @@ describe('provider-anthropic: failures', () => {
     await run.waitFor((e) => e.type === 'text_delta');
     const abortsBefore = fake.clientAborts.length;
     const asked = Date.now();
-    expect(await f.call('provider::anthropic::abort', { request_id: request.request_id })).toEqual({ aborted: true });
+    expect(await f.call(abort, { request_id: String(request.request_id) })).toEqual({ aborted: true });
     await eventually(() => expect(fake.clientAborts.length).toBeGreaterThan(abortsBefore), {
       timeoutMs: 1_000,
       intervalMs: 5,
@@ -590,7 +602,7 @@ describe('provider-anthropic: failures', () => {
     const { terminal } = await run.finished;
     expect(terminal).toMatchObject({ type: 'done', stop_reason: 'aborted' });
     expect((terminal as Ev).message.content[0].text.length).toBeGreaterThan(0);
-    expect(await f.call('provider::anthropic::abort', { request_id: request.request_id })).toEqual({ aborted: false });
+    expect(await f.call(abort, { request_id: String(request.request_id) })).toEqual({ aborted: false });
   });
 
   it('a missing credential is a provider_error naming ANTHROPIC_API_KEY, with or without a harness', async () => {
@@ -605,7 +617,7 @@ describe('provider-anthropic: failures', () => {
         retryable: false,
         message: expect.stringContaining('ANTHROPIC_API_KEY'),
       });
-      await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({
+      await expect(f.call(complete, f.request() as never)).rejects.toMatchObject({
         code: 'provider_error',
         message: expect.stringContaining('ANTHROPIC_API_KEY'),
       });

@@ -5,6 +5,7 @@ import {
   startOpenAICompatibleServer,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { describeKimiModel, providerKimiWorker } from '../src/index.js';
 
 const TOKEN = 'sk-moonshot-test-9d8c7b6a5f4e3d2c';
@@ -142,7 +143,7 @@ describe('provider-kimi: Moonshot specifics', () => {
   });
 
   it('catalogs context length, vision and thinking from the model list', async () => {
-    await fixture.call('provider::kimi::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('kimi'), {});
     const models = fixture.reconciles.at(-1)!.models;
     expect(models.find((m) => m.id === 'kimi-k2-thinking')).toMatchObject({
       context_window: 262_144,

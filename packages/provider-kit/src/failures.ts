@@ -1,3 +1,4 @@
+import { maskSecrets, REDACTED } from '@iii-harness/runtime';
 import type { ProviderFailureReason } from '@iii-harness/types';
 
 /**
@@ -153,4 +154,16 @@ export function classifyError(error: unknown, signal?: AbortSignal): ProviderFai
     return new ProviderFailure('connection', message);
   }
   return new ProviderFailure('unknown', message, { retryable: false });
+}
+
+/**
+ * The failure with secrets taken out of its text: every value the process registered as a secret,
+ * and the given ones (the request's resolved API key), replaced wherever they appear. Vendors echo
+ * the key in some 401 bodies; the text goes to the caller, the turn record and the UI.
+ */
+export function withoutSecrets(failure: ProviderFailure, secrets: Array<string | undefined>): ProviderFailure {
+  let message = maskSecrets(failure.message);
+  for (const secret of secrets) if (secret && secret.length >= 4) message = message.split(secret).join(REDACTED);
+  if (message === failure.message) return failure;
+  return new ProviderFailure(failure.kind, message, failure.options);
 }

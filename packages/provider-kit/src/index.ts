@@ -1,3 +1,11 @@
+/** Shapes every provider uses, defined once in types; re-exported for the providers' convenience. */
+export type {
+  ProviderDeclaration,
+  ProviderRequest,
+  ResolvedProvider,
+  ThinkingConfig,
+  ToolSpec,
+} from '@iii-harness/types';
 export { AbortRegistry } from './abort-registry.js';
 export {
   type ProviderConfig,
@@ -43,22 +51,4 @@ export {
   type StreamAttempt,
   sleep,
 } from './retry.js';
-export {
-  abortInput,
-  type CompleteInput,
-  channelWriter,
-  completeInput,
-  modelList,
-  type ProviderDeclaration,
-  type ProviderRequest,
-  providerDeclaration,
-  type ResolvedProvider,
-  refreshModelsInput,
-  resolvedProvider,
-  type StreamInput,
-  streamInput,
-  type ThinkingConfig,
-  type ToolSpec,
-  thinkingConfig,
-  toolSpec,
-} from './schemas.js';
+export { type RunRequest, runRequest } from './run-request.js';

@@ -606,6 +606,7 @@ describe('pricing', () => {
 describe('cachedResolver and requireCredential', () => {
   const resolved = (token?: string) => ({
     provider: 'p',
+    kind: 'cloud' as const,
     api_url: 'http://x',
     max_tokens: 1,
     credential: token

@@ -398,6 +398,7 @@ describe('createOpenAICompatibleAdapter over HTTP', () => {
 
   const settings = (token?: string): ResolvedProvider => ({
     provider: 'local',
+    kind: 'local',
     api_url: url,
     max_tokens: 100,
     credential: token ? { configured: true, source: 'stored', token } : { configured: false, source: 'none' },

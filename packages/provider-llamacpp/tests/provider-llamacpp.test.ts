@@ -5,6 +5,7 @@ import {
   startLlamaCppServer,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { providerLlamaCppWorker } from '../src/index.js';
 
 const TOKEN = 'llamacpp-test-key-3c4d5e6f';
@@ -54,7 +55,7 @@ describe('provider-llamacpp: conformance', () => {
 
 describe('provider-llamacpp: llama-server specifics', () => {
   it('takes the context window from /props n_ctx', async () => {
-    await fixture.call('provider::llamacpp::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('llamacpp'), {});
     expect(fixture.reconciles.at(-1)!.models).toEqual([
       {
         id: 'qwen2.5-7b-instruct',
@@ -81,7 +82,7 @@ describe('provider-llamacpp: llama-server specifics', () => {
 
   it('discovery waits for readiness too', async () => {
     fake.llamacpp.loadingRemaining = 2;
-    const result = await fixture.call<{ count: number }>('provider::llamacpp::refresh_models', {});
+    const result = await fixture.call(contracts.provider.refreshModels('llamacpp'), {});
     expect(result.count).toBe(1);
     expect(fake.llamacpp.loadingRemaining).toBe(0);
   });

@@ -5,6 +5,7 @@ import {
   startOpenAICompatibleServer,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { describeOpenAIModel, providerOpenAIWorker } from '../src/index.js';
 
 const TOKEN = 'sk-test-openai-7f3c9a2b5d1e4f60';
@@ -165,7 +166,7 @@ describe('provider-openai: catalog', () => {
   });
 
   it('writes pricing for known models into the catalog', async () => {
-    await fixture.call('provider::openai::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('openai'), {});
     const models = fixture.reconciles.at(-1)!.models;
     expect(models.find((m) => m.id === 'gpt-4.1')).toMatchObject({ pricing: { input: 2, output: 8, cache_read: 0.5 } });
     expect(models.find((m) => m.id === 'o3')).toMatchObject({
