@@ -33,6 +33,7 @@ export {
 } from './failures.js';
 export { MessageAccumulator, type MessageEnding } from './message-accumulator.js';
 export * from './openai-compatible/index.js';
+export * from './openai-responses/index.js';
 export { costOf, priceFor } from './pricing.js';
 export {
   type AdapterContext,

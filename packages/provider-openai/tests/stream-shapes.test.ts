@@ -82,3 +82,87 @@ describe('provider-openai: chat-completions stream shapes', () => {
     });
   });
 });
+
+describe('provider-openai: bad Responses streams end in exactly one terminal event', () => {
+  const frame = (event: string, data: Record<string, unknown> = {}): RawSseFrame => ({
+    event,
+    data: { type: event, ...data },
+  });
+  const created = frame('response.created', { response: { id: 'resp_bad', status: 'in_progress' } });
+  const callAdded = frame('response.output_item.added', {
+    output_index: 0,
+    item: { id: 'fc_1', type: 'function_call', call_id: 'call_bad', name: 'agent_trigger', arguments: '' },
+  });
+  const replay = async (frames: RawSseFrame[]) => {
+    fake.enqueue({ raw_sse: frames });
+    return (await f.stream({ model: 'gpt-5-mini' })) as { events: Ev[]; terminal?: Ev };
+  };
+  const balanced = (events: Ev[]) => {
+    const starts = events.filter((e) => e.type === 'tool_call_start').length;
+    expect(events.filter((e) => e.type === 'tool_call_end')).toHaveLength(starts);
+  };
+
+  it('JSON cut off inside a delta: one error, the open call closed', async () => {
+    const { events, terminal } = await replay([
+      created,
+      callAdded,
+      frame('response.function_call_arguments.delta', { output_index: 0, delta: '{"function_id":' }),
+      {
+        event: 'response.function_call_arguments.delta',
+        data: '{"type":"response.function_call_arguments.delta","output_ind',
+      },
+      frame('response.completed', { response: { id: 'resp_bad', status: 'completed' } }),
+    ]);
+    expect(events.filter((e) => e.type === 'done' || e.type === 'error')).toHaveLength(1);
+    expect(terminal).toMatchObject({ type: 'error', reason: 'bad_response', retryable: false });
+    expect(terminal).toBe(events.at(-1));
+    balanced(events);
+  });
+
+  it('an unknown event and an output item we cannot carry are reported as warnings; the reply still ends', async () => {
+    const { events, terminal } = await replay([
+      created,
+      frame('response.output_item.added', {
+        output_index: 0,
+        item: { id: 'ws_1', type: 'web_search_call', status: 'in_progress' },
+      }),
+      frame('response.web_search_call.searching', { output_index: 0, item_id: 'ws_1' }),
+      frame('response.output_item.done', {
+        output_index: 0,
+        item: { id: 'ws_1', type: 'web_search_call', status: 'completed' },
+      }),
+      frame('response.brand_new_event', { detail: 1 }),
+      frame('response.output_item.added', { output_index: 1, item: { id: 'msg_1', type: 'message', content: [] } }),
+      frame('response.output_text.delta', { output_index: 1, content_index: 0, delta: 'Found it.' }),
+      frame('response.completed', { response: { id: 'resp_bad', status: 'completed' } }),
+    ]);
+    expect(events.filter((e) => e.type === 'warning').map((e) => [e.code, e.feature])).toEqual([
+      ['unsupported_item', 'web_search_call'],
+      ['unsupported_event', 'response.brand_new_event'],
+    ]);
+    expect(terminal).toMatchObject({ type: 'done', message: { content: [{ type: 'text', text: 'Found it.' }] } });
+    expect(f.worker.logs.text()).toContain('web_search_call');
+  });
+
+  it('a stream that ends with a call open and no terminal event: one error, the call closed', async () => {
+    const { events, terminal } = await replay([
+      created,
+      callAdded,
+      frame('response.function_call_arguments.delta', { output_index: 0, delta: '{"function_id":"x' }),
+    ]);
+    expect(terminal).toMatchObject({ type: 'error', reason: 'connection' });
+    expect(events.filter((e) => e.type === 'done' || e.type === 'error')).toHaveLength(1);
+    balanced(events);
+  });
+
+  it('a second response in one stream is a broken stream', async () => {
+    const { terminal } = await replay([
+      created,
+      frame('response.output_item.added', { output_index: 0, item: { id: 'msg_1', type: 'message', content: [] } }),
+      frame('response.output_text.delta', { output_index: 0, content_index: 0, delta: 'one' }),
+      created,
+      frame('response.completed', { response: { id: 'resp_bad', status: 'completed' } }),
+    ]);
+    expect(terminal).toMatchObject({ type: 'error', reason: 'bad_response' });
+  });
+});

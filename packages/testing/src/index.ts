@@ -39,6 +39,12 @@ export {
   type SseFrame,
   wireUsageOf,
 } from './fake-vendors/openai-compatible-chunks.js';
+export {
+  type ResponsesStyle,
+  renderResponsesFrames,
+  responsesRequestProblem,
+  responsesUsageOf,
+} from './fake-vendors/openai-responses.js';
 export { type RawSseFrame, type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
 export { FakeVendorServer, type RecordedRequest, type Route, streamRawSse, writeSse } from './fake-vendors/server.js';
 export { type CapturedLogs, captureLogs } from './logs.js';
