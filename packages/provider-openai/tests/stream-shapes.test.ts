@@ -83,6 +83,29 @@ describe('provider-openai: chat-completions stream shapes', () => {
   });
 });
 
+describe('provider-openai: a bad chat-completions stream ends in exactly one terminal event', () => {
+  it('JSON cut off inside a chunk: one error, the open call closed', async () => {
+    fake.enqueue({
+      raw_sse: [
+        delta({
+          role: 'assistant',
+          tool_calls: [
+            { index: 0, id: 'call_1', type: 'function', function: { name: 'agent_trigger', arguments: '' } },
+          ],
+        }),
+        delta({ tool_calls: [{ index: 0, function: { arguments: '{"function_id":' } }] }),
+        { data: '{"id":"5a1d","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"ind' },
+        delta({}, 'tool_calls'),
+        { data: '[DONE]' },
+      ],
+    });
+    const { events, terminal } = (await f.stream()) as { events: Ev[]; terminal?: Ev };
+    expect(events.filter((e) => e.type === 'done' || e.type === 'error')).toHaveLength(1);
+    expect(terminal).toMatchObject({ type: 'error', reason: 'bad_response', retryable: false });
+    expect(events.filter((e) => e.type === 'tool_call_end')).toHaveLength(1);
+  });
+});
+
 describe('provider-openai: bad Responses streams end in exactly one terminal event', () => {
   const frame = (event: string, data: Record<string, unknown> = {}): RawSseFrame => ({
     event,
