@@ -43,7 +43,18 @@ export {
 } from './contract.js';
 export {
   type CatalogChanges,
+  COMPACTION_MAX_INSTRUCTIONS,
+  type CompactionPlan,
+  type CompactionResult,
+  type CompactionStage,
+  type CompactionState,
+  type CompactionStatus,
   catalogChanges,
+  compactionPlan,
+  compactionResult,
+  compactionStage,
+  compactionState,
+  compactionStatus,
   contracts,
   functionDetail,
   functionSummary,

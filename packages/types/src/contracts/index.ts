@@ -1,3 +1,4 @@
+import { compaction } from './compaction.js';
 import { engine } from './engine.js';
 import { models } from './models.js';
 import { provider } from './provider.js';
@@ -7,8 +8,21 @@ import { session } from './session.js';
  * Every bus function the harness serves or calls, one contract each, grouped by the worker that
  * serves it (`engine` for the iii engine's builtins). Call as `bus.call(contracts.session.append, …)`.
  */
-export const contracts = { engine, session, models, provider };
+export const contracts = { engine, session, models, provider, compaction };
 
+export {
+  COMPACTION_MAX_INSTRUCTIONS,
+  type CompactionPlan,
+  type CompactionResult,
+  type CompactionStage,
+  type CompactionState,
+  type CompactionStatus,
+  compactionPlan,
+  compactionResult,
+  compactionStage,
+  compactionState,
+  compactionStatus,
+} from './compaction.js';
 export { functionDetail, functionSummary, type QueueConfig, queueConfig, type UpdateOp, updateOp } from './engine.js';
 export { type CatalogChanges, catalogChanges } from './models.js';
 export { type ProviderRequest, providerRequest, providerStreamInput } from './provider.js';
