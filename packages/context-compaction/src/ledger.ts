@@ -26,7 +26,7 @@ const PREFIXED_ID_TEXT = /\b[A-Za-z]{2,12}[-_#](?=(?:[A-Za-z]*\d){3})[A-Za-z0-9]
 const HASH_TEXT = /\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b/g;
 const ISSUE_TEXT = /(?<![\w&])#\d{2,}\b/g;
 const KEY_VALUE_TEXT =
-  /\b([A-Za-z][\w .-]{0,30}?)\s*[:=]\s*([$€£]?-?\d[\d,]*(?:\.\d+)?\s?(?:%|ms|s|KB|MB|GB|TB|bytes|tokens|USD|EUR)?)(?![\w.])/g;
+  /\b([A-Za-z_][\w.-]{0,40})\s*[:=]\s*([$€£]?-?\d[\d,]*(?:\.\d+)?\s?(?:%|ms|s|KB|MB|GB|TB|bytes|tokens|USD|EUR)?)(?![\w.])/g;
 const NUMBER_TEXT =
   /(?<![\w.])(?:[$€£]\s?\d[\d,]*(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+(?!\.\d)|\d{4,})(?![\w.]|\.\d)/g;
 
@@ -123,7 +123,7 @@ function factsOfText(set: FactSet, text: string, fn: string): void {
     for (const m of rest.matchAll(pattern)) set.add('id', m[0]);
   const paired = new Set<string>();
   for (const m of rest.matchAll(KEY_VALUE_TEXT)) {
-    set.add('value', `${m[1]!.trim()}: ${m[2]!.trim()}`);
+    set.add('value', m[0]);
     paired.add(m[2]!.trim());
   }
   for (const m of rest.matchAll(NUMBER_TEXT)) if (!paired.has(m[0])) set.add('value', m[0]);

@@ -64,8 +64,9 @@ const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
 
 /**
  * The heuristic, one pass over the characters: a run of letters costs one token per 6 letters
- * (rounded up), a run of digits one per 3, a space run with a line break half a token, other
- * whitespace 0.15, each punctuation mark 0.8, each other character 1.
+ * (rounded up), a run of digits one per 3, whitespace before a digit one, a space run with a
+ * line break half a token, other whitespace 0.15, each ASCII punctuation mark 0.8, each other
+ * character 1.
  */
 export function estimateTokens(text: string): number {
   let total = 0;
@@ -88,7 +89,8 @@ export function estimateTokens(text: string): number {
         if (text.charCodeAt(i) === 10) lineBreak = true;
         i++;
       }
-      total += lineBreak && i - start > 1 ? 0.5 : 0.15;
+      // A space before a number is a token of its own in BPE vocabularies; before a word it merges.
+      total += i < n && isDigit(text.charCodeAt(i)) ? 1 : lineBreak && i - start > 1 ? 0.5 : 0.15;
     } else {
       total += c < 128 ? 0.8 : 1;
       i++;
