@@ -201,6 +201,10 @@ export function scaleMeasured(m: Measured, scale: number): Measured {
     counter: { encoding: m.counter.encoding, text: (text) => up(m.counter.text(text)) },
     view: { ...m.view, summary: m.view.summary && scaled(m.view.summary), messages: m.view.messages.map(scaled) },
     overhead: up(m.overhead),
-    projection: { ...m.projection, estimate_total: up(m.projection.estimate_total) },
+    projection: {
+      ...m.projection,
+      projected: up(m.projection.projected),
+      estimate_total: up(m.projection.estimate_total),
+    },
   };
 }
