@@ -15,7 +15,9 @@ import {
   type AssistantMessage,
   type ContractInput,
   contracts,
+  type FunctionCallBlock,
   type FunctionResultMessage,
+  type JsonObject,
   type Message,
   type Model,
   type SessionEntry,
@@ -147,11 +149,11 @@ export function assistantMessage(
   };
 }
 
-export const call = (id: string, functionId: string, payload: Record<string, unknown>) => ({
-  type: 'function_call' as const,
+export const call = (id: string, functionId: string, payload: JsonObject): FunctionCallBlock => ({
+  type: 'function_call',
   id,
   name: 'agent_trigger',
-  arguments: { function_id: functionId, payload } as Record<string, never>,
+  arguments: { function_id: functionId, payload },
 });
 
 export function resultMessage(callId: string, functionId: string, text: string): FunctionResultMessage {
