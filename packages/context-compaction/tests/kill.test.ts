@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,21 +23,13 @@ import {
 const PACKAGES = join(__dirname, '..', '..');
 const LEASE_TTL_MS = 6_000;
 
-function build(pkg: string): void {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json', '--noCheck'], {
-    cwd: join(PACKAGES, pkg),
-    stdio: 'pipe',
-  });
-}
-
 let s: Stack;
 let dir: string;
 let child: ChildProcess | undefined;
 let output = '';
 
 beforeAll(async () => {
-  // The child runs plain node: the worker and what it imports must exist as JavaScript, current.
-  for (const pkg of ['types', 'runtime', 'context-compaction']) build(pkg);
+  // The child runs plain node: tests/global-setup.cjs built this package's dist.
   s = await startStack({ compaction: false });
   dir = mkdtempSync(join(tmpdir(), 'compaction-kill-'));
 }, 180_000);

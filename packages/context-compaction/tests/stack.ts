@@ -1,9 +1,10 @@
-import { modelsCatalogWorker } from '@iii-harness/models-catalog';
-import { sessionWorker } from '@iii-harness/session';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import {
   connectClient,
   createScriptedProvider,
   type DevEngine,
+  eventually,
   type ScriptedProvider,
   type ScriptedTurn,
   startDevEngine,
@@ -25,6 +26,31 @@ import {
 } from '@iii-harness/types';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { contextCompactionWorker } from '../src/index.js';
+
+const PACKAGES = join(__dirname, '..', '..');
+
+/**
+ * A worker package's built entry as a child process (tests/global-setup.cjs builds it): the
+ * session and models-catalog workers are other workers' packages, which this one never imports.
+ */
+function spawnWorker(pkg: string, url: string): { child: ChildProcess; output: string[] } {
+  const child = spawn(process.execPath, [join(PACKAGES, pkg, 'dist', 'main.js'), '--url', url, '--log-level', 'warn'], {
+    env: { ...process.env, OTEL_ENABLED: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => output.push(String(chunk)));
+  return { child, output };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
 
 /** Models the tests register for provider `scripted`. */
 export const MODELS: Model[] = [
@@ -77,21 +103,26 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Dev engine + session + models-catalog + the scripted provider (agent and default summariser). */
+/** Dev engine, session and models-catalog (child processes), the scripted provider (agent and default summariser). */
 export async function startStack(
   options: { compaction?: Record<string, unknown> | false; fallback?: ScriptedTurn } = {},
 ): Promise<Stack> {
   const engine = await startDevEngine();
   const url = engine.url;
-  const provider = createScriptedProvider({
-    ...(options.fallback ? { fallback: options.fallback } : { fallback: { steps: [{ text: GOOD_SUMMARY }] } }),
-  });
-  const workers: Array<TestWorker<any>> = [
-    await startTestWorker(sessionWorker, { url }),
-    await startTestWorker(modelsCatalogWorker, { url }),
-    await startTestWorker(provider.spec, { url }),
-  ];
+  const provider = createScriptedProvider({ fallback: options.fallback ?? { steps: [{ text: GOOD_SUMMARY }] } });
+  const children = [spawnWorker('session', url), spawnWorker('models-catalog', url)];
+  const workers: Array<TestWorker<any>> = [await startTestWorker(provider.spec, { url })];
   const client = await connectClient(url);
+  await eventually(
+    async () => {
+      const { functions } = await client.bus.call(contracts.engine.functionsList, {});
+      const ids = new Set(functions.map((f) => f.function_id));
+      for (const id of [contracts.session.messages.id, contracts.models.get.id])
+        if (!ids.has(id))
+          throw new Error(`${id} is not registered: ${children.map((c) => c.output.join('')).join('\n')}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   await client.bus.call(contracts.models.reconcile, { provider: 'scripted', models: MODELS });
   const stack: Stack = {
     engine,
@@ -110,6 +141,7 @@ export async function startStack(
       await stack.stopCompaction();
       await client.close();
       for (const worker of workers.reverse()) await worker.shutdown();
+      await Promise.all(children.map((c) => stop(c.child)));
       await engine.close();
     },
   };
