@@ -212,7 +212,7 @@ async function run(
 
 /**
  * Summarise, starting from a summary paid for earlier and not appended (when it continues the same
- * compaction and its span is part of this one). Each chunk's result is saved as it comes.
+ * window and its span is part of this one). Each chunk's result is saved as it comes.
  */
 async function summariseFrom(
   deps: CompactDeps,
@@ -224,9 +224,11 @@ async function summariseFrom(
   health: () => Health,
   save: (health: Health) => Promise<void>,
 ): Promise<{ sections: SummarySections; calls: number }> {
-  const base = m.view.compaction?.id ?? null;
+  // A pending summary continues the summary the window starts from; cap and prune compactions
+  // keep both (same sections, same first kept entry), so it survives them.
+  const windowStart = m.view.messages[0]?.entry_id ?? null;
   const pending = health().pending;
-  if (pending && pending.base_compaction_id === base) {
+  if (pending && pending.window_start === windowStart) {
     const through = span.findIndex((v) => v.entry_id === pending.through_entry_id);
     if (through >= 0) {
       previous = pending.sections;
@@ -243,7 +245,7 @@ async function summariseFrom(
     onChunk: (sections, throughEntryId) =>
       save({
         ...health(),
-        pending: { base_compaction_id: base, through_entry_id: throughEntryId, sections, at: Date.now() },
+        pending: { window_start: windowStart, through_entry_id: throughEntryId, sections, at: Date.now() },
       }),
   });
 }

@@ -17,8 +17,8 @@ import { summarySections } from './details.js';
  */
 
 const pendingSummary = z.object({
-  /** The compaction the summary continues (null: the session had none). */
-  base_compaction_id: entryId.nullable(),
+  /** The first message of the window whose summary it continues. */
+  window_start: entryId.nullable(),
   through_entry_id: entryId,
   sections: summarySections,
   at: z.number().int(),
@@ -88,7 +88,7 @@ export class HealthStore {
     };
     if (result.status === 'compacted' || result.status === 'insufficient') {
       next.compactions = health.compactions + 1;
-      next.pending = null;
+      if (result.stage === 'summary') next.pending = null;
     }
     if (result.status === 'compacted') {
       next.consecutive_failures = 0;

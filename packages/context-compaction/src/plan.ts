@@ -28,9 +28,15 @@ export function estimateView(view: SessionView, overhead: number): number {
  * current context (after the latest compaction), plus estimates of that call's reply and of what
  * was appended since. Without such a call, everything is estimated.
  */
-export function project(view: SessionView, counter: TokenCounter, system?: string, tools?: ToolSpec[]): Projection {
+export function project(
+  view: SessionView,
+  counter: TokenCounter,
+  model: { provider: string; model: string },
+  system?: string,
+  tools?: ToolSpec[],
+): Projection {
   const estimate_total = estimateView(view, requestOverhead(counter, system, tools));
-  const anchor = findAnchor(view);
+  const anchor = findAnchor(view, model);
   if (!anchor)
     return {
       projected: estimate_total,
@@ -52,16 +58,19 @@ export function project(view: SessionView, counter: TokenCounter, system?: strin
 
 /**
  * The latest assistant message with reported input that measured the current context: after the
- * last message the latest compaction saw. For a compaction this worker did not write, the
- * message must be younger than the compaction entry.
+ * last message the latest compaction saw (for a compaction this worker did not write: younger
+ * than the compaction entry), and from the same model (another model counts other tokens).
  */
-function findAnchor(view: SessionView): { index: number; reported: number } | null {
+function findAnchor(
+  view: SessionView,
+  model: { provider: string; model: string },
+): { index: number; reported: number } | null {
   const lastSeen = view.details?.last_message_id;
   const floor = lastSeen ? view.messages.findIndex((m) => m.entry_id === lastSeen) : -1;
   const byTime = view.compaction !== null && floor < 0;
   for (let i = view.messages.length - 1; i > floor; i--) {
     const { message } = view.messages[i]!;
-    if (message.role !== 'assistant') continue;
+    if (message.role !== 'assistant' || message.provider !== model.provider || message.model !== model.model) continue;
     if (byTime && (message.timestamp === undefined || message.timestamp < view.compaction!.created_at)) continue;
     const { input_tokens, cache_read_tokens, cache_write_tokens } = message.usage;
     const reported = input_tokens + cache_read_tokens + cache_write_tokens;
@@ -124,7 +133,7 @@ export async function measure(
     window,
     counter,
     view,
-    projection: project(view, counter, input.system, input.tools),
+    projection: project(view, counter, input, input.system, input.tools),
     overhead: requestOverhead(counter, input.system, input.tools),
   };
 }

@@ -28,6 +28,7 @@ const summaryWith = (marker: string) =>
 it('lets one compaction of a session run at a time', async () => {
   const { session_id } = await chatSession(s, { turns: 30, words: 50, model: 'big-32k' });
   s.provider.script(summaryTurn(summaryWith('SLOW'), { delay_ms: 40, split: 20 }));
+  const before = summariserRequests(s).length;
   const results = await Promise.all([
     compactSession(s, { session_id, provider: 'scripted', model: 'big-32k' }),
     (async () => {
@@ -36,6 +37,8 @@ it('lets one compaction of a session run at a time', async () => {
     })(),
   ]);
   expect(results.map((r) => r.status).sort()).toEqual(['busy', 'compacted']);
+  // The one that found the lease taken never called the summariser.
+  expect(summariserRequests(s).length).toBe(before + 1);
   expect(await compactionEntries(s, session_id)).toHaveLength(1);
   expect((await getState(s, session_id)).lease.held).toBe(false);
   expect(await codeOf(getState(s, 'nobody-here'))).toBe('not_found');
