@@ -40,12 +40,30 @@ const CHECKPOINTS = [10, 100, 500, 1_000, 2_000, 5_000].filter((n) => n <= MAX_E
 const SAMPLE = 20; // provider calls measured at each checkpoint
 const WINDOW = 16_384;
 const MAX_TOKENS = 2_048;
-const MODEL = { id: 'bench-16k', provider: 'bench', context_window: WINDOW, max_output_tokens: MAX_TOKENS, capabilities: ['tools'] };
+const MODEL = {
+  id: 'bench-16k',
+  provider: 'bench',
+  context_window: WINDOW,
+  max_output_tokens: MAX_TOKENS,
+  capabilities: ['tools'],
+};
 const SYSTEM = 'You are a careful coding agent. Use agent_trigger to call bus functions.';
 const SUMMARY = [
-  '## Goal', 'Port the billing module.', '## Constraints and preferences', '- keep the API', '## Progress', '### Done',
-  '- earlier modules', '### In progress', '- the current module', '## Decisions (with reasons)', '- streaming parser (memory)',
-  '## Next steps', '- continue', '## Critical context', '- none',
+  '## Goal',
+  'Port the billing module.',
+  '## Constraints and preferences',
+  '- keep the API',
+  '## Progress',
+  '### Done',
+  '- earlier modules',
+  '### In progress',
+  '- the current module',
+  '## Decisions (with reasons)',
+  '- streaming parser (memory)',
+  '## Next steps',
+  '- continue',
+  '## Critical context',
+  '- none',
 ].join('\n');
 const WORDS = 'alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega river stone cloud ember'.split(' ');
 const prose = (n, seed) => Array.from({ length: n }, (_, i) => WORDS[(i * 7 + seed) % WORDS.length]).join(' ');
@@ -58,7 +76,12 @@ function requestTokens({ system, messages }) {
     if (typeof m.content === 'string') total += tokensOf(m.content);
     else
       for (const b of m.content)
-        total += b.type === 'text' ? tokensOf(b.text) : b.type === 'function_call' ? tokensOf(JSON.stringify(b.arguments)) + 4 : 0;
+        total +=
+          b.type === 'text'
+            ? tokensOf(b.text)
+            : b.type === 'function_call'
+              ? tokensOf(JSON.stringify(b.arguments)) + 4
+              : 0;
   }
   return total;
 }
@@ -79,8 +102,13 @@ async function run() {
   const url = `ws://127.0.0.1:${port}`;
   start(mains.engine, ['--port', String(port), '--http-port', '0', '--memory', '--log-level', 'warn']);
   await until(() => portOpen(port));
-  for (const main of [mains.session, mains.catalog, mains.compaction]) start(main, ['--url', url, '--log-level', 'warn']);
-  client = registerWorker(url, { workerName: 'compaction-bench', otel: { enabled: false }, enableMetricsReporting: false });
+  for (const main of [mains.session, mains.catalog, mains.compaction])
+    start(main, ['--url', url, '--log-level', 'warn']);
+  client = registerWorker(url, {
+    workerName: 'compaction-bench',
+    otel: { enabled: false },
+    enableMetricsReporting: false,
+  });
   const call = (function_id, payload) => client.trigger({ function_id, payload, timeoutMs: 300_000 });
 
   // The provider: answers at once; the summariser's requests get a summary, the agent's a reply.
@@ -105,7 +133,9 @@ async function run() {
   await until(async () => {
     const { functions } = await call('engine::functions::list', {});
     const ids = new Set(functions.map((f) => f.function_id));
-    return ['session::messages', 'models::get', 'compaction::plan', 'provider::bench::complete'].every((id) => ids.has(id));
+    return ['session::messages', 'models::get', 'compaction::plan', 'provider::bench::complete'].every((id) =>
+      ids.has(id),
+    );
   });
   await call('models::reconcile', { provider: 'bench', models: [MODEL] });
 
@@ -138,7 +168,13 @@ async function run() {
     });
     await append(message);
     entries++;
-    return { total_ms: performance.now() - t0, plan_ms: t1 - t0, tokens: sent[sent.length - 1], compacted: !!compaction, turn };
+    return {
+      total_ms: performance.now() - t0,
+      plan_ms: t1 - t0,
+      tokens: sent[sent.length - 1],
+      compacted: !!compaction,
+      turn,
+    };
   };
 
   const results = {
@@ -156,11 +192,29 @@ async function run() {
       // The assistant's call, as a provider would have returned it.
       await append({
         role: 'assistant',
-        content: [{ type: 'function_call', id, name: 'agent_trigger', arguments: { function_id: 'fs::read', payload: { path: `/repo/src/m${turn}.ts` } } }],
-        provider: 'bench', model: MODEL.id, usage: { input_tokens: 0, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 0 }, stop_reason: 'function_call',
+        content: [
+          {
+            type: 'function_call',
+            id,
+            name: 'agent_trigger',
+            arguments: { function_id: 'fs::read', payload: { path: `/repo/src/m${turn}.ts` } },
+          },
+        ],
+        provider: 'bench',
+        model: MODEL.id,
+        usage: { input_tokens: 0, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 0 },
+        stop_reason: 'function_call',
       });
-      const body = Array.from({ length: 30 }, (_, i) => `export const m${turn}_${i} = '${prose(5, turn + i)}';`).join('\n');
-      await append({ role: 'function_result', function_call_id: id, function_id: 'fs::read', content: [{ type: 'text', text: body }], is_error: false });
+      const body = Array.from({ length: 30 }, (_, i) => `export const m${turn}_${i} = '${prose(5, turn + i)}';`).join(
+        '\n',
+      );
+      await append({
+        role: 'function_result',
+        function_call_id: id,
+        function_id: 'fs::read',
+        content: [{ type: 'text', text: body }],
+        is_error: false,
+      });
       entries += 2;
     }
     const sample = await providerCall(turn);
@@ -177,8 +231,13 @@ async function run() {
   }
   results.compactions = {
     count: compactions.length,
-    stages: Object.fromEntries(['cap', 'prune', 'summary'].map((s) => [s, compactions.filter((c) => c.stage === s).length])),
-    ms_p50: quantile(compactions.map((c) => c.ms), 0.5),
+    stages: Object.fromEntries(
+      ['cap', 'prune', 'summary'].map((s) => [s, compactions.filter((c) => c.stage === s).length]),
+    ),
+    ms_p50: quantile(
+      compactions.map((c) => c.ms),
+      0.5,
+    ),
     ms_max: Math.max(...compactions.map((c) => c.ms)),
   };
   results.calls = calls;
@@ -190,11 +249,23 @@ function summarise(target, entries, samples, compactions) {
   return {
     entries: target,
     at_entries: entries,
-    tokens_p50: quantile(samples.map((s) => s.tokens), 0.5),
+    tokens_p50: quantile(
+      samples.map((s) => s.tokens),
+      0.5,
+    ),
     tokens_max: Math.max(...samples.map((s) => s.tokens)),
-    call_ms_p50: quantile(samples.map((s) => s.total_ms), 0.5),
-    call_ms_p95: quantile(samples.map((s) => s.total_ms), 0.95),
-    plan_ms_p50: quantile(samples.map((s) => s.plan_ms), 0.5),
+    call_ms_p50: quantile(
+      samples.map((s) => s.total_ms),
+      0.5,
+    ),
+    call_ms_p95: quantile(
+      samples.map((s) => s.total_ms),
+      0.95,
+    ),
+    plan_ms_p50: quantile(
+      samples.map((s) => s.plan_ms),
+      0.5,
+    ),
     compactions_so_far: compactions.length,
   };
 }
@@ -211,7 +282,11 @@ function report(r) {
         `| ${c.entries.toLocaleString('en')} | ${c.tokens_p50} | ${c.tokens_max} | ${ms(c.call_ms_p50)} | ${ms(c.call_ms_p95)} | ${ms(c.plan_ms_p50)} | ${c.compactions_so_far} |`,
     ),
     '',
-    `compactions: ${r.compactions.count} (${Object.entries(r.compactions.stages).map(([k, v]) => `${k} ${v}`).join(', ')}), p50 ${ms(r.compactions.ms_p50)}, max ${ms(r.compactions.ms_max)}; largest request ${r.max_tokens_sent} tokens`,
+    `compactions: ${r.compactions.count} (${Object.entries(r.compactions.stages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ', ',
+      )}), p50 ${ms(r.compactions.ms_p50)}, max ${ms(r.compactions.ms_max)}; largest request ${r.max_tokens_sent} tokens`,
   ];
   return lines.join('\n');
 }
@@ -222,7 +297,10 @@ function quantile(values, q) {
 }
 
 function start(main, args) {
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTEL_ENABLED: 'false' } });
+  const child = spawn(process.execPath, [main, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, OTEL_ENABLED: 'false' },
+  });
   children.push(child);
   return child;
 }
