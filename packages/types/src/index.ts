@@ -59,6 +59,12 @@ export {
   sessionCursorPattern,
   type UpdateOp,
   updateOp,
+  type WebFetchFormat,
+  type WebFetchOutput,
+  webFetchFormat,
+  webFetchInput,
+  webFetchMethods,
+  webFetchOutput,
 } from './contracts/index.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';

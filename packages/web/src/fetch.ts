@@ -1,0 +1,95 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Handler } from '@iii-harness/runtime';
+import type { contracts, WebFetchOutput } from '@iii-harness/types';
+import { type BodyKind, decodeText, kindByBytes, kindByHeader, type MediaType, mediaTypeOf } from './content.js';
+import { httpError, webError } from './errors.js';
+import { type FetcherDeps, fetchFollowingRedirects } from './fetcher.js';
+import { htmlToMarkdown } from './markdown.js';
+import { type PreparedRequest, prepareRequest } from './request.js';
+import { readBody } from './transport.js';
+
+/** One abort signal for the whole call: it fires `timeout` when the total time runs out. */
+function deadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(webError('timeout', `the fetch took longer than ${ms} ms`)), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}
+
+const binaryRefused = (url: URL, media: MediaType) =>
+  webError(
+    'binary_content',
+    `${url.href} is ${media.essence ?? 'binary content'}, not text; ask again with format: raw to get it base64-encoded`,
+  );
+
+type Content =
+  | { format: 'markdown'; markdown: string; title?: string; charset: string }
+  | { format: 'text'; text: string; charset: string }
+  | { format: 'raw'; body: string };
+
+/** The body in the asked format; markdown only for HTML (other text comes back as text). */
+function render(bytes: Buffer, kind: BodyKind, media: MediaType, request: PreparedRequest, url: URL): Content {
+  if (request.format === 'raw') return { format: 'raw', body: bytes.toString('base64') };
+  if (kind === 'binary') throw binaryRefused(url, media);
+  const { text, charset } = decodeText(bytes, media, kind === 'html');
+  if (request.format === 'markdown' && kind === 'html')
+    return { format: 'markdown', ...htmlToMarkdown(text, url.href), charset };
+  return { format: 'text', text, charset };
+}
+
+async function readAndRender(
+  response: IncomingMessage,
+  request: PreparedRequest,
+  url: URL,
+  signal: AbortSignal,
+): Promise<Content & { bytes: number; truncated: boolean }> {
+  const media = mediaTypeOf(response.headers['content-type']);
+  const declared = kindByHeader(media);
+  if (declared === 'binary' && request.format !== 'raw') {
+    response.destroy(); // refused before its body is downloaded
+    throw binaryRefused(url, media);
+  }
+  const { bytes, truncated } = await readBody(response, url.origin, request.maxBytes, signal);
+  const kind = bytes.length === 0 ? 'text' : (declared ?? kindByBytes(bytes));
+  return { ...render(bytes, kind, media, request, url), bytes: bytes.length, truncated };
+}
+
+/** `web::fetch`: validate, follow the guarded redirect chain, read within the limits, render. */
+export const webFetch = (deps: FetcherDeps) =>
+  (async (input, { logger }) => {
+    const request = prepareRequest(input, deps.config);
+    const { signal, clear } = deadline(request.timeoutMs);
+    try {
+      const { response, url, redirects } = await fetchFollowingRedirects(request, deps, signal);
+      const status = response.statusCode ?? 0;
+      const statusText = response.statusMessage ?? '';
+      if (request.failOnHttpError && status >= 400) {
+        response.destroy();
+        throw httpError(status, statusText, url.href);
+      }
+      const headers = flatHeaders(response.headers);
+      const content = await readAndRender(response, request, url, signal);
+      const contentType = mediaTypeOf(headers['content-type']).essence;
+      logger.debug(
+        { origin: url.origin, status, bytes: content.bytes, truncated: content.truncated, redirects: redirects.length },
+        'fetched',
+      );
+      return {
+        status,
+        status_text: statusText,
+        url: url.href,
+        redirects,
+        headers,
+        ...(contentType ? { content_type: contentType } : {}),
+        ...content,
+      } satisfies WebFetchOutput;
+    } finally {
+      clear();
+    }
+  }) satisfies Handler<typeof contracts.web.fetch>;
