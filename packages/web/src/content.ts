@@ -1,5 +1,6 @@
 import { MIMEType } from 'node:util';
 import sniffHTMLEncoding from 'html-encoding-sniffer';
+import { getBOMEncoding, labelToName } from 'whatwg-encoding';
 
 export interface MediaType {
   /** `type/subtype`, lower case; undefined when the header is missing or unparsable. */
@@ -75,10 +76,10 @@ export function kindByHeader({ essence }: MediaType): BodyKind | undefined {
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
-/** UTF-8 without errors, ignoring a sequence cut at the end (a truncated body). */
-function isUtf8(bytes: Uint8Array): boolean {
+/** UTF-8 without errors; `cut`: the bytes are a prefix, so a sequence cut at the end is fine. */
+function isUtf8(bytes: Uint8Array, cut: boolean): boolean {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: cut });
     return true;
   } catch {
     return false;
@@ -92,7 +93,7 @@ export function kindByBytes(bytes: Uint8Array): BodyKind {
     UTF8_BOM.every((b, i) => head[i] === b) ||
     (head[0] === 0xfe && head[1] === 0xff) ||
     (head[0] === 0xff && head[1] === 0xfe);
-  if (!hasBom && (head.includes(0) || !isUtf8(head))) return 'binary';
+  if (!hasBom && (head.includes(0) || !isUtf8(head, true))) return 'binary';
   const start = new TextDecoder().decode(head.subarray(0, 512)).trimStart().toLowerCase();
   return start.startsWith('<!doctype html') || start.startsWith('<html') ? 'html' : 'text';
 }
@@ -100,15 +101,18 @@ export function kindByBytes(bytes: Uint8Array): BodyKind {
 /**
  * Decode a text body: BOM first, then the Content-Type charset, then (HTML only) the `<meta>`
  * charset prescan of the HTML Standard; with none of them, UTF-8 when the bytes are valid UTF-8
- * and windows-1252 (the web's legacy default) when they are not.
+ * and windows-1252 (the web's legacy default) when they are not. `truncated`: the body was cut.
  */
-export function decodeText(bytes: Uint8Array, media: MediaType, html: boolean): { text: string; charset: string } {
-  let label = sniffHTMLEncoding(bytes, {
-    xml: !html,
-    transportLayerEncodingLabel: media.charset,
-    defaultEncoding: '',
-  });
-  if (!label) label = isUtf8(bytes) ? 'utf-8' : 'windows-1252';
+export function decodeText(
+  bytes: Uint8Array,
+  media: MediaType,
+  html: boolean,
+  truncated: boolean,
+): { text: string; charset: string } {
+  let label = html
+    ? sniffHTMLEncoding(bytes, { transportLayerEncodingLabel: media.charset, defaultEncoding: '' })
+    : (getBOMEncoding(bytes) ?? (media.charset ? labelToName(media.charset) : null) ?? '');
+  if (!label) label = isUtf8(bytes, truncated) ? 'utf-8' : 'windows-1252';
   const decoder = decoderFor(label);
   return { text: decoder.decode(bytes), charset: decoder.encoding };
 }

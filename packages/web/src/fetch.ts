@@ -6,7 +6,7 @@ import { httpError, webError } from './errors.js';
 import { type FetcherDeps, fetchFollowingRedirects } from './fetcher.js';
 import { htmlToMarkdown } from './markdown.js';
 import { type PreparedRequest, prepareRequest } from './request.js';
-import { readBody } from './transport.js';
+import { type ReadBody, readBody } from './transport.js';
 
 /** One abort signal for the whole call: it fires `timeout` when the total time runs out. */
 function deadline(ms: number): { signal: AbortSignal; clear(): void } {
@@ -34,10 +34,11 @@ type Content =
   | { format: 'raw'; body: string };
 
 /** The body in the asked format; markdown only for HTML (other text comes back as text). */
-function render(bytes: Buffer, kind: BodyKind, media: MediaType, request: PreparedRequest, url: URL): Content {
+function render(body: ReadBody, kind: BodyKind, media: MediaType, request: PreparedRequest, url: URL): Content {
+  const { bytes, truncated } = body;
   if (request.format === 'raw') return { format: 'raw', body: bytes.toString('base64') };
   if (kind === 'binary') throw binaryRefused(url, media);
-  const { text, charset } = decodeText(bytes, media, kind === 'html');
+  const { text, charset } = decodeText(bytes, media, kind === 'html', truncated);
   if (request.format === 'markdown' && kind === 'html')
     return { format: 'markdown', ...htmlToMarkdown(text, url.href), charset };
   return { format: 'text', text, charset };
@@ -51,13 +52,14 @@ async function readAndRender(
 ): Promise<Content & { bytes: number; truncated: boolean }> {
   const media = mediaTypeOf(response.headers['content-type']);
   const declared = kindByHeader(media);
-  if (declared === 'binary' && request.format !== 'raw') {
+  const bodiless = request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+  if (declared === 'binary' && request.format !== 'raw' && !bodiless) {
     response.destroy(); // refused before its body is downloaded
     throw binaryRefused(url, media);
   }
-  const { bytes, truncated } = await readBody(response, url.origin, request.maxBytes, signal);
-  const kind = bytes.length === 0 ? 'text' : (declared ?? kindByBytes(bytes));
-  return { ...render(bytes, kind, media, request, url), bytes: bytes.length, truncated };
+  const body = await readBody(response, url.origin, request.maxBytes, signal);
+  const kind = body.bytes.length === 0 ? 'text' : (declared ?? kindByBytes(body.bytes));
+  return { ...render(body, kind, media, request, url), bytes: body.bytes.length, truncated: body.truncated };
 }
 
 /** `web::fetch`: validate, follow the guarded redirect chain, read within the limits, render. */

@@ -22,20 +22,12 @@ const NOT_CONTENT = [
   'dialog',
 ];
 
-/** Page chrome dropped when Readability finds no article and the whole page is converted. */
-const CHROME = [
-  'nav',
-  'header',
-  'footer',
-  'aside',
-  '[role="navigation"]',
-  '[role="banner"]',
-  '[role="contentinfo"]',
-  '[role="complementary"]',
-  '[role="search"]',
-  '[aria-hidden="true"]',
-  '[hidden]',
-];
+/** Navigation and what no reader sees, dropped wherever they are. */
+const NAVIGATION = ['nav', '[role="navigation"]', '[role="search"]', '[aria-hidden="true"]', '[hidden]'];
+
+/** Page chrome, dropped unless it sits inside the article (an article's own header or footnotes stay). */
+const CHROME = ['header', 'footer', 'aside', '[role="banner"]', '[role="contentinfo"]', '[role="complementary"]'];
+const ARTICLE = 'article, main, [role="main"]';
 
 type Doc = ReturnType<typeof parseHTML>['document'];
 
@@ -106,9 +98,13 @@ function absolutize(document: Doc, pageUrl: string): void {
   }
 }
 
+/** Parsed, links made absolute, and everything that is never reading material removed. */
 function parse(html: string, pageUrl: string): Doc {
   const { document } = parseHTML(html);
   absolutize(document, pageUrl);
+  for (const node of document.querySelectorAll([...NOT_CONTENT, ...NAVIGATION].join(', '))) node.remove();
+  for (const node of document.querySelectorAll(CHROME.join(', ')))
+    if (!node.parentElement?.closest(ARTICLE)) node.remove();
   return document;
 }
 
@@ -139,7 +135,10 @@ export interface Readable {
 export function htmlToMarkdown(html: string, pageUrl: string): Readable {
   const document = parse(html, pageUrl);
   const pageTitle = document.title;
-  const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0]).parse();
+  // keepClasses: the `language-*` class of a code block survives to name its fence.
+  const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], {
+    keepClasses: true,
+  }).parse();
   const title = (article?.title || pageTitle || '').trim() || undefined;
   const content = article?.content || wholePage(parse(html, pageUrl));
   const body = tidy(turndown().turndown(content || '<p></p>'));
