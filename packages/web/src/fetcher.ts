@@ -95,9 +95,10 @@ export async function fetchFollowingRedirects(
     }
     const next = redirectTarget(location, url, config);
     const hop = nextHop(status, method, body);
-    const crossOrigin = next.origin !== url.origin;
+    const crossOrigin = next !== undefined && next.origin !== url.origin;
     if (hop.body && crossOrigin) return { response, url, redirects };
-    response.destroy();
+    response.destroy(); // the redirect's own body is never read
+    if (!next) throw webError('bad_response', `${url.origin} redirected to an unusable URL`);
     if (crossOrigin || (url.protocol === 'https:' && next.protocol === 'http:')) headers = keepCrossOriginSafe(headers);
     if (!hop.body) headers = withoutBodyHeaders(headers);
     redirects.push(url.href);
@@ -106,21 +107,16 @@ export async function fetchFollowingRedirects(
   }
 }
 
-/** A Location header as an absolute URL; the guard judges its scheme and host on the next hop. */
-function redirectTarget(location: string, from: URL, config: Config): URL {
-  if (location.length > config.max_url_length)
-    throw webError(
-      'bad_response',
-      `${from.origin} redirected to a URL longer than ${config.max_url_length} characters`,
-    );
-  let next: URL;
+/** A Location header as an absolute URL (undefined when unusable); the guard judges it on the next hop. */
+function redirectTarget(location: string, from: URL, config: Config): URL | undefined {
+  if (location.length > config.max_url_length) return undefined;
   try {
-    next = new URL(location, from);
+    const next = new URL(location, from);
+    // Credentials in a Location are never sent.
+    next.username = '';
+    next.password = '';
+    return next;
   } catch {
-    throw webError('bad_response', `${from.origin} redirected to an invalid URL`);
+    return undefined;
   }
-  // Credentials in a Location are never sent.
-  next.username = '';
-  next.password = '';
-  return next;
 }

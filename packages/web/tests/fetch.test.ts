@@ -131,6 +131,15 @@ describe('the connection is pinned to the checked address', () => {
     expect(s.requests[0]!.headers.host).toBe(`rebind.test:${s.port}`);
   });
 
+  it('offers the connection every checked address (both families) and nothing else', async () => {
+    const s = await server((_req, res) => res.end('reached over IPv4'));
+    const dual = stubResolver({ 'dual.test': ['::1', '127.0.0.1'] });
+    const both = fetcher({ resolve: dual, config: { allow_private: ['dual.test'] } });
+    // Only 127.0.0.1 listens: the connection falls back from ::1 to it, among the checked answers.
+    expect(await both({ url: s.url('/', 'dual.test'), format: 'text' })).toMatchObject({ text: 'reached over IPv4' });
+    expect(dual.calls).toEqual(['dual.test']);
+  });
+
   it('checks every redirect hop again: a rebinding answer on the next hop is blocked', async () => {
     const s = await server((req, res) => {
       if (req.url === '/start') {
@@ -263,6 +272,25 @@ describe('redirects', () => {
     const kept = await fetch({ url: a.url('/elsewhere', 'site-a.test'), ...post });
     expect(kept).toMatchObject({ status: 307, headers: { location: b.url('/result', 'site-b.test') } });
     expect(b.requests).toEqual([]);
+  });
+
+  it('refuses a Location it cannot use, and never sends credentials a Location carries', async () => {
+    const b = await server((_req, res) => res.end('b'));
+    const a = await server((req, res) => {
+      res.statusCode = 302;
+      const to: Record<string, string> = {
+        '/malformed': 'http://[::1',
+        '/long': `/${'x'.repeat(10_000)}`,
+        '/userinfo': b.url('/in', 'user:secret@site-b.test'),
+      };
+      res.setHeader('location', to[req.url ?? ''] ?? '/');
+      res.end();
+    });
+    expect(await outcomeOf(fetch({ url: a.url('/malformed', 'site-a.test') }))).toBe('unavailable/bad_response');
+    expect(await outcomeOf(fetch({ url: a.url('/long', 'site-a.test') }))).toBe('unavailable/bad_response');
+    const result = await fetch({ url: a.url('/userinfo', 'site-a.test') });
+    expect(result.url).toBe(b.url('/in', 'site-b.test'));
+    expect(b.requests[0]!.headers.authorization).toBeUndefined();
   });
 
   it('returns the redirect itself with max_redirects: 0', async () => {
