@@ -61,9 +61,7 @@ export {
   updateOp,
   type WebFetchFormat,
   type WebFetchOutput,
-  webFetchFormat,
   webFetchInput,
-  webFetchMethods,
   webFetchOutput,
 } from './contracts/index.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';

@@ -55,6 +55,3 @@ export function httpError(status: number, statusText: string, url: string): Harn
     retryable: RETRYABLE_STATUS.has(status),
   });
 }
-
-export const isWebErrorReason = (value: unknown): value is WebErrorReason =>
-  typeof value === 'string' && Object.hasOwn(reasons, value);

@@ -39,17 +39,6 @@ function pinnedLookup(target: Target): LookupFunction {
   }) as LookupFunction;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EADDRNOTAVAIL',
-]);
-
 /** A transport failure as a stable reason. */
 function classify(error: unknown, origin: string): Error {
   if (isHarnessError(error)) return error;
@@ -60,7 +49,7 @@ function classify(error: unknown, origin: string): Error {
     return webError('bad_response', `${origin} sent a malformed response (${detail})`);
   if (/CERT|SSL|TLS|SIGNATURE|UNABLE_TO|SELF_SIGNED/.test(code))
     return webError('tls_error', `TLS with ${origin} failed (${detail})`);
-  if (NETWORK_CODES.has(code) || code === '') return webError('network_error', `${origin}: ${detail}`);
+  // Refused, reset, unreachable, a socket hang-up: the network, worth a retry.
   return webError('network_error', `${origin}: ${detail}`);
 }
 

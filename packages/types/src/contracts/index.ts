@@ -17,8 +17,6 @@ export { lastMessage, pathMessage, SESSION_MAX_BATCH, SESSION_MAX_PAGE, sessionC
 export {
   type WebFetchFormat,
   type WebFetchOutput,
-  webFetchFormat,
   webFetchInput,
-  webFetchMethods,
   webFetchOutput,
 } from './web.js';
