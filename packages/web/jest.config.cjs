@@ -1,6 +1,6 @@
 /**
- * linkedom's CommonJS build requires css-select and the fb55 DOM packages, which ship ES modules
- * only. Node >= 20.19 loads them (require of ESM); Jest before Node 24.9 cannot, so Jest
+ * parse5, and the css-select / fb55 DOM packages that linkedom's CommonJS build requires, ship ES
+ * modules only. Node >= 20.19 loads them (require of ESM); Jest before Node 24.9 cannot, so Jest
  * transpiles just those packages to CommonJS.
  */
 const esmOnly = [
@@ -14,6 +14,7 @@ const esmOnly = [
   'domelementtype',
   'entities',
   'cssomnom',
+  'parse5',
 ];
 
 module.exports = {

@@ -1,5 +1,6 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
+import { parse as parseHtmlStandard, serialize } from 'parse5';
 import TurndownService from 'turndown';
 import { gfm } from 'turndown-plugin-gfm';
 
@@ -100,7 +101,9 @@ function absolutize(document: Doc, pageUrl: string): void {
 
 /** Parsed, links made absolute, and everything that is never reading material removed. */
 function parse(html: string, pageUrl: string): Doc {
-  const { document } = parseHTML(html);
+  // linkedom's parser does not build trees the HTML Standard's way (omitted <html>/<head>/<body>,
+  // misnested tags, a bare fragment); parse5 does, and its serialization spells every element out.
+  const { document } = parseHTML(serialize(parseHtmlStandard(html)));
   absolutize(document, pageUrl);
   for (const node of document.querySelectorAll([...NOT_CONTENT, ...NAVIGATION].join(', '))) node.remove();
   for (const node of document.querySelectorAll(CHROME.join(', ')))
@@ -114,12 +117,9 @@ const tidy = (markdown: string) =>
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 
-/** The whole page's body without scripts, forms and chrome: for pages that are not articles (indexes, docs). */
+/** The main part of a page Readability found no article in (its chrome is already gone). */
 function wholePage(document: Doc): string {
-  for (const selector of [...NOT_CONTENT, ...CHROME])
-    for (const node of document.querySelectorAll(selector)) node.remove();
-  const main = document.querySelector('main, [role="main"], article') ?? document.body;
-  return main?.innerHTML ?? '';
+  return (document.querySelector(ARTICLE) ?? document.body)?.innerHTML ?? '';
 }
 
 export interface Readable {

@@ -90,6 +90,24 @@ describe('HTML to markdown', () => {
     );
   });
 
+  it('reads a valid page that omits <html>, <head> and <body>, and misnested markup, as browsers do', () => {
+    const omitted = htmlToMarkdown(
+      '<!doctype html><title>Minimal</title><p>First paragraph of a page that omits optional tags.<p>Second <b>bold <i>both</b> italic</i> end.',
+      PAGE_URL,
+    );
+    expect(omitted.title).toBe('Minimal');
+    expectAll(omitted.markdown, ['First paragraph of a page that omits optional tags.', 'Second **bold _both_**'], []);
+  });
+
+  it('returns the title alone for a page with no content', () => {
+    expect(htmlToMarkdown('<html><head><title>Empty</title></head><body></body></html>', PAGE_URL)).toEqual({
+      title: 'Empty',
+      markdown: '# Empty',
+    });
+    expect(htmlToMarkdown('', PAGE_URL)).toEqual({ markdown: '' });
+    expect(htmlToMarkdown('just text, <b>no</b> document', PAGE_URL).markdown).toBe('just text, **no** document');
+  });
+
   it('resolves links against <base href>, drops javascript: links and inline data images', () => {
     const html =
       '<html><head><base href="https://cdn.example/docs/v2/"></head><body><article><h1>Links</h1>' +
