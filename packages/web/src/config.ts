@@ -43,6 +43,8 @@ export const configSchema = z
       .default(16 * KiB),
     /** Size of a request body. */
     max_request_bytes: z.number().int().positive().default(MiB),
+    /** HTML converted to markdown (the rest is cut, `truncated: true`): conversion is synchronous CPU work. */
+    markdown_max_html_bytes: z.number().int().positive().default(MiB),
     /** Length of a URL (initial or redirect target). */
     max_url_length: z
       .number()

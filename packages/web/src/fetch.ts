@@ -44,10 +44,20 @@ function render(body: ReadBody, kind: BodyKind, media: MediaType, request: Prepa
   return { format: 'text', text, charset };
 }
 
+/**
+ * HTML becomes markdown synchronously (parse, Readability, Turndown: about a second of CPU per MiB,
+ * during which this worker serves nothing else), so only its first `markdownMaxBytes` are converted.
+ */
+function cutForMarkdown(body: ReadBody, kind: BodyKind, request: PreparedRequest, markdownMaxBytes: number): ReadBody {
+  if (request.format !== 'markdown' || kind !== 'html' || body.bytes.length <= markdownMaxBytes) return body;
+  return { bytes: body.bytes.subarray(0, markdownMaxBytes), truncated: true };
+}
+
 async function readAndRender(
   response: IncomingMessage,
   request: PreparedRequest,
   url: URL,
+  deps: FetcherDeps,
   signal: AbortSignal,
 ): Promise<Content & { bytes: number; truncated: boolean }> {
   const media = mediaTypeOf(response.headers['content-type']);
@@ -57,8 +67,12 @@ async function readAndRender(
     response.destroy(); // refused before its body is downloaded
     throw binaryRefused(url, media);
   }
-  const body = await readBody(response, url.origin, request.maxBytes, signal);
-  const kind = body.bytes.length === 0 ? 'text' : (declared ?? kindByBytes(body.bytes));
+  const markdownMax = deps.config.markdown_max_html_bytes;
+  const readMax =
+    request.format === 'markdown' && declared === 'html' ? Math.min(request.maxBytes, markdownMax) : request.maxBytes;
+  const read = await readBody(response, url.origin, readMax, signal);
+  const kind = read.bytes.length === 0 ? 'text' : (declared ?? kindByBytes(read.bytes));
+  const body = cutForMarkdown(read, kind, request, markdownMax);
   return { ...render(body, kind, media, request, url), bytes: body.bytes.length, truncated: body.truncated };
 }
 
@@ -76,7 +90,7 @@ export const webFetch = (deps: FetcherDeps) =>
         throw httpError(status, statusText, url.href);
       }
       const headers = flatHeaders(response.headers);
-      const content = await readAndRender(response, request, url, signal);
+      const content = await readAndRender(response, request, url, deps, signal);
       const contentType = mediaTypeOf(headers['content-type']).essence;
       logger.debug(
         { origin: url.origin, status, bytes: content.bytes, truncated: content.truncated, redirects: redirects.length },

@@ -162,6 +162,13 @@ describe('content types and charsets, fetched', () => {
       body: Buffer.from('<!DOCTYPE html><html><head><title>Bare</title></head><body><p>bare page</p></body></html>'),
     },
     '/json': { type: 'application/problem+json', body: Buffer.from('{"title":"x"}') },
+    '/big-html': {
+      type: 'text/html',
+      body: Buffer.from(`<html><body>${'<p>Some paragraph text.</p>'.repeat(12_000)}</body></html>`),
+    },
+    '/big-sniffed': {
+      body: Buffer.from(`<!DOCTYPE html><html><body>${'<p>Some paragraph text.</p>'.repeat(12_000)}</body></html>`),
+    },
   };
 
   beforeAll(async () => {
@@ -222,6 +229,19 @@ describe('content types and charsets, fetched', () => {
         bytes: pages[path]!.body.length,
       });
     }
+  });
+
+  it('converts at most markdown_max_html_bytes of HTML to markdown (the rest is cut), and all of it as text', async () => {
+    const small = fetcher({
+      resolve: stubResolver({ 'site-a.test': ['127.0.0.1'] }),
+      config: { allow_private: ['site-a.test'], markdown_max_html_bytes: 100_000 },
+    });
+    for (const path of ['/big-html', '/big-sniffed'])
+      expect(await small({ url: url(path) })).toMatchObject({ format: 'markdown', bytes: 100_000, truncated: true });
+    expect(await small({ url: url('/big-html'), format: 'text' })).toMatchObject({
+      bytes: pages['/big-html']!.body.length,
+      truncated: false,
+    });
   });
 
   it('answers HEAD with the headers and an empty body', async () => {
