@@ -27,8 +27,11 @@ const allowEntry = z
 
 export const configSchema = z
   .object({
-    /** Total time of one call, redirects included. */
-    timeout_ms: callLimit({ default: 30_000, max: 120_000 }),
+    /**
+     * Total time of one call, redirects included. The default stays under iii-sdk's 30 s
+     * invocation timeout, so a caller gets web's own `timeout` rather than a bare bus timeout.
+     */
+    timeout_ms: callLimit({ default: 25_000, max: 120_000 }),
     /** Body bytes kept after decompression; the rest is cut (`truncated: true`). */
     max_bytes: callLimit({ default: 2 * MiB, max: 10 * MiB }),
     /** Redirects followed. */

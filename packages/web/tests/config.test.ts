@@ -4,7 +4,7 @@ import { configSchema, envOverrides } from '../src/config.js';
 describe('config', () => {
   it('has safe defaults', () => {
     expect(configSchema.parse({})).toMatchObject({
-      timeout_ms: { default: 30_000, max: 120_000 },
+      timeout_ms: { default: 25_000, max: 120_000 },
       max_bytes: { default: 2 * 1024 * 1024, max: 10 * 1024 * 1024 },
       max_redirects: { default: 5, max: 10 },
       first_byte_timeout_ms: 15_000,
@@ -15,7 +15,7 @@ describe('config', () => {
   });
 
   it('fills the half of a limit that is not given', () => {
-    expect(configSchema.parse({ timeout_ms: { max: 60_000 } }).timeout_ms).toEqual({ default: 30_000, max: 60_000 });
+    expect(configSchema.parse({ timeout_ms: { max: 60_000 } }).timeout_ms).toEqual({ default: 25_000, max: 60_000 });
   });
 
   it.each([
