@@ -33,6 +33,7 @@ export {
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
+export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
   packageVersion,
   runWorkerMain,
