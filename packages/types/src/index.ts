@@ -77,6 +77,7 @@ export {
   queueConfig,
   type RegisteredProvider,
   registeredProvider,
+  registeredTrigger,
   SESSION_MAX_BATCH,
   SESSION_MAX_PAGE,
   type SendInput,

@@ -33,7 +33,15 @@ export {
   type TokenSource,
   tokenSource,
 } from './auth.js';
-export { functionDetail, functionSummary, type QueueConfig, queueConfig, type UpdateOp, updateOp } from './engine.js';
+export {
+  functionDetail,
+  functionSummary,
+  type QueueConfig,
+  queueConfig,
+  registeredTrigger,
+  type UpdateOp,
+  updateOp,
+} from './engine.js';
 export {
   type RegisteredProvider,
   registeredProvider,
