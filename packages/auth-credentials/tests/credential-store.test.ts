@@ -41,7 +41,7 @@ describe('CredentialStore files', () => {
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
     const file = JSON.parse(readFileSync(path, 'utf8'));
     expect(file).toEqual({
-      version: 1,
+      v: 2,
       providers: { anthropic: { token: 'sk-ant-first-token', updated_at: expect.any(String) } },
     });
   });
@@ -125,11 +125,9 @@ describe('CredentialStore refuses files it cannot read, and never overwrites the
       'credentials_corrupt',
     ],
     ['an array', JSON.stringify([secret]), 'credentials_corrupt'],
-    [
-      'a newer version',
-      JSON.stringify({ version: 2, credentials: { anthropic: secret } }),
-      'credentials_unsupported_version',
-    ],
+    ['a newer version', JSON.stringify({ v: 3, credentials: { anthropic: secret } }), 'unsupported_record_version'],
+    ['a version that is not a number', JSON.stringify({ v: 'two', providers: {} }), 'credentials_corrupt'],
+    ['no version at all', JSON.stringify({ providers: {} }), 'credentials_corrupt'],
   ])('%s', async (_name, content, reason) => {
     const path = freshPath();
     mkdirSync(join(path, '..'), { recursive: true });
@@ -153,7 +151,7 @@ describe('CredentialStore encryption', () => {
     await new CredentialStore({ path, key: key(RAW_KEY) }).set('anthropic', 'sk-ant-sealed-token');
     const text = readFileSync(path, 'utf8');
     expect(text).not.toContain('sk-ant-sealed-token');
-    expect(JSON.parse(text)).toMatchObject({ version: 1, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
+    expect(JSON.parse(text)).toMatchObject({ v: 2, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
     expect(await new CredentialStore({ path, key: key(RAW_KEY) }).get('anthropic')).toMatchObject({
       token: 'sk-ant-sealed-token',
     });
