@@ -107,6 +107,25 @@ describe('CredentialStore files', () => {
     await new CredentialStore({ path }).read();
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
   });
+
+  it('says so when a leftover cannot be removed, and still reads the file', async () => {
+    const path = freshPath();
+    await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    // A directory where a temp file should be: rm without `recursive` refuses it.
+    const leftover = join(path, '..', `.credentials.json.${dead}.0123456789ab.tmp`);
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'x'), 'x');
+    const warnings: Array<{ details: Record<string, unknown>; message: string }> = [];
+    const store = new CredentialStore({ path, warn: (details, message) => warnings.push({ details, message }) });
+    expect(Object.keys(await store.read())).toEqual(['openai']);
+    expect(warnings).toEqual([
+      {
+        details: { path, code: expect.any(String) },
+        message: 'could not remove temp files left by an interrupted write (they may hold secrets)',
+      },
+    ]);
+  });
 });
 
 describe('CredentialStore refuses files it cannot read, and never overwrites them', () => {
