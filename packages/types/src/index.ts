@@ -50,52 +50,70 @@ export {
   approvalHold,
   approvalMode,
   approvalSettings,
-  beforeFunctionCallPayload,
-  beforeFunctionCallReply,
-  type CatalogChanges,
+  functionCallId,
+} from './contracts/approval.js';
+export {
   type CredentialChange,
-  catalogChanges,
-  contracts,
   credentialChange,
   credentialToken,
-  functionCallId,
+  type ProviderCredentialStatus,
+  providerCredentialStatus,
+  type TokenSource,
+  tokenSource,
+} from './contracts/auth.js';
+export {
   functionDetail,
   functionSummary,
-  HOOK_REPLY_FUNCTION,
-  type HookEnvelope,
-  type HookMergeRule,
-  hookEnvelope,
-  hookMergeRule,
-  lastMessage,
-  type ProviderCredentialStatus,
-  type ProviderRequest,
-  pathMessage,
-  providerCredentialStatus,
-  providerRequest,
-  providerStreamInput,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
+  type UpdateOp,
+  updateOp,
+} from './contracts/engine.js';
+export {
   type RegisteredProvider,
   registeredProvider,
-  registeredTrigger,
-  SESSION_MAX_BATCH,
-  SESSION_MAX_PAGE,
   type SendInput,
   type SendOutput,
   type StreamTriggerEvent,
   sendInput,
   sendOutput,
-  sessionCursorPattern,
   streamTriggerEvent,
-  type TokenSource,
-  tokenSource,
   type UiSubscriptionView,
-  type UpdateOp,
   uiClientId,
   uiPushFunctionId,
   uiSubscriptionView,
-  updateOp,
-} from './contracts/index.js';
+} from './contracts/harness.js';
+export {
+  beforeFunctionCallPayload,
+  beforeFunctionCallReply,
+  HOOK_REPLY_FUNCTION,
+  type HookEnvelope,
+  type HookMergeRule,
+  hookEnvelope,
+  hookMergeRule,
+} from './contracts/hook-fanout.js';
+export { contracts } from './contracts/index.js';
+export { type CatalogChanges, catalogChanges } from './contracts/models.js';
+export { type ProviderRequest, providerRequest, providerStreamInput } from './contracts/provider.js';
+export {
+  lastMessage,
+  pathMessage,
+  SESSION_MAX_BATCH,
+  SESSION_MAX_PAGE,
+  sessionCursorPattern,
+} from './contracts/session.js';
+export {
+  type FunctionExposure,
+  functionExposure,
+  type RunStartInput,
+  runStartInput,
+  type TurnStepJob,
+  type TurnStepState,
+  turnStepContract,
+  turnStepJob,
+  turnStepResult,
+} from './contracts/turn.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {
