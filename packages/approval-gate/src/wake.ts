@@ -1,5 +1,5 @@
 import type { Bus, Logger } from '@iii-harness/runtime';
-import { TURN_STEP_QUEUE } from '@iii-harness/types';
+import { contracts, TURN_STEP_QUEUE } from '@iii-harness/types';
 
 /**
  * Tell the turn orchestrator a decision landed: a job on its FIFO step queue, so the wake-up is
@@ -9,8 +9,7 @@ import { TURN_STEP_QUEUE } from '@iii-harness/types';
  */
 export async function wakeTurn(bus: Bus, logger: Logger, sessionId: string, turnId: string): Promise<void> {
   try {
-    // TODO(issue 12): enqueue through contracts.turn's wake-up contract once the orchestrator declares it.
-    await bus.enqueue(TURN_STEP_QUEUE.queue, 'turn::function_awaiting_approval', {
+    await bus.enqueue(TURN_STEP_QUEUE.queue, contracts.turn.functionAwaitingApproval, {
       session_id: sessionId,
       turn_id: turnId,
       wake: true,

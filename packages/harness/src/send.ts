@@ -6,25 +6,18 @@ import {
   type SendInput,
   type SendOutput,
   type TurnView,
-  turnView,
   type UserMessage,
 } from '@iii-harness/types';
-import { z } from 'zod';
 import type { Config } from './config.js';
 
-const { session } = contracts;
-
-// TODO(issue 12): call run::start, run::abort and turn::get_state through contracts.run / contracts.turn
-// once the orchestrator declares them; until then the replies are checked with these local schemas.
-const runStartReply = z.object({ turn_id: z.string() });
-const runAbortReply = z.object({ aborted: z.boolean(), turn_id: z.string().optional() });
+const { session, run, turn } = contracts;
 
 /** `send:<sha>` — the user entry's id for an idempotency key (any characters allowed in the key). */
 const entryIdFor = (key: string) => `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
 /** The session's turn, or undefined when it never had one. */
 async function turnOf(bus: Bus, sessionId: string): Promise<TurnView | undefined> {
-  return bus.call('turn::get_state', { session_id: sessionId }, { schema: turnView }).catch((error: unknown) => {
+  return bus.call(turn.getState, { session_id: sessionId }).catch((error: unknown) => {
     if (error instanceof HarnessError && error.code === 'not_found' && error.reason !== 'function_not_found')
       return undefined;
     throw error;
@@ -87,18 +80,14 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
       entry: { type: 'message', message },
     });
     try {
-      const { turn_id } = await bus.call(
-        'run::start',
-        {
-          session_id: input.session_id,
-          provider,
-          model,
-          ...(input.system_prompt ? { system_prompt: input.system_prompt } : {}),
-          ...(input.max_turns ? { max_turns: input.max_turns } : {}),
-          ...(input.functions ? { functions: input.functions } : {}),
-        },
-        { schema: runStartReply },
-      );
+      const { turn_id } = await bus.call(run.start, {
+        session_id: input.session_id,
+        provider,
+        model,
+        ...(input.system_prompt ? { system_prompt: input.system_prompt } : {}),
+        ...(input.max_turns ? { max_turns: input.max_turns } : {}),
+        ...(input.functions ? { functions: input.functions } : {}),
+      });
       result = { session_id: input.session_id, turn_id, merged: false };
     } catch (error) {
       if (!(error instanceof HarnessError && error.reason === 'session_busy')) throw error;
@@ -124,6 +113,6 @@ export const status = () =>
 
 export const stop = () =>
   (async ({ session_id }, { bus }) => {
-    const { aborted, turn_id } = await bus.call('run::abort', { session_id }, { schema: runAbortReply });
+    const { aborted, turn_id } = await bus.call(run.abort, { session_id });
     return { stopped: aborted, ...(turn_id ? { turn_id } : {}) };
   }) satisfies Handler<typeof contracts.harness.stop>;
