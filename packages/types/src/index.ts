@@ -114,6 +114,7 @@ export {
   turnStepJob,
   turnStepResult,
 } from './contracts/turn.js';
+export { type WebFetchFormat, type WebFetchOutput, webFetchInput, webFetchOutput } from './contracts/web.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {

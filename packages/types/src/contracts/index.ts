@@ -7,6 +7,7 @@ import { models } from './models.js';
 import { provider } from './provider.js';
 import { session } from './session.js';
 import { run, turn } from './turn.js';
+import { web } from './web.js';
 
 /**
  * Every bus function the harness serves or calls, one contract each, grouped by the worker that
@@ -25,4 +26,5 @@ export const contracts = {
   auth,
   run,
   turn,
+  web,
 };
