@@ -1,6 +1,7 @@
 export { type Config, configSchema, envOverrides } from './config.js';
 export {
   AGENT_SAFE,
+  AGENT_TOOL_GROUPS,
   compileKernel,
   type KernelSpec,
   kernelDecision,

@@ -10,9 +10,14 @@ import { matchesName, type NameMatcher, nameMatcher, skeleton } from './policy-n
  *
  * The reserved namespaces are those of every contract in the catalogue (`types`) — so a new
  * worker's functions are reserved from the day its contracts land — plus the engine's own and
- * the harness families declared without a fixed id. A new function of the harness is therefore
- * denied to agents by default; making it callable is a reviewed line in AGENT_SAFE.
+ * the harness families declared without a fixed id; only the catalogue groups listed in
+ * AGENT_TOOL_GROUPS (tools made for agents, such as `web::fetch`) are left to the rules. A new
+ * function of the harness is therefore denied to agents by default; making it callable is a
+ * reviewed line in AGENT_SAFE (or, for a new tool worker, in AGENT_TOOL_GROUPS).
  */
+
+/** Catalogue groups that are tools for agents, not the harness's control surface: the rules decide them. */
+export const AGENT_TOOL_GROUPS: readonly object[] = [contracts.web];
 
 /** Namespaces reserved beyond the catalogue: engine builtins, parameterised families, other spellings. */
 const EXTRA_RESERVED = [
@@ -40,9 +45,10 @@ const namespaceOf = (functionId: string) => functionId.split('::')[0]!;
 function catalogueIds(): string[] {
   const ids: string[] = [];
   for (const group of Object.values(contracts) as Array<Record<string, unknown>>)
-    for (const entry of Object.values(group))
-      if (entry && typeof entry === 'object' && typeof (entry as Contract).id === 'string')
-        ids.push((entry as Contract).id);
+    if (!AGENT_TOOL_GROUPS.includes(group))
+      for (const entry of Object.values(group))
+        if (entry && typeof entry === 'object' && typeof (entry as Contract).id === 'string')
+          ids.push((entry as Contract).id);
   return ids;
 }
 

@@ -1,6 +1,7 @@
 import { type Contract, contracts } from '@iii-harness/types';
 import {
   AGENT_SAFE,
+  AGENT_TOOL_GROUPS,
   checkPermission,
   compileKernel,
   PROTECTED_STORAGE,
@@ -17,11 +18,15 @@ const kernel = compileKernel(['harness_providers', 'harness_ui_subscriptions']);
 const options = { kernel, maxMatchLength: 4096 };
 const safeIds = new Set(AGENT_SAFE.map((entry) => entry.id));
 
-const catalogue: Contract[] = Object.values(contracts).flatMap((group) =>
-  Object.values(group as Record<string, unknown>).filter(
+const contractsOf = (group: object): Contract[] =>
+  Object.values(group).filter(
     (entry): entry is Contract => typeof entry === 'object' && entry !== null && 'id' in entry,
-  ),
-);
+  );
+/** The harness's own functions: every catalogue group but the tools made for agents. */
+const catalogue: Contract[] = Object.values(contracts)
+  .filter((group) => !AGENT_TOOL_GROUPS.includes(group))
+  .flatMap(contractsOf);
+const agentTools: Contract[] = AGENT_TOOL_GROUPS.flatMap(contractsOf);
 
 /** Functions agents must never reach, beyond the catalogue (engine builtins, families, future ones). */
 const notInCatalogue = [
@@ -195,6 +200,14 @@ describe('kernel deny list: the harness and the engine are closed to agents unle
   it('leaves functions outside the reserved namespaces to the rules', () => {
     for (const id of ['shell::exec', 'web::fetch', 'agent_tools::remember', 'sessions_helper::x', 'statefoo::get'])
       expect(decide(id, {})).toEqual(ALLOWED);
+  });
+
+  it('leaves the tools made for agents (web::fetch) to the rules', () => {
+    expect(agentTools.map((c) => c.id)).toContain('web::fetch');
+    for (const tool of agentTools) {
+      expect(decide(tool.id, { url: 'https://example.org/' })).toEqual(ALLOWED);
+      expect(RESERVED_NAMESPACES).not.toContain(tool.id.split('::')[0]);
+    }
   });
 });
 
