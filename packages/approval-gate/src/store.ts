@@ -43,7 +43,7 @@ export const SCOPES = {
 } as const;
 
 /** `<session>/<call>`: ids may not contain `/`, so the key is unambiguous. */
-export const holdKey = (sessionId: string, callId: string) => `${sessionId}/${callId}`;
+const holdKey = (sessionId: string, callId: string) => `${sessionId}/${callId}`;
 
 /** Holds, decisions and settings in engine state, so every process can restart without losing one. */
 export class ApprovalStore {

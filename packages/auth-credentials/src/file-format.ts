@@ -24,7 +24,7 @@ const fileVersions = versionedRecord({
   },
 });
 
-export const storedCredential = z.object({ token: z.string().min(1), updated_at: z.string().min(1) }).strict();
+const storedCredential = z.object({ token: z.string().min(1), updated_at: z.string().min(1) }).strict();
 export type StoredCredential = z.infer<typeof storedCredential>;
 export type Providers = Record<string, StoredCredential>;
 

@@ -2,7 +2,7 @@ import { httpUrl, providerDeclaration, providerId } from '@iii-harness/types';
 import { z } from 'zod';
 
 /** Operator overrides of what a provider declared. */
-export const providerOverride = z
+const providerOverride = z
   .object({ api_url: httpUrl.optional(), max_tokens: providerDeclaration.shape.default_max_tokens.optional() })
   .strict();
 
@@ -42,7 +42,6 @@ export const configSchema = z
   })
   .strict();
 export type Config = z.infer<typeof configSchema>;
-export type ProviderOverride = z.infer<typeof providerOverride>;
 
 export const envOverrides = {
   IIH_PERMISSIONS_PATH: 'permissions_path',

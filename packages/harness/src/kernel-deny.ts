@@ -154,7 +154,7 @@ export function compileKernel(extraStorage: readonly string[] = []): KernelSpec 
 }
 
 /** Names in reasons are the caller's; keep them short. */
-export const clip = (text: string, max = 120): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+const clip = (text: string, max = 120): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 const deny = (reason: string): PolicyDeny => ({ decision: 'deny', rule_id: KERNEL_RULE_ID, reason });
 
