@@ -79,6 +79,7 @@ export {
   functionSummary,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
   type UpdateOp,
   updateOp,
 } from './contracts/engine.js';
