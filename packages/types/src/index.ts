@@ -68,10 +68,24 @@ export {
   tokenSource,
 } from './contracts/auth.js';
 export {
+  COMPACTION_MAX_INSTRUCTIONS,
+  type CompactionPlan,
+  type CompactionResult,
+  type CompactionStage,
+  type CompactionState,
+  type CompactionStatus,
+  compactionPlan,
+  compactionResult,
+  compactionStage,
+  compactionState,
+  compactionStatus,
+} from './contracts/compaction.js';
+export {
   functionDetail,
   functionSummary,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
   type UpdateOp,
   updateOp,
 } from './contracts/engine.js';
@@ -119,6 +133,7 @@ export {
   turnStepJob,
   turnStepResult,
 } from './contracts/turn.js';
+export { type WebFetchFormat, type WebFetchOutput, webFetchInput, webFetchOutput } from './contracts/web.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {

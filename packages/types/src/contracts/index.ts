@@ -1,5 +1,6 @@
 import { approval } from './approval.js';
 import { auth } from './auth.js';
+import { compaction } from './compaction.js';
 import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
 import { hookFanout } from './hook-fanout.js';
@@ -7,6 +8,7 @@ import { models } from './models.js';
 import { lmstudio, provider } from './provider.js';
 import { session } from './session.js';
 import { run, turn } from './turn.js';
+import { web } from './web.js';
 
 /**
  * Every bus function the harness serves or calls, one contract each, grouped by the worker that
@@ -26,4 +28,6 @@ export const contracts = {
   auth,
   run,
   turn,
+  web,
+  compaction,
 };
