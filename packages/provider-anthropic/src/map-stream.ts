@@ -81,6 +81,7 @@ class AnthropicStreamMapper {
         this.stopReason = event.delta.stop_reason ?? this.stopReason;
         this.noteStopDetails(event.delta.stop_details);
         this.mergeUsage(event.usage);
+        this.noteUnsupportedFields('message_delta', event as unknown as Record<string, unknown>);
         break;
       case 'message_stop':
         this.phase = 'stopped';
@@ -123,6 +124,17 @@ class AnthropicStreamMapper {
     }
     this.stopReason = message.stop_reason ?? this.stopReason;
     this.noteStopDetails(message.stop_details);
+    this.noteUnsupportedFields('message', message as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * Message-level state we do not keep: the code-execution `container` (so a later request cannot
+   * reuse it) and `context_management` edits (beta). Reported, not dropped silently.
+   */
+  private noteUnsupportedFields(where: string, fields: Record<string, unknown>): void {
+    for (const field of ['container', 'context_management'])
+      if (fields[field] !== undefined && fields[field] !== null)
+        this.ctx.sink.warning('unsupported_event', `${where}.${field}`, `Anthropic ${where}.${field} is not kept`);
   }
 
   private blockStart(index: number, block: WireBlock): void {

@@ -155,13 +155,18 @@ describe('provider-anthropic: stream shapes from the vendor', () => {
       ev('content_block_delta', { index: 1, delta: { type: 'sparkle_delta', sparkle: 2 } }),
       ev('content_block_stop', { index: 1 }),
       ev('brand_new_event', { detail: 'x' }),
-      ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 } }),
+      ev('message_delta', {
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: 9 },
+        context_management: { applied_edits: [{ type: 'clear_tool_uses_20250919', cleared_tool_uses: 2 }] },
+      }),
       ev('message_stop'),
     ]);
     expect(events.filter((e) => e.type === 'warning').map((e) => [e.code, e.feature])).toEqual([
       ['unsupported_block', 'hologram'],
       ['unsupported_delta', 'sparkle_delta'],
       ['unsupported_event', 'brand_new_event'],
+      ['unsupported_event', 'message_delta.context_management'],
     ]);
     expect(terminals(events)).toHaveLength(1);
     expect(terminal).toMatchObject({ type: 'done', message: { content: [{ type: 'text', text: 'Still here.' }] } });
