@@ -49,7 +49,8 @@ export async function startCatalog(engine: DevEngine, client: TestClient): Promi
   await eventually(
     async () => {
       if (!catalog.alive) throw new Error(`models-catalog exited:\n${catalog.tail()}`);
-      await client.bus.call(contracts.engine.functionsInfo, { function_id: 'models::get' });
+      for (const { id } of Object.values(contracts.models))
+        await client.bus.call(contracts.engine.functionsInfo, { function_id: id });
     },
     { timeoutMs: 30_000, intervalMs: 25 },
   );
