@@ -19,6 +19,7 @@ import { createLogger, type LogLevel } from './logger.js';
 import { QueueConfigError } from './queue/config.js';
 import { installQueues, type QueueModuleConfig } from './queue/index.js';
 import { Router } from './router.js';
+import { resolveSecurity, type SecurityOptions } from './security/options.js';
 import { startWorkerServer } from './server.js';
 import { openDatabase } from './store.js';
 
@@ -51,6 +52,12 @@ export interface EngineOptions {
   maxPayload?: number;
   /** `engine::functions-available` poll interval (default 5000 ms, as in the engine). */
   functionsPollMs?: number;
+  /**
+   * Protective limits (allowed browser origins, outbound caps, timeouts, connection limit, JSON
+   * depth); see SecurityOptions. `handshakeTimeoutMs` defaults to the config's
+   * `handshake_timeout_ms`.
+   */
+  security?: Partial<SecurityOptions>;
 }
 
 export interface RunningEngine {
@@ -71,8 +78,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const config = options.config ?? (options.configPath ? loadConfigFile(options.configPath) : defaultConfig());
   for (const warning of config.warnings) logger.warn(warning);
 
+  const security = resolveSecurity({
+    handshakeTimeoutMs: config.workerManager.handshake_timeout_ms,
+    ...options.security,
+  });
   const { db, path } = openDatabase({ memory: options.memory, dataDir: options.dataDir });
-  const router = new Router(logger, db);
+  const router = new Router(logger, db, { maxJsonDepth: security.maxJsonDepth });
   const channels = new ChannelManager();
   const inProcess = ['iii-engine-functions'];
   let httpServer: HttpServerHandle | undefined;
@@ -117,15 +128,17 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       host,
       port: options.port ?? config.workerManager.port ?? DEFAULT_PORT,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      handshakeTimeoutMs: config.workerManager.handshake_timeout_ms ?? 10_000,
+      security,
     });
     if (config.http) {
       const httpHost = options.host ?? config.http.host ?? DEFAULT_HOST;
-      httpServer = await startHttpServer(router, routes, channels, {
-        ...config.http,
-        host: httpHost,
-        port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT,
-      });
+      httpServer = await startHttpServer(
+        router,
+        routes,
+        channels,
+        { ...config.http, host: httpHost, port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT },
+        { maxBodyBytes: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxJsonDepth: security.maxJsonDepth },
+      );
     }
   } catch (error) {
     await workerServer?.close();

@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { Bindings, bindingOf } from './bindings.js';
-import { type Corkable, WorkerConnection } from './connection.js';
+import { type OutboundLimits, type TransportSocket, WorkerConnection } from './connection.js';
 import type {
   BuiltinFunction,
   CallContext,
@@ -31,11 +31,17 @@ import {
 } from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
 import { type FunctionEntry, FunctionRegistry } from './registry/functions.js';
+import { depthMessage, exceedsDepth } from './security/json-depth.js';
 
 const NO_QUEUE_PROVIDER =
   'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
 const DISCARD = { kind: 'discard' } as const;
 const REATTACH_EVICT_TIMEOUT_MS = 5000;
+
+export interface RouterOptions {
+  /** Deepest JSON nesting accepted in a frame (the real engine's serde limit, 128). */
+  maxJsonDepth: number;
+}
 
 export class Router implements EngineApi {
   readonly functions = new FunctionRegistry();
@@ -48,6 +54,7 @@ export class Router implements EngineApi {
   constructor(
     readonly logger: Logger,
     readonly db: Database,
+    private readonly options: RouterOptions = { maxJsonDepth: 128 },
   ) {
     this.bindings = new Bindings(logger);
     this.debug = logger.isLevelEnabled('debug');
@@ -131,8 +138,16 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- connections
 
   /** A worker socket was accepted on `/`: greet it first, then read its frames in order. `socket` is the TCP socket under `ws`. */
-  attach(ws: WebSocket, ipAddress: string, socket?: Corkable): WorkerConnection {
-    const conn = new WorkerConnection(ws, ipAddress, this.handleRaw, (c) => void this.cleanupSafely(c), socket);
+  attach(ws: WebSocket, ipAddress: string, socket?: TransportSocket, limits?: OutboundLimits): WorkerConnection {
+    const conn = new WorkerConnection(
+      ws,
+      ipAddress,
+      this.handleRaw,
+      (c) => void this.cleanupSafely(c),
+      socket,
+      limits,
+      this.onOverflow,
+    );
     this.connections.set(conn.id, conn);
     ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
     ws.on('close', () => conn.markClosed());
@@ -142,6 +157,27 @@ export class Router implements EngineApi {
     this.fireWorkersAvailable('worker_connected', conn.id);
     return conn;
   }
+
+  /**
+   * Whether `conn` may be evicted when the listener is full: it never sent a frame, or it owns
+   * nothing (functions, trigger types, triggers) and has no call in flight.
+   */
+  isIdle(conn: WorkerConnection): boolean {
+    if (conn.framesHandled === 0) return true;
+    return (
+      this.functions.ownedBy(conn).length === 0 &&
+      this.bindings.registry.typesProvidedBy(conn).length === 0 &&
+      this.bindings.registry.ownedBy(conn, this.bindings.registry.active).length === 0 &&
+      !this.invocations.involves(conn)
+    );
+  }
+
+  private readonly onOverflow = (conn: WorkerConnection, bufferedBytes: number): void => {
+    this.logger.warn(
+      { worker_id: conn.id, buffered_bytes: bufferedBytes },
+      'closing a connection that does not read its frames (outbound buffer over its cap)',
+    );
+  };
 
   /** Run every shutdown hook (reverse order) and fail internal waiters. */
   async close(): Promise<void> {
@@ -165,6 +201,8 @@ export class Router implements EngineApi {
       this.logger.warn({ worker_id: conn.id, reason: frame.reason }, 'dropping undecodable frame');
       return;
     }
+    conn.framesHandled++;
+    if (exceedsDepth(frame, this.options.maxJsonDepth)) return this.refuseDeepFrame(conn, frame);
     try {
       return this.dispatch(conn, frame)?.catch((error: unknown) =>
         this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed'),
@@ -173,6 +211,26 @@ export class Router implements EngineApi {
       this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed');
     }
   };
+
+  /**
+   * A frame nested deeper than the limit is not routed (it could not be serialized again to
+   * forward it). Unlike the real engine, which drops it and lets the caller wait for its own
+   * timeout, whoever waits on it gets a structured error at once.
+   */
+  private refuseDeepFrame(conn: WorkerConnection, frame: InboundFrame): void {
+    const error: ErrorBody = {
+      code: 'deserialization_error',
+      message: depthMessage(frame.type, this.options.maxJsonDepth),
+    };
+    this.logger.warn({ worker_id: conn.id, type: frame.type }, error.message);
+    if (frame.type === 'invokefunction' && frame.invocation_id !== undefined)
+      conn.send(out.invocationResult({ invocation_id: frame.invocation_id, function_id: frame.function_id, error }));
+    else if (frame.type === 'invocationresult') {
+      const p = this.invocations.take(frame.invocation_id, conn);
+      if (p) this.deliverResult(p, { invocation_id: p.id, function_id: p.functionId, error });
+    } else if (frame.type === 'registertrigger')
+      conn.send(out.triggerRegistrationResult(frame.id, frame.trigger_type, frame.function_id, error));
+  }
 
   private dispatch(conn: WorkerConnection, frame: InboundFrame): void | Promise<void> {
     switch (frame.type) {
@@ -315,21 +373,22 @@ export class Router implements EngineApi {
         );
       return;
     }
+    this.deliverResult(p, {
+      invocation_id: p.id,
+      function_id: p.functionId,
+      result: f.result,
+      error: f.error,
+      traceparent: f.traceparent,
+      baggage: f.baggage,
+    });
+  }
+
+  private deliverResult(p: PendingInvocation, fields: out.ResultFields): void {
     const sink = p.sink;
-    if (sink.kind === 'worker') {
-      sink.caller.send(
-        out.invocationResult({
-          invocation_id: p.id,
-          function_id: p.functionId,
-          result: f.result,
-          error: f.error,
-          traceparent: f.traceparent,
-          baggage: f.baggage,
-        }),
-      );
-    } else if (sink.kind === 'internal') {
-      if (f.error) sink.reject(f.error);
-      else sink.resolve(f.result);
+    if (sink.kind === 'worker') sink.caller.send(out.invocationResult(fields));
+    else if (sink.kind === 'internal') {
+      if (fields.error) sink.reject(fields.error);
+      else sink.resolve(fields.result);
     }
   }
 
@@ -387,12 +446,35 @@ export class Router implements EngineApi {
       registeredAtMs: Date.now(),
       owner: conn,
     };
-    const previous = this.functions.claim(entry);
-    if (previous && !(previous.kind === 'remote' && previous.owner === conn))
-      this.logger.warn(
-        { function_id: f.id, worker_id: conn.id },
-        'function already registered; overwriting (last writer wins)',
-      );
+    const holder = this.liveHolder(f.id, conn);
+    if (holder !== undefined) this.rejectRegistration(conn, f.id, holder);
+    else this.functions.claim(entry);
+  }
+
+  /**
+   * Who else holds `id` right now: another live connection, or the engine itself for a builtin.
+   * A holder whose socket has closed (a worker reconnecting before its old connection's cleanup
+   * ran, or one evicted by reattach) no longer counts.
+   */
+  private liveHolder(id: string, claimant: WorkerConnection): string | undefined {
+    const current = this.functions.get(id);
+    if (current === undefined) return undefined;
+    if (current.kind === 'builtin') return 'engine';
+    if (current.owner === claimant || !current.owner.isOpen) return undefined;
+    return current.owner.id;
+  }
+
+  /**
+   * The v0.23 rule (v0.22.1 let the newer registration take the id over): a function id held
+   * by a live connection cannot be claimed by another. The claimant is told with v0.23's
+   * `registrationrejected` frame (the 0.22.1 SDK ignores it) and keeps its connection.
+   */
+  private rejectRegistration(conn: WorkerConnection, functionId: string, ownerWorkerId: string): void {
+    this.logger.warn(
+      { function_id: functionId, worker_id: conn.id, owner_worker_id: ownerWorkerId },
+      'function registration refused: the id is held by another live connection',
+    );
+    conn.send(out.registrationRejected(functionId, ownerWorkerId));
   }
 
   private async onRegisterTrigger(

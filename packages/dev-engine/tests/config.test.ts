@@ -134,6 +134,13 @@ describe('command line', () => {
         '/tmp/x',
         '--memory',
         '--log-level=debug',
+        '--allowed-origins',
+        'loopback, https://console.example',
+        '--max-connections=40',
+        '--idle-timeout-ms',
+        '0',
+        '--max-outbound-bytes',
+        '1048576',
       ]),
     ).toEqual({
       config: 'c.yaml',
@@ -143,6 +150,12 @@ describe('command line', () => {
       dataDir: '/tmp/x',
       memory: true,
       logLevel: 'debug',
+      security: {
+        allowedOrigins: ['loopback', 'https://console.example'],
+        maxConnections: 40,
+        idleTimeoutMs: 0,
+        maxOutboundBytes: 1048576,
+      },
       help: false,
       version: false,
     });
@@ -154,6 +167,7 @@ describe('command line', () => {
     [['--port'], /--port needs a value/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--memory=yes'], /takes no value/],
+    [['--max-connections', '0'], /--max-connections must be an integer >= 1/],
   ])('%j exits with code 2 and a clear message', async (argv, message) => {
     const err: string[] = [];
     await expect(runCli(argv, { version: '9.9.9', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(

@@ -150,25 +150,6 @@ test('a target that disconnects mid-invocation gives callers invocation_stopped'
   });
 });
 
-test('last writer wins; the old owner leaving does not remove the newer registration', async () => {
-  const first = connectWorker(engine.url, 'first');
-  first.registerFunction('shared::fn', async () => 'first');
-  await waitForFunction(bob, 'shared::fn');
-  const second = connectWorker(engine.url, 'second');
-  second.registerFunction('shared::fn', async () => 'second');
-  await waitFor(async () => (await bob.trigger({ function_id: 'shared::fn', payload: {} })) === 'second');
-  await first.shutdown();
-  await sleep(100);
-  await expect(bob.trigger({ function_id: 'shared::fn', payload: {} })).resolves.toBe('second');
-  await second.shutdown();
-  await waitFor(async () =>
-    bob.trigger({ function_id: 'shared::fn', payload: {} }).then(
-      () => false,
-      (e) => e.code === 'function_not_found',
-    ),
-  );
-});
-
 test('unregistering a function removes it', async () => {
   const dave = connectWorker(engine.url, 'dave');
   const ref = dave.registerFunction('dave::tmp', async () => 1);

@@ -221,8 +221,14 @@ describe('outbound coalescing', () => {
   /** A connection over a fake socket that logs what reaches it, in order. */
   function connection(withSocket = true) {
     const log: string[] = [];
-    const ws = { send: (text: string) => log.push(`send ${text}`) } as unknown as WebSocket;
-    const socket = { cork: () => log.push('cork'), uncork: () => log.push('uncork') };
+    const ws = { send: (text: string) => log.push(`send ${text}`), bufferedAmount: 0 } as unknown as WebSocket;
+    const socket = {
+      cork: () => log.push('cork'),
+      uncork: () => log.push('uncork'),
+      pause: () => log.push('pause'),
+      resume: () => log.push('resume'),
+      once: () => undefined,
+    };
     const conn = new WorkerConnection(
       ws,
       '127.0.0.1',
