@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { HttpConfig } from './builtins/http.js';
 import type { StateConfig } from './builtins/state.js';
+import { DEFAULT_OBSERVABILITY, type ObservabilityConfig } from './observability/index.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -32,6 +33,8 @@ export interface EngineConfig {
   cron?: Record<string, never>;
   /** `iii-queue` (or `queue`) entry's `config`, handed to installQueues untouched. */
   queue?: Record<string, unknown>;
+  /** `iii-observability` (always on, like the engine's mandatory worker; defaults without an entry). */
+  observability?: ObservabilityConfig;
   /** Non-fatal notes (ignored keys, unserved ports) for the startup log. */
   warnings: string[];
 }
@@ -68,7 +71,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const IGNORED_WORKERS = new Set(['iii-observability', 'iii-telemetry', 'configuration']);
+const IGNORED_WORKERS = new Set(['iii-telemetry', 'configuration']);
 const EXTERNAL_ALIASES: Record<string, string> = {
   http: 'iii-http',
   state: 'iii-state',
@@ -163,6 +166,9 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
       return;
     case 'iii-engine-functions':
       return;
+    case 'iii-observability':
+      config.observability = observabilityConfig(raw, where, config.warnings);
+      return;
     default:
       if (IGNORED_WORKERS.has(name)) {
         if (Object.keys(raw).length)
@@ -218,6 +224,70 @@ function httpConfig(raw: Obj, where: string, warnings: string[]): HttpConfig {
         }
       : undefined,
     middleware: middleware as HttpConfig['middleware'],
+  };
+}
+
+/** The real worker's keys (it uses deny_unknown_fields); those the dev engine does not act on are accepted with a warning. */
+const OBSERVABILITY_IGNORED_KEYS = [
+  'service_name',
+  'service_version',
+  'service_namespace',
+  'endpoint',
+  'sampling_ratio',
+  'sampling',
+  'live_spans',
+  'metrics_enabled',
+  'metrics_exporter',
+  'metrics_retention_seconds',
+  'metrics_max_count',
+  'logs_exporter',
+  'logs_batch_size',
+  'logs_flush_interval_ms',
+  'logs_sampling_ratio',
+  'alerts',
+  'level',
+  'format',
+  'collapse_spans',
+];
+
+function observabilityConfig(raw: Obj, where: string, warnings: string[]): ObservabilityConfig {
+  const implemented = [
+    'enabled',
+    'exporter',
+    'memory_max_spans',
+    'trace_storage',
+    'logs_enabled',
+    'logs_max_count',
+    'logs_retention_seconds',
+    'logs_console_output',
+  ];
+  for (const key of Object.keys(raw)) {
+    if (OBSERVABILITY_IGNORED_KEYS.includes(key))
+      warnings.push(`${where}: \`${key}\` accepted and ignored by the dev engine`);
+    else if (!implemented.includes(key)) throw new ConfigError(`${where}: unknown key \`${key}\``);
+  }
+  const exporter = optString(raw, 'exporter', where);
+  if (exporter !== undefined && exporter !== 'memory' && exporter !== 'otlp' && exporter !== 'both')
+    throw new ConfigError(`${where}: \`exporter\` must be memory, otlp or both`);
+  if (exporter === 'otlp' || exporter === 'both')
+    warnings.push(
+      `${where}: OTLP export is not implemented by the dev engine (spans are ${exporter === 'both' ? 'only stored' : 'not stored'})`,
+    );
+  const storage = raw.trace_storage;
+  if (storage !== undefined && storage !== null && !isObj(storage))
+    throw new ConfigError(`${where}: \`trace_storage\` must be a mapping`);
+  const d = DEFAULT_OBSERVABILITY;
+  return {
+    enabled: optBool(raw, 'enabled', where) ?? d.enabled,
+    exporter: exporter ?? d.exporter,
+    memory_max_spans: optInt(raw, 'memory_max_spans', where, 1) ?? d.memory_max_spans,
+    span_retention_seconds: isObj(storage)
+      ? (optInt(storage, 'retention_seconds', `${where} trace_storage`, 0) ?? d.span_retention_seconds)
+      : d.span_retention_seconds,
+    logs_enabled: optBool(raw, 'logs_enabled', where) ?? d.logs_enabled,
+    logs_max_count: optInt(raw, 'logs_max_count', where, 1) ?? d.logs_max_count,
+    logs_retention_seconds: optInt(raw, 'logs_retention_seconds', where, 1) ?? d.logs_retention_seconds,
+    logs_console_output: optBool(raw, 'logs_console_output', where) ?? d.logs_console_output,
   };
 }
 

@@ -8,7 +8,6 @@ import { ChannelManager, installChannelFunctions } from './builtins/channels.js'
 import { installCron } from './builtins/cron.js';
 import { type HttpServerHandle, installHttpTrigger, startHttpServer } from './builtins/http.js';
 import { RouteTable } from './builtins/http-routes.js';
-import { installLog } from './builtins/log.js';
 import { installPubSub } from './builtins/pubsub.js';
 import { installState } from './builtins/state.js';
 import { installStream } from './builtins/stream.js';
@@ -16,6 +15,7 @@ import { installCatalogue } from './catalogue.js';
 import { ConfigError, defaultConfig, type EngineConfig, loadConfigFile } from './config.js';
 import type { EngineApi } from './engine-api.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { DEFAULT_OBSERVABILITY, installObservability } from './observability/index.js';
 import { QueueConfigError } from './queue/config.js';
 import { installQueues, type QueueModuleConfig } from './queue/index.js';
 import { Router } from './router.js';
@@ -26,6 +26,8 @@ import { openDatabase } from './store.js';
 export const DEFAULT_PORT = 49134;
 export const DEFAULT_HTTP_PORT = 3111;
 export const DEFAULT_HOST = '127.0.0.1';
+/** Telemetry frames above this are dropped unparsed (the SDK's batches are ~1 MiB at most). */
+const TELEMETRY_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** The real engine's per-message limit (tungstenite default). */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
@@ -85,13 +87,17 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const { db, path } = openDatabase({ memory: options.memory, dataDir: options.dataDir });
   const router = new Router(logger, db, { maxJsonDepth: security.maxJsonDepth });
   const channels = new ChannelManager();
-  const inProcess = ['iii-engine-functions'];
+  const inProcess = ['iii-engine-functions', 'iii-observability'];
   let httpServer: HttpServerHandle | undefined;
   let workerServer: Awaited<ReturnType<typeof startWorkerServer>> | undefined;
 
   try {
     installChannelFunctions(router, channels);
-    installLog(router);
+    const observability = installObservability(router, config.observability ?? DEFAULT_OBSERVABILITY, {
+      maxJsonDepth: security.maxJsonDepth,
+      maxFrameBytes: TELEMETRY_MAX_FRAME_BYTES,
+    });
+    router.onTelemetry = observability.ingest;
     if (config.state) {
       installState(router, config.state);
       inProcess.push('iii-state');
@@ -129,6 +135,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       port: options.port ?? config.workerManager.port ?? DEFAULT_PORT,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       security,
+      onTelemetry: observability.ingest,
     });
     if (config.http) {
       const httpHost = options.host ?? config.http.host ?? DEFAULT_HOST;

@@ -49,6 +49,8 @@ export class Router implements EngineApi {
   readonly invocations = new InvocationTable();
   readonly connections = new Map<string, WorkerConnection>();
   private readonly closeHooks: Array<() => Promise<void> | void> = [];
+  /** Where telemetry frames arriving on worker sockets go (set by the observability module). */
+  onTelemetry: ((frame: Buffer) => void) | undefined;
   private readonly debug: boolean;
 
   constructor(
@@ -194,8 +196,8 @@ export class Router implements EngineApi {
 
   private handleRaw = (conn: WorkerConnection, data: RawData, isBinary: boolean): void | Promise<void> => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    // Binary frames prefixed OTLP/MTRC/LOGS carry OTel JSON: ingested by the real engine, ignored here.
-    if (isBinary && buf.length >= 4 && isTelemetryPrefix(buf)) return;
+    // Binary frames prefixed OTLP/MTRC/LOGS carry OTel JSON: telemetry, not routed.
+    if (isBinary && buf.length >= 4 && isTelemetryPrefix(buf)) return this.onTelemetry?.(buf);
     const frame = decodeFrame(buf.toString('utf8'));
     if (frame instanceof FrameError) {
       this.logger.warn({ worker_id: conn.id, reason: frame.reason }, 'dropping undecodable frame');

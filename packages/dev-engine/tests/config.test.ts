@@ -58,6 +58,40 @@ describe('parseConfig', () => {
     ).toThrow(/NOT_SET_ANYWHERE is not set/);
   });
 
+  test('iii-observability: the implemented keys are read, the others accepted with a warning', () => {
+    const config = parseConfig(
+      `workers:
+  - name: iii-observability
+    config:
+      enabled: true
+      exporter: memory
+      memory_max_spans: 500
+      trace_storage: { retention_seconds: 60 }
+      logs_enabled: true
+      logs_max_count: 50
+      logs_retention_seconds: 120
+      logs_console_output: false
+      service_name: my-engine
+      sampling_ratio: 0.5
+`,
+      {},
+    );
+    expect(config.observability).toEqual({
+      enabled: true,
+      exporter: 'memory',
+      memory_max_spans: 500,
+      span_retention_seconds: 60,
+      logs_enabled: true,
+      logs_max_count: 50,
+      logs_retention_seconds: 120,
+      logs_console_output: false,
+    });
+    expect(config.warnings).toEqual([
+      expect.stringContaining('`service_name` accepted and ignored'),
+      expect.stringContaining('`sampling_ratio` accepted and ignored'),
+    ]);
+  });
+
   test('the legacy `modules:` key works; an empty file enables only the mandatory workers', () => {
     expect(parseConfig('modules:\n  - name: iii-state\n', {}).state).toEqual(expect.any(Object));
     const empty = parseConfig('', {});
@@ -83,6 +117,16 @@ describe('parseConfig', () => {
     ['a duplicate entry', 'workers:\n  - name: queue\n  - name: iii-queue\n', /listed twice/],
     ['a bad port', 'workers:\n  - name: iii-http\n    config: { port: 70000 }\n', /`port` must be an integer/],
     ['invalid YAML', 'workers: [', /invalid YAML/],
+    [
+      'an unknown iii-observability key',
+      'workers:\n  - name: iii-observability\n    config: { memory_max_span: 5 }\n',
+      /unknown key `memory_max_span`/,
+    ],
+    [
+      'a bad exporter',
+      'workers:\n  - name: iii-observability\n    config: { exporter: jaeger }\n',
+      /`exporter` must be memory, otlp or both/,
+    ],
   ])('rejects %s with a message naming it', (_label, text, message) => {
     expect(() => parseConfig(text, {})).toThrow(ConfigError);
     expect(() => parseConfig(text, {})).toThrow(message);
