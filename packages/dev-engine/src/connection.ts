@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import type { WorkerSession } from './rbac/policy.js';
 
 /** The part of the TCP socket under the WebSocket that coalescing and back-pressure need. */
 export interface TransportSocket {
@@ -62,6 +63,8 @@ export class WorkerConnection {
   readonly reattachToken = randomUUID();
   readonly connectedAtMs = Date.now();
   info: WorkerInfo = {};
+  /** RBAC / middleware rules of the listener it came in on; undefined on a plain listener. */
+  session: WorkerSession | undefined;
   /** Decoded frames received so far (a connection that never sent one is an idle socket). */
   framesHandled = 0;
   /** Set once cleanup ran (disconnect or reattach eviction). */

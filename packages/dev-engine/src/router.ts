@@ -7,19 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { Bindings, bindingOf } from './bindings.js';
+import { Bindings } from './bindings.js';
 import { type OutboundLimits, type TransportSocket, WorkerConnection } from './connection.js';
-import type {
-  BuiltinFunction,
-  CallContext,
-  CallOptions,
-  EngineApi,
-  TriggerBinding,
-  TriggerTypeProvider,
-} from './engine-api.js';
+import type { BuiltinFunction, CallOptions, EngineApi, TriggerBinding, TriggerTypeProvider } from './engine-api.js';
 import { EngineError } from './engine-api.js';
 import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
 import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
+import { enqueue, invokeBuiltin, replyTo } from './local-calls.js';
 import {
   decodeFrame,
   type ErrorBody,
@@ -30,11 +24,12 @@ import {
   normalizeUuid,
 } from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
-import { type FunctionEntry, FunctionRegistry } from './registry/functions.js';
+import { gateInvocation } from './rbac/gate.js';
+import type { WorkerSession } from './rbac/policy.js';
+import { Registrations } from './registrations.js';
+import { FunctionRegistry } from './registry/functions.js';
 import { depthMessage, exceedsDepth } from './security/json-depth.js';
 
-const NO_QUEUE_PROVIDER =
-  'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
 const DISCARD = { kind: 'discard' } as const;
 const REATTACH_EVICT_TIMEOUT_MS = 5000;
 
@@ -47,6 +42,7 @@ export class Router implements EngineApi {
   readonly functions = new FunctionRegistry();
   readonly bindings: Bindings;
   readonly invocations = new InvocationTable();
+  readonly registrations = new Registrations(this);
   readonly connections = new Map<string, WorkerConnection>();
   private readonly closeHooks: Array<() => Promise<void> | void> = [];
   /** Where telemetry frames arriving on worker sockets go (set by the observability module). */
@@ -111,7 +107,7 @@ export class Router implements EngineApi {
       entry.owner.send(
         out.invokeFunction({
           invocation_id: id,
-          function_id: functionId,
+          function_id: entry.localId ?? functionId,
           data,
           traceparent: options.traceparent,
           baggage: options.baggage,
@@ -140,7 +136,13 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- connections
 
   /** A worker socket was accepted on `/`: greet it first, then read its frames in order. `socket` is the TCP socket under `ws`. */
-  attach(ws: WebSocket, ipAddress: string, socket?: TransportSocket, limits?: OutboundLimits): WorkerConnection {
+  attach(
+    ws: WebSocket,
+    ipAddress: string,
+    socket?: TransportSocket,
+    limits?: OutboundLimits,
+    session?: WorkerSession,
+  ): WorkerConnection {
     const conn = new WorkerConnection(
       ws,
       ipAddress,
@@ -150,6 +152,7 @@ export class Router implements EngineApi {
       limits,
       this.onOverflow,
     );
+    conn.session = session;
     this.connections.set(conn.id, conn);
     ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
     ws.on('close', () => conn.markClosed());
@@ -241,20 +244,14 @@ export class Router implements EngineApi {
       case 'invocationresult':
         return this.onResult(conn, frame);
       case 'registerfunction':
-        return this.onRegisterFunction(conn, frame);
+        return this.registrations.registerFunction(conn, frame);
       case 'unregisterfunction':
-        this.functions.releaseIfOwner(frame.id, conn);
+        this.registrations.unregisterFunction(conn, frame.id);
         return;
       case 'registertriggertype':
-        return this.bindings.installType({
-          id: frame.id,
-          description: frame.description,
-          provider: { kind: 'worker', conn },
-          trigger_request_format: frame.trigger_request_format,
-          call_request_format: frame.call_request_format,
-        });
+        return this.registrations.registerTriggerType(conn, frame);
       case 'registertrigger':
-        return this.onRegisterTrigger(conn, frame);
+        return this.registrations.registerTrigger(conn, frame);
       case 'unregistertrigger':
         return this.bindings.remove(frame.id).then(() => undefined);
       case 'triggerregistrationresult':
@@ -274,9 +271,17 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- invocations
 
   private onInvoke(conn: WorkerConnection, f: InvokeFunctionFrame): void {
+    // The engine tags object payloads with the caller's id (sync and void; not enqueue).
+    if (f.action?.type !== 'enqueue' && isPlainObject(f.data)) f.data._caller_worker_id = conn.id;
+    if (conn.session !== undefined && gateInvocation(this, conn, conn.session, f)) return;
+    this.route(conn, f);
+  }
+
+  /** Route an invocation to its target (after the RBAC gate, when there is one). */
+  private route(conn: WorkerConnection, f: InvokeFunctionFrame): void {
     const action = f.action;
     if (action !== undefined && action.type === 'enqueue') {
-      this.enqueue(conn, f, action.queue);
+      enqueue(this, f, action.queue, replyTo(conn, f, f.invocation_id !== undefined, this.logger));
       return;
     }
     const wantsReply = action === undefined && f.invocation_id !== undefined;
@@ -298,10 +303,8 @@ export class Router implements EngineApi {
       return;
     }
     const data = f.data;
-    // The engine tags object payloads with the caller's id (sync and void; not enqueue).
-    if (isPlainObject(data)) data._caller_worker_id = conn.id;
     if (entry.kind === 'builtin') {
-      this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
+      invokeBuiltin(entry.builtin, conn, f, replyTo(conn, f, wantsReply, this.logger));
       return;
     }
     // The target always receives an id: the caller's, or (void / id-less) a fresh one whose reply is discarded.
@@ -315,54 +318,13 @@ export class Router implements EngineApi {
     entry.owner.send(
       out.invokeFunction({
         invocation_id: id,
-        function_id: f.function_id,
+        function_id: entry.localId ?? f.function_id,
         data,
         traceparent: f.traceparent,
         baggage: f.baggage,
         metadata: f.metadata,
       }),
     );
-  }
-
-  private invokeBuiltin(
-    conn: WorkerConnection,
-    fn: BuiltinFunction,
-    f: InvokeFunctionFrame,
-    wantsReply: boolean,
-  ): void {
-    const reply = (result: unknown, error?: ErrorBody) => {
-      if (wantsReply)
-        conn.send(
-          out.invocationResult({
-            invocation_id: f.invocation_id!,
-            function_id: f.function_id,
-            result,
-            error,
-            traceparent: f.traceparent,
-            baggage: f.baggage,
-          }),
-        );
-      else if (error) this.logger.warn({ function_id: f.function_id, error }, 'void invocation failed');
-    };
-    const ctx: CallContext = {
-      callerWorkerId: conn.id,
-      metadata: f.metadata,
-      traceparent: f.traceparent,
-      baggage: f.baggage,
-    };
-    let result: unknown;
-    try {
-      result = fn.handler(f.data, ctx);
-    } catch (error) {
-      reply(undefined, toErrorBody(error));
-      return;
-    }
-    if (isThenable(result))
-      result.then(
-        (r) => reply(r),
-        (error: unknown) => reply(undefined, toErrorBody(error)),
-      );
-    else reply(result);
   }
 
   private onResult(conn: WorkerConnection, f: InvocationResultFrame): void {
@@ -394,111 +356,7 @@ export class Router implements EngineApi {
     }
   }
 
-  /** `action: enqueue` goes through `engine::queue::enqueue`, whoever provides it. */
-  private enqueue(conn: WorkerConnection, f: InvokeFunctionFrame, queue: string): void {
-    const reply = (result: unknown, error?: ErrorBody) => {
-      if (f.invocation_id !== undefined)
-        conn.send(
-          out.invocationResult({
-            invocation_id: f.invocation_id,
-            function_id: f.function_id,
-            result,
-            error,
-            traceparent: f.traceparent,
-            baggage: f.baggage,
-          }),
-        );
-    };
-    if (!this.functions.has('engine::queue::enqueue')) {
-      reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
-      return;
-    }
-    const messageReceiptId = randomUUID();
-    this.call('engine::queue::enqueue', {
-      queue,
-      function_id: f.function_id,
-      data: f.data,
-      messageReceiptId,
-      traceparent: f.traceparent,
-      baggage: f.baggage,
-    }).then(
-      () => reply({ messageReceiptId }),
-      (error: unknown) =>
-        reply(undefined, { code: 'enqueue_error', message: error instanceof Error ? error.message : String(error) }),
-    );
-  }
-
-  // ---------------------------------------------------------------- registrations
-
-  private onRegisterFunction(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registerfunction' }>): void {
-    if (f.invocation !== undefined) {
-      this.logger.warn(
-        { worker_id: conn.id, function_id: f.id },
-        'HTTP-invoked functions need the iii-http-functions worker, which the dev engine does not implement; registration ignored',
-      );
-      return;
-    }
-    const entry: FunctionEntry = {
-      kind: 'remote',
-      id: f.id,
-      description: f.description,
-      request_format: f.request_format,
-      response_format: f.response_format,
-      metadata: f.metadata,
-      registeredAtMs: Date.now(),
-      owner: conn,
-    };
-    const holder = this.liveHolder(f.id, conn);
-    if (holder !== undefined) this.rejectRegistration(conn, f.id, holder);
-    else this.functions.claim(entry);
-  }
-
-  /**
-   * Who else holds `id` right now: another live connection, or the engine itself for a builtin.
-   * A holder whose socket has closed (a worker reconnecting before its old connection's cleanup
-   * ran, or one evicted by reattach) no longer counts.
-   */
-  private liveHolder(id: string, claimant: WorkerConnection): string | undefined {
-    const current = this.functions.get(id);
-    if (current === undefined) return undefined;
-    if (current.kind === 'builtin') return 'engine';
-    if (current.owner === claimant || !current.owner.isOpen) return undefined;
-    return current.owner.id;
-  }
-
-  /**
-   * The v0.23 rule (v0.22.1 let the newer registration take the id over): a function id held
-   * by a live connection cannot be claimed by another. The claimant is told with v0.23's
-   * `registrationrejected` frame (the 0.22.1 SDK ignores it) and keeps its connection.
-   */
-  private rejectRegistration(conn: WorkerConnection, functionId: string, ownerWorkerId: string): void {
-    this.logger.warn(
-      { function_id: functionId, worker_id: conn.id, owner_worker_id: ownerWorkerId },
-      'function registration refused: the id is held by another live connection',
-    );
-    conn.send(out.registrationRejected(functionId, ownerWorkerId));
-  }
-
-  private async onRegisterTrigger(
-    conn: WorkerConnection,
-    f: Extract<InboundFrame, { type: 'registertrigger' }>,
-  ): Promise<void> {
-    try {
-      await this.bindings.activate({ binding: bindingOf(f, conn.id), owner: conn });
-    } catch (error) {
-      const body = toErrorBody(error);
-      this.logger.warn(
-        { worker_id: conn.id, trigger_id: f.id, trigger_type: f.trigger_type, error: body.message },
-        'trigger registration failed',
-      );
-      conn.send(
-        out.triggerRegistrationResult(f.id, f.trigger_type, f.function_id, {
-          code: 'trigger_registration_failed',
-          message: body.message,
-        }),
-      );
-    }
-  }
+  // ---------------------------------------------------------------- reattach
 
   /** Evict the previous connection (full cleanup) before the replayed registrations land. */
   private onReattach(conn: WorkerConnection, previousId: string, token: string | undefined): void | Promise<void> {
@@ -559,10 +417,6 @@ export class Router implements EngineApi {
       );
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function isTelemetryPrefix(buf: Buffer): boolean {

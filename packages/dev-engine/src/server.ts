@@ -9,8 +9,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { attachChannelSocket, type ChannelManager } from './builtins/channels.js';
+import type { AuthFailure } from './rbac/auth.js';
+import type { WorkerSession } from './rbac/policy.js';
 import type { Router } from './router.js';
 import type { SecurityOptions } from './security/options.js';
 import { originAllowed } from './security/origin.js';
@@ -24,6 +26,11 @@ export interface WorkerServerOptions {
   security: SecurityOptions;
   /** Binary telemetry frames from `/otel` sockets. */
   onTelemetry?: (data: Buffer) => void;
+  /**
+   * Listeners with `rbac` or `middleware_function_id`: the session of each worker connection,
+   * decided after the upgrade and before the engine sends anything (an auth function may refuse it).
+   */
+  authenticate?: (req: IncomingMessage) => Promise<WorkerSession | AuthFailure>;
 }
 
 export interface WorkerServer {
@@ -92,15 +99,48 @@ export async function startWorkerServer(
     const ip = req.socket.remoteAddress ?? '';
     let conn: ReturnType<Router['attach']> | undefined;
     const evictable = () => conn === undefined || router.isIdle(conn);
+    const authenticate = options.authenticate;
+    if (authenticate === undefined) {
+      accept((ws) => {
+        conn = router.attach(ws, ip, rawSocket, limits);
+      }, evictable);
+      return;
+    }
     accept((ws) => {
-      conn = router.attach(ws, ip, rawSocket, limits);
+      // Frames sent while the auth function runs wait (in the paused socket, or here if already
+      // read) and are handled in order once the connection is attached.
+      rawSocket.pause();
+      const early: Array<[RawData, boolean]> = [];
+      const hold = (data: RawData, isBinary: boolean) => early.push([data, isBinary]);
+      ws.on('message', hold);
+      authenticate(req).then(
+        (session) => {
+          ws.off('message', hold);
+          rawSocket.resume();
+          if ('error' in session) {
+            logger.warn(
+              { ip_address: ip, reason: session.error.message },
+              'worker connection refused by the auth function',
+            );
+            ws.send(JSON.stringify({ type: 'error', error: session.error }));
+            ws.close();
+            return;
+          }
+          conn = router.attach(ws, ip, rawSocket, limits, session);
+          for (const [data, isBinary] of early) conn.receive(data, isBinary);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'authentication failed');
+          ws.terminate();
+        },
+      );
     }, evictable);
   }
 
   await listen(server, options.host, options.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  logger.info({ host: options.host, port }, 'worker manager listening');
+  logger.info({ host: options.host, port, session: options.authenticate !== undefined }, 'worker manager listening');
 
   return {
     port,

@@ -33,7 +33,7 @@ workers:
 describe('parseConfig', () => {
   test('reads every implemented worker with its settings; ${VAR:default} uses the default', () => {
     const config = parseConfig(FULL, {});
-    expect(config.workerManager).toEqual({ port: 49134, host: '127.0.0.1', handshake_timeout_ms: undefined });
+    expect(config.workerManager).toEqual({ name: 'iii-worker-manager', port: 49134, host: '127.0.0.1' });
     expect(config.state).toEqual({ triggers_enabled: undefined, max_value_bytes: undefined });
     expect(config.stream).toEqual({});
     expect(config.http).toMatchObject({
@@ -92,6 +92,43 @@ describe('parseConfig', () => {
     ]);
   });
 
+  test('several iii-worker-manager entries: the first is the main port, the rest extra listeners with rbac', () => {
+    const config = parseConfig(
+      `workers:
+  - name: iii-worker-manager
+    config: { port: 49134 }
+  - name: iii-worker-manager#rbac
+    config:
+      port: 49135
+      middleware_function_id: mw::fn
+      rbac:
+        auth_function_id: auth::fn
+        expose_functions: ['match("api::*")', { metadata: { public: true } }]
+  - name: iii-http-functions
+    config: { security: { url_allowlist: [localhost], require_https: false } }
+`,
+      {},
+    );
+    expect(config.workerManager).toMatchObject({ name: 'iii-worker-manager', port: 49134 });
+    expect(config.extraWorkerManagers).toEqual([
+      {
+        name: 'iii-worker-manager#rbac',
+        port: 49135,
+        middleware_function_id: 'mw::fn',
+        rbac: {
+          auth_function_id: 'auth::fn',
+          expose_functions: [
+            { kind: 'id', pattern: 'api::*' },
+            { kind: 'metadata', expected: { public: true } },
+          ],
+        },
+      },
+    ]);
+    expect(config.httpFunctions).toEqual({
+      security: { url_allowlist: ['localhost'], block_private_ips: true, require_https: false },
+    });
+  });
+
   test('the legacy `modules:` key works; an empty file enables only the mandatory workers', () => {
     expect(parseConfig('modules:\n  - name: iii-state\n', {}).state).toEqual(expect.any(Object));
     const empty = parseConfig('', {});
@@ -111,7 +148,16 @@ describe('parseConfig', () => {
       'workers:\n  - name: iii-worker-manager\n    config: { prot: 1 }\n',
       /unknown key `prot`/,
     ],
-    ['rbac', 'workers:\n  - name: iii-worker-manager\n    config: { rbac: {} }\n', /`rbac` is not supported/],
+    [
+      'an unknown rbac key (a typo must not disarm a hook)',
+      'workers:\n  - name: iii-worker-manager\n    config: { rbac: { auth_function: a::b } }\n',
+      /rbac: unknown key `auth_function`/,
+    ],
+    [
+      'a bad expose_functions entry',
+      'workers:\n  - name: iii-worker-manager\n    config: { rbac: { expose_functions: ["api::*"] } }\n',
+      /expose_functions\[0\]: expected match/,
+    ],
     ['an OCI image', 'workers:\n  - name: x\n    image: ghcr.io/a/b:1\n', /`image`/],
     ['an unknown top-level key', 'workers: []\nextra: 1\n', /unknown top-level key `extra`/],
     ['a duplicate entry', 'workers:\n  - name: queue\n  - name: iii-queue\n', /listed twice/],
