@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { WorkerConnection } from './connection.js';
 import type { BuiltinFunction, CallContext, EngineApi } from './engine-api.js';
 import { toErrorBody } from './errors.js';
+import { withFunctionId } from './protocol/baggage.js';
 import type { ErrorBody, InvokeFunctionFrame } from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
 
@@ -78,7 +79,7 @@ export function enqueue(api: EngineApi, f: InvokeFunctionFrame, queue: string, r
       data: f.data,
       messageReceiptId,
       traceparent: f.traceparent,
-      baggage: f.baggage,
+      baggage: withFunctionId(f.baggage, f.function_id),
     })
     .then(
       () => reply({ messageReceiptId }),

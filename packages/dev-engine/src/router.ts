@@ -14,6 +14,7 @@ import { EngineError } from './engine-api.js';
 import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
 import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
 import { enqueue, invokeBuiltin, replyTo } from './local-calls.js';
+import { withFunctionId } from './protocol/baggage.js';
 import {
   decodeFrame,
   type ErrorBody,
@@ -110,7 +111,7 @@ export class Router implements EngineApi {
           function_id: entry.localId ?? functionId,
           data,
           traceparent: options.traceparent,
-          baggage: options.baggage,
+          baggage: withFunctionId(options.baggage, functionId),
           metadata: options.metadata,
         }),
       );
@@ -321,7 +322,7 @@ export class Router implements EngineApi {
         function_id: entry.localId ?? f.function_id,
         data,
         traceparent: f.traceparent,
-        baggage: f.baggage,
+        baggage: withFunctionId(f.baggage, f.function_id),
         metadata: f.metadata,
       }),
     );

@@ -164,7 +164,7 @@ test('unregistering a function removes it', async () => {
   await dave.shutdown();
 });
 
-test('traceparent and baggage pass through to the target and back', async () => {
+test('traceparent passes through; baggage too, with iii.function.id naming the target', async () => {
   const target = await RawClient.connect(engine.url);
   target.send({ type: 'registerfunction', id: 'trace::fn' });
   const caller = await RawClient.connect(engine.url);
@@ -177,10 +177,10 @@ test('traceparent and baggage pass through to the target and back', async () => 
     function_id: 'trace::fn',
     data: {},
     traceparent,
-    baggage: 'k=v',
+    baggage: 'k=v,iii.function.id=caller%3A%3Afn',
   });
   const inbound = await target.next((f) => f.type === 'invokefunction');
-  expect(inbound).toMatchObject({ invocation_id, traceparent, baggage: 'k=v' });
+  expect(inbound).toMatchObject({ invocation_id, traceparent, baggage: 'k=v,iii.function.id=trace%3A%3Afn' });
   target.send({
     type: 'invocationresult',
     invocation_id,

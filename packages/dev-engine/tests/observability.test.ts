@@ -97,6 +97,7 @@ test('spans the SDK exports form one trace: list, tree and group_by agree', asyn
     status_description: 'inner failed',
     children: [],
   });
+  expect(roots[0].children[0].attributes).toEqual(expect.arrayContaining([['iii.function.id', 'obs::inner']]));
 
   const { groups } = await call('engine::traces::group_by', { attribute: 'iii.session.id' });
   expect(groups).toEqual([
@@ -223,7 +224,7 @@ describe('hand-built frames', () => {
 
   test('logs: stored newest first, filtered, cleared; engine::log::* lands there too', async () => {
     await call('engine::logs::clear', {});
-    const base = Date.now();
+    const base = Date.now() - 60_000; // well before the engine::log::warn below
     otel.send(
       logsFrame('svc-l', [
         {

@@ -77,6 +77,14 @@ function str(value: unknown, what: string): string {
   return value;
 }
 
+const HEX_ID = /^[0-9a-fA-F]{1,64}$/;
+
+/** Trace and span ids are hex strings in OTLP JSON. */
+function hexString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !HEX_ID.test(value)) throw new OtlpError(`${what} must be a hex id`);
+  return value;
+}
+
 /** A uint64 sent as a decimal string or a number (JS numbers lose sub-microsecond digits). */
 function nanos(value: unknown, what: string): number {
   if (value === undefined || value === null) return 0;
@@ -144,12 +152,15 @@ const STATUS = ['unset', 'ok', 'error'] as const;
 
 function spanOf(raw: unknown, serviceName: string, scope: { name?: string; version?: string }): StoredSpan {
   const s = obj(raw, 'span');
-  const parent = typeof s.parentSpanId === 'string' && !ZERO_ID.test(s.parentSpanId) ? s.parentSpanId : null;
+  const parent =
+    typeof s.parentSpanId === 'string' && s.parentSpanId !== '' && !ZERO_ID.test(s.parentSpanId)
+      ? hexString(s.parentSpanId, 'span.parentSpanId')
+      : null;
   const status = isObj(s.status) ? s.status : {};
   const code = typeof status.code === 'number' ? status.code : 0;
   const span: StoredSpan = {
-    trace_id: str(s.traceId, 'span.traceId'),
-    span_id: str(s.spanId, 'span.spanId'),
+    trace_id: hexString(s.traceId, 'span.traceId'),
+    span_id: hexString(s.spanId, 'span.spanId'),
     parent_span_id: parent,
     name: str(s.name, 'span.name'),
     start_time_unix_nano: nanos(s.startTimeUnixNano, 'span.startTimeUnixNano'),

@@ -25,6 +25,16 @@ export interface RetentionOptions {
   logMaxAgeMs: number;
 }
 
+export interface AttributeGroupRow {
+  value: string;
+  span_count: number;
+  first_ns: number;
+  last_ns: number;
+  error_count: number;
+  /** Comma-separated distinct trace ids. */
+  trace_ids: string;
+}
+
 export interface LogFilter {
   trace_id?: string;
   span_id?: string;
@@ -55,6 +65,9 @@ export class TelemetryStore {
   private readonly writeBatch: (spans: StoredSpan[], logs: StoredLog[]) => void;
   private readonly trimSpans: Statement<[number]>;
   private readonly trimLogs: Statement<[number]>;
+  /** Newest sequence numbers written (0 before the first). */
+  private lastSpanSeq = 0;
+  private lastLogSeq = 0;
   private readonly expireSpans: Statement<[number]>;
   private readonly expireLogs: Statement<[number]>;
   private readonly dropOrphanAttrs: Statement<[]>;
@@ -94,13 +107,10 @@ export class TelemetryStore {
       `INSERT INTO otel_logs (timestamp_ns, severity_number, severity_text, trace_id, span_id,
          service_name, ingested_ms, log) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // Keep the newest N rows: delete everything at or below the (N+1)-th newest sequence number.
-    this.trimSpans = db.prepare(
-      'DELETE FROM otel_spans WHERE seq <= (SELECT seq FROM otel_spans ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-    );
-    this.trimLogs = db.prepare(
-      'DELETE FROM otel_logs WHERE seq <= (SELECT seq FROM otel_logs ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-    );
+    // Keep the newest N rows. Sequence numbers grow by one per insert and rows only ever go
+    // oldest first, so the newest N are exactly those above (newest seq - N): a range delete.
+    this.trimSpans = db.prepare('DELETE FROM otel_spans WHERE seq <= ?');
+    this.trimLogs = db.prepare('DELETE FROM otel_logs WHERE seq <= ?');
     this.expireSpans = db.prepare('DELETE FROM otel_spans WHERE ingested_ms < ?');
     this.expireLogs = db.prepare('DELETE FROM otel_logs WHERE ingested_ms < ?');
     // Spans are only ever deleted oldest first, so every attribute row below the oldest kept span is an orphan.
@@ -130,17 +140,20 @@ export class TelemetryStore {
         );
         for (const [k, v] of span.attributes)
           if (v.length <= MAX_INDEXED_VALUE) this.insertAttr.run(lastInsertRowid, k, v);
+        this.lastSpanSeq = Number(lastInsertRowid);
       }
       for (const log of logs)
-        this.insertLog.run(
-          log.timestamp_unix_nano,
-          log.severity_number,
-          log.severity_text,
-          log.trace_id,
-          log.span_id,
-          log.service_name,
-          now,
-          JSON.stringify(log),
+        this.lastLogSeq = Number(
+          this.insertLog.run(
+            log.timestamp_unix_nano,
+            log.severity_number,
+            log.severity_text,
+            log.trace_id,
+            log.span_id,
+            log.service_name,
+            now,
+            JSON.stringify(log),
+          ).lastInsertRowid,
         );
       this.applyRetention(now);
     });
@@ -218,15 +231,36 @@ export class TelemetryStore {
       .map((r) => r.trace_id);
   }
 
-  /** Every stored span carrying `key`, with that attribute's value. */
-  spansWithAttribute(key: string): Array<{ value: string; span: StoredSpan }> {
+  /**
+   * Spans carrying `key`, aggregated per value of it (SQL does the counting: no span document
+   * is parsed). `since_ns` keeps spans that ended at or after it.
+   */
+  groupByAttribute(key: string, includeInternal: boolean, sinceNs: number): AttributeGroupRow[] {
     this.flush();
     return this.db
-      .prepare<[string], { value: string; span: string }>(
-        'SELECT a.value, s.span FROM otel_span_attrs a JOIN otel_spans s ON s.seq = a.span_seq WHERE a.key = ?',
+      .prepare<[string, number, number], AttributeGroupRow>(
+        `SELECT a.value AS value, COUNT(*) AS span_count, MIN(s.start_ns) AS first_ns, MAX(s.end_ns) AS last_ns,
+           SUM(s.status = 'error') AS error_count, group_concat(DISTINCT s.trace_id) AS trace_ids
+         FROM otel_span_attrs a JOIN otel_spans s ON s.seq = a.span_seq
+         WHERE a.key = ? AND (? OR s.internal = 0) AND s.end_ns >= ?
+         GROUP BY a.value`,
       )
-      .all(key)
-      .map((r) => ({ value: r.value, span: JSON.parse(r.span) as StoredSpan }));
+      .all(key, includeInternal ? 1 : 0, sinceNs);
+  }
+
+  /** Per value of `key`, the `labelKey` value of its newest span carrying one. */
+  labelsByAttribute(key: string, labelKey: string, includeInternal: boolean, sinceNs: number): Map<string, string> {
+    this.flush();
+    const rows = this.db
+      .prepare<[string, string, number, number], { value: string; label: string }>(
+        `SELECT a.value AS value, l.value AS label
+         FROM otel_span_attrs a JOIN otel_spans s ON s.seq = a.span_seq
+           JOIN otel_span_attrs l ON l.span_seq = a.span_seq AND l.key = ?
+         WHERE a.key = ? AND (? OR s.internal = 0) AND s.end_ns >= ?
+         ORDER BY s.start_ns, s.seq`,
+      )
+      .all(labelKey, key, includeInternal ? 1 : 0, sinceNs);
+    return new Map(rows.map((r) => [r.value, r.label]));
   }
 
   /** Logs matching the filters, newest first, and how many matched in all. */
@@ -272,8 +306,8 @@ export class TelemetryStore {
   /** Count limits on every write; age limits at most every `sweepEveryMs`. */
   private applyRetention(now: number): void {
     const { maxSpans, maxLogs, spanMaxAgeMs, logMaxAgeMs } = this.retention;
-    const trimmed = this.trimSpans.run(maxSpans).changes;
-    this.trimLogs.run(maxLogs);
+    const trimmed = this.lastSpanSeq > maxSpans ? this.trimSpans.run(this.lastSpanSeq - maxSpans).changes : 0;
+    if (this.lastLogSeq > maxLogs) this.trimLogs.run(this.lastLogSeq - maxLogs);
     let expired = 0;
     if (now - this.lastAgeSweepMs >= this.sweepEveryMs) {
       this.lastAgeSweepMs = now;

@@ -130,63 +130,24 @@ export function traceTree(store: TelemetryStore, data: unknown): unknown {
   return { roots };
 }
 
-interface Group {
-  value: string;
-  label: string | null;
-  labelAtNs: number;
-  trace_ids: Set<string>;
-  span_count: number;
-  firstNs: number;
-  lastNs: number;
-  error_count: number;
-}
-
 export function groupTraces(store: TelemetryStore, data: unknown): unknown {
   const input = objectInput(GROUP_BY, data);
   const attribute = requiredString(GROUP_BY, input, 'attribute');
-  const sinceMs = optionalCount(GROUP_BY, input, 'since_ms');
+  const sinceNs = (optionalCount(GROUP_BY, input, 'since_ms') ?? 0) * NS_PER_MS;
   const limit = optionalCount(GROUP_BY, input, 'limit') ?? 100;
   const includeInternal = optionalBoolean(GROUP_BY, input, 'include_internal') ?? false;
   const labelAttribute = optionalString(GROUP_BY, input, 'label_attribute');
-
-  const groups = new Map<string, Group>();
-  for (const { value, span } of store.spansWithAttribute(attribute)) {
-    if (!includeInternal && isInternalSpan(span)) continue;
-    if (sinceMs !== undefined && span.end_time_unix_nano < sinceMs * NS_PER_MS) continue;
-    let g = groups.get(value);
-    if (!g) {
-      g = {
-        value,
-        label: null,
-        labelAtNs: -1,
-        trace_ids: new Set(),
-        span_count: 0,
-        firstNs: span.start_time_unix_nano,
-        lastNs: span.end_time_unix_nano,
-        error_count: 0,
-      };
-      groups.set(value, g);
-    }
-    g.trace_ids.add(span.trace_id);
-    g.span_count++;
-    g.firstNs = Math.min(g.firstNs, span.start_time_unix_nano);
-    g.lastNs = Math.max(g.lastNs, span.end_time_unix_nano);
-    if (span.status === 'error') g.error_count++;
-    if (labelAttribute !== undefined && span.start_time_unix_nano > g.labelAtNs) {
-      const label = span.attributes.find(([k]) => k === labelAttribute)?.[1];
-      if (label !== undefined) {
-        g.label = label;
-        g.labelAtNs = span.start_time_unix_nano;
-      }
-    }
-  }
-  const result = [...groups.values()].map((g) => {
-    const first = Math.floor(g.firstNs / NS_PER_MS);
-    const last = Math.floor(g.lastNs / NS_PER_MS);
+  const labels =
+    labelAttribute === undefined
+      ? undefined
+      : store.labelsByAttribute(attribute, labelAttribute, includeInternal, sinceNs);
+  const groups = store.groupByAttribute(attribute, includeInternal, sinceNs).map((g) => {
+    const first = Math.floor(g.first_ns / NS_PER_MS);
+    const last = Math.floor(g.last_ns / NS_PER_MS);
     return {
       value: g.value,
-      label: g.label,
-      trace_ids: [...g.trace_ids].sort(),
+      label: labels?.get(g.value) ?? null,
+      trace_ids: g.trace_ids.split(',').sort(),
       span_count: g.span_count,
       first_seen_ms: first,
       last_seen_ms: last,
@@ -194,6 +155,6 @@ export function groupTraces(store: TelemetryStore, data: unknown): unknown {
       error_count: g.error_count,
     };
   });
-  result.sort((a, b) => b.first_seen_ms - a.first_seen_ms);
-  return { groups: result.slice(0, limit) };
+  groups.sort((a, b) => b.first_seen_ms - a.first_seen_ms);
+  return { groups: groups.slice(0, limit) };
 }
