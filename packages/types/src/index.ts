@@ -19,7 +19,9 @@ export {
   turnStateChangedEvent,
 } from './agent-events.js';
 export {
+  type Citation,
   type ContentBlock,
+  citation,
   contentBlock,
   type FunctionCallBlock,
   type FunctionResultBlock,
@@ -29,6 +31,10 @@ export {
   imageBlock,
   type ResultContentBlock,
   resultContentBlock,
+  type ServerToolResultBlock,
+  type ServerToolUseBlock,
+  serverToolResultBlock,
+  serverToolUseBlock,
   type TextBlock,
   type ThinkingBlock,
   textBlock,
@@ -42,24 +48,92 @@ export {
   contractFamily,
 } from './contract.js';
 export {
-  type CatalogChanges,
-  catalogChanges,
-  contracts,
+  type ApprovalDecisionRecord,
+  type ApprovalHold,
+  type ApprovalMode,
+  type ApprovalSettings,
+  approvalDecisionRecord,
+  approvalHold,
+  approvalMode,
+  approvalSettings,
+  functionCallId,
+} from './contracts/approval.js';
+export {
+  type CredentialChange,
+  credentialChange,
+  credentialToken,
+  type ProviderCredentialStatus,
+  providerCredentialStatus,
+  type TokenSource,
+  tokenSource,
+} from './contracts/auth.js';
+export {
+  COMPACTION_MAX_INSTRUCTIONS,
+  type CompactionPlan,
+  type CompactionResult,
+  type CompactionStage,
+  type CompactionState,
+  type CompactionStatus,
+  compactionPlan,
+  compactionResult,
+  compactionStage,
+  compactionState,
+  compactionStatus,
+} from './contracts/compaction.js';
+export {
   functionDetail,
   functionSummary,
-  lastMessage,
-  type ProviderRequest,
-  pathMessage,
-  providerRequest,
-  providerStreamInput,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
+  type UpdateOp,
+  updateOp,
+} from './contracts/engine.js';
+export {
+  type RegisteredProvider,
+  registeredProvider,
+  type SendInput,
+  type SendOutput,
+  type StreamTriggerEvent,
+  sendInput,
+  sendOutput,
+  streamTriggerEvent,
+  type UiSubscriptionView,
+  uiClientId,
+  uiPushFunctionId,
+  uiSubscriptionView,
+} from './contracts/harness.js';
+export {
+  beforeFunctionCallPayload,
+  beforeFunctionCallReply,
+  HOOK_REPLY_FUNCTION,
+  type HookEnvelope,
+  type HookMergeRule,
+  hookEnvelope,
+  hookMergeRule,
+} from './contracts/hook-fanout.js';
+export { contracts } from './contracts/index.js';
+export { type CatalogChanges, catalogChanges } from './contracts/models.js';
+export { type ProviderRequest, providerRequest, providerStreamInput } from './contracts/provider.js';
+export {
+  lastMessage,
+  pathMessage,
   SESSION_MAX_BATCH,
   SESSION_MAX_PAGE,
   sessionCursorPattern,
-  type UpdateOp,
-  updateOp,
-} from './contracts/index.js';
+} from './contracts/session.js';
+export {
+  type FunctionExposure,
+  functionExposure,
+  type RunStartInput,
+  runStartInput,
+  type TurnStepJob,
+  type TurnStepState,
+  turnStepContract,
+  turnStepJob,
+  turnStepResult,
+} from './contracts/turn.js';
+export { type WebFetchFormat, type WebFetchOutput, webFetchInput, webFetchOutput } from './contracts/web.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {
@@ -70,7 +144,9 @@ export {
   functionResultMessage,
   type Message,
   message,
+  type StopDetails,
   type StopReason,
+  stopDetails,
   stopReason,
   type Usage,
   type UserMessage,
@@ -111,12 +187,19 @@ export {
   resolvedProvider,
 } from './provider.js';
 export {
+  CONTEXT_OVERFLOW_REASON,
+  citationEvent,
+  contentBlockEvent,
   doneEvent,
   errorEvent,
   isTerminalEvent,
   type ProviderDoneEvent,
   type ProviderErrorEvent,
+  type ProviderFailureReason,
   type ProviderStreamEvent,
+  type ProviderWarningEvent,
+  providerFailureReason,
+  providerFailureReasons,
   providerStreamEvent,
   textDeltaEvent,
   thinkingDeltaEvent,
@@ -124,6 +207,7 @@ export {
   toolCallEndEvent,
   toolCallStartEvent,
   usageEvent,
+  warningEvent,
 } from './provider-events.js';
 export { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, TURN_STEP_QUEUE } from './queues.js';
 export {
