@@ -45,7 +45,7 @@ export class UiSubscriptions {
 
   /** Resolves once the record has been read (once; retried after a failure). */
   ready(): Promise<void> {
-    this.loading ??= this.reload().catch((error: unknown) => {
+    this.loading ??= this.load().catch((error: unknown) => {
       this.loading = undefined;
       throw error;
     });
@@ -85,8 +85,12 @@ export class UiSubscriptions {
     await this.unsubscribe(clientId, undefined);
   }
 
-  /** Read the whole record again. */
-  async reload(): Promise<void> {
+  /** Read the whole record again (after this copy's changes in flight, so none is undone). */
+  reload(): Promise<void> {
+    return this.serial(() => this.load());
+  }
+
+  private async load(): Promise<void> {
     const next = new Map<string, Follows>();
     for (const value of await this.bus.state.list(this.scope)) {
       const parsed = this.parse(value);
