@@ -19,7 +19,10 @@ import type { Bus } from './bus.js';
  *   `claimed_at`) and wins when, in that update's `old_value`, the lease was free: no live term
  *   and no claim in flight (a ticket newer than the newest term, stamped less than `claimGraceMs`
  *   ago). The winner then writes its own term slot. Slots are per ticket, so nobody ever
- *   overwrites another holder's term; the newest slot is the current term.
+ *   overwrites another holder's term; the newest slot is the current term. A holder renews by
+ *   rewriting its slot and keeps the lease only if, in that update's `old_value`, its term was
+ *   still the newest and not yet expired. A claimant wins only an expired term and a renewal only
+ *   an unexpired one, so the two never both succeed (with clocks that agree well within the TTL).
  */
 
 /** Default state scope of leases and claims (protected from agents by the harness's kernel). */
