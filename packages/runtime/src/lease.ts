@@ -162,6 +162,17 @@ export class Leases {
     return new Lease(this.bus, this.scope, name, ticket, this.holder, options.ttlMs, expiresAt);
   }
 
+  /**
+   * A term won elsewhere (another process, an earlier handler: a turn started by one copy and
+   * finished by another), to renew or release it here. Null when it is no longer the current,
+   * live term.
+   */
+  async resume(name: string, ticket: number, options: LeaseOptions): Promise<Lease | null> {
+    const { term } = await this.read(name, options.claimGraceMs);
+    if (!term || term.ticket !== ticket || term.expires_at <= Date.now()) return null;
+    return new Lease(this.bus, this.scope, name, ticket, term.holder, options.ttlMs, term.expires_at);
+  }
+
   /** Try until `waitMs` has passed, backing off from 20 ms to 250 ms. */
   async acquire(name: string, options: LeaseOptions & { waitMs: number }): Promise<Lease | null> {
     const deadline = Date.now() + options.waitMs;

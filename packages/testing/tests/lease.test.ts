@@ -136,6 +136,21 @@ describe('Leases', () => {
     await b!.release();
   }, 30_000);
 
+  it('lets another process renew and release a term it knows the ticket of', async () => {
+    const name = fresh('resumed');
+    const won = await leasesOf(0).tryAcquire(name, { ttlMs: 10_000 });
+    const elsewhere = await leasesOf(1).resume(name, won!.ticket, { ttlMs: 10_000 });
+    expect(elsewhere?.holder).toBe('holder-0');
+    expect(await elsewhere!.renew()).toBe(true);
+    await elsewhere!.release();
+    expect((await leasesOf(2).read(name)).busy).toBe(false);
+    expect(await leasesOf(1).resume(name, won!.ticket, { ttlMs: 10_000 })).toBeNull();
+    const next = await leasesOf(2).tryAcquire(name, { ttlMs: 10_000 });
+    expect(await won!.renew()).toBe(false);
+    expect(await leasesOf(1).resume(name, won!.ticket, { ttlMs: 10_000 })).toBeNull();
+    await next!.release();
+  });
+
   it('keeps a lease alive past its TTL while the work runs', async () => {
     const name = fresh('alive');
     const result = await leasesOf(0).run(name, { ttlMs: 300 }, async (signal) => {
