@@ -128,9 +128,11 @@ export {
   sendInput,
   sendOutput,
   streamTriggerEvent,
+  type UiRelayMessage,
   type UiSubscriptionView,
   uiClientId,
   uiPushFunctionId,
+  uiRelayMessage,
   uiSubscriptionView,
 } from './contracts/harness.js';
 export {
