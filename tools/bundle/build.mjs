@@ -3,7 +3,7 @@
 // limits. The archive mirrors the npm package (package.json next to dist/), so `scripts.start`
 // is the same `node dist/main.js` and `packageVersion(import.meta.url)` still finds the version.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
 import { parse, stringify } from 'yaml';
@@ -38,6 +38,34 @@ const inlineJsonRequires = {
     });
   },
 };
+
+/**
+ * `entry` (TypeScript) and everything it imports as one ESM file for Node 20+, in memory:
+ * `{code, metafile, warnings}`. Workspace packages resolve to their sources, so nothing needs
+ * building first.
+ */
+export async function bundleScript(entry) {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
+    outfile: join(dirname(entry), '.bundle-out', BUNDLE_ENTRY),
+    write: false,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    conditions: ['@iii-harness/source'],
+    banner: { js: BANNER },
+    // Names stay readable in stack traces; whitespace and syntax are what make the size.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [inlineJsonRequires],
+  });
+  return { code: result.outputFiles[0].contents, metafile: result.metafile, warnings: result.warnings };
+}
 
 /** The manifest as shipped in the bundle: no install/setup scripts, no base image, start kept. */
 export function bundleManifest(source) {
@@ -100,29 +128,10 @@ function thirdPartyNotices(metafile) {
 export async function bundleWorker(pkgDir, { outDir = join(pkgDir, 'bundle') } = {}) {
   const pkg = readJson(join(pkgDir, 'package.json'));
   const manifest = bundleManifest(parse(readFileSync(join(pkgDir, 'iii.worker.yaml'), 'utf8')));
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: [join(pkgDir, 'src', 'main.ts')],
-    outfile: join(pkgDir, 'bundle', '.out', BUNDLE_ENTRY),
-    write: false,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // Workspace packages resolve to their TypeScript sources: no prior build needed.
-    conditions: ['@iii-harness/source'],
-    banner: { js: BANNER },
-    // Names stay readable in stack traces; whitespace and syntax are what make the size.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'silent',
-    plugins: [inlineJsonRequires],
-  });
+  const result = await bundleScript(join(pkgDir, 'src', 'main.ts'));
   if (result.warnings.length)
     console.warn(`${manifest.name}: esbuild warnings:\n${result.warnings.map((w) => `  ${w.text}`).join('\n')}`);
-  const code = result.outputFiles[0].contents;
+  const { code } = result;
   const entries = [
     { path: 'iii.worker.yaml', data: Buffer.from(stringify(manifest, { lineWidth: 0 })) },
     { path: 'package.json', data: Buffer.from(`${JSON.stringify(bundlePackageJson(pkg), null, 2)}\n`) },
@@ -152,9 +161,4 @@ export async function bundleWorker(pkgDir, { outDir = join(pkgDir, 'bundle') } =
     entries: entries.map((e) => e.path),
     manifest,
   };
-}
-
-/** Remove a package's bundle output folder. */
-export function cleanBundle(pkgDir) {
-  rmSync(join(pkgDir, 'bundle'), { recursive: true, force: true });
 }

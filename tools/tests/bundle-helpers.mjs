@@ -53,6 +53,14 @@ function listTree(dir, base = '') {
   );
 }
 
+const started = new Set();
+
+/** SIGKILL every process startProcess started that is still running (for `after` hooks). */
+export function killStarted() {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
 /**
  * Start `command` with `sh -c` in `cwd`, as the iii engine runs `scripts.start`. Output is kept;
  * `exited` resolves with {code, signal}. The environment holds nothing from this workspace.
@@ -64,6 +72,7 @@ export function startProcess(command, { cwd, env = {}, args = [] }) {
     env: { PATH: process.env.PATH, HOME: cwd, OTEL_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { bundleWorker } from '../bundle/build.mjs';
 import { BUNDLE_LIMITS } from '../bundle/tar.mjs';
 import { listPackages } from '../lib/workspace.mjs';
-import { callError, extract, mapLimit, startDevEngine, startProcess, waitFor } from './bundle-helpers.mjs';
+import { callError, extract, killStarted, mapLimit, startDevEngine, startProcess, waitFor } from './bundle-helpers.mjs';
 
 const workers = listPackages().filter((p) => existsSync(join(p.dir, 'iii.worker.yaml')));
 const EXPECTED_ENTRIES = [
@@ -53,6 +53,7 @@ describe('iii registry bundles', { concurrency: 3 }, () => {
   });
 
   after(async () => {
+    killStarted();
     await engine?.close();
     rmSync(out, { recursive: true, force: true });
   });

@@ -3,7 +3,9 @@ export { Bus, type CallOptions, type Channel, type QueueConfig } from './bus.js'
 export {
   ConfigError,
   DEFAULT_III_URL,
+  type LifecycleSettings,
   type LoadConfigOptions,
+  lifecycleSettings,
   loadWorkerConfig,
   parseWorkerFlags,
   type WorkerFlags,
@@ -22,6 +24,13 @@ export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
 export {
+  DEFAULT_DRAIN_MS,
+  type HealthServer,
+  type HealthServerOptions,
+  type Readiness,
+  startHealthServer,
+} from './lifecycle.js';
+export {
   createLogger,
   type Logger,
   type LoggerOptions,
@@ -36,6 +45,8 @@ export { ensureContextPropagation, withSpan } from './tracing.js';
 export {
   packageVersion,
   runWorkerMain,
+  type ShutdownOptions,
+  type ShutdownReport,
   type StartOptions,
   startWorker,
   type TriggerSpec,
