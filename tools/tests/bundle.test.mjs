@@ -61,6 +61,14 @@ describe('iii registry bundles', { concurrency: 3 }, () => {
   it('covers every worker package', () => {
     assert.ok(workers.length >= 14, `expected at least 14 workers, found ${workers.length}`);
     assert.deepEqual([...bundles.keys()].sort(), workers.map((w) => w.folder).sort());
+    for (const { folder, pkg } of workers) {
+      assert.equal(
+        pkg.scripts?.bundle,
+        'node ../../tools/bundle.mjs',
+        `${folder}: package.json needs the bundle script`,
+      );
+      assert.ok(pkg.nx?.includedScripts?.includes('bundle'), `${folder}: nx.includedScripts needs "bundle"`);
+    }
   });
 
   for (const worker of workers) {
