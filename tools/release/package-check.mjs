@@ -1,7 +1,9 @@
 // What a consumer of our npm packages would trip over, checked on the packed tarballs (exactly
 // what `npm publish` sends): publint (package.json fields against the files) and
 // arethetypeswrong (types resolve like the JavaScript, under the `esm-only` profile: the
-// packages are ESM on purpose, and Node >= 20.19 loads them from require() too).
+// packages are ESM on purpose, and Node >= 20.19 loads them from require() too). arethetypeswrong
+// runs through @arethetypeswrong/core, the library its CLI wraps: the CLI's JSON report is cut
+// short when its stdout is a pipe.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
