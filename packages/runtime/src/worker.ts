@@ -111,6 +111,11 @@ export class Worker<C> {
   // biome-ignore lint/suspicious/noExplicitAny: transitional (issue 12)
   function(first: Contract | LegacyFunctionDef<any, any>, second?: Handler<Contract>): void {
     const contract = first;
+    if (this.stopping) {
+      // Registering now would take new work while draining.
+      this.logger.warn({ function_id: contract.id }, 'not registered: the worker is shutting down');
+      return;
+    }
     const handler = second ?? (first as LegacyFunctionDef).handler.bind(first);
     const run = createHandler(contract, handler, { bus: this.bus, logger: this.logger });
     const ref = this.client.registerFunction(

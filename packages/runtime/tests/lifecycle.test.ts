@@ -221,3 +221,14 @@ describe('lifecycle settings', () => {
     expect(() => lifecycleSettings(parseWorkerFlags([]), { IIH_DRAIN_MS: 'soon' })).toThrow(/IIH_DRAIN_MS/);
   });
 });
+
+describe('registering while shutting down', () => {
+  it('registers nothing once the drain has started', async () => {
+    const { worker, handlers } = demoWorker();
+    const stopping = worker.shutdown();
+    worker.function(wait, async ({ tag }) => ({ tag }));
+    await stopping;
+    expect(handlers.has('demo::wait')).toBe(false);
+    expect(worker.functionIds).toEqual([]);
+  });
+});
