@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type Contract, contracts } from '@iii-harness/types';
 import { type IIIClient, registerWorker } from 'iii-sdk';
 import type { z } from 'zod';
@@ -15,6 +17,7 @@ import {
 import type { Handler, LegacyFunctionDef } from './define.js';
 import { HarnessError, toWireError } from './errors.js';
 import { createHandler, jsonSchemasOf } from './handler.js';
+import { Leases } from './lease.js';
 import {
   CLOSE_STEP_MS,
   DEFAULT_DRAIN_MS,
@@ -53,6 +56,36 @@ export interface StartOptions {
   /** OpenTelemetry export to the engine; on by default as in iii-sdk (`OTEL_ENABLED` also applies). */
   otel?: boolean;
   invocationTimeoutMs?: number;
+  /**
+   * Set only when several processes of this worker connect to ONE engine on purpose: the name
+   * the engine sees becomes `<name>:<instance>` (default `$IIH_WORKER_INSTANCE`). See `workerNameFor`.
+   */
+  instance?: string;
+}
+
+/**
+ * The worker name sent to the engine (`engine::workers::register`; function ids never change).
+ *
+ * Function registries are per engine and each engine runs one copy of each worker, so the plain
+ * `<name>` is already unique where it matters: two copies on two engines never meet. It is also
+ * what the console looks for (it gates its approval and chat UI on the exact names `harness`,
+ * `approval-gate`). A second live process of the same name on ONE engine is refused by a v0.23+
+ * engine (`WORKER_NAMESPACE_CONFLICT`: fatal, the newcomer stops) — the loud failure we want when
+ * a copy is started twice by mistake, since its functions would be refused anyway
+ * (`FUNCTION_NAMESPACE_CONFLICT`). Only a deliberate second process on one engine names an
+ * instance, which gives `<name>:<instance>`. A supervisor's `III_WORKER_NAME` (set by `iii worker
+ * add` and compose; newer iii-sdk releases let it win over the code's name) wins here too.
+ */
+export function workerNameFor(name: string, instance?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const managed = env.III_WORKER_NAME?.trim();
+  if (managed) return managed;
+  const suffix = (instance ?? env.IIH_WORKER_INSTANCE)?.trim();
+  return suffix ? `${name}:${suffix}` : name;
+}
+
+/** This process among every copy of every worker: `<host>:<pid>:<random>`, e.g. a lease holder. */
+export function newInstanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 export interface TriggerSpec {
@@ -81,6 +114,8 @@ const READY_PROBE_MS = 2_000;
 export class Worker<C> {
   readonly bus: Bus;
   readonly functionIds: string[] = [];
+  /** This process, distinct from every other copy of this worker (lease holder, log field). */
+  readonly instanceId = newInstanceId();
   /** Aborted when the worker starts draining: long handlers may watch it to wrap up early. */
   readonly shutdownSignal: AbortSignal;
   private readonly refs = new Map<string, ReturnType<IIIClient['registerFunction']>>();
@@ -89,6 +124,7 @@ export class Worker<C> {
   private readonly draining = new AbortController();
   private phase: Readiness = 'starting';
   private stopping?: Promise<ShutdownReport>;
+  private ownLeases?: Leases;
 
   constructor(
     readonly name: string,
@@ -139,6 +175,12 @@ export class Worker<C> {
       config: spec.config,
       metadata: spec.metadata,
     });
+  }
+
+  /** Leases held by this process, in the default lease scope (see `lease.ts`). */
+  get leases(): Leases {
+    this.ownLeases ??= new Leases(this.bus, this.instanceId);
+    return this.ownLeases;
   }
 
   /** Run `hook` on shutdown, after the drain and before the connection closes (last added, first run). */
@@ -227,6 +269,7 @@ export class Worker<C> {
  * the registrations (a round trip on the same connection, whose frames the engine handles in order).
  */
 export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions = {}): Promise<Worker<C>> {
+  const workerName = workerNameFor(spec.name, options.instance);
   const logger = options.logger ?? createLogger({ worker: spec.name, level: options.logLevel });
   const configResult = spec.config.safeParse(options.config ?? {});
   if (!configResult.success)
@@ -239,7 +282,7 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
   process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
   const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;
   const client = registerWorker(url, {
-    workerName: spec.name,
+    workerName,
     workerDescription: spec.description,
     invocationTimeoutMs: options.invocationTimeoutMs,
     enableMetricsReporting: false,
@@ -255,7 +298,10 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
     await client.shutdown();
     throw error;
   }
-  logger.info({ url, functions: worker.functionIds.length }, 'worker ready');
+  logger.info(
+    { url, functions: worker.functionIds.length, worker_name: workerName, instance: worker.instanceId },
+    'worker ready',
+  );
   return worker;
 }
 
