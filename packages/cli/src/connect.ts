@@ -75,6 +75,8 @@ export async function connectEngine(url: string, name = 'iii-harness-cli'): Prom
     enableMetricsReporting: false,
     otel: { enabled: false },
     invocationTimeoutMs: 30_000,
+    // A person is waiting: try again soon after the engine comes back, not after a long backoff.
+    reconnectionConfig: { initialDelayMs: 200, maxDelayMs: 2_000 },
   });
   return {
     url,

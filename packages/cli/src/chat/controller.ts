@@ -1,6 +1,6 @@
 import { uuidv7 } from '@iii-harness/runtime';
 import { type AgentEvent, isTerminalTurnState } from '@iii-harness/types';
-import type { HarnessClient } from '../client.js';
+import { type HarnessClient, isMissingFunction } from '../client.js';
 import { describeError } from '../errors.js';
 import { Editor } from './editor.js';
 import { EventFeed } from './event-feed.js';
@@ -249,25 +249,42 @@ export class ChatController {
     this.watchTimer.unref();
   }
 
-  async recover(): Promise<void> {
-    try {
-      await this.client.sync();
-      await this.feed?.resync();
-      await this.recoverHolds();
-      const view = await this.client.turnState(this.sessionId);
-      if (this.transcript.turnLive && view && isTerminalTurnState(view.state)) {
+  /**
+   * After a reconnect: read what was written meanwhile, then the turn and the held calls as the
+   * workers have them. The engine may be back before the workers are; keep trying until they are.
+   */
+  async recover(deadlineMs = 120_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      try {
+        await this.client.sync();
         await this.feed?.resync();
-        if (this.transcript.turnLive) this.transcript.endTurnQuietly();
+        await this.recoverHolds(true);
+        const view = await this.client.turnState(this.sessionId);
+        if (this.transcript.turnLive && view && isTerminalTurnState(view.state)) {
+          await this.feed?.resync();
+          if (this.transcript.turnLive) this.transcript.endTurnQuietly();
+        }
+        this.setStatus('reconnected');
+        return;
+      } catch (error) {
+        if (this.closed || !this.connected) return;
+        const { message } = describeError(error);
+        if (Date.now() > deadline) return this.setStatus(`reconnected, but could not catch up: ${message}`);
+        this.setStatus(
+          isMissingFunction(error) ? 'engine is back; waiting for the harness workers…' : `catching up… (${message})`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
       }
-      this.setStatus('reconnected');
-    } catch (error) {
-      this.setStatus(`reconnected, but could not catch up: ${describeError(error).message}`);
     }
   }
 
   /** Held calls of this session, as the approval gate has them now: each shown once. */
-  private async recoverHolds(): Promise<void> {
-    const holds = await this.client.pendingHolds(this.sessionId).catch(() => undefined);
+  private async recoverHolds(strict = false): Promise<void> {
+    const holds = await this.client.pendingHolds(this.sessionId).catch((error: unknown) => {
+      if (strict) throw error;
+      return undefined;
+    });
     if (!holds) return;
     this.transcript.keepOnlyHeld(new Set(holds.map((h) => h.function_call_id)));
     for (const hold of holds) this.transcript.hold(hold);

@@ -168,8 +168,9 @@ export async function runDev(options: DevOptions, globals: GlobalOptions): Promi
         c.dim('Ready. Chat with `iii-harness chat` in another terminal. Ctrl-C stops everything.\n'),
       );
       for (const signal of SIGNALS) process.off(signal, interrupted);
+      // Later signals (a second Ctrl-C) must not kill us halfway through stopping the workers.
       await new Promise<void>((done) => {
-        for (const signal of SIGNALS) process.once(signal, () => done());
+        for (const signal of SIGNALS) process.on(signal, () => done());
       });
       process.stdout.write(c.dim('stopping…\n'));
     }

@@ -3,6 +3,7 @@ import {
   type AdapterContext,
   createProviderWorker,
   type ProviderConfig,
+  ProviderFailure,
   type ProviderRequest,
   providerConfigShape,
   type StreamOutcome,
@@ -46,6 +47,15 @@ const saveNote = contract({
 const config = z.object({ ...providerConfigShape, discover_on_start: z.boolean().default(true) }).strict();
 
 async function play(request: ProviderRequest, { sink, signal, started }: AdapterContext): Promise<StreamOutcome> {
+  // Like a real vendor, an unknown model is an error (and the turn fails with it).
+  if (request.model !== DEMO_MODEL)
+    throw new ProviderFailure(
+      'not_found',
+      `the demo provider has one model, ${DEMO_MODEL}; there is no ${request.model}`,
+      {
+        retryable: false,
+      },
+    );
   const reply = demoReply(request.messages);
   const pause = () => (reply.delayMs ? sleep(reply.delayMs, signal) : undefined);
   started();
