@@ -35,7 +35,7 @@ const retryableByDefault = (code: ErrorCode) => code === 'timeout' || code === '
 export const isHarnessError = (error: unknown): error is HarnessError => error instanceof HarnessError;
 
 /** `<code>[/<reason>][+retryable|-retryable]: <message>`; the flag only when it differs from the code's default. */
-const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+))?(?:([+-])retryable)?: ([\s\S]*)$/;
+const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+?))?(?:([+-])retryable)?: ([\s\S]*)$/;
 
 /** The Error handed to iii-sdk: message carries the code; no stack, so no trace reaches the caller. */
 export function toWireError(error: HarnessError): Error {
