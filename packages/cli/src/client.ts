@@ -14,20 +14,18 @@ import {
 import type { IIIClient } from 'iii-sdk';
 import { type Connection, connectEngine, connectionState } from './connect.js';
 import { CliError } from './errors.js';
-import { pending } from './pending-contracts.js';
 
 /**
- * Every bus call the CLI makes, in one place. Calls go through contracts (`@iii-harness/types`),
- * or through the stand-ins of `pending-contracts.ts` for the groups types does not declare yet.
+ * Every bus call the CLI makes, in one place, each through its contract (`@iii-harness/types`).
  */
 
-export type Hold = ContractOutput<typeof pending.approval.listPending>['pending'][number];
+export type Hold = ContractOutput<typeof contracts.approval.listPending>['pending'][number];
 export type SessionSummary = ContractOutput<typeof contracts.session.list>['sessions'][number];
 export type SessionTree = ContractOutput<typeof contracts.session.tree>;
-export type ProviderInfo = ContractOutput<typeof pending.harness.providerList>['providers'][number];
-export type CredentialStatus = ContractOutput<typeof pending.auth.status>['providers'][number];
-export type SendResult = ContractOutput<typeof pending.harness.send>;
-export type ApprovalMode = 'manual' | 'auto' | 'full';
+export type ProviderInfo = ContractOutput<typeof contracts.harness.providerList>['providers'][number];
+export type CredentialStatus = ContractOutput<typeof contracts.auth.status>['providers'][number];
+export type SendResult = ContractOutput<typeof contracts.harness.send>;
+export type ApprovalMode = ContractInput<typeof contracts.approval.setMode>['mode'];
 export type ExportFormat = 'jsonl' | 'markdown' | 'html';
 
 /** Absent (not an error) when the answer is `not_found` for the thing itself, not for the function. */
@@ -117,23 +115,23 @@ export class HarnessClient {
     model?: string;
     idempotency_key?: string;
   }): Promise<SendResult> {
-    return this.call(pending.harness.send, { idempotency_key: randomUUID(), ...input }, { timeoutMs: 60_000 });
+    return this.call(contracts.harness.send, { idempotency_key: randomUUID(), ...input }, { timeoutMs: 60_000 });
   }
 
   abort(sessionId: string): Promise<{ aborted: boolean; turn_id?: string }> {
-    return this.call(pending.turn.abort, { session_id: sessionId });
+    return this.call(contracts.run.abort, { session_id: sessionId });
   }
 
   /** The session's current or last turn; undefined when it never had one. */
   turnState(sessionId: string): Promise<TurnView | undefined> {
-    return orUndefined(this.call(pending.turn.getState, { session_id: sessionId }));
+    return orUndefined(this.call(contracts.turn.getState, { session_id: sessionId }));
   }
 
   // --- approvals ---------------------------------------------------------------------------
 
   async pendingHolds(sessionId?: string): Promise<Hold[]> {
     const { pending: holds } = await this.call(
-      pending.approval.listPending,
+      contracts.approval.listPending,
       sessionId ? { session_id: sessionId } : {},
     );
     return holds;
@@ -145,7 +143,7 @@ export class HarnessClient {
     decision: 'allow' | 'deny',
     options: { reason?: string; always?: boolean } = {},
   ): Promise<{ decision: string; already_resolved: boolean }> {
-    return this.call(pending.approval.resolve, {
+    return this.call(contracts.approval.resolve, {
       session_id: sessionId,
       function_call_id: callId,
       decision,
@@ -155,11 +153,11 @@ export class HarnessClient {
   }
 
   setMode(sessionId: string, mode: ApprovalMode) {
-    return this.call(pending.approval.setMode, { session_id: sessionId, mode });
+    return this.call(contracts.approval.setMode, { session_id: sessionId, mode });
   }
 
   approvalSettings(sessionId: string) {
-    return this.call(pending.approval.getSettings, { session_id: sessionId });
+    return this.call(contracts.approval.getSettings, { session_id: sessionId });
   }
 
   // --- sessions ----------------------------------------------------------------------------
@@ -204,20 +202,20 @@ export class HarnessClient {
   }
 
   async providers(): Promise<ProviderInfo[]> {
-    return (await this.call(pending.harness.providerList, {})).providers;
+    return (await this.call(contracts.harness.providerList, {})).providers;
   }
 
   async credentials(): Promise<CredentialStatus[]> {
-    return (await this.call(pending.auth.status, {})).providers;
+    return (await this.call(contracts.auth.status, {})).providers;
   }
 
   setToken(provider: string, token: string) {
-    return this.call(pending.auth.setToken, { provider, token });
+    return this.call(contracts.auth.setToken, { provider, token });
   }
 
   /** Whether the harness has a valid policy loaded (it denies everything with rule `no_policy` otherwise). */
   async policyLoaded(): Promise<boolean> {
-    const decision = await this.call(pending.harness.checkPermissions, {
+    const decision = await this.call(contracts.policy.checkPermissions, {
       function_id: 'iii-harness-cli::policy_probe',
       args: {},
     });
@@ -225,11 +223,16 @@ export class HarnessClient {
   }
 
   compactionAvailable(): Promise<boolean> {
-    return this.isRegistered(pending.compaction.compactSession.id);
+    return this.isRegistered(contracts.compaction.compactSession.id);
   }
 
-  compact(sessionId: string) {
-    return this.call(pending.compaction.compactSession, { session_id: sessionId }, { timeoutMs: 330_000 });
+  /** `/compact [instructions]`; the summary is written by the session's last model unless one is named. */
+  compact(sessionId: string, instructions?: string) {
+    return this.call(
+      contracts.compaction.compactSession,
+      { session_id: sessionId, ...(instructions ? { instructions } : {}) },
+      { timeoutMs: 330_000 },
+    );
   }
 
   // --- the engine's catalog ----------------------------------------------------------------

@@ -95,7 +95,7 @@ test('/fork then /tree shows both branches', async () => {
   tmux.type('not now');
   tmux.keys('Enter');
   await tmux.waitFor(/✖ denied demo::save_note #\d+: not now/);
-  await tmux.waitFor(/You said no, so nothing was saved/);
+  await tmux.waitFor(/You said no, so nothing was saved[\s\S]*── done/);
 
   tmux.type('/tree');
   tmux.keys('Enter');

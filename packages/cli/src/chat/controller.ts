@@ -227,6 +227,7 @@ export class ChatController {
         this.status = undefined;
       }
     }
+    this.changed();
   }
 
   // --- reconnects ---------------------------------------------------------------------------
@@ -391,14 +392,20 @@ export class ChatController {
     } else this.edit(action);
   }
 
-  /** a / A / d answer the first held call while the input is empty; true when the key was one of them. */
+  /**
+   * a / A / d answer the first held call while the input is empty; true when the key was one of
+   * them. Keys typed fast arrive together ("dnot now"): the first is the answer, the rest is text
+   * (the reason, after d).
+   */
   private approvalAction(action: KeyAction): boolean {
     const held = this.transcript.live.approvals.find((a) => !this.deciding.has(a.function_call_id));
     if (!held || !this.editor.empty || action.type !== 'text') return false;
-    if (action.text === 'a' || action.text === 'y') this.decide(held, 'allow');
-    else if (action.text === 'A') this.decide(held, 'allow', { always: true });
-    else if (action.text === 'd' || action.text === 'n') this.mode = { kind: 'deny-reason', call: held };
+    const [first = '', ...rest] = action.text;
+    if (first === 'a' || first === 'y') this.decide(held, 'allow');
+    else if (first === 'A') this.decide(held, 'allow', { always: true });
+    else if (first === 'd' || first === 'n') this.mode = { kind: 'deny-reason', call: held };
     else return false;
+    if (rest.length) this.act({ type: 'text', text: rest.join('') });
     return true;
   }
 

@@ -83,18 +83,37 @@ export function keyActions(input: string, key: KeyPress, pasting: boolean): KeyA
   return typed(input, pasting);
 }
 
-/** Text with line breaks: inside a paste they are new lines, typed they are Enter presses. */
+/**
+ * A chunk of input, key by key. Inside a paste, line breaks are new lines and everything else is
+ * text. Typed (several presses in one read), Enter sends, and control characters are the keys
+ * they stand for (Ctrl-U then text must clear the line first, not insert a control character).
+ */
 function typed(input: string, pasting: boolean): KeyAction[] {
   const text = input.replace(/\r\n/g, '\r');
   if (pasting) return [{ type: 'text', text: text.replace(/\r/g, '\n') }];
   const actions: KeyAction[] = [];
-  text.split('\r').forEach((part, i) => {
-    if (i > 0) actions.push({ type: 'submit' });
-    for (const [j, line] of part.split('\n').entries()) {
-      if (j > 0) actions.push({ type: 'newline' });
-      if (line) actions.push({ type: 'text', text: line });
+  let run = '';
+  const flush = () => {
+    if (run) actions.push({ type: 'text', text: run });
+    run = '';
+  };
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (code >= 0x20 && code !== 0x7f) {
+      run += char;
+      continue;
     }
-  });
+    flush();
+    if (char === '\r') actions.push({ type: 'submit' });
+    else if (char === '\n') actions.push({ type: 'newline' });
+    else if (char === '\t') actions.push({ type: 'complete' });
+    else if (code === 0x7f || char === '\b') actions.push({ type: 'backspace' });
+    else {
+      const ctrl = CTRL[String.fromCharCode(code + 96)];
+      if (ctrl) actions.push({ type: ctrl } as KeyAction);
+    }
+  }
+  flush();
   return actions;
 }
 

@@ -243,7 +243,7 @@ async function cost(ctx: SlashContext): Promise<void> {
   );
 }
 
-async function compact(ctx: SlashContext): Promise<void> {
+async function compact(ctx: SlashContext, args: string[]): Promise<void> {
   if (busyTurn(ctx, '/compact')) return;
   if (!(await ctx.client.compactionAvailable()))
     return ctx.transcript.notice(
@@ -251,9 +251,14 @@ async function compact(ctx: SlashContext): Promise<void> {
       'warn',
     );
   ctx.chat.setStatus('compacting…');
-  await ctx.client.compact(ctx.chat.sessionId);
-  ctx.chat.setStatus(undefined);
-  ctx.transcript.notice('compacted');
+  try {
+    const result = await ctx.client.compact(ctx.chat.sessionId, args.join(' ') || undefined);
+    ctx.transcript.notice(
+      `${result.status}: ${result.tokens_before} → ${result.tokens_after} tokens (window ${result.usable_tokens})${result.message ? ` · ${result.message}` : ''}`,
+    );
+  } finally {
+    ctx.chat.setStatus(undefined);
+  }
 }
 
 export const SLASH_COMMANDS: SlashCommand[] = [
@@ -292,7 +297,7 @@ export const SLASH_COMMANDS: SlashCommand[] = [
     run: fork,
   },
   { name: '/tree', description: 'the session tree; switch branch', run: tree },
-  { name: '/compact', description: 'summarize the conversation to free context', run: compact },
+  { name: '/compact', args: '[focus]', description: 'summarize the conversation to free context', run: compact },
   { name: '/approve', description: 'calls waiting for approval (all sessions)', run: approve },
   {
     name: '/mode',

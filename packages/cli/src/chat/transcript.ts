@@ -1,5 +1,5 @@
 import type { AgentEvent, JsonObject, JsonValue, Message, TurnOutcome, Usage } from '@iii-harness/types';
-import { splitComplete } from '../render/markdown.js';
+import { splitComplete } from '../render/split.js';
 
 /**
  * What the chat shows, built from agent events (and, for a resumed session, from its stored
