@@ -63,7 +63,7 @@ export function buildProgram(version: string): Command {
   program
     .command('dev')
     .description('start the dev engine and every worker; logs go to files, Ctrl-C stops everything')
-    .option('--port <n>', 'engine worker port', int('--port'), 49134)
+    .option('--port <n>', "engine worker port (default: $III_URL's port, else 49134)", int('--port'))
     .option('--http-port <n>', 'engine HTTP trigger port (0 = any free port)', int('--http-port'), 3111)
     .option('--data-dir <dir>', 'engine data and logs', './.iii-data')
     .option('--memory', 'keep engine state in memory (nothing survives a restart)', false)

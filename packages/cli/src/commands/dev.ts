@@ -13,7 +13,7 @@ import { c, sym, table } from '../style.js';
 import { Progress } from './progress.js';
 
 export interface DevOptions {
-  port: number;
+  port?: number;
   httpPort: number;
   dataDir: string;
   memory: boolean;
@@ -27,6 +27,18 @@ export interface DevOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** With III_URL set, `dev` starts the engine where every other command will look for it. */
+function portOfEnv(): number | undefined {
+  if (!process.env.III_URL) return undefined;
+  try {
+    const { port, hostname } = new URL(process.env.III_URL);
+    if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(hostname)) return undefined;
+    return port ? Number(port) : undefined;
+  } catch {
+    throw usageError(`III_URL is not a URL: ${process.env.III_URL}`);
+  }
+}
 
 /** The policy file the harness will read: from the config, the environment, or the default. */
 function policyPathOf(configFile: string | undefined): string {
@@ -93,7 +105,7 @@ export async function runDev(options: DevOptions, globals: GlobalOptions): Promi
   if (options.config && !existsSync(options.config)) throw usageError(`no config file ${options.config}`);
 
   const stack = new Stack({
-    port: options.port,
+    port: options.port ?? portOfEnv() ?? 49134,
     httpPort: options.httpPort,
     dataDir: options.dataDir,
     memory: options.memory,

@@ -24,7 +24,7 @@ export class Tmux {
   }
 
   /** Run `command` (a shell line) in a fresh window; the window stays after it exits. */
-  start(command: string, env: NodeJS.ProcessEnv): void {
+  start(command: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): void {
     const exports = Object.entries(env)
       .filter(([k, v]) => v !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       .map(([k, v]) => `${k}=${shellQuote(v!)}`)
@@ -34,6 +34,8 @@ export class Tmux {
       '-d',
       '-s',
       this.target,
+      '-c',
+      cwd,
       '-x',
       String(this.width),
       '-y',
