@@ -41,6 +41,7 @@ test('the chat survives a restart of everything during a held call', async () =>
   expect(back).not.toMatch(/could not catch up/);
   expect(count(back, /Allow demo::save_note\?/)).toBe(1);
   expect(count(back, /⏸ demo::save_note/)).toBe(1);
+  expect(back).not.toMatch(/more waiting/);
 
   tmux.keys('a');
   const done = await tmux.waitFor(/── done/, 60_000);

@@ -43,12 +43,12 @@ function ApprovalPrompt({ call, more, width }: { call: HeldCall; more: number; w
         {c.yellow.bold('Allow ')}
         {c.bold(call.function_id)}
         {c.yellow.bold('?')} {c.dim(`#${call.ref}`)}
+        {more > 0 ? c.yellow(`  (${more} more waiting)`) : ''}
       </Text>
       <Text>{c.dim(clip(formatArgs(call.args, width * 3), width * 3))}</Text>
       <Text>
         {c.bold('a')} allow once · {c.bold('A')} always (this session) · {c.bold('d')} deny with a reason ·{' '}
         {c.bold('Esc')} stop the turn
-        {more > 0 ? c.dim(`  (${more} more waiting)`) : ''}
       </Text>
     </Box>
   );
