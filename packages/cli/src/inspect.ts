@@ -52,7 +52,7 @@ export async function providerReports(client: HarnessClient): Promise<ProviderRe
               name,
               usable: false,
               detail: `no models found at ${p.api_url}`,
-              fix: `start the server there, or set provider-${p.id}.base_url in config.yaml`,
+              fix: `start ${name}'s server at ${p.api_url} (and load a model), or set provider-${p.id}.base_url in config.yaml`,
             };
       const credential = credentials.find((cr) => cr.provider === p.id);
       if (credential?.configured)

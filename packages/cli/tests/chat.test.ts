@@ -136,3 +136,23 @@ test('slash commands: /help lists them, unknown ones are refused, /quit exits', 
   tmux.keys('Enter');
   await tmux.waitFor(/\[exited 0\]/);
 });
+
+test('typing while a turn runs steers it; Alt-Enter writes a second line', async () => {
+  await tmux.waitFor(/new session/);
+  tmux.type('first line');
+  tmux.keys('M-Enter');
+  tmux.type('second line');
+  tmux.keys('Enter');
+  await tmux.waitFor(/❯ first line\n {2}second line/);
+  await tmux.waitFor(/Allow demo::save_note\?/);
+  // The turn is parked on the held call: this message goes to it, not to a new turn.
+  tmux.type('steer: be brief');
+  tmux.keys('Enter');
+  await tmux.waitFor(/❯ steer: be brief {2}\(sent to the running turn\)/);
+  tmux.keys('a');
+  // After the held call, the turn reads its inbox and answers the steering message.
+  await tmux.waitFor(/You said: steer: be brief/);
+  expect(count(tmux.screen(), /── done/)).toBe(0);
+  tmux.keys('Escape');
+  await tmux.waitFor(/── aborted/);
+});
