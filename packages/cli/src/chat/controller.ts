@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import { Editor } from './editor.js';
 import { EventFeed } from './event-feed.js';
 import { type KeyAction as AnyKeyAction, type KeyPress, keyActions } from './keys.js';
+import { type Picker, type PickerOption, pickerKey } from './picker.js';
 import { runSlash, type SlashContext, slashCompletions } from './slash.js';
 import { type HeldCall, type Item, type Live, Transcript } from './transcript.js';
 
@@ -14,20 +15,6 @@ import { type HeldCall, type Item, type Live, Transcript } from './transcript.js
  * `key()`; nothing here draws. Reconnects are noticed by watching the client's connection, and
  * recovered from the stored stream, `turn::get_state` and `approval::list_pending`.
  */
-
-export interface PickerOption {
-  label: string;
-  value: string;
-  hint?: string;
-}
-
-export interface Picker {
-  title: string;
-  options: PickerOption[];
-  index: number;
-  filter: string;
-  onPick(value: string): void | Promise<void>;
-}
 
 export type Mode = { kind: 'input' } | { kind: 'deny-reason'; call: HeldCall } | { kind: 'picker'; picker: Picker };
 
@@ -438,45 +425,14 @@ export class ChatController {
   }
 
   private pickerAction(picker: Picker, action: KeyAction): void {
-    const visible = filterOptions(picker);
-    switch (action.type) {
-      case 'escape':
-        this.mode = { kind: 'input' };
-        return;
-      case 'up':
-        picker.index = Math.max(0, picker.index - 1);
-        return;
-      case 'down':
-        picker.index = Math.min(visible.length - 1, picker.index + 1);
-        return;
-      case 'submit': {
-        const chosen = visible[picker.index];
-        this.mode = { kind: 'input' };
-        if (chosen) void Promise.resolve(picker.onPick(chosen.value)).catch((error: unknown) => this.fail(error));
-        return;
-      }
-      case 'backspace':
-        picker.filter = picker.filter.slice(0, -1);
-        picker.index = 0;
-        return;
-      case 'text':
-        picker.filter += action.text.replace(/\s+$/, '');
-        picker.index = 0;
-        return;
-      default:
-        return;
-    }
+    const outcome = pickerKey(picker, action);
+    if (outcome === 'stay') return;
+    this.mode = { kind: 'input' };
+    if (outcome !== 'cancel')
+      void Promise.resolve(picker.onPick(outcome.value)).catch((error: unknown) => this.fail(error));
   }
 
   private slashContext(): SlashContext {
     return { chat: this, client: this.client, transcript: this.transcript };
   }
-}
-
-/** The picker's options that match what was typed. */
-export function filterOptions(picker: Picker): PickerOption[] {
-  const needle = picker.filter.toLowerCase();
-  return needle
-    ? picker.options.filter((o) => `${o.label} ${o.hint ?? ''} ${o.value}`.toLowerCase().includes(needle))
-    : picker.options;
 }

@@ -1,6 +1,7 @@
 import { Box, Static, Text, useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { type ChatController, type ChatSnapshot, filterOptions, type Picker } from '../chat/controller.js';
+import type { ChatController, ChatSnapshot } from '../chat/controller.js';
+import { filterOptions, type Picker } from '../chat/picker.js';
 import type { HeldCall } from '../chat/transcript.js';
 import { formatArgs, renderItemText } from '../render/items.js';
 import { renderMarkdown } from '../render/markdown.js';
