@@ -31,6 +31,12 @@ export async function chooseModel(
       throw new CliError(`provider ${found.id} cannot answer: ${found.detail}${found.fix ? `; ${found.fix}` : ''}`);
     return { provider: found.id, model: wanted.model ?? (await firstModel(client, found.id)) };
   }
+  if (wanted.model) {
+    // A model named alone: its provider is the one whose catalog has it.
+    const found = (await client.models()).find((m) => m.id === wanted.model);
+    if (!found) throw usageError(`no model ${wanted.model} in the catalog (\`iii-harness models\` lists them)`);
+    return { provider: found.provider, model: found.id };
+  }
   if (wanted.sessionId) {
     const last = await client.turnState(wanted.sessionId).catch(() => undefined);
     if (last) return { provider: last.provider, model: wanted.model ?? last.model };

@@ -200,7 +200,14 @@ export class ChatController {
       this.sessionId,
       (events) => this.onEvents(events),
       fromSeq,
-      { onError: () => undefined },
+      {
+        onError: () => undefined,
+        onReset: () =>
+          this.transcript.notice(
+            "the engine has lost this session's events (did it restart without its data?)",
+            'warn',
+          ),
+      },
     );
     await this.feed.start();
   }
@@ -248,8 +255,12 @@ export class ChatController {
         await this.client.sync();
         await this.feed?.resync();
         await this.recoverHolds(true);
+        // A turn we show as live that the orchestrator no longer has live (ended, or an engine
+        // started with --memory) is over, even if its last event never reached us.
         const view = await this.client.turnState(this.sessionId);
-        if (this.transcript.turnLive && view && isTerminalTurnState(view.state)) {
+        const stillLive =
+          view && !isTerminalTurnState(view.state) && view.turn_id === this.transcript.live.turn?.turn_id;
+        if (this.transcript.turnLive && !stillLive) {
           await this.feed?.resync();
           if (this.transcript.turnLive) this.transcript.endTurnQuietly();
         }

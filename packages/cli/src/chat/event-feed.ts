@@ -53,6 +53,8 @@ export interface EventFeedOptions {
   /** After this long, a still-missing event is given up (its emitter died between numbering and writing it). */
   gapGiveUpMs?: number;
   onError?: (error: unknown) => void;
+  /** The stored stream is behind what we showed: the engine lost its data (e.g. it runs with --memory). */
+  onReset?: () => void;
 }
 
 /**
@@ -62,7 +64,7 @@ export interface EventFeedOptions {
  * reconnect re-reads the stream.
  */
 export class EventFeed {
-  private readonly buffer: SeqBuffer;
+  private buffer: SeqBuffer;
   private handle?: { stop(): void };
   private gapTimer?: NodeJS.Timeout;
   private gapSince?: number;
@@ -95,7 +97,13 @@ export class EventFeed {
   async resync(): Promise<void> {
     if (this.stopped) return;
     try {
-      this.accept(await this.source.list(this.sessionId));
+      const stored = await this.source.list(this.sessionId);
+      const highest = stored.reduce((max, e) => Math.max(max, e.seq), 0);
+      if (highest < this.buffer.lastSeq) {
+        this.buffer = new SeqBuffer(0);
+        this.options.onReset?.();
+      }
+      this.accept(stored);
     } catch (error) {
       this.options.onError?.(error);
     }

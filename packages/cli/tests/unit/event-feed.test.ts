@@ -29,7 +29,7 @@ describe('SeqBuffer', () => {
   });
 });
 
-/** A stored stream plus a live trigger we fire by hand. */
+/** A stored stream plus a live trigger we fire by hand (as in the engine, an event is stored before it is delivered). */
 function fakeSource(stored: AgentEvent[]) {
   let live: ((e: AgentEvent) => void) | undefined;
   const source: FeedSource = {
@@ -39,7 +39,11 @@ function fakeSource(stored: AgentEvent[]) {
     },
     list: async () => [...stored],
   };
-  return { source, fire: (e: AgentEvent) => live?.(e), stored };
+  const fire = (e: AgentEvent) => {
+    if (!stored.some((s) => s.seq === e.seq && s.session_id === e.session_id)) stored.push(e);
+    live?.(e);
+  };
+  return { source, fire, stored };
 }
 
 describe('EventFeed', () => {
@@ -52,7 +56,7 @@ describe('EventFeed', () => {
     await feed.start();
     fire(event(2));
     fire(event(3));
-    stored.push(event(3), event(4));
+    stored.push(event(4)); // written while we were not connected
     await feed.resync(); // e.g. after a reconnect
     fire(event(4));
     expect(got).toEqual([1, 2, 3, 4]);
@@ -66,6 +70,19 @@ describe('EventFeed', () => {
     await feed.start();
     fire(event(4, 'other'));
     expect(got).toEqual([3]);
+    feed.stop();
+  });
+
+  test('a stream that went back (an engine restarted without its data) starts over', async () => {
+    const { source, stored } = fakeSource([event(1), event(2), event(3)]);
+    const got: number[] = [];
+    let resets = 0;
+    const feed = new EventFeed(source, 's1', (events) => got.push(...seqs(events)), 0, { onReset: () => resets++ });
+    await feed.start();
+    stored.splice(0, stored.length, event(1));
+    await feed.resync();
+    expect(resets).toBe(1);
+    expect(got).toEqual([1, 2, 3, 1]);
     feed.stop();
   });
 
