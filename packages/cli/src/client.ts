@@ -20,7 +20,6 @@ import { CliError } from './errors.js';
  */
 
 export type Hold = ContractOutput<typeof contracts.approval.listPending>['pending'][number];
-export type SessionSummary = ContractOutput<typeof contracts.session.list>['sessions'][number];
 export type SessionTree = ContractOutput<typeof contracts.session.tree>;
 export type ProviderInfo = ContractOutput<typeof contracts.harness.providerList>['providers'][number];
 export type CredentialStatus = ContractOutput<typeof contracts.auth.status>['providers'][number];

@@ -1,5 +1,5 @@
 import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, usageError } from './errors.js';
+import { EXIT } from './errors.js';
 
 /**
  * Every command and flag of `iii-harness`. Each command's module is loaded only when it runs,
@@ -256,5 +256,3 @@ export function commanderExit(error: CommanderError): number {
   if (error.code === 'commander.help') return EXIT.ok;
   return EXIT.usage;
 }
-
-export { usageError };

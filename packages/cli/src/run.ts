@@ -12,7 +12,7 @@ function versionOf(manifest: URL): string {
 }
 
 /** Print an error as one line on stderr; never a stack trace. */
-export function reportError(error: unknown): number {
+function reportError(error: unknown): number {
   const { message, exitCode } = describeError(error);
   process.stderr.write(`iii-harness: ${message}\n`);
   return exitCode;

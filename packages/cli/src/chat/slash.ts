@@ -261,7 +261,7 @@ async function compact(ctx: SlashContext, args: string[]): Promise<void> {
   }
 }
 
-export const SLASH_COMMANDS: SlashCommand[] = [
+const SLASH_COMMANDS: SlashCommand[] = [
   {
     name: '/help',
     description: 'commands and keys',

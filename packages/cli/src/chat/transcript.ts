@@ -397,7 +397,7 @@ export class Transcript {
 }
 
 /** `agent_trigger {function_id, payload}` is how the model calls any bus function; show the function. */
-export function unwrapCall(name: string, args: JsonObject): { function_id: string; args: JsonValue } {
+function unwrapCall(name: string, args: JsonObject): { function_id: string; args: JsonValue } {
   if (name === 'agent_trigger' && typeof args.function_id === 'string')
     return { function_id: args.function_id, args: (args.payload ?? {}) as JsonValue };
   return { function_id: name, args };
@@ -410,7 +410,7 @@ function userText(message: Message): string {
     : message.content.map((b) => (b.type === 'text' ? b.text : '[image]')).join('');
 }
 
-export function pretty(value: unknown): string {
+function pretty(value: unknown): string {
   if (typeof value === 'string') {
     try {
       return JSON.stringify(JSON.parse(value), null, 2);

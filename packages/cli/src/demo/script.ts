@@ -12,7 +12,7 @@ export const DEMO_CLOCK = 'demo::clock';
 export const DEMO_SAVE_NOTE = 'demo::save_note';
 export const DEMO_LABEL = '[demo: scripted answer, no model]';
 
-export type DemoStep = { text: string } | { thinking: string } | { call: { function_id: string; payload: JsonObject } };
+type DemoStep = { text: string } | { thinking: string } | { call: { function_id: string; payload: JsonObject } };
 
 export interface DemoReply {
   steps: DemoStep[];
@@ -31,7 +31,7 @@ const resultText = (message: Message) =>
   message.role === 'function_result' ? message.content.map((c) => (c.type === 'text' ? c.text : '')).join('') : '';
 
 /** A long markdown answer, streamed slowly: what Esc / Ctrl-C is for. */
-export function longAnswer(): string {
+function longAnswer(): string {
   const parts = [`${DEMO_LABEL} A long answer, streamed slowly. Press Esc or Ctrl-C to stop it.\n`];
   for (let i = 1; i <= 40; i++)
     parts.push(

@@ -23,7 +23,7 @@ export function formatArgs(args: unknown, max: number): string {
 }
 
 /** The first lines of a result, and how many more there are. */
-export function summarizeResult(text: string, maxWidth: number): { lines: string[]; more: number } {
+function summarizeResult(text: string, maxWidth: number): { lines: string[]; more: number } {
   const all = text.replace(/\s+$/, '').split('\n');
   const lines = all.slice(0, RESULT_LINES).map((line) => clip(line, maxWidth));
   return { lines: lines.length ? lines : ['(empty)'], more: Math.max(0, all.length - RESULT_LINES) };

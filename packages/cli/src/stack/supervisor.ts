@@ -34,7 +34,7 @@ export interface StackFile {
   processes: Array<{ name: string; pid: number; log: string }>;
 }
 
-export const stackFilePath = (dataDir: string) => join(dataDir, 'stack.json');
+const stackFilePath = (dataDir: string) => join(dataDir, 'stack.json');
 
 export function readStackFile(dataDir: string): StackFile | undefined {
   try {
@@ -54,7 +54,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Whether a TCP port can be listened on (by the engine) right now. */
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();
     server.once('error', () => done(false));
