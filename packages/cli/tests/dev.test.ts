@@ -1,7 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { cli, DevStack, freePort, hasStackTrace, tempDir, testEnv, writeFile } from './helpers/cli.js';
+import {
+  CLI_MAIN,
+  cli,
+  DevStack,
+  eventually,
+  freePort,
+  hasStackTrace,
+  tempDir,
+  testEnv,
+  writeFile,
+} from './helpers/cli.js';
+import { Tmux } from './helpers/tmux.js';
 
 // `iii-harness dev`: a quiet start, logs in files, a one-line error when it cannot start, and a
 // clean stop on Ctrl-C.
@@ -104,4 +115,29 @@ describe('a running stack', () => {
     expect(file.processes.filter((p) => alive(p.pid))).toEqual([]);
     expect(existsSync(join(stack.dataDir, 'stack.json'))).toBe(false);
   });
+});
+
+test('closing the terminal under `dev --chat` stops every process it started', async () => {
+  const dir = tempDir();
+  const env = testEnv(dir);
+  const tmux = new Tmux(120, 40);
+  try {
+    const workers = `${SMALL},models-catalog,turn-orchestrator,hook-fanout,auth-credentials`;
+    tmux.start(
+      `node ${CLI_MAIN} dev --memory --port ${await freePort()} --http-port 0 --only ${workers} --demo --chat --provider demo`,
+      env,
+      dir,
+    );
+    await tmux.waitFor(/new session \S+ · demo\/demo-scripted/, 120_000);
+    const file = JSON.parse(readFileSync(join(dir, '.iii-data', 'stack.json'), 'utf8')) as {
+      pid: number;
+      processes: Array<{ pid: number }>;
+    };
+    const pids = [file.pid, ...file.processes.map((p) => p.pid)];
+    expect(pids.every(alive)).toBe(true);
+    tmux.kill();
+    await eventually(() => expect(pids.filter(alive)).toEqual([]), 30_000, 200);
+  } finally {
+    tmux.kill();
+  }
 });

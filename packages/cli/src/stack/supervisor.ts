@@ -76,6 +76,11 @@ export class Stack {
 
   constructor(readonly options: StackOptions) {
     this.url = `ws://127.0.0.1:${options.port}`;
+    // The children have their own process group (Ctrl-C reaches only us), so nothing stops them
+    // if we die without stopping them (a crash, a closed terminal): this last resort does.
+    process.once('exit', () => {
+      for (const p of this.processes) if (p.running) p.child.kill('SIGKILL');
+    });
   }
 
   get dataDir(): string {
