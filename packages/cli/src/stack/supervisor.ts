@@ -159,8 +159,7 @@ export class Stack {
     const fd = openSync(log, 'a');
     const child = spawn(process.execPath, [script, ...args], {
       stdio: ['ignore', fd, fd],
-      // The dev engine discards telemetry: no point in every worker exporting it.
-      env: { OTEL_ENABLED: 'false', ...process.env, LOG_LEVEL: this.options.logLevel },
+      env: { ...process.env, LOG_LEVEL: this.options.logLevel },
       // Own process group: Ctrl-C reaches only `dev`, which stops workers before the engine.
       detached: true,
     });
