@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually } from './cli.js';
 
 /**
@@ -76,6 +79,9 @@ export class Tmux {
     } catch {
       // already gone
     }
+    // tmux leaves the socket file of a server that exits this way.
+    const uid = process.getuid?.() ?? 0;
+    rmSync(join(process.env.TMUX_TMPDIR ?? tmpdir(), `tmux-${uid}`, this.socket), { force: true });
   }
 }
 
