@@ -9,6 +9,9 @@ import {
   type ContractOutput,
   contracts,
   type Model,
+  type SpanTreeNode,
+  type StoredLog,
+  type TraceGroup,
   type TurnView,
 } from '@iii-harness/types';
 import type { IIIClient } from 'iii-sdk';
@@ -249,6 +252,23 @@ export class HarnessClient {
       if (error instanceof HarnessError && error.code === 'not_found') return false;
       throw error;
     }
+  }
+
+  // --- traces and logs (the engine's observability functions) ---------------------------------
+
+  /** Traces grouped by the value of a span attribute, newest first. */
+  async traceGroups(attribute: string, limit = 1_000): Promise<TraceGroup[]> {
+    return (await this.call(contracts.engine.tracesGroupBy, { attribute, limit })).groups;
+  }
+
+  /** One trace's spans as a tree (no roots when the engine has none of its spans). */
+  async traceTree(traceId: string): Promise<SpanTreeNode[]> {
+    return (await this.call(contracts.engine.tracesTree, { trace_id: traceId })).roots;
+  }
+
+  /** Log records of one trace, newest first. */
+  async traceLogs(traceId: string, limit = 1_000): Promise<StoredLog[]> {
+    return (await this.call(contracts.engine.logsList, { trace_id: traceId, limit })).logs;
   }
 
   // --- agent events --------------------------------------------------------------------------

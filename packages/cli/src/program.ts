@@ -203,6 +203,22 @@ export function buildProgram(version: string): Command {
     .action(modelsLs);
 
   program
+    .command('trace')
+    .description('a turn as a waterfall of its spans (a session: every turn); `trace ls` lists recent turns')
+    .argument('[id]', 'session id, turn id or trace id; `ls` lists turns; none: the latest turn')
+    .option('--json', 'print JSON', false)
+    .option('--limit <n>', 'with ls: how many turns', int('--limit'), 20)
+    .option('--session <id>', 'with ls: only this session (without an id: its latest turn)')
+    .option('--logs', 'print the log records of each span under it', false)
+    .addHelpText(
+      'after',
+      "\nReads the engine's stored spans (engine::traces::*): the dev engine keeps them; a real iii engine with its\nobservability worker and the memory exporter does too. Workers send spans unless OTEL_ENABLED=false.\n\nExamples:\n  $ iii-harness trace ls\n  $ iii-harness trace 01a24aa2-3e9c-7000-945a-682b7b250019     # every turn of a session\n  $ iii-harness trace <turn-id> --json | jq '.turns[0].rows[] | select(.kind==\"wait\")'",
+    )
+    .action(async (id: string | undefined, options, cmd: Command) =>
+      (await import('./commands/trace.js')).runTrace(id, options, globals(cmd)),
+    );
+
+  program
     .command('status')
     .description('what is running: engine, workers, providers, policy, live turns and held calls')
     .option('--json', 'print JSON', false)
