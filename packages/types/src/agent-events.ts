@@ -98,6 +98,21 @@ export const budgetExceededEvent = z.object({
   message: z.string(),
 });
 
+/**
+ * Something the provider received from its vendor and could not carry (an unknown block, delta,
+ * event or output item): its `warning` stream event, forwarded so a client can say that the reply
+ * it shows is missing a part. Informational: the turn goes on.
+ */
+export const providerWarningEvent = z.object({
+  ...envelope,
+  type: z.literal('provider_warning'),
+  provider: z.string().optional(),
+  code: z.string(),
+  /** The vendor's name for what was not carried (e.g. `container_upload`). */
+  feature: z.string(),
+  message: z.string(),
+});
+
 export const turnCompletedEvent = z.object({
   ...envelope,
   type: z.literal('turn_completed'),
@@ -119,6 +134,7 @@ export const agentEvent = z.discriminatedUnion('type', [
   turnStateChangedEvent,
   compactionDoneEvent,
   budgetExceededEvent,
+  providerWarningEvent,
   turnCompletedEvent,
 ]);
 export type AgentEvent = z.infer<typeof agentEvent>;

@@ -13,6 +13,7 @@ export {
   functionExecutionStartEvent,
   messageCompleteEvent,
   messageUpdateEvent,
+  providerWarningEvent,
   SESSION_EVENTS_STREAM,
   turnCompletedEvent,
   turnStartedEvent,

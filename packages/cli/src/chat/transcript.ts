@@ -1,5 +1,17 @@
-import type { AgentEvent, JsonObject, JsonValue, Message, TurnOutcome, Usage } from '@iii-harness/types';
+import type {
+  AgentEvent,
+  AssistantMessage,
+  Citation,
+  JsonObject,
+  JsonValue,
+  Message,
+  ServerToolResultBlock,
+  ServerToolUseBlock,
+  TurnOutcome,
+  Usage,
+} from '@iii-harness/types';
 import { splitComplete } from '../render/split.js';
+import { distinctSources, refusalText, sourceLine, summarizeServerResult } from './vendor-blocks.js';
 
 /**
  * What the chat shows, built from agent events (and, for a resumed session, from its stored
@@ -24,6 +36,11 @@ export type Item =
       duration_ms?: number;
     }
   | { kind: 'decision'; id: number; ref: number; function_id: string; decision: string; reason?: string }
+  /** A tool the vendor ran itself (web search, code execution…): shown, never run by the harness. */
+  | { kind: 'vendor_call'; id: number; ref: number; name: string; input: JsonValue; provider: string }
+  | { kind: 'vendor_result'; id: number; ref: number; name: string; lines: string[]; is_error: boolean }
+  /** The sources a text block cites, numbered. */
+  | { kind: 'sources'; id: number; lines: string[] }
   | { kind: 'notice'; id: number; level: 'info' | 'warn' | 'error'; text: string }
   | {
       kind: 'turn_end';
@@ -95,6 +112,8 @@ export class Transcript {
   /** Content indexes of the current message that arrived as deltas (so the final copy is not shown again). */
   private streamedIndexes = new Set<number>();
   private listeners = new Set<() => void>();
+  /** Vendor tool uses shown so far (id → ref and name), so each is shown once and its result named. */
+  private vendorCalls = new Map<string, { ref: number; name: string }>();
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -185,6 +204,12 @@ export class Transcript {
         break;
       case 'budget_exceeded':
         this.notice(`budget exceeded (${event.scope}): ${event.message}`, 'warn');
+        break;
+      case 'provider_warning':
+        this.notice(
+          `part of the reply is not shown: ${event.message} (${event.provider ? `${event.provider}, ` : ''}${event.code})`,
+          'warn',
+        );
         break;
       case 'turn_completed':
         this.completeTurn(event);
@@ -336,23 +361,62 @@ export class Transcript {
     this.add({ kind: 'thinking', ref, chars: text.length });
   }
 
-  private completeMessage(message: Extract<Message, { role: 'assistant' }>): void {
+  private completeMessage(message: AssistantMessage): void {
     const open = this.block;
     message.content.forEach((block, index) => {
       const isOpen = open !== undefined && open.index === index && !open.committed;
       if (block.type === 'text') {
         if (isOpen && open.kind === 'text') this.flushBlock(block.text);
         else if (!this.seenIndex(index) && block.text.trim()) this.add({ kind: 'markdown', text: block.text });
+        this.addSources(block.citations);
       } else if (block.type === 'thinking') {
         if (block.redacted) return;
         if (isOpen && open.kind === 'thinking') this.flushBlock(block.thinking);
         else if (!this.seenIndex(index)) this.addThinking(block.thinking);
-      }
+      } else if (block.type === 'server_tool_use') this.vendorCall(block, message.provider);
+      else if (block.type === 'server_tool_result') this.vendorResult(block);
     });
     this.flushBlock();
     this.streamedIndexes.clear();
     this.live.thinking = undefined;
+    this.stopNotice(message);
+  }
+
+  /** Why a reply stopped, when a person should know: it failed, or the model refused. */
+  private stopNotice(message: AssistantMessage): void {
     if (message.stop_reason === 'error' && message.error_message) this.notice(message.error_message, 'error');
+    else if (message.stop_reason === 'refusal') this.notice(refusalText(message.stop_details), 'warn');
+  }
+
+  // --- what vendors run and cite -------------------------------------------------------------
+
+  private vendorCall(block: ServerToolUseBlock, provider: string): void {
+    this.flushBlock();
+    if (this.vendorCalls.has(block.id)) return;
+    const ref = this.nextRef++;
+    this.vendorCalls.set(block.id, { ref, name: block.name });
+    this.expandables.set(ref, {
+      title: `${block.name} #${ref} (run by ${provider})`,
+      text: `input:\n${pretty(block.input)}`,
+    });
+    this.add({ kind: 'vendor_call', ref, name: block.name, input: block.input, provider });
+  }
+
+  private vendorResult(block: ServerToolResultBlock): void {
+    const call = this.vendorCalls.get(block.tool_use_id);
+    const ref = call?.ref ?? this.nextRef++;
+    const name = call?.name ?? block.result_type.replace(/_tool_result$/, '');
+    const known = this.expandables.get(ref);
+    this.expandables.set(ref, {
+      title: known?.title ?? `${name} #${ref}`,
+      text: `${known ? `${known.text}\n\n` : ''}${block.result_type}:\n${pretty(withoutEncrypted(block.content))}`,
+    });
+    this.add({ kind: 'vendor_result', ref, name, ...summarizeServerResult(block) });
+  }
+
+  private addSources(citations: Citation[] | undefined): void {
+    if (!citations?.length) return;
+    this.add({ kind: 'sources', lines: distinctSources(citations).map((cite, i) => sourceLine(cite, i + 1)) });
   }
 
   private seenIndex(index: number): boolean {
@@ -374,14 +438,18 @@ export class Transcript {
       else if (message.role === 'assistant') {
         for (const block of message.content) {
           if (block.type === 'thinking' && !block.redacted) this.addThinking(block.thinking);
-          else if (block.type === 'text' && block.text.trim()) this.add({ kind: 'markdown', text: block.text });
-          else if (block.type === 'function_call') {
+          else if (block.type === 'text') {
+            if (block.text.trim()) this.add({ kind: 'markdown', text: block.text });
+            this.addSources(block.citations);
+          } else if (block.type === 'function_call') {
             const { function_id, args } = unwrapCall(block.name, block.arguments);
             this.announceCall(block.id, function_id, args);
-          }
+          } else if (block.type === 'server_tool_use') this.vendorCall(block, message.provider);
+          else if (block.type === 'server_tool_result') this.vendorResult(block);
         }
         if (message.stop_reason === 'aborted') this.notice('(stopped here: the turn was aborted)', 'warn');
         else if (message.stop_reason === 'error') this.notice(message.error_message ?? 'the model failed', 'error');
+        else this.stopNotice(message);
       } else {
         const text = message.content.map((c) => (c.type === 'text' ? c.text : `[${c.mime_type}]`)).join('\n');
         const ref = this.refOf(message.function_call_id);
@@ -408,6 +476,15 @@ function userText(message: Message): string {
   return typeof message.content === 'string'
     ? message.content
     : message.content.map((b) => (b.type === 'text' ? b.text : '[image]')).join('');
+}
+
+/** Vendor payloads carry encrypted blobs (search hits' `encrypted_content`) that mean nothing to a person. */
+function withoutEncrypted(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutEncrypted);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k.startsWith('encrypted_') ? '[encrypted]' : withoutEncrypted(v)]),
+  );
 }
 
 function pretty(value: unknown): string {
