@@ -1,4 +1,4 @@
-import { AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
+import { AGENT_EVENT_SEQ, AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
 import type { Bus } from './bus.js';
 
 /** An agent event as its emitter writes it; the envelope fields are filled in here. */
@@ -8,22 +8,21 @@ export type AgentEventInput = AgentEvent extends infer E
     : never
   : never;
 
-const SEQ_SCOPE = 'agent_event_seq';
-
 /**
  * Writes items of stream `agent::events` (group = session id). Each item gets the next number of
- * the session's sequence from an atomic engine counter, so emitters in different workers (the
- * orchestrator, the approval gate) interleave in one strictly increasing order. The item id is
- * the zero-padded sequence number, so ids sort in emission order too.
+ * the session's sequence from an atomic engine counter (`AGENT_EVENT_SEQ`: a field of the turn
+ * record, where the orchestrator reserves its own numbers with each save), so emitters in
+ * different workers interleave in one strictly increasing order. The item id is the zero-padded
+ * sequence number, so ids sort in emission order too.
  */
 export class AgentEvents {
   constructor(private readonly bus: Bus) {}
 
   async emit(sessionId: string, turnId: string, event: AgentEventInput): Promise<AgentEvent> {
-    const { new_value } = await this.bus.state.update<{ seq: number }>(SEQ_SCOPE, sessionId, [
-      { type: 'increment', path: 'seq', by: 1 },
+    const { new_value } = await this.bus.state.update<Record<string, number>>(AGENT_EVENT_SEQ.scope, sessionId, [
+      { type: 'increment', path: AGENT_EVENT_SEQ.field, by: 1 },
     ]);
-    const seq = new_value.seq;
+    const seq = new_value[AGENT_EVENT_SEQ.field]!;
     const item = { ...event, session_id: sessionId, turn_id: turnId, seq, timestamp: Date.now() } as AgentEvent;
     await this.bus.stream.set(AGENT_EVENTS_STREAM, sessionId, String(seq).padStart(12, '0'), item);
     return item;

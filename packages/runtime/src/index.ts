@@ -20,6 +20,7 @@ export { formatZodIssues, fromInvocationError, HarnessError, isHarnessError, toW
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+export { KeyedSerializer } from './keyed-serializer.js';
 export {
   createLogger,
   type Logger,
@@ -29,6 +30,14 @@ export {
   redact,
   registerSecret,
 } from './logger.js';
+export {
+  openProviderStream,
+  type ProviderStreamOptions,
+  type ProviderStreamRequest,
+  type ProviderStreamResult,
+  type ProviderStreamRun,
+  streamFromProvider,
+} from './provider-stream.js';
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';

@@ -1,5 +1,5 @@
 import { type Bus, HarnessError } from '@iii-harness/runtime';
-import type { StepCache } from './step-cache.js';
+import type { WorkerCaches } from './caches.js';
 
 export interface HookOutcome {
   merged: unknown;
@@ -13,13 +13,13 @@ export interface HookOutcome {
  */
 export async function publishHook(
   bus: Bus,
-  cache: StepCache,
+  caches: WorkerCaches,
   topic: string,
   payload: unknown,
   mergeRule: 'first_block_wins' | 'pipeline_last_wins',
   timeoutMs: number,
 ): Promise<HookOutcome> {
-  if (!(await cache.hasSubscribers(topic))) return { merged: undefined, published: false };
+  if (!(await caches.hasSubscribers(topic))) return { merged: undefined, published: false };
   try {
     const result = await bus.call<{ published: boolean; merged: unknown }>(
       'hook-fanout::publish_collect',

@@ -1,0 +1,238 @@
+import { type Bus, HarnessError, type Logger, type UpdateOp } from '@iii-harness/runtime';
+import { AGENT_EVENT_SEQ } from '@iii-harness/types';
+import { type TurnRecord, turnRecord } from './record.js';
+import { migrateV1Body } from './record-migrations.js';
+
+const SCOPE = AGENT_EVENT_SEQ.scope;
+const SEQ = AGENT_EVENT_SEQ.field;
+/** Where the agent-event counter lived before version 2 (scope, key = session id, field). */
+const LEGACY_SEQ = { scope: 'agent_event_seq', field: 'seq' } as const;
+/** The layout this code writes. */
+export const TURN_RECORD_VERSION = 2;
+
+/**
+ * One turn record per session in scope `turn_state`, laid out so that a delivery that lost the
+ * turn can no longer change it (fencing) even though the engine has no compare-and-set:
+ *
+ *   { v: 2, epoch, event_seq, abort?, "@<epoch>": record }
+ *
+ * - Each delivery of a step job starts by incrementing `epoch` (one atomic update that also
+ *   returns the record): the number it gets is its own. It writes the record only under its own
+ *   key `@<epoch>`, and every write returns the stored value, so it learns at once when a later
+ *   delivery has taken the turn (`Fenced`). A reader takes the highest `@<n>`. A write of a
+ *   delivery that was overtaken lands under a lower key that nobody reads, and is removed by the
+ *   next write of the current one.
+ * - `event_seq` is the session's agent-event counter: a save reserves the numbers of the events
+ *   that follow it in the same write; other emitters increment it one at a time.
+ * - `abort` is written only by `run::abort`, beside the record, so no save overwrites it.
+ */
+export interface StoredTurn {
+  /** The highest epoch handed out so far. */
+  epoch: number;
+  record?: TurnRecord;
+  abort?: { turn_id: string; requested_at: number };
+  /** Keys of record copies present (`@<n>`), the current one included. */
+  copies: string[];
+  /** Ops the next write adds to finish upgrading an older layout (empty when current). */
+  upgrade: UpdateOp[];
+}
+
+export interface Reserved {
+  /** The first and last agent-event numbers reserved (first > last: none). */
+  first: number;
+  last: number;
+}
+
+/** A write by a delivery that is no longer the turn's: it changed nothing anyone reads; stop at once. */
+export class Fenced extends Error {
+  constructor(sessionId: string, mine: number, current: number) {
+    super(`turn of session ${sessionId} was taken over (epoch ${mine} < ${current}); this delivery stops`);
+    this.name = 'Fenced';
+  }
+}
+
+const copyKey = (epoch: number) => `@${epoch}`;
+const COPY = /^@(\d+)$/;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const LAYOUT_KEYS = new Set(['v', 'epoch', SEQ, 'abort']);
+
+export const abortsTurn = (stored: Pick<StoredTurn, 'abort'> | undefined, turnId: string) =>
+  stored?.abort?.turn_id === turnId;
+
+export class TurnStore {
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The session's turn record as stored (undefined: the session never had a turn). */
+  async read(sessionId: string): Promise<StoredTurn | undefined> {
+    const value = await this.bus.state.get(SCOPE, sessionId);
+    return value === undefined ? undefined : this.parse(sessionId, value);
+  }
+
+  async get(sessionId: string): Promise<TurnRecord | undefined> {
+    return (await this.read(sessionId))?.record;
+  }
+
+  /** Every stored turn (recovery); a record that cannot be read is logged and left out. */
+  async list(): Promise<Array<StoredTurn & { record: TurnRecord }>> {
+    const out: Array<StoredTurn & { record: TurnRecord }> = [];
+    for (const value of await this.bus.state.list(SCOPE)) {
+      try {
+        const stored = await this.parse('(list)', value, false);
+        if (stored.record) out.push(stored as StoredTurn & { record: TurnRecord });
+      } catch (error) {
+        this.logger?.warn({ err: (error as Error).message }, 'skipping a turn record that cannot be read');
+      }
+    }
+    return out;
+  }
+
+  /** Take the turn for this delivery: the next epoch, and the record as of that instant. */
+  async claim(sessionId: string): Promise<StoredTurn> {
+    const { new_value } = await this.bus.state.update(SCOPE, sessionId, [{ type: 'increment', path: 'epoch', by: 1 }]);
+    return this.parse(sessionId, new_value);
+  }
+
+  /**
+   * A new turn replaces whatever the session held (the caller checked it is over): the record goes
+   * under a fresh epoch, older copies and the previous turn's abort request are removed, and
+   * `reserve` event numbers are taken for the events that follow.
+   */
+  async create(previous: StoredTurn | undefined, record: TurnRecord, reserve: number): Promise<Reserved> {
+    const epoch = (previous?.epoch ?? 0) + 1;
+    const ops: UpdateOp[] = [
+      ...(previous?.upgrade ?? this.freshLayout()),
+      ...(previous?.copies ?? []).map((key) => ({ type: 'remove' as const, path: key })),
+      { type: 'remove', path: 'abort' },
+      { type: 'increment', path: 'epoch', by: 1 },
+      { type: 'set', path: copyKey(epoch), value: record },
+      ...this.reserveOps(reserve),
+    ];
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, record.session_id, ops);
+    return reservedFrom(new_value, reserve);
+  }
+
+  /**
+   * Write `record` as the delivery holding `epoch`, with `reserve` event numbers. Throws Fenced when
+   * a later delivery took the turn. Returns the reservation, whether an abort of this turn is asked,
+   * and the copies now present (the next save removes the stale ones).
+   */
+  async save(
+    epoch: number,
+    record: TurnRecord,
+    options: { reserve: number; stale: string[]; upgrade: UpdateOp[] },
+  ): Promise<{ reserved: Reserved; aborted: boolean; copies: string[] }> {
+    const mine = copyKey(epoch);
+    const ops: UpdateOp[] = [
+      ...options.upgrade,
+      ...options.stale.filter((key) => key !== mine).map((key) => ({ type: 'remove' as const, path: key })),
+      { type: 'set', path: mine, value: { ...record, updated_at: Date.now() } },
+      ...this.reserveOps(options.reserve),
+    ];
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, record.session_id, ops);
+    const current = typeof new_value?.epoch === 'number' ? new_value.epoch : 0;
+    if (current !== epoch) throw new Fenced(record.session_id, epoch, current);
+    const abort = isObject(new_value.abort) ? (new_value.abort as StoredTurn['abort']) : undefined;
+    return {
+      reserved: reservedFrom(new_value, options.reserve),
+      aborted: abortsTurn({ abort }, record.turn_id),
+      copies: Object.keys(new_value).filter((key) => COPY.test(key)),
+    };
+  }
+
+  /** Reserve `count` event numbers on their own (when a step emits more than its save reserved). */
+  async reserve(sessionId: string, count: number): Promise<Reserved> {
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(
+      SCOPE,
+      sessionId,
+      this.reserveOps(count),
+    );
+    return reservedFrom(new_value, count);
+  }
+
+  async requestAbort(sessionId: string, turnId: string): Promise<void> {
+    await this.bus.state.update(SCOPE, sessionId, [
+      { type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } },
+    ]);
+  }
+
+  private reserveOps(count: number): UpdateOp[] {
+    return count > 0 ? [{ type: 'increment', path: SEQ, by: count }] : [];
+  }
+
+  private freshLayout(): UpdateOp[] {
+    return [{ type: 'set', path: 'v', value: TURN_RECORD_VERSION }];
+  }
+
+  /**
+   * Read a stored value of any known layout. Version 1 (no `v`: the record's fields at the top,
+   * the counter in scope `agent_event_seq`) is migrated here and upgraded in place by the next
+   * write; a newer version is refused, so an older worker never guesses at — or overwrites — it.
+   */
+  private async parse(sessionId: string, value: unknown, seedCounter = true): Promise<StoredTurn> {
+    const where = `${SCOPE}/${sessionId}`;
+    if (!isObject(value))
+      throw new HarnessError('internal', `turn record at ${where} is malformed: not an object`, {
+        reason: 'malformed_record',
+      });
+    const epoch = typeof value.epoch === 'number' ? value.epoch : 0;
+    const abort = isObject(value.abort) ? (value.abort as StoredTurn['abort']) : undefined;
+    const version = typeof value.v === 'number' ? value.v : 'turn_id' in value ? 1 : TURN_RECORD_VERSION;
+    if (version > TURN_RECORD_VERSION)
+      throw new HarnessError(
+        'unavailable',
+        `turn record at ${where} has version ${version}; this worker reads versions up to ${TURN_RECORD_VERSION} (upgrade the worker)`,
+        { reason: 'unsupported_record_version', retryable: false },
+      );
+    if (version === 1) return this.parseV1(sessionId, value, epoch, abort, seedCounter);
+    const copies = Object.keys(value).filter((key) => COPY.test(key));
+    const latest = copies.reduce<string | undefined>(
+      (best, key) => (best === undefined || Number(key.slice(1)) > Number(best.slice(1)) ? key : best),
+      undefined,
+    );
+    const upgrade = value.v === undefined ? this.freshLayout() : [];
+    if (!latest) return { epoch, abort, copies, upgrade };
+    return { epoch, abort, copies, upgrade, record: parseRecord(value[latest], `${where}/${latest}`) };
+  }
+
+  private async parseV1(
+    sessionId: string,
+    value: Record<string, unknown>,
+    epoch: number,
+    abort: StoredTurn['abort'],
+    seedCounter: boolean,
+  ): Promise<StoredTurn> {
+    const where = `${SCOPE}/${sessionId}`;
+    const fields = Object.fromEntries(Object.entries(value).filter(([key]) => !LAYOUT_KEYS.has(key)));
+    const record = parseRecord(migrateV1Body(fields), where);
+    const upgrade: UpdateOp[] = [
+      ...this.freshLayout(),
+      ...Object.keys(fields).map((path) => ({ type: 'remove' as const, path })),
+    ];
+    // The counter moves into the record; numbers continue after the old one's (an emitter that
+    // already counted in the new place only adds to them).
+    if (seedCounter) {
+      const legacy = await this.bus.state.get<Record<string, unknown>>(LEGACY_SEQ.scope, record.session_id);
+      const last = typeof legacy?.[LEGACY_SEQ.field] === 'number' ? (legacy[LEGACY_SEQ.field] as number) : 0;
+      if (last > 0) upgrade.push({ type: 'increment', path: SEQ, by: last });
+    }
+    return { epoch, abort, copies: [], upgrade, record };
+  }
+}
+
+function parseRecord(value: unknown, where: string): TurnRecord {
+  const parsed = turnRecord.safeParse(value);
+  if (!parsed.success)
+    throw new HarnessError('internal', `turn record at ${where} is malformed: ${parsed.error.issues[0]?.message}`, {
+      reason: 'malformed_record',
+    });
+  return parsed.data;
+}
+
+function reservedFrom(value: Record<string, unknown> | null, count: number): Reserved {
+  const last = typeof value?.[SEQ] === 'number' ? (value[SEQ] as number) : 0;
+  return { first: last - count + 1, last };
+}
