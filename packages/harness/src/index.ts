@@ -10,7 +10,7 @@ export {
 } from './kernel-deny.js';
 export { checkPermission, type EvaluateOptions, evaluateRules, jsonEqual, lookupField } from './policy-evaluate.js';
 export { PolicyLoader, type PolicyLoaderOptions, resolvePolicyPath } from './policy-loader.js';
-export { globToRegExp, skeleton } from './policy-names.js';
+export { skeleton } from './policy-names.js';
 export {
   type CompiledPolicy,
   type CompiledRule,

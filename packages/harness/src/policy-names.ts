@@ -1,3 +1,5 @@
+import { globToRegExp } from '@iii-harness/runtime';
+
 /**
  * How the policy compares names (function ids, state scopes, stream names).
  *
@@ -91,18 +93,6 @@ export function skeleton(name: string): string {
     .replace(MARKS_RE, '')
     .replace(LOOK_ALIKE_RE, (c) => LOOK_ALIKES[c]!);
   return folded.toLowerCase().normalize('NFD').replace(MARKS_RE, '').replace(INVISIBLE_RE, '');
-}
-
-/**
- * A glob over a whole name: `*` matches any run of characters, `::` included (`shell::*` matches
- * `shell::exec` and `shell::fs::read`; `*::list` matches `a::b::list`); everything else is literal.
- */
-export function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`, 's');
 }
 
 /** A name pattern compiled for both exact and look-alike matching. */

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { globToRegExp } from '@iii-harness/runtime';
 import type { PolicyDecision } from '@iii-harness/types';
 import {
   type CompiledPolicy,
   checkPermission,
   compileKernel,
-  globToRegExp,
   hasNestedQuantifier,
   PolicyError,
   parsePolicy,

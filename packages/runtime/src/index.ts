@@ -17,6 +17,7 @@ export {
   type LegacyFunctionDef,
 } from './define.js';
 export { formatZodIssues, fromInvocationError, HarnessError, isHarnessError, toWireError } from './errors.js';
+export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';

@@ -1,4 +1,5 @@
 import { Bus, createLogger, startWorker, type Worker, type WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { type IIIClient, registerWorker } from 'iii-sdk';
 import { type CapturedLogs, captureLogs } from './logs.js';
 
@@ -39,7 +40,7 @@ export async function connectClient(url: string, name = 'test-client'): Promise<
   });
   const bus = new Bus(client);
   try {
-    await bus.call('engine::functions::list', { prefix: '__ready__' });
+    await bus.call(contracts.engine.functionsList, { prefix: '__ready__' });
   } catch (error) {
     await client.shutdown(); // otherwise the SDK keeps reconnecting forever
     throw error;

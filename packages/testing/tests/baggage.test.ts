@@ -1,9 +1,32 @@
-import { createLogger, currentTurnContext, defineFunction, startWorker, type Worker } from '@iii-harness/runtime';
+import { createLogger, currentTurnContext, startWorker, type Worker } from '@iii-harness/runtime';
+import { contract } from '@iii-harness/types';
 import { z } from 'zod';
 import { captureLogs, connectClient, type DevEngine, startDevEngine, type TestClient } from '../src/index.js';
 
 // With OpenTelemetry on (iii-sdk's default), session_id / turn_id set by one handler reach the
 // handlers of every nested trigger as W3C baggage, and each handler logs them.
+const seen = z.object({ seen: z.record(z.string(), z.string()) });
+const hops = {
+  outer: contract({
+    id: 'hops::outer',
+    description: 'starts a turn and calls hops::middle',
+    input: z.object({ session_id: z.string(), turn_id: z.string() }).strict(),
+    output: seen,
+  }),
+  middle: contract({
+    id: 'hops::middle',
+    description: 'calls hops::inner without passing ids',
+    input: z.object({}).strict(),
+    output: seen,
+  }),
+  inner: contract({
+    id: 'hops::inner',
+    description: 'reports the turn context',
+    input: z.object({}).strict(),
+    output: seen,
+  }),
+};
+
 let engine: DevEngine;
 let client: TestClient;
 let worker: Worker<Record<string, never>>;
@@ -17,36 +40,12 @@ beforeAll(async () => {
       description: 'nested calls',
       config: z.object({}).strict(),
       register(w) {
-        w.function(
-          defineFunction({
-            id: 'hops::outer',
-            description: 'starts a turn and calls hops::middle',
-            input: z.object({ session_id: z.string(), turn_id: z.string() }).strict(),
-            output: z.object({ seen: z.record(z.string(), z.string()) }),
-            handler: async (_i, { bus }) => bus.call('hops::middle', {}),
-          }),
-        );
-        w.function(
-          defineFunction({
-            id: 'hops::middle',
-            description: 'calls hops::inner without passing ids',
-            input: z.object({}).strict(),
-            output: z.object({ seen: z.record(z.string(), z.string()) }),
-            handler: async (_i, { bus, logger }) => {
-              logger.info('middle hop');
-              return bus.call('hops::inner', {});
-            },
-          }),
-        );
-        w.function(
-          defineFunction({
-            id: 'hops::inner',
-            description: 'reports the turn context',
-            input: z.object({}).strict(),
-            output: z.object({ seen: z.record(z.string(), z.string()) }),
-            handler: () => ({ seen: { ...currentTurnContext() } }),
-          }),
-        );
+        w.function(hops.outer, async (_i, { bus }) => bus.call(hops.middle, {}));
+        w.function(hops.middle, async (_i, { bus, logger }) => {
+          logger.info('middle hop');
+          return bus.call(hops.inner, {});
+        });
+        w.function(hops.inner, () => ({ seen: { ...currentTurnContext() } }));
       },
     },
     { url: engine.url, otel: true, logger: createLogger({ worker: 'hops', level: 'info', destination: logs.stream }) },
@@ -61,7 +60,7 @@ afterAll(async () => {
 });
 
 it('carries session_id and turn_id through two nested triggers', async () => {
-  const result = await client.bus.call('hops::outer', { session_id: 'sess-1', turn_id: 'turn-9' });
+  const result = await client.bus.call(hops.outer, { session_id: 'sess-1', turn_id: 'turn-9' });
   expect(result).toEqual({ seen: { session_id: 'sess-1', turn_id: 'turn-9' } });
   expect(logs.lines().find((line) => line.msg === 'middle hop')).toMatchObject({
     worker: 'hops',

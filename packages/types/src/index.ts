@@ -44,33 +44,77 @@ export {
   contractFamily,
 } from './contract.js';
 export {
-  type CatalogChanges,
-  catalogChanges,
-  contracts,
-  type FunctionExposure,
+  type ApprovalDecisionRecord,
+  type ApprovalHold,
+  type ApprovalMode,
+  type ApprovalSettings,
+  approvalDecisionRecord,
+  approvalHold,
+  approvalMode,
+  approvalSettings,
+  functionCallId,
+} from './contracts/approval.js';
+export {
+  type CredentialChange,
+  credentialChange,
+  credentialToken,
+  type ProviderCredentialStatus,
+  providerCredentialStatus,
+  type TokenSource,
+  tokenSource,
+} from './contracts/auth.js';
+export {
   functionDetail,
-  functionExposure,
   functionSummary,
-  lastMessage,
-  type ProviderRequest,
-  pathMessage,
-  providerRequest,
-  providerStreamInput,
   type QueueConfig,
   queueConfig,
-  type RunStartInput,
-  runStartInput,
+  type UpdateOp,
+  updateOp,
+} from './contracts/engine.js';
+export {
+  type RegisteredProvider,
+  registeredProvider,
+  type SendInput,
+  type SendOutput,
+  type StreamTriggerEvent,
+  sendInput,
+  sendOutput,
+  streamTriggerEvent,
+  type UiSubscriptionView,
+  uiClientId,
+  uiPushFunctionId,
+  uiSubscriptionView,
+} from './contracts/harness.js';
+export {
+  beforeFunctionCallPayload,
+  beforeFunctionCallReply,
+  HOOK_REPLY_FUNCTION,
+  type HookEnvelope,
+  type HookMergeRule,
+  hookEnvelope,
+  hookMergeRule,
+} from './contracts/hook-fanout.js';
+export { contracts } from './contracts/index.js';
+export { type CatalogChanges, catalogChanges } from './contracts/models.js';
+export { type ProviderRequest, providerRequest, providerStreamInput } from './contracts/provider.js';
+export {
+  lastMessage,
+  pathMessage,
   SESSION_MAX_BATCH,
   SESSION_MAX_PAGE,
   sessionCursorPattern,
+} from './contracts/session.js';
+export {
+  type FunctionExposure,
+  functionExposure,
+  type RunStartInput,
+  runStartInput,
   type TurnStepJob,
   type TurnStepState,
   turnStepContract,
   turnStepJob,
   turnStepResult,
-  type UpdateOp,
-  updateOp,
-} from './contracts/index.js';
+} from './contracts/turn.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {

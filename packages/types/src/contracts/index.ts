@@ -1,4 +1,8 @@
+import { approval } from './approval.js';
+import { auth } from './auth.js';
 import { engine } from './engine.js';
+import { harness, policy, ui } from './harness.js';
+import { hookFanout } from './hook-fanout.js';
 import { models } from './models.js';
 import { provider } from './provider.js';
 import { session } from './session.js';
@@ -8,20 +12,17 @@ import { run, turn } from './turn.js';
  * Every bus function the harness serves or calls, one contract each, grouped by the worker that
  * serves it (`engine` for the iii engine's builtins). Call as `bus.call(contracts.session.append, …)`.
  */
-export const contracts = { engine, session, models, provider, run, turn };
-
-export { functionDetail, functionSummary, type QueueConfig, queueConfig, type UpdateOp, updateOp } from './engine.js';
-export { type CatalogChanges, catalogChanges } from './models.js';
-export { type ProviderRequest, providerRequest, providerStreamInput } from './provider.js';
-export { lastMessage, pathMessage, SESSION_MAX_BATCH, SESSION_MAX_PAGE, sessionCursorPattern } from './session.js';
-export {
-  type FunctionExposure,
-  functionExposure,
-  type RunStartInput,
-  runStartInput,
-  type TurnStepJob,
-  type TurnStepState,
-  turnStepContract,
-  turnStepJob,
-  turnStepResult,
-} from './turn.js';
+export const contracts = {
+  engine,
+  session,
+  models,
+  provider,
+  harness,
+  policy,
+  ui,
+  approval,
+  hookFanout,
+  auth,
+  run,
+  turn,
+};
