@@ -1,6 +1,5 @@
 import type { Bus, Logger } from '@iii-harness/runtime';
 import { contracts, type Model } from '@iii-harness/types';
-import { z } from 'zod';
 
 /**
  * A value per key, kept for `ttlMs` after it was loaded; concurrent askers share one load, and a
@@ -25,10 +24,6 @@ export class TtlCache<V> {
     return value;
   }
 }
-
-const registeredTriggers = z.object({
-  registered_triggers: z.array(z.object({ config: z.unknown().optional() }).loose()),
-});
 
 /**
  * What the orchestrator asks the bus about other than the turn itself, remembered by the worker for
@@ -71,11 +66,7 @@ export class WorkerCaches {
   async hasSubscribers(topic: string): Promise<boolean> {
     const topics = await this.hooks.get('durable:subscriber', () =>
       this.bus
-        .call(
-          'engine::registered-triggers::list',
-          { trigger_type: 'durable:subscriber' },
-          { schema: registeredTriggers, timeoutMs: 5_000 },
-        )
+        .call(contracts.engine.registeredTriggersList, { trigger_type: 'durable:subscriber' }, { timeoutMs: 5_000 })
         .then(
           ({ registered_triggers }) =>
             new Set(

@@ -1,6 +1,5 @@
-import { type Bus, HarnessError } from '@iii-harness/runtime';
+import { type Bus, HarnessError, matchesAnyGlob } from '@iii-harness/runtime';
 import { contracts, type JsonObject } from '@iii-harness/types';
-import { allowedByRun } from './globs.js';
 import type { TurnRecord } from './record.js';
 
 /**
@@ -16,7 +15,7 @@ export async function discover(
   isDenied: (id: string) => Promise<boolean>,
 ): Promise<unknown> {
   const visible = async (id: string) =>
-    allowedByRun(record.functions, id) && !id.startsWith('turn::') && !(await isDenied(id));
+    matchesAnyGlob(record.functions, id) && !id.startsWith('turn::') && !(await isDenied(id));
   if (functionId === 'engine::functions::list') {
     const result = await bus.call(contracts.engine.functionsList, payload);
     const checks = await Promise.all(result.functions.map((f) => visible(f.function_id)));

@@ -1,9 +1,5 @@
 import type { Bus } from '@iii-harness/runtime';
-import { type PolicyDecision, policyDecision } from '@iii-harness/types';
-import { z } from 'zod';
-
-const settings = z.object({ mode: z.enum(['manual', 'auto', 'full']), always_allow: z.array(z.string()) });
-export type ApprovalSettings = z.infer<typeof settings>;
+import { type ApprovalSettings, contracts, type PolicyDecision } from '@iii-harness/types';
 
 /**
  * The gate's answers within one delivery: the session's approval settings (asked once), the
@@ -23,7 +19,7 @@ export class GateAnswers {
   /** The session's approval settings; undefined when the approval gate cannot be reached. */
   settings(): Promise<ApprovalSettings | undefined> {
     this.settingsAnswer ??= this.bus
-      .call('approval::get_settings', { session_id: this.sessionId }, { timeoutMs: this.timeoutMs, schema: settings })
+      .call(contracts.approval.getSettings, { session_id: this.sessionId }, { timeoutMs: this.timeoutMs })
       .catch(() => undefined);
     return this.settingsAnswer;
   }
@@ -34,9 +30,9 @@ export class GateAnswers {
     let answer = this.decisions.get(key);
     if (!answer) {
       answer = this.bus.call(
-        'policy::check_permissions',
+        contracts.policy.checkPermissions,
         { function_id: functionId, args },
-        { timeoutMs: this.timeoutMs, schema: policyDecision },
+        { timeoutMs: this.timeoutMs },
       );
       this.decisions.set(key, answer);
       answer.catch(() => this.decisions.delete(key));

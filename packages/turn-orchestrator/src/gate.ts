@@ -1,7 +1,6 @@
-import { HarnessError } from '@iii-harness/runtime';
+import { HarnessError, matchesAnyGlob } from '@iii-harness/runtime';
 import { type JsonObject, KERNEL_RULE_ID, NO_POLICY_RULE_ID, type PolicyDecision } from '@iii-harness/types';
 import type { GateAnswers } from './gate-answers.js';
-import { allowedByRun } from './globs.js';
 import { waitOut } from './patience.js';
 import type { TurnRecord } from './record.js';
 
@@ -35,7 +34,7 @@ export async function decide(
   timeoutMs: number,
   answers: GateAnswers,
 ): Promise<GateDecision> {
-  if (!allowedByRun(record.functions, functionId))
+  if (!matchesAnyGlob(record.functions, functionId))
     return {
       kind: 'deny',
       denied_by: 'run_functions',

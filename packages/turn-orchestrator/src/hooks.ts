@@ -1,4 +1,5 @@
 import { type Bus, HarnessError } from '@iii-harness/runtime';
+import { contracts, type JsonValue } from '@iii-harness/types';
 import type { WorkerCaches } from './caches.js';
 
 export interface HookOutcome {
@@ -21,9 +22,9 @@ export async function publishHook(
 ): Promise<HookOutcome> {
   if (!(await caches.hasSubscribers(topic))) return { merged: undefined, published: false };
   try {
-    const result = await bus.call<{ published: boolean; merged: unknown }>(
-      'hook-fanout::publish_collect',
-      { topic, payload, merge_rule: mergeRule, timeout_ms: timeoutMs },
+    const result = await bus.call(
+      contracts.hookFanout.publishCollect,
+      { topic, payload: payload as JsonValue, merge_rule: mergeRule, timeout_ms: timeoutMs },
       { timeoutMs: timeoutMs + 5_000 },
     );
     return { merged: result.merged, published: result.published };

@@ -1,6 +1,5 @@
-import type { Bus } from '@iii-harness/runtime';
+import { type Bus, matchesAnyGlob } from '@iii-harness/runtime';
 import { contracts, type FunctionCallBlock, type JsonObject, type ToolSpec } from '@iii-harness/types';
-import { allowedByRun } from './globs.js';
 import type { NativeTool, TurnRecord } from './record.js';
 
 export const AGENT_TRIGGER = 'agent_trigger';
@@ -76,7 +75,7 @@ export async function buildNativeTools(
 ): Promise<NativeTool[]> {
   const { functions } = await bus.call(contracts.engine.functionsList, {});
   const candidates = functions
-    .filter((f) => allowedByRun(record.functions, f.function_id) && !f.function_id.startsWith('turn::'))
+    .filter((f) => matchesAnyGlob(record.functions, f.function_id) && !f.function_id.startsWith('turn::'))
     .sort((a, b) => a.function_id.localeCompare(b.function_id));
   const taken = new Set<string>();
   const tools: NativeTool[] = [];

@@ -181,7 +181,7 @@ export class TurnRun {
     for (const function_call_id of holds_to_cancel ?? [])
       await this.deps.bus
         .call(
-          'approval::cancel',
+          contracts.approval.cancel,
           { session_id: this.sessionId, function_call_id, reason: 'the turn ended' },
           { timeoutMs: this.deps.config.policy_timeout_ms },
         )

@@ -1,5 +1,4 @@
-import { approvalDecision } from '@iii-harness/types';
-import { z } from 'zod';
+import { contracts } from '@iii-harness/types';
 import { answered, beforeCall, denied, executeCall } from '../execute-call.js';
 import { decide } from '../gate.js';
 import type { Batch, BatchCall } from '../record.js';
@@ -7,11 +6,6 @@ import { denialResult, errorResult, INTERRUPTED } from '../results.js';
 import { isDiscovery } from '../tools.js';
 import { assistantEntry, resultEntries } from '../transcript.js';
 import type { StepResult, TurnRun } from '../turn.js';
-
-const decisionReply = z.object({
-  decision: z.object({ decision: approvalDecision, reason: z.string().optional() }).optional(),
-  pending: z.boolean().optional(),
-});
 
 /**
  * The calls of the batch as an earlier delivery left them: a call found `triggered` was in flight
@@ -32,11 +26,11 @@ export async function settleLeftovers(run: TurnRun, batch: Batch): Promise<Batch
 
 async function applyDecision(run: TurnRun, call: BatchCall): Promise<BatchCall> {
   const { bus, config } = run.deps;
-  const reply = await run.patient('approval::get_decision', () =>
+  const reply = await run.patient(contracts.approval.getDecision.id, () =>
     bus.call(
-      'approval::get_decision',
+      contracts.approval.getDecision,
       { session_id: run.sessionId, function_call_id: call.function_call_id },
-      { schema: decisionReply, timeoutMs: config.policy_timeout_ms },
+      { timeoutMs: config.policy_timeout_ms },
     ),
   );
   const decision = reply.decision;
@@ -62,7 +56,7 @@ async function createHold(run: TurnRun, call: BatchCall): Promise<boolean> {
   const { bus, config } = run.deps;
   try {
     await bus.call(
-      'approval::hold',
+      contracts.approval.hold,
       {
         session_id: run.sessionId,
         turn_id: run.record.turn_id,
