@@ -2,8 +2,6 @@ import {
   type ContractInput,
   type ContractOutput,
   contracts,
-  type ProviderDoneEvent,
-  type ProviderErrorEvent,
   type ProviderStreamEvent,
   providerStreamEvent,
 } from '@iii-harness/types';
@@ -19,15 +17,20 @@ export interface ProviderStreamOptions {
   timeoutMs?: number;
   /** Each valid event as it arrives, up to and including the terminal one. */
   onEvent?(event: ProviderStreamEvent): void;
-  /** After the call returned: how long the terminal event may take to arrive (default 2 s). */
+  /** After the call returned: how long the terminal event (or the channel's close) may take to arrive (default 2 s). */
   settleMs?: number;
+  /**
+   * Keep reading after the terminal event until the provider closes the channel (within `settleMs`),
+   * so a provider that writes past its terminal event is seen doing it (conformance tests).
+   */
+  readToClose?: boolean;
 }
 
 export interface ProviderStreamResult<E = ProviderStreamEvent> {
   /** Every message read from the channel that parsed as JSON, in order, as the provider wrote it. */
   events: E[];
-  /** The first valid `done` or `error` event. */
-  terminal?: ProviderDoneEvent | ProviderErrorEvent;
+  /** The first valid `done` or `error` event (the same object as in `events`). */
+  terminal?: E;
   /** What the provider call returned (`{stop_reason, usage}`), unless it failed. */
   result?: ContractOutput<StreamContract>;
   /** Why the call itself failed (e.g. `invalid_payload`, the provider not registered); stream failures arrive as an `error` event. */
@@ -63,10 +66,12 @@ export function openProviderStream<E = ProviderStreamEvent>(
   const events: E[] = [];
   const malformed: string[] = [];
   const waiters: Array<{ match: (event: E) => boolean; resolve: (event: E) => void }> = [];
-  let terminal: ProviderDoneEvent | ProviderErrorEvent | undefined;
+  let terminal: E | undefined;
   let close = () => {};
   let ended!: () => void;
   const ending = new Promise<void>((resolve) => (ended = resolve));
+  let closed!: () => void;
+  const closing = new Promise<void>((resolve) => (closed = resolve));
 
   const receive = (text: string) => {
     let raw: unknown;
@@ -87,7 +92,7 @@ export function openProviderStream<E = ProviderStreamEvent>(
     if (terminal) return;
     options.onEvent?.(parsed.data);
     if (parsed.data.type === 'done' || parsed.data.type === 'error') {
-      terminal = parsed.data;
+      terminal = raw as E;
       ended();
     }
   };
@@ -96,7 +101,11 @@ export function openProviderStream<E = ProviderStreamEvent>(
     const channel = await bus.createChannel();
     close = () => channel.reader.close();
     channel.reader.onMessage(receive);
-    for (const event of ['close', 'end', 'error'] as const) channel.reader.stream.on(event, () => ended());
+    for (const event of ['close', 'end', 'error'] as const)
+      channel.reader.stream.on(event, () => {
+        ended();
+        closed();
+      });
     const out: ProviderStreamResult<E> = { events, malformed };
     const call = bus.call(
       contracts.provider.stream(providerId),
@@ -114,7 +123,8 @@ export function openProviderStream<E = ProviderStreamEvent>(
     // failed before writing anything may never have opened the writer: do not wait long for it.
     const settle = out.error && events.length === 0 ? 50 : (options.settleMs ?? 2_000);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ending, new Promise((resolve) => (timer = setTimeout(resolve, settle)))]);
+    const until = options.readToClose ? closing : ending;
+    await Promise.race([until, new Promise((resolve) => (timer = setTimeout(resolve, settle)))]);
     clearTimeout(timer);
     channel.reader.close();
     out.terminal = terminal;

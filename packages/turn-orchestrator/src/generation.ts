@@ -1,5 +1,5 @@
 import { HarnessError, streamFromProvider } from '@iii-harness/runtime';
-import { type AssistantMessage, emptyUsage, type Message } from '@iii-harness/types';
+import { type AssistantMessage, emptyUsage, type Message, providerStreamEvent } from '@iii-harness/types';
 import { DeltaCoalescer } from './coalescer.js';
 import { isAbsence } from './patience.js';
 import { streamRequestId } from './record.js';
@@ -50,8 +50,10 @@ export async function generate(run: TurnRun, messages: Message[]): Promise<Gener
   });
   if (streamed.result.malformed.length)
     run.logger.warn({ count: streamed.result.malformed.length }, 'ignored malformed provider events');
-  const terminal = streamed.terminal;
+  // The reader hands the terminal event as the provider wrote it; parsed here, defaults filled in.
+  const terminal = providerStreamEvent.parse(streamed.terminal);
   if (terminal.type === 'done') return { message: terminal.message };
+  if (terminal.type !== 'error') throw new HarnessError('internal', `unexpected terminal event ${terminal.type}`);
   const partial = terminal.partial ?? {
     role: 'assistant' as const,
     content: [],
