@@ -61,14 +61,11 @@ export class EventLog {
   }
 
   /**
-   * Two consecutive numbers for an ending (`turn_state_changed`, `turn_completed`), taken before the
-   * terminal save so that the save can record where `turn_completed` goes. Saves keep two spare.
+   * The number of `turn_completed`, taken before the terminal save so that the save can record
+   * where it goes (written exactly once). Saves keep one spare for it.
    */
-  async takeForEnding(): Promise<[number, number]> {
-    if (this.last - this.next + 1 < 2) this.grant(await this.store.reserve(this.sessionId, 2));
-    const first = this.next;
-    this.next += 2;
-    return [first, first + 1];
+  async takeForEnding(): Promise<number> {
+    return this.take();
   }
 
   /** Wait for every write so far; rejects if one of them failed (the delivery is then retried). */
@@ -80,6 +77,7 @@ export class EventLog {
   }
 
   private async take(): Promise<number> {
+    // The same reservation serves concurrent emitters; a shortage is topped up once.
     if (this.next > this.last) this.grant(await this.store.reserve(this.sessionId, TOP_UP));
     return this.next++;
   }

@@ -31,6 +31,8 @@ interface CachedPath {
  */
 export class Transcript {
   private path?: CachedPath;
+  /** Items waiting in the inboxes as the last append reported it (undefined: not known). */
+  private waiting?: number;
 
   constructor(
     private readonly bus: Bus,
@@ -57,6 +59,11 @@ export class Transcript {
     this.path = undefined;
   }
 
+  /** Whether the session's last answer to this delivery — an append — said its inboxes are empty. */
+  inboxesKnownEmpty(): boolean {
+    return this.waiting === 0;
+  }
+
   /** Append entries in order under their deterministic ids; a redelivered append changes nothing. */
   async append(entries: readonly OutboxEntry[]): Promise<void> {
     if (entries.length === 0) return;
@@ -77,9 +84,10 @@ export class Transcript {
             )
           ).entries;
     this.extend(appended);
+    this.waiting = appended.at(-1)?.inbox_waiting;
   }
 
-  private extend(appended: Array<{ created: boolean; entry: SessionEntry }>): void {
+  private extend(appended: Array<{ created: boolean; entry: SessionEntry; inbox_waiting?: number }>): void {
     let path = this.path;
     for (const { created, entry } of appended) {
       if (!path || !created || entry.parent_id !== path.leaf || entry.seq !== path.seq + 1) {
@@ -95,6 +103,7 @@ export class Transcript {
 
   /** The first of `names` (priority order) with items waiting, and its items; nothing is removed. */
   peekInboxes(names: string[]): Promise<{ name?: string; items: InboxItem[] }> {
+    this.waiting = undefined;
     return this.bus.call(contracts.session.inboxPeekFirst, { session_id: this.sessionId, names }, this.options());
   }
 
@@ -104,6 +113,7 @@ export class Transcript {
       await this.bus.call(contracts.session.inboxAck, { session_id: this.sessionId, name, ids }, this.options());
     // Acks move the session's sequence: the cached path no longer proves anything.
     this.invalidate();
+    this.waiting = undefined;
   }
 
   private options() {

@@ -39,13 +39,16 @@ export interface StepResult {
   error?: ErrorEnvelope;
 }
 
-/** Event numbers a save keeps in hand for a possible ending (`turn_state_changed` + `turn_completed`). */
-const SPARE = 2;
+/** Event numbers a save keeps in hand for a possible ending (its `turn_completed`). */
+const SPARE = 1;
 
 /** Events a transition into `state` emits before the next save, so that save can reserve them. */
-function eventsAfterEntering(state: TurnState): number {
+function eventsAfterEntering(state: TurnState, record: TurnRecord): number {
   // state change + message_complete + a few coalesced message_updates
   if (state === 'assistant_streaming') return 4;
+  // state change + start and end of each call the transition triggered
+  if (state === 'function_execute')
+    return 1 + 2 * (record.batch?.calls.filter((c) => c.status === 'triggered').length ?? 0);
   return 1;
 }
 
@@ -62,9 +65,14 @@ export class TurnRun {
   readonly transcript: Transcript;
   readonly gate: GateAnswers;
   readonly logger: Logger;
-  /** Calls this delivery checkpointed `triggered`, and those of them whose function has left. */
+  /**
+   * Calls this delivery's saves marked `triggered` (and those of them whose function has left), or
+   * `held` (their hold is this delivery's to create). A delivery that finds such marks left by
+   * another knows only that the call may have run, or that a hold may exist.
+   */
   readonly triggeredHere = new Set<string>();
   readonly started = new Set<string>();
+  readonly heldHere = new Set<string>();
   private current: TurnRecord;
   private readonly epoch: number;
   private copies: string[];
@@ -149,10 +157,14 @@ export class TurnRun {
       return to;
     }
     if (isTerminalTurnState(to)) return this.end(to, result);
-    await this.save(
-      { ...this.current, ...cleared, ...result.changes, state: to, step: this.current.step + 1 },
-      eventsAfterEntering(to) + SPARE,
-    );
+    const record: TurnRecord = {
+      ...this.current,
+      ...cleared,
+      ...result.changes,
+      state: to,
+      step: this.current.step + 1,
+    };
+    await this.save(record, eventsAfterEntering(to, record) + SPARE);
     await this.carryOut();
     await this.emit({ type: 'turn_state_changed', state: to, previous_state: from });
     return to;
@@ -211,8 +223,7 @@ export class TurnRun {
   }
 
   private async end(to: TurnState, result: StepResult): Promise<TurnState> {
-    const from = this.current.state;
-    const [stateSeq, completionSeq] = await this.events.takeForEnding();
+    const completionSeq = await this.events.takeForEnding();
     const outcome = turnOutcomeOf(result.outcome);
     const changes = result.changes ?? {};
     const batch = 'batch' in changes ? changes.batch : this.current.batch;
@@ -242,9 +253,19 @@ export class TurnRun {
     };
     await this.save(record, 0);
     await this.carryOut();
-    await this.events.emit({ type: 'turn_state_changed', state: to, previous_state: from }, stateSeq);
+    // The ending is told once, by turn_completed (its status is the final state).
     await this.events.emit(completedEvent(record), completionSeq);
     return to;
+  }
+
+  /** Remember the calls a save of this delivery moved to `triggered` or `held`. */
+  private noteMarks(before: TurnRecord, after: TurnRecord): void {
+    const previous = new Map((before.batch?.calls ?? []).map((c) => [c.function_call_id, c.status]));
+    for (const call of after.batch?.calls ?? []) {
+      const was = previous.get(call.function_call_id);
+      if (call.status === 'triggered' && was !== 'triggered') this.triggeredHere.add(call.function_call_id);
+      if (call.status === 'held' && was !== 'held') this.heldHere.add(call.function_call_id);
+    }
   }
 
   /**
@@ -278,6 +299,7 @@ export class TurnRun {
       stale: this.copies,
       upgrade: this.upgrade,
     });
+    this.noteMarks(this.current, record);
     this.current = record;
     this.uncarried = decidedBy(record);
     this.copies = saved.copies;

@@ -8,11 +8,12 @@ import { resolveCall } from '../tools.js';
 import { assistantEntry, resultEntries } from '../transcript.js';
 import type { StepResult, TurnRun } from '../turn.js';
 import { withUsage } from '../usage.js';
+import { decideCalls } from './batch.js';
 
 /**
  * One generation. A message without function calls is appended by the transition's save (under
- * `<turn_id>:<step>:assistant`); a message with calls becomes the batch, and is appended together
- * with their results once each call has one.
+ * `<turn_id>:<step>:assistant`); a message with calls becomes the batch — each call decided by the
+ * gate right away — and is appended together with their results once each call has one.
  */
 export async function assistantStreaming(run: TurnRun): Promise<StepResult> {
   const record = run.record;
@@ -64,13 +65,12 @@ export async function assistantStreaming(run: TurnRun): Promise<StepResult> {
       outcome: 'answered',
       changes: { ...changes, outbox: message.content.length ? [assistantEntry(entryId, message)] : [] },
     };
-  return {
-    outcome: 'called_functions',
-    changes: {
-      ...changes,
-      batch: { assistant_entry_id: entryId, message, calls: calls.map((call) => prepare(record, call)) },
-    },
-  };
+  // The gate decides now, so the save that enters function_execute also marks the calls
+  // (`triggered` / `held`): the at-most-once checkpoint costs no write of its own.
+  const batch = { assistant_entry_id: entryId, message, calls: calls.map((call) => prepare(record, call)) };
+  const decided = await decideCalls(run, batch.calls);
+  if (!decided) return { outcome: 'aborted', reason: 'aborted by request', changes: { ...changes, batch } };
+  return { outcome: 'called_functions', changes: { ...changes, batch: { ...batch, calls: decided } } };
 }
 
 /** A model's function call as a batch entry: resolved to a bus function, or already answered with the reason it cannot be. */

@@ -12,13 +12,15 @@ import type { StepResult, TurnRun } from '../turn.js';
  * when that delivery died and is never run again ("interrupted"); a held call takes the decision
  * the approval gate has for it — allowed, it is prepared again (and runs without asking the
  * policy), denied or cancelled, it gets that result; undecided, it stays held (its hold is
- * created if it never was).
+ * created if it never was). Marks this delivery made itself are left as they are.
  */
 export async function settleLeftovers(run: TurnRun, batch: Batch): Promise<BatchCall[]> {
   const calls: BatchCall[] = [];
   for (const call of batch.calls) {
-    if (call.status === 'triggered') calls.push(await answered(run, call, errorResult(INTERRUPTED), 0));
-    else if (call.status === 'held') calls.push(await applyDecision(run, call));
+    const id = call.function_call_id;
+    if (call.status === 'triggered' && !run.triggeredHere.has(id))
+      calls.push(await answered(run, call, errorResult(INTERRUPTED), 0));
+    else if (call.status === 'held' && !run.heldHere.has(id)) calls.push(await applyDecision(run, call));
     else calls.push(call);
   }
   return calls;
@@ -77,50 +79,65 @@ async function createHold(run: TurnRun, call: BatchCall): Promise<boolean> {
 }
 
 /**
- * Every prepared call of the batch, in order: the gate decides (allowed, denied with a result the
- * model can read, or held for a person), the before hook may block or rewrite an allowed one; then
- * ONE save marks the held calls `held` and the allowed ones `triggered` — the at-most-once
- * checkpoint — before any hold is created or any call leaves. Held calls park together and do not
- * block their siblings. The results (and the assistant message) are appended when none is held.
+ * The gate's decision on every prepared call, in order: allowed (the before hook may still block it
+ * or rewrite its arguments) → `triggered`; needing a person → `held`; denied → done, with a result
+ * the model can read. Nothing is saved or run here: the save that follows carries the marks — the
+ * at-most-once checkpoint — before any hold is created or any call leaves. Returns the calls, or
+ * undefined when an abort was asked meanwhile.
  */
-export async function runBatch(run: TurnRun, batch: Batch, settled: BatchCall[]): Promise<StepResult> {
+export async function decideCalls(run: TurnRun, calls: readonly BatchCall[]): Promise<BatchCall[] | undefined> {
   const { config } = run.deps;
-  const calls = [...settled];
-  const toRun: number[] = [];
-  const toHold: number[] = [];
-  for (const [index, call] of calls.entries()) {
+  const out = [...calls];
+  for (const [index, call] of out.entries()) {
     if (call.status !== 'prepared') continue;
-    if (await run.abortRequested()) return aborted(batch, calls);
+    if (await run.abortRequested()) return undefined;
     const decision =
       isDiscovery(call.function_id) || call.approved
         ? ({ kind: 'allow' } as const)
         : await decide(run.record, call.function_id, call.args, config.policy_timeout_ms, run.gate);
-    if (decision.kind === 'deny') calls[index] = await denied(run, call, decision);
-    else if (decision.kind === 'hold') {
-      calls[index] = { ...call, status: 'held' };
-      toHold.push(index);
-    } else {
+    if (decision.kind === 'deny') out[index] = await denied(run, call, decision);
+    else if (decision.kind === 'hold') out[index] = { ...call, status: 'held' };
+    else {
       const hooked = await beforeCall(run, call);
-      if ('kind' in hooked) calls[index] = await denied(run, call, hooked);
-      else {
-        calls[index] = { ...call, args: hooked.args, status: 'triggered' };
-        toRun.push(index);
-      }
+      out[index] =
+        'kind' in hooked ? await denied(run, call, hooked) : { ...call, args: hooked.args, status: 'triggered' };
     }
   }
-  if (toRun.length || toHold.length)
-    await run.checkpoint({ batch: { ...batch, calls } }, toHold.length ? 0 : 2 * toRun.length + 2);
-  for (const index of toRun) run.triggeredHere.add(calls[index]!.function_call_id);
+  return out;
+}
 
-  for (const index of toHold)
-    if (!(await createHold(run, calls[index]!)))
-      calls[index] = await denied(run, calls[index]!, gateUnavailable('the approval gate could not be reached'));
+/**
+ * function_execute (and the wake-up of a parked batch): calls left by an earlier delivery are
+ * settled, prepared ones decided (one save marks them), this delivery's holds created, its
+ * triggered calls run in order. Held calls park together and do not block their siblings; once
+ * none is held, the assistant message and every result are appended together, in order.
+ */
+export async function runBatch(run: TurnRun, batch: Batch): Promise<StepResult> {
+  const settled = await settleLeftovers(run, batch);
+  const decided = await decideCalls(run, settled);
+  if (!decided) return aborted(batch, settled);
+  const calls = decided;
+  const newlyMarked = calls.some((call, i) => call.status !== settled[i]!.status && call.status !== 'done');
+  if (newlyMarked) {
+    const runs = calls.filter((c) => c.status === 'triggered' && !run.triggeredHere.has(c.function_call_id)).length;
+    await run.checkpoint({ batch: { ...batch, calls } }, 2 * runs + 1);
+  }
+
+  let held = false;
+  for (const [index, call] of calls.entries()) {
+    if (call.status !== 'held' || !run.heldHere.has(call.function_call_id)) continue;
+    run.heldHere.delete(call.function_call_id);
+    held = true;
+    if (!(await createHold(run, call)))
+      calls[index] = await denied(run, call, gateUnavailable('the approval gate could not be reached'));
+  }
   // The gate wrote approval_requested events after our reservation: later numbers keep the order.
-  if (toHold.length) run.events.release();
+  if (held) run.events.release();
 
-  for (const index of toRun) {
+  for (const [index, call] of calls.entries()) {
+    if (call.status !== 'triggered' || run.started.has(call.function_call_id)) continue;
     if (await run.abortRequested()) return aborted(batch, calls);
-    calls[index] = await executeCall(run, calls[index]!);
+    calls[index] = await executeCall(run, call);
   }
   if (calls.some((call) => call.status === 'held')) return { outcome: 'held', changes: { batch: { ...batch, calls } } };
   return {

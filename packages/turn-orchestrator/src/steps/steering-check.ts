@@ -9,13 +9,15 @@ const INBOXES = ['steering', 'followup'];
  * Between generations: fold in what people sent meanwhile (steering first, then follow-ups),
  * then ask the model again if there is anything new for it, unless max_turns generations were
  * made. The inbox messages are appended by the transition's save, and their items acknowledged
- * after that — so a crash in between neither loses nor duplicates one.
+ * after that — so a crash in between neither loses nor duplicates one. The inboxes are read only
+ * when the session's last answer (the append of this turn's news) did not say they are empty.
  */
 export async function steeringCheck(run: TurnRun): Promise<StepResult> {
   const record = run.record;
-  const { name, items } = await run.patient(contracts.session.inboxPeekFirst.id, () =>
-    run.transcript.peekInboxes(INBOXES),
-  );
+  // The append that just wrote this turn's news said whether anything waits: no need to look.
+  const { name, items } = run.transcript.inboxesKnownEmpty()
+    ? { name: undefined, items: [] }
+    : await run.patient(contracts.session.inboxPeekFirst.id, () => run.transcript.peekInboxes(INBOXES));
   const outbox: OutboxEntry[] = [];
   const changes: Partial<TurnRecord> = {};
   if (name && items.length > 0) {
