@@ -1,5 +1,6 @@
 import type { Bus } from '@iii-harness/runtime';
 import { type ApprovalSettings, contracts, type PolicyDecision } from '@iii-harness/types';
+import { waitOut } from './patience.js';
 
 /**
  * The gate's answers within one delivery: the session's approval settings (asked once), the
@@ -16,11 +17,14 @@ export class GateAnswers {
     private readonly timeoutMs: number,
   ) {}
 
-  /** The session's approval settings; undefined when the approval gate cannot be reached. */
+  /** The session's approval settings; undefined when the approval gate cannot be reached (waited for up to the timeout). */
   settings(): Promise<ApprovalSettings | undefined> {
-    this.settingsAnswer ??= this.bus
-      .call(contracts.approval.getSettings, { session_id: this.sessionId }, { timeoutMs: this.timeoutMs })
-      .catch(() => undefined);
+    this.settingsAnswer ??= waitOut(
+      contracts.approval.getSettings.id,
+      () =>
+        this.bus.call(contracts.approval.getSettings, { session_id: this.sessionId }, { timeoutMs: this.timeoutMs }),
+      { boundMs: this.timeoutMs },
+    ).catch(() => undefined);
     return this.settingsAnswer;
   }
 

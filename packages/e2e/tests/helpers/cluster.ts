@@ -135,6 +135,10 @@ export class Cluster {
     );
   }
 
+  workerNames(): WorkerName[] {
+    return [...WORKERS];
+  }
+
   /** kill -9 (and wait until the OS reaped it). */
   async kill(name: ProcessName): Promise<void> {
     const proc = this.procs.get(name);
