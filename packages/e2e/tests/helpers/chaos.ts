@@ -35,7 +35,7 @@ export interface ChaosPlan {
 
 export interface ChaosReport {
   turns: number;
-  failedTurns: Array<{ session_id: string; turn_id: string; reason?: string }>;
+  failedTurns: Array<{ session_id: string; turn_id: string; reason?: string; error?: unknown }>;
   kills: Array<{ victims: ProcessName[]; at: number; recoveredMs?: number }>;
   stops: number;
   toolRuns: number;
@@ -246,7 +246,8 @@ async function checkInvariants(
       const completed = events.filter((e) => e.type === 'turn_completed' && e.turn_id === turn_id);
       if (completed.length !== 1) v.push(`${session_id}: turn ${turn_id} has ${completed.length} turn_completed`);
       const done = completed[0] as (AgentEvent & { type: 'turn_completed' }) | undefined;
-      if (done?.status === 'failed') report.failedTurns.push({ session_id, turn_id, reason: done.reason });
+      if (done?.status === 'failed')
+        report.failedTurns.push({ session_id, turn_id, reason: done.reason, error: done.error });
     }
     const tree = await bus.call<{ nodes: Array<{ entry: SessionEntry }> }>('session::tree', { session_id });
     const entries = tree.nodes.map((n) => n.entry);

@@ -60,6 +60,8 @@ export class Cluster {
   readonly runsFile = join(this.dir, 'tool-runs.jsonl');
   readonly procs = new Map<ProcessName, Proc>();
   readonly unexpectedExits: string[] = [];
+  /** What every process wrote, those already gone included (for failure reports). */
+  readonly output: Array<{ name: ProcessName; text: () => string }> = [];
   readonly providerId: string;
   client!: TestClient;
   url = '';
@@ -102,6 +104,7 @@ export class Cluster {
   async startProcess(name: ProcessName, wait = true): Promise<void> {
     const proc = this.spawn(name);
     this.procs.set(name, proc);
+    this.output.push({ name, text: () => proc.output.join('') });
     proc.child.once('exit', (code, signal) => {
       if (!this.stopping.has(proc) && signal !== 'SIGKILL')
         this.unexpectedExits.push(`${name} exited on its own (code ${code}, signal ${signal})\n${proc.tail(10)}`);
@@ -169,6 +172,14 @@ export class Cluster {
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as ToolRun);
+  }
+
+  /** Lines any process of this name wrote that match. */
+  grep(name: ProcessName, pattern: RegExp): string[] {
+    return this.output
+      .filter((o) => o.name === name)
+      .flatMap((o) => o.text().split('\n'))
+      .filter((line) => pattern.test(line));
   }
 
   tails(lines = 5): string {
