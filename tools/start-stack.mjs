@@ -20,6 +20,7 @@ const WORKERS = [
   'provider-kimi',
   'provider-lmstudio',
   'provider-llamacpp',
+  'web',
 ];
 
 const HELP = `Usage: node tools/start-stack.mjs [options]

@@ -22,15 +22,7 @@ export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
 export { KeyedSerializer } from './keyed-serializer.js';
-export {
-  createLogger,
-  type Logger,
-  type LoggerOptions,
-  maskSecrets,
-  REDACTED,
-  redact,
-  registerSecret,
-} from './logger.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   openProviderStream,
   type ProviderStreamOptions,
@@ -39,9 +31,20 @@ export {
   type ProviderStreamRun,
   streamFromProvider,
 } from './provider-stream.js';
+export {
+  isSecretKey,
+  MIN_SECRET_LENGTH,
+  maskSecrets,
+  maskSecretValues,
+  REDACTED,
+  redact,
+  registerEnvSecrets,
+  registerSecret,
+} from './secrets.js';
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
+export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
   packageVersion,
   runWorkerMain,

@@ -20,18 +20,22 @@ const summaryMessage = (prefix: string, summary: string, at: number): Message =>
 
 /**
  * The model's view of a path: messages as they are, branch summaries as user messages, the latest
- * compaction as one summary message in front of what it kept. Custom entries and superseded
- * compactions are not sent.
+ * compaction as one summary message in front of what it kept (none for an empty summary), with
+ * the function results it replaced shown as replaced. Custom entries and superseded compactions
+ * are not sent.
  */
 export function toContext(entries: StoredEntry[], compaction: StoredEntry | null): PathMessage[] {
   const out: PathMessage[] = [];
-  if (compaction?.body.type === 'compaction')
+  const body = compaction?.body.type === 'compaction' ? compaction.body : undefined;
+  if (compaction && body?.summary)
     out.push({
       entry_id: compaction.id,
-      message: summaryMessage(COMPACTION_PREFIX, compaction.body.summary, compaction.created_at),
+      message: summaryMessage(COMPACTION_PREFIX, body.summary, compaction.created_at),
     });
+  const replaced = body?.replaced_results;
   for (const entry of entries) {
-    if (entry.body.type === 'message') out.push({ entry_id: entry.id, message: entry.body.message });
+    if (entry.body.type === 'message')
+      out.push({ entry_id: entry.id, message: withReplacedResult(entry.body.message, replaced?.[entry.id]) });
     else if (entry.body.type === 'branch_summary')
       out.push({
         entry_id: entry.id,
@@ -40,6 +44,12 @@ export function toContext(entries: StoredEntry[], compaction: StoredEntry | null
   }
   return out;
 }
+
+/** Only a function result's content is ever replaced: its call id, and so its pairing, stay. */
+const withReplacedResult = (message: Message, text: string | undefined): Message =>
+  text === undefined || message.role !== 'function_result'
+    ? message
+    : { ...message, content: [{ type: 'text', text }] };
 
 export const messages = (store: SessionStore) =>
   (async ({ session_id, leaf_id }) => {

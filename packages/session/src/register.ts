@@ -6,6 +6,7 @@ import { clone, fork } from './copy-session.js';
 import { createSession, ensureSession } from './create-session.js';
 import { deleteSession } from './delete-session.js';
 import { exportSession } from './export-session.js';
+import { getEntry } from './get-entry.js';
 import { getSession } from './get-session.js';
 import { inboxAck, inboxDrain, inboxPeek, inboxPeekFirst, inboxPush } from './inbox.js';
 import { listSessions } from './list-sessions.js';
@@ -32,6 +33,7 @@ export function register(worker: Worker<Config>): void {
   worker.function(session.append, append(store));
   worker.function(session.appendBatch, appendBatch(store));
   worker.function(session.updateEntry, updateEntry(store));
+  worker.function(session.getEntry, getEntry(store));
   worker.function(session.messages, messages(store));
   worker.function(session.tree, tree(store));
   worker.function(session.fork, fork(store));

@@ -1,5 +1,5 @@
 import { collectStream } from '@iii-harness/testing';
-import type { SessionEntry, SessionEvent, SessionInfo } from '@iii-harness/types';
+import type { SessionEntry, SessionEntryBody, SessionEvent, SessionInfo } from '@iii-harness/types';
 import { BRANCH_SUMMARY_PREFIX, COMPACTION_PREFIX } from '../src/index.js';
 import { assistant, codeOf, custom, type Stack, startStack, texts, user } from './stack.js';
 
@@ -30,6 +30,7 @@ const ALL_FUNCTIONS = [
   'append',
   'append_batch',
   'update_entry',
+  'get_entry',
   'messages',
   'tree',
   'fork',
@@ -171,6 +172,64 @@ describe('session', () => {
         add(other.session_id, { type: 'compaction', summary: 's', tokens_before: 1, first_kept_entry_id: 'x' }),
       ),
     ).toBe('invalid_payload');
+  });
+
+  it('shows the function results a compaction replaced, and no summary message for an empty summary', async () => {
+    const { session_id } = await create();
+    const call = { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read' } };
+    const result = (id: string, text: string): SessionEntryBody => ({
+      type: 'message',
+      message: {
+        role: 'function_result',
+        function_call_id: id,
+        function_id: 'fs::read',
+        content: [{ type: 'text', text }],
+        is_error: false,
+      },
+    });
+    await add(session_id, user('u1'), { entry_id: 'u1' });
+    await add(
+      session_id,
+      { type: 'message', message: { ...(assistant('a1') as { message: object }).message, content: [call] } },
+      { entry_id: 'a1' },
+    );
+    await add(session_id, result('call_1', 'x'.repeat(5_000)), { entry_id: 'r1' });
+    await add(
+      session_id,
+      {
+        type: 'compaction',
+        summary: '',
+        tokens_before: 2_000,
+        first_kept_entry_id: 'u1',
+        // u1 is not a function result: its replacement is ignored; an unknown id too.
+        replaced_results: { r1: '[output pruned]', u1: 'not applied', gone: 'not applied' },
+        details: { stage: 'prune' },
+      },
+      { entry_id: 'c1' },
+    );
+    const read = await msgs(session_id);
+    expect(read.compaction_entry_id).toBe('c1');
+    expect(read.messages.map((m: { entry_id: string }) => m.entry_id)).toEqual(['u1', 'a1', 'r1']);
+    expect(read.messages[0].message.content).toBe('u1');
+    expect(read.messages[2].message).toMatchObject({
+      role: 'function_result',
+      function_call_id: 'call_1',
+      content: [{ type: 'text', text: '[output pruned]' }],
+    });
+    // The transcript keeps the original; get_entry returns entries with their details.
+    const original = await s.call<{ entry: SessionEntry }>('session::get_entry', { session_id, entry_id: 'r1' });
+    expect(JSON.stringify(original.entry)).toContain('x'.repeat(5_000));
+    const compaction = await s.call<{ entry: SessionEntry }>('session::get_entry', { session_id, entry_id: 'c1' });
+    expect(compaction.entry).toMatchObject({
+      type: 'compaction',
+      id: 'c1',
+      parent_id: 'r1',
+      details: { stage: 'prune' },
+    });
+    expect(await codeOf(s.call('session::get_entry', { session_id, entry_id: 'nope' }))).toBe('not_found');
+    expect(await codeOf(s.call('session::get_entry', { session_id: 'no-such-session', entry_id: 'c1' }))).toBe(
+      'not_found',
+    );
   });
 
   it('set_leaf switches branches in place; appends then grow the new branch', async () => {

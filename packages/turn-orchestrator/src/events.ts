@@ -1,4 +1,4 @@
-import type { AgentEventInput, Bus, Logger } from '@iii-harness/runtime';
+import { type AgentEventInput, type Bus, type Logger, redact } from '@iii-harness/runtime';
 import { AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
 import type { Reserved, TurnStore } from './store.js';
 
@@ -9,9 +9,10 @@ export const eventItemId = (seq: number) => String(seq).padStart(12, '0');
 const TOP_UP = 16;
 
 /**
- * The agent events of one delivery. Numbers come from reservations made by the turn record's
- * saves (no round trip of their own); writes are pipelined — sent without waiting — and drained
- * before the delivery ends. Unused reserved numbers are gaps: `seq` only promises order.
+ * The agent events of one delivery (what runtime's AgentEvents does for other emitters, minus its
+ * round trip per event). Numbers come from reservations made by the turn record's saves; writes
+ * are pipelined — sent without waiting — and drained before the delivery ends. Unused reserved
+ * numbers are gaps: `seq` only promises order.
  */
 export class EventLog {
   private next = 1;
@@ -44,13 +45,14 @@ export class EventLog {
   /** Write an event with the next reserved number (reserving more when none is left). */
   async emit(event: AgentEventInput, seq?: number): Promise<number> {
     const number = seq ?? (await this.take());
-    const item = {
+    // UIs show these items: secrets are masked on the way in, by key name and by value.
+    const item = redact({
       ...event,
       session_id: this.sessionId,
       turn_id: this.turnId,
       seq: number,
       timestamp: Date.now(),
-    } as AgentEvent;
+    }) as AgentEvent;
     this.writes.push(
       this.bus.stream.set(AGENT_EVENTS_STREAM, this.sessionId, eventItemId(number), item).catch((error: unknown) => {
         this.failure ??= error;

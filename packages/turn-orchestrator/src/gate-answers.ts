@@ -35,7 +35,7 @@ export class GateAnswers {
     if (!answer) {
       answer = this.bus.call(
         contracts.policy.checkPermissions,
-        { function_id: functionId, args },
+        { function_id: functionId, args, session_id: this.sessionId },
         { timeoutMs: this.timeoutMs },
       );
       this.decisions.set(key, answer);

@@ -21,7 +21,9 @@ export {
   turnWaitingEvent,
 } from './agent-events.js';
 export {
+  type Citation,
   type ContentBlock,
+  citation,
   contentBlock,
   type FunctionCallBlock,
   type FunctionResultBlock,
@@ -31,6 +33,10 @@ export {
   imageBlock,
   type ResultContentBlock,
   resultContentBlock,
+  type ServerToolResultBlock,
+  type ServerToolUseBlock,
+  serverToolResultBlock,
+  serverToolUseBlock,
   type TextBlock,
   type ThinkingBlock,
   textBlock,
@@ -64,10 +70,24 @@ export {
   tokenSource,
 } from './contracts/auth.js';
 export {
+  COMPACTION_MAX_INSTRUCTIONS,
+  type CompactionPlan,
+  type CompactionResult,
+  type CompactionStage,
+  type CompactionState,
+  type CompactionStatus,
+  compactionPlan,
+  compactionResult,
+  compactionStage,
+  compactionState,
+  compactionStatus,
+} from './contracts/compaction.js';
+export {
   functionDetail,
   functionSummary,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
   type UpdateOp,
   updateOp,
 } from './contracts/engine.js';
@@ -115,6 +135,7 @@ export {
   turnStepJob,
   turnStepResult,
 } from './contracts/turn.js';
+export { type WebFetchFormat, type WebFetchOutput, webFetchInput, webFetchOutput } from './contracts/web.js';
 export { type ErrorCode, type ErrorEnvelope, errorCode, errorCodes, errorEnvelope, isErrorCode } from './errors.js';
 export { type JsonObject, type JsonValue, jsonObject, jsonValue } from './json.js';
 export {
@@ -125,7 +146,9 @@ export {
   functionResultMessage,
   type Message,
   message,
+  type StopDetails,
   type StopReason,
+  stopDetails,
   stopReason,
   type Usage,
   type UserMessage,
@@ -166,12 +189,19 @@ export {
   resolvedProvider,
 } from './provider.js';
 export {
+  CONTEXT_OVERFLOW_REASON,
+  citationEvent,
+  contentBlockEvent,
   doneEvent,
   errorEvent,
   isTerminalEvent,
   type ProviderDoneEvent,
   type ProviderErrorEvent,
+  type ProviderFailureReason,
   type ProviderStreamEvent,
+  type ProviderWarningEvent,
+  providerFailureReason,
+  providerFailureReasons,
   providerStreamEvent,
   textDeltaEvent,
   thinkingDeltaEvent,
@@ -179,6 +209,7 @@ export {
   toolCallEndEvent,
   toolCallStartEvent,
   usageEvent,
+  warningEvent,
 } from './provider-events.js';
 export { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, TURN_STEP_QUEUE } from './queues.js';
 export {

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 
-export const modelCapability = z.enum(['tools', 'thinking', 'images', 'prompt_caching', 'streaming']);
+/**
+ * `signed_reasoning`: the model's earlier reasoning is signed by its vendor and must be sent back
+ * exactly as it was (Anthropic extended thinking): context compaction never rewrites such a turn.
+ */
+export const modelCapability = z.enum([
+  'tools',
+  'thinking',
+  'images',
+  'prompt_caching',
+  'streaming',
+  'signed_reasoning',
+]);
 export type ModelCapability = z.infer<typeof modelCapability>;
 
 /** USD per million tokens. */

@@ -43,6 +43,7 @@ export const branchSummaryEntryBody = z
 /**
  * The path before `first_kept_entry_id` summarized. Reading the active path through it yields
  * `[summary message, ...entries from first_kept_entry_id on]`; the transcript itself is kept.
+ * An empty summary sends no summary message (a compaction that only shortened results).
  */
 export const compactionEntryBody = z
   .object({
@@ -50,6 +51,11 @@ export const compactionEntryBody = z
     summary: z.string(),
     tokens_before: z.number().int().nonnegative(),
     first_kept_entry_id: entryId,
+    /**
+     * Function results of the kept entries as the model now sees them (entry id → text): outputs
+     * capped or pruned by compaction. The stored entries stay as they were.
+     */
+    replaced_results: z.record(entryId, z.string()).optional(),
     details: jsonObject.optional(),
   })
   .strict();

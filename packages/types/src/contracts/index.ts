@@ -1,12 +1,14 @@
 import { approval } from './approval.js';
 import { auth } from './auth.js';
+import { compaction } from './compaction.js';
 import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
 import { hookFanout } from './hook-fanout.js';
 import { models } from './models.js';
-import { provider } from './provider.js';
+import { lmstudio, provider } from './provider.js';
 import { session } from './session.js';
 import { run, turn } from './turn.js';
+import { web } from './web.js';
 
 /**
  * Every bus function the harness serves or calls, one contract each, grouped by the worker that
@@ -17,6 +19,7 @@ export const contracts = {
   session,
   models,
   provider,
+  lmstudio,
   harness,
   policy,
   ui,
@@ -25,4 +28,6 @@ export const contracts = {
   auth,
   run,
   turn,
+  web,
+  compaction,
 };

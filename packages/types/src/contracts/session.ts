@@ -148,6 +148,12 @@ export const session = {
       entry: sessionEntry,
     }),
   }),
+  getEntry: contract({
+    id: 'session::get_entry',
+    description: 'One entry of a session by id (a compaction with its details, say); not_found when absent',
+    input: z.object({ session_id: sessionId, entry_id: entryId }).strict(),
+    output: z.object({ entry: sessionEntry }),
+  }),
   messages: contract({
     id: 'session::messages',
     description:
