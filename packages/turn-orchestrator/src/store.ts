@@ -1,7 +1,8 @@
-import { type Bus, HarnessError, type Logger, type UpdateOp } from '@iii-harness/runtime';
+import { type Bus, HarnessError, type Logger, type UpdateOp, versionedRecord } from '@iii-harness/runtime';
 import { AGENT_EVENT_SEQ } from '@iii-harness/types';
+import { z } from 'zod';
 import { type TurnRecord, turnRecord } from './record.js';
-import { migrateV1Body } from './record-migrations.js';
+import { migrateV1 } from './record-migrations.js';
 
 const SCOPE = AGENT_EVENT_SEQ.scope;
 const SEQ = AGENT_EVENT_SEQ.field;
@@ -50,6 +51,21 @@ export class Fenced extends Error {
     this.name = 'Fenced';
   }
 }
+
+const abortRequest = z.object({ turn_id: z.string(), requested_at: z.number().int() });
+
+/** The stored value around the record copies (`@<epoch>` keys pass through as they are). */
+const layout = versionedRecord({
+  what: 'turn record',
+  current: TURN_RECORD_VERSION,
+  schema: z.looseObject({
+    epoch: z.number().int().nonnegative().default(0),
+    [SEQ]: z.number().int().optional(),
+    abort: abortRequest.optional(),
+  }),
+  migrations: { 1: migrateV1 },
+  unversioned: 1,
+});
 
 const copyKey = (epoch: number) => `@${epoch}`;
 const COPY = /^@(\d+)$/;
@@ -168,9 +184,10 @@ export class TurnStore {
   }
 
   /**
-   * Read a stored value of any known layout. Version 1 (no `v`: the record's fields at the top,
-   * the counter in scope `agent_event_seq`) is migrated here and upgraded in place by the next
-   * write; a newer version is refused, so an older worker never guesses at — or overwrites — it.
+   * Read a stored value of any known layout (runtime's versionedRecord: older versions migrated,
+   * a newer one refused, so an older worker never guesses at — or overwrites — it). What an older
+   * layout needs to become current in place is returned as ops for the next write: version 1 kept
+   * the record's fields at the top and the event counter in scope `agent_event_seq`.
    */
   private async parse(sessionId: string, value: unknown, seedCounter = true): Promise<StoredTurn> {
     const where = `${SCOPE}/${sessionId}`;
@@ -178,48 +195,40 @@ export class TurnStore {
       throw new HarnessError('internal', `turn record at ${where} is malformed: not an object`, {
         reason: 'malformed_record',
       });
-    const epoch = typeof value.epoch === 'number' ? value.epoch : 0;
-    const abort = isObject(value.abort) ? (value.abort as StoredTurn['abort']) : undefined;
-    const version = typeof value.v === 'number' ? value.v : 'turn_id' in value ? 1 : TURN_RECORD_VERSION;
-    if (version > TURN_RECORD_VERSION)
-      throw new HarnessError(
-        'unavailable',
-        `turn record at ${where} has version ${version}; this worker reads versions up to ${TURN_RECORD_VERSION} (upgrade the worker)`,
-        { reason: 'unsupported_record_version', retryable: false },
-      );
-    if (version === 1) return this.parseV1(sessionId, value, epoch, abort, seedCounter);
-    const copies = Object.keys(value).filter((key) => COPY.test(key));
+    // A value with no record yet (a counter or an epoch written before any turn) is of no version.
+    const stated = 'v' in value || 'turn_id' in value ? value : { ...value, v: TURN_RECORD_VERSION };
+    const read = layout.read(stated, where);
+    const copies = Object.keys(read).filter((key) => COPY.test(key));
     const latest = copies.reduce<string | undefined>(
       (best, key) => (best === undefined || Number(key.slice(1)) > Number(best.slice(1)) ? key : best),
       undefined,
     );
-    const upgrade = value.v === undefined ? this.freshLayout() : [];
-    if (!latest) return { epoch, abort, copies, upgrade };
-    return { epoch, abort, copies, upgrade, record: parseRecord(value[latest], `${where}/${latest}`) };
+    const stored: StoredTurn = {
+      epoch: read.epoch,
+      abort: read.abort,
+      copies: copies.filter((key) => key in value),
+      upgrade: value.v === TURN_RECORD_VERSION ? [] : await this.upgradeOps(value, seedCounter),
+    };
+    if (latest) stored.record = parseRecord(read[latest], `${where}/${latest}`);
+    return stored;
   }
 
-  private async parseV1(
-    sessionId: string,
-    value: Record<string, unknown>,
-    epoch: number,
-    abort: StoredTurn['abort'],
-    seedCounter: boolean,
-  ): Promise<StoredTurn> {
-    const where = `${SCOPE}/${sessionId}`;
-    const fields = Object.fromEntries(Object.entries(value).filter(([key]) => !LAYOUT_KEYS.has(key)));
-    const record = parseRecord(migrateV1Body(fields), where);
-    const upgrade: UpdateOp[] = [
+  /** Ops that make a stored value of an older layout current, in the next write. */
+  private async upgradeOps(value: Record<string, unknown>, seedCounter: boolean): Promise<UpdateOp[]> {
+    const ops: UpdateOp[] = [
       ...this.freshLayout(),
-      ...Object.keys(fields).map((path) => ({ type: 'remove' as const, path })),
+      ...Object.keys(value)
+        .filter((key) => !LAYOUT_KEYS.has(key) && !COPY.test(key))
+        .map((path) => ({ type: 'remove' as const, path })),
     ];
     // The counter moves into the record; numbers continue after the old one's (an emitter that
     // already counted in the new place only adds to them).
-    if (seedCounter) {
-      const legacy = await this.bus.state.get<Record<string, unknown>>(LEGACY_SEQ.scope, record.session_id);
+    if (seedCounter && 'turn_id' in value && typeof value.session_id === 'string') {
+      const legacy = await this.bus.state.get<Record<string, unknown>>(LEGACY_SEQ.scope, value.session_id);
       const last = typeof legacy?.[LEGACY_SEQ.field] === 'number' ? (legacy[LEGACY_SEQ.field] as number) : 0;
-      if (last > 0) upgrade.push({ type: 'increment', path: SEQ, by: last });
+      if (last > 0) ops.push({ type: 'increment', path: SEQ, by: last });
     }
-    return { epoch, abort, copies: [], upgrade, record };
+    return ops;
   }
 }
 
