@@ -22,6 +22,17 @@ export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
 export { KeyedSerializer } from './keyed-serializer.js';
+export {
+  claimOnce,
+  claimScheduledRun,
+  LEASE_SCOPE,
+  Lease,
+  type LeaseOptions,
+  type LeaseState,
+  Leases,
+  leaseState,
+  type ScheduledRunOptions,
+} from './lease.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   openProviderStream,
@@ -46,6 +57,7 @@ export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
 export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
+  newInstanceId,
   packageVersion,
   runWorkerMain,
   type StartOptions,
@@ -53,4 +65,5 @@ export {
   type TriggerSpec,
   Worker,
   type WorkerSpec,
+  workerNameFor,
 } from './worker.js';

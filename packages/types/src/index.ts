@@ -100,9 +100,11 @@ export {
   sendInput,
   sendOutput,
   streamTriggerEvent,
+  type UiRelayMessage,
   type UiSubscriptionView,
   uiClientId,
   uiPushFunctionId,
+  uiRelayMessage,
   uiSubscriptionView,
 } from './contracts/harness.js';
 export {
