@@ -44,6 +44,18 @@ describe('a provider briefly away', () => {
     ]);
   });
 
+  it('is no longer waited for once the turn is aborted: the turn ends aborted', async () => {
+    stack = await startStack();
+    await stack.stopWorker('provider');
+    const { session_id } = await stack.start('abort while waiting');
+    await eventually(
+      async () => expect((await agentEvents(stack, session_id)).map((e) => e.type)).toContain('turn_waiting'),
+      { timeoutMs: 10_000 },
+    );
+    await stack.client.bus.call('run::abort', { session_id });
+    expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
+  });
+
   it('fails the turn with a clear reason when it stays away past the bound', async () => {
     stack = await startStack({ orchestrator: { unavailable_wait_ms: 500 } });
     await stack.stopWorker('provider');

@@ -79,8 +79,15 @@ function fenced(run: TurnRun, job: TurnStepJob): StepReply {
   return { ran: false, skipped: 'fenced: a later delivery owns the turn' };
 }
 
-/** An unexpected error ends the turn as failed, with the reason; an illegal transition is a bug and says so. */
+/**
+ * An unexpected error ends the turn as failed, with the reason; an illegal transition is a bug and
+ * says so. A step cut short because an abort was asked (it stopped waiting for a worker) ends aborted.
+ */
 async function failTurn(run: TurnRun, error: unknown): Promise<void> {
+  if (!(error instanceof IllegalTransition) && (await run.abortRequested().catch(() => false))) {
+    await run.move({ outcome: 'aborted', reason: 'aborted by request' });
+    return;
+  }
   if (error instanceof IllegalTransition) run.logger.error({ err: error }, 'BUG: illegal turn transition');
   else run.logger.error({ err: error }, 'turn step failed; the turn ends as failed');
   const envelope = isHarnessError(error)
