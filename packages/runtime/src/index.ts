@@ -3,7 +3,9 @@ export { Bus, type CallOptions, type Channel, type QueueConfig } from './bus.js'
 export {
   ConfigError,
   DEFAULT_III_URL,
+  type LifecycleSettings,
   type LoadConfigOptions,
+  lifecycleSettings,
   loadWorkerConfig,
   parseWorkerFlags,
   type WorkerFlags,
@@ -33,6 +35,14 @@ export {
   leaseState,
   type ScheduledRunOptions,
 } from './lease.js';
+export {
+  DEFAULT_DRAIN_MS,
+  type HealthServer,
+  type HealthServerOptions,
+  type Readiness,
+  startHealthServer,
+} from './lifecycle.js';
+
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   openProviderStream,
@@ -60,6 +70,8 @@ export {
   newInstanceId,
   packageVersion,
   runWorkerMain,
+  type ShutdownOptions,
+  type ShutdownReport,
   type StartOptions,
   startWorker,
   type TriggerSpec,
