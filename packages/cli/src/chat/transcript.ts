@@ -70,6 +70,8 @@ export interface LiveTurn {
   model?: string;
   state: string;
   started_at: number;
+  /** A worker the turn needs is missing: the turn waits for it until `gives_up_at`. */
+  waiting?: { function_id: string; reason: string; gives_up_at: number };
 }
 
 export interface Live {
@@ -159,6 +161,8 @@ export class Transcript {
   // --- agent events ----------------------------------------------------------------------
 
   apply(event: AgentEvent): void {
+    // Any news of the turn means what it waited for is back.
+    if (this.live.turn?.waiting && event.type !== 'turn_waiting') this.live.turn.waiting = undefined;
     switch (event.type) {
       case 'turn_started':
         this.live.turn = {
@@ -167,6 +171,13 @@ export class Transcript {
           model: event.model,
           state: 'provisioning',
           started_at: event.timestamp,
+        };
+        break;
+      case 'turn_waiting':
+        this.ensureTurn(event.turn_id, event.timestamp).waiting = {
+          function_id: event.function_id,
+          reason: event.reason,
+          gives_up_at: event.gives_up_at,
         };
         break;
       case 'turn_state_changed':

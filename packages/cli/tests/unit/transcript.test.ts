@@ -147,6 +147,25 @@ describe('Transcript', () => {
     expect(t.items[2]).toMatchObject({ function_id: 'models::list' });
   });
 
+  test('a turn waiting for a missing worker says so until the next news of the turn', () => {
+    const t = new Transcript();
+    t.apply({ ...base(), type: 'turn_started', provider: 'p', model: 'm' });
+    t.apply({
+      ...base(),
+      type: 'turn_waiting',
+      function_id: 'provider::p::stream',
+      reason: 'provider p is not running',
+      gives_up_at: 99_000,
+    });
+    expect(t.live.turn?.waiting).toEqual({
+      function_id: 'provider::p::stream',
+      reason: 'provider p is not running',
+      gives_up_at: 99_000,
+    });
+    t.apply(text('Back.'));
+    expect(t.live.turn?.waiting).toBeUndefined();
+  });
+
   describe('what vendors send today', () => {
     const searched: AssistantMessage['content'] = [
       { type: 'text', text: 'Let me look.' },
