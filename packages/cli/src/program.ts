@@ -283,6 +283,17 @@ export function buildProgram(version: string): Command {
     .action(async (options, cmd: Command) => (await import('./commands/budget.js')).budgetUsage(options, globals(cmd)));
 
   program
+    .command('open')
+    .description('open the web console in a browser (chat, approvals, models, traces, budgets)')
+    .option('--console-url <url>', 'where the console is (default: $IIH_CONSOLE_URL, else http://127.0.0.1:3113)')
+    .option('--print', 'only print the address (for a browser on another machine)', false)
+    .addHelpText(
+      'after',
+      '\nOpens it with $BROWSER, else the platform opener (xdg-open, open, start); without one, prints the address.\nExit 1 when nothing answers there (the console is not running).\n\nExamples:\n  $ iii-harness open\n  $ iii-harness open --print',
+    )
+    .action(async (options, cmd: Command) => (await import('./commands/open.js')).runOpen(options, globals(cmd)));
+
+  program
     .command('status')
     .description('what is running: engine, workers, providers, policy, live turns and held calls')
     .option('--json', 'print JSON', false)
