@@ -89,7 +89,10 @@ test('a vendor-run web search, its results, the sources of the answer and a refu
     expect(searched).toMatch(/⎿ 2 results +\/expand \d+|⎿ 2 results/);
     expect(searched).toMatch(/^ {4}The iii engine — https:\/\/example\.com\/iii$/m);
     expect(searched).toMatch(/Sources \[1\] The iii engine — https:\/\/example\.com\/iii/);
-    expect(searched).toMatch(/iii runs workers on one bus\./);
+    // In the order of the message: the search (sent whole) before the answer that cites it.
+    expect(searched).toMatch(
+      /Let me search for that\.[\s\S]*◆ web_search[\s\S]*⎿ 2 results[\s\S]*iii runs workers on one bus\.[\s\S]*Sources \[1\]/,
+    );
     // Encrypted vendor payloads never reach the screen.
     expect(searched).not.toMatch(/RU5DUllQVEVE|SU5ERVg=/);
 

@@ -91,7 +91,15 @@ interface OpenBlock {
   /** Text still to be committed (may begin with a code fence reopened after a forced cut). */
   pending: string;
   committed: boolean;
+  /**
+   * Held back until the message completes: a block the vendor sent whole (a search it ran) came
+   * before this one, and only the final message says what it was. Shown live meanwhile.
+   */
+  deferred: boolean;
 }
+
+/** Past this much held-back text, order gives way: the answer is committed as it streams. */
+const DEFER_MAX_CHARS = 1_500;
 
 /** What `/expand <n>` can show in full. */
 interface Expandable {
@@ -113,6 +121,9 @@ export class Transcript {
   private block: OpenBlock | undefined;
   /** Content indexes of the current message that arrived as deltas (so the final copy is not shown again). */
   private streamedIndexes = new Set<number>();
+  /** The content index the next streamed block should have; a higher one means blocks came whole. */
+  private expectIndex = 0;
+  private deferring = false;
   private listeners = new Set<() => void>();
   /** Vendor tool uses shown so far (id → ref and name), so each is shown once and its result named. */
   private vendorCalls = new Map<string, { ref: number; name: string }>();
@@ -327,12 +338,26 @@ export class Transcript {
 
   private delta(kind: OpenBlock['kind'], index: number, delta: string): void {
     if (!this.block || this.block.index !== index || this.block.kind !== kind) {
-      this.flushBlock();
-      this.block = { kind, index, received: '', pending: '', committed: false };
+      this.flushBlock(undefined, true);
+      if (index > this.expectIndex) this.deferring = true;
+      this.expectIndex = Math.max(this.expectIndex, index + 1);
+      this.block = { kind, index, received: '', pending: '', committed: false, deferred: this.deferring };
     }
     const block = this.block;
-    this.streamedIndexes.add(index);
     block.received += delta;
+    if (block.deferred && kind === 'text' && block.received.length > DEFER_MAX_CHARS) {
+      // Too long to hold: stream it from here on, out of order rather than off screen.
+      block.deferred = false;
+      this.deferring = false;
+      block.pending = block.received.slice(0, -delta.length);
+    }
+    if (block.deferred) {
+      if (kind === 'text') this.live.text = block.received;
+      else if (kind === 'thinking') this.live.thinking = { chars: block.received.length };
+      else this.live.preparingCall = true;
+      return;
+    }
+    this.streamedIndexes.add(index);
     if (kind === 'text') {
       block.pending += delta;
       const { complete, rest } = splitComplete(block.pending);
@@ -346,13 +371,20 @@ export class Transcript {
     }
   }
 
-  /** Commit what the open block still holds. */
-  private flushBlock(finalText?: string): void {
+  /**
+   * Commit what the open block still holds. A held-back block stays uncommitted when
+   * `keepDeferred` (the final message will show it in its place); else what it received is shown.
+   */
+  private flushBlock(finalText?: string, keepDeferred = false): void {
     const block = this.block;
     this.block = undefined;
     this.live.text = '';
     this.live.preparingCall = false;
     if (!block || block.committed) return;
+    if (block.deferred) {
+      if (keepDeferred) return;
+      block.pending = block.received;
+    }
     block.committed = true;
     if (block.kind === 'text') {
       // The final message is authoritative: add what the deltas missed at the end, if anything.
@@ -373,7 +405,9 @@ export class Transcript {
   }
 
   private completeMessage(message: AssistantMessage): void {
-    const open = this.block;
+    // Held-back blocks are shown from the final message, each in its place.
+    const open = this.block?.deferred ? undefined : this.block;
+    if (!open) this.flushBlock(undefined, true);
     message.content.forEach((block, index) => {
       const isOpen = open !== undefined && open.index === index && !open.committed;
       if (block.type === 'text') {
@@ -389,6 +423,8 @@ export class Transcript {
     });
     this.flushBlock();
     this.streamedIndexes.clear();
+    this.expectIndex = 0;
+    this.deferring = false;
     this.live.thinking = undefined;
     this.stopNotice(message);
   }
@@ -402,7 +438,7 @@ export class Transcript {
   // --- what vendors run and cite -------------------------------------------------------------
 
   private vendorCall(block: ServerToolUseBlock, provider: string): void {
-    this.flushBlock();
+    this.flushBlock(undefined, true);
     if (this.vendorCalls.has(block.id)) return;
     const ref = this.nextRef++;
     this.vendorCalls.set(block.id, { ref, name: block.name });

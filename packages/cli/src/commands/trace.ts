@@ -149,10 +149,15 @@ async function showTrace(id: string | undefined, options: TraceOptions, globals:
         })),
       });
     const width = process.stdout.columns ?? 120;
-    const out = [viewTitle(view)];
-    for (const turn of view.turns) {
+    // One turn asked for: its own header says it all.
+    const out = view.target.kind === 'turn' ? [] : [viewTitle(view), ''];
+    for (const [i, turn] of view.turns.entries()) {
       const logs = options.logs ? await logsBySpan(client, turn.trace_ids) : undefined;
-      out.push('', turnHeader(turn), ...renderWaterfall(rowsOf(turn), { width, paint, ...(logs ? { logs } : {}) }));
+      out.push(
+        ...(i > 0 ? [''] : []),
+        turnHeader(turn),
+        ...renderWaterfall(rowsOf(turn), { width, paint, ...(logs ? { logs } : {}) }),
+      );
     }
     process.stdout.write(`${out.join('\n')}\n`);
   });

@@ -193,23 +193,47 @@ describe('Transcript', () => {
     test('a vendor tool, its result and the sources of a text, in the order of the message', () => {
       const t = new Transcript();
       t.apply(text('Let me look.'));
-      t.apply(text('iii is an engine.', 3));
+      // Index 3 after 0: blocks 1 and 2 came whole (the search). The answer waits for them, shown live.
+      t.apply(text('iii is an engine.\n\nIt runs ', 3));
+      expect(kinds(t.items)).toEqual(['markdown']);
+      expect(t.live.text).toBe('iii is an engine.\n\nIt runs ');
       t.apply(assistant(searched));
-      expect(kinds(t.items)).toEqual(['markdown', 'markdown', 'vendor_call', 'vendor_result', 'sources']);
-      expect(t.items[2]).toMatchObject({ name: 'web_search', input: { query: 'iii engine' }, provider: 'p' });
-      expect(t.items[3]).toMatchObject({
+      expect(kinds(t.items)).toEqual(['markdown', 'vendor_call', 'vendor_result', 'markdown', 'sources']);
+      expect(t.items[1]).toMatchObject({ name: 'web_search', input: { query: 'iii engine' }, provider: 'p' });
+      expect(t.items[2]).toMatchObject({
         lines: ['2 results', 'iii — https://iii.dev', 'Docs — https://iii.dev/docs'],
         is_error: false,
       });
+      expect(t.items[3]).toMatchObject({ text: 'iii is an engine.' });
       // The same source cited twice is listed once.
       expect(t.items[4]).toMatchObject({ lines: ['[1] iii — https://iii.dev', '[2] “from the uploaded file”'] });
+      expect(t.live.text).toBe('');
       // /expand shows the input and the result, without the encrypted blobs.
-      const ref = (t.items[2] as { ref: number }).ref;
+      const ref = (t.items[1] as { ref: number }).ref;
       expect(t.expand(ref)).toBe(true);
       const expanded = t.items.at(-1) as { text: string };
       expect(expanded.text).toContain('"query": "iii engine"');
       expect(expanded.text).toContain('"encrypted_content": "[encrypted]"');
       expect(expanded.text).not.toContain('QUJD');
+    });
+
+    test('held-back text too long to hold streams out of order; a turn that ends without its message keeps it', () => {
+      const long = new Transcript();
+      long.apply(text('Intro.\n\n'));
+      long.apply(text(`${'word '.repeat(400)}\n\nmore`, 3));
+      expect(kinds(long.items)).toEqual(['markdown', 'markdown']);
+      expect(long.live.text).toBe('more');
+
+      const cut = new Transcript();
+      cut.apply(text('Intro.\n\n'));
+      cut.apply(text('half an answer', 2));
+      expect(kinds(cut.items)).toEqual(['markdown']);
+      cut.apply({ ...base(), type: 'turn_completed', status: 'aborted', usage });
+      expect(cut.items.map((i) => (i.kind === 'markdown' ? i.text : i.kind))).toEqual([
+        'Intro.\n\n',
+        'half an answer',
+        'turn_end',
+      ]);
     });
 
     test('a stored message shows the same items', () => {
