@@ -148,7 +148,7 @@ async function showTrace(id: string | undefined, options: TraceOptions, globals:
           roots: turn.roots,
         })),
       });
-    const width = process.stdout.columns ?? 120;
+    const width = process.stdout.columns ?? (Number(process.env.COLUMNS) || 120);
     // One turn asked for: its own header says it all.
     const out = view.target.kind === 'turn' ? [] : [viewTitle(view), ''];
     for (const [i, turn] of view.turns.entries()) {
