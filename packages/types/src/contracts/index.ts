@@ -1,5 +1,6 @@
 import { approval } from './approval.js';
 import { auth } from './auth.js';
+import { budget } from './budget.js';
 import { compaction } from './compaction.js';
 import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
@@ -30,4 +31,5 @@ export const contracts = {
   turn,
   web,
   compaction,
+  budget,
 };
