@@ -14,6 +14,9 @@ import { startRedisServer } from '../../src/services.js';
  */
 const TEST_ADAPTER = process.env.DEV_ENGINE_TEST_ADAPTER;
 
+/** `test`, or `test.skip` for a test about SQLite itself when the suite runs on Redis. */
+export const sqliteOnlyTest = TEST_ADAPTER === 'redis' ? test.skip : test;
+
 export async function startTestEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   const base: EngineOptions = { port: 0, httpPort: 0, memory: true, logLevel: 'silent', ...options };
   if (TEST_ADAPTER !== 'redis' || options.config || options.configPath) return startEngine(base);
