@@ -3,7 +3,9 @@ export { Bus, type CallOptions, type Channel, type QueueConfig } from './bus.js'
 export {
   ConfigError,
   DEFAULT_III_URL,
+  type LifecycleSettings,
   type LoadConfigOptions,
+  lifecycleSettings,
   loadWorkerConfig,
   parseWorkerFlags,
   type WorkerFlags,
@@ -21,6 +23,7 @@ export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+
 export {
   claimOnce,
   claimScheduledRun,
@@ -32,6 +35,14 @@ export {
   leaseState,
   type ScheduledRunOptions,
 } from './lease.js';
+export {
+  DEFAULT_DRAIN_MS,
+  type HealthServer,
+  type HealthServerOptions,
+  type Readiness,
+  startHealthServer,
+} from './lifecycle.js';
+
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   isSecretKey,
@@ -51,6 +62,8 @@ export {
   newInstanceId,
   packageVersion,
   runWorkerMain,
+  type ShutdownOptions,
+  type ShutdownReport,
   type StartOptions,
   startWorker,
   type TriggerSpec,
