@@ -94,10 +94,12 @@ export class DurableTopics {
     sub.settings = settings;
     if (binding.metadata === undefined) delete sub.metadata;
     else sub.metadata = binding.metadata;
+    this.#store.saveSubscription(sub);
+    // Counted as a consumer once its lane is open (with RabbitMQ: its queue bound to the topic, so
+    // every message published from then on reaches it).
+    await this.#install(sub);
     sub.bindings.add(binding.id);
     this.#bindings.set(binding.id, sub);
-    this.#store.saveSubscription(sub);
-    await this.#install(sub);
   }
 
   async #unsubscribe(binding: TriggerBinding): Promise<void> {
