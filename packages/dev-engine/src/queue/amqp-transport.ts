@@ -28,6 +28,15 @@ import {
 import type { Logger } from 'pino';
 import { EngineError } from '../engine-api.js';
 import {
+  type Headers,
+  jobHeaders,
+  laneMetaOf,
+  messageCount,
+  redact,
+  toDeadLetter,
+  withTimeout,
+} from './amqp-messages.js';
+import {
   declareNamedQueue,
   declareSubscriber,
   declareTopic,
@@ -39,7 +48,7 @@ import {
 import type { LaneMeta, LaneSettings } from './lane.js';
 import type { StoredDeadLetter } from './store.js';
 import type { JobSink, QueueTransport } from './transport.js';
-import type { DeadLetterJob, Job, NewJob } from './types.js';
+import type { Job, NewJob } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_DELAY_MS = 1_000;
@@ -57,7 +66,6 @@ interface Link {
   generation: number;
 }
 
-type Headers = Record<string, unknown>;
 /** A message taken from a queue with basic.get or basic.consume: what acks and dead letters need. */
 type Taken = ConsumeMessage | GetMessage;
 
@@ -394,87 +402,5 @@ export class AmqpTransport implements QueueTransport {
       });
     }
     return matched;
-  }
-}
-
-function jobHeaders(job: NewJob | Job): Headers {
-  const headers: Headers = {
-    function_id: job.functionId,
-    'x-attempt': job.attempts,
-    'x-iii-enqueued-at': job.enqueuedAt,
-  };
-  if (job.groupKey !== null) headers['x-iii-group'] = job.groupKey;
-  if (job.traceparent !== undefined) headers.traceparent = job.traceparent;
-  if (job.baggage !== undefined) headers.baggage = job.baggage;
-  return headers;
-}
-
-function laneMetaOf(job: Job): LaneMeta {
-  return job.kind === 'queue'
-    ? { kind: 'queue', name: job.queue }
-    : { kind: 'topic', name: job.queue, subscriber: job.functionId };
-}
-
-function toDeadLetter(
-  meta: LaneMeta,
-  message: { content: Buffer; properties: { messageId?: string; headers?: unknown } },
-  seq: number,
-): StoredDeadLetter {
-  const headers = (message.properties.headers ?? {}) as Headers;
-  let data: unknown = null;
-  try {
-    data = JSON.parse(message.content.toString('utf8'));
-  } catch {
-    data = message.content.toString('utf8');
-  }
-  const job: DeadLetterJob = {
-    id: String(message.properties.messageId ?? ''),
-    kind: meta.kind,
-    queue: meta.name,
-    function_id: meta.kind === 'topic' ? (meta.subscriber ?? '') : String(headers.function_id ?? ''),
-    data,
-    group: typeof headers['x-iii-group'] === 'string' ? headers['x-iii-group'] : null,
-    attempts: Number(headers['x-attempt'] ?? 0) || 0,
-    enqueued_at: Number(headers['x-iii-enqueued-at'] ?? 0) || 0,
-  };
-  if (typeof headers.traceparent === 'string') job.traceparent = headers.traceparent;
-  if (typeof headers.baggage === 'string') job.baggage = headers.baggage;
-  return {
-    seq,
-    job,
-    error: String(headers['x-iii-error'] ?? 'exhausted retries'),
-    failed_at: Number(headers['x-iii-failed-at'] ?? 0) || 0,
-  };
-}
-
-/** Ready messages in `queue`; 0 when it does not exist (a failed check closes its own channel). */
-async function messageCount(
-  withChannel: <T>(step: (channel: Channel) => Promise<T>) => Promise<T>,
-  queue: string,
-): Promise<number> {
-  try {
-    return await withChannel(async (channel) => (await channel.checkQueue(queue)).messageCount);
-  } catch {
-    return 0;
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
   }
 }

@@ -62,6 +62,8 @@ function decode(text: string | null): unknown {
 /** Hashes of JSON values: the part both stores share. */
 class RedisHashes {
   readonly #redis: ScriptedRedis;
+  /** The last update queued per hash field: this engine sends one at a time per field. */
+  readonly #updating = new Map<string, Promise<unknown>>();
 
   constructor(redis: Redis) {
     this.#redis = scripted(redis);
@@ -79,7 +81,26 @@ class RedisHashes {
     return decode(await this.#redis.iiiGetDel(key, field));
   }
 
-  async update<T>(key: string, field: string, step: UpdateStep<T>): Promise<T> {
+  /**
+   * Updates of one field from this engine run one after another, so only updates from different
+   * engines race for it: with many concurrent updates of a hot key, each compare-and-set round has
+   * one contender per engine instead of one per caller (no caller starves retrying).
+   */
+  update<T>(key: string, field: string, step: UpdateStep<T>): Promise<T> {
+    const id = `${key}\u0000${field}`;
+    const run = (this.#updating.get(id) ?? Promise.resolve()).then(
+      () => this.#compareAndSet(key, field, step),
+      () => this.#compareAndSet(key, field, step),
+    );
+    this.#updating.set(id, run);
+    const forget = () => {
+      if (this.#updating.get(id) === run) this.#updating.delete(id);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async #compareAndSet<T>(key: string, field: string, step: UpdateStep<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const stored = await this.#redis.hget(key, field);
       const { value, result } = step(decode(stored), () => decode(stored));
