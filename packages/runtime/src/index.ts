@@ -23,7 +23,7 @@ export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
-
+export { KeyedSerializer } from './keyed-serializer.js';
 export {
   claimOnce,
   claimScheduledRun,
@@ -44,6 +44,14 @@ export {
 } from './lifecycle.js';
 
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export {
+  openProviderStream,
+  type ProviderStreamOptions,
+  type ProviderStreamRequest,
+  type ProviderStreamResult,
+  type ProviderStreamRun,
+  streamFromProvider,
+} from './provider-stream.js';
 export {
   isSecretKey,
   MIN_SECRET_LENGTH,
