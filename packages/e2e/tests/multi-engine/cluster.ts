@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalService, startRabbitMq, startRedisServer } from '@iii-harness/dev-engine/services';
 import { connectClient, eventually, type TestClient } from '@iii-harness/testing';
+import { CHAOS_MODEL_MAIN, TOOLS_MAIN } from '../helpers/cluster.js';
 import { freePort, mainOf, type Proc, spawnNode } from '../helpers/processes.js';
 import { DEFAULT_POLICY } from '../helpers/stack.js';
 
@@ -20,12 +21,9 @@ const WORKERS: Array<{ name: string; ready: string }> = [
   { name: 'approval-gate', ready: 'approval::resolve' },
   { name: 'hook-fanout', ready: 'hook-fanout::publish_collect' },
   { name: 'turn-orchestrator', ready: 'run::start' },
-  { name: 'model', ready: 'provider::multi::stream' },
+  { name: 'model', ready: 'provider::chaos::stream' },
   { name: 'tools', ready: 'tools::echo' },
 ];
-
-const MODEL_MAIN = join(__dirname, 'model-main.mjs');
-const TOOLS_MAIN = join(__dirname, 'tools-main.mjs');
 
 export interface EngineNode {
   name: string;
@@ -36,8 +34,8 @@ export interface EngineNode {
 }
 
 export interface ToolRun {
-  marker: string;
-  engine: string;
+  function_id: string;
+  input: { marker?: string };
   at: number;
 }
 
@@ -130,9 +128,11 @@ export class MultiEngineCluster {
     ).then((client) => {
       node.client = client;
     });
-    const env = { ENGINE_NAME: name, TOOLS_RUNS_FILE: this.runsFile };
+    const env = { TOOLS_RUNS_FILE: this.runsFile };
     for (const { name: worker } of WORKERS) {
-      const script = worker === 'model' ? MODEL_MAIN : worker === 'tools' ? TOOLS_MAIN : mainOf(worker);
+      // The chaos model (a pure function of the conversation, so either engine's copy answers alike)
+      // and the tools process that logs every run to one file, both shared with the chaos suite.
+      const script = worker === 'model' ? CHAOS_MODEL_MAIN : worker === 'tools' ? TOOLS_MAIN : mainOf(worker);
       procs.push(spawnNode(`${worker}-${name}`, script, ['--url', url, '--config', workerConfig], env));
     }
     return node;
