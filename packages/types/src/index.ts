@@ -10,6 +10,7 @@ export {
   approvalResolvedEvent,
   budgetExceededEvent,
   compactionDoneEvent,
+  compactionStartedEvent,
   functionExecutionEndEvent,
   functionExecutionStartEvent,
   messageCompleteEvent,
