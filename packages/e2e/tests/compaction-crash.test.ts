@@ -28,7 +28,8 @@ jest.setTimeout(900_000);
 const WINDOW = 8_192;
 const MAX_OUTPUT = 1_024;
 const SUMMARY_DELAY_MS = 2_500;
-const LEASE_TTL_MS = 4_000;
+// Longer than a restart takes here, so the recovered turn's compaction meets the dead worker's lease.
+const LEASE_TTL_MS = 10_000;
 const ROUNDS = Number(process.env.COMPACTION_CRASH_ROUNDS ?? 4);
 const MODEL = 'small-8k';
 
@@ -67,12 +68,15 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (min: number, max: number) => Math.floor(min + Math.random() * (max - min));
 
-function modelRequests(): ModelRequest[] {
+/** A request as the chaos model recorded it, with when it arrived. */
+type Recorded = ModelRequest & { at: number };
+
+function modelRequests(): Recorded[] {
   if (!existsSync(requestsFile)) return [];
   return readFileSync(requestsFile, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as ModelRequest);
+    .map((line) => JSON.parse(line) as Recorded);
 }
 
 const summariesOf = (sessionId: string) =>
@@ -141,7 +145,8 @@ interface Round {
   order: Order;
   /** ms between the summariser request arriving and the first kill, then between the kills. */
   gaps: [number, number];
-  /** The dead compaction worker's lease expiry, read right after the kill. */
+  /** When the compaction worker was SIGKILLed, and its lease's expiry read right after. */
+  killedAt: number;
   deadLeaseExpiresAt: number;
   preloaded: string[];
   turn_id: string;
@@ -170,10 +175,13 @@ async function crashRound(index: number, restart: Restart): Promise<Round> {
   const victims: ProcessName[] =
     order === 'compaction-first' ? ['compaction', 'turn-orchestrator'] : ['turn-orchestrator', 'compaction'];
   let deadLeaseExpiresAt = 0;
+  let killedAt = 0;
   for (const [i, victim] of victims.entries()) {
     await sleep(gaps[i]!);
     await cluster.kill(victim);
-    if (victim === 'compaction') deadLeaseExpiresAt = (await leaseOf(session_id)).expires_at;
+    if (victim !== 'compaction') continue;
+    killedAt = Date.now();
+    deadLeaseExpiresAt = (await leaseOf(session_id)).expires_at;
   }
   // The dead worker held the lease: nobody may compact this session until it expires.
   expect(deadLeaseExpiresAt).toBeGreaterThan(0);
@@ -186,7 +194,7 @@ async function crashRound(index: number, restart: Restart): Promise<Round> {
     await sleep(between(0, 500));
     await cluster.startProcess('turn-orchestrator');
   }
-  return { session_id, order, gaps, deadLeaseExpiresAt, preloaded, turn_id };
+  return { session_id, order, gaps, killedAt, deadLeaseExpiresAt, preloaded, turn_id };
 }
 
 /** Everything the round promises, as a list of what broke (empty: all held). */
@@ -219,6 +227,9 @@ async function violationsOf(round: Round): Promise<string[]> {
       v.push(
         `a compaction was appended ${round.deadLeaseExpiresAt - c.created_at} ms before the dead worker's lease expired`,
       );
+  // Nobody summarised this session between the kill and the dead worker's lease expiry.
+  const meanwhile = summariesOf(session_id).filter((r) => r.at > round.killedAt && r.at < round.deadLeaseExpiresAt);
+  if (meanwhile.length) v.push(`${meanwhile.length} summaries were asked for while the dead worker's lease held`);
   // The compaction is on the path the model reads, not on a side branch.
   const path = (await cluster.client.bus.call(contracts.session.messages, { session_id })).messages;
   if (!String(path[0]?.message.role === 'user' && path[0].message.content).includes('## Goal'))
@@ -234,12 +245,14 @@ async function violationsOf(round: Round): Promise<string[]> {
 }
 
 async function crashRounds(rounds: number, restart: Restart): Promise<void> {
-  const report: Array<Omit<Round, 'preloaded'> & { violations: string[] }> = [];
+  const report: Array<Omit<Round, 'preloaded'> & { summaries: number[]; violations: string[] }> = [];
   for (let i = 0; i < rounds; i++) {
     const round = await crashRound(i, restart);
     const violations = await violationsOf(round);
     const { preloaded: _, ...shown } = round;
-    report.push({ ...shown, violations });
+    const summaries = summariesOf(round.session_id).map((r) => r.at - round.deadLeaseExpiresAt);
+    report.push({ ...shown, summaries, violations });
+    if (i < rounds - 1) continue;
     // A later compaction of the same session succeeds: the lease is free again.
     const manual = await cluster.client.bus.call(
       contracts.compaction.compactSession,
