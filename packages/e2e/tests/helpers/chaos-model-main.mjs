@@ -60,7 +60,8 @@ const tokensOf = (request) =>
   countTokens(JSON.stringify({ system: request.system ?? '', tools: request.tools ?? [], messages: request.messages }));
 
 function record(entry) {
-  if (env.CHAOS_REQUESTS_FILE) appendFileSync(env.CHAOS_REQUESTS_FILE, `${JSON.stringify({ ...entry, at: Date.now() })}\n`);
+  if (env.CHAOS_REQUESTS_FILE)
+    appendFileSync(env.CHAOS_REQUESTS_FILE, `${JSON.stringify({ ...entry, at: Date.now() })}\n`);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
