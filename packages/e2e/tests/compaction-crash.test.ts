@@ -19,9 +19,10 @@ import { catalogModels, type ModelRequest } from './helpers/model.js';
  * and summarising slowly (CHAOS_SUMMARY_DELAY_MS). Each round takes a fresh session just past the
  * window, starts a turn whose pre-flight must compact, and while the summariser is answering
  * SIGKILLs both the compaction worker and the orchestrator (in either order, at random moments),
- * restarting each. Then: the turn completed; one compaction entry, appended only once the dead
- * worker's lease had expired; no entry lost or stored twice; no request over the window; the tool
- * ran once; and a later `/compact` succeeds. COMPACTION_CRASH_ROUNDS sets the rounds (4).
+ * restarting each (the compaction worker first). Then: the turn completed; one compaction entry,
+ * appended once the dead worker's lease had expired, and no summary asked for before that; no entry
+ * lost or stored twice; no request over the window; the tool ran once; and, after the last round,
+ * a `/compact` succeeds. COMPACTION_CRASH_ROUNDS sets the rounds (4).
  */
 jest.setTimeout(900_000);
 
