@@ -18,6 +18,8 @@ export {
   type CachedResolver,
   cachedResolver,
   declareInBackground,
+  type HarnessLink,
+  type ResolveOptions,
   requireCredential,
   resolveSettings,
 } from './declare.js';
