@@ -46,6 +46,7 @@ export {
   type StreamOutcome,
   toHarnessError,
 } from './provider-worker.js';
+export { describeOutcome, requestSpan } from './request-span.js';
 export {
   backoffDelay,
   defaultRetryPolicy,
