@@ -7,21 +7,30 @@ import { contracts, type SpanTreeNode, type StoredSpan } from '@iii-harness/type
 import { freePort, mainOf, type Proc, SCRIPTED_PROVIDER_MAIN, spawnEngine, spawnNode } from './processes.js';
 import { DEFAULT_POLICY } from './stack.js';
 
-/** Worker processes of a traced cluster, in start order, with the function that says each is up. */
-const WORKERS = {
-  session: 'session::append',
-  harness: 'policy::check_permissions',
-  'approval-gate': 'approval::resolve',
-  'hook-fanout': 'hook-fanout::publish_collect',
-  'turn-orchestrator': 'run::start',
-  provider: 'provider::scripted::stream',
-  tools: undefined as string | undefined,
-} as const;
-type WorkerName = keyof typeof WORKERS;
+/** A worker process of the cluster: its entry, environment, and the function that says it is up. */
+export interface ProcessSpec {
+  name: string;
+  main: string;
+  ready?: string;
+  env?: Record<string, string>;
+}
+
+/** The loop's own workers, in start order. */
+const CORE: ProcessSpec[] = [
+  { name: 'session', main: mainOf('session'), ready: 'session::append' },
+  { name: 'harness', main: mainOf('harness'), ready: 'policy::check_permissions' },
+  { name: 'approval-gate', main: mainOf('approval-gate'), ready: 'approval::resolve' },
+  { name: 'hook-fanout', main: mainOf('hook-fanout'), ready: 'hook-fanout::publish_collect' },
+  { name: 'turn-orchestrator', main: mainOf('turn-orchestrator'), ready: 'run::start' },
+];
 
 export interface TraceClusterOptions {
-  /** The tools process's entry and the function that says it is up. */
-  tools: { main: string; ready: string; env?: Record<string, string> };
+  /** The tools process. */
+  tools: Omit<ProcessSpec, 'name'>;
+  /** The provider process and its id (default: the scripted provider, `scripted`). */
+  provider?: { id: string; spec: Omit<ProcessSpec, 'name'> };
+  /** More processes (e.g. auth-credentials). */
+  extra?: ProcessSpec[];
   /** Environment of every worker process (OTel is on unless this turns it off). */
   env?: Record<string, string>;
   /** Config per worker section. */
@@ -35,13 +44,28 @@ export interface TraceClusterOptions {
  */
 export class TraceCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'iih-trace-'));
-  readonly procs = new Map<WorkerName | 'engine', Proc>();
+  readonly procs = new Map<string, Proc>();
+  /** Every process started, those killed included (what they wrote is kept). */
+  readonly history: Proc[] = [];
+  readonly providerId: string;
+  private readonly specs: ProcessSpec[];
   client!: TestClient;
   url = '';
   private port = 0;
   private readonly configFile = join(this.dir, 'config.yaml');
 
   private constructor(private readonly options: TraceClusterOptions) {
+    const provider = options.provider ?? {
+      id: 'scripted',
+      spec: { main: SCRIPTED_PROVIDER_MAIN, ready: 'provider::scripted::stream' },
+    };
+    this.providerId = provider.id;
+    this.specs = [
+      ...(options.extra ?? []),
+      ...CORE,
+      { name: 'provider', ...provider.spec },
+      { name: 'tools', ...options.tools },
+    ];
     const policyFile = join(this.dir, 'iii-permissions.yaml');
     writeFileSync(policyFile, DEFAULT_POLICY);
     const sections: Record<string, Record<string, unknown>> = {
@@ -79,23 +103,21 @@ export class TraceCluster {
   }
 
   private async startAll(): Promise<void> {
-    this.procs.set('engine', spawnEngine(this.port, join(this.dir, 'data')));
+    const engine = spawnEngine(this.port, join(this.dir, 'data'));
+    this.procs.set('engine', engine);
+    this.history.push(engine);
     await waitForPort(this.port);
-    const env = { OTEL_ENABLED: 'true', ...this.options.env };
     const args = ['--url', this.url, '--config', this.configFile];
-    for (const name of Object.keys(WORKERS) as WorkerName[]) {
-      const proc =
-        name === 'provider'
-          ? spawnNode(name, SCRIPTED_PROVIDER_MAIN, args, env)
-          : name === 'tools'
-            ? spawnNode(name, this.options.tools.main, args, { ...env, ...this.options.tools.env })
-            : spawnNode(name, mainOf(name), args, env);
-      this.procs.set(name, proc);
+    for (const spec of this.specs) {
+      const env = { OTEL_ENABLED: 'true', ...this.options.env, ...spec.env };
+      const proc = spawnNode(spec.name, spec.main, args, env);
+      this.procs.set(spec.name, proc);
+      this.history.push(proc);
     }
   }
 
   private async waitReady(timeoutMs = 60_000): Promise<void> {
-    const ids = [...Object.values(WORKERS), this.options.tools.ready].filter((id): id is string => !!id);
+    const ids = this.specs.map((spec) => spec.ready).filter((id): id is string => !!id);
     await eventually(
       async () => {
         for (const function_id of ids)
@@ -112,7 +134,8 @@ export class TraceCluster {
     await eventually(
       async () => {
         const { providers } = await this.client.bus.call(contracts.harness.providerList, {});
-        if (!providers.some((p) => p.id === 'scripted')) throw new Error('provider scripted not declared yet');
+        if (!providers.some((p) => p.id === this.providerId))
+          throw new Error(`provider ${this.providerId} not declared yet`);
       },
       { timeoutMs, intervalMs: 200 },
     );
