@@ -12,14 +12,46 @@ export function payloadMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
 
 export const TRUNCATED = '…[truncated]';
 
+const MAX_DEPTH = 64;
+
 /**
- * A payload as a span may carry it: secrets redacted (by key name, and every value this process
- * knows — runtime's masking), as JSON, cut to `maxBytes` on a character boundary.
+ * `redact`, also inside strings that hold JSON: a function's result reaches the span as text (the
+ * JSON the model is shown), where a secret-named key would otherwise pass as plain characters.
+ */
+function redactPayload(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) return redact(value);
+  if (typeof value === 'string') {
+    const nested = parseJsonText(value);
+    return nested === undefined ? redact(value) : JSON.stringify(redactPayload(nested, depth + 1));
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Error) return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactPayload(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = redactPayload(item, depth + 1);
+  return redact(out); // the key names (redactPayload kept them)
+}
+
+/** The value a string holds when it is a JSON object or array; undefined otherwise. */
+function parseJsonText(text: string): object | undefined {
+  const start = text.trimStart()[0];
+  if (start !== '{' && start !== '[') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A payload as a span may carry it: secrets redacted (by key name — inside JSON text too — and
+ * every value this process knows: runtime's masking), as JSON, cut to `maxBytes` on a character
+ * boundary.
  */
 export function payloadText(value: unknown, maxBytes = payloadMaxBytes()): string {
   let text: string;
   try {
-    text = JSON.stringify(redact(value)) ?? 'null';
+    text = JSON.stringify(redactPayload(value)) ?? 'null';
   } catch {
     text = '"[unserializable]"';
   }

@@ -177,6 +177,16 @@ describe('function call spans', () => {
 });
 
 describe('payloadText', () => {
+  it('redacts secret-named keys inside text that holds JSON (a result as the model sees it)', () => {
+    const result = {
+      content: [{ type: 'text', text: JSON.stringify({ echoed: { user: 'ada', password: 'pw-in-text-9' } }) }],
+    };
+    const text = payloadText(result, 10_000);
+    expect(text).not.toContain('pw-in-text-9');
+    expect(JSON.parse(JSON.parse(text).content[0].text)).toEqual({ echoed: { user: 'ada', password: REDACTED } });
+    expect(payloadText({ text: '{not json' }, 1000)).toBe('{"text":"{not json"}');
+  });
+
   it('cuts on a character boundary', () => {
     const text = payloadText({ s: 'é'.repeat(100) }, 40);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(40);
