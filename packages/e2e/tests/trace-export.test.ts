@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, type FakeVendorServer, startOpenAICompatibleServer } from '@iii-harness/testing';
-import { contracts } from '@iii-harness/types';
+import { contracts, type SpanTreeNode } from '@iii-harness/types';
 import { mainOf } from './helpers/processes.js';
 import { flatten, render, TraceCluster } from './helpers/trace-cluster.js';
 
@@ -81,7 +81,11 @@ beforeAll(async () => {
       env: { TOOLS_RUNS_FILE: `${dir}-runs.jsonl` },
     },
     provider: { id: 'openai', spec: { main: mainOf('provider-openai'), ready: 'provider::openai::stream' } },
-    extra: [{ name: 'auth-credentials', main: mainOf('auth-credentials'), ready: 'auth::get_token' }],
+    extra: [
+      { name: 'auth-credentials', main: mainOf('auth-credentials'), ready: 'auth::get_token' },
+      { name: 'llm-budget', main: mainOf('llm-budget'), ready: 'budget::reserve' },
+      { name: 'context-compaction', main: mainOf('context-compaction'), ready: 'compaction::plan' },
+    ],
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, IIH_TRACE_PAYLOADS: '1' },
     config: {
       'auth-credentials': { store_path: `${dir}-credentials.json` },
@@ -142,6 +146,7 @@ it('a turn through a real provider: the same spans reach the collector, no secre
   let traceId = '';
   let names: string[] = [];
   let services = new Set<string>();
+  let spans: SpanTreeNode[] = [];
   await eventually(
     async () => {
       const { groups } = await bus.call(contracts.engine.tracesGroupBy, { attribute: 'iii.session.id', limit: 1000 });
@@ -152,7 +157,7 @@ it('a turn through a real provider: the same spans reach the collector, no secre
       const sends = trees.filter((t) => t.roots.some((r) => r.name === 'execute harness::send'));
       expect([sends.length, trees.map((t) => render(t.roots)).join('\n---\n')]).toEqual([1, expect.any(String)]);
       traceId = sends[0]!.trace_id;
-      const spans = flatten(sends[0]!.roots);
+      spans = flatten(sends[0]!.roots);
       names = spans.map((s) => s.name);
       services = new Set(spans.map((s) => s.service_name ?? ''));
       expect(spans.some((s) => s.events.some((e) => e.name === 'turn_completed'))).toBe(true);
@@ -161,6 +166,14 @@ it('a turn through a real provider: the same spans reach the collector, no secre
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
+
+  // Budget and compaction around each model call are hops of the turn too.
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const parentsOf = (name: string) =>
+    spans.filter((s) => s.name === name).map((s) => byId.get(s.parent_span_id ?? '')?.name);
+  expect(parentsOf('execute budget::reserve')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
+  expect(parentsOf('execute budget::commit')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
+  expect(parentsOf('execute compaction::plan')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
 
   // The collector got the same trace: the same span names, from each worker's own service.
   await eventually(
