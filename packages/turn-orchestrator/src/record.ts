@@ -7,6 +7,7 @@ import {
   resultContentBlock,
   sessionEntryBody,
   type TurnState,
+  traceCarrier,
   turnOutcome,
   turnState,
   usage,
@@ -125,6 +126,8 @@ export const turnRecord = z.object({
   error: errorEnvelope.optional(),
   /** The agent-event number reserved for `turn_completed` by the terminal save (written exactly once). */
   completion_seq: z.number().int().positive().optional(),
+  /** The trace of `run::start`: jobs enqueued outside the turn's own deliveries (recovery) continue it. */
+  trace: traceCarrier.optional(),
 });
 export type TurnRecord = z.infer<typeof turnRecord>;
 
