@@ -1,6 +1,7 @@
 import { approval } from './approval.js';
 import { auth } from './auth.js';
 import { compaction } from './compaction.js';
+import { webConsole } from './console.js';
 import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
 import { hookFanout } from './hook-fanout.js';
@@ -29,4 +30,5 @@ export const contracts = {
   turn,
   web,
   compaction,
+  console: webConsole,
 };

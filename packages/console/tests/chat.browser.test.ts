@@ -1,0 +1,159 @@
+import { eventually } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
+import { type Browser, openBrowser } from './helpers/browser.js';
+import { callStep, type Stack, startStack } from './helpers/stack.js';
+
+jest.setTimeout(240_000);
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startStack();
+  browser = await openBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+afterEach(async () => {
+  if (process.env.CONSOLE_DEBUG_SHOTS)
+    await page().screenshot({ path: `/tmp/console-${expect.getState().currentTestName?.replace(/\W+/g, '-')}.png` });
+  expect(browser.cspViolations).toEqual([]);
+  expect(browser.pageErrors).toEqual([]);
+});
+
+const page = () => browser.page;
+
+/** The session the page shows (its id is in the URL). */
+const shownSession = () => decodeURIComponent(new URL(page().url()).pathname.split('/')[2] ?? '');
+
+async function newChat(text: string): Promise<string> {
+  await page().goto(`${stack.consoleUrl}/chat`);
+  await page().locator('#composer-input').fill(text);
+  await page().keyboard.press('Enter');
+  await page().waitForURL(/\/chat\/.+/);
+  return shownSession();
+}
+
+it('sends a message and streams the answer as it is written', async () => {
+  const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+  await stack.script({
+    match: 'hello console',
+    steps: [{ text: `# Answer\n\n${words}\n\n\`\`\`js\nconsole.log(1)\n\`\`\`` }],
+    split: 40,
+    delay_ms: 60,
+  });
+  const sessionId = await newChat('hello console');
+  const transcript = page().locator('.transcript');
+  await transcript.getByText('hello console').waitFor();
+  // Mid-stream: the draft shows part of the answer before the turn completes.
+  const draft = page().locator('.msg-streaming');
+  await draft.getByText('word3', { exact: false }).waitFor({ timeout: 20_000 });
+  const partial = await draft.textContent();
+  expect(partial).not.toContain('word39');
+  // Then the whole answer, rendered as markdown with a code block that can be copied.
+  await transcript.locator('h3', { hasText: 'Answer' }).waitFor({ timeout: 30_000 });
+  await transcript.getByText('word39', { exact: false }).waitFor();
+  await expect(transcript.locator('figure.code code').textContent()).resolves.toContain('console.log(1)');
+  await expect(transcript.locator('figure.code button').textContent()).resolves.toBe('Copy');
+  await page().locator('.msg-streaming').waitFor({ state: 'detached' });
+  // Usage and cost of the turn sit under the answer.
+  await transcript.locator('.turn-line', { hasText: 'turn stopped' }).waitFor();
+  const session = await stack.client.bus.call(contracts.session.get, { session_id: sessionId });
+  expect(session.session.entry_count).toBe(2);
+});
+
+it('shows a held call at once, approves it from the page, and it runs exactly once', async () => {
+  stack.runs.length = 0;
+  await stack.script(
+    { match: 'run the held tool', steps: [{ text: 'Let me check.' }, callStep('tools::held', { n: 1 }, 'held-1')] },
+    { match: 'run the held tool', steps: [{ text: 'It ran.' }] },
+  );
+  await newChat('please run the held tool');
+  const card = page().locator('.fn-card.fn-held');
+  await card.waitFor({ timeout: 30_000 });
+  await expect(card.locator('.fn-id').textContent()).resolves.toBe('tools::held');
+  await expect(card.textContent()).resolves.toContain('"n": 1');
+  await card.getByText('No policy rule allows tools::held').waitFor();
+  // The badge counts it wherever the person is.
+  await expect(page().locator('.tab .badge.count').textContent()).resolves.toBe('1');
+  await card.getByRole('button', { name: 'Allow once' }).click();
+  await page().locator('.transcript').getByText('It ran.').waitFor({ timeout: 30_000 });
+  await page().locator('.fn-card.fn-done .fn-id', { hasText: 'tools::held' }).waitFor();
+  expect(stack.runs).toEqual([{ function_id: 'tools::held', input: { n: 1 } }]);
+  await expect(page().locator('.tab .badge.count').count()).resolves.toBe(0);
+});
+
+it('keeps everything after a reload in the middle of a turn', async () => {
+  const words = Array.from({ length: 60 }, (_, i) => `part${i}`).join(' ');
+  await stack.script({ match: 'reload me', steps: [{ text: words }], split: 60, delay_ms: 80 });
+  const sessionId = await newChat('reload me');
+  const draft = page().locator('.msg-streaming');
+  await draft.getByText('part5', { exact: false }).waitFor({ timeout: 20_000 });
+  await page().reload();
+  // The user message, and the answer so far (rebuilt from the stored agent events), are back.
+  await page().locator('.transcript').getByText('reload me').waitFor();
+  await page().locator('.msg-streaming').getByText('part5', { exact: false }).waitFor({ timeout: 10_000 });
+  await page().locator('.transcript').getByText('part59', { exact: false }).waitFor({ timeout: 30_000 });
+  await page().locator('.msg-streaming').waitFor({ state: 'detached' });
+  // Exactly one copy of the answer on screen.
+  await expect(page().locator('.transcript').getByText('part59', { exact: false }).count()).resolves.toBe(1);
+  expect(shownSession()).toBe(sessionId);
+});
+
+it('uses the model picked in the picker for the next turn', async () => {
+  await stack.script({ match: 'first on the default', steps: [{ text: 'small answer' }] });
+  const sessionId = await newChat('first on the default');
+  await page().locator('.transcript').getByText('small answer').waitFor({ timeout: 30_000 });
+  // Pick the large model with the keyboard: m opens the picker, type to filter, Enter picks.
+  await page()
+    .locator('body')
+    .click({ position: { x: 5, y: 300 } });
+  await page().keyboard.press('m');
+  await page().locator('#model-search').fill('large');
+  await page().keyboard.press('Enter');
+  await page().locator('.model-button', { hasText: 'Scripted Large' }).waitFor();
+  await stack.script({ match: 'second on the large', steps: [{ text: 'large answer' }] });
+  await page().locator('#composer-input').fill('second on the large model');
+  await page().keyboard.press('Enter');
+  await page().locator('.transcript').getByText('large answer').waitFor({ timeout: 30_000 });
+  const requests = await stack.requests();
+  expect(requests.at(-1)!.model).toBe('scripted-large');
+  expect(requests.at(-2)!.model).toBe('scripted-small');
+  const started = (await stack.agentEvents(sessionId)).filter((e) => e.type === 'turn_started');
+  expect(started.map((e) => (e as { model: string }).model)).toEqual(['scripted-small', 'scripted-large']);
+});
+
+it('forks from a message and switches between branches', async () => {
+  await stack.script({ match: 'question one', steps: [{ text: 'answer one' }] });
+  const sessionId = await newChat('question one');
+  await page().locator('.transcript').getByText('answer one').waitFor({ timeout: 30_000 });
+  // Edit the question: the new text becomes a sibling branch of the original.
+  const question = page().locator('.msg-user', { hasText: 'question one' });
+  await question.hover();
+  await question.getByRole('button', { name: 'Edit' }).click();
+  await page().waitForFunction("document.getElementById('composer-input').value === 'question one'");
+  await page().locator('#composer-input').fill('question two');
+  await stack.script({ match: 'question two', steps: [{ text: 'answer two' }] });
+  await page().keyboard.press('Enter');
+  await page().locator('.transcript').getByText('answer two').waitFor({ timeout: 30_000 });
+  await page().locator('.branch-switch', { hasText: 'branch 2/2' }).waitFor();
+  await expect(page().locator('.transcript').getByText('question one').count()).resolves.toBe(0);
+  // Back to the first branch.
+  await page().getByRole('button', { name: 'Previous branch' }).click();
+  await page().locator('.transcript').getByText('answer one').waitFor();
+  await page().locator('.branch-switch', { hasText: 'branch 1/2' }).waitFor();
+  const tree = await stack.client.bus.call(contracts.session.tree, { session_id: sessionId });
+  expect(tree.roots).toHaveLength(2);
+  // Fork the first branch into a new session.
+  const answer = page().locator('.msg-assistant', { hasText: 'answer one' });
+  await answer.hover();
+  await answer.getByRole('button', { name: 'Fork' }).click();
+  await eventually(() => expect(shownSession()).not.toBe(sessionId), { timeoutMs: 10_000 });
+  await page().locator('.transcript').getByText('answer one').waitFor();
+  const forked = await stack.client.bus.call(contracts.session.get, { session_id: shownSession() });
+  expect(forked.session.forked_from?.session_id).toBe(sessionId);
+});
