@@ -1,6 +1,6 @@
 import { eventually } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
-import { type Browser, openBrowser } from './helpers/browser.js';
+import { type Browser, openBrowser, until } from './helpers/browser.js';
 import { callStep, type Stack, startStack } from './helpers/stack.js';
 
 jest.setTimeout(240_000);
@@ -135,7 +135,7 @@ it('forks from a message and switches between branches', async () => {
   const question = page().locator('.msg-user', { hasText: 'question one' });
   await question.hover();
   await question.getByRole('button', { name: 'Edit' }).click();
-  await page().waitForFunction("document.getElementById('composer-input').value === 'question one'");
+  await until(page(), "document.getElementById('composer-input').value === 'question one'");
   await page().locator('#composer-input').fill('question two');
   await stack.script({ match: 'question two', steps: [{ text: 'answer two' }] });
   await page().keyboard.press('Enter');

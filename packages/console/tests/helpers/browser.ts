@@ -79,3 +79,16 @@ export const serious = (violations: AxeViolation[]) =>
   violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+
+/**
+ * Wait until a JavaScript expression is true in the page. Evaluated through the DevTools
+ * protocol on purpose: playwright's waitForFunction compiles strings in the page, which the
+ * console's CSP (no 'unsafe-eval') rightly refuses.
+ */
+export async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

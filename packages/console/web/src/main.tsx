@@ -60,9 +60,8 @@ rpc.onPush((frame) => {
       }
       break;
     case 'features':
-      void loadModels();
-      void loadPending();
-      if (current.value?.error.value) void current.value.load();
+      // Workers came or went (after an engine restart they come one by one): read again.
+      reloadAll();
       break;
     case 'traces':
       if (route.value.screen !== 'traces') break;

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { chatPath, navigate } from '../state/app';
 import { decide, deciding, explain, explanations, type Hold, holdKey, reasonText } from '../state/approvals';
 import { sessions, titleOf } from '../state/sessions';
@@ -17,7 +17,8 @@ export function ApprovalActions({ hold, denying, setDenying, shortcuts = false }
   const [reason, setReason] = useState('');
   const busy = deciding.value.has(holdKey(hold));
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  // Layout effect: focus moves before the next key arrives, so typing goes into the reason.
+  useLayoutEffect(() => {
     if (denying) input.current?.focus();
   }, [denying]);
   const id = `deny-${holdKey(hold).replace(/[^A-Za-z0-9_-]/g, '_')}`;

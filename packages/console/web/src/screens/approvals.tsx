@@ -63,12 +63,7 @@ export function ApprovalsDrawer() {
     <aside class="drawer" aria-label="Pending approvals">
       <header class="drawer-head">
         <h2>Approvals ({pending.value.length})</h2>
-        <button
-          type="button"
-          class="btn btn-ghost"
-          onClick={() => (approvalsOpen.value = false)}
-          aria-label="Close approvals"
-        >
+        <button type="button" class="btn btn-ghost" onClick={() => (approvalsOpen.value = false)}>
           Close <kbd>Esc</kbd>
         </button>
       </header>
