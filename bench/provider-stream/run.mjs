@@ -50,11 +50,15 @@ async function main() {
   const settings = new Map();
   // Stand-ins for the harness registry and the catalog, as the real harness would answer.
   client.registerFunction('harness::provider::resolve', async ({ provider }) => settings.get(provider));
-  client.registerFunction('harness::provider::register', async () => ({ registered: true }));
+  // Their replies match the contracts (contracts.harness.providerRegister, contracts.models.reconcile).
+  client.registerFunction('harness::provider::register', async ({ id }) => ({ ok: true, id }));
   client.registerFunction('models::reconcile', async ({ provider, models }) => ({
     provider,
     count: models.length,
     ids: models.map((m) => m.id),
+    added: [],
+    removed: [],
+    updated: [],
   }));
   await bus.call('engine::functions::list', { prefix: '__ready__' });
 
@@ -64,6 +68,7 @@ async function main() {
     const fake = await startFake(benchCase.file);
     settings.set(benchCase.providerId, {
       provider: benchCase.providerId,
+      kind: 'cloud',
       api_url: benchCase.apiUrl(fake.url),
       max_tokens: 4096,
       credential: { configured: true, source: 'stored', token: benchCase.token },

@@ -1,7 +1,5 @@
+import { approvalMode } from '@iii-harness/types';
 import { z } from 'zod';
-
-export const approvalMode = z.enum(['manual', 'auto', 'full']);
-export type ApprovalMode = z.infer<typeof approvalMode>;
 
 export const configSchema = z
   .object({

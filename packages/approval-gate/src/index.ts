@@ -1,3 +1,3 @@
-export { type ApprovalMode, approvalMode, type Config, configSchema } from './config.js';
+export { type Config, configSchema } from './config.js';
 export { approvalGateWorker, register } from './register.js';
-export type { DecisionRecord, Hold, Settings } from './store.js';
+export { decisionRecord, holdRecord, SCOPES, settingsRecord } from './store.js';

@@ -9,8 +9,10 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { AGENT_EVENTS_STREAM } from '@iii-harness/types';
-import { approvalGateWorker, type Config } from '../src/index.js';
+import { AGENT_EVENTS_STREAM, contracts } from '@iii-harness/types';
+import { approvalGateWorker, type Config, SCOPES } from '../src/index.js';
+
+const { approval, engine: builtins } = contracts;
 
 let engine: DevEngine;
 let gate: TestWorker<Config>;
@@ -26,7 +28,7 @@ beforeAll(async () => {
   // Stands in for the turn orchestrator's parked step.
   client.client.registerFunction('turn::function_awaiting_approval', async (job: unknown) => void wakes.push(job));
   events = collectStream(client.client, AGENT_EVENTS_STREAM, 's1');
-  await client.bus.call('engine::functions::list', {});
+  await client.bus.call(builtins.functionsList, {});
 });
 
 afterAll(async () => {
@@ -36,9 +38,9 @@ afterAll(async () => {
   await engine.close();
 });
 
-const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
+const call = <T = any>(id: string, payload: unknown) => client.bus.invoke(id, payload) as Promise<T>;
 const hold = (callId: string, session = 's1', fn = 'shell::exec') =>
-  call('approval::hold', {
+  client.bus.call(approval.hold, {
     session_id: session,
     turn_id: 't1',
     function_call_id: callId,
@@ -53,25 +55,29 @@ describe('approval-gate', () => {
       hold: { function_call_id: 'c1', function_id: 'shell::exec' },
     });
     expect(await hold('c1')).toMatchObject({ created: false });
-    const { pending } = await call('approval::list_pending', { session_id: 's1' });
+    const { pending } = await client.bus.call(approval.listPending, { session_id: 's1' });
     expect(pending.map((h: { function_call_id: string }) => h.function_call_id)).toEqual(['c1']);
     await eventually(() => expect(events.data().filter((e) => e.type === 'approval_requested')).toHaveLength(1));
-    expect(await call('approval::get_decision', { session_id: 's1', function_call_id: 'c1' })).toEqual({
+    expect(await client.bus.call(approval.getDecision, { session_id: 's1', function_call_id: 'c1' })).toEqual({
       pending: true,
     });
   });
 
   it('resolves a hold exactly once, records the decision, emits and wakes the turn', async () => {
-    expect(await call('approval::resolve', { session_id: 's1', function_call_id: 'c1', decision: 'allow' })).toEqual({
+    expect(
+      await client.bus.call(approval.resolve, { session_id: 's1', function_call_id: 'c1', decision: 'allow' }),
+    ).toEqual({
       decision: 'allow',
       already_resolved: false,
     });
-    expect(await call('approval::resolve', { session_id: 's1', function_call_id: 'c1', decision: 'deny' })).toEqual({
+    expect(
+      await client.bus.call(approval.resolve, { session_id: 's1', function_call_id: 'c1', decision: 'deny' }),
+    ).toEqual({
       decision: 'allow',
       already_resolved: true,
     });
-    expect((await call('approval::list_pending', { session_id: 's1' })).pending).toEqual([]);
-    expect(await call('approval::get_decision', { session_id: 's1', function_call_id: 'c1' })).toMatchObject({
+    expect((await client.bus.call(approval.listPending, { session_id: 's1' })).pending).toEqual([]);
+    expect(await client.bus.call(approval.getDecision, { session_id: 's1', function_call_id: 'c1' })).toMatchObject({
       pending: false,
       decision: { decision: 'allow' },
     });
@@ -88,8 +94,8 @@ describe('approval-gate', () => {
   it('resolves concurrent decisions on one hold exactly once', async () => {
     await hold('c2');
     const results = await Promise.all(
-      ['allow', 'deny', 'allow'].map((decision) =>
-        call('approval::resolve', { session_id: 's1', function_call_id: 'c2', decision }),
+      (['allow', 'deny', 'allow'] as const).map((decision) =>
+        client.bus.call(approval.resolve, { session_id: 's1', function_call_id: 'c2', decision }),
       ),
     );
     expect(results.filter((r: { already_resolved: boolean }) => !r.already_resolved).length).toBeLessThanOrEqual(1);
@@ -102,35 +108,40 @@ describe('approval-gate', () => {
 
   it('answers not_found for an unknown hold', async () => {
     await expect(
-      call('approval::resolve', { session_id: 's1', function_call_id: 'nope', decision: 'allow' }),
+      client.bus.call(approval.resolve, { session_id: 's1', function_call_id: 'nope', decision: 'allow' }),
     ).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('adds the function to the always-allow list when resolved with always', async () => {
     await hold('c3', 's2', 'fs::write');
-    await call('approval::resolve', { session_id: 's2', function_call_id: 'c3', decision: 'allow', always: true });
-    expect(await call('approval::get_settings', { session_id: 's2' })).toMatchObject({
+    await client.bus.call(approval.resolve, {
+      session_id: 's2',
+      function_call_id: 'c3',
+      decision: 'allow',
+      always: true,
+    });
+    expect(await client.bus.call(approval.getSettings, { session_id: 's2' })).toMatchObject({
       mode: 'manual',
       always_allow: ['fs::write'],
     });
   });
 
   it('manages per-session settings', async () => {
-    expect(await call('approval::get_settings', { session_id: 's3' })).toMatchObject({
+    expect(await client.bus.call(approval.getSettings, { session_id: 's3' })).toMatchObject({
       mode: 'manual',
       always_allow: [],
     });
-    expect(await call('approval::set_mode', { session_id: 's3', mode: 'auto' })).toMatchObject({ mode: 'auto' });
-    await call('approval::add_always_allow', { session_id: 's3', function_id: 'b::x' });
-    expect(await call('approval::add_always_allow', { session_id: 's3', function_id: 'a::y' })).toMatchObject({
+    expect(await client.bus.call(approval.setMode, { session_id: 's3', mode: 'auto' })).toMatchObject({ mode: 'auto' });
+    await client.bus.call(approval.addAlwaysAllow, { session_id: 's3', function_id: 'b::x' });
+    expect(await client.bus.call(approval.addAlwaysAllow, { session_id: 's3', function_id: 'a::y' })).toMatchObject({
       always_allow: ['a::y', 'b::x'],
     });
-    expect(await call('approval::remove_always_allow', { session_id: 's3', function_id: 'b::x' })).toMatchObject({
+    expect(await client.bus.call(approval.removeAlwaysAllow, { session_id: 's3', function_id: 'b::x' })).toMatchObject({
       mode: 'auto',
       always_allow: ['a::y'],
     });
-    expect(await call('approval::clear_settings', { session_id: 's3' })).toEqual({ cleared: true });
-    expect(await call('approval::get_settings', { session_id: 's3' })).toMatchObject({
+    expect(await client.bus.call(approval.clearSettings, { session_id: 's3' })).toEqual({ cleared: true });
+    expect(await client.bus.call(approval.getSettings, { session_id: 's3' })).toMatchObject({
       mode: 'manual',
       always_allow: [],
     });
@@ -138,18 +149,22 @@ describe('approval-gate', () => {
 
   it('cancels a hold as aborted', async () => {
     await hold('c4');
-    expect(await call('approval::cancel', { session_id: 's1', function_call_id: 'c4' })).toEqual({ cancelled: true });
-    expect(await call('approval::get_decision', { session_id: 's1', function_call_id: 'c4' })).toMatchObject({
+    expect(await client.bus.call(approval.cancel, { session_id: 's1', function_call_id: 'c4' })).toEqual({
+      cancelled: true,
+    });
+    expect(await client.bus.call(approval.getDecision, { session_id: 's1', function_call_id: 'c4' })).toMatchObject({
       decision: { decision: 'aborted' },
     });
-    expect(await call('approval::cancel', { session_id: 's1', function_call_id: 'c4' })).toEqual({ cancelled: false });
+    expect(await client.bus.call(approval.cancel, { session_id: 's1', function_call_id: 'c4' })).toEqual({
+      cancelled: false,
+    });
   });
 
   it('keeps holds across a restart of the gate', async () => {
     await hold('c5', 's4');
     await gate.shutdown();
     gate = await startTestWorker(approvalGateWorker, { url: engine.url, config });
-    expect((await call('approval::list_pending', { session_id: 's4' })).pending).toHaveLength(1);
+    expect((await client.bus.call(approval.listPending, { session_id: 's4' })).pending).toHaveLength(1);
   });
 
   it('denies holds older than pending_timeout_ms from the sweep', async () => {
@@ -161,12 +176,14 @@ describe('approval-gate', () => {
     await hold('c6', 's5');
     await eventually(
       async () =>
-        expect(await call('approval::get_decision', { session_id: 's5', function_call_id: 'c6' })).toMatchObject({
-          decision: { decision: 'deny', reason: expect.stringContaining('timed out') },
-        }),
+        expect(await client.bus.call(approval.getDecision, { session_id: 's5', function_call_id: 'c6' })).toMatchObject(
+          {
+            decision: { decision: 'deny', reason: expect.stringContaining('timed out') },
+          },
+        ),
       { timeoutMs: 5_000 },
     );
-    expect((await call('approval::list_pending', { session_id: 's5' })).pending).toEqual([]);
+    expect((await client.bus.call(approval.listPending, { session_id: 's5' })).pending).toEqual([]);
   });
 
   it.each([
@@ -182,13 +199,13 @@ describe('approval-gate', () => {
     ['approval::clear_settings', { session_id: '' }],
   ])('%s rejects %j with invalid_payload and changes nothing', async (id, payload) => {
     const before = [
-      await call('approval::list_pending', {}),
-      await call('approval::get_settings', { session_id: 's9' }),
+      await client.bus.call(approval.listPending, {}),
+      await client.bus.call(approval.getSettings, { session_id: 's9' }),
     ];
     await expect(call(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
     expect([
-      await call('approval::list_pending', {}),
-      await call('approval::get_settings', { session_id: 's9' }),
+      await client.bus.call(approval.listPending, {}),
+      await client.bus.call(approval.getSettings, { session_id: 's9' }),
     ]).toEqual(before);
   });
 
@@ -206,11 +223,126 @@ describe('approval-gate', () => {
       'clear_settings',
       'sweep',
     ]) {
-      expect(await call('engine::functions::info', { function_id: `approval::${id}` })).toMatchObject({
+      expect(await client.bus.call(builtins.functionsInfo, { function_id: `approval::${id}` })).toMatchObject({
         description: expect.any(String),
         request_schema: expect.any(Object),
         response_schema: expect.any(Object),
       });
     }
+  });
+
+  describe('stored records are versioned', () => {
+    const put = (scope: string, key: string, value: unknown) =>
+      client.bus.call(builtins.stateSet, { scope, key, value });
+    const stored = (scope: string, key: string) => client.bus.call(builtins.stateGet, { scope, key });
+
+    it('reads holds, decisions and settings written before records carried a version', async () => {
+      const legacyHold = {
+        session_id: 'm1',
+        turn_id: 't1',
+        function_call_id: 'old',
+        function_id: 'shell::exec',
+        args: { command: 'ls' },
+        requested_at: Date.now(),
+      };
+      await put(SCOPES.pending, 'm1/old', legacyHold);
+      await put(SCOPES.decisions, 'm1/older', { decision: 'deny', decided_at: 1 });
+      await put(SCOPES.settings, 'm1', { session_id: 'm1', mode: 'auto', always_allow: ['a::b'], updated_at: 1 });
+
+      expect((await client.bus.call(approval.listPending, { session_id: 'm1' })).pending).toEqual([legacyHold]);
+      expect(await client.bus.call(approval.getDecision, { session_id: 'm1', function_call_id: 'older' })).toEqual({
+        decision: { decision: 'deny', decided_at: 1 },
+        pending: false,
+      });
+      expect(await client.bus.call(approval.getSettings, { session_id: 'm1' })).toEqual({
+        session_id: 'm1',
+        mode: 'auto',
+        always_allow: ['a::b'],
+        updated_at: 1,
+      });
+      // What the gate writes back is the current version.
+      await client.bus.call(approval.resolve, { session_id: 'm1', function_call_id: 'old', decision: 'allow' });
+      expect(await stored(SCOPES.decisions, 'm1/old')).toMatchObject({ v: 1, decision: 'allow' });
+      await client.bus.call(approval.setMode, { session_id: 'm1', mode: 'manual' });
+      expect(await stored(SCOPES.settings, 'm1')).toMatchObject({ v: 1, mode: 'manual', always_allow: ['a::b'] });
+      await hold('new', 'm1');
+      expect(await stored(SCOPES.pending, 'm1/new')).toMatchObject({ v: 1, function_call_id: 'new' });
+    });
+
+    it('refuses a record of a newer version with a clear error, and cancel surfaces it', async () => {
+      await put(SCOPES.pending, 'm2/future', { v: 99, session_id: 'm2', shape: 'from the future' });
+      const refused = {
+        code: 'unavailable',
+        reason: 'unsupported_record_version',
+        message:
+          'approval hold at approval_pending/m2/future has version 99; this worker reads versions up to 1 (upgrade the worker)',
+      };
+      await expect(
+        client.bus.call(approval.getDecision, { session_id: 'm2', function_call_id: 'future' }),
+      ).rejects.toMatchObject(refused);
+      await expect(
+        client.bus.call(approval.cancel, { session_id: 'm2', function_call_id: 'future' }),
+      ).rejects.toMatchObject(refused);
+      // Never overwritten by the older worker.
+      expect(await stored(SCOPES.pending, 'm2/future')).toEqual({ v: 99, session_id: 'm2', shape: 'from the future' });
+      await client.bus.call(builtins.stateDelete, { scope: SCOPES.pending, key: 'm2/future' });
+    });
+  });
+
+  describe('failures after a decision are logged with their reason, never swallowed', () => {
+    it('holds and resolves even when the agent event cannot be written, and says why in the log', async () => {
+      // A sequence counter that cannot be incremented makes every event of the session fail.
+      await client.bus.call(builtins.stateSet, { scope: 'agent_event_seq', key: 'e1', value: { seq: 'broken' } });
+      expect(await hold('ev1', 'e1')).toMatchObject({ created: true });
+      await eventually(() =>
+        expect(gate.logs.lines()).toContainEqual(
+          expect.objectContaining({
+            level: 'error',
+            msg: 'call held, but the approval_requested event could not be written',
+            err: expect.objectContaining({ message: expect.stringContaining('event sequence of session e1') }),
+          }),
+        ),
+      );
+      wakes.length = 0;
+      expect(
+        await client.bus.call(approval.resolve, { session_id: 'e1', function_call_id: 'ev1', decision: 'deny' }),
+      ).toEqual({ decision: 'deny', already_resolved: false });
+      expect(gate.logs.lines()).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          msg: 'approval decided, but the approval_resolved event could not be written',
+          function_call_id: 'ev1',
+        }),
+      );
+      // The wake-up still went out.
+      await eventually(() => expect(wakes).toEqual([{ session_id: 'e1', turn_id: 't1', wake: true }]));
+    });
+  });
+
+  it('masks secrets in the events it writes: by value, and by key name', async () => {
+    const key = 'sk-ant-api03-approval-test-0000000001';
+    process.env.APPROVAL_TEST_API_KEY = key;
+    await gate.shutdown();
+    gate = await startTestWorker(approvalGateWorker, { url: engine.url, config });
+    delete process.env.APPROVAL_TEST_API_KEY;
+    const secrets = collectStream<{ type: string; args?: Record<string, unknown> }>(
+      client.client,
+      AGENT_EVENTS_STREAM,
+      'k1',
+    );
+    await client.bus.call(approval.hold, {
+      session_id: 'k1',
+      turn_id: 't1',
+      function_call_id: 'c1',
+      function_id: 'http::get',
+      args: { url: `https://x.example/?key=${key}`, password: 'hunter2-hunter2' },
+    });
+    await eventually(() => expect(secrets.data()).toHaveLength(1));
+    secrets.stop();
+    expect(secrets.data()[0]!.args).toEqual({ url: 'https://x.example/?key=[redacted]', password: '[redacted]' });
+    // The hold itself keeps the real arguments: the call runs with them once approved.
+    expect((await client.bus.call(approval.listPending, { session_id: 'k1' })).pending[0]!.args).toMatchObject({
+      url: `https://x.example/?key=${key}`,
+    });
   });
 });

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /** Temp files are `.<name>.<pid>.<12 hex>.tmp` next to the target, so a rename is atomic. */
 function tempPattern(target: string): RegExp {

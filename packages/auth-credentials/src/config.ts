@@ -1,5 +1,6 @@
+import { providerId } from '@iii-harness/types';
 import { z } from 'zod';
-import { envVarName, providerId } from './providers.js';
+import { envVarName } from './providers.js';
 
 export const configSchema = z
   .object({

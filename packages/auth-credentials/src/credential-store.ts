@@ -149,7 +149,13 @@ export class CredentialStore {
   private async cleanOnce(): Promise<void> {
     if (this.cleaned) return;
     this.cleaned = true;
-    const removed = await removeStaleTemps(this.path).catch(() => 0);
+    const removed = await removeStaleTemps(this.path).catch((error: unknown) => {
+      this.warn(
+        { path: this.path, code: (error as NodeJS.ErrnoException).code ?? 'unknown' },
+        'could not remove temp files left by an interrupted write (they may hold secrets)',
+      );
+      return 0;
+    });
     if (removed) this.warn({ path: this.path, removed }, 'removed temp files left by an interrupted write');
   }
 }

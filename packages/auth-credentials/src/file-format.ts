@@ -1,26 +1,38 @@
-import { HarnessError } from '@iii-harness/runtime';
+import { HarnessError, isHarnessError, versionedRecord } from '@iii-harness/runtime';
+import { providerId } from '@iii-harness/types';
 import { z } from 'zod';
 import { cipherHeader, type VaultCipher } from './encryption.js';
-import { providerId } from './providers.js';
 
 /**
- * The credentials file, version 1. Plain:
- *   {"version": 1, "providers": {"anthropic": {"token": "…", "updated_at": "<ISO time>"}}}
+ * The credentials file, version 2. Plain:
+ *   {"v": 2, "providers": {"anthropic": {"token": "…", "updated_at": "<ISO time>"}}}
  * Encrypted (IIH_CREDENTIALS_KEY set): the same `{providers}` object, AES-256-GCM sealed:
- *   {"version": 1, "cipher": {"alg": "aes-256-gcm", "kdf": "raw" | "scrypt", …}, "iv", "tag", "data"}
- * A file with another version is refused (never rewritten), so a newer writer's data is safe.
+ *   {"v": 2, "cipher": {"alg": "aes-256-gcm", "kdf": "raw" | "scrypt", …}, "iv", "tag", "data"}
+ * Version 1 was the same with the version under `"version"`; it is read and rewritten as 2 at the
+ * next write. A newer version is refused (never rewritten), so a newer writer's data is safe.
  */
-export const FILE_VERSION = 1;
+export const FILE_VERSION = 2;
 
-export const storedCredential = z.object({ token: z.string().min(1), updated_at: z.string().min(1) }).strict();
+const fileVersions = versionedRecord({
+  what: 'credentials file',
+  current: FILE_VERSION,
+  legacyVersionField: 'version',
+  // Only the version is handled here; the structure is checked below, by errors that never quote the file.
+  schema: z.looseObject({}),
+  migrations: {
+    1: ({ version: _v1, ...rest }) => rest,
+  },
+});
+
+const storedCredential = z.object({ token: z.string().min(1), updated_at: z.string().min(1) }).strict();
 export type StoredCredential = z.infer<typeof storedCredential>;
 export type Providers = Record<string, StoredCredential>;
 
 const providersMap = z.record(providerId, storedCredential);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
-const plainFile = z.object({ version: z.literal(FILE_VERSION), providers: providersMap }).strict();
+const plainFile = z.object({ v: z.literal(FILE_VERSION), providers: providersMap }).strict();
 const sealedFile = z
-  .object({ version: z.literal(FILE_VERSION), cipher: cipherHeader, iv: base64, tag: base64, data: base64 })
+  .object({ v: z.literal(FILE_VERSION), cipher: cipherHeader, iv: base64, tag: base64, data: base64 })
   .strict();
 const sealedPayload = z.object({ providers: providersMap }).strict();
 
@@ -64,14 +76,15 @@ function parseJson(text: string, file: string, what: string): unknown {
 
 /** The providers held in a credentials file's text; errors say what is wrong and never quote the content. */
 export async function decodeFile(text: string, file: string, cipher?: VaultCipher): Promise<DecodedFile> {
-  const raw = parseJson(text, file, 'the file');
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw corrupt(file, 'not a JSON object');
-  const version = (raw as { version?: unknown }).version;
-  if (typeof version === 'number' && version !== FILE_VERSION) {
-    throw unavailable(
-      'credentials_unsupported_version',
-      `credentials file ${file} has version ${version}; this worker reads version ${FILE_VERSION} (upgrade it)`,
-    );
+  const parsed = parseJson(text, file, 'the file');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw corrupt(file, 'not a JSON object');
+  let raw: Record<string, unknown>;
+  try {
+    raw = fileVersions.read(parsed, file);
+  } catch (error) {
+    // A newer version keeps its own error; anything else about the version is corruption.
+    if (isHarnessError(error) && error.reason === 'unsupported_record_version') throw error;
+    throw corrupt(file, 'no valid version field "v"');
   }
   if (!('cipher' in raw)) {
     const plain = plainFile.safeParse(raw);
@@ -95,7 +108,7 @@ export async function decodeFile(text: string, file: string, cipher?: VaultCiphe
 /** The file text for these providers: sealed when a key is set, plain otherwise. */
 export async function encodeFile(providers: Providers, cipher?: VaultCipher): Promise<string> {
   const sorted = Object.fromEntries(Object.entries(providers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  if (!cipher) return `${JSON.stringify({ version: FILE_VERSION, providers: sorted }, null, 2)}\n`;
+  if (!cipher) return `${JSON.stringify({ v: FILE_VERSION, providers: sorted }, null, 2)}\n`;
   const sealed = await cipher.seal(Buffer.from(JSON.stringify({ providers: sorted }), 'utf8'));
-  return `${JSON.stringify({ version: FILE_VERSION, ...sealed }, null, 2)}\n`;
+  return `${JSON.stringify({ v: FILE_VERSION, ...sealed }, null, 2)}\n`;
 }

@@ -1,14 +1,5 @@
 import { z } from 'zod';
 
-/** Provider ids as the vault stores them: lowercase, digits, `_` and `-`, starting with a letter or digit. */
-export const providerId = z
-  .string()
-  .max(64, 'a provider id has at most 64 characters')
-  .regex(
-    /^[a-z0-9][a-z0-9_-]*$/,
-    'a provider id is lowercase letters, digits, "_" or "-", starting with a letter or digit',
-  );
-
 /** An environment variable name (what a provider's key is read from when nothing is stored). */
 export const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name');
 

@@ -1,21 +1,6 @@
 import { registerSecret } from '@iii-harness/runtime';
-import { z } from 'zod';
+import type { ProviderCredentialStatus, TokenSource } from '@iii-harness/types';
 import type { CredentialStore } from './credential-store.js';
-
-export const tokenSource = z.enum(['stored', 'environment']);
-export type TokenSource = z.infer<typeof tokenSource>;
-
-/** What `status` says about a provider: never the secret, not even part of it. */
-export const providerStatus = z.object({
-  provider: z.string(),
-  configured: z.boolean(),
-  source: tokenSource.nullable(),
-  /** The environment variable consulted when nothing is stored (null: none is known). */
-  env_var: z.string().nullable(),
-  /** When the stored token was last set. */
-  updated_at: z.string().optional(),
-});
-export type ProviderStatus = z.infer<typeof providerStatus>;
 
 /** The stored token wins; the provider's environment variable is the fallback. */
 export class Vault {
@@ -27,6 +12,16 @@ export class Vault {
 
   envVarOf(provider: string): string | null {
     return Object.hasOwn(this.envVars, provider) ? this.envVars[provider]! : null;
+  }
+
+  /**
+   * Register every credential this vault can hand out — stored and from the environment — as a
+   * secret now, rather than when each is first asked for: an error or event of this process may
+   * carry one before anyone asked.
+   */
+  async registerSecrets(): Promise<void> {
+    for (const variable of Object.values(this.envVars)) registerSecret(this.env[variable]);
+    await this.store.read();
   }
 
   /** The provider's key from the environment (read on every call, so a changed env is seen). */
@@ -46,7 +41,7 @@ export class Vault {
   }
 
   /** One provider's status, or every stored or known provider's, ordered by id. */
-  async status(provider?: string): Promise<ProviderStatus[]> {
+  async status(provider?: string): Promise<ProviderCredentialStatus[]> {
     const stored = await this.store.read();
     const ids = provider ? [provider] : this.idsOf(stored);
     return ids.map((id) => {

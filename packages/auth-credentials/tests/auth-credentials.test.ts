@@ -10,7 +10,10 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { authCredentialsSpec, type Config } from '../src/index.js';
+
+const { auth, engine: builtins } = contracts;
 
 const KEY = `base64:${Buffer.alloc(32, 42).toString('base64')}`;
 const ENV_ANTHROPIC = 'sk-ant-from-the-environment-0001';
@@ -18,7 +21,7 @@ const ENV_CUSTOM = 'custom-vendor-env-secret-0002';
 const STORED_OPENAI = 'sk-openai-stored-secret-0003';
 const STORED_ANTHROPIC = 'sk-ant-stored-secret-0004';
 const SECRETS = [KEY, ENV_ANTHROPIC, ENV_CUSTOM, STORED_OPENAI, STORED_ANTHROPIC];
-const FUNCTIONS = ['auth::set_token', 'auth::get_token', 'auth::delete_token', 'auth::status', 'auth::list_providers'];
+const FUNCTIONS = Object.values(auth).map((c) => c.id);
 
 const env = {
   IIH_CREDENTIALS_KEY: KEY,
@@ -48,7 +51,7 @@ beforeAll(async () => {
     function_id: 'test::auth_changed',
     config: { topic: 'auth::changed' },
   });
-  await client.bus.call('engine::functions::list', {}); // the trigger is registered once this round trip returns
+  await client.bus.call(builtins.functionsList, {}); // the trigger is registered once this round trip returns
 });
 
 afterAll(async () => {
@@ -58,7 +61,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
+/** Over the wire without a contract: for payloads the contract would not let us send. */
+const invoke = (id: string, payload: unknown) => client.bus.invoke(id, payload) as Promise<any>;
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(
     () => 'resolved',
@@ -74,14 +78,14 @@ const fileText = () => {
 /** Everything a call could change: the file on disk and what the vault reports. */
 const snapshot = async () => ({
   file: fileText(),
-  status: await call('auth::status', {}),
-  providers: await call('auth::list_providers', {}),
+  status: await client.bus.call(auth.status, {}),
+  providers: await client.bus.call(auth.listProviders, {}),
 });
 
 describe('auth-credentials', () => {
   it('documents every function with a description and both schemas', async () => {
     for (const id of FUNCTIONS) {
-      const info = await call('engine::functions::info', { function_id: id });
+      const info = await client.bus.call(builtins.functionsInfo, { function_id: id });
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
@@ -89,22 +93,26 @@ describe('auth-credentials', () => {
   });
 
   it('starts from the environment: known providers, env fallback, not_found when neither', async () => {
-    expect(await call('auth::list_providers', {})).toEqual({
+    expect(await client.bus.call(auth.listProviders, {})).toEqual({
       providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai'],
     });
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'anthropic' })).toEqual({
       provider: 'anthropic',
       token: ENV_ANTHROPIC,
       source: 'environment',
     });
-    expect(await call('auth::get_token', { provider: 'custom' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'custom' })).toEqual({
       provider: 'custom',
       token: ENV_CUSTOM,
       source: 'environment',
     });
-    expect(await failureOf(call('auth::get_token', { provider: 'openai' }))).toBe('not_found/credential_missing');
-    expect(await failureOf(call('auth::get_token', { provider: 'lmstudio' }))).toBe('not_found/credential_missing');
-    const { providers } = await call('auth::status', {});
+    expect(await failureOf(client.bus.call(auth.getToken, { provider: 'openai' }))).toBe(
+      'not_found/credential_missing',
+    );
+    expect(await failureOf(client.bus.call(auth.getToken, { provider: 'lmstudio' }))).toBe(
+      'not_found/credential_missing',
+    );
+    const { providers } = await client.bus.call(auth.status, {});
     expect(providers).toEqual([
       { provider: 'anthropic', configured: true, source: 'environment', env_var: 'ANTHROPIC_API_KEY' },
       { provider: 'custom', configured: true, source: 'environment', env_var: 'CUSTOM_VENDOR_KEY' },
@@ -116,76 +124,80 @@ describe('auth-credentials', () => {
   });
 
   it('stores tokens encrypted in a 0600 file in a 0700 directory; stored wins over the environment', async () => {
-    expect(await call('auth::set_token', { provider: 'openai', token: STORED_OPENAI })).toMatchObject({
+    expect(await client.bus.call(auth.setToken, { provider: 'openai', token: STORED_OPENAI })).toMatchObject({
       provider: 'openai',
       source: 'stored',
       replaced: false,
     });
-    expect(await call('auth::set_token', { provider: 'anthropic', token: 'sk-ant-to-be-replaced-0005' })).toMatchObject(
-      { replaced: false },
-    );
-    expect(await call('auth::set_token', { provider: 'anthropic', token: STORED_ANTHROPIC })).toMatchObject({
+    expect(
+      await client.bus.call(auth.setToken, { provider: 'anthropic', token: 'sk-ant-to-be-replaced-0005' }),
+    ).toMatchObject({ replaced: false });
+    expect(await client.bus.call(auth.setToken, { provider: 'anthropic', token: STORED_ANTHROPIC })).toMatchObject({
       replaced: true,
     });
-    expect(await call('auth::set_token', { provider: 'zeta-ai', token: 'zeta-token-stored-0006' })).toMatchObject({
+    expect(
+      await client.bus.call(auth.setToken, { provider: 'zeta-ai', token: 'zeta-token-stored-0006' }),
+    ).toMatchObject({
       replaced: false,
     });
 
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'anthropic' })).toEqual({
       provider: 'anthropic',
       token: STORED_ANTHROPIC,
       source: 'stored',
     });
-    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'openai' })).toEqual({
       provider: 'openai',
       token: STORED_OPENAI,
       source: 'stored',
     });
-    expect(await call('auth::list_providers', {})).toEqual({
+    expect(await client.bus.call(auth.listProviders, {})).toEqual({
       providers: ['anthropic', 'custom', 'kimi', 'llamacpp', 'openai', 'zeta-ai'],
     });
-    expect(await call('auth::status', { provider: 'zeta-ai' })).toEqual({
+    expect(await client.bus.call(auth.status, { provider: 'zeta-ai' })).toEqual({
       providers: [
         { provider: 'zeta-ai', configured: true, source: 'stored', env_var: null, updated_at: expect.any(String) },
       ],
     });
-    expect(await call('auth::status', { provider: 'nobody' })).toEqual({
+    expect(await client.bus.call(auth.status, { provider: 'nobody' })).toEqual({
       providers: [{ provider: 'nobody', configured: false, source: null, env_var: null }],
     });
 
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
     const text = fileText();
-    expect(JSON.parse(text)).toMatchObject({ version: 1, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
+    expect(JSON.parse(text)).toMatchObject({ v: 2, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
     for (const secret of SECRETS) expect(text).not.toContain(secret);
   });
 
   it('deletes idempotently and reports whether the environment still provides a token', async () => {
-    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({
+    expect(await client.bus.call(auth.deleteToken, { provider: 'anthropic' })).toEqual({
       provider: 'anthropic',
       deleted: true,
       configured: true,
       source: 'environment',
     });
-    expect(await call('auth::get_token', { provider: 'anthropic' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'anthropic' })).toEqual({
       provider: 'anthropic',
       token: ENV_ANTHROPIC,
       source: 'environment',
     });
-    expect(await call('auth::delete_token', { provider: 'anthropic' })).toEqual({
+    expect(await client.bus.call(auth.deleteToken, { provider: 'anthropic' })).toEqual({
       provider: 'anthropic',
       deleted: false,
       configured: true,
       source: 'environment',
     });
-    expect(await call('auth::delete_token', { provider: 'zeta-ai' })).toEqual({
+    expect(await client.bus.call(auth.deleteToken, { provider: 'zeta-ai' })).toEqual({
       provider: 'zeta-ai',
       deleted: true,
       configured: false,
       source: null,
     });
-    expect(await failureOf(call('auth::get_token', { provider: 'zeta-ai' }))).toBe('not_found/credential_missing');
-    expect((await call('auth::list_providers', {})).providers).not.toContain('zeta-ai');
+    expect(await failureOf(client.bus.call(auth.getToken, { provider: 'zeta-ai' }))).toBe(
+      'not_found/credential_missing',
+    );
+    expect((await client.bus.call(auth.listProviders, {})).providers).not.toContain('zeta-ai');
   });
 
   it('announces every change on auth::changed, without the secret', async () => {
@@ -203,15 +215,15 @@ describe('auth-credentials', () => {
 
   it('keeps every secret out of status, events, errors and logs', async () => {
     const secret = 'sk-kimi-secret-for-the-log-test-0009';
-    await call('auth::set_token', { provider: 'kimi', token: secret });
-    expect((await call('auth::get_token', { provider: 'kimi' })).token).toBe(secret);
-    const status = JSON.stringify(await call('auth::status', {}));
+    await client.bus.call(auth.setToken, { provider: 'kimi', token: secret });
+    expect((await client.bus.call(auth.getToken, { provider: 'kimi' })).token).toBe(secret);
+    const status = JSON.stringify(await client.bus.call(auth.status, {}));
     const errors = await Promise.all([
-      call('auth::set_token', { provider: 'Kimi', token: secret }).catch((e: Error) => e.message),
-      call('auth::set_token', { provider: 'kimi', token: `${secret} ` }).catch((e: Error) => e.message),
-      call('auth::get_token', { provider: 'openai', token: secret }).catch((e: Error) => e.message),
+      invoke(auth.setToken.id, { provider: 'Kimi', token: secret }).catch((e: Error) => e.message),
+      invoke(auth.setToken.id, { provider: 'kimi', token: `${secret} ` }).catch((e: Error) => e.message),
+      invoke(auth.getToken.id, { provider: 'openai', token: secret }).catch((e: Error) => e.message),
     ]);
-    await call('auth::delete_token', { provider: 'kimi' });
+    await client.bus.call(auth.deleteToken, { provider: 'kimi' });
     await eventually(() =>
       expect(events).toContainEqual({ provider: 'kimi', action: 'delete', configured: false, source: null }),
     );
@@ -242,7 +254,7 @@ describe('auth-credentials', () => {
     ['auth::list_providers', { provider: 'openai' }],
   ])('%s rejects malformed input %j with invalid_payload and changes nothing', async (id, payload) => {
     const before = await snapshot();
-    expect(await failureOf(call(id, payload))).toBe('invalid_payload');
+    expect(await failureOf(invoke(id, payload))).toBe('invalid_payload');
     expect(await snapshot()).toEqual(before);
   });
 
@@ -258,7 +270,7 @@ describe('auth-credentials', () => {
         ['auth::set_token', { provider: 'kimi', token: 'sk-kimi-token-0007' }],
         ['auth::delete_token', { provider: 'openai' }],
       ] as const) {
-        const error = await call(id, payload).catch((e: Error) => e);
+        const error = await invoke(id, payload).catch((e: Error) => e);
         expect(error).toMatchObject({
           code: 'unavailable',
           reason: 'credentials_corrupt',
@@ -270,7 +282,7 @@ describe('auth-credentials', () => {
     } finally {
       writeFileSync(path, good);
     }
-    expect(await call('auth::get_token', { provider: 'openai' })).toMatchObject({ source: 'stored' });
+    expect(await client.bus.call(auth.getToken, { provider: 'openai' })).toMatchObject({ source: 'stored' });
   });
 
   it('refuses clearly without the key or with a wrong one, and writes nothing', async () => {
@@ -283,8 +295,8 @@ describe('auth-credentials', () => {
         [{ IIH_CREDENTIALS_KEY: `hex:${'01'.repeat(32)}` }, 'credentials_key_mismatch'],
       ] as const) {
         worker = await startTestWorker(authCredentialsSpec(other), { url: engine.url, config });
-        expect(await failureOf(call('auth::get_token', { provider: 'openai' }))).toBe(`unavailable/${reason}`);
-        expect(await failureOf(call('auth::set_token', { provider: 'kimi', token: 'sk-kimi-token-0008' }))).toBe(
+        expect(await failureOf(client.bus.call(auth.getToken, { provider: 'openai' }))).toBe(`unavailable/${reason}`);
+        expect(await failureOf(client.bus.call(auth.setToken, { provider: 'kimi', token: 'sk-kimi-token-0008' }))).toBe(
           `unavailable/${reason}`,
         );
         expect(fileText()).toBe(sealed);
@@ -296,10 +308,60 @@ describe('auth-credentials', () => {
     } finally {
       worker = await startTestWorker(authCredentialsSpec(env), { url: engine.url, config });
     }
-    expect(await call('auth::get_token', { provider: 'openai' })).toEqual({
+    expect(await client.bus.call(auth.getToken, { provider: 'openai' })).toEqual({
       provider: 'openai',
       token: STORED_OPENAI,
       source: 'stored',
     });
+  });
+
+  it('reads a version 1 file through the worker and rewrites it as version 2 at the next write', async () => {
+    const current = fileText();
+    await worker.shutdown();
+    const v1 = { version: 1, providers: { openai: { token: STORED_OPENAI, updated_at: '2025-01-01T00:00:00.000Z' } } };
+    writeFileSync(path, JSON.stringify(v1));
+    worker = await startTestWorker(authCredentialsSpec(env), { url: engine.url, config });
+    try {
+      expect(await client.bus.call(auth.getToken, { provider: 'openai' })).toEqual({
+        provider: 'openai',
+        token: STORED_OPENAI,
+        source: 'stored',
+      });
+      expect(JSON.parse(fileText())).toEqual(v1); // reading never rewrites
+      await client.bus.call(auth.setToken, { provider: 'kimi', token: 'sk-kimi-after-migration-01' });
+      const rewritten = JSON.parse(fileText());
+      expect(rewritten).toMatchObject({ v: 2, cipher: { alg: 'aes-256-gcm' } });
+      expect(rewritten).not.toHaveProperty('version');
+      expect((await client.bus.call(auth.status, { provider: 'openai' })).providers[0]).toMatchObject({
+        source: 'stored',
+        updated_at: '2025-01-01T00:00:00.000Z',
+      });
+    } finally {
+      writeFileSync(path, current);
+    }
+  });
+
+  it('refuses a file of a newer version with a clear error, through every function, and never overwrites it', async () => {
+    const current = fileText();
+    const future = JSON.stringify({ v: 3, vault: { shape: 'from a newer worker', token: STORED_OPENAI } });
+    writeFileSync(path, future);
+    try {
+      for (const [id, payload] of [
+        [auth.getToken.id, { provider: 'openai' }],
+        [auth.status.id, {}],
+        [auth.setToken.id, { provider: 'kimi', token: 'sk-kimi-token-0010' }],
+        [auth.deleteToken.id, { provider: 'openai' }],
+      ] as const) {
+        const error = await invoke(id, payload).catch((e: Error) => e);
+        expect(error).toMatchObject({
+          code: 'unavailable',
+          reason: 'unsupported_record_version',
+          message: `credentials file at ${path} has version 3; this worker reads versions up to 2 (upgrade the worker)`,
+        });
+      }
+      expect(fileText()).toBe(future);
+    } finally {
+      writeFileSync(path, current);
+    }
   });
 });

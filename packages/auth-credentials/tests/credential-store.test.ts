@@ -41,7 +41,7 @@ describe('CredentialStore files', () => {
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
     const file = JSON.parse(readFileSync(path, 'utf8'));
     expect(file).toEqual({
-      version: 1,
+      v: 2,
       providers: { anthropic: { token: 'sk-ant-first-token', updated_at: expect.any(String) } },
     });
   });
@@ -107,6 +107,25 @@ describe('CredentialStore files', () => {
     await new CredentialStore({ path }).read();
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
   });
+
+  it('says so when a leftover cannot be removed, and still reads the file', async () => {
+    const path = freshPath();
+    await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    // A directory where a temp file should be: rm without `recursive` refuses it.
+    const leftover = join(path, '..', `.credentials.json.${dead}.0123456789ab.tmp`);
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'x'), 'x');
+    const warnings: Array<{ details: Record<string, unknown>; message: string }> = [];
+    const store = new CredentialStore({ path, warn: (details, message) => warnings.push({ details, message }) });
+    expect(Object.keys(await store.read())).toEqual(['openai']);
+    expect(warnings).toEqual([
+      {
+        details: { path, code: expect.any(String) },
+        message: 'could not remove temp files left by an interrupted write (they may hold secrets)',
+      },
+    ]);
+  });
 });
 
 describe('CredentialStore refuses files it cannot read, and never overwrites them', () => {
@@ -125,11 +144,9 @@ describe('CredentialStore refuses files it cannot read, and never overwrites the
       'credentials_corrupt',
     ],
     ['an array', JSON.stringify([secret]), 'credentials_corrupt'],
-    [
-      'a newer version',
-      JSON.stringify({ version: 2, credentials: { anthropic: secret } }),
-      'credentials_unsupported_version',
-    ],
+    ['a newer version', JSON.stringify({ v: 3, credentials: { anthropic: secret } }), 'unsupported_record_version'],
+    ['a version that is not a number', JSON.stringify({ v: 'two', providers: {} }), 'credentials_corrupt'],
+    ['no version at all', JSON.stringify({ providers: {} }), 'credentials_corrupt'],
   ])('%s', async (_name, content, reason) => {
     const path = freshPath();
     mkdirSync(join(path, '..'), { recursive: true });
@@ -153,7 +170,7 @@ describe('CredentialStore encryption', () => {
     await new CredentialStore({ path, key: key(RAW_KEY) }).set('anthropic', 'sk-ant-sealed-token');
     const text = readFileSync(path, 'utf8');
     expect(text).not.toContain('sk-ant-sealed-token');
-    expect(JSON.parse(text)).toMatchObject({ version: 1, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
+    expect(JSON.parse(text)).toMatchObject({ v: 2, cipher: { alg: 'aes-256-gcm', kdf: 'raw' } });
     expect(await new CredentialStore({ path, key: key(RAW_KEY) }).get('anthropic')).toMatchObject({
       token: 'sk-ant-sealed-token',
     });

@@ -83,7 +83,7 @@ it('leaves the old or the new file, never a partial one, when the writer is kill
     expect(sawTemp).toBe(true);
     expect(lastWrote).toBeGreaterThanOrEqual(2);
     const file = JSON.parse(readFileSync(path, 'utf8'));
-    expect(Object.keys(file)).toEqual(['version', 'providers']);
+    expect(Object.keys(file)).toEqual(['v', 'providers']);
     expect(Object.keys(file.providers)).toEqual(['big']);
     const index = Number(TOKEN.exec(file.providers.big.token)?.[1]);
     // `wrote N` may not have reached us before the kill, but the file holds write N-1 or N, whole.

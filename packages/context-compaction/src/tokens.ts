@@ -117,7 +117,9 @@ export function messageParts(message: Message): { texts: string[]; images: numbe
         texts.push(block.thinking);
         // Redacted reasoning travels as its opaque payload.
         if (block.redacted && block.signature) texts.push(block.signature);
-      } else {
+      } else if (block.type === 'server_tool_use') texts.push(block.name, JSON.stringify(block.input));
+      else if (block.type === 'server_tool_result') texts.push(JSON.stringify(block.content));
+      else {
         calls++;
         texts.push(block.name, JSON.stringify(block.arguments));
       }

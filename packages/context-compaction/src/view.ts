@@ -84,6 +84,8 @@ function contentLength(message: Message): number {
           ? block.thinking.length + (block.signature?.length ?? 0)
           : block.type === 'function_call'
             ? block.name.length + JSON.stringify(block.arguments).length
-            : block.data.length;
+            : block.type === 'image'
+              ? block.data.length
+              : JSON.stringify(block).length; // server-tool blocks
   return length + message.content.length * 7;
 }

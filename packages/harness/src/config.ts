@@ -1,26 +1,19 @@
+import { httpUrl, providerDeclaration, providerId } from '@iii-harness/types';
 import { z } from 'zod';
 
-/** A provider id: lowercase letters, digits, `_` and `-` (the vault uses the same shape). */
-export const providerId = z
-  .string()
-  .max(64)
-  .regex(
-    /^[a-z0-9][a-z0-9_-]*$/,
-    'a provider id is lowercase letters, digits, "_" or "-", starting with a letter or digit',
-  );
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const maxTokens = z.number().int().positive().max(10_000_000);
-
 /** Operator overrides of what a provider declared. */
-export const providerOverride = z.object({ api_url: httpUrl.optional(), max_tokens: maxTokens.optional() }).strict();
+const providerOverride = z
+  .object({ api_url: httpUrl.optional(), max_tokens: providerDeclaration.shape.default_max_tokens.optional() })
+  .strict();
 
 export const configSchema = z
   .object({
     /** The permission rules file (YAML); relative paths are resolved from the working directory. */
     permissions_path: z.string().min(1).default('./iii-permissions.yaml'),
-    /** Quiet period after a change of the rules file before it is re-read. */
+    /** Quiet period after a change of the rules file before it is looked at. */
     reload_debounce_ms: z.number().int().min(0).max(60_000).default(200),
+    /** The rules file must stay unchanged (size, mtime, inode) this long across a read before it is loaded. */
+    reload_settle_ms: z.number().int().min(0).max(60_000).default(250),
     /** Interval of the stat check that catches changes the file watcher misses. */
     reload_poll_ms: z.number().int().min(50).max(600_000).default(2_000),
     /** Strings longer than this are never run through a rule's `matches` regex (see README). */
@@ -49,11 +42,11 @@ export const configSchema = z
   })
   .strict();
 export type Config = z.infer<typeof configSchema>;
-export type ProviderOverride = z.infer<typeof providerOverride>;
 
 export const envOverrides = {
   IIH_PERMISSIONS_PATH: 'permissions_path',
   IIH_PERMISSIONS_RELOAD_DEBOUNCE_MS: 'reload_debounce_ms',
+  IIH_PERMISSIONS_RELOAD_SETTLE_MS: 'reload_settle_ms',
   IIH_PERMISSIONS_POLL_MS: 'reload_poll_ms',
   IIH_HARNESS_AUTH_TIMEOUT_MS: 'auth_timeout_ms',
   IIH_HARNESS_UI_PUSH_TIMEOUT_MS: 'ui_push_timeout_ms',

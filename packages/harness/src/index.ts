@@ -1,13 +1,16 @@
 export { type Config, configSchema, envOverrides } from './config.js';
 export {
+  AGENT_SAFE,
+  AGENT_TOOL_GROUPS,
   compileKernel,
-  KERNEL_DENIED_FUNCTIONS,
-  type KernelEntry,
   type KernelSpec,
   kernelDecision,
   PROTECTED_STORAGE,
-  STORAGE_WRITES,
+  RESERVED_NAMESPACES,
+  type SafeCheck,
+  type SafeEntry,
 } from './kernel-deny.js';
+export { describeRule, type PolicyChange, policyChange } from './policy-diff.js';
 export { checkPermission, type EvaluateOptions, evaluateRules, jsonEqual, lookupField } from './policy-evaluate.js';
 export { PolicyLoader, type PolicyLoaderOptions, resolvePolicyPath } from './policy-loader.js';
 export { skeleton } from './policy-names.js';
@@ -20,6 +23,4 @@ export {
   PolicyError,
   parsePolicy,
 } from './policy-rules.js';
-export { type ProviderDeclaration, providerDeclaration } from './provider-store.js';
 export { harnessWorker, register } from './register.js';
-export { pushFunctionId } from './ui-fanout.js';

@@ -102,14 +102,18 @@ export function evaluateRules(
   return { decision: 'needs_approval' };
 }
 
-/** The whole decision for one call; `policy` is null while no valid rules file was ever loaded. */
+/**
+ * The whole decision for one call; `policy` is null while no valid rules file was ever loaded.
+ * `callerSession` is the asking agent's session (see the kernel's own-session functions).
+ */
 export function checkPermission(
   policy: CompiledPolicy | null,
   functionId: string,
   args: unknown,
   options: EvaluateOptions,
+  callerSession?: string,
 ): PolicyDecision {
-  const kernel = kernelDecision(options.kernel, functionId, args);
+  const kernel = kernelDecision(options.kernel, functionId, args, callerSession);
   if (kernel) return kernel;
   if (!policy) return { decision: 'deny', rule_id: NO_POLICY_RULE_ID, reason: NO_POLICY_REASON };
   return evaluateRules(policy, functionId, args, options.maxMatchLength);

@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
-import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '@iii-harness/runtime';
+import { type PolicyChange, policyChange } from './policy-diff.js';
 import { type CompiledPolicy, parsePolicy } from './policy-rules.js';
 
 export interface PolicyLoaderOptions {
   path: string;
+  /** Quiet period after a change notice before the file is looked at. */
   debounceMs: number;
+  /** The file must keep its size, mtime and inode this long, across the read, before it is loaded. */
+  settleMs: number;
   pollMs: number;
   logger: Logger;
 }
@@ -17,12 +22,29 @@ export function resolvePolicyPath(path: string): string {
   return resolve(path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path);
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Identity of one version of the file: a write or a rename changes it. */
+async function stampOf(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Keeps the last good policy of one rules file and follows its edits. Editors replace files by
  * rename, so the directory is watched (not the file), changes are debounced, and a periodic stat
- * catches what the watcher misses (network filesystems, a directory created later). An invalid
- * edit, or a deleted file, keeps the last good policy; until one was ever loaded, `current()` is
- * null and every call is denied.
+ * catches what the watcher misses (network filesystems, a directory created later).
+ *
+ * A file is loaded only once it has stopped changing: its stamp (inode, size, mtime, ctime) is
+ * the same before the read and `settleMs` after it. A file being written in place — which may
+ * parse as a valid, looser policy while cut off inside a rule — is therefore never loaded half
+ * way; a rename into place settles at once. An invalid edit, or a deleted file, keeps the last
+ * good policy; until one was ever loaded, `current()` is null and every call is denied. A reload
+ * that widens what agents may do is logged at `warn` with the rules that did it.
  */
 export class PolicyLoader {
   readonly path: string;
@@ -33,6 +55,9 @@ export class PolicyLoader {
   private watcher?: FSWatcher;
   private poller?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  private again = false;
+  private closed = false;
 
   constructor(private readonly options: PolicyLoaderOptions) {
     this.path = resolvePolicyPath(options.path);
@@ -42,42 +67,93 @@ export class PolicyLoader {
     return this.policy;
   }
 
-  /** Load now, then follow changes until `close()`. */
-  start(): void {
-    this.reload();
+  /** Load the file once it is settled, then follow changes until `close()`. */
+  async start(): Promise<void> {
     this.watchDirectory();
-    this.poller = setInterval(() => this.poll(), this.options.pollMs);
+    this.poller = setInterval(() => void this.poll(), this.options.pollMs);
     this.poller.unref();
+    await this.reload();
   }
 
   close(): void {
+    this.closed = true;
     this.watcher?.close();
     clearInterval(this.poller);
     clearTimeout(this.debounce);
   }
 
-  /** Read and compile the file; keep the last good policy on any failure. */
-  reload(): void {
-    this.lastStamp = this.stamp();
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.reject(`cannot read ${this.path}: ${code}`);
-      return;
+  /** Look at the file now (one look at a time; a change meanwhile makes another). */
+  reload(): Promise<void> {
+    if (this.checking) {
+      this.again = true;
+      return this.checking;
     }
+    this.checking = (async () => {
+      do {
+        this.again = false;
+        await this.loadWhenSettled();
+      } while (this.again && !this.closed);
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async loadWhenSettled(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const before = await stampOf(this.path);
+      let text: string;
+      try {
+        text = await readFile(this.path, 'utf8');
+      } catch (error) {
+        this.lastStamp = before;
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        this.reject(`cannot read ${this.path}: ${code}`);
+        return;
+      }
+      await sleep(this.options.settleMs);
+      const after = await stampOf(this.path);
+      this.lastStamp = after;
+      if (before !== undefined && before === after) return this.apply(text);
+      this.options.logger.debug({ path: this.path }, 'permissions file still changing; waiting for it to settle');
+    }
+  }
+
+  private apply(text: string): void {
     const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
     if (digest === this.lastDigest) return;
     this.lastDigest = digest;
+    let next: CompiledPolicy;
     try {
-      this.policy = parsePolicy(text);
+      next = parsePolicy(text);
     } catch (error) {
       this.reject(`invalid permissions file ${this.path}: ${(error as Error).message}`);
       return;
     }
+    const change = policyChange(this.policy, next);
+    this.policy = next;
     this.lastProblem = undefined;
-    this.options.logger.info({ path: this.path, rules: this.policy.rules.length, digest }, 'permissions policy loaded');
+    this.logLoaded(change, digest);
+  }
+
+  private logLoaded(change: PolicyChange, digest: string): void {
+    const details = { path: this.path, rules: this.policy!.rules.length, digest };
+    if (change.widens)
+      this.options.logger.warn(
+        {
+          ...details,
+          added_allows: change.addedAllows,
+          removed_denies: change.removedDenies,
+          reordered: change.reordered,
+        },
+        'permissions policy loaded; it WIDENS what agents may call',
+      );
+    else
+      this.options.logger.info(
+        { ...details, added: change.added.length, removed: change.removed.length },
+        'permissions policy loaded',
+      );
   }
 
   private reject(problem: string): void {
@@ -93,27 +169,20 @@ export class PolicyLoader {
     if (problem.startsWith('cannot read')) this.lastDigest = undefined;
   }
 
-  private stamp(): string | undefined {
-    try {
-      const s = statSync(this.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    } catch {
-      return undefined;
-    }
-  }
-
   private schedule(): void {
+    if (this.closed) return;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.reload(), this.options.debounceMs);
+    this.debounce = setTimeout(() => void this.reload(), this.options.debounceMs);
     this.debounce.unref();
   }
 
-  private poll(): void {
-    if (this.stamp() !== this.lastStamp) this.schedule();
+  private async poll(): Promise<void> {
+    if ((await stampOf(this.path)) !== this.lastStamp) this.schedule();
     if (!this.watcher) this.watchDirectory();
   }
 
   private watchDirectory(): void {
+    if (this.closed) return;
     const name = basename(this.path);
     try {
       this.watcher = watch(dirname(this.path), (_event, file) => {

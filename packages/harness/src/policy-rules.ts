@@ -37,7 +37,7 @@ export interface CompiledPolicy {
   rules: CompiledRule[];
 }
 
-export const MAX_POLICY_BYTES = 1_048_576;
+const MAX_POLICY_BYTES = 1_048_576;
 const RESERVED_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
 const pattern = z

@@ -1,4 +1,5 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { checkPermissions } from './check-permissions.js';
 import { type Config, configSchema, envOverrides } from './config.js';
 import { compileKernel } from './kernel-deny.js';
@@ -10,11 +11,15 @@ import { resolveProvider } from './resolve-provider.js';
 import { send, status, stop } from './send.js';
 import { fanoutAgentEvent, UiFanout } from './ui-fanout.js';
 import { FanoutTrigger } from './ui-fanout-trigger.js';
-import { uiSubscribe } from './ui-subscribe.js';
+import { uiSubscribe, uiUnsubscribe } from './ui-subscribe.js';
 import { UiSubscriptions } from './ui-subscriptions.js';
-import { uiUnsubscribe } from './ui-unsubscribe.js';
 
-/** The whole bus surface of the harness worker. */
+const { harness, policy: policyFns, ui } = contracts;
+
+/**
+ * The whole bus surface of the harness worker. It owns state scopes `providers_scope`,
+ * `ui_scope` and `sends_scope`, and a `stream` trigger on `agent::events` while a UI client follows.
+ */
 export async function register(worker: Worker<Config>): Promise<void> {
   const { config, bus, logger } = worker;
 
@@ -22,19 +27,20 @@ export async function register(worker: Worker<Config>): Promise<void> {
   const policy = new PolicyLoader({
     path: config.permissions_path,
     debounceMs: config.reload_debounce_ms,
+    settleMs: config.reload_settle_ms,
     pollMs: config.reload_poll_ms,
     logger: logger.child({ component: 'policy' }),
   });
   const kernel = compileKernel([...config.protected_storage, config.providers_scope, config.ui_scope]);
-  policy.start();
   worker.onShutdown(() => policy.close());
-  worker.function(checkPermissions(policy, kernel, config.max_match_length));
+  await policy.start();
+  worker.function(policyFns.checkPermissions, checkPermissions(policy, kernel, config.max_match_length));
 
   // Provider registry, persisted in engine state.
   const providers = new ProviderStore(bus, config);
-  worker.function(registerProvider(providers));
-  worker.function(listProviders(providers));
-  worker.function(resolveProvider(providers, config.auth_timeout_ms));
+  worker.function(harness.providerRegister, registerProvider(providers));
+  worker.function(harness.providerList, listProviders(providers));
+  worker.function(harness.providerResolve, resolveProvider(providers, config.auth_timeout_ms));
 
   // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following
   // the session; the stream trigger exists only while someone follows.
@@ -42,7 +48,7 @@ export async function register(worker: Worker<Config>): Promise<void> {
   const fanoutTrigger = new FanoutTrigger(bus, () =>
     worker.trigger({
       type: 'stream',
-      function_id: 'harness::ui::fanout',
+      function_id: harness.uiFanout.id,
       config: { stream_name: config.agent_events_stream },
     }),
   );
@@ -54,22 +60,22 @@ export async function register(worker: Worker<Config>): Promise<void> {
     uiLogger,
   );
   worker.onShutdown(() => fanout.close());
-  worker.function(uiSubscribe(subscriptions));
-  worker.function(uiUnsubscribe(subscriptions));
-  worker.function(fanoutAgentEvent(fanout));
+  worker.function(ui.subscribe, uiSubscribe(subscriptions));
+  worker.function(ui.unsubscribe, uiUnsubscribe(subscriptions));
+  worker.function(harness.uiFanout, fanoutAgentEvent(fanout));
   // Clients that followed sessions before a restart are served again at once.
   await subscriptions.ready().catch(async (error: unknown) => {
     uiLogger.warn(
-      { err: (error as Error).message },
+      { err: error },
       'could not read the UI subscriptions; fanning out every event until they can be read',
     );
     await fanoutTrigger.set(true);
   });
 
   // Front door: a user message in, a turn started or merged; status; stop.
-  worker.function(send(config));
-  worker.function(status());
-  worker.function(stop());
+  worker.function(harness.send, send(config));
+  worker.function(harness.status, status());
+  worker.function(harness.stop, stop());
 }
 
 export const harnessWorker: WorkerSpec<Config> = {

@@ -1,4 +1,5 @@
 import type { Bus } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 
 /**
  * The `agent::events` stream trigger behind the UI fan-out, registered only while some client
@@ -26,6 +27,6 @@ export class FanoutTrigger {
       this.handle?.unregister();
       this.handle = undefined;
     }
-    await this.bus.call('engine::functions::list', { prefix: 'harness::ui::__sync__' });
+    await this.bus.call(contracts.engine.functionsList, { prefix: 'harness::ui::__sync__' });
   }
 }

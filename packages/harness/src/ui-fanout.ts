@@ -1,22 +1,6 @@
-import { type Bus, defineFunction, HarnessError, type Logger } from '@iii-harness/runtime';
-import { z } from 'zod';
+import { type Bus, type Handler, HarnessError, type Logger } from '@iii-harness/runtime';
+import { contracts, type StreamTriggerEvent, uiPushFunctionId } from '@iii-harness/types';
 import type { UiSubscriptions } from './ui-subscriptions.js';
-
-/** What the engine's `stream` trigger delivers (camelCase, as the engine sends it). */
-export const streamTriggerEvent = z.looseObject({
-  type: z.literal('stream'),
-  streamName: z.string(),
-  groupId: z.string(),
-  id: z.string().nullish(),
-  event: z.looseObject({
-    type: z.enum(['create', 'update', 'delete', 'event']),
-    data: z.unknown().optional(),
-    event: z.looseObject({ type: z.string(), data: z.unknown().optional() }).optional(),
-  }),
-});
-type StreamTriggerEvent = z.infer<typeof streamTriggerEvent>;
-
-export const pushFunctionId = (clientId: string) => `ui::session::event::${clientId}`;
 
 interface Push {
   session_id: string;
@@ -115,7 +99,8 @@ export class UiFanout {
   /** One push; false when the client is gone (and has been evicted). */
   private async send(client: string, push: Push): Promise<boolean> {
     try {
-      await this.bus.call(pushFunctionId(client), push, { timeoutMs: this.options.timeoutMs });
+      // The client's own function, chosen at run time (contracts.ui.sessionEvent describes it).
+      await this.bus.invoke(uiPushFunctionId(client), push, { timeoutMs: this.options.timeoutMs });
       this.dropped.delete(client);
       return true;
     } catch (error) {
@@ -137,26 +122,24 @@ export class UiFanout {
     await new Promise((resolve) => setTimeout(resolve, this.options.probeDelayMs ?? 250));
     try {
       await this.bus.call(
-        'engine::functions::info',
-        { function_id: pushFunctionId(client) },
+        contracts.engine.functionsInfo,
+        { function_id: uiPushFunctionId(client) },
         { timeoutMs: this.options.timeoutMs },
       );
       return true;
     } catch (error) {
-      return !(error instanceof HarnessError && error.code === 'not_found');
+      if (error instanceof HarnessError && error.code === 'not_found') return false;
+      this.logger.warn(
+        { client_id: client, err: error },
+        'could not check whether a UI client is still there; keeping it',
+      );
+      return true;
     }
   }
 }
 
 export const fanoutAgentEvent = (fanout: UiFanout) =>
-  defineFunction({
-    id: 'harness::ui::fanout',
-    description: 'Internal: stream trigger on agent::events; queues the item for every client following its session',
-    input: streamTriggerEvent,
-    output: z.object({ accepted: z.boolean() }),
-    metadata: { internal: true },
-    handler(trigger) {
-      fanout.accept(trigger);
-      return { accepted: true };
-    },
-  });
+  ((trigger) => {
+    fanout.accept(trigger);
+    return { accepted: true };
+  }) satisfies Handler<typeof contracts.harness.uiFanout>;

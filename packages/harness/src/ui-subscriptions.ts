@@ -1,11 +1,8 @@
 import type { Bus, Logger } from '@iii-harness/runtime';
+import { type UiSubscriptionView as SubscriptionView, uiSubscriptionView } from '@iii-harness/types';
 import { z } from 'zod';
 
-/** A client's follow list: every session (`all`) and/or named sessions. */
-export const subscriptionView = z.object({ all: z.boolean(), session_ids: z.array(z.string()) });
-export type SubscriptionView = z.infer<typeof subscriptionView>;
-
-const storedSubscription = subscriptionView.extend({ client_id: z.string(), updated_at: z.number().int() });
+const storedSubscription = uiSubscriptionView.extend({ client_id: z.string(), updated_at: z.number().int() });
 
 interface Follows {
   all: boolean;
@@ -83,7 +80,10 @@ export class UiSubscriptions {
     for (const value of stored) {
       const parsed = storedSubscription.safeParse(value);
       if (!parsed.success) {
-        this.logger.warn({ scope: this.scope }, 'ignoring a malformed UI subscription record');
+        this.logger.warn(
+          { scope: this.scope, problem: parsed.error.issues[0]?.message },
+          'ignoring a malformed UI subscription record',
+        );
         continue;
       }
       this.clients.set(parsed.data.client_id, { all: parsed.data.all, sessions: new Set(parsed.data.session_ids) });

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError, toWireError } from '@iii-harness/runtime';
@@ -11,7 +11,11 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
+import { contract, contracts } from '@iii-harness/types';
+import { z } from 'zod';
 import { type Config, harnessWorker } from '../src/index.js';
+
+const { harness, policy, ui, engine: builtins } = contracts;
 
 const SECRET = 'sk-ant-test-0123456789-SECRET-abcdef';
 const ARG_SECRET = 'an-argument-nobody-may-log-4242';
@@ -31,6 +35,7 @@ beforeAll(async () => {
   config = {
     permissions_path: policyFile,
     reload_debounce_ms: 20,
+    reload_settle_ms: 1_000,
     reload_poll_ms: 100,
     providers: { anthropic: { max_tokens: 1234 } },
     ui_push_timeout_ms: 1_000,
@@ -46,7 +51,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
+/** Over the wire without a contract: for payloads a contract would not let us send. */
+const invoke = (id: string, payload: unknown) => client.bus.invoke(id, payload) as Promise<any>;
+const check = (function_id: string, args?: unknown, session_id?: string) =>
+  client.bus.call(policy.checkPermissions, {
+    function_id,
+    ...(args === undefined ? {} : { args }),
+    ...(session_id ? { session_id } : {}),
+  });
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(
     () => 'resolved',
@@ -59,22 +71,25 @@ const writePolicy = (text: string) => {
   renameSync(temp, policyFile);
 };
 const uiState = async () =>
-  ((await call('state::list', { scope: 'harness_ui_subscriptions' })) as Array<{ client_id: string }>).sort((a, b) =>
-    a.client_id.localeCompare(b.client_id),
-  );
+  ((await client.bus.call(builtins.stateList, { scope: 'harness_ui_subscriptions' })) as Array<{ client_id: string }>)
+    .slice()
+    .sort((a, b) => a.client_id.localeCompare(b.client_id));
 const providerState = async () =>
-  ((await call('state::list', { scope: 'harness_providers' })) as Array<{ id: string }>).sort((a, b) =>
-    a.id.localeCompare(b.id),
-  );
+  ((await client.bus.call(builtins.stateList, { scope: 'harness_providers' })) as Array<{ id: string }>)
+    .slice()
+    .sort((a, b) => a.id.localeCompare(b.id));
 
 const PUBLIC = [
-  'policy::check_permissions',
-  'harness::provider::register',
-  'harness::provider::list',
-  'harness::provider::resolve',
-  'ui::subscribe',
-  'ui::unsubscribe',
-];
+  policy.checkPermissions,
+  harness.providerRegister,
+  harness.providerList,
+  harness.providerResolve,
+  harness.send,
+  harness.status,
+  harness.stop,
+  ui.subscribe,
+  ui.unsubscribe,
+].map((c) => c.id);
 
 const anthropic = {
   id: 'anthropic',
@@ -90,72 +105,59 @@ const lmstudio = {
   default_url: 'http://127.0.0.1:1234/v1/chat/completions',
   default_max_tokens: 4096,
   supports_model_listing: true,
-  kind: 'local',
+  kind: 'local' as const,
 };
 
 describe('harness', () => {
   it('documents every function with a description and both schemas', async () => {
-    for (const id of [...PUBLIC, 'harness::ui::fanout']) {
-      const info = await call('engine::functions::info', { function_id: id });
+    for (const id of [...PUBLIC, harness.uiFanout.id]) {
+      const info = await client.bus.call(builtins.functionsInfo, { function_id: id });
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toEqual(expect.any(Object));
     }
-    const listed = await call<{ functions: Array<{ function_id: string }> }>('engine::functions::list', {
-      prefix: 'harness::ui',
-    });
+    const listed = await client.bus.call(builtins.functionsList, { prefix: 'harness::ui' });
     expect(listed.functions).toEqual([]); // the fan-out handler is internal
   });
 
   describe('policy::check_permissions', () => {
     it('denies everything until a policy file exists, then hot-reloads it', async () => {
-      expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toMatchObject({
-        decision: 'deny',
-        rule_id: 'no_policy',
-      });
+      expect(await check('notes::get', {})).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
       writePolicy(
         [
           'version: 1',
           'rules:',
           "  - '!shell::exec'",
           "  - { rule_id: git, function: shell::*, action: allow, args: { command: { matches: '^git ' } } }",
-          '  - state::get',
+          '  - notes::get',
           "  - '*::list'",
         ].join('\n'),
       );
       await eventually(async () =>
-        expect(await call('policy::check_permissions', { function_id: 'state::get', args: {} })).toEqual({
-          decision: 'allow',
-          rule_id: 'state::get',
-        }),
+        expect(await check('notes::get', {})).toEqual({ decision: 'allow', rule_id: 'notes::get' }),
       );
-      expect(
-        await call('policy::check_permissions', { function_id: 'shell::exec', args: { command: 'git status' } }),
-      ).toMatchObject({ decision: 'deny', rule_id: '!shell::exec' });
-      expect(
-        await call('policy::check_permissions', { function_id: 'shell::run', args: { command: 'git status' } }),
-      ).toEqual({ decision: 'allow', rule_id: 'git' });
-      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({
-        decision: 'allow',
-        rule_id: '*::list',
+      expect(await check('shell::exec', { command: 'git status' })).toMatchObject({
+        decision: 'deny',
+        rule_id: '!shell::exec',
       });
-      expect(
-        await call('policy::check_permissions', { function_id: 'web::fetch', args: { url: 'https://x' } }),
-      ).toEqual({ decision: 'needs_approval' });
+      expect(await check('shell::run', { command: 'git status' })).toEqual({ decision: 'allow', rule_id: 'git' });
+      expect(await check('models::list')).toEqual({ decision: 'allow', rule_id: '*::list' });
+      expect(await check('web::fetch', { url: 'https://x' })).toEqual({ decision: 'needs_approval' });
     });
 
     it('keeps the last good policy when an edit is invalid, and logs why', async () => {
-      writePolicy('rules: [state::get, { function: web::fetch, action: yes }]');
+      writePolicy('rules: [notes::get, { function: web::fetch, action: yes }]');
       await eventually(() => expect(worker.logs.text()).toContain('keeping the last good policy'));
-      expect(await call('policy::check_permissions', { function_id: 'models::list' })).toEqual({
-        decision: 'allow',
-        rule_id: '*::list',
-      });
+      expect(await check('models::list')).toEqual({ decision: 'allow', rule_id: '*::list' });
       writePolicy("rules: ['*']");
-      await eventually(async () =>
-        expect(await call('policy::check_permissions', { function_id: 'web::fetch' })).toEqual({
-          decision: 'allow',
-          rule_id: '*',
+      await eventually(async () => expect(await check('web::fetch')).toEqual({ decision: 'allow', rule_id: '*' }));
+      // Dropping two denies for a catch-all widens permissions: the log says how.
+      expect(worker.logs.lines()).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'permissions policy loaded; it WIDENS what agents may call',
+          added_allows: ['*: allow *'],
+          removed_denies: ['!shell::exec: deny shell::exec'],
         }),
       );
     });
@@ -182,42 +184,112 @@ describe('harness', () => {
         'engine::register_trigger',
       ]) {
         for (const args of hostile)
-          expect(
-            await call('policy::check_permissions', args === undefined ? { function_id } : { function_id, args }),
-          ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+          expect(await check(function_id, args)).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
       }
       for (const scope of ['harness_providers', ' session_tree', 'Session_Tree', 'turn_state'])
-        expect(
-          await call('policy::check_permissions', { function_id: 'state::set', args: { scope, key: 'k', value: 1 } }),
-        ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+        expect(await check('state::set', { scope, key: 'k', value: 1 })).toMatchObject({
+          decision: 'deny',
+          rule_id: 'kernel',
+        });
       expect(
-        await call('policy::check_permissions', {
-          function_id: 'stream::set',
-          args: { stream_name: 'agent::events', group_id: 's', item_id: 'i', data: {} },
-        }),
+        await check('stream::set', { stream_name: 'agent::events', group_id: 's', item_id: 'i', data: {} }),
       ).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
-      expect(
-        await call('policy::check_permissions', {
-          function_id: 'state::set',
-          args: { scope: 'notes', key: 'k', value: 1 },
-        }),
-      ).toEqual({ decision: 'allow', rule_id: '*' });
+      expect(await check('state::set', { scope: 'notes', key: 'k', value: 1 })).toEqual({
+        decision: 'allow',
+        rule_id: '*',
+      });
     });
 
+    // Issue 10, finding 6: under an allow-all policy, in every mode, an agent could forge events
+    // on other operators' screens and re-run dead-lettered jobs (turn steps included).
+    it.each([
+      ['harness::ui::fanout', { type: 'stream', streamName: 'agent::events', groupId: 'victim', event: {} }],
+      ['iii::queue::redrive', { queue: 'turn-step' }],
+      ['iii::queue::redrive_message', { queue: 'turn-step', message_id: 'm1' }],
+      ['iii::queue::discard_message', { queue: 'turn-step', message_id: 'm1' }],
+      ['engine::queue::enqueue', { queue: 'turn-step', function_id: 'turn::step', data: {} }],
+      ['ui::session::event::operator-1', { session_id: 'victim', event: { type: 'approval_requested' } }],
+      ['engine::workers::list', {}],
+      ['session::create', { session_id: 'someone-elses-future-id' }],
+      ['session::clone', { session_id: 's1', new_session_id: 'someone-elses-future-id' }],
+      ['session::list', {}],
+    ])('denies %s to an agent even under an allow-all policy', async (function_id, args) => {
+      expect(await check(function_id, args, 's1')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+    });
+
+    it("lets an agent read its own session, never another's", async () => {
+      for (const function_id of ['session::messages', 'session::get', 'harness::status']) {
+        expect(await check(function_id, { session_id: 's1' }, 's1')).toEqual({ decision: 'allow', rule_id: '*' });
+        expect(await check(function_id, { session_id: 's2' }, 's1')).toMatchObject({
+          decision: 'deny',
+          rule_id: 'kernel',
+        });
+        expect(await check(function_id, { session_id: 's2' })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      }
+      for (const [function_id, args] of [
+        ['state::list', { scope: 'session_entries:s2' }],
+        ['state::get', { scope: 'turn_state', key: 's2' }],
+        ['stream::list', { stream_name: 'agent::events', group_id: 's2' }],
+      ] as const)
+        expect(await check(function_id, args, 's1')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+    });
+
+    // Issue 10, finding 9: a rules file cut off inside an args block parsed as a valid, looser
+    // policy and was in force while the write was in progress.
+    it('never puts a half-written rules file in force', async () => {
+      writePolicy("rules: ['!fs::*', '*']\n");
+      await eventually(async () =>
+        expect(await check('fs::write', { path: '/tmp/a' })).toMatchObject({ decision: 'deny' }),
+      );
+      const full = [
+        'rules:',
+        '  - rule_id: tmp-appends',
+        '    function: fs::write',
+        '    action: allow',
+        '    args:',
+        "      path: { matches: '^/tmp/' }",
+        '      mode: { equals: append }',
+        "  - '!fs::*'",
+        "  - '*'",
+        '',
+      ].join('\n');
+      const cut = full.indexOf('      mode:');
+      const overwrite = { path: '/tmp/x', mode: 'overwrite' };
+      const handle = openSync(policyFile, 'w');
+      try {
+        writeSync(handle, full.slice(0, cut));
+        const seen = new Set<string>();
+        for (let i = 0; i < 15; i++) {
+          seen.add((await check('fs::write', overwrite)).decision);
+          await sleep(10);
+        }
+        expect([...seen]).toEqual(['deny']);
+        writeSync(handle, full.slice(cut));
+      } finally {
+        closeSync(handle);
+      }
+      await eventually(
+        async () =>
+          expect(await check('fs::write', { path: '/tmp/x', mode: 'append' })).toEqual({
+            decision: 'allow',
+            rule_id: 'tmp-appends',
+          }),
+        { timeoutMs: 15_000 },
+      );
+      expect(await check('fs::write', overwrite)).toMatchObject({ decision: 'deny', rule_id: '!fs::*' });
+    }, 30_000);
+
     it('never logs the arguments it judges', async () => {
-      await call('policy::check_permissions', {
-        function_id: 'shell::exec',
-        args: { command: ARG_SECRET, api_key: ARG_SECRET },
-      });
+      await check('shell::exec', { command: ARG_SECRET, api_key: ARG_SECRET });
       expect(worker.logs.text()).not.toContain(ARG_SECRET);
     });
   });
 
   describe('provider registry', () => {
     it('registers, lists (with config overrides) and resolves without a credential', async () => {
-      expect(await call('harness::provider::register', lmstudio)).toEqual({ ok: true, id: 'lmstudio' });
-      expect(await call('harness::provider::register', anthropic)).toEqual({ ok: true, id: 'anthropic' });
-      const { providers } = await call('harness::provider::list', {});
+      expect(await client.bus.call(harness.providerRegister, lmstudio)).toEqual({ ok: true, id: 'lmstudio' });
+      expect(await client.bus.call(harness.providerRegister, anthropic)).toEqual({ ok: true, id: 'anthropic' });
+      const { providers } = await client.bus.call(harness.providerList, {});
       expect(providers.map((p: { id: string }) => p.id)).toEqual(['anthropic', 'lmstudio']);
       expect(providers[0]).toMatchObject({
         ...anthropic,
@@ -228,17 +300,17 @@ describe('harness', () => {
       expect(providers[1]).toMatchObject({ ...lmstudio, api_url: lmstudio.default_url, max_tokens: 4096 });
 
       // auth-credentials is not running: nothing to read.
-      expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toEqual({
+      expect(await client.bus.call(harness.providerResolve, { provider: 'anthropic' })).toEqual({
         provider: 'anthropic',
         kind: 'cloud',
         api_url: anthropic.default_url,
         max_tokens: 1234,
         credential: { configured: false, source: 'none' },
       });
-      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({
+      expect(await client.bus.call(harness.providerResolve, { provider: 'lmstudio' })).toMatchObject({
         credential: { configured: true, source: 'none' },
       });
-      expect(await codeOf(call('harness::provider::resolve', { provider: 'nobody' }))).toBe('not_found');
+      expect(await codeOf(client.bus.call(harness.providerResolve, { provider: 'nobody' }))).toBe('not_found');
     });
 
     it('resolves the credential from auth::get_token, and never logs it', async () => {
@@ -249,34 +321,39 @@ describe('harness', () => {
         return answer();
       });
       try {
-        await call('engine::functions::list', {});
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+        await client.bus.call(builtins.functionsList, {});
+        expect(await client.bus.call(harness.providerResolve, { provider: 'anthropic' })).toMatchObject({
           credential: { configured: true, source: 'stored', token: SECRET },
         });
         expect(answers[0]).toMatchObject({ provider: 'anthropic' });
 
         answer = () => ({ provider: 'anthropic', token: SECRET, source: 'environment' });
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+        expect(await client.bus.call(harness.providerResolve, { provider: 'anthropic' })).toMatchObject({
           credential: { configured: true, source: 'environment', token: SECRET },
         });
 
+        // A vault answer that breaks auth::get_token's contract is not trusted: the credential is unreadable.
         answer = () => ({ provider: 'anthropic', token: null });
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
-          credential: { configured: false, source: 'none' },
-        });
+        expect(await codeOf(client.bus.call(harness.providerResolve, { provider: 'anthropic' }))).toBe('unavailable');
+        expect(worker.logs.lines()).toContainEqual(
+          expect.objectContaining({
+            msg: 'auth::get_token failed',
+            err: expect.objectContaining({ message: expect.stringContaining('breaks its contract') }),
+          }),
+        );
 
         answer = () => {
           throw toWireError(new HarnessError('not_found', 'no credential for anthropic'));
         };
-        expect(await call('harness::provider::resolve', { provider: 'anthropic' })).toMatchObject({
+        expect(await client.bus.call(harness.providerResolve, { provider: 'anthropic' })).toMatchObject({
           credential: { configured: false, source: 'none' },
         });
 
         answer = () => {
           throw toWireError(new HarnessError('internal', 'vault file is corrupt'));
         };
-        expect(await codeOf(call('harness::provider::resolve', { provider: 'anthropic' }))).toBe('unavailable');
-        expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({
+        expect(await codeOf(client.bus.call(harness.providerResolve, { provider: 'anthropic' }))).toBe('unavailable');
+        expect(await client.bus.call(harness.providerResolve, { provider: 'lmstudio' })).toMatchObject({
           credential: { configured: true, source: 'none' },
         });
       } finally {
@@ -284,22 +361,24 @@ describe('harness', () => {
       }
       expect(worker.logs.text()).not.toContain(SECRET);
       expect(worker.logs.text()).toContain('provider resolved'); // the debug lines were written, without the token
-      expect(await call('harness::provider::list', {})).not.toEqual(
+      expect(await client.bus.call(harness.providerList, {})).not.toEqual(
         expect.objectContaining({ token: expect.anything() }),
       );
-      expect(JSON.stringify(await call('harness::provider::list', {}))).not.toContain(SECRET);
+      expect(JSON.stringify(await client.bus.call(harness.providerList, {}))).not.toContain(SECRET);
     });
 
     it('replaces a declaration when a provider registers again', async () => {
-      await call('harness::provider::register', { ...lmstudio, default_max_tokens: 2048 });
-      expect(await call('harness::provider::resolve', { provider: 'lmstudio' })).toMatchObject({ max_tokens: 2048 });
+      await client.bus.call(harness.providerRegister, { ...lmstudio, default_max_tokens: 2048 });
+      expect(await client.bus.call(harness.providerResolve, { provider: 'lmstudio' })).toMatchObject({
+        max_tokens: 2048,
+      });
     });
   });
 
   describe('UI fan-out', () => {
     const received: Array<{ session_id: string; event: { n: number } }> = [];
     const writeEvent = (session: string, n: number) =>
-      call('stream::set', {
+      client.bus.call(builtins.streamSet, {
         stream_name: 'agent::events',
         group_id: session,
         item_id: `e${n}`,
@@ -316,17 +395,17 @@ describe('harness', () => {
           return {};
         },
       );
-      await call('engine::functions::list', {});
+      await client.bus.call(builtins.functionsList, {});
     });
 
     const fanoutTriggers = async () =>
-      (await call('engine::registered-triggers::list', { trigger_type: 'stream' })).registered_triggers.filter(
+      (await client.bus.call(builtins.registeredTriggersList, { trigger_type: 'stream' })).registered_triggers.filter(
         (t: { function_id: string }) => t.function_id === 'harness::ui::fanout',
       );
 
     it("forwards the followed session's events, in order, and nothing else", async () => {
       expect(await fanoutTriggers()).toEqual([]); // nobody follows: agent events cost this worker nothing
-      expect(await call('ui::subscribe', { client_id: 'c1', session_id: 's1' })).toEqual({
+      expect(await client.bus.call(ui.subscribe, { client_id: 'c1', session_id: 's1' })).toEqual({
         ok: true,
         subscriptions: { all: false, session_ids: ['s1'] },
       });
@@ -340,14 +419,14 @@ describe('harness', () => {
     });
 
     it('follows every session with session_id null, and unsubscribes', async () => {
-      expect(await call('ui::subscribe', { client_id: 'c1', session_id: null })).toEqual({
+      expect(await client.bus.call(ui.subscribe, { client_id: 'c1', session_id: null })).toEqual({
         ok: true,
         subscriptions: { all: true, session_ids: ['s1'] },
       });
       await writeEvent('s2', 1);
       await eventually(() => expect(seen('s2')).toEqual([1]));
 
-      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: null })).toEqual({
+      expect(await client.bus.call(ui.unsubscribe, { client_id: 'c1', session_id: null })).toEqual({
         ok: true,
         subscriptions: { all: false, session_ids: ['s1'] },
       });
@@ -356,7 +435,7 @@ describe('harness', () => {
       await eventually(() => expect(seen('s1')).toContain(100));
       expect(seen('s2')).toEqual([1]);
 
-      expect(await call('ui::unsubscribe', { client_id: 'c1', session_id: 's1' })).toEqual({
+      expect(await client.bus.call(ui.unsubscribe, { client_id: 'c1', session_id: 's1' })).toEqual({
         ok: true,
         subscriptions: { all: false, session_ids: [] },
       });
@@ -371,8 +450,8 @@ describe('harness', () => {
       const c2 = await connectClient(engine.url, 'ui-c2');
       const c2Seen: unknown[] = [];
       c2.client.registerFunction('ui::session::event::c2', async (push: unknown) => void c2Seen.push(push));
-      await c2.bus.call('ui::subscribe', { client_id: 'c2', session_id: 's3' });
-      await call('ui::subscribe', { client_id: 'c1', session_id: 's3' });
+      await c2.bus.call(ui.subscribe, { client_id: 'c2', session_id: 's3' });
+      await client.bus.call(ui.subscribe, { client_id: 'c1', session_id: 's3' });
       await writeEvent('s3', 1);
       await eventually(() => expect(c2Seen).toHaveLength(1));
       expect((await uiState()).map((s) => s.client_id)).toEqual(['c1', 'c2']);
@@ -391,7 +470,7 @@ describe('harness', () => {
       await worker.shutdown();
       worker = await startTestWorker(harnessWorker, { url: engine.url, config });
       expect(await providerState()).toEqual(before);
-      expect((await call('harness::provider::list', {})).providers.map((p: { id: string }) => p.id)).toEqual([
+      expect((await client.bus.call(harness.providerList, {})).providers.map((p: { id: string }) => p.id)).toEqual([
         'anthropic',
         'lmstudio',
       ]);
@@ -406,7 +485,7 @@ describe('harness', () => {
     const snapshot = async () => ({
       providers: await providerState(),
       ui: await uiState(),
-      decision: await call('policy::check_permissions', { function_id: 'state::get' }),
+      decision: await check('state::get'),
     });
     it.each([
       ['policy::check_permissions', {}],
@@ -430,10 +509,56 @@ describe('harness', () => {
       ['ui::unsubscribe', { client_id: 'c1', session_id: 5 }],
       ['ui::unsubscribe', { session_id: 's1' }],
     ])('%s %j', async (id, payload) => {
-      await call('ui::subscribe', { client_id: 'c1', session_id: 's1' });
+      await client.bus.call(ui.subscribe, { client_id: 'c1', session_id: 's1' });
       const before = await snapshot();
-      expect(await codeOf(call(id, payload))).toBe('invalid_payload');
+      expect(await codeOf(invoke(id, payload))).toBe('invalid_payload');
       expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  // Issue 10, finding 7: a vendor's 401 body that echoes the key reached callers, turn records and
+  // agent events in full. A worker now masks every key its environment or vault holds in the
+  // errors it sends, so what crosses the wire carries no key.
+  describe('secrets in errors', () => {
+    const KEY = 'sk-ant-api03-echoed-by-the-vendor-0000000042';
+    let vendorish: TestWorker<unknown>;
+
+    beforeAll(async () => {
+      process.env.IIH_TEST_VENDOR_API_KEY = KEY;
+      const echo401 = contract({
+        id: 'vendorish::complete',
+        description: 'Fails the way a vendor does when the key is wrong',
+        input: z.object({}).loose(),
+        output: z.object({}),
+      });
+      vendorish = await startTestWorker(
+        {
+          name: 'vendorish',
+          description: 'a provider-like worker',
+          config: z.object({}),
+          register: (w) =>
+            w.function(echo401, () => {
+              throw new HarnessError(
+                'provider_error',
+                `401 {"type":"error","error":{"message":"invalid x-api-key: ${KEY}"}}`,
+              );
+            }),
+        },
+        { url: engine.url },
+      );
+      delete process.env.IIH_TEST_VENDOR_API_KEY;
+    });
+    afterAll(() => vendorish.shutdown());
+
+    it('masks a key the failing worker holds, in the error every caller receives', async () => {
+      // The raw client, as a console or another worker would see the wire.
+      const raw = await client.client.trigger({ function_id: 'vendorish::complete', payload: {} }).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(raw).toContain('provider_error: 401');
+      expect(raw).toContain('invalid x-api-key: [redacted]');
+      expect(raw).not.toContain(KEY);
     });
   });
 

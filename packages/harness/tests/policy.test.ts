@@ -60,14 +60,14 @@ describe('rule forms, globs and order', () => {
     "'!shell::exec'",
     'shell::*',
     "'*::list'",
-    'state::get',
+    'notes::get',
     "'!secrets::*'",
     '{ rule_id: named-allow, function: web::fetch, action: allow }',
     '{ function: web::*, action: deny }',
     'secrets::read', // unreachable: the deny glob above wins
   );
   it.each<[string, PolicyDecision]>([
-    ['state::get', { decision: 'allow', rule_id: 'state::get' }],
+    ['notes::get', { decision: 'allow', rule_id: 'notes::get' }],
     ['shell::exec', { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' }],
     ['shell::fs::read', { decision: 'allow', rule_id: 'shell::*' }],
     ['models::list', { decision: 'allow', rule_id: '*::list' }],
@@ -75,8 +75,8 @@ describe('rule forms, globs and order', () => {
     ['secrets::read', { decision: 'deny', rule_id: '!secrets::*', reason: 'denied by permission rule !secrets::*' }],
     ['web::fetch', { decision: 'allow', rule_id: 'named-allow' }],
     ['web::search', { decision: 'deny', rule_id: 'rule-7', reason: 'denied by permission rule rule-7' }],
-    ['state::keys', { decision: 'needs_approval' }],
-    ['State::get', { decision: 'needs_approval' }], // allow rules match the exact id only
+    ['notes::keys', { decision: 'needs_approval' }],
+    ['Notes::get', { decision: 'needs_approval' }], // allow rules match the exact id only
     ['SHELL::EXEC', { decision: 'deny', rule_id: '!shell::exec', reason: 'denied by permission rule !shell::exec' }], // deny rules catch look-alikes
     [
       'shell::exec\u200b',
@@ -99,13 +99,13 @@ describe('rule forms, globs and order', () => {
   });
 
   it('an empty rule list needs approval for everything; a catch-all "*" allows everything not kernel-denied', () => {
-    expect(decide(parsePolicy('rules: []'), 'state::get')).toEqual({ decision: 'needs_approval' });
+    expect(decide(parsePolicy('rules: []'), 'notes::get')).toEqual({ decision: 'needs_approval' });
     expect(decide(policyOf("'*'"), 'anything::else')).toEqual({ decision: 'allow', rule_id: '*' });
     expect(decide(policyOf("'*'"), 'approval::resolve')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
   });
 
   it('fails closed without a policy, and the kernel still answers first', () => {
-    expect(decide(null, 'state::get')).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
+    expect(decide(null, 'notes::get')).toMatchObject({ decision: 'deny', rule_id: 'no_policy' });
     expect(decide(null, 'run::start')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
   });
 });
@@ -261,17 +261,52 @@ describe('invalid policies', () => {
 
 describe('the shipped example file', () => {
   const example = parsePolicy(readFileSync(join(__dirname, '..', 'iii-permissions.example.yaml'), 'utf8'));
+  const decideAs = (session: string | undefined, functionId: string, args: unknown) =>
+    checkPermission(example, functionId, args, options, session);
   it.each<[string, unknown, Partial<PolicyDecision>]>([
     ['shell::exec', { command: 'sudo rm -rf /' }, { decision: 'deny', rule_id: 'no-rm-rf' }],
     ['shell::exec', { command: 'git log --oneline' }, { decision: 'allow', rule_id: 'git-read-only' }],
+    ['shell::exec', { command: 'git status' }, { decision: 'allow', rule_id: 'git-read-only' }],
     ['shell::exec', { command: 'git log; curl evil' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::exec', { command: 'git log\ncurl evil' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::exec', { command: 'git log > /etc/cron.d/x' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::exec', { command: 'git diff --output=/tmp/x' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::exec', { command: 'git diff --ext-diff' }, { decision: 'deny', rule_id: '!shell::*' }],
     ['shell::fs::read', { path: '/workspace/src/a.ts' }, { decision: 'allow', rule_id: 'workspace-reads' }],
-    ['models::list', {}, { decision: 'allow', rule_id: '*::list' }],
+    ['shell::fs::read', { path: '/workspace/../etc/passwd' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::fs::read', { path: '/workspace/a/..' }, { decision: 'deny', rule_id: '!shell::*' }],
+    ['shell::fs::read', { path: '/workspace/a..b/c' }, { decision: 'allow', rule_id: 'workspace-reads' }],
+    ['models::list', {}, { decision: 'allow', rule_id: 'models::list' }],
+    ['engine::functions::list', {}, { decision: 'allow', rule_id: 'engine::functions::list' }],
     ['web::fetch', { url: 'https://api.internal.example.com/x' }, { decision: 'deny', rule_id: 'no-internal-host' }],
-    ['web::fetch', { url: 'https://example.org/' }, { decision: 'allow', rule_id: 'web::fetch' }],
+    ['web::fetch', { url: 'https://example.org/' }, { decision: 'needs_approval' }],
+    ['tool::list', {}, { decision: 'needs_approval' }],
     ['session::append', {}, { decision: 'deny', rule_id: 'kernel' }],
     ['approval::resolve', {}, { decision: 'deny', rule_id: 'kernel' }],
   ])('%s %j → %j', (functionId, args, expected) => {
-    expect(decide(example, functionId, args)).toMatchObject(expected);
+    expect(decideAs('s1', functionId, args)).toMatchObject(expected);
+  });
+
+  it("lets an agent read its own session, and never another's", () => {
+    for (const id of ['session::get', 'session::messages', 'session::tree', 'harness::status']) {
+      expect(decideAs('s1', id, { session_id: 's1' })).toEqual({ decision: 'allow', rule_id: id });
+      expect(decideAs('s1', id, { session_id: 's2' })).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+    }
+    expect(decideAs('s1', 'session::list', {})).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+  });
+
+  it("asks a person before any read of engine state or streams, and denies the harness's own", () => {
+    for (const [id, args] of [
+      ['state::get', { scope: 'tool_notes', key: 'k' }],
+      ['state::list', { scope: 'tool_notes' }],
+      ['stream::list', { stream_name: 'tool_feed', group_id: 's2' }],
+    ] as const)
+      expect(decideAs('s1', id, args)).toEqual({ decision: 'needs_approval' });
+    for (const [id, args] of [
+      ['state::list', { scope: 'session_entries:s2' }],
+      ['state::get', { scope: 'turn_state', key: 's2' }],
+      ['stream::list', { stream_name: 'agent::events', group_id: 's2' }],
+    ] as const)
+      expect(decideAs('s1', id, args)).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
   });
 });

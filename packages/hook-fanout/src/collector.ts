@@ -44,6 +44,12 @@ export class ReplyCollector {
     return true;
   }
 
+  /** Close a window early (its publish failed); its `done` resolves with what arrived. */
+  cancel(hookId: string): void {
+    this.open.get(hookId)?.settle();
+    this.open.delete(hookId);
+  }
+
   get size(): number {
     return this.open.size;
   }

@@ -1,4 +1,3 @@
 export { type Config, configSchema } from './config.js';
-export { isBlocking, type MergeRule, mergeReplies, mergeRule } from './merge.js';
-export type { HookEnvelope } from './publish-collect.js';
+export { isBlocking, mergeReplies } from './merge.js';
 export { hookFanoutWorker, register } from './register.js';

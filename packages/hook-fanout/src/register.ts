@@ -1,14 +1,17 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { ReplyCollector } from './collector.js';
 import { type Config, configSchema, envOverrides } from './config.js';
 import { publishCollect } from './publish-collect.js';
 import { reply } from './reply.js';
 
-/** The whole bus surface of hook-fanout. */
+const { hookFanout } = contracts;
+
+/** The whole bus surface of hook-fanout: functions only; it publishes on the hook topics it is given. */
 export function register(worker: Worker<Config>): void {
   const collector = new ReplyCollector();
-  worker.function(publishCollect(collector, worker.config));
-  worker.function(reply(collector));
+  worker.function(hookFanout.publishCollect, publishCollect(collector, worker.config));
+  worker.function(hookFanout.reply, reply(collector));
 }
 
 export const hookFanoutWorker: WorkerSpec<Config> = {

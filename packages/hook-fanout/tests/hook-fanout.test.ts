@@ -7,8 +7,11 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
+import { type ContractInput, contracts, type JsonObject } from '@iii-harness/types';
 import { z } from 'zod';
 import { type Config, hookFanoutWorker, mergeReplies } from '../src/index.js';
+
+const { hookFanout, engine: builtins } = contracts;
 
 let engine: DevEngine;
 let fanout: TestWorker<Config>;
@@ -36,6 +39,10 @@ beforeAll(async () => {
     p.args?.command?.startsWith('rm') ? { block: true, reason: 'no rm' } : { block: false },
   );
   await subscriber('agent::before_function_call', 'audit::log', () => ({ block: false, audited: true }));
+  // Confines reads to the workspace by rewriting the path (and lets everything else run as asked).
+  await subscriber('agent::before_function_call', 'jail::paths', (p: { function_id: string; args: JsonObject }) =>
+    p.function_id === 'fs::read' ? { args: { ...p.args, path: `/workspace/${p.args.path}` } } : { block: false },
+  );
   await subscriber('agent::after_function_call', 'rewriter::upper', (p: { result: string }) => ({
     result: p.result.toUpperCase(),
   }));
@@ -49,7 +56,8 @@ afterAll(async () => {
   await engine.close();
 });
 
-const publish = (input: Record<string, unknown>) => client.bus.call<any>('hook-fanout::publish_collect', input);
+const publish = (input: ContractInput<typeof hookFanout.publishCollect>) =>
+  client.bus.call(hookFanout.publishCollect, input) as Promise<any>;
 
 describe('hook-fanout::publish_collect', () => {
   it('lets one subscriber block a call (first_block_wins) and waits only for the subscribers it found', async () => {
@@ -62,11 +70,11 @@ describe('hook-fanout::publish_collect', () => {
     });
     expect(result).toMatchObject({
       published: true,
-      subscribers: ['audit::log', 'guard::no_rm'],
+      subscribers: ['audit::log', 'guard::no_rm', 'jail::paths'],
       timed_out: false,
       merged: { block: true, reason: 'no rm' },
     });
-    expect(result.replies).toHaveLength(2);
+    expect(result.replies).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -74,10 +82,23 @@ describe('hook-fanout::publish_collect', () => {
     const payload = { function_id: 'shell::exec', args: { command: 'ls' } };
     expect(
       (await publish({ topic: 'agent::before_function_call', payload, merge_rule: 'first_block_wins' })).merged,
-    ).toEqual({ block: false });
+    ).toEqual({ block: false, audited: true });
     expect(
       (await publish({ topic: 'agent::before_function_call', payload, merge_rule: 'field_merge' })).merged,
     ).toEqual({ block: false, audited: true });
+  });
+
+  it('lets a subscriber rewrite the arguments of a call it does not block (first_block_wins)', async () => {
+    const result = await publish({
+      topic: 'agent::before_function_call',
+      payload: { function_id: 'fs::read', args: { path: 'notes.txt', encoding: 'utf8' } },
+      merge_rule: 'first_block_wins',
+    });
+    expect(result.merged).toEqual({
+      block: false,
+      audited: true,
+      args: { path: '/workspace/notes.txt', encoding: 'utf8' },
+    });
   });
 
   it('lets a subscriber rewrite a result (pipeline_last_wins)', async () => {
@@ -92,7 +113,8 @@ describe('hook-fanout::publish_collect', () => {
   it('publishes nothing when nobody subscribes', async () => {
     const result = await publish({ topic: 'agent::nobody_listens', payload: {}, merge_rule: 'pipeline_last_wins' });
     expect(result).toEqual({ published: false, subscribers: [], replies: [], merged: null, timed_out: false });
-    const topics = await client.bus.call<Array<{ name: string }>>('engine::queue::list_topics', {});
+    // Test-side inspection of the engine's queue topics (no contract: the harness never calls it).
+    const topics = (await client.bus.invoke('engine::queue::list_topics', {})) as Array<{ name: string }>;
     expect(topics.map((t) => t.name)).not.toContain('agent::nobody_listens');
   });
 
@@ -102,7 +124,7 @@ describe('hook-fanout::publish_collect', () => {
     expect(result).toMatchObject({ published: true, timed_out: true, replies: [], merged: {} });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(await client.bus.call('hook-fanout::reply', { hook_id: result.hook_id, reply: { late: true } })).toEqual({
+    expect(await client.bus.call(hookFanout.reply, { hook_id: result.hook_id, reply: { late: true } })).toEqual({
       accepted: false,
     });
   });
@@ -113,12 +135,12 @@ describe('hook-fanout::publish_collect', () => {
     ['hook-fanout::publish_collect', { topic: 't', payload: {}, merge_rule: 'field_merge', timeout_ms: -1 }],
     ['hook-fanout::reply', { reply: {} }],
   ])('%s rejects %j with invalid_payload', async (id, payload) => {
-    await expect(client.bus.call(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(client.bus.invoke(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
   });
 
   it('documents both functions', async () => {
-    for (const id of ['hook-fanout::publish_collect', 'hook-fanout::reply']) {
-      expect(await client.bus.call('engine::functions::info', { function_id: id })).toMatchObject({
+    for (const { id } of [hookFanout.publishCollect, hookFanout.reply]) {
+      expect(await client.bus.call(builtins.functionsInfo, { function_id: id })).toMatchObject({
         description: expect.any(String),
         request_schema: { type: 'object' },
         response_schema: { type: 'object' },
@@ -132,6 +154,12 @@ describe('mergeReplies', () => {
     expect(
       mergeReplies('first_block_wins', [{ decision: 'allow' }, { decision: 'deny', reason: 'a' }, { block: true }]),
     ).toEqual({ decision: 'deny', reason: 'a' });
+    expect(mergeReplies('first_block_wins', [{ args: { a: 1 } }, 'text', { args: { a: 2 }, note: 'x' }])).toEqual({
+      block: false,
+      args: { a: 2 },
+      note: 'x',
+    });
+    expect(mergeReplies('first_block_wins', [])).toEqual({ block: false });
     expect(mergeReplies('field_merge', [{ a: 1, b: 1 }, 'text', { b: 2 }])).toEqual({ a: 1, b: 2 });
     expect(mergeReplies('pipeline_last_wins', [1, 2, 3])).toBe(3);
   });

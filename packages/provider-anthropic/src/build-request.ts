@@ -39,13 +39,17 @@ export function buildRequest(
     body.system = [
       { type: 'text', text: request.system, ...(config.cache_system ? { cache_control: EPHEMERAL } : {}) },
     ];
-  if (request.tools?.length) {
-    body.tools = request.tools.map((tool, i, all) => ({
+  const tools: Anthropic.ToolUnion[] = [
+    ...(request.tools ?? []).map((tool) => ({
       name: wireToolName(tool.name),
       description: tool.description,
       input_schema: { ...tool.parameters, type: 'object' } as Anthropic.Tool.InputSchema,
-      ...(config.cache_tools && i === all.length - 1 ? { cache_control: EPHEMERAL } : {}),
-    }));
+    })),
+    ...(config.server_tools as unknown as Anthropic.ToolUnion[]),
+  ];
+  if (tools.length) {
+    if (config.cache_tools) tools[tools.length - 1] = { ...tools.at(-1)!, cache_control: EPHEMERAL };
+    body.tools = tools;
   }
   if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
   // `temperature` is not sent: the Messages API has deprecated it (the SDK no longer types it).

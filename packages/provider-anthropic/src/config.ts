@@ -15,6 +15,13 @@ export const configSchema = z
     cache_system: z.boolean().default(true),
     cache_tools: z.boolean().default(true),
     cache_last_message: z.boolean().default(true),
+    /**
+     * Tools Anthropic runs on its side, offered on every request as Anthropic defines them, e.g.
+     * `{type: web_search_20250305, name: web_search, max_uses: 5}`, `{type: web_fetch_20250910,
+     * name: web_fetch}`, `{type: code_execution_20250825, name: code_execution}`. Their use and
+     * results come back as `server_tool_use` / `server_tool_result` blocks.
+     */
+    server_tools: z.array(z.object({ type: z.string().min(1), name: z.string().min(1) }).loose()).default([]),
   })
   .strict();
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { AssistantMessage, FunctionResultMessage, Message, UserMessage } from '@iii-harness/types';
+import { serverResultToWire, textToWire } from './server-blocks.js';
 
 type Block = Anthropic.ContentBlockParam;
 type ImageMediaType = Anthropic.Base64ImageSource['media_type'];
@@ -23,7 +24,7 @@ export function wireToolUseId(id: string): string {
  * `provider` is this provider's id: only its own signed thinking can be replayed.
  */
 export function convertMessages(messages: readonly Message[], provider: string): AnthropicMessage[] {
-  const out = mergeSameRole(messages.map((message) => convertMessage(message, provider)));
+  const out = mergeSameRole(messages.map((message, i) => convertMessage(message, provider, i === messages.length - 1)));
   repairToolPairs(out);
   // A dropped call can empty an assistant message, making two user messages adjacent.
   const merged = mergeSameRole(out);
@@ -42,12 +43,12 @@ function mergeSameRole(messages: AnthropicMessage[]): AnthropicMessage[] {
   return out;
 }
 
-function convertMessage(message: Message, provider: string): AnthropicMessage {
+function convertMessage(message: Message, provider: string, last: boolean): AnthropicMessage {
   switch (message.role) {
     case 'user':
       return { role: 'user', content: userBlocks(message) };
     case 'assistant':
-      return { role: 'assistant', content: assistantBlocks(message, provider) };
+      return { role: 'assistant', content: assistantBlocks(message, provider, last) };
     case 'function_result':
       return { role: 'user', content: [toolResult(message)] };
   }
@@ -64,15 +65,20 @@ function image(block: { mime_type: string; data: string }): Anthropic.ImageBlock
   return { type: 'image', source: { type: 'base64', media_type: block.mime_type as ImageMediaType, data: block.data } };
 }
 
-function assistantBlocks(message: AssistantMessage, provider: string): Block[] {
+/**
+ * An assistant turn on the wire. Signed thinking, citations and Anthropic's own server-tool blocks
+ * go back byte for byte to Anthropic only (another vendor's cannot); a server tool whose result
+ * never came (an aborted reply) is left out unless this is the last message, which Anthropic
+ * continues as is (`pause_turn`).
+ */
+function assistantBlocks(message: AssistantMessage, provider: string, last: boolean): Block[] {
   const own = message.provider === provider;
-  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every block type (TypeScript checks it)
+  const answered = new Set(message.content.flatMap((b) => (b.type === 'server_tool_result' ? [b.tool_use_id] : [])));
   return message.content.flatMap((block): Block[] => {
     switch (block.type) {
       case 'text':
-        return block.text ? [{ type: 'text', text: block.text }] : [];
+        return block.text ? [textToWire(block, own)] : [];
       case 'thinking':
-        // Signed (or redacted) thinking goes back byte for byte; another vendor's reasoning cannot.
         if (!own || !block.signature) return [];
         return block.redacted
           ? [{ type: 'redacted_thinking', data: block.signature }]
@@ -81,6 +87,20 @@ function assistantBlocks(message: AssistantMessage, provider: string): Block[] {
         return [
           { type: 'tool_use', id: wireToolUseId(block.id), name: wireToolName(block.name), input: block.arguments },
         ];
+      case 'server_tool_use':
+        if (!own || !(answered.has(block.id) || last)) return [];
+        return [
+          {
+            type: 'server_tool_use',
+            id: block.id,
+            name: block.name,
+            input: block.input,
+          } as Anthropic.ServerToolUseBlockParam,
+        ];
+      case 'server_tool_result':
+        return own ? [serverResultToWire(block)] : [];
+      default:
+        return [];
     }
   });
 }

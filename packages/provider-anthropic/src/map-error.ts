@@ -1,4 +1,4 @@
-import { classifyError, type FailureKind, ProviderFailure } from '@iii-harness/provider-kit';
+import { classifyError, type FailureKind, isContextOverflow, ProviderFailure } from '@iii-harness/provider-kit';
 
 /** Anthropic's error `type`s (HTTP bodies and stream `error` events) in our terms. */
 const KIND_BY_TYPE: Record<string, FailureKind> = {
@@ -42,6 +42,6 @@ export function anthropicFailure(error: unknown, signal?: AbortSignal): Provider
       retryAfterMs: base.retryAfterMs,
     });
   }
-  const kind = KIND_BY_TYPE[e.type] ?? 'unknown';
+  const kind = isContextOverflow({ message: detail }) ? 'context_overflow' : (KIND_BY_TYPE[e.type] ?? 'unknown');
   return new ProviderFailure(kind, `Anthropic stream error ${detail}`, kind === 'unknown' ? { retryable: false } : {});
 }

@@ -16,11 +16,13 @@ export function mapStopReason(raw: string | null | undefined): StreamOutcome {
       return { stop_reason: 'end', raw_stop_reason: raw };
     case 'model_context_window_exceeded':
       return { stop_reason: 'length', raw_stop_reason: raw };
+    case 'refusal':
+      return { stop_reason: 'refusal' };
     case null:
     case undefined:
       return { stop_reason: 'other', raw_stop_reason: 'none' };
     default:
-      // refusal, pause_turn, and whatever Anthropic adds next
+      // pause_turn, and whatever Anthropic adds next
       return { stop_reason: 'other', raw_stop_reason: raw };
   }
 }

@@ -5,6 +5,7 @@ import { buildRequest, configSchema, convertMessages, mapStopReason, toModel } f
 const config = configSchema.parse({});
 const settings: ResolvedProvider = {
   provider: 'anthropic',
+  kind: 'cloud',
   api_url: 'http://x',
   max_tokens: 2048,
   credential: { configured: true, source: 'environment', token: 'k' },
@@ -154,6 +155,21 @@ describe('convertMessages', () => {
   });
 });
 
+describe('convertMessages: server tools', () => {
+  const use = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } };
+  it('drops a server tool whose result never came, unless Anthropic is to continue that very message', () => {
+    const cut = assistant([{ type: 'text', text: 'Searching.' }, use], { stop_reason: 'aborted' });
+    expect(
+      convertMessages([{ role: 'user', content: 'q?' }, cut, { role: 'user', content: 'go on' }], 'anthropic')[1],
+    ).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Searching.' }] });
+    const paused = assistant([{ type: 'text', text: 'Searching.' }, use], { stop_reason: 'other' });
+    expect(convertMessages([{ role: 'user', content: 'q?' }, paused], 'anthropic')[1]!.content).toEqual([
+      { type: 'text', text: 'Searching.' },
+      { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } },
+    ]);
+  });
+});
+
 describe('buildRequest', () => {
   const tools: NonNullable<ProviderRequest['tools']> = [
     {
@@ -182,6 +198,19 @@ describe('buildRequest', () => {
     expect(body.messages.at(-1)!.content).toEqual([{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }]);
     expect(body).not.toHaveProperty('temperature');
     expect(body).not.toHaveProperty('thinking');
+  });
+
+  it('offers the configured server tools after the function tools, the breakpoint on the last', () => {
+    const withSearch = configSchema.parse({
+      server_tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }],
+    });
+    expect(buildRequest(request({ tools }), settings, withSearch, 'anthropic').body.tools!.slice(1)).toEqual([
+      { name: 'other', description: 'x', input_schema: { type: 'object', properties: {} } },
+      { type: 'web_search_20250305', name: 'web_search', max_uses: 3, cache_control: { type: 'ephemeral' } },
+    ]);
+    expect(buildRequest(request({}), settings, withSearch, 'anthropic').body.tools).toEqual([
+      { type: 'web_search_20250305', name: 'web_search', max_uses: 3, cache_control: { type: 'ephemeral' } },
+    ]);
   });
 
   it('leaves the breakpoints out when configured off', () => {
@@ -225,7 +254,7 @@ describe('mapStopReason', () => {
     ['tool_use', { stop_reason: 'function_call' }],
     ['stop_sequence', { stop_reason: 'end', raw_stop_reason: 'stop_sequence' }],
     ['model_context_window_exceeded', { stop_reason: 'length', raw_stop_reason: 'model_context_window_exceeded' }],
-    ['refusal', { stop_reason: 'other', raw_stop_reason: 'refusal' }],
+    ['refusal', { stop_reason: 'refusal' }],
     ['pause_turn', { stop_reason: 'other', raw_stop_reason: 'pause_turn' }],
     ['brand_new_reason', { stop_reason: 'other', raw_stop_reason: 'brand_new_reason' }],
   ])('%s → %j', (raw, expected) => expect(mapStopReason(raw)).toEqual(expected));

@@ -8,6 +8,7 @@ import {
   startFakeAnthropic,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { providerAnthropicWorker } from '../src/index.js';
 
 const TOKEN = 'sk-ant-api03-test-9c4e1b7a2f6d8e30';
@@ -28,6 +29,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => f?.close());
+
+const complete = contracts.provider.complete('anthropic');
+const abort = contracts.provider.abort('anthropic');
 
 type Ev = ProviderEvent & {
   content_index?: number;
@@ -62,6 +66,9 @@ const EVENT_TYPES = new Set([
   'tool_call_delta',
   'tool_call_end',
   'usage',
+  'content_block',
+  'citation',
+  'warning',
   'done',
   'error',
 ]);
@@ -78,16 +85,17 @@ describe('provider-anthropic: surface', () => {
       supports_model_listing: true,
       kind: 'cloud',
     });
-    const { providers } = await f.call<{ providers: Array<{ id: string }> }>('harness::provider::list', {});
+    const { providers } = await f.call(contracts.harness.providerList, {});
     expect(providers.map((p) => p.id)).toContain('anthropic');
   });
 
   it('documents every function in engine::functions::info', async () => {
     for (const name of ['stream', 'complete', 'abort', 'refresh_models']) {
-      const info = await f.call<{ description: unknown; request_schema: unknown; response_schema: unknown }>(
-        'engine::functions::info',
-        { function_id: `provider::anthropic::${name}` },
-      );
+      const info = (await f.call(contracts.engine.functionsInfo, { function_id: `provider::anthropic::${name}` })) as {
+        description: unknown;
+        request_schema: unknown;
+        response_schema: unknown;
+      };
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
@@ -96,10 +104,7 @@ describe('provider-anthropic: surface', () => {
 
   it('fills the catalog through models::reconcile at start and on refresh_models, with limits and prices', async () => {
     await eventually(() => expect(f.reconciles.length).toBeGreaterThan(0));
-    const result = await f.call<{ provider: string; count: number; ids: string[] }>(
-      'provider::anthropic::refresh_models',
-      {},
-    );
+    const result = await f.call(contracts.provider.refreshModels('anthropic'), {});
     expect(result).toEqual({
       provider: 'anthropic',
       count: 4,
@@ -141,7 +146,7 @@ describe('provider-anthropic: surface', () => {
   ])('%s rejects %j with invalid_payload and sends nothing upstream', async (id, payload) => {
     const requests = fake.requests.length;
     const reconciles = f.reconciles.length;
-    await expect(f.call(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(f.invoke(id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
     expect(fake.requests.length).toBe(requests);
     expect(f.reconciles.length).toBe(reconciles);
   });
@@ -319,7 +324,7 @@ describe('provider-anthropic: streaming', () => {
       ['length', 'length', undefined],
       ['tool_calls', 'function_call', undefined],
       ['stop_sequence', 'end', 'stop_sequence'],
-      ['refusal', 'other', 'refusal'],
+      ['refusal', 'refusal', undefined],
       [{ raw: 'pause_turn' }, 'other', 'pause_turn'],
       [{ raw: 'model_context_window_exceeded' }, 'length', 'model_context_window_exceeded'],
       [{ raw: 'brand_new_reason' }, 'other', 'brand_new_reason'],
@@ -338,8 +343,136 @@ describe('provider-anthropic: streaming', () => {
 
   it('complete returns the final message', async () => {
     fake.enqueue({ steps: [{ text: 'complete answer' }] });
-    const { message } = await f.call<{ message: unknown }>('provider::anthropic::complete', f.request());
+    const { message } = await f.call(complete, f.request() as never);
     expect(message).toMatchObject({ content: [{ type: 'text', text: 'complete answer' }], stop_reason: 'end' });
+  });
+});
+
+describe('provider-anthropic: server tools, citations, refusals', () => {
+  const searchId = 'srvtoolu_014hJH82Qum7Td6UV8gDXThB';
+  const hits = [
+    {
+      type: 'web_search_result',
+      title: 'Paris weather today',
+      url: 'https://weather.example/paris',
+      encrypted_content: 'EqgfCioIARgBIiQ3YTAwMjY1Mi1hZjM0LTQ2OTAtYmQ0Ni02ZmQ5ZDVkZjdjZGQ',
+      page_age: '2 hours ago',
+    },
+  ];
+  const webCitation = {
+    type: 'web_search_result_location',
+    url: 'https://weather.example/paris',
+    title: 'Paris weather today',
+    encrypted_index: 'Eo8BCioIAhgBIiQyYjQ0OWJmZi1lNmQ5LTQ3NzAtOWU5Mi1lMmU2YzQ4Y2EwMzM',
+    cited_text: 'Currently 18°C and sunny in Paris',
+  };
+  const docCitation = {
+    type: 'char_location',
+    cited_text: 'The grass is green.',
+    document_index: 0,
+    document_title: 'Facts',
+    start_char_index: 0,
+    end_char_index: 19,
+    file_id: null,
+  };
+
+  it('keeps web search use, its results and cited text as typed blocks, and sends them back as Anthropic wants', async () => {
+    const { events, terminal } = await play({
+      steps: [
+        { text: "I'll search for that." },
+        { server_tool_use: { id: searchId, name: 'web_search', input: { query: 'weather Paris today' } } },
+        { server_tool_result: { type: 'web_search_tool_result', tool_use_id: searchId, content: hits } },
+        { text: 'It is 18°C and sunny.', citations: [webCitation, docCitation] },
+      ],
+      stop: 'end',
+    });
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+    expect(ofType(events, 'citation')).toHaveLength(2);
+    const message = terminal!.message;
+    expect(message.content).toEqual([
+      { type: 'text', text: "I'll search for that." },
+      { type: 'server_tool_use', id: searchId, name: 'web_search', input: { query: 'weather Paris today' } },
+      { type: 'server_tool_result', tool_use_id: searchId, result_type: 'web_search_tool_result', content: hits },
+      {
+        type: 'text',
+        text: 'It is 18°C and sunny.',
+        citations: [
+          {
+            type: 'web_search_result_location',
+            url: webCitation.url,
+            title: webCitation.title,
+            cited_text: webCitation.cited_text,
+            vendor: webCitation,
+          },
+          {
+            type: 'char_location',
+            title: 'Facts',
+            cited_text: 'The grass is green.',
+            vendor: { ...docCitation, file_id: undefined },
+          },
+        ],
+      },
+    ]);
+    expect(message.stop_reason).toBe('end');
+
+    // The next request carries the blocks back; the fake refuses results without their use and
+    // citations with response-only fields, as Anthropic does.
+    const { terminal: next } = await play(
+      { steps: [{ text: 'You are welcome.' }] },
+      { messages: [{ role: 'user', content: 'Weather in Paris?' }, message, { role: 'user', content: 'Thanks!' }] },
+    );
+    expect(next?.type).toBe('done');
+    const { file_id: _fileId, ...docParam } = docCitation;
+    expect((lastBody().messages as Array<{ content: unknown }>)[1]!.content).toEqual([
+      { type: 'text', text: "I'll search for that." },
+      { type: 'server_tool_use', id: searchId, name: 'web_search', input: { query: 'weather Paris today' } },
+      { type: 'web_search_tool_result', tool_use_id: searchId, content: hits },
+      { type: 'text', text: 'It is 18°C and sunny.', citations: [webCitation, docParam] },
+    ]);
+  });
+
+  it('marks a server tool error result, and never replays server blocks to another vendor', async () => {
+    const errorContent = { type: 'web_fetch_tool_result_error', error_code: 'url_not_accessible' };
+    const { terminal } = await play({
+      steps: [
+        { server_tool_use: { id: 'srvtoolu_fetch1', name: 'web_fetch', input: { url: 'https://gone.example' } } },
+        {
+          server_tool_result: { type: 'web_fetch_tool_result', tool_use_id: 'srvtoolu_fetch1', content: errorContent },
+        },
+        { text: 'That page is not reachable.' },
+      ],
+    });
+    expect(terminal!.message.content[1]).toEqual({
+      type: 'server_tool_result',
+      tool_use_id: 'srvtoolu_fetch1',
+      result_type: 'web_fetch_tool_result',
+      content: errorContent,
+      is_error: true,
+    });
+    const foreign = { ...terminal!.message, provider: 'other-vendor' };
+    await play(
+      { steps: [{ text: 'ok' }] },
+      { messages: [{ role: 'user', content: 'Fetch it.' }, foreign, { role: 'user', content: 'ok?' }] },
+    );
+    expect((lastBody().messages as Array<{ content: unknown }>)[1]!.content).toEqual([
+      { type: 'text', text: 'That page is not reachable.' },
+    ]);
+  });
+
+  it('makes a refusal its own stop reason, with the category and explanation Anthropic gave', async () => {
+    const details = {
+      type: 'refusal',
+      category: 'cyber',
+      explanation: 'This request could enable malware development.',
+    };
+    const { terminal, result } = await play({
+      steps: [{ text: "I can't help with that." }],
+      stop: 'refusal',
+      stop_details: details,
+    });
+    expect(terminal).toMatchObject({ type: 'done', stop_reason: 'refusal', message: { stop_details: details } });
+    expect(terminal!.message).not.toHaveProperty('raw_stop_reason');
+    expect(result?.stop_reason).toBe('refusal');
   });
 });
 
@@ -351,6 +484,16 @@ describe('provider-anthropic: failures', () => {
     expect(terminal).toMatchObject({ type: 'error', code: 'provider_error', retryable: false });
     expect(terminal!.message).toContain('authentication_error');
     expect(messageRequests().length - before).toBe(1);
+  });
+
+  it('a 401 body that echoes the key never carries it to the caller', async () => {
+    const body = { type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key: ${TOKEN}` } };
+    const { terminal } = await play({ http_error: { status: 401, body } });
+    expect(terminal).toMatchObject({ type: 'error', reason: 'auth', message: expect.stringContaining('[redacted]') });
+    expect(JSON.stringify(terminal)).not.toContain(TOKEN);
+    fake.enqueue({ http_error: { status: 401, body } });
+    const error = await f.call(complete, f.request() as never).catch((e: Error) => e);
+    expect((error as Error).message).not.toContain(TOKEN);
   });
 
   it('retries a 429 after its retry-after', async () => {
@@ -393,6 +536,34 @@ describe('provider-anthropic: failures', () => {
     expect(messageRequests().length - before).toBe(1);
   });
 
+  it('recognises "prompt is too long" (HTTP 400 and a stream error event) as context_overflow, never retried', async () => {
+    const before = messageRequests().length;
+    const tooLong = 'prompt is too long: 208310 tokens > 200000 maximum';
+    const { terminal } = await play({
+      http_error: { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: tooLong } } },
+    });
+    expect(terminal).toMatchObject({
+      type: 'error',
+      code: 'provider_error',
+      reason: 'context_overflow',
+      retryable: false,
+    });
+    expect(messageRequests().length - before).toBe(1);
+    fake.enqueue({
+      http_error: { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: tooLong } } },
+    });
+    await expect(f.call(complete, f.request() as never)).rejects.toMatchObject({
+      code: 'provider_error',
+      reason: 'context_overflow',
+      retryable: false,
+    });
+    const midStream = await play({
+      steps: [{ text: 'partial' }],
+      error_mid_stream: { after_steps: 1, message: tooLong, type: 'invalid_request_error' },
+    });
+    expect(midStream.terminal).toMatchObject({ type: 'error', reason: 'context_overflow', retryable: false });
+  });
+
   it('ends a connection cut mid-stream with one error event and no retry', async () => {
     const before = messageRequests().length;
     const { events, terminal } = await play({
@@ -422,7 +593,7 @@ describe('provider-anthropic: failures', () => {
     await run.waitFor((e) => e.type === 'text_delta');
     const abortsBefore = fake.clientAborts.length;
     const asked = Date.now();
-    expect(await f.call('provider::anthropic::abort', { request_id: request.request_id })).toEqual({ aborted: true });
+    expect(await f.call(abort, { request_id: String(request.request_id) })).toEqual({ aborted: true });
     await eventually(() => expect(fake.clientAborts.length).toBeGreaterThan(abortsBefore), {
       timeoutMs: 1_000,
       intervalMs: 5,
@@ -431,7 +602,7 @@ describe('provider-anthropic: failures', () => {
     const { terminal } = await run.finished;
     expect(terminal).toMatchObject({ type: 'done', stop_reason: 'aborted' });
     expect((terminal as Ev).message.content[0].text.length).toBeGreaterThan(0);
-    expect(await f.call('provider::anthropic::abort', { request_id: request.request_id })).toEqual({ aborted: false });
+    expect(await f.call(abort, { request_id: String(request.request_id) })).toEqual({ aborted: false });
   });
 
   it('a missing credential is a provider_error naming ANTHROPIC_API_KEY, with or without a harness', async () => {
@@ -446,7 +617,7 @@ describe('provider-anthropic: failures', () => {
         retryable: false,
         message: expect.stringContaining('ANTHROPIC_API_KEY'),
       });
-      await expect(f.call('provider::anthropic::complete', f.request())).rejects.toMatchObject({
+      await expect(f.call(complete, f.request() as never)).rejects.toMatchObject({
         code: 'provider_error',
         message: expect.stringContaining('ANTHROPIC_API_KEY'),
       });

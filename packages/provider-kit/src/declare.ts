@@ -1,7 +1,7 @@
 import { type Bus, HarnessError, type Logger, registerSecret } from '@iii-harness/runtime';
+import { contracts, type ProviderDeclaration, type ResolvedProvider } from '@iii-harness/types';
 import { ProviderFailure } from './failures.js';
 import { sleep } from './retry.js';
-import { type ProviderDeclaration, type ResolvedProvider, resolvedProvider } from './schemas.js';
 
 /**
  * Declare the provider to the harness's registry. The harness may start after us, so this keeps
@@ -16,7 +16,7 @@ export function declareInBackground(
   return (async () => {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        await bus.call('harness::provider::register', declaration, { timeoutMs: 5_000 });
+        await bus.call(contracts.harness.providerRegister, declaration, { timeoutMs: 5_000 });
         logger.info({ provider: declaration.id }, 'declared to the harness provider registry');
         return;
       } catch (error) {
@@ -43,16 +43,13 @@ export async function resolveSettings(
 ): Promise<ResolvedProvider> {
   let resolved: ResolvedProvider;
   try {
-    resolved = await bus.call(
-      'harness::provider::resolve',
-      { provider: declaration.id },
-      { timeoutMs: 5_000, schema: resolvedProvider },
-    );
+    resolved = await bus.call(contracts.harness.providerResolve, { provider: declaration.id }, { timeoutMs: 5_000 });
   } catch (error) {
     if (!(error instanceof HarnessError) || error.code !== 'not_found') throw error;
     const token = declaration.credential_env_var ? env[declaration.credential_env_var] : undefined;
     resolved = {
       provider: declaration.id,
+      kind: declaration.kind,
       api_url: declaration.default_url,
       max_tokens: declaration.default_max_tokens,
       credential: token ? { configured: true, source: 'environment', token } : { configured: false, source: 'none' },

@@ -1,6 +1,16 @@
-import type { AssistantMessage, ProviderStreamEvent, StopReason, Usage } from '@iii-harness/types';
+import type { Logger } from '@iii-harness/runtime';
+import type {
+  AssistantMessage,
+  Citation,
+  ProviderStreamEvent,
+  ProviderWarningEvent,
+  ServerToolResultBlock,
+  ServerToolUseBlock,
+  StopReason,
+  Usage,
+} from '@iii-harness/types';
 import type { ProviderFailure } from './failures.js';
-import { MessageAccumulator } from './message-accumulator.js';
+import { MessageAccumulator, type MessageEnding } from './message-accumulator.js';
 
 /** The part of iii-sdk's ChannelWriter the sink needs. */
 export interface EventWriter {
@@ -64,11 +74,16 @@ export class StreamSink {
   /** A delta went out in this turn, or the previous turn was a burst: the next deltas wait. */
   private busy = false;
   private turnEndScheduled = false;
+  /** Tool calls started and not ended yet, by content index: a terminal event ends them first. */
+  private readonly openCalls = new Map<number, string>();
+  /** Warnings already reported (`code:feature`): a vendor repeating one is reported once. */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly writer: EventWriter | undefined,
     provider: string,
     model: string,
+    private readonly options: { logger?: Logger } = {},
   ) {
     this.message = new MessageAccumulator(provider, model);
   }
@@ -84,6 +99,8 @@ export class StreamSink {
 
   emit(event: ProviderStreamEvent): void {
     if (this.ended) return;
+    if (event.type === 'tool_call_start') this.openCalls.set(event.content_index, event.id);
+    if (event.type === 'tool_call_end') this.openCalls.delete(event.content_index);
     this.message.apply(event);
     this.emitted++;
     if (!this.writer) return; // `complete`: nobody reads a channel
@@ -181,8 +198,40 @@ export class StreamSink {
     this.emit({ type: 'usage', usage });
   }
 
+  /** A block the vendor delivered whole (a tool it ran itself, and its result). */
+  block(contentIndex: number, block: ServerToolUseBlock | ServerToolResultBlock): void {
+    this.emit({ type: 'content_block', content_index: contentIndex, block });
+  }
+
+  /** A source for the text block at `contentIndex`. */
+  citation(contentIndex: number, citation: Citation): void {
+    this.emit({ type: 'citation', content_index: contentIndex, citation });
+  }
+
+  /**
+   * Something the vendor sent that we cannot carry: a `warning` event and a log line naming it,
+   * once per kind per request, never a silent drop.
+   */
+  warning(code: ProviderWarningEvent['code'], feature: string, message: string): void {
+    const key = `${code}:${feature}`;
+    if (this.ended || this.warned.has(key)) return;
+    this.warned.add(key);
+    this.options.logger?.warn({ code, feature }, message);
+    this.emit({ type: 'warning', code, feature, message });
+  }
+
+  /**
+   * End every call still open with the arguments streamed so far, so no terminal event ever
+   * leaves a call half-open (arguments cut off mid-JSON are kept under `invalid_json_arguments`).
+   */
+  private endOpenCalls(): void {
+    for (const [index, id] of [...this.openCalls]) this.toolCallEnd(index, id);
+  }
+
   /** Terminal success (also used for an abort: a normal outcome with the partial message). */
-  done(stopReason: StopReason, extra: { raw_stop_reason?: string; error_message?: string } = {}): AssistantMessage {
+  done(stopReason: StopReason, extra: MessageEnding = {}): AssistantMessage {
+    if (this.ended) return this.message.toMessage(stopReason, extra);
+    this.endOpenCalls();
     const message = this.message.toMessage(stopReason, extra);
     this.emit({ type: 'done', message, stop_reason: stopReason });
     this.end();
@@ -191,12 +240,14 @@ export class StreamSink {
 
   /** Terminal failure, carrying the partial message when something had streamed. */
   fail(failure: ProviderFailure, code = 'provider_error'): AssistantMessage {
+    if (!this.ended) this.endOpenCalls();
     const message = this.message.toMessage('error', { error_message: failure.message });
     this.emit({
       type: 'error',
       code,
       message: failure.message,
       retryable: failure.retryable,
+      reason: failure.kind,
       ...(this.message.hasContent() ? { partial: message } : {}),
     });
     this.end();

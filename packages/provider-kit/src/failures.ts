@@ -1,20 +1,11 @@
+import { maskSecrets, REDACTED } from '@iii-harness/runtime';
+import type { ProviderFailureReason } from '@iii-harness/types';
+
 /**
  * Provider failures, classified once at the edge as data. Callers read `retryable` and
  * `kind`; nobody regexes messages downstream.
  */
-export type FailureKind =
-  | 'auth'
-  | 'rate_limited'
-  | 'overloaded'
-  | 'server'
-  | 'bad_request'
-  | 'context_overflow'
-  | 'not_found'
-  | 'connection'
-  | 'timeout'
-  | 'aborted'
-  | 'missing_credential'
-  | 'unknown';
+export type FailureKind = ProviderFailureReason;
 
 export class ProviderFailure extends Error {
   constructor(
@@ -41,18 +32,55 @@ export class ProviderFailure extends Error {
   }
 }
 
-/** Context-overflow wording vendors use (no structured field exists for it). */
-const OVERFLOW =
-  /context[ _-]?(length|window)|too many tokens|prompt is too long|maximum context|exceeds the (model'?s )?context|n_ctx/i;
+/**
+ * "The request does not fit the model's window", as each vendor words it. Only OpenAI
+ * (`code: context_length_exceeded`) and llama.cpp (`type: exceed_context_size_error`) give it a
+ * structured field; the rest is text, so the wordings live here, once, next to the vendor that
+ * sends them. Every match becomes `context_overflow` (retryable: false — compaction can help, a
+ * retry as is cannot).
+ */
+const CONTEXT_OVERFLOW_WORDINGS: RegExp[] = [
+  // Anthropic: "prompt is too long: 208310 tokens > 200000 maximum"
+  /prompt is too long/i,
+  // Anthropic, older: "input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000"
+  /input length and `?max_tokens`? exceed context limit/i,
+  // OpenAI chat completions: "This model's maximum context length is 128000 tokens. However, your messages resulted in …"
+  /maximum context length is/i,
+  // OpenAI Responses: "Your input exceeds the context window of this model. Please adjust your input and try again."
+  /exceeds the context window/i,
+  // Kimi (Moonshot): "Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)"
+  /exceeded model token limit/i,
+  // llama.cpp llama-server: "the request exceeds the available context size, try increasing it"
+  /exceeds the available context size/i,
+  // LM Studio (llama.cpp engine): "The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096)"
+  /greater than the context length/i,
+  // LM Studio: "Trying to keep the first 111490 tokens when context the overflows. However, the model is loaded with context length of only 32768 tokens, which is not enough."
+  /when context the overflows/i,
+  // LM Studio: "Cannot truncate prompt with n_keep (15028) >= n_ctx (7424)"
+  /n_keep \(\d+\) >= n_ctx/i,
+  // LM Studio: "Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens."
+  /does not fit in context length/i,
+  // LM Studio (MLX engine): "Context size has been exceeded"
+  /context size has been exceeded/i,
+];
+const CONTEXT_OVERFLOW_CODES = new Set(['context_length_exceeded', 'exceed_context_size_error']);
 
+/** Whether a vendor's error (its message, and its error `code` or `type` when it has one) says the context overflowed. */
+export function isContextOverflow(error: { message?: string; code?: unknown; type?: unknown }): boolean {
+  if (CONTEXT_OVERFLOW_CODES.has(String(error.code)) || CONTEXT_OVERFLOW_CODES.has(String(error.type))) return true;
+  const text = error.message ?? '';
+  return CONTEXT_OVERFLOW_WORDINGS.some((wording) => wording.test(text));
+}
+
+/** The kind of an HTTP failure; `body` is the vendor's error text (an overflow may come as 400, 413 or even 500). */
 export function kindForStatus(status: number, body = ''): FailureKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 429) return 'rate_limited';
+  if (isContextOverflow({ message: body })) return 'context_overflow';
   if (status === 529 || status === 503) return 'overloaded';
   if (status === 404) return 'not_found';
   if (status === 408) return 'timeout';
-  if (status === 400 || status === 413 || status === 422)
-    return OVERFLOW.test(body) ? 'context_overflow' : 'bad_request';
+  if (status === 400 || status === 413 || status === 422) return 'bad_request';
   if (status >= 500) return 'server';
   return 'unknown';
 }
@@ -105,11 +133,17 @@ export function classifyError(error: unknown, signal?: AbortSignal): ProviderFai
   if (names.includes('AbortError') || names.includes('APIUserAbortError'))
     return new ProviderFailure('aborted', 'request aborted');
   if (typeof e?.status === 'number') {
-    return new ProviderFailure(kindForStatus(e.status, message), message, {
+    const overflow = isContextOverflow({ message, code: e.code, type: (error as { type?: unknown }).type });
+    const kind =
+      overflow && ![401, 403, 429].includes(e.status) ? 'context_overflow' : kindForStatus(e.status, message);
+    return new ProviderFailure(kind, message, {
       status: e.status,
       retryAfterMs: retryAfterFrom(e.headers),
     });
   }
+  // The SDKs parse each SSE frame with JSON.parse: a frame cut off mid-JSON is a broken stream, not a network blip.
+  if (error instanceof SyntaxError)
+    return new ProviderFailure('bad_response', `the vendor's stream carried malformed JSON: ${message}`);
   if (names.includes('APIConnectionTimeoutError')) return new ProviderFailure('timeout', message);
   if (
     names.includes('APIConnectionError') ||
@@ -120,4 +154,16 @@ export function classifyError(error: unknown, signal?: AbortSignal): ProviderFai
     return new ProviderFailure('connection', message);
   }
   return new ProviderFailure('unknown', message, { retryable: false });
+}
+
+/**
+ * The failure with secrets taken out of its text: every value the process registered as a secret,
+ * and the given ones (the request's resolved API key), replaced wherever they appear. Vendors echo
+ * the key in some 401 bodies; the text goes to the caller, the turn record and the UI.
+ */
+export function withoutSecrets(failure: ProviderFailure, secrets: Array<string | undefined>): ProviderFailure {
+  let message = maskSecrets(failure.message);
+  for (const secret of secrets) if (secret && secret.length >= 4) message = message.split(secret).join(REDACTED);
+  if (message === failure.message) return failure;
+  return new ProviderFailure(failure.kind, message, failure.options);
 }

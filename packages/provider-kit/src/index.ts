@@ -1,3 +1,11 @@
+/** Shapes every provider uses, defined once in types; re-exported for the providers' convenience. */
+export type {
+  ProviderDeclaration,
+  ProviderRequest,
+  ResolvedProvider,
+  ThinkingConfig,
+  ToolSpec,
+} from '@iii-harness/types';
 export { AbortRegistry } from './abort-registry.js';
 export {
   type ProviderConfig,
@@ -15,9 +23,17 @@ export {
 } from './declare.js';
 export { discoveredModel, type ModelDefaults } from './discovery.js';
 export { type EventWriter, INVALID_ARGUMENTS_KEY, parseToolArguments, StreamSink } from './event-sink.js';
-export { classifyError, type FailureKind, kindForStatus, ProviderFailure, retryAfterFrom } from './failures.js';
-export { MessageAccumulator } from './message-accumulator.js';
+export {
+  classifyError,
+  type FailureKind,
+  isContextOverflow,
+  kindForStatus,
+  ProviderFailure,
+  retryAfterFrom,
+} from './failures.js';
+export { MessageAccumulator, type MessageEnding } from './message-accumulator.js';
 export * from './openai-compatible/index.js';
+export * from './openai-responses/index.js';
 export { costOf, priceFor } from './pricing.js';
 export {
   type AdapterContext,
@@ -36,22 +52,4 @@ export {
   type StreamAttempt,
   sleep,
 } from './retry.js';
-export {
-  abortInput,
-  type CompleteInput,
-  channelWriter,
-  completeInput,
-  modelList,
-  type ProviderDeclaration,
-  type ProviderRequest,
-  providerDeclaration,
-  type ResolvedProvider,
-  refreshModelsInput,
-  resolvedProvider,
-  type StreamInput,
-  streamInput,
-  type ThinkingConfig,
-  type ToolSpec,
-  thinkingConfig,
-  toolSpec,
-} from './schemas.js';
+export { type RunRequest, runRequest } from './run-request.js';

@@ -2,11 +2,19 @@ import {
   type AssistantMessage,
   emptyUsage,
   type ProviderStreamEvent,
+  type StopDetails,
   type StopReason,
   type Usage,
 } from '@iii-harness/types';
 
 type Block = AssistantMessage['content'][number];
+
+/** How a message ended, besides its stop reason. */
+export interface MessageEnding {
+  raw_stop_reason?: string;
+  stop_details?: StopDetails;
+  error_message?: string;
+}
 
 /**
  * Builds the assistant message from the normalized events, exactly as a consumer of the channel
@@ -55,6 +63,19 @@ export class MessageAccumulator {
       case 'usage':
         this.usage = { ...this.usage, ...event.usage };
         break;
+      case 'content_block':
+        this.blocks.set(event.content_index, structuredClone(event.block));
+        break;
+      case 'citation': {
+        let block = this.blocks.get(event.content_index);
+        if (block?.type !== 'text') {
+          block = { type: 'text', text: '' };
+          this.blocks.set(event.content_index, block);
+        }
+        block.citations = [...(block.citations ?? []), event.citation];
+        break;
+      }
+      case 'warning':
       case 'done':
       case 'error':
         break;
@@ -79,10 +100,7 @@ export class MessageAccumulator {
     return this.blocks.size > 0;
   }
 
-  toMessage(
-    stopReason: StopReason,
-    extra: { raw_stop_reason?: string; error_message?: string } = {},
-  ): AssistantMessage {
+  toMessage(stopReason: StopReason, extra: MessageEnding = {}): AssistantMessage {
     const content = [...this.blocks.entries()].sort(([a], [b]) => a - b).map(([, block]) => structuredClone(block));
     return {
       role: 'assistant',
@@ -92,6 +110,7 @@ export class MessageAccumulator {
       usage: { ...this.usage },
       stop_reason: stopReason,
       ...(extra.raw_stop_reason ? { raw_stop_reason: extra.raw_stop_reason } : {}),
+      ...(extra.stop_details ? { stop_details: extra.stop_details } : {}),
       ...(extra.error_message ? { error_message: extra.error_message } : {}),
       timestamp: Date.now(),
     };

@@ -1,20 +1,14 @@
+import { type Handler, HarnessError, type Logger, type Worker, type WorkerSpec } from '@iii-harness/runtime';
 import {
-  defineFunction,
-  HarnessError,
-  type LegacyFunctionDef,
-  type Logger,
-  type Worker,
-  type WorkerSpec,
-} from '@iii-harness/runtime';
-import {
-  type AssistantMessage,
-  assistantMessage,
+  contracts,
   type Model,
+  type ProviderDeclaration,
+  type ProviderRequest,
+  type ResolvedProvider,
+  type StopDetails,
   type StopReason,
-  stopReason,
-  usage,
 } from '@iii-harness/types';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AbortRegistry } from './abort-registry.js';
 import { type ProviderConfig, retryPolicyOf } from './config.js';
 import {
@@ -24,21 +18,10 @@ import {
   requireCredential,
   resolveSettings,
 } from './declare.js';
-import { type EventWriter, StreamSink } from './event-sink.js';
-import { classifyError, type ProviderFailure } from './failures.js';
+import type { EventWriter, StreamSink } from './event-sink.js';
+import { classifyError, type ProviderFailure, withoutSecrets } from './failures.js';
 import { priceFor } from './pricing.js';
-import { retryBeforeFirstByte } from './retry.js';
-import {
-  abortInput,
-  abortOutput,
-  completeInput,
-  type ProviderDeclaration,
-  type ProviderRequest,
-  type ResolvedProvider,
-  refreshModelsInput,
-  refreshModelsOutput,
-  streamInput,
-} from './schemas.js';
+import { runRequest } from './run-request.js';
 
 export interface AdapterContext {
   settings: ResolvedProvider;
@@ -52,6 +35,7 @@ export interface AdapterContext {
 export interface StreamOutcome {
   stop_reason: StopReason;
   raw_stop_reason?: string;
+  stop_details?: StopDetails;
 }
 
 /** What differs between providers: how to stream one request, and how to list models. */
@@ -68,19 +52,20 @@ export interface ProviderDefinition<C extends ProviderConfig> {
   env?: Record<string, string>;
   declaration(config: C): ProviderDeclaration;
   createAdapter(config: C): ProviderAdapter;
-  /** Provider-specific functions (e.g. LM Studio's load_model), registered beside the four standard ones. */
-  // biome-ignore lint/suspicious/noExplicitAny: transitional until the providers serve contracts (issue 12)
-  extraFunctions?(worker: Worker<C>, tools: ProviderTools): LegacyFunctionDef<any, any>[];
+  /**
+   * Serve the provider's own functions (e.g. LM Studio's `load_model`) beside the four standard
+   * ones, each from its contract: `worker.function(contracts.lmstudio.loadModel, handler)`.
+   */
+  extraFunctions?(worker: Worker<C>, tools: ProviderTools): void;
 }
 
 /** What extra functions may use. */
 export interface ProviderTools {
   declaration: ProviderDeclaration;
   settings(): Promise<ResolvedProvider>;
+  /** A vendor failure as the bus error to throw, with the API key taken out of its text. */
+  toBusError(error: unknown, settings?: ResolvedProvider): HarnessError;
 }
-
-const streamOutput = z.object({ stop_reason: stopReason, usage });
-const completeOutput = z.object({ message: assistantMessage });
 
 /** The provider's four standard functions over an adapter, plus its declaration and discovery. */
 export function createProviderWorker<C extends ProviderConfig>(definition: ProviderDefinition<C>): WorkerSpec<C> {
@@ -93,93 +78,36 @@ export function createProviderWorker<C extends ProviderConfig>(definition: Provi
   };
 }
 
+/**
+ * The bus surface every provider shares, from `contracts.provider`: `provider::<id>::stream`,
+ * `::complete`, `::abort`, `::refresh_models`; the declaration to the harness's registry and model
+ * discovery at start.
+ */
 function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definition: ProviderDefinition<C>): void {
   const declaration = definition.declaration(worker.config);
   if (declaration.id !== definition.id)
     throw new Error(`declaration id ${declaration.id} differs from provider id ${definition.id}`);
   const adapter = definition.createAdapter(worker.config);
-  const aborts = new AbortRegistry();
   const lifetime = new AbortController();
-  const settings = cachedResolver(() => resolveSettings(worker.bus, declaration), worker.config.settings_ttl_ms);
-  const run = (request: ProviderRequest, writer: EventWriter | undefined, logger: Logger) =>
-    runRequest({
-      request,
-      writer,
-      logger,
-      declaration,
-      adapter,
-      aborts,
-      settings,
-      policy: retryPolicyOf(worker.config),
-    });
-  const prefix = `provider::${declaration.id}`;
+  const served: Served = {
+    declaration,
+    adapter,
+    aborts: new AbortRegistry(),
+    settings: cachedResolver(() => resolveSettings(worker.bus, declaration), worker.config.settings_ttl_ms),
+    policy: retryPolicyOf(worker.config),
+    lifetime: lifetime.signal,
+  };
+  const id = declaration.id;
 
-  worker.function(
-    defineFunction({
-      id: `${prefix}::stream`,
-      description: `Stream a ${declaration.display_name} completion as normalized events to the caller's channel`,
-      input: streamInput,
-      output: streamOutput,
-      async handler({ channel, ...request }, { logger }) {
-        preconnect(channel);
-        const { message } = await run(request, channel, logger);
-        return { stop_reason: message.stop_reason, usage: message.usage };
-      },
-    }),
-  );
-  worker.function(
-    defineFunction({
-      id: `${prefix}::complete`,
-      description: `Run a ${declaration.display_name} completion and return the final assistant message`,
-      input: completeInput,
-      output: completeOutput,
-      async handler(request, { logger }) {
-        const { message, failure } = await run(request, undefined, logger);
-        if (failure) throw toHarnessError(failure);
-        return { message };
-      },
-    }),
-  );
-  worker.function(
-    defineFunction({
-      id: `${prefix}::abort`,
-      description: `Abort an in-flight ${declaration.display_name} request by its request_id (closes the upstream HTTP stream)`,
-      input: abortInput,
-      output: abortOutput,
-      handler: ({ request_id }) => ({ aborted: aborts.abort(request_id) }),
-    }),
-  );
-  worker.function(
-    defineFunction({
-      id: `${prefix}::refresh_models`,
-      description: `Discover ${declaration.display_name} models and write them to the catalog (models::reconcile)`,
-      input: refreshModelsInput,
-      output: refreshModelsOutput,
-      handler: async (_input, { bus, logger }) => {
-        if (!adapter.listModels) throw new HarnessError('not_found', `${declaration.id} cannot list models`);
-        const models = (
-          await settings()
-            .then((resolved) => {
-              requireCredential(declaration, resolved);
-              return adapter.listModels!({ settings: resolved, signal: lifetime.signal, logger });
-            })
-            .catch((error: unknown) => {
-              throw toHarnessError(classifyError(error));
-            })
-        ).map((m) =>
-          m.pricing
-            ? m
-            : { ...m, ...(priceFor(declaration.id, m.id) ? { pricing: priceFor(declaration.id, m.id) } : {}) },
-        );
-        const result = await bus.call<{ provider: string; count: number; ids: string[] }>('models::reconcile', {
-          provider: declaration.id,
-          models,
-        });
-        return { provider: result.provider, count: result.count, ids: result.ids };
-      },
-    }),
-  );
-  for (const fn of definition.extraFunctions?.(worker, { declaration, settings }) ?? []) worker.function(fn);
+  worker.function(contracts.provider.stream(id), streamHandler(served));
+  worker.function(contracts.provider.complete(id), completeHandler(served));
+  worker.function(contracts.provider.abort(id), ({ request_id }) => ({ aborted: served.aborts.abort(request_id) }));
+  worker.function(contracts.provider.refreshModels(id), refreshModelsHandler(served));
+  definition.extraFunctions?.(worker, {
+    declaration,
+    settings: served.settings,
+    toBusError: (error, settings) => toHarnessError(withoutSecrets(classifyError(error), [settings?.credential.token])),
+  });
 
   worker.onShutdown(() => lifetime.abort());
   void declareInBackground(worker.bus, declaration, worker.logger, lifetime.signal);
@@ -187,7 +115,7 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
     // Deferred so start-up never waits on the vendor.
     setImmediate(() => {
       if (lifetime.signal.aborted) return;
-      worker.bus.call(`${prefix}::refresh_models`, {}, { timeoutMs: 60_000 }).catch((error: unknown) => {
+      worker.bus.call(contracts.provider.refreshModels(id), {}, { timeoutMs: 60_000 }).catch((error: unknown) => {
         worker.logger.warn(
           { err: error instanceof HarnessError ? error.toEnvelope() : String(error) },
           'model discovery failed',
@@ -195,6 +123,72 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
       });
     });
   }
+}
+
+/** What the handlers of one provider share. */
+interface Served {
+  declaration: ProviderDeclaration;
+  adapter: ProviderAdapter;
+  aborts: AbortRegistry;
+  settings: CachedResolver;
+  policy: ReturnType<typeof retryPolicyOf>;
+  lifetime: AbortSignal;
+}
+
+type ProviderContracts = typeof contracts.provider;
+
+function streamHandler(served: Served): Handler<ReturnType<ProviderContracts['stream']>> {
+  return async ({ channel, ...request }, { logger }) => {
+    // iii-sdk hands the handler a ChannelWriter built from the ref.
+    const writer = channel as unknown as EventWriter;
+    guardWriter(writer, logger);
+    preconnect(writer);
+    const { message } = await runRequest({ ...served, request, writer, logger });
+    return { stop_reason: message.stop_reason, usage: message.usage };
+  };
+}
+
+function completeHandler(served: Served): Handler<ReturnType<ProviderContracts['complete']>> {
+  return async (request, { logger }) => {
+    const { message, failure } = await runRequest({ ...served, request, writer: undefined, logger });
+    if (failure) throw toHarnessError(failure);
+    return { message };
+  };
+}
+
+function refreshModelsHandler(served: Served): Handler<ReturnType<ProviderContracts['refreshModels']>> {
+  const { declaration, adapter } = served;
+  return async (_input, { bus, logger }) => {
+    if (!adapter.listModels) throw new HarnessError('not_found', `${declaration.id} cannot list models`);
+    let token: string | undefined;
+    const listed = await served
+      .settings()
+      .then((resolved) => {
+        token = resolved.credential.token;
+        requireCredential(declaration, resolved);
+        return adapter.listModels!({ settings: resolved, signal: served.lifetime, logger });
+      })
+      .catch((error: unknown) => {
+        throw toHarnessError(withoutSecrets(classifyError(error), [token]));
+      });
+    const models = listed.map((m) => {
+      const pricing = m.pricing ?? priceFor(declaration.id, m.id);
+      return pricing ? { ...m, pricing } : m;
+    });
+    const result = await bus.call(contracts.models.reconcile, { provider: declaration.id, models });
+    return { provider: result.provider, count: result.count, ids: result.ids };
+  };
+}
+
+/**
+ * A channel writer reports a failed connection (the engine gone during its upgrade, a reset) as an
+ * `error` event on its stream; without a listener Node would end the whole process. The request
+ * goes on (the reader will see no terminal event and the caller's own timeout decides); the worker
+ * lives to serve the next one.
+ */
+function guardWriter(writer: EventWriter, logger: Logger): void {
+  const stream = (writer as { stream?: { on?(event: 'error', listener: (error: Error) => void): unknown } }).stream;
+  stream?.on?.('error', (error) => logger.warn({ err: error.message }, "the caller's channel failed; events are lost"));
 }
 
 /**
@@ -210,91 +204,6 @@ function preconnect(channel: EventWriter): void {
   }
 }
 
-/**
- * Resolves after one full turn of the event loop (two `setImmediate`s: a handler runs in the poll
- * phase, and only the next poll phase sees the writer's socket connect). Its upgrade request is
- * then on its way to the engine while this request's synchronous work (building the body, the
- * SDK's request) holds the event loop, instead of after it.
- */
-function nextLoopTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-}
-
 export function toHarnessError(failure: ProviderFailure): HarnessError {
   return new HarnessError('provider_error', failure.message, { reason: failure.kind, retryable: failure.retryable });
-}
-
-interface RunRequest {
-  request: ProviderRequest;
-  writer: EventWriter | undefined;
-  logger: Logger;
-  declaration: ProviderDeclaration;
-  adapter: ProviderAdapter;
-  aborts: AbortRegistry;
-  settings: CachedResolver;
-  policy: ReturnType<typeof retryPolicyOf>;
-}
-
-/**
- * One request, start to terminal event: resolve settings, stream with retries before the first
- * byte, and end the channel with exactly one `done` (also for aborts) or `error`.
- */
-async function runRequest({
-  request,
-  writer,
-  logger,
-  declaration,
-  adapter,
-  aborts,
-  settings,
-  policy,
-}: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
-  const controller = aborts.start(request.request_id);
-  const sink = new StreamSink(writer, declaration.id, request.model);
-  const startedAt = Date.now();
-  try {
-    if (writer) await nextLoopTurn(); // registered for abort first: an abort meanwhile still stops the request
-    const resolved = await settings();
-    requireCredential(declaration, resolved);
-    const outcome = await retryBeforeFirstByte(
-      async ({ signal, started }) => {
-        const before = sink.count;
-        try {
-          return await adapter.stream(request, { settings: resolved, sink, signal, started, logger });
-        } catch (error) {
-          if (sink.count > before) started(); // something reached the caller: a retry would repeat it
-          throw error;
-        }
-      },
-      {
-        signal: controller.signal,
-        policy,
-        onRetry: (failure, delayMs) =>
-          logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request'),
-      },
-    );
-    const message = sink.done(outcome.stop_reason, { raw_stop_reason: outcome.raw_stop_reason });
-    logger.info(
-      {
-        request_id: request.request_id,
-        model: request.model,
-        stop_reason: message.stop_reason,
-        usage: message.usage,
-        ms: Date.now() - startedAt,
-      },
-      'provider request done',
-    );
-    return { message };
-  } catch (error) {
-    const failure = classifyError(error, controller.signal);
-    if (failure.kind === 'aborted') return { message: sink.done('aborted') };
-    logger.warn(
-      { request_id: request.request_id, kind: failure.kind, status: failure.status, retryable: failure.retryable },
-      'provider request failed',
-    );
-    return { message: sink.fail(failure), failure };
-  } finally {
-    aborts.finish(request.request_id, controller);
-    settings.refreshIfAging();
-  }
 }

@@ -7,6 +7,7 @@ import {
   costOf,
   defaultRetryPolicy,
   INVALID_ARGUMENTS_KEY,
+  isContextOverflow,
   ProviderFailure,
   parseToolArguments,
   priceFor,
@@ -101,6 +102,33 @@ describe('StreamSink', () => {
       retryable: true,
       partial: { content: [{ type: 'text', text: 'partial' }] },
     });
+  });
+
+  it('ends calls left open before the terminal event, done or error: never a half-open call', () => {
+    for (const end of ['done', 'fail'] as const) {
+      const { sent, writer } = recordingWriter();
+      const sink = new StreamSink(writer, 'p', 'm');
+      sink.toolCallStart(0, 'call_a', 'agent_trigger');
+      sink.toolCallDelta(0, 'call_a', '{"function_id":"x::y"}');
+      sink.toolCallStart(1, 'call_b', 'agent_trigger');
+      sink.toolCallDelta(1, 'call_b', '{"function_id":"x::');
+      const message =
+        end === 'done' ? sink.done('function_call') : sink.fail(new ProviderFailure('bad_response', 'cut'));
+      expect(sent.map((e) => e.type).slice(-3)).toEqual([
+        'tool_call_end',
+        'tool_call_end',
+        end === 'done' ? 'done' : 'error',
+      ]);
+      expect(message.content).toEqual([
+        { type: 'function_call', id: 'call_a', name: 'agent_trigger', arguments: { function_id: 'x::y' } },
+        {
+          type: 'function_call',
+          id: 'call_b',
+          name: 'agent_trigger',
+          arguments: { [INVALID_ARGUMENTS_KEY]: '{"function_id":"x::' },
+        },
+      ]);
+    }
   });
 
   it('keeps going when the reader has gone away', () => {
@@ -363,6 +391,71 @@ describe('classifyError', () => {
     expect(classifyError(new Error('odd')).retryable).toBe(false);
   });
 
+  it.each([
+    [
+      'anthropic',
+      400,
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208310 tokens > 200000 maximum"}}',
+    ],
+    [
+      'anthropic (older)',
+      400,
+      'input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length or `max_tokens` and try again',
+    ],
+    [
+      'openai chat',
+      400,
+      "400 This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+    ],
+    [
+      'openai responses',
+      400,
+      '400 Your input exceeds the context window of this model. Please adjust your input and try again.',
+    ],
+    ['kimi', 400, '400 Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)'],
+    ['llama.cpp', 400, '400 the request exceeds the available context size, try increasing it'],
+    [
+      'llama.cpp (older, as 500)',
+      500,
+      '500 the request exceeds the available context size. try increasing the context size or enable context shift',
+    ],
+    [
+      'lm studio n_keep',
+      400,
+      'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter input.',
+    ],
+    [
+      'lm studio keep first',
+      400,
+      'Trying to keep the first 111490 tokens when context the overflows. However, the model is loaded with context length of only 32768 tokens, which is not enough.',
+    ],
+    ['lm studio truncate', 400, 'Cannot truncate prompt with n_keep (15028) >= n_ctx (7424)'],
+    [
+      'lm studio fit',
+      400,
+      'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+    ],
+    ['lm studio mlx', 400, 'Context size has been exceeded.'],
+  ])('recognises the %s context-overflow wording as context_overflow, not retryable', (_vendor, status, message) => {
+    const failure = classifyError(Object.assign(new Error(message), { status }));
+    expect([failure.kind, failure.retryable]).toEqual(['context_overflow', false]);
+  });
+
+  it('recognises overflow codes without the wording, and leaves look-alikes alone', () => {
+    const coded = (code: string) => Object.assign(new Error('400 too big'), { status: 400, code });
+    expect(classifyError(coded('context_length_exceeded')).kind).toBe('context_overflow');
+    expect(
+      classifyError(Object.assign(new Error('500 x'), { status: 500, type: 'exceed_context_size_error' })).kind,
+    ).toBe('context_overflow');
+    expect(isContextOverflow({ message: 'Rate limit reached for requests (tokens per minute)' })).toBe(false);
+    expect(classifyError(Object.assign(new Error('429 prompt is too long'), { status: 429 })).kind).toBe(
+      'rate_limited',
+    );
+    expect(classifyError(Object.assign(new Error('400 invalid tool schema'), { status: 400 })).kind).toBe(
+      'bad_request',
+    );
+  });
+
   it('reads retry-after in seconds, milliseconds and HTTP dates', () => {
     expect(retryAfterFrom(new Headers({ 'retry-after': '2' }))).toBe(2000);
     expect(retryAfterFrom({ 'retry-after-ms': '150' })).toBe(150);
@@ -513,6 +606,7 @@ describe('pricing', () => {
 describe('cachedResolver and requireCredential', () => {
   const resolved = (token?: string) => ({
     provider: 'p',
+    kind: 'cloud' as const,
     api_url: 'http://x',
     max_tokens: 1,
     credential: token

@@ -287,7 +287,10 @@ describe('ChatChunkMapper', () => {
       ['stop', { stop_reason: 'end' }],
       ['length', { stop_reason: 'length' }],
       ['function_call', { stop_reason: 'function_call' }],
-      ['content_filter', { stop_reason: 'other', raw_stop_reason: 'content_filter' }],
+      [
+        'content_filter',
+        { stop_reason: 'refusal', raw_stop_reason: 'content_filter', stop_details: { type: 'content_filter' } },
+      ],
       ['end', { stop_reason: 'end', raw_stop_reason: 'end' }],
       ['insufficient_system_resource', { stop_reason: 'other', raw_stop_reason: 'insufficient_system_resource' }],
     ];
@@ -296,6 +299,44 @@ describe('ChatChunkMapper', () => {
       mapper.push(delta({ content: 'x' }, raw));
       expect(mapper.finish()).toEqual(expected);
     }
+  });
+
+  it('makes a refusal its own stop reason with the words as details, and url_citation annotations citations', async () => {
+    const mapper = new ChatChunkMapper(recordingSink().sink);
+    mapper.push(delta({ refusal: "I'm sorry, " }));
+    mapper.push(delta({ refusal: 'I cannot help with that.' }, 'stop'));
+    expect(mapper.finish()).toEqual({
+      stop_reason: 'refusal',
+      raw_stop_reason: 'stop',
+      stop_details: { type: 'refusal', explanation: "I'm sorry, I cannot help with that." },
+    });
+
+    const { sent, sink } = recordingSink();
+    const cited = new ChatChunkMapper(sink);
+    cited.push(delta({ content: 'Rain today.' }));
+    cited.push(
+      delta({
+        annotations: [
+          {
+            type: 'url_citation',
+            url_citation: { url: 'https://w.example', title: 'W', start_index: 0, end_index: 10 },
+          },
+          { type: 'file_path' },
+        ],
+      }),
+    );
+    cited.push(delta({}, 'stop'));
+    cited.finish();
+    const message = sink.done('end');
+    expect(message.content.at(-1)).toEqual({
+      type: 'text',
+      text: 'Rain today.',
+      citations: [{ type: 'url_citation', url: 'https://w.example', title: 'W', start_index: 0, end_index: 10 }],
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.filter((e) => e.type === 'warning')).toEqual([
+      { type: 'warning', code: 'unsupported_delta', feature: 'annotation:file_path', message: expect.any(String) },
+    ]);
   });
 
   it('reads OpenAI usage: prompt_tokens include the cached ones', () => {
@@ -313,6 +354,15 @@ describe('ChatChunkMapper', () => {
       cache_write_tokens: 0,
       reasoning_tokens: 20,
     });
+  });
+
+  it('adds reasoning to output when a server counts it beside completion_tokens (xAI), and only then', () => {
+    const base = { prompt_tokens: 32, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: 340 } };
+    expect(usageFromWire({ ...base, total_tokens: 374 }).output_tokens).toBe(342);
+    expect(usageFromWire(base).output_tokens).toBe(342); // more reasoning than completion: cannot be inside it
+    const openai = { prompt_tokens: 32, completion_tokens: 345, completion_tokens_details: { reasoning_tokens: 340 } };
+    expect(usageFromWire({ ...openai, total_tokens: 377 }).output_tokens).toBe(345);
+    expect(usageFromWire(openai).output_tokens).toBe(345);
   });
 });
 
@@ -348,6 +398,7 @@ describe('createOpenAICompatibleAdapter over HTTP', () => {
 
   const settings = (token?: string): ResolvedProvider => ({
     provider: 'local',
+    kind: 'local',
     api_url: url,
     max_tokens: 100,
     credential: token ? { configured: true, source: 'stored', token } : { configured: false, source: 'none' },

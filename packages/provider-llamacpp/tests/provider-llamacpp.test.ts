@@ -5,6 +5,7 @@ import {
   startLlamaCppServer,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { providerLlamaCppWorker } from '../src/index.js';
 
 const TOKEN = 'llamacpp-test-key-3c4d5e6f';
@@ -32,6 +33,21 @@ describe('provider-llamacpp: conformance', () => {
     thinking: true,
     reasoningTokens: false,
     expectedModelIds: ['qwen2.5-7b-instruct'],
+    // llama-server: a typed error with the token counts.
+    contextOverflow: {
+      http_error: {
+        status: 400,
+        body: {
+          error: {
+            code: 400,
+            message: 'the request exceeds the available context size, try increasing it',
+            type: 'exceed_context_size_error',
+            n_prompt_tokens: 14429,
+            n_ctx: 8192,
+          },
+        },
+      },
+    },
   })) {
     it(c.name, c.run);
   }
@@ -39,7 +55,7 @@ describe('provider-llamacpp: conformance', () => {
 
 describe('provider-llamacpp: llama-server specifics', () => {
   it('takes the context window from /props n_ctx', async () => {
-    await fixture.call('provider::llamacpp::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('llamacpp'), {});
     expect(fixture.reconciles.at(-1)!.models).toEqual([
       {
         id: 'qwen2.5-7b-instruct',
@@ -66,7 +82,7 @@ describe('provider-llamacpp: llama-server specifics', () => {
 
   it('discovery waits for readiness too', async () => {
     fake.llamacpp.loadingRemaining = 2;
-    const result = await fixture.call<{ count: number }>('provider::llamacpp::refresh_models', {});
+    const result = await fixture.call(contracts.provider.refreshModels('llamacpp'), {});
     expect(result.count).toBe(1);
     expect(fake.llamacpp.loadingRemaining).toBe(0);
   });

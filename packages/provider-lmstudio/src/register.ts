@@ -1,5 +1,6 @@
 import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
+import { contracts } from '@iii-harness/types';
 import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
 import { LMSTUDIO_DEFAULTS, listLmStudioModels } from './discovery.js';
 import { loadModel, unloadModel } from './load-model.js';
@@ -32,5 +33,8 @@ export const providerLmStudioWorker: WorkerSpec<Config> = createProviderWorker<C
       modelDefaults: LMSTUDIO_DEFAULTS,
       listModels: listLmStudioModels,
     }),
-  extraFunctions: (worker, tools) => [loadModel(worker, tools), unloadModel(worker, tools)],
+  extraFunctions: (worker, tools) => {
+    worker.function(contracts.lmstudio.loadModel, loadModel(worker, tools));
+    worker.function(contracts.lmstudio.unloadModel, unloadModel(worker, tools));
+  },
 });

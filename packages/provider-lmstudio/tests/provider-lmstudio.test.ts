@@ -6,6 +6,7 @@ import {
   startLmStudioServer,
   startProviderFixture,
 } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { providerLmStudioWorker } from '../src/index.js';
 
 const TOKEN = 'lmstudio-test-token-5e6f7a8b';
@@ -40,6 +41,22 @@ describe('provider-lmstudio: conformance', () => {
     reasoningTokens: false,
     expectedModelIds: ['qwen2.5-7b-instruct', 'qwen2-vl-7b-instruct'],
     extraStops: [{ stop: { raw: 'end' }, expected: 'end', raw: 'end' }],
+    // LM Studio answers 200 and says it in an SSE `error` frame.
+    contextOverflow: {
+      raw_sse: [
+        {
+          event: 'error',
+          data: {
+            error: {
+              message:
+                'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+            },
+            message:
+              'Input does not fit in context length. The input has 31430 tokens, but the context length only supports 30000 tokens.',
+          },
+        },
+      ],
+    },
     extraInvalidPayloads: [
       ['provider::lmstudio::load_model', {}],
       ['provider::lmstudio::load_model', { model: 'qwen2.5-7b-instruct', context_length: -1 }],
@@ -52,7 +69,7 @@ describe('provider-lmstudio: conformance', () => {
 
 describe('provider-lmstudio: LM Studio specifics', () => {
   it('discovers from the REST model list: loaded or not, the loaded context or the maximum, no embeddings', async () => {
-    await fixture.call('provider::lmstudio::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('lmstudio'), {});
     const models = fixture.reconciles.at(-1)!.models;
     expect(models.find((m) => m.id === 'qwen2.5-7b-instruct')).toMatchObject({
       context_window: 8_192,
@@ -68,7 +85,7 @@ describe('provider-lmstudio: LM Studio specifics', () => {
 
   it('load_model loads through POST /api/v1/models/load and refreshes the catalog; unload_model unloads', async () => {
     const reconciles = fixture.reconciles.length;
-    const loaded = await fixture.call('provider::lmstudio::load_model', {
+    const loaded = await fixture.call(contracts.lmstudio.loadModel, {
       model: 'qwen2-vl-7b-instruct',
       context_length: 16_384,
     });
@@ -90,22 +107,22 @@ describe('provider-lmstudio: LM Studio specifics', () => {
       }),
     );
 
-    const second = await fixture.call<{ instance_id: string }>('provider::lmstudio::load_model', {
+    const second = await fixture.call(contracts.lmstudio.loadModel, {
       model: 'qwen2-vl-7b-instruct',
     });
     expect(second.instance_id).toBe('qwen2-vl-7b-instruct:2');
-    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct:2' })).toEqual({
+    expect(await fixture.call(contracts.lmstudio.unloadModel, { instance_id: 'qwen2-vl-7b-instruct:2' })).toEqual({
       instance_id: 'qwen2-vl-7b-instruct:2',
     });
-    expect(await fixture.call('provider::lmstudio::unload_model', { instance_id: 'qwen2-vl-7b-instruct' })).toEqual({
+    expect(await fixture.call(contracts.lmstudio.unloadModel, { instance_id: 'qwen2-vl-7b-instruct' })).toEqual({
       instance_id: 'qwen2-vl-7b-instruct',
     });
     expect(fake.lmstudio.models.find((m) => m.id === 'qwen2-vl-7b-instruct')!.state).toBe('not-loaded');
   });
 
   it('answers not_found for an unknown model or instance', async () => {
-    expect(await codeOf(fixture.call('provider::lmstudio::load_model', { model: 'no-such-model' }))).toBe('not_found');
-    expect(await codeOf(fixture.call('provider::lmstudio::unload_model', { instance_id: 'never-loaded' }))).toBe(
+    expect(await codeOf(fixture.call(contracts.lmstudio.loadModel, { model: 'no-such-model' }))).toBe('not_found');
+    expect(await codeOf(fixture.call(contracts.lmstudio.unloadModel, { instance_id: 'never-loaded' }))).toBe(
       'not_found',
     );
   });

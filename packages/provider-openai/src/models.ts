@@ -29,9 +29,26 @@ export function isChatModel(id: string): boolean {
   return /^(gpt-|o\d|chatgpt-)/.test(id) && !NOT_CHAT.test(id);
 }
 
-/** o-series and gpt-5 reason: they take `reasoning_effort` and `max_completion_tokens`, and reject `temperature`. */
+/** Text models only the Responses API serves (`o1-pro`, `gpt-5-pro`, `gpt-5-codex`, `codex-mini-latest`). */
+export function isResponsesOnlyModel(id: string): boolean {
+  return (
+    /^(gpt-|o\d|codex-)/.test(id) && /-pro\b|codex/.test(id) && !/realtime|audio|image|search|computer-use/.test(id)
+  );
+}
+
+/** Which API serves `model` under this config (see the `api` key). */
+export function wireApiFor(
+  model: string,
+  config: { api: 'auto' | 'responses' | 'chat_completions'; responses_models: string[] },
+): 'responses' | 'chat_completions' {
+  if (config.api !== 'auto') return config.api;
+  if (isReasoningModel(model) || isResponsesOnlyModel(model)) return 'responses';
+  return config.responses_models.some((prefix) => model.startsWith(prefix)) ? 'responses' : 'chat_completions';
+}
+
+/** o-series, gpt-5 and codex models reason: they take an effort and `max_completion_tokens`, and reject `temperature`. */
 export function isReasoningModel(id: string): boolean {
-  return /^o\d/.test(id) || (/^gpt-5/.test(id) && !/chat/.test(id));
+  return /^o\d/.test(id) || (/^gpt-5/.test(id) && !/chat/.test(id)) || /^codex-/.test(id);
 }
 
 function familyOf(id: string) {
@@ -41,9 +58,15 @@ function familyOf(id: string) {
   return prefix ? FAMILIES[prefix]! : DEFAULT_FAMILY;
 }
 
-/** What the catalog should know of a listed id, or undefined to leave it out. */
-export function describeOpenAIModel(id: string): Partial<Model> | undefined {
-  if (!isChatModel(id)) return undefined;
+/**
+ * What the catalog should know of a listed id, or undefined to leave it out. Models only the
+ * Responses API serves are listed unless every model goes through Chat Completions.
+ */
+export function describeOpenAIModel(
+  id: string,
+  api: 'auto' | 'responses' | 'chat_completions' = 'auto',
+): Partial<Model> | undefined {
+  if (!isChatModel(id) && !(api !== 'chat_completions' && isResponsesOnlyModel(id))) return undefined;
   const family = familyOf(id);
   const capabilities: ModelCapability[] = ['tools', 'streaming', 'prompt_caching'];
   if (family.images) capabilities.push('images');

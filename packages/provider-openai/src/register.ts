@@ -1,15 +1,17 @@
-import { createOpenAICompatibleAdapter, createProviderWorker } from '@iii-harness/provider-kit';
+import { createProviderWorker } from '@iii-harness/provider-kit';
 import type { WorkerSpec } from '@iii-harness/runtime';
+import { createOpenAIAdapter } from './adapter.js';
 import { type Config, configSchema, DEFAULT_BASE_URL, envOverrides } from './config.js';
-import { DEFAULT_FAMILY, describeOpenAIModel, openAICompat } from './models.js';
 
 /**
  * The whole bus surface of provider-openai: `provider::openai::stream|complete|abort|refresh_models`
- * (from provider-kit), declared to `harness::provider::register` at start.
+ * (`contracts.provider.*('openai')`, served by provider-kit), declared to
+ * `harness::provider::register` at start.
  */
 export const providerOpenAIWorker: WorkerSpec<Config> = createProviderWorker<Config>({
   id: 'openai',
-  description: 'OpenAI chat completions (streaming, tools, usage, reasoning models) as normalized events over the bus',
+  description:
+    'OpenAI Responses (reasoning models: summaries, encrypted reasoning kept) and Chat Completions as normalized events over the bus',
   config: configSchema,
   env: envOverrides,
   declaration: (config) => ({
@@ -21,15 +23,5 @@ export const providerOpenAIWorker: WorkerSpec<Config> = createProviderWorker<Con
     supports_model_listing: true,
     kind: 'cloud',
   }),
-  createAdapter: () =>
-    createOpenAICompatibleAdapter({
-      provider: 'openai',
-      compat: openAICompat,
-      modelDefaults: {
-        context_window: DEFAULT_FAMILY.context,
-        max_output_tokens: DEFAULT_FAMILY.output,
-        capabilities: ['tools', 'streaming'],
-      },
-      describeModel: describeOpenAIModel,
-    }),
+  createAdapter: createOpenAIAdapter,
 });

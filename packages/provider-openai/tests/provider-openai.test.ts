@@ -1,3 +1,4 @@
+import { buildChatCompletionBody, compatFor } from '@iii-harness/provider-kit';
 import {
   type FakeVendorServer,
   type ProviderFixture,
@@ -5,7 +6,8 @@ import {
   startOpenAICompatibleServer,
   startProviderFixture,
 } from '@iii-harness/testing';
-import { describeOpenAIModel, providerOpenAIWorker } from '../src/index.js';
+import { contracts } from '@iii-harness/types';
+import { configSchema, describeOpenAIModel, openAICompat, providerOpenAIWorker, wireApiFor } from '../src/index.js';
 
 const TOKEN = 'sk-test-openai-7f3c9a2b5d1e4f60';
 const LISTED = [
@@ -45,35 +47,78 @@ describe('provider-openai: conformance', () => {
     thinking: false,
     reasoningTokens: true,
     expectedModelIds: ['gpt-4.1', 'gpt-5-mini', 'o3', 'o4-mini'],
+    // OpenAI: 400 with code context_length_exceeded.
+    contextOverflow: {
+      http_error: {
+        status: 400,
+        body: {
+          error: {
+            message:
+              "This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+            type: 'invalid_request_error',
+            param: 'messages',
+            code: 'context_length_exceeded',
+          },
+        },
+      },
+    },
   })) {
     it(c.name, c.run);
   }
 });
 
 describe('provider-openai: request parameters', () => {
-  it('sends reasoning models max_completion_tokens and reasoning_effort, never temperature', async () => {
+  it('sends reasoning models to the Responses API with effort, a summary and encrypted reasoning, never temperature', async () => {
+    const responsesBody = () => fake.requestsTo('/v1/responses').at(-1)!.body as Record<string, unknown>;
+    const before = fake.requestsTo('/v1/chat/completions').length;
     await fixture.stream({
       model: 'o3',
       temperature: 0.3,
       max_tokens: 900,
       thinking: { enabled: true, effort: 'minimal' },
     });
-    expect(lastBody()).toMatchObject({
+    expect(responsesBody()).toMatchObject({
       model: 'o3',
-      max_completion_tokens: 900,
-      reasoning_effort: 'low',
+      instructions: 'Be brief.',
+      input: [{ role: 'user', content: 'Say hello.' }],
+      max_output_tokens: 900,
+      reasoning: { effort: 'low', summary: 'auto' },
+      include: ['reasoning.encrypted_content'],
+      store: false,
       stream: true,
-      stream_options: { include_usage: true },
     });
-    expect(lastBody()).not.toHaveProperty('temperature');
-    expect(lastBody()).not.toHaveProperty('max_tokens');
+    expect(responsesBody()).not.toHaveProperty('temperature');
 
     await fixture.stream({ model: 'gpt-5-mini', temperature: 0.3, thinking: { enabled: true, effort: 'minimal' } });
-    expect(lastBody()).toMatchObject({ reasoning_effort: 'minimal', max_completion_tokens: 4_096 });
-    expect(lastBody()).not.toHaveProperty('temperature');
-
+    expect(responsesBody()).toMatchObject({ reasoning: { effort: 'minimal' }, max_output_tokens: 4_096 });
     await fixture.stream({ model: 'gpt-5-mini' });
-    expect(lastBody()).toMatchObject({ reasoning_effort: 'medium' });
+    expect(responsesBody()).toMatchObject({ reasoning: { effort: 'medium' } });
+    expect(fake.requestsTo('/v1/chat/completions').length).toBe(before);
+  });
+
+  it('with api: chat_completions, reasoning models get max_completion_tokens and reasoning_effort instead', () => {
+    const body = buildChatCompletionBody(
+      {
+        request_id: 'r',
+        model: 'o3',
+        messages: [{ role: 'user', content: 'hi' }],
+        temperature: 0.3,
+        max_tokens: 900,
+        thinking: { enabled: true, effort: 'minimal' },
+      },
+      compatFor(openAICompat, 'o3'),
+      4_096,
+    );
+    expect(body).toMatchObject({
+      max_completion_tokens: 900,
+      reasoning_effort: 'low',
+      stream_options: { include_usage: true },
+    });
+    expect(body).not.toHaveProperty('temperature');
+    expect(wireApiFor('o3', configSchema.parse({ api: 'chat_completions' }))).toBe('chat_completions');
+    expect(wireApiFor('gpt-4.1', configSchema.parse({}))).toBe('chat_completions');
+    expect(wireApiFor('gpt-4.1-mini', configSchema.parse({ responses_models: ['gpt-4.1'] }))).toBe('responses');
+    expect(wireApiFor('o1-pro', configSchema.parse({}))).toBe('responses');
   });
 
   it('sends chat models temperature and no reasoning_effort', async () => {
@@ -143,14 +188,17 @@ describe('provider-openai: catalog', () => {
       'dall-e-3',
       'gpt-4o-realtime-preview',
       'gpt-image-1',
-      'o1-pro',
       'tts-1',
     ])
       expect(describeOpenAIModel(id)).toBeUndefined();
+    // Only the Responses API serves these: listed unless every model goes through chat completions.
+    expect(describeOpenAIModel('o1-pro')!.capabilities).toContain('thinking');
+    expect(describeOpenAIModel('gpt-5-codex')).toBeDefined();
+    expect(describeOpenAIModel('o1-pro', 'chat_completions')).toBeUndefined();
   });
 
   it('writes pricing for known models into the catalog', async () => {
-    await fixture.call('provider::openai::refresh_models', {});
+    await fixture.call(contracts.provider.refreshModels('openai'), {});
     const models = fixture.reconciles.at(-1)!.models;
     expect(models.find((m) => m.id === 'gpt-4.1')).toMatchObject({ pricing: { input: 2, output: 8, cache_read: 0.5 } });
     expect(models.find((m) => m.id === 'o3')).toMatchObject({

@@ -1,5 +1,6 @@
 import { type ErrorCode, type ErrorEnvelope, isErrorCode } from '@iii-harness/types';
 import type { z } from 'zod';
+import { maskSecrets } from './secrets.js';
 
 /**
  * The one error type handlers throw and callers catch. It crosses the bus as `{code, message}`:
@@ -37,11 +38,14 @@ export const isHarnessError = (error: unknown): error is HarnessError => error i
 /** `<code>[/<reason>][+retryable|-retryable]: <message>`; the flag only when it differs from the code's default. */
 const WIRE_PREFIX = /^([a-z_]+)(?:\/([a-z0-9_.:-]+?))?(?:([+-])retryable)?: ([\s\S]*)$/;
 
-/** The Error handed to iii-sdk: message carries the code; no stack, so no trace reaches the caller. */
+/**
+ * The Error handed to iii-sdk: message carries the code; no stack, so no trace reaches the caller;
+ * every secret this process knows is masked (a vendor's error text may echo the key it was sent).
+ */
 export function toWireError(error: HarnessError): Error {
   const flag = error.retryable === retryableByDefault(error.code) ? '' : error.retryable ? '+retryable' : '-retryable';
   const head = `${error.reason ? `${error.code}/${error.reason}` : error.code}${flag}`;
-  const wire = new Error(`${head}: ${error.message}`);
+  const wire = new Error(maskSecrets(`${head}: ${error.message}`));
   Object.defineProperty(wire, 'stack', { value: undefined });
   return wire;
 }
@@ -67,7 +71,8 @@ export function fromInvocationError(error: unknown, functionId: string): Harness
   if (isHarnessError(error)) return error;
   const wireCode =
     typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
-  const text = error instanceof Error ? error.message : String(error);
+  // Masked here too: the sender may not know a secret this process knows.
+  const text = maskSecrets(error instanceof Error ? error.message : String(error));
   const body = wireCode && text.startsWith(`${wireCode}: `) ? text.slice(wireCode.length + 2) : text;
   if (wireCode === 'invocation_failed') {
     const match = WIRE_PREFIX.exec(body);

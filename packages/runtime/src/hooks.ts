@@ -1,14 +1,5 @@
-import { contract } from '@iii-harness/types';
-import { z } from 'zod';
+import { contract, contracts } from '@iii-harness/types';
 import type { Worker } from './worker.js';
-
-const envelope = z.object({
-  hook_id: z.string(),
-  topic: z.string(),
-  payload: z.unknown(),
-  reply_function: z.string(),
-  deadline: z.number(),
-});
 
 export interface HookSubscription<P, R> {
   /** The hook topic, e.g. `agent::before_function_call`. */
@@ -28,23 +19,22 @@ export function subscribeHook<C, P = unknown, R = unknown>(
   worker: Worker<C>,
   subscription: HookSubscription<P, R>,
 ): void {
-  // The subscriber's id is its own (a third-party namespace), so its contract is built here.
+  // The subscriber's id is its own (a third-party namespace); the shape is hook-fanout's.
+  const family = contracts.hookFanout.subscriber(subscription.function_id);
   const subscriber = contract({
-    id: subscription.function_id,
+    ...family,
     description: subscription.description ?? `Subscriber of hook ${subscription.topic}`,
-    input: envelope,
-    output: z.object({ replied: z.boolean() }),
   });
   worker.function(subscriber, async (hook, { bus }) => {
     if (Date.now() > hook.deadline) return { replied: false };
     const reply = await subscription.handler(hook.payload as P);
     if (reply === undefined) return { replied: false };
-    const answer = await bus.invoke(hook.reply_function, {
+    const { accepted } = await bus.call(contracts.hookFanout.reply, {
       hook_id: hook.hook_id,
       reply,
       subscriber: subscription.function_id,
     });
-    return { replied: (answer as { accepted?: unknown } | null)?.accepted === true };
+    return { replied: accepted };
   });
   worker.trigger({
     type: 'durable:subscriber',

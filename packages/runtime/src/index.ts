@@ -21,18 +21,21 @@ export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
-  createLogger,
-  type Logger,
-  type LoggerOptions,
+  isSecretKey,
+  MIN_SECRET_LENGTH,
   maskSecrets,
+  maskSecretValues,
   REDACTED,
   redact,
+  registerEnvSecrets,
   registerSecret,
-} from './logger.js';
+} from './secrets.js';
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
+export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
   packageVersion,
   runWorkerMain,

@@ -7,6 +7,7 @@ import { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags } from
 import type { Handler, LegacyFunctionDef } from './define.js';
 import { createHandler, jsonSchemasOf } from './handler.js';
 import { createLogger, type Logger } from './logger.js';
+import { registerEnvSecrets } from './secrets.js';
 import { ensureContextPropagation } from './tracing.js';
 
 /** Everything a worker package declares about itself; `main.ts` hands it to `runWorkerMain`. */
@@ -113,6 +114,8 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
     throw new ConfigError(
       `invalid config for ${spec.name}: ${configResult.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
     );
+  // Keys in this process's environment are masked in its logs, errors and events from the start.
+  registerEnvSecrets();
   // Payload capture in spans could carry secrets; it is opt-in here.
   process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
   const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;

@@ -9,6 +9,7 @@ import {
   type HandlerContext,
   HarnessError,
   jsonSchemasOf,
+  toWireError,
 } from '../src/index.js';
 import { captureLogs } from './helpers/capture.js';
 
@@ -149,6 +150,16 @@ describe('fromInvocationError', () => {
       retryable: true,
     });
     expect(fromInvocationError(engineError('FORBIDDEN', 'no'), 'x').code).toBe('denied');
+  });
+
+  it('reads the retryable flag back after a reason, whichever way it points', () => {
+    for (const retryable of [true, false])
+      for (const code of ['unavailable', 'provider_error'] as const) {
+        const sent = new HarnessError(code, 'm: with a colon', { reason: 'some_reason.v2', retryable });
+        const wire = toWireError(sent);
+        const back = fromInvocationError(engineError('invocation_failed', wire.message), 'x');
+        expect(back).toMatchObject({ code, reason: 'some_reason.v2', retryable, message: 'm: with a colon' });
+      }
   });
 
   it('treats a foreign worker failure as internal, keeping its message', () => {

@@ -27,7 +27,15 @@ function messageHtml(message: Message): string[] {
           ? `<img alt="image" src="data:${escapeHtml(block.mime_type)};base64,${block.data}">`
           : text(`[image: ${block.mime_type}]`),
       );
-    } else
+    } else if (block.type === 'server_tool_use')
+      parts.push(
+        `<div class="call">Vendor tool <code>${escapeHtml(block.name)}</code> <span class="id">${escapeHtml(block.id)}</span></div>${code(json(block.input))}`,
+      );
+    else if (block.type === 'server_tool_result')
+      parts.push(
+        `<div class="call">Vendor tool result <code>${escapeHtml(block.result_type)}</code></div>${code(json(block.content))}`,
+      );
+    else
       parts.push(
         `<div class="call">Call <code>${escapeHtml(block.name)}</code> <span class="id">${escapeHtml(block.id)}</span></div>${code(json(block.arguments))}`,
       );

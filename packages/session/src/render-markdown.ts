@@ -47,6 +47,10 @@ function messageMarkdown(message: Message): string[] {
               .join('\n'),
       );
     else if (block.type === 'image') parts.push(`_[image: ${block.mime_type}]_`);
+    else if (block.type === 'server_tool_use')
+      parts.push(`**Vendor tool \`${block.name}\`** (${block.id})\n\n${fenced(json(block.input), 'json')}`);
+    else if (block.type === 'server_tool_result')
+      parts.push(`**Vendor tool result** \`${block.result_type}\`\n\n${fenced(json(block.content), 'json')}`);
     else parts.push(`**Call \`${block.name}\`** (${block.id})\n\n${fenced(json(block.arguments), 'json')}`);
   }
   return parts;

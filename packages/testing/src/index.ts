@@ -39,10 +39,22 @@ export {
   type SseFrame,
   wireUsageOf,
 } from './fake-vendors/openai-compatible-chunks.js';
-export { type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
-export { FakeVendorServer, type RecordedRequest, type Route, writeSse } from './fake-vendors/server.js';
+export {
+  type ResponsesStyle,
+  renderResponsesFrames,
+  responsesRequestProblem,
+  responsesUsageOf,
+} from './fake-vendors/openai-responses.js';
+export { type RawSseFrame, type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
+export { FakeVendorServer, type RecordedRequest, type Route, streamRawSse, writeSse } from './fake-vendors/server.js';
 export { type CapturedLogs, captureLogs } from './logs.js';
 export { type ConformanceCase, type ConformanceSpec, providerConformanceCases } from './provider-conformance.js';
+export {
+  type ConformanceWire,
+  chatCompletionsWire,
+  responsesWire,
+  type WireRequest,
+} from './provider-conformance-wire.js';
 export { type ProviderFixture, type ProviderFixtureOptions, startProviderFixture } from './provider-fixture.js';
 export {
   openProviderStream,
@@ -62,6 +74,7 @@ export {
   type ScriptedTurn,
   type ScriptedTurnInput,
   scriptedConfig,
+  scriptedContracts,
   scriptedTurn,
 } from './scripted-provider.js';
 export { collectStream, type StreamCollector, type StreamEvent } from './streams.js';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { contracts } from '@iii-harness/types';
 import { eventually } from './eventually.js';
+import type { RecordedRequest } from './fake-vendors/server.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import type { ProviderEvent } from './provider-stream.js';
 
@@ -18,14 +20,26 @@ export type Ev = ProviderEvent & {
 };
 export const ofType = (events: ProviderEvent[], type: string) => events.filter((e) => e.type === type) as Ev[];
 
+/** OpenAI's 401 body, here quoting the key in full (some gateways and local servers do). */
+const openAIKeyEcho = (key: string) => ({
+  error: {
+    message: `Incorrect API key provided: ${key}.`,
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  },
+});
+
 /**
- * The failure half of the conformance cases: 401 without retry, 429 after retry-after, 500 before
- * the first byte retried, an error mid-stream ended once and never retried, and abort.
+ * The failure half of the conformance cases: 401 without retry (and without the key, even when the
+ * vendor echoes it), 429 after retry-after, 500 before the first byte retried, an error
+ * mid-stream ended once and never retried, and abort.
  */
 export function failureCases(
   f: () => ProviderFixture,
-  fn: (name: string) => string,
-  chatRequests: (fixture: ProviderFixture) => unknown[],
+  id: () => string,
+  chatRequests: (fixture: ProviderFixture) => RecordedRequest[],
+  keyEchoBody: (key: string) => unknown = openAIKeyEcho,
 ): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   const add = (name: string, run: () => Promise<void>) => cases.push({ name, run });
@@ -39,6 +53,24 @@ export function failureCases(
     assert.equal(terminal?.code, 'provider_error');
     assert.equal(terminal?.retryable, false);
     assert.equal(chatRequests(f()).length - before, 1);
+  });
+
+  add('a 401 body that echoes the key never carries it to the caller (event, partial, complete error)', async () => {
+    const key = f().token!;
+    const body = keyEchoBody(key);
+    f().fake.enqueue({ http_error: { status: 401, body } });
+    const { terminal } = await f().stream();
+    assert.equal(terminal?.type, 'error');
+    assert.ok(!JSON.stringify(terminal).includes(key), `key in the error event: ${JSON.stringify(terminal)}`);
+    assert.match(String(terminal?.message), /\[redacted\]/);
+    f().fake.enqueue({ http_error: { status: 401, body } });
+    const error = await f()
+      .call(contracts.provider.complete(id()), f().request() as never)
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    assert.ok(error && !error.message.includes(key), `key in the complete error: ${error?.message}`);
   });
 
   add('retries a 429 after the retry-after the server asked for', async () => {
@@ -104,7 +136,8 @@ export function failureCases(
       await run.waitFor((e) => e.type === 'text_delta');
       const abortsBefore = f().fake.clientAborts.length;
       const asked = Date.now();
-      assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: true });
+      const abort = contracts.provider.abort(id());
+      assert.deepEqual(await f().call(abort, { request_id: String(request.request_id) }), { aborted: true });
       await eventually(() => assert.ok(f().fake.clientAborts.length > abortsBefore, 'upstream still open'), {
         timeoutMs: 1_000,
         intervalMs: 5,
@@ -115,7 +148,7 @@ export function failureCases(
       assert.equal(terminal?.type, 'done');
       assert.equal((terminal!.message as { stop_reason: string }).stop_reason, 'aborted');
       assert.ok(((terminal!.message as { content: Array<{ text: string }> }).content[0]?.text ?? '').length > 0);
-      assert.deepEqual(await f().call(fn('abort'), { request_id: request.request_id }), { aborted: false });
+      assert.deepEqual(await f().call(abort, { request_id: String(request.request_id) }), { aborted: false });
     },
   );
 

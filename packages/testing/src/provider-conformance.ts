@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { contracts } from '@iii-harness/types';
 import { eventually } from './eventually.js';
 import type { Scenario } from './fake-vendors/scenario.js';
 import { type ConformanceCase, failureCases, ofType } from './provider-conformance-failures.js';
+import { type ConformanceWire, chatCompletionsWire } from './provider-conformance-wire.js';
 import type { ProviderFixture } from './provider-fixture.js';
 
 /**
@@ -23,25 +25,15 @@ export interface ConformanceSpec {
   extraStops?: Array<{ stop: Scenario['stop']; expected: string; raw?: string }>;
   /** Provider-specific functions, each with a malformed payload. */
   extraInvalidPayloads?: Array<[string, unknown]>;
+  /** How this vendor says the prompt does not fit (its status, body or stream frame, in its own words). */
+  contextOverflow: Scenario;
+  /** The wire format the provider speaks (default: chat completions). */
+  wire?: ConformanceWire;
+  /** The vendor's 401 body when it echoes the key it was given (default: OpenAI's shape). */
+  keyEchoBody?: (key: string) => unknown;
 }
 
 export type { ConformanceCase } from './provider-conformance-failures.js';
-
-export const chatRequests = (f: ProviderFixture) => f.fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
-
-/** What these checks read from the last chat request the stand-in received. */
-interface ChatBody {
-  stream: boolean;
-  messages: ChatBodyMessage[];
-  tools: Array<{ type: string }>;
-}
-interface ChatBodyMessage {
-  role: string;
-  content: unknown;
-  tool_call_id?: string;
-  tool_calls: Array<{ id: string; function: { arguments: string } }>;
-}
-const lastBody = (f: ProviderFixture) => chatRequests(f).at(-1)?.body as ChatBody;
 
 const toolScenario: Scenario = {
   split: 6,
@@ -69,6 +61,9 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
   const f = fixture;
   const id = () => f().providerId;
   const fn = (name: string) => `provider::${id()}::${name}`;
+  const wire = spec.wire ?? chatCompletionsWire;
+  const completions = (fx: ProviderFixture) => fx.fake.requests.filter((r) => r.path.endsWith(wire.path));
+  const lastRequest = () => wire.read(completions(f()).at(-1)?.body);
   const cases: ConformanceCase[] = [];
   const add = (name: string, run: () => Promise<void>) => cases.push({ name, run });
 
@@ -79,10 +74,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         'no declaration yet',
       ),
     );
-    const { providers } = await f().call<{ providers: Array<{ id: string; kind: string }> }>(
-      'harness::provider::list',
-      {},
-    );
+    const { providers } = await f().call(contracts.harness.providerList, {});
     const mine = providers.find((p) => p.id === id());
     assert.ok(mine);
     assert.equal(mine.kind, spec.credentialEnvVar ? 'cloud' : 'local');
@@ -97,11 +89,11 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       ...(spec.extraInvalidPayloads ?? []).map(([fid]) => fid),
     ];
     for (const fid of new Set(ids)) {
-      const info = await f().call<{
-        description: string;
-        request_schema: { type: string };
-        response_schema: { type: string };
-      }>('engine::functions::info', { function_id: fid });
+      const info = (await f().call(contracts.engine.functionsInfo, { function_id: fid })) as {
+        description?: unknown;
+        request_schema?: { type?: string };
+        response_schema?: { type?: string };
+      };
       assert.equal(typeof info.description, 'string', fid);
       assert.equal(info.request_schema?.type, 'object', fid);
       assert.equal(info.response_schema?.type, 'object', fid);
@@ -127,10 +119,10 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
     assert.deepEqual(message.content, [{ type: 'text', text: 'Hello there, how can I help you today?' }]);
     assert.equal(message.stop_reason, 'end');
     assert.equal(result?.stop_reason, 'end');
-    const body = lastBody(f());
-    assert.equal(body.stream, true);
-    assert.deepEqual(body.messages[0], { role: 'system', content: 'Be brief.' });
-    assert.deepEqual(body.messages[1], { role: 'user', content: 'Say hello.' });
+    const sent = lastRequest();
+    assert.equal(sent.stream, true);
+    assert.equal(sent.system, 'Be brief.');
+    assert.equal(sent.firstUserText, 'Say hello.');
   });
 
   add(
@@ -163,7 +155,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         message.content.slice(1).map((b) => b.id),
         starts.map((s) => s.id),
       );
-      assert.equal(lastBody(f()).tools[0].type, 'function');
+      assert.equal(lastRequest().toolTypes[0], 'function');
 
       // The next turn sends the calls back with their exact ids, and each result as a `tool` message.
       f().fake.enqueue({ steps: [{ text: 'Done.' }] });
@@ -175,18 +167,17 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         is_error: false,
       }));
       await f().stream({ messages: [{ role: 'user', content: 'Read them.' }, message, ...results], tools });
-      const sent = lastBody(f()).messages;
-      const assistant = sent.find((m) => m.role === 'assistant')!;
+      const sent = lastRequest();
       assert.deepEqual(
-        assistant.tool_calls.map((c: { id: string }) => c.id),
+        sent.calls.map((c) => c.id),
         starts.map((s) => s.id),
       );
       assert.deepEqual(
-        JSON.parse(assistant.tool_calls[0].function.arguments),
+        sent.calls[0]!.arguments,
         (toolScenario.steps![1] as { tool_call: { arguments: unknown } }).tool_call.arguments,
       );
       assert.deepEqual(
-        sent.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id, m.content]),
+        sent.results,
         starts.map((s) => [s.id, `result of ${s.id}`]),
       );
     },
@@ -204,10 +195,16 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       assert.ok(thinking.length >= 2);
       assert.equal(thinking.map((t) => t.delta).join(''), 'The user wants a greeting; keep it short.');
       assert.ok(events.indexOf(thinking.at(-1)!) < events.findIndex((e) => e.type === 'text_delta'));
-      assert.deepEqual((terminal!.message as { content: unknown[] }).content, [
-        { type: 'thinking', thinking: 'The user wants a greeting; keep it short.' },
-        { type: 'text', text: 'Hi!' },
-      ]);
+      // Some wires keep the reasoning's encrypted form as its signature; what the user reads is compared.
+      const content = (terminal!.message as { content: Array<{ type: string; thinking?: string; text?: string }> })
+        .content;
+      assert.deepEqual(
+        content.map(({ type, thinking, text }) => ({ type, ...(thinking !== undefined ? { thinking } : { text }) })),
+        [
+          { type: 'thinking', thinking: 'The user wants a greeting; keep it short.' },
+          { type: 'text', text: 'Hi!' },
+        ],
+      );
     });
   }
 
@@ -229,7 +226,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       { stop: 'length', expected: 'length' },
       { stop: 'tool_calls', expected: 'function_call', tool: true },
       { stop: { raw: 'function_call' }, expected: 'function_call', tool: true },
-      { stop: 'content_filter', expected: 'other', raw: 'content_filter' },
+      { stop: 'content_filter', expected: 'refusal', raw: 'content_filter' },
       { stop: { raw: 'brand_new_reason' }, expected: 'other', raw: 'brand_new_reason' },
       ...(spec.extraStops ?? []),
     ];
@@ -245,11 +242,22 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
     }
   });
 
-  cases.push(...failureCases(f, fn, chatRequests));
+  cases.push(...failureCases(f, id, completions, spec.keyEchoBody));
+
+  add('the vendor\'s "prompt too long" is provider_error/context_overflow, not retryable, never retried', async () => {
+    const before = f().fake.requests.length;
+    f().fake.enqueue(spec.contextOverflow);
+    const { events, terminal } = await f().stream();
+    assert.equal(ofType(events, 'error').length, 1);
+    assert.equal(terminal?.code, 'provider_error');
+    assert.equal(terminal?.reason, 'context_overflow');
+    assert.equal(terminal?.retryable, false);
+    assert.equal(f().fake.requests.length - before, 1);
+  });
 
   add('discovery fills the catalog through models::reconcile', async () => {
     await eventually(() => assert.ok(f().reconciles.length > 0, 'no discovery at start'));
-    const result = await f().call<{ provider: string; count: number; ids: string[] }>(fn('refresh_models'), {});
+    const result = await f().call(contracts.provider.refreshModels(id()), {});
     const last = f().reconciles.at(-1)!;
     assert.equal(last.provider, id());
     assert.deepEqual(last.models.map((m) => m.id).sort(), [...spec.expectedModelIds].sort());
@@ -272,7 +280,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
         assert.equal(terminal?.retryable, false);
         assert.match(String(terminal?.message), new RegExp(spec.credentialEnvVar!));
         const complete = await f()
-          .call(fn('complete'), f().request())
+          .invoke(fn('complete'), f().request())
           .then(
             () => undefined,
             (error: { code: string; message: string }) => error,
@@ -314,7 +322,7 @@ export function providerConformanceCases(fixture: () => ProviderFixture, spec: C
       const requests = f().fake.requests.length;
       const reconciles = f().reconciles.length;
       const error = await f()
-        .call(fid, payload)
+        .invoke(fid, payload)
         .then(
           () => undefined,
           (e: { code: string }) => e,

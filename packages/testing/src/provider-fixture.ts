@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkerSpec } from '@iii-harness/runtime';
+import { HarnessError, type WorkerSpec } from '@iii-harness/runtime';
+import {
+  type Contract,
+  type ContractInput,
+  type ContractOutput,
+  contracts,
+  type ProviderDeclaration,
+} from '@iii-harness/types';
+import { z } from 'zod';
 import { type DevEngine, startDevEngine } from './engine.js';
 import type { FakeVendorServer } from './fake-vendors/server.js';
 import {
@@ -39,9 +47,11 @@ export interface ProviderFixture {
   /** When true the resolve stand-in answers `not_found`, as if no harness ran (the worker falls back to env). */
   harnessAbsent: boolean;
   /** Payloads `harness::provider::register` received. */
-  declarations: Array<Record<string, unknown>>;
+  declarations: ProviderDeclaration[];
   /** Payloads `models::reconcile` received. */
   reconciles: Array<{ provider: string; models: Array<Record<string, unknown>> }>;
+  /** The worker serving the harness and catalog stand-ins. */
+  standIns: TestWorker<unknown>;
   /** Every event any stream of this fixture delivered, and every error message (secrecy checks). */
   seen: { events: ProviderEvent[]; errors: string[] };
   setToken(token: string | undefined): void;
@@ -49,7 +59,10 @@ export interface ProviderFixture {
   request(overrides?: Record<string, unknown>): Record<string, unknown>;
   stream(overrides?: Record<string, unknown>): Promise<ProviderStreamResult>;
   open(overrides?: Record<string, unknown>): ProviderStreamRun;
-  call<T = unknown>(functionId: string, payload: unknown): Promise<T>;
+  /** Call through a contract (the reply is checked against it). */
+  call<C extends Contract>(contract: C, payload: ContractInput<C>): Promise<ContractOutput<C>>;
+  /** Poke the wire by id, for payloads no contract would let through. */
+  invoke(functionId: string, payload: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -68,42 +81,57 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
     model: options.model,
     token: options.token,
     harnessAbsent: false,
-    declarations: [] as Array<Record<string, unknown>>,
+    declarations: [] as ProviderDeclaration[],
     reconciles: [] as ProviderFixture['reconciles'],
     seen: { events: [] as ProviderEvent[], errors: [] as string[] },
   } as ProviderFixture;
 
-  // Payloads come from the worker under test: each stand-in states the shape it reads.
-  const register = <P>(id: string, handler: (payload: P) => unknown) =>
-    client.client.registerFunction(id, async (payload: unknown) => handler(payload as P));
-  register('harness::provider::register', (declaration: Record<string, unknown>) => {
-    fixture.declarations.push(declaration);
-    return { registered: true };
-  });
-  register('harness::provider::list', () => ({ providers: fixture.declarations }));
-  register('harness::provider::resolve', () => {
-    if (fixture.harnessAbsent) throw new Error(`not_found: no provider registry (test stand-in)`);
-    return {
-      provider: options.providerId,
-      api_url: options.apiUrl,
-      max_tokens: options.maxTokens ?? 4_096,
-      credential: fixture.token
-        ? { configured: true, source: 'stored', token: fixture.token }
-        : { configured: false, source: 'none' },
-    };
-  });
-  register('models::reconcile', (payload: { provider: string; models: Array<{ id: string }> }) => {
-    fixture.reconciles.push(payload);
-    return {
-      provider: payload.provider,
-      count: payload.models.length,
-      ids: payload.models.map((m) => m.id).sort(),
-      added: [],
-      removed: [],
-      updated: [],
-    };
-  });
-  await client.bus.call('engine::functions::list', { prefix: '__ready__' });
+  // The stand-ins serve the real contracts, so what the worker under test sends and reads is checked both ways.
+  fixture.standIns = (await startTestWorker(
+    {
+      name: `${options.providerId}-stand-ins`,
+      description: 'harness provider registry and models catalog stand-ins',
+      config: z.object({}),
+      register: (worker) => {
+        worker.function(contracts.harness.providerRegister, (declaration) => {
+          fixture.declarations.push(declaration);
+          return { ok: true as const, id: declaration.id };
+        });
+        worker.function(contracts.harness.providerList, () => ({
+          providers: fixture.declarations.map((d) => ({
+            ...d,
+            registered_at: 0,
+            api_url: options.apiUrl,
+            max_tokens: options.maxTokens ?? 4_096,
+          })),
+        }));
+        worker.function(contracts.harness.providerResolve, ({ provider }) => {
+          if (fixture.harnessAbsent) throw new HarnessError('not_found', 'no provider registry (test stand-in)');
+          return {
+            provider,
+            kind: fixture.declarations.find((d) => d.id === provider)?.kind ?? 'cloud',
+            api_url: options.apiUrl,
+            max_tokens: options.maxTokens ?? 4_096,
+            credential: fixture.token
+              ? { configured: true, source: 'stored' as const, token: fixture.token }
+              : { configured: false, source: 'none' as const },
+          };
+        });
+        worker.function(contracts.models.reconcile, ({ provider, models }) => {
+          fixture.reconciles.push({ provider, models: models as Array<Record<string, unknown>> });
+          return {
+            provider,
+            count: models.length,
+            ids: models.map((m) => m.id).sort(),
+            added: [],
+            removed: [],
+            updated: [],
+          };
+        });
+      },
+    },
+    { url: engine.url },
+  )) as TestWorker<unknown>;
 
   // Tests change the stand-in's credential between requests, so settings are resolved every time.
   fixture.worker = (await startTestWorker(options.spec, {
@@ -133,13 +161,19 @@ export async function startProviderFixture<C>(options: ProviderFixtureOptions<C>
       void run.finished.then(remember);
       return run;
     },
-    call: (functionId: string, payload: unknown) =>
-      client.bus.call(functionId, payload).catch((error: Error) => {
+    call: <C extends Contract>(contract: C, payload: ContractInput<C>) =>
+      client.bus.call(contract, payload).catch((error: Error) => {
+        fixture.seen.errors.push(error.message);
+        throw error;
+      }),
+    invoke: (functionId: string, payload: unknown) =>
+      client.bus.invoke(functionId, payload).catch((error: Error) => {
         fixture.seen.errors.push(error.message);
         throw error;
       }),
     close: async () => {
       await fixture.worker.shutdown();
+      await fixture.standIns.shutdown();
       await client.close();
       await options.fake.close();
       await engine.close();

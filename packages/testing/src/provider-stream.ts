@@ -1,4 +1,5 @@
 import { type Bus, HarnessError } from '@iii-harness/runtime';
+import { type ContractInput, contracts } from '@iii-harness/types';
 
 /** A normalized provider stream event as it arrives on the channel (see @iii-harness/types `providerStreamEvent`). */
 export interface ProviderEvent {
@@ -60,9 +61,10 @@ export function openProviderStream<E extends ProviderEvent = ProviderEvent>(
     const out: ProviderStreamResult<E> = { events };
     // The call leaves first; the reader's socket (which connects once read) opens while the
     // provider works, and the engine holds what the writer sends until it is there.
-    const call = bus.call<ProviderStreamResult['result']>(
-      `provider::${providerId}::stream`,
-      { ...request, channel: channel.writerRef },
+    // Any payload goes out as given (tests send malformed ones); the reply is checked against the contract.
+    const call = bus.call(
+      contracts.provider.stream(providerId),
+      { ...request, channel: channel.writerRef } as ContractInput<ReturnType<typeof contracts.provider.stream>>,
       { timeoutMs },
     );
     const closed = channel.reader.readAll().then(

@@ -9,8 +9,8 @@ import {
   type StreamOutcome,
   sleep,
 } from '@iii-harness/provider-kit';
-import { defineFunction, type WorkerSpec } from '@iii-harness/runtime';
-import { type Model, message, type StopReason, type UserMessage } from '@iii-harness/types';
+import type { WorkerSpec } from '@iii-harness/runtime';
+import { contractFamily, type Model, message, type StopReason, type UserMessage } from '@iii-harness/types';
 import { z } from 'zod';
 import { splitText } from './fake-vendors/scenario.js';
 
@@ -78,6 +78,29 @@ export const scriptedTurn = z
   })
   .strict();
 export type ScriptedTurnInput = z.input<typeof scriptedTurn>;
+
+/**
+ * The scripted provider's two functions beyond the four every provider serves. A test worker's
+ * contracts live with it, not in the production catalogue: `bus.call(scriptedContracts.script('scripted'), {turns})`.
+ */
+export const scriptedContracts = {
+  script: contractFamily((id) => `provider::${id}::script`, {
+    description: 'Queue scripted assistant turns (played one per request, in order)',
+    input: z.object({ turns: z.array(scriptedTurn).min(1) }).strict(),
+    output: z.object({ pending: z.number().int() }),
+  }),
+  requests: contractFamily((id) => `provider::${id}::requests`, {
+    description: 'The requests the scripted provider received, oldest first',
+    input: z.object({}).strict(),
+    output: z.object({
+      requests: z.array(
+        z
+          .object({ request_id: z.string(), model: z.string(), messages: z.array(message), received_at: z.number() })
+          .loose(),
+      ),
+    }),
+  }),
+};
 
 /** A turn as tests write it: `match` may also be a RegExp or a predicate on the request. */
 export type ScriptedTurn = Omit<ScriptedTurnInput, 'match'> & {
@@ -179,36 +202,15 @@ export function createScriptedProvider(options: ScriptedProviderOptions = {}): S
         kind: 'local',
       }),
       createAdapter: () => adapter,
-      extraFunctions: () => [
-        defineFunction({
-          id: `provider::${id}::script`,
-          description: 'Queue scripted assistant turns (played one per request, in order)',
-          input: z.object({ turns: z.array(scriptedTurn).min(1) }).strict(),
-          output: z.object({ pending: z.number().int() }),
-          handler: ({ turns }) => {
-            queue.push(...turns);
-            return { pending: queue.length };
-          },
-        }),
-        defineFunction({
-          id: `provider::${id}::requests`,
-          description: 'The requests the scripted provider received, oldest first',
-          input: z.object({}).strict(),
-          output: z.object({
-            requests: z.array(
-              z
-                .object({
-                  request_id: z.string(),
-                  model: z.string(),
-                  messages: z.array(message),
-                  received_at: z.number(),
-                })
-                .loose(),
-            ),
-          }),
-          handler: () => ({ requests: requests as Array<RecordedProviderRequest & Record<string, unknown>> }),
-        }),
-      ],
+      extraFunctions: (worker) => {
+        worker.function(scriptedContracts.script(id), ({ turns }) => {
+          queue.push(...turns);
+          return { pending: queue.length };
+        });
+        worker.function(scriptedContracts.requests(id), () => ({
+          requests: requests as Array<RecordedProviderRequest & Record<string, unknown>>,
+        }));
+      },
     }),
     script(...turns) {
       queue.push(...turns);

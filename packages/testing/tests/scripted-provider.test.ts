@@ -1,11 +1,13 @@
+import { contracts } from '@iii-harness/types';
+import { z } from 'zod';
 import {
   connectClient,
   createScriptedProvider,
   type DevEngine,
-  eventually,
   openProviderStream,
   type ProviderEvent,
   type ScriptedProvider,
+  scriptedContracts,
   startDevEngine,
   startTestWorker,
   streamFromProvider,
@@ -45,7 +47,7 @@ let n = 0;
 const request = (text: string, extra: Record<string, unknown> = {}) => ({
   request_id: `req-${++n}`,
   model: 'scripted-model',
-  messages: [{ role: 'user', content: text }],
+  messages: [{ role: 'user' as const, content: text }],
   ...extra,
 });
 const stream = (text: string, extra?: Record<string, unknown>) =>
@@ -59,7 +61,7 @@ const codeOf = (promise: Promise<unknown>) =>
 describe('scripted provider', () => {
   it('documents its functions in engine::functions::info', async () => {
     for (const name of ['stream', 'complete', 'abort', 'refresh_models', 'script', 'requests']) {
-      const info = await client.bus.call<any>('engine::functions::info', {
+      const info = await client.bus.call(contracts.engine.functionsInfo, {
         function_id: `provider::scripted::${name}`,
       });
       expect(info.description).toEqual(expect.any(String));
@@ -116,10 +118,7 @@ describe('scripted provider', () => {
       ['read the file', 'Be brief.', 1],
       ['thanks', undefined, undefined],
     ]);
-    const { requests } = await client.bus.call<{ requests: Array<{ request_id: string }> }>(
-      'provider::scripted::requests',
-      {},
-    );
+    const { requests } = await client.bus.call(scriptedContracts.requests('scripted'), {});
     expect(requests.map((r) => r.request_id)).toEqual(provider.requests.map((r) => r.request_id));
   });
 
@@ -149,7 +148,9 @@ describe('scripted provider', () => {
       },
     );
     const before = await stream('a');
-    expect(before.events).toEqual([{ type: 'error', code: 'provider_error', message: 'slow down', retryable: true }]);
+    expect(before.events).toEqual([
+      { type: 'error', code: 'provider_error', message: 'slow down', retryable: true, reason: 'rate_limited' },
+    ]);
     const mid = await stream('b');
     expect(mid.events.map((e) => e.type)).toEqual(['text_delta', 'text_delta', 'error']);
     expect(mid.terminal).toMatchObject({
@@ -167,11 +168,11 @@ describe('scripted provider', () => {
 
   it('queues turns over the bus and answers complete', async () => {
     expect(
-      await client.bus.call('provider::scripted::script', {
+      await client.bus.call(scriptedContracts.script('scripted'), {
         turns: [{ match: 'sum', steps: [{ text: '4' }], stop: 'length', raw_stop_reason: 'max_tokens' }],
       }),
     ).toEqual({ pending: 1 });
-    const { message } = await client.bus.call<{ message: any }>('provider::scripted::complete', request('sum 2+2'));
+    const { message } = await client.bus.call(contracts.provider.complete('scripted'), request('sum 2+2'));
     expect(message).toMatchObject({
       content: [{ type: 'text', text: '4' }],
       stop_reason: 'length',
@@ -185,7 +186,7 @@ describe('scripted provider', () => {
     const run = openProviderStream<Ev>(client.bus, 'scripted', req);
     await run.waitFor((e) => e.type === 'text_delta');
     const asked = Date.now();
-    expect(await client.bus.call('provider::scripted::abort', { request_id: req.request_id })).toEqual({
+    expect(await client.bus.call(contracts.provider.abort('scripted'), { request_id: req.request_id })).toEqual({
       aborted: true,
     });
     const { terminal } = await run.finished;
@@ -197,20 +198,35 @@ describe('scripted provider', () => {
 
   it('reports its models through refresh_models → models::reconcile', async () => {
     const seen: unknown[] = [];
-    client.client.registerFunction(
-      'models::reconcile',
-      async (payload: { provider: string; models: Array<{ id: string }> }) => {
-        seen.push(payload);
-        return { provider: payload.provider, count: payload.models.length, ids: payload.models.map((m) => m.id) };
+    const catalog = await startTestWorker(
+      {
+        name: 'catalog-stand-in',
+        description: 'models::reconcile stand-in',
+        config: z.object({}),
+        register: (w) =>
+          w.function(contracts.models.reconcile, ({ provider: id, models }) => {
+            seen.push({ provider: id, models });
+            return {
+              provider: id,
+              count: models.length,
+              ids: models.map((m) => m.id),
+              added: [],
+              removed: [],
+              updated: [],
+            };
+          }),
       },
+      { url: engine.url },
     );
-    await eventually(async () =>
-      expect(await client.bus.call('provider::scripted::refresh_models', {})).toEqual({
+    try {
+      expect(await client.bus.call(contracts.provider.refreshModels('scripted'), {})).toEqual({
         provider: 'scripted',
         count: 1,
         ids: ['scripted-model'],
-      }),
-    );
+      });
+    } finally {
+      await catalog.shutdown();
+    }
     expect(seen.at(-1)).toMatchObject({
       provider: 'scripted',
       models: [{ id: 'scripted-model', provider: 'scripted' }],
@@ -247,7 +263,7 @@ describe('scripted provider', () => {
     ['provider::scripted::requests', { all: true }],
   ])('%s rejects %j with invalid_payload and changes nothing', async (id, payload) => {
     const [pending, received] = [provider.pending(), provider.requests.length];
-    expect(await codeOf(client.bus.call(id, payload))).toBe('invalid_payload');
+    expect(await codeOf(client.bus.invoke(id, payload))).toBe('invalid_payload');
     expect([provider.pending(), provider.requests.length]).toEqual([pending, received]);
   });
 });

@@ -19,7 +19,9 @@ export {
   turnStateChangedEvent,
 } from './agent-events.js';
 export {
+  type Citation,
   type ContentBlock,
+  citation,
   contentBlock,
   type FunctionCallBlock,
   type FunctionResultBlock,
@@ -29,6 +31,10 @@ export {
   imageBlock,
   type ResultContentBlock,
   resultContentBlock,
+  type ServerToolResultBlock,
+  type ServerToolUseBlock,
+  serverToolResultBlock,
+  serverToolUseBlock,
   type TextBlock,
   type ThinkingBlock,
   textBlock,
@@ -80,6 +86,7 @@ export {
   functionSummary,
   type QueueConfig,
   queueConfig,
+  registeredTrigger,
   type UpdateOp,
   updateOp,
 } from './contracts/engine.js';
@@ -138,7 +145,9 @@ export {
   functionResultMessage,
   type Message,
   message,
+  type StopDetails,
   type StopReason,
+  stopDetails,
   stopReason,
   type Usage,
   type UserMessage,
@@ -179,12 +188,19 @@ export {
   resolvedProvider,
 } from './provider.js';
 export {
+  CONTEXT_OVERFLOW_REASON,
+  citationEvent,
+  contentBlockEvent,
   doneEvent,
   errorEvent,
   isTerminalEvent,
   type ProviderDoneEvent,
   type ProviderErrorEvent,
+  type ProviderFailureReason,
   type ProviderStreamEvent,
+  type ProviderWarningEvent,
+  providerFailureReason,
+  providerFailureReasons,
   providerStreamEvent,
   textDeltaEvent,
   thinkingDeltaEvent,
@@ -192,6 +208,7 @@ export {
   toolCallEndEvent,
   toolCallStartEvent,
   usageEvent,
+  warningEvent,
 } from './provider-events.js';
 export { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, TURN_STEP_QUEUE } from './queues.js';
 export {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { functionCallBlock, imageBlock, resultContentBlock, textBlock, thinkingBlock } from './content.js';
+import {
+  functionCallBlock,
+  imageBlock,
+  resultContentBlock,
+  serverToolResultBlock,
+  serverToolUseBlock,
+  textBlock,
+  thinkingBlock,
+} from './content.js';
 
 /** Token counts as the provider reported them; cost is computed from the model's pricing. */
 export const usage = z.object({
@@ -23,9 +31,22 @@ export const emptyUsage = (): Usage => ({
 /**
  * Why the assistant stopped, unified across vendors. Unknown vendor values map to `other`
  * (the raw value is kept in `raw_stop_reason`) instead of failing: local servers invent new ones.
+ * `refusal`: the model declined or the vendor's safety filter stopped the reply (`stop_details`
+ * says why when the vendor does).
  */
-export const stopReason = z.enum(['end', 'length', 'function_call', 'aborted', 'error', 'other']);
+export const stopReason = z.enum(['end', 'length', 'function_call', 'refusal', 'aborted', 'error', 'other']);
 export type StopReason = z.infer<typeof stopReason>;
+
+/** The vendor's account of a stop, e.g. Anthropic's refusal `{type: 'refusal', category, explanation}`. */
+export const stopDetails = z.object({
+  /** `refusal` (the model declined) or `content_filter` (the vendor's filter cut the reply). */
+  type: z.string().min(1),
+  /** The vendor's policy category (`cyber`, `bio`, …), when it names one. */
+  category: z.string().optional(),
+  /** Human-readable; not stable across vendor versions. */
+  explanation: z.string().optional(),
+});
+export type StopDetails = z.infer<typeof stopDetails>;
 
 export const userMessage = z.object({
   role: z.literal('user'),
@@ -36,12 +57,21 @@ export type UserMessage = z.infer<typeof userMessage>;
 
 export const assistantMessage = z.object({
   role: z.literal('assistant'),
-  content: z.array(z.discriminatedUnion('type', [textBlock, thinkingBlock, functionCallBlock])),
+  content: z.array(
+    z.discriminatedUnion('type', [
+      textBlock,
+      thinkingBlock,
+      functionCallBlock,
+      serverToolUseBlock,
+      serverToolResultBlock,
+    ]),
+  ),
   provider: z.string(),
   model: z.string(),
   usage: usage,
   stop_reason: stopReason,
   raw_stop_reason: z.string().optional(),
+  stop_details: stopDetails.optional(),
   /** Set when `stop_reason` is `error` or `aborted`. */
   error_message: z.string().optional(),
   timestamp: z.number().int().optional(),

@@ -3,6 +3,7 @@ import * as types from '../src/index.js';
 import {
   agentEvent,
   assistantMessage,
+  CONTEXT_OVERFLOW_REASON,
   contentBlock,
   errorEnvelope,
   isErrorCode,
@@ -82,6 +83,41 @@ describe('provider stream events', () => {
       { type: 'error', code: 'provider_error', message: 'overloaded', retryable: true },
     ].map((e) => providerStreamEvent.parse(e));
     expect(events.filter(isTerminalEvent).map((e) => e.type)).toEqual(['done', 'error']);
+  });
+
+  it('carries what vendors add: server tools, citations, refusals, warnings and the overflow reason', () => {
+    const rich = {
+      ...assistant,
+      content: [
+        { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } },
+        {
+          type: 'server_tool_result',
+          tool_use_id: 'srvtoolu_1',
+          result_type: 'web_search_tool_result',
+          content: [{ type: 'web_search_result', url: 'https://x.example', encrypted_content: 'E' }],
+        },
+        {
+          type: 'text',
+          text: 'Sunny.',
+          citations: [
+            { type: 'web_search_result_location', url: 'https://x.example', vendor: { encrypted_index: 'I' } },
+          ],
+        },
+      ],
+      stop_reason: 'refusal',
+      stop_details: { type: 'refusal', category: 'cyber' },
+    };
+    expect(assistantMessage.parse(rich)).toEqual(rich);
+    for (const event of [
+      { type: 'content_block', content_index: 0, block: rich.content[0] },
+      { type: 'citation', content_index: 2, citation: { type: 'url_citation', url: 'https://x.example' } },
+      { type: 'warning', code: 'unsupported_block', feature: 'container_upload', message: 'not supported' },
+      { type: 'error', code: 'provider_error', message: 'too long', retryable: false, reason: CONTEXT_OVERFLOW_REASON },
+    ])
+      expect(providerStreamEvent.parse(event)).toEqual(event);
+    expect(CONTEXT_OVERFLOW_REASON).toBe('context_overflow');
+    // Text blocks without citations are what they always were.
+    expect(contentBlock.parse({ type: 'text', text: 'x' })).toEqual({ type: 'text', text: 'x' });
   });
 
   it('rejects an error event without retryable', () => {

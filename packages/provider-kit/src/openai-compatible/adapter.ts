@@ -1,11 +1,10 @@
 import type { Logger } from '@iii-harness/runtime';
-import type { Model } from '@iii-harness/types';
+import type { Model, ProviderRequest, ResolvedProvider } from '@iii-harness/types';
 import OpenAI from 'openai';
 import { discoveredModel, type ModelDefaults } from '../discovery.js';
-import { type FailureKind, ProviderFailure } from '../failures.js';
+import { type FailureKind, isContextOverflow, ProviderFailure } from '../failures.js';
 import { priceFor } from '../pricing.js';
 import type { AdapterContext, ProviderAdapter, StreamOutcome } from '../provider-worker.js';
-import type { ProviderRequest, ResolvedProvider } from '../schemas.js';
 import { type CompatSpec, compatFor } from './compat.js';
 import { buildChatCompletionBody } from './request.js';
 import { type ChatChunk, ChatChunkMapper } from './stream-mapper.js';
@@ -64,6 +63,8 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleOptions):
         baseURL: baseUrl,
         apiKey: token ?? options.placeholderApiKey ?? 'none',
         maxRetries: 0,
+        // The SDK would print unparsable frames to the console; failures reach the caller as events instead.
+        logLevel: 'off',
         // Never pick up OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment for another vendor.
         organization: null,
         project: null,
@@ -134,17 +135,23 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleOptions):
   return { stream, listModels, clientFor };
 }
 
-/** The SDK raises an `{error: {...}}` chunk as an APIError without status: classify it by the vendor's type. */
-function midStreamFailure(error: unknown): unknown {
-  const e = error as { status?: number; error?: { message?: string; type?: string; code?: string | number } };
-  if (e?.status !== undefined || !e?.error || typeof e.error !== 'object') return error;
-  const tag = `${e.error.type ?? ''} ${e.error.code ?? ''}`;
-  const kind: FailureKind = /rate_limit/.test(tag)
-    ? 'rate_limited'
-    : /overloaded|unavailable|503/.test(tag)
-      ? 'overloaded'
-      : /server_error|internal|500/.test(tag)
-        ? 'server'
-        : 'unknown';
-  return new ProviderFailure(kind, `error in the stream: ${e.error.message ?? tag.trim()}`);
+/**
+ * The SDK raises an `{error: {...}}` chunk (or LM Studio's `event: error` frame, whose `error` may
+ * be a bare string) as an APIError without status: classify it by the vendor's type and wording.
+ */
+export function midStreamFailure(error: unknown): unknown {
+  const e = error as { status?: number; error?: { message?: string; type?: string; code?: string | number } | string };
+  if (e?.status !== undefined || !e?.error) return error;
+  const body = typeof e.error === 'string' ? { message: e.error } : e.error;
+  if (typeof body !== 'object') return error;
+  const tag = `${body.type ?? ''} ${body.code ?? ''}`;
+  return new ProviderFailure(midStreamKind(body, tag), `error in the stream: ${body.message ?? tag.trim()}`);
+}
+
+function midStreamKind(body: { message?: string; type?: string; code?: string | number }, tag: string): FailureKind {
+  if (isContextOverflow(body)) return 'context_overflow';
+  if (/rate_limit/.test(tag)) return 'rate_limited';
+  if (/overloaded|unavailable|503/.test(tag)) return 'overloaded';
+  if (/server_error|internal|500/.test(tag)) return 'server';
+  return 'unknown';
 }

@@ -1,4 +1,4 @@
-import type { ProviderRequest } from '../schemas.js';
+import type { ProviderRequest } from '@iii-harness/types';
 import { type OpenAICompat, reasoningEffortOf } from './compat.js';
 import { toWireMessages, type WireMessage } from './convert-messages.js';
 

@@ -1,6 +1,7 @@
 import type { ModelPricing, StopReason, Usage } from '@iii-harness/types';
 import type { StreamSink } from '../event-sink.js';
 import { costOf } from '../pricing.js';
+import type { StreamOutcome } from '../provider-worker.js';
 
 /** What we read of a `chat.completion.chunk`; everything optional, since servers differ. */
 export interface ChatChunk {
@@ -20,6 +21,12 @@ export interface ChatDelta {
   /** OpenRouter, Ollama and newer local servers. */
   reasoning?: string | null;
   tool_calls?: WireToolCallDelta[] | null;
+  /** Search models cite their sources on the text as `url_citation` annotations. */
+  annotations?: WireAnnotation[] | null;
+}
+export interface WireAnnotation {
+  type?: string;
+  url_citation?: { url?: string; title?: string; start_index?: number; end_index?: number };
 }
 export interface WireToolCallDelta {
   index?: number;
@@ -29,6 +36,7 @@ export interface WireToolCallDelta {
 export interface WireUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
+  total_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
   /** Moonshot reports cache hits at the top level of usage. */
@@ -48,14 +56,28 @@ export const MAX_TOOL_INDEX = 255;
 export function usageFromWire(wire: WireUsage, pricing?: ModelPricing): Usage {
   const cached = wire.prompt_tokens_details?.cached_tokens ?? wire.cached_tokens ?? 0;
   const reasoning = wire.completion_tokens_details?.reasoning_tokens;
+  const completion = wire.completion_tokens ?? 0;
   const usage: Usage = {
     input_tokens: Math.max(0, (wire.prompt_tokens ?? 0) - cached),
-    output_tokens: wire.completion_tokens ?? 0,
+    output_tokens: reasoningExcluded(wire) ? completion + reasoning! : completion,
     cache_read_tokens: cached,
     cache_write_tokens: 0,
     ...(typeof reasoning === 'number' ? { reasoning_tokens: reasoning } : {}),
   };
   return pricing ? { ...usage, cost_usd: costOf(usage, pricing) } : usage;
+}
+
+/**
+ * OpenAI counts reasoning inside `completion_tokens` (`total = prompt + completion`). Some
+ * compatible servers (xAI) report it beside them: `total = prompt + completion + reasoning`, or
+ * more reasoning tokens than completion tokens. Either way the reasoning is billed as output too.
+ */
+function reasoningExcluded(wire: WireUsage): boolean {
+  const reasoning = wire.completion_tokens_details?.reasoning_tokens ?? 0;
+  if (reasoning <= 0) return false;
+  const completion = wire.completion_tokens ?? 0;
+  if (reasoning > completion) return true;
+  return wire.total_tokens !== undefined && wire.total_tokens >= (wire.prompt_tokens ?? 0) + completion + reasoning;
 }
 
 /** `finish_reason` → our stop reason. Unknown values never throw: `other`, with the raw value kept. */
@@ -69,6 +91,8 @@ export function stopReasonFromWire(
       return hadToolCalls ? { stop_reason: 'function_call', raw_stop_reason: raw } : { stop_reason: 'end' };
     case 'length':
       return { stop_reason: 'length' };
+    case 'content_filter':
+      return { stop_reason: 'refusal', raw_stop_reason: raw };
     case 'tool_calls':
     case 'function_call':
       return { stop_reason: 'function_call' };
@@ -105,6 +129,7 @@ export class ChatChunkMapper {
   private lastToolIndex = 0;
   private wireUsage: WireUsage | undefined;
   private generatedIds = 0;
+  private refusal = '';
   finishReason: string | undefined;
 
   constructor(
@@ -122,20 +147,54 @@ export class ChatChunkMapper {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (reasoning) this.sink.thinking(this.blockFor('thinking'), reasoning);
       if (delta.content) this.sink.text(this.blockFor('text'), delta.content);
-      if (delta.refusal) this.sink.text(this.blockFor('text'), delta.refusal);
+      if (delta.refusal) {
+        this.refusal += delta.refusal;
+        this.sink.text(this.blockFor('text'), delta.refusal);
+      }
+      for (const annotation of delta.annotations ?? []) this.annotation(annotation);
       for (const call of delta.tool_calls ?? []) this.toolDelta(call);
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
   /** Close open tool calls, report usage, and say why the reply stopped (undefined: it never said). */
-  finish(): { stop_reason: StopReason; raw_stop_reason?: string } | undefined {
+  finish(): StreamOutcome | undefined {
     for (const slot of this.slots) {
       if (!slot.started) this.start(slot, slot.name ?? 'unknown');
       this.sink.toolCallEnd(slot.contentIndex, slot.id!);
     }
     if (this.wireUsage) this.sink.usage(usageFromWire(this.wireUsage, this.pricing));
-    return this.finishReason === undefined ? undefined : stopReasonFromWire(this.finishReason, this.slots.length > 0);
+    if (this.finishReason === undefined) return undefined;
+    const outcome: StreamOutcome = stopReasonFromWire(this.finishReason, this.slots.length > 0);
+    // A `refusal` (the model declined) is its own stop, with the vendor's words as the explanation.
+    if (this.refusal && outcome.stop_reason !== 'function_call')
+      return {
+        stop_reason: 'refusal',
+        raw_stop_reason: this.finishReason,
+        stop_details: { type: 'refusal', explanation: this.refusal },
+      };
+    if (outcome.stop_reason === 'refusal') outcome.stop_details = { type: 'content_filter' };
+    return outcome;
+  }
+
+  /** A `url_citation` on the text streamed so far; other annotation kinds are reported, not dropped. */
+  private annotation(annotation: WireAnnotation): void {
+    const cite = annotation.url_citation;
+    if (annotation.type !== 'url_citation' || !cite) {
+      this.sink.warning(
+        'unsupported_delta',
+        `annotation:${annotation.type}`,
+        `annotation ${annotation.type} is not kept`,
+      );
+      return;
+    }
+    this.sink.citation(this.blockFor('text'), {
+      type: 'url_citation',
+      ...(cite.url ? { url: cite.url } : {}),
+      ...(cite.title ? { title: cite.title } : {}),
+      ...(cite.start_index !== undefined ? { start_index: cite.start_index } : {}),
+      ...(cite.end_index !== undefined ? { end_index: cite.end_index } : {}),
+    });
   }
 
   private blockFor(kind: 'text' | 'thinking'): number {

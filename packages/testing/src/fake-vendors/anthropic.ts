@@ -1,11 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Scenario, type ScenarioStep, splitText } from './scenario.js';
-import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
+import { delay, FakeVendorServer, type Route, streamRawSse, writeSse } from './server.js';
 
-/** Anthropic-only step: encrypted reasoning, sent as a `redacted_thinking` block. */
-export type AnthropicScenarioStep = ScenarioStep | { redacted_thinking: string };
+/**
+ * Anthropic-only steps: encrypted reasoning (`redacted_thinking`); text with citations (sent as
+ * `citations_delta` events before the text); a tool Anthropic runs itself (`server_tool_use`, its
+ * input streamed as `input_json_delta`) and that tool's result block (sent whole, as Anthropic does).
+ */
+export type AnthropicScenarioStep =
+  | ScenarioStep
+  | { redacted_thinking: string }
+  | { text: string; citations: Array<Record<string, unknown>> }
+  | { server_tool_use: { id: string; name: string; input: Record<string, unknown> } }
+  | { server_tool_result: { type: string; tool_use_id: string; content: unknown } };
 export interface AnthropicScenario extends Omit<Scenario, 'steps'> {
   steps?: AnthropicScenarioStep[];
+  /** Sent with a `refusal` stop: `{type: 'refusal', category, explanation}`. */
+  stop_details?: Record<string, unknown>;
 }
 
 export interface FakeAnthropicModel {
@@ -105,6 +116,7 @@ function anthropicRoutes(options: FakeAnthropicOptions): Record<string, Route> {
       const scenario = (server.nextScenario() as AnthropicScenario | undefined) ??
         options.defaultScenario ?? { steps: [{ text: 'Hello from the fake Anthropic API.' }] };
       if (scenario.http_error) return sendError(res, scenario.http_error.status, scenario.http_error);
+      if (scenario.raw_sse) return streamRawSse(res, scenario.raw_sse, scenario.event_delay_ms);
       await streamScenario(res, scenario, String((body as { model: string }).model), ++messageCount);
     },
     'GET /v1/models': (req, res) => {
@@ -154,10 +166,35 @@ function invalidRequest(body: unknown): string | undefined {
   if (typeof b.model !== 'string') return 'model: Field required';
   if (typeof b.max_tokens !== 'number') return 'max_tokens: Field required';
   if (!Array.isArray(b.messages)) return 'messages: Field required';
+  const replayed = replayedBlockProblem(b.messages);
+  if (replayed) return replayed;
   if (b.thinking?.type === 'enabled') {
     if ((b.thinking.budget_tokens ?? 0) < 1024)
       return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
     if (b.max_tokens <= b.thinking.budget_tokens!) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+  }
+  return undefined;
+}
+
+/**
+ * What Anthropic refuses in assistant turns sent back: a server tool result whose
+ * `server_tool_use` is not before it in the same message, and citations carrying response-only
+ * fields (`file_id`).
+ */
+function replayedBlockProblem(messages: unknown[]): string | undefined {
+  for (const [m, message] of messages.entries()) {
+    const { role, content } = message as { role?: string; content?: unknown };
+    if (role !== 'assistant' || !Array.isArray(content)) continue;
+    const uses = new Set<string>();
+    type Replayed = { type: string; id?: string; tool_use_id?: string; citations?: Array<Record<string, unknown>> };
+    for (const [i, block] of (content as Replayed[]).entries()) {
+      const at = `messages.${m}.content.${i}`;
+      if (block.type === 'server_tool_use') uses.add(String(block.id));
+      if (block.type.endsWith('_tool_result') && !uses.has(String(block.tool_use_id)))
+        return `${at}: ${block.type} blocks must follow the server_tool_use block with id ${block.tool_use_id}`;
+      for (const citation of block.citations ?? [])
+        if ('file_id' in citation) return `${at}.citations: Extra inputs are not permitted (file_id)`;
+    }
   }
   return undefined;
 }
@@ -252,7 +289,11 @@ async function streamScenario(
     if (step && !(await renderBlock(step, index, scenario.split ?? 3, n, send))) return;
   }
   const stop = stopReasonOf(scenario);
-  const delta = { stop_reason: stop, stop_sequence: stop === 'stop_sequence' ? '\n\nHuman:' : null };
+  const delta = {
+    stop_reason: stop,
+    stop_sequence: stop === 'stop_sequence' ? '\n\nHuman:' : null,
+    ...(scenario.stop_details ? { stop_details: scenario.stop_details } : {}),
+  };
   if (!(await send('message_delta', { delta, usage: { output_tokens: usage.output } }))) return;
   if (!(await send('message_stop', {}))) return;
   res.end();
@@ -273,9 +314,29 @@ async function renderBlock(
   };
   let ok: boolean;
   if ('text' in step) {
+    const citations = 'citations' in step ? step.citations : undefined;
     ok =
-      (await send('content_block_start', { index, content_block: { type: 'text', text: '' } })) &&
+      (await send('content_block_start', {
+        index,
+        content_block: { type: 'text', text: '', ...(citations ? { citations: [] } : {}) },
+      })) &&
+      (await deltas((citations ?? []).map((citation) => ({ type: 'citations_delta', citation })))) &&
       (await deltas(splitText(step.text, split).map((text) => ({ type: 'text_delta', text }))));
+  } else if ('server_tool_use' in step) {
+    const { id, name, input } = step.server_tool_use;
+    ok =
+      (await send('content_block_start', {
+        index,
+        content_block: { type: 'server_tool_use', id, name, input: {}, caller: { type: 'direct' } },
+      })) &&
+      (await deltas(
+        splitText(JSON.stringify(input), split).map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+      ));
+  } else if ('server_tool_result' in step) {
+    ok = await send('content_block_start', {
+      index,
+      content_block: { ...step.server_tool_result, caller: { type: 'direct' } },
+    });
   } else if ('thinking' in step) {
     const signature = step.signature ?? `fake-signature-${n}-${index}`;
     ok =

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ChunkStyle, renderChatCompletion, renderChatCompletionFrames } from './openai-compatible-chunks.js';
+import { renderResponsesFrames, responsesRequestProblem, streamResponsesFrames } from './openai-responses.js';
 import type { Scenario } from './scenario.js';
-import { delay, FakeVendorServer, type Route, writeSse } from './server.js';
+import { delay, FakeVendorServer, type Route, streamRawSse, writeSse } from './server.js';
 
 export interface OpenAICompatibleFakeOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` or get OpenAI's 401. */
@@ -68,8 +69,9 @@ function maskKey(key: string): string {
 
 /**
  * A fake OpenAI-compatible server: `POST /v1/chat/completions` (SSE with `data:` lines and
- * `data: [DONE]`, or one JSON completion when `stream` is false) and `GET /v1/models`, driven by
- * queued Scenarios. It checks the request as the real API does (key, model, messages,
+ * `data: [DONE]`, or one JSON completion when `stream` is false), `POST /v1/responses` (the
+ * Responses API's typed SSE events, stateless: encrypted reasoning must come back) and
+ * `GET /v1/models`, driven by queued Scenarios. It checks the request as the real API does (key, model, messages,
  * `stream_options` only with `stream`).
  */
 export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOptions = {}): FakeVendorServer {
@@ -128,6 +130,7 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
       const { status, body: errorBody, headers } = scenario.http_error;
       return sendJson(res, status, errorBodyFor(status, errorBody), headers);
     }
+    if (scenario.raw_sse) return streamRawSse(res, scenario.raw_sse, scenario.event_delay_ms);
     const style: ChunkStyle = {
       model: request.model,
       includeUsage: request.stream_options?.include_usage === true,
@@ -137,6 +140,34 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
     };
     if (request.stream !== true) return sendJson(res, 200, renderChatCompletion(scenario, style));
     await streamFrames(res, renderChatCompletionFrames(scenario, style), scenario.event_delay_ms ?? 0);
+  };
+
+  // Encrypted reasoning this server handed out, by reasoning item id: the next request must send it back.
+  const issued = new Map<string, string>();
+  const responses: Route = async (req, res, body, server) => {
+    if (!authorized(req, res)) return;
+    if (options.gate?.(res)) return;
+    const request = body as Record<string, unknown>;
+    const problem = responsesRequestProblem(request, issued);
+    if (problem)
+      return sendJson(
+        res,
+        problem.status,
+        openAIErrorBody(problem.message, 'invalid_request_error', problem.code ?? null),
+      );
+    const scenario: Scenario = server.nextScenario() ?? {};
+    if (scenario.http_error) {
+      const { status, body: errorBody, headers } = scenario.http_error;
+      return sendJson(res, status, errorBodyFor(status, errorBody), headers);
+    }
+    if (scenario.raw_sse) return streamRawSse(res, scenario.raw_sse, scenario.event_delay_ms);
+    const include = Array.isArray(request.include) ? request.include : [];
+    const frames = renderResponsesFrames(scenario, {
+      model: String(request.model),
+      encryptedReasoning: include.includes('reasoning.encrypted_content'),
+      issue: (id, encrypted) => issued.set(id, encrypted),
+    });
+    await streamResponsesFrames(res, frames, scenario.event_delay_ms ?? 0);
   };
 
   const models: Route = (req, res) => {
@@ -150,6 +181,7 @@ export function createOpenAICompatibleServer(options: OpenAICompatibleFakeOption
   const routes: Record<string, Route> = {};
   for (const prefix of options.prefixes ?? ['/v1']) {
     routes[`POST ${prefix}/chat/completions`] = chat;
+    routes[`POST ${prefix}/responses`] = responses;
     routes[`GET ${prefix}/models`] = models;
   }
   return new FakeVendorServer({ ...routes, ...options.extraRoutes });

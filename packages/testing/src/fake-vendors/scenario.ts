@@ -27,6 +27,17 @@ export interface Scenario {
   error_mid_stream?: { after_steps: number; message: string; type?: string };
   /** Close the TCP connection after this many content steps without ending the stream properly. */
   drop_after_steps?: number;
+  /**
+   * Send these SSE frames as they are instead of rendering `steps`: streams written by hand from
+   * the vendor's documentation, to replay shapes the renderer never produces. A string `data` goes
+   * out verbatim (so a frame can carry cut-off JSON); `event` names the SSE event (Anthropic).
+   */
+  raw_sse?: RawSseFrame[];
+}
+
+export interface RawSseFrame {
+  event?: string;
+  data: unknown;
 }
 
 /** Cut `text` into `parts` nearly equal pieces (at least one; never empty pieces except for ''). */

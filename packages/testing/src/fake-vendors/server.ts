@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Scenario } from './scenario.js';
+import type { RawSseFrame, Scenario } from './scenario.js';
 
 export interface RecordedRequest {
   method: string;
@@ -106,6 +106,18 @@ function matchPattern(pattern: string, actual: string): boolean {
 /** Write one SSE event; `event` is omitted for `data:`-only streams (OpenAI). */
 export function writeSse(res: ServerResponse, data: unknown, event?: string): void {
   res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+}
+
+/** Answer with a scenario's hand-written frames (`raw_sse`), pausing `delayMs` between them, then end. */
+export async function streamRawSse(res: ServerResponse, frames: RawSseFrame[], delayMs = 0): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.flushHeaders();
+  for (const [n, frame] of frames.entries()) {
+    if (n > 0) await delay(delayMs);
+    if (res.destroyed) return;
+    writeSse(res, frame.data, frame.event);
+  }
+  res.end();
 }
 
 export function delay(ms: number): Promise<void> {

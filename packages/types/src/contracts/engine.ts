@@ -51,6 +51,16 @@ export const functionDetail = functionSummary.extend({
   registered_triggers: z.array(z.unknown()).optional(),
 });
 
+/** One live trigger instance (a subscriber row) as the engine lists it. */
+export const registeredTrigger = z
+  .object({
+    id: z.string().optional(),
+    trigger_type: z.string(),
+    function_id: z.string(),
+    config: z.unknown().optional(),
+  })
+  .loose();
+
 export const queueConfig = z
   .object({
     type: z.enum(['standard', 'fifo']).optional(),
@@ -151,6 +161,18 @@ export const engine = {
     description: "One function's schemas, owner and triggers",
     input: z.object({ function_id: z.string().min(1) }),
     output: functionDetail,
+  }),
+  registeredTriggersList: contract({
+    id: 'engine::registered-triggers::list',
+    description: 'Live trigger instances (subscriber rows), optionally of one trigger type or function',
+    input: z.object({
+      trigger_type: z.string().optional(),
+      function_id: z.string().optional(),
+      worker: z.string().optional(),
+      search: z.string().optional(),
+      include_internal: z.boolean().optional(),
+    }),
+    output: z.object({ registered_triggers: z.array(registeredTrigger) }).loose(),
   }),
   queueDefine: contract({
     id: 'queue::define',

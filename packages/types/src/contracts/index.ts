@@ -6,7 +6,7 @@ import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
 import { hookFanout } from './hook-fanout.js';
 import { models } from './models.js';
-import { provider } from './provider.js';
+import { lmstudio, provider } from './provider.js';
 import { session } from './session.js';
 import { run, turn } from './turn.js';
 import { web } from './web.js';
@@ -20,6 +20,7 @@ export const contracts = {
   session,
   models,
   provider,
+  lmstudio,
   harness,
   policy,
   ui,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contractFamily } from '../contract.js';
+import { contract, contractFamily } from '../contract.js';
 import { assistantMessage, message, stopReason, usage } from '../messages.js';
 import { channelArg, providerId } from '../provider.js';
 import { thinkingConfig, toolSpec } from '../tools.js';
@@ -47,5 +47,40 @@ export const provider = {
     description: 'Discover the models and write them to the catalog (models::reconcile)',
     input: z.object({}).strict(),
     output: z.object({ provider: providerId, count: z.number().int(), ids: z.array(z.string()) }),
+  }),
+};
+
+/** LM Studio's own functions beside the four (its REST API: `/api/v1/models/load|unload`). */
+export const lmstudioLoadInput = z
+  .object({
+    /** The model key as LM Studio lists it. */
+    model: z.string().min(1),
+    context_length: z.number().int().positive().optional(),
+    eval_batch_size: z.number().int().positive().optional(),
+    flash_attention: z.boolean().optional(),
+    num_experts: z.number().int().positive().optional(),
+    offload_kv_cache_to_gpu: z.boolean().optional(),
+  })
+  .strict();
+
+export const lmstudio = {
+  loadModel: contract({
+    id: 'provider::lmstudio::load_model',
+    description:
+      'Load a downloaded LM Studio model into memory (optionally with a context length); returns its instance id',
+    input: lmstudioLoadInput,
+    output: z.object({
+      instance_id: z.string(),
+      model: z.string(),
+      type: z.string(),
+      status: z.string(),
+      load_time_seconds: z.number().optional(),
+    }),
+  }),
+  unloadModel: contract({
+    id: 'provider::lmstudio::unload_model',
+    description: 'Unload a loaded LM Studio model instance from memory by its instance id',
+    input: z.object({ instance_id: z.string().min(1) }).strict(),
+    output: z.object({ instance_id: z.string() }),
   }),
 };
