@@ -79,7 +79,7 @@ it('shows a held call at once, approves it from the page, and it runs exactly on
   await expect(card.textContent()).resolves.toContain('"n": 1');
   await card.getByText('No policy rule allows tools::held').waitFor();
   // The badge counts it wherever the person is.
-  await expect(page().locator('.tab .badge.count').textContent()).resolves.toBe('1');
+  await expect(page().locator('.tab .badge.count').textContent()).resolves.toBe('1 pending');
   await card.getByRole('button', { name: 'Allow once' }).click();
   await page().locator('.transcript').getByText('It ran.').waitFor({ timeout: 30_000 });
   await page().locator('.fn-card.fn-done .fn-id', { hasText: 'tools::held' }).waitFor();

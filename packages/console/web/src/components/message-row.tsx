@@ -1,4 +1,12 @@
-import type { AssistantMessage, FunctionResultMessage, SessionEntry, Usage } from '@iii-harness/types';
+import type {
+  AssistantMessage,
+  Citation,
+  FunctionResultMessage,
+  ServerToolResultBlock,
+  ServerToolUseBlock,
+  SessionEntry,
+  Usage,
+} from '@iii-harness/types';
 import type { TurnSummary } from '../../../src/protocol';
 import { navigate } from '../state/app';
 import type { ChatView, DraftBlock } from '../state/chat';
@@ -7,6 +15,7 @@ import { type Row, siblingsOf } from '../state/transcript';
 import { CopyButton } from './copy';
 import { tokens, usd } from './format';
 import { FunctionCard } from './function-card';
+import { JsonView } from './json';
 import { Markdown } from './markdown';
 
 interface RowProps {
@@ -71,18 +80,47 @@ function AssistantRow({
       </div>
       <div class="msg-body">
         {message.content.map((block, i) => {
-          if (block.type === 'text') return <Markdown key={i} text={block.text} />;
-          if (block.type === 'thinking') return <Thinking key={i} text={block.thinking} redacted={block.redacted} />;
-          return (
-            <FunctionCard
-              key={block.id}
-              sessionId={view.sessionId}
-              call={block}
-              result={results.get(block.id)}
-              live={calls.get(block.id)}
-            />
-          );
+          switch (block.type) {
+            case 'text':
+              return (
+                <div key={i}>
+                  <Markdown text={block.text} />
+                  {block.citations?.length ? <Citations citations={block.citations} /> : null}
+                </div>
+              );
+            case 'thinking':
+              return <Thinking key={i} text={block.thinking} redacted={block.redacted} />;
+            case 'function_call':
+              return (
+                <FunctionCard
+                  key={block.id}
+                  sessionId={view.sessionId}
+                  call={block}
+                  result={results.get(block.id)}
+                  live={calls.get(block.id)}
+                />
+              );
+            case 'server_tool_use':
+              return (
+                <ServerToolCard
+                  key={block.id}
+                  use={block}
+                  result={message.content.find(
+                    (b): b is ServerToolResultBlock => b.type === 'server_tool_result' && b.tool_use_id === block.id,
+                  )}
+                />
+              );
+            default:
+              // A vendor tool result shows on its use's card.
+              return null;
+          }
         })}
+        {message.stop_reason === 'refusal' && (
+          <p class="notice notice-error">
+            The model declined{message.stop_details?.category ? ` (${message.stop_details.category})` : ''}
+            {message.stop_details?.explanation ? `: ${message.stop_details.explanation}` : '.'}
+          </p>
+        )}
         {message.stop_reason === 'aborted' && (
           <p class="notice">Stopped{message.error_message ? `: ${message.error_message}` : ''}.</p>
         )}
@@ -331,4 +369,40 @@ function EntryRow({ entry }: { entry: SessionEntry }) {
     );
   }
   return null;
+}
+
+/** Sources the vendor attached to a text (web search, documents). */
+function Citations({ citations }: { citations: Citation[] }) {
+  return (
+    <ol class="citations small" aria-label="Sources">
+      {citations.map((c, i) => (
+        <li key={i}>
+          {c.url && /^https?:/i.test(c.url) ? (
+            <a href={c.url} target="_blank" rel="noopener noreferrer">
+              {c.title ?? c.url}
+            </a>
+          ) : (
+            (c.title ?? c.type)
+          )}
+          {c.cited_text ? <span class="muted"> — “{c.cited_text.slice(0, 160)}”</span> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** A tool the vendor ran on its side (web search, code execution): shown, never run by the harness. */
+function ServerToolCard({ use, result }: { use: ServerToolUseBlock; result?: ServerToolResultBlock | undefined }) {
+  const status = !result ? 'running' : result.is_error ? 'error' : 'done';
+  return (
+    <section class={`fn-card fn-${status}`} aria-label={`Vendor tool ${use.name}`}>
+      <header class="fn-head">
+        <span class={`fn-dot fn-dot-${status}`} aria-hidden="true" />
+        <code class="fn-id">{use.name}</code>
+        <span class="fn-status">run by the vendor{result ? ` · ${result.result_type.replaceAll('_', ' ')}` : ''}</span>
+      </header>
+      <JsonView value={use.input} label="Input" />
+      {result && <JsonView value={result.content} label={result.is_error ? 'Error' : 'Result'} />}
+    </section>
+  );
 }

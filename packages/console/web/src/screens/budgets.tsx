@@ -121,10 +121,11 @@ function BudgetCard({ budget: b }: { budget: BudgetView }) {
   const u = b.usage;
   return (
     <article class="budget-card" aria-label={b.name ?? b.budget_id}>
-      <header class="provider-head">
+      <header class="budget-head">
         <strong>{b.name ?? b.budget_id}</strong>
         <span class="muted small">
-          {b.scope ? `${b.scope.kind}: ${b.scope.id}` : ''} · {b.period} {u?.period_label ? `(${u.period_label})` : ''}
+          {b.scope ? `${b.scope.kind} ${b.scope.id}` : ''} · {b.period}
+          {u?.period_label ? ` · ${u.period_label}` : ''}
         </span>
       </header>
       {u?.cap_micro_usd !== undefined && (
@@ -146,8 +147,13 @@ function BudgetCard({ budget: b }: { budget: BudgetView }) {
         />
       )}
       <p class="small muted">
-        Remaining: {u?.remaining_micro_usd !== undefined ? usd(micro(u.remaining_micro_usd)) : '—'}
-        {u?.remaining_tokens !== undefined ? ` · ${tokens(u.remaining_tokens)} tokens` : ''}
+        Remaining:{' '}
+        {[
+          u?.remaining_micro_usd !== undefined ? usd(micro(u.remaining_micro_usd)) : undefined,
+          u?.remaining_tokens !== undefined ? `${tokens(u.remaining_tokens)} tokens` : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ') || '—'}
       </p>
     </article>
   );
