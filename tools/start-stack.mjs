@@ -21,6 +21,7 @@ const WORKERS = [
   'provider-lmstudio',
   'provider-llamacpp',
   'web',
+  'console',
 ];
 
 const HELP = `Usage: node tools/start-stack.mjs [options]

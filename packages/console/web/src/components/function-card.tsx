@@ -17,6 +17,16 @@ export function unwrapCall(call: Pick<FunctionCallBlock, 'name' | 'arguments'>):
 const resultText = (result: FunctionResultMessage) =>
   result.content.map((b) => (b.type === 'text' ? b.text : `[${b.mime_type} image]`)).join('\n');
 
+/** A result that is JSON reads better pretty-printed. */
+function readable(text: string): unknown {
+  if (!/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 const STATUS_TEXT: Record<string, string> = {
   streaming: 'preparing',
   running: 'running',
@@ -75,7 +85,7 @@ export function FunctionCard({
       )}
       {!hold && live?.reason && <p class="small muted">Reason: {live.reason}</p>}
       {result ? (
-        <JsonView value={resultText(result)} label={result.is_error ? 'Error' : 'Result'} />
+        <JsonView value={readable(resultText(result))} label={result.is_error ? 'Error' : 'Result'} />
       ) : (
         live?.result !== undefined && <JsonView value={live.result} label="Result" />
       )}

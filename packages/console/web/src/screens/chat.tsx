@@ -135,32 +135,27 @@ function Conversation({ view }: { view: ChatView }) {
   );
 }
 
-/** The live turn's state and the session's totals. */
+/** The session's totals on the path shown: every answer's tokens, and their cost where priced. */
 function StatusLine({ view }: { view: ChatView }) {
   let input = 0;
   let output = 0;
   let cost = 0;
-  let priced = false;
-  for (const turn of view.turns.value.values()) {
-    if (!turn.completed) continue;
-    input += turn.completed.usage.input_tokens;
-    output += turn.completed.usage.output_tokens;
-    const c =
-      turn.completed.cost_usd ??
-      (turn.provider && turn.model
-        ? costOf(turn.completed.usage, { provider: turn.provider, model: turn.model })
-        : undefined);
-    if (c !== undefined) {
-      cost += c;
-      priced = true;
-    }
+  let unpriced = 0;
+  for (const entry of view.path.value) {
+    if (entry.type !== 'message' || entry.message.role !== 'assistant') continue;
+    const m = entry.message;
+    input += m.usage.input_tokens;
+    output += m.usage.output_tokens;
+    const c = costOf(m.usage, { provider: m.provider, model: m.model });
+    if (c === undefined) unpriced++;
+    else cost += c;
   }
   const turns = view.turns.value.size;
   return (
     <div class="status-line small muted">
       <span>
-        {turns} turn{turns === 1 ? '' : 's'} · {tokens(input)} in · {tokens(output)} out ·{' '}
-        {priced ? usd(cost) : 'cost unknown'}
+        {turns} turn{turns === 1 ? '' : 's'} · {tokens(input)} in · {tokens(output)} out · {usd(cost)}
+        {unpriced ? ` (+${unpriced} unpriced)` : ''}
       </span>
       <span class="status-session" title="Session id">
         {view.sessionId}

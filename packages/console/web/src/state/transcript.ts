@@ -1,5 +1,5 @@
 import type { AssistantMessage, FunctionResultMessage, SessionEntry } from '@iii-harness/types';
-import type { TurnSummary } from '../../../src/protocol';
+import type { TurnSummary } from '../../../src/protocol.js';
 
 /** A session's entry tree as the page holds it (from `session::tree`, kept current by events). */
 export interface Tree {
