@@ -80,6 +80,10 @@ it('shows a held call at once, approves it from the page, and it runs exactly on
   await card.getByText('No policy rule allows tools::held').waitFor();
   // The badge counts it wherever the person is.
   await expect(page().locator('.tab .badge.count').textContent()).resolves.toBe('1 pending');
+  // A reload keeps the hold (it lives in engine state).
+  await page().reload();
+  await card.waitFor({ timeout: 15_000 });
+  await card.getByText('No policy rule allows tools::held').waitFor();
   await card.getByRole('button', { name: 'Allow once' }).click();
   await page().locator('.transcript').getByText('It ran.').waitFor({ timeout: 30_000 });
   await page().locator('.fn-card.fn-done .fn-id', { hasText: 'tools::held' }).waitFor();
@@ -156,4 +160,73 @@ it('forks from a message and switches between branches', async () => {
   await page().locator('.transcript').getByText('answer one').waitFor();
   const forked = await stack.client.bus.call(contracts.session.get, { session_id: shownSession() });
   expect(forked.session.forked_from?.session_id).toBe(sessionId);
+});
+
+it('steers a running turn with a message typed while it streams, and stops a turn', async () => {
+  const slow = Array.from({ length: 30 }, (_, i) => `slow${i}`).join(' ');
+  await stack.script(
+    { match: 'steer me', steps: [{ text: slow }], split: 30, delay_ms: 60 },
+    { match: 'change course', steps: [{ text: 'Course changed.' }] },
+  );
+  const sessionId = await newChat('steer me');
+  await page().locator('.msg-streaming').getByText('slow2', { exact: false }).waitFor({ timeout: 20_000 });
+  // While it streams, the box steers: the message is queued into the live turn.
+  await page().getByRole('button', { name: 'Steer' }).waitFor();
+  await page().locator('#composer-input').fill('change course');
+  await page().keyboard.press('Enter');
+  await page().locator('.composer-note', { hasText: 'Queued for the running turn' }).waitFor();
+  await page().locator('.transcript').getByText('Course changed.').waitFor({ timeout: 30_000 });
+  await page().locator('.composer-note', { hasText: 'Queued' }).waitFor({ state: 'detached' });
+  const path = await stack.client.bus.call(contracts.session.messages, { session_id: sessionId });
+  expect(path.messages.map((m) => m.message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  expect((await stack.agentEvents(sessionId)).filter((e) => e.type === 'turn_started')).toHaveLength(1);
+
+  // Stop: the partial answer stays, marked as stopped; the turn ends as aborted.
+  const long = Array.from({ length: 80 }, (_, i) => `never${i}`).join(' ');
+  await stack.script({ match: 'stop me', steps: [{ text: long }], split: 80, delay_ms: 100 });
+  await page().locator('#composer-input').fill('stop me');
+  await page().keyboard.press('Enter');
+  await page().locator('.msg-streaming').getByText('never2', { exact: false }).waitFor({ timeout: 20_000 });
+  await page().getByRole('button', { name: 'Stop the turn' }).click();
+  await page().locator('.turn-line', { hasText: 'turn aborted' }).waitFor({ timeout: 30_000 });
+  await page().locator('.transcript').getByText('Stopped', { exact: false }).first().waitFor();
+  await expect(page().locator('.transcript').getByText('never79', { exact: false }).count()).resolves.toBe(0);
+});
+
+it('exports the conversation and runs /compact through the compaction worker', async () => {
+  await stack.script({ match: 'export me', steps: [{ text: 'Something worth keeping.' }] });
+  await newChat('export me');
+  await page().locator('.transcript').getByText('Something worth keeping.').waitFor({ timeout: 30_000 });
+  const download = page().waitForEvent('download');
+  await page().locator('#composer-input').fill('/export md');
+  await page().keyboard.press('Enter');
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/\.md$/);
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile((await file.path())!, 'utf8');
+  expect(text).toContain('export me');
+  expect(text).toContain('Something worth keeping.');
+  // /compact reaches the compaction worker and its answer is shown (what it decides is its own
+  // tests' business: one short exchange has nothing older than the kept tail).
+  const sessionId = shownSession();
+  await page().locator('#composer-input').fill('/compact keep the decisions');
+  await page().keyboard.press('Enter');
+  await page()
+    .locator('.toast', { hasText: /^Compact(ed|ion):/ })
+    .waitFor({ timeout: 60_000 });
+  const state = await stack.client.bus.call(contracts.compaction.getState, { session_id: sessionId });
+  expect(state.last_result ?? state.last_failure).not.toBeNull();
+  // A compaction entry on the path shows as a collapsible summary.
+  await stack.client.bus.call(contracts.session.append, {
+    session_id: sessionId,
+    entry: {
+      type: 'compaction',
+      summary: '## Goal\nKeep it.',
+      tokens_before: 1234,
+      first_kept_entry_id:
+        state.latest_compaction_entry_id ??
+        (await stack.client.bus.call(contracts.session.get, { session_id: sessionId })).session.leaf_id!,
+    },
+  });
+  await page().locator('.msg-compaction', { hasText: '1.2k tokens before' }).waitFor({ timeout: 15_000 });
 });

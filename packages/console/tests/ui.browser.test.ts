@@ -1,4 +1,6 @@
-import { contracts, type SessionEntryBody } from '@iii-harness/types';
+import { startTestWorker } from '@iii-harness/testing';
+import { contract, contracts, type SessionEntryBody } from '@iii-harness/types';
+import { z } from 'zod';
 import { axe, type Browser, openBrowser, serious, until } from './helpers/browser.js';
 import { callStep, type Stack, startStack } from './helpers/stack.js';
 
@@ -169,4 +171,75 @@ it('renders a 5,000-entry session with only the visible rows in the page, and sc
   expect(await page().locator('.vlist-row').count()).toBeLessThan(60);
   await page().evaluate("document.querySelector('.transcript').scrollTop = 1e9");
   await page().locator('.transcript').getByText('answer number 4999').waitFor({ timeout: 30_000 });
+});
+
+it('sets the approval mode per session: in auto, a call the policy does not deny runs without a hold', async () => {
+  stack.runs.length = 0;
+  await stack.script(
+    { match: 'auto mode', steps: [{ text: 'first' }] },
+    { match: 'auto mode again', steps: [callStep('tools::held', { mode: 'auto' }, 'auto-1')] },
+    { match: 'auto mode again', steps: [{ text: 'Ran without asking.' }] },
+  );
+  await page().goto(`${stack.consoleUrl}/chat`);
+  await page().locator('#composer-input').fill('auto mode');
+  await page().keyboard.press('Enter');
+  await page().locator('.transcript').getByText('first').waitFor({ timeout: 30_000 });
+  const sessionId = decodeURIComponent(new URL(page().url()).pathname.split('/')[2]!);
+  await page().getByLabel('Approvals').selectOption('auto');
+  await page().locator('.toast', { hasText: 'Approval mode: auto' }).waitFor();
+  expect((await stack.client.bus.call(contracts.approval.getSettings, { session_id: sessionId })).mode).toBe('auto');
+  await page().locator('#composer-input').fill('auto mode again');
+  await page().keyboard.press('Enter');
+  await page().locator('.transcript').getByText('Ran without asking.').waitFor({ timeout: 30_000 });
+  expect(stack.runs).toEqual([{ function_id: 'tools::held', input: { mode: 'auto' } }]);
+});
+
+it('stores a provider key from the Models screen; the page never receives it back', async () => {
+  const key = 'sk-ant-console-page-never-sees-this-0000';
+  const frames: string[] = [];
+  page().on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+  const anthropic = await startTestWorker(
+    {
+      name: 'provider-anthropic-stand-in',
+      description: 'a cloud provider whose worker runs, for the key flow',
+      config: z.object({}),
+      register(worker) {
+        worker.function(
+          contract({
+            id: 'provider::anthropic::stream',
+            description: 'stand-in',
+            input: z.unknown(),
+            output: z.unknown(),
+          }),
+          () => ({}),
+        );
+      },
+    },
+    { url: stack.engineUrl },
+  );
+  try {
+    await stack.client.bus.call(contracts.harness.providerRegister, {
+      id: 'anthropic',
+      display_name: 'Anthropic',
+      credential_env_var: 'ANTHROPIC_API_KEY',
+      default_url: 'https://api.anthropic.com',
+      default_max_tokens: 8192,
+      supports_model_listing: true,
+      kind: 'cloud',
+    });
+    await page().goto(`${stack.consoleUrl}/models`);
+    const card = page().locator('.provider-card', { hasText: 'Anthropic' });
+    await card.getByText('missing key').waitFor({ timeout: 20_000 });
+    await card.getByRole('button', { name: 'Set key' }).click();
+    await page().locator('dialog[open] input[type=password]').fill(key);
+    await page().locator('dialog[open]').getByRole('button', { name: 'Store key' }).click();
+    await card.getByText('usable').waitFor({ timeout: 15_000 });
+    await card.getByText('key stored in the vault').waitFor();
+    expect((await stack.client.bus.call(contracts.auth.getToken, { provider: 'anthropic' })).token).toBe(key);
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.join('\n')).not.toContain(key);
+    await expect(page().content()).resolves.not.toContain(key);
+  } finally {
+    await anthropic.shutdown();
+  }
 });

@@ -159,7 +159,7 @@ function TurnLine({ view, turn }: { view: ChatView; turn: TurnSummary }) {
     <span class="turn-line">
       <span class={`badge badge-${done.status === 'stopped' ? 'ok' : done.status === 'aborted' ? 'warn' : 'err'}`}>
         turn {done.status}
-        {done.reason ? ` · ${done.reason.replaceAll('_', ' ')}` : ''}
+        {done.reason && done.reason !== 'completed' ? ` · ${done.reason.replaceAll('_', ' ')}` : ''}
       </span>
       <span title="The whole turn: every model call">
         {tokens(done.usage.input_tokens)} in · {tokens(done.usage.output_tokens)} out · {usd(cost)}
