@@ -9,15 +9,36 @@ import { CopyButton } from './copy';
  * shown as text); links open in a new tab without a referrer, and only http(s)/mailto links are
  * links at all. Images are not loaded (the CSP forbids other origins anyway): they show as links.
  */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
-  let tokens: Token[];
-  try {
-    tokens = lexer(text, { gfm: true, breaks: false });
-  } catch {
-    return <p class="md-p">{text}</p>;
-  }
+export const Markdown = memo(function Markdown({ text, live = false }: { text: string; live?: boolean }) {
+  const tokens = lex(text, !live);
+  if (!tokens) return <p class="md-p">{text}</p>;
   return <div class="md">{blocks(tokens)}</div>;
 });
+
+/**
+ * Lexed texts, most recent last: a row scrolled out and back in (the list unmounts what it does
+ * not show) is not lexed again. Streaming drafts are not cached (each delta is a new text).
+ */
+const lexed = new Map<string, Token[]>();
+const LEXED_MAX = 600;
+
+function lex(text: string, cache: boolean): Token[] | undefined {
+  const cached = lexed.get(text);
+  if (cached) {
+    lexed.delete(text);
+    lexed.set(text, cached);
+    return cached;
+  }
+  try {
+    const tokens = lexer(text, { gfm: true, breaks: false });
+    if (!cache) return tokens;
+    lexed.set(text, tokens);
+    if (lexed.size > LEXED_MAX) lexed.delete(lexed.keys().next().value!);
+    return tokens;
+  } catch {
+    return undefined;
+  }
+}
 
 const safeHref = (href: string) => /^(https?:|mailto:)/i.test(href.trim());
 

@@ -7,8 +7,9 @@ import type {
   SessionEntry,
   Usage,
 } from '@iii-harness/types';
+import { memo } from 'preact/compat';
 import type { TurnSummary } from '../../../src/protocol';
-import { navigate } from '../state/app';
+import { features, navigate } from '../state/app';
 import type { ChatView, DraftBlock } from '../state/chat';
 import { costOf } from '../state/models';
 import { type Row, siblingsOf } from '../state/transcript';
@@ -24,8 +25,11 @@ interface RowProps {
   onEdit(entry: SessionEntry, text: string): void;
 }
 
-/** One row of the transcript (a message, a notice, the streaming draft). */
-export function MessageRow({ view, row, onEdit }: RowProps) {
+/**
+ * One row of the transcript (a message, a notice, the streaming draft). Memoised: scrolling
+ * re-renders the list, and a row whose entry did not change has nothing to redo.
+ */
+export const MessageRow = memo(function MessageRow({ view, row, onEdit }: RowProps) {
   switch (row.kind) {
     case 'user':
       return (
@@ -56,7 +60,7 @@ export function MessageRow({ view, row, onEdit }: RowProps) {
     case 'entry':
       return <EntryRow entry={row.entry} />;
   }
-}
+});
 
 function AssistantRow({
   view,
@@ -133,7 +137,7 @@ function AssistantRow({
         <UsageLine usage={message.usage} provider={message.provider} model={message.model} />
         {turn?.completed && <TurnLine view={view} turn={turn} />}
       </footer>
-      <MessageTools view={view} entry={entry} text={text} />
+      <MessageTools view={view} entry={entry} text={text} traceOf={entry.id.split(':')[0]} />
     </article>
   );
 }
@@ -164,15 +168,17 @@ function TurnLine({ view, turn }: { view: ChatView; turn: TurnSummary }) {
       <span title="The whole turn: every model call">
         {tokens(done.usage.input_tokens)} in · {tokens(done.usage.output_tokens)} out · {usd(cost)}
       </span>
-      <a
-        href={href}
-        onClick={(e) => {
-          e.preventDefault();
-          navigate(href);
-        }}
-      >
-        Trace
-      </a>
+      {features.value?.traces && (
+        <a
+          href={href}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(href);
+          }}
+        >
+          Trace
+        </a>
+      )}
     </span>
   );
 }
@@ -183,11 +189,14 @@ function MessageTools({
   entry,
   text,
   onEdit,
+  traceOf,
 }: {
   view: ChatView;
   entry: SessionEntry;
   text: string;
   onEdit?: () => void;
+  /** The turn whose trace this message belongs to (assistant messages). */
+  traceOf?: string | undefined;
 }) {
   void view.version.value;
   const siblings = siblingsOf(view.treeView, entry);
@@ -234,6 +243,18 @@ function MessageTools({
       >
         Fork
       </button>
+      {traceOf && features.value?.traces && view.turns.value.has(traceOf) && (
+        <button
+          type="button"
+          class="btn btn-ghost btn-xs"
+          onClick={() =>
+            navigate(`/traces?session=${encodeURIComponent(view.sessionId)}&turn=${encodeURIComponent(traceOf)}`)
+          }
+          title="This turn's trace"
+        >
+          Trace
+        </button>
+      )}
     </div>
   );
 }
@@ -289,7 +310,7 @@ function DraftRow({ view }: { view: ChatView }) {
 }
 
 function DraftBlockView({ block, status }: { block: DraftBlock; status?: string | undefined }) {
-  if (block.kind === 'text') return <Markdown text={block.text} />;
+  if (block.kind === 'text') return <Markdown text={block.text} live />;
   if (block.kind === 'thinking')
     return (
       <details class="thinking" open>

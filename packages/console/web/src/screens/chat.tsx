@@ -1,5 +1,5 @@
 import type { ApprovalMode, SessionEntry } from '@iii-harness/types';
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Composer } from '../components/composer';
 import { stateLabel, tokens, usd } from '../components/format';
 import { MessageRow } from '../components/message-row';
@@ -64,7 +64,10 @@ function Conversation({ view }: { view: ChatView }) {
   const lastTurn = [...view.turns.value.values()].at(-1);
   const lastUsed =
     lastTurn?.provider && lastTurn.model ? { provider: lastTurn.provider, model: lastTurn.model } : undefined;
-  const onEdit = (entry: SessionEntry, text: string) => setBranchFrom({ parent: entry.parent_id, text });
+  const onEdit = useCallback(
+    (entry: SessionEntry, text: string) => setBranchFrom({ parent: entry.parent_id, text }),
+    [],
+  );
 
   return (
     <div class="chat-pane">

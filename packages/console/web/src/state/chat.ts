@@ -8,7 +8,7 @@ import type {
 } from '@iii-harness/types';
 import { batch, computed, signal } from '@preact/signals';
 import type { TurnSummary } from '../../../src/protocol';
-import { type CallError, isCode, rpc } from '../lib/rpc';
+import { CallError, isCode, rpc } from '../lib/rpc';
 import { announce, chatPath, navigate, reportError, toast } from './app';
 import { chosenModel, copyChoice } from './models';
 import { SeqBuffer } from './seq';
@@ -541,6 +541,8 @@ export async function sendMessage(
         continue;
       }
       view?.dropPending(key);
+      if (error instanceof CallError && /no provider\/model/.test(error.message))
+        return toast('Choose a model first: press m (the harness has no default model).', 'error');
       return reportError('Send failed', error);
     }
   }
