@@ -9,16 +9,19 @@ export interface Deps {
 }
 
 export interface Resolution {
-  hold: ApprovalHold;
+  /** The decision: the first vote, this one or another resolver's. */
   record: ApprovalDecisionRecord;
+  /** This call's vote is the decision. */
+  mine: boolean;
 }
 
 /**
- * Decide a hold: the decision is written before the hold is removed, so a crash in between
- * leaves a decided hold (re-resolvable, and honoured by the orchestrator) rather than a lost one.
- * Once the hold is taken the decision stands, so what follows — the event for UIs, the wake-up
- * of the turn — is logged when it fails, and neither keeps the other from running.
- * Returns undefined when another resolver took the hold first.
+ * Vote for a decision on a hold, then act on the decision — the first vote, whoever cast it. The
+ * vote is written before the hold is removed, so a crash in between leaves a decided hold
+ * (re-resolvable, and honoured by the orchestrator) rather than a lost one; whoever takes the hold
+ * afterwards emits the event for UIs and wakes the turn, both logged when they fail. Concurrent
+ * resolvers (a person, the sweep, a cancel, on any copy of this worker) therefore agree on one
+ * decision, stored, emitted and woken with.
  */
 export async function resolveHold(
   { store, events }: Deps,
@@ -26,24 +29,25 @@ export async function resolveHold(
   hold: ApprovalHold,
   decision: ApprovalDecision,
   reason?: string,
-): Promise<Resolution | undefined> {
-  const record: ApprovalDecisionRecord = { decision, ...(reason ? { reason } : {}), decided_at: Date.now() };
-  await store.putDecision(hold.session_id, hold.function_call_id, record);
+): Promise<Resolution> {
+  const vote: ApprovalDecisionRecord = { decision, ...(reason ? { reason } : {}), decided_at: Date.now() };
+  const decided = await store.vote(hold.session_id, hold.function_call_id, vote);
   const taken = await store.takeHold(hold.session_id, hold.function_call_id);
-  if (!taken) return undefined;
-  await events
-    .emit(hold.session_id, hold.turn_id, {
-      type: 'approval_resolved',
-      function_call_id: hold.function_call_id,
-      decision,
-      ...(reason ? { reason } : {}),
-    })
-    .catch((error: unknown) =>
-      logger.error(
-        { err: error, session_id: hold.session_id, function_call_id: hold.function_call_id },
-        'approval decided, but the approval_resolved event could not be written',
-      ),
-    );
-  await wakeTurn(bus, logger, hold.session_id, hold.turn_id);
-  return { hold, record };
+  if (taken) {
+    await events
+      .emit(hold.session_id, hold.turn_id, {
+        type: 'approval_resolved',
+        function_call_id: hold.function_call_id,
+        decision: decided.decision.decision,
+        ...(decided.decision.reason ? { reason: decided.decision.reason } : {}),
+      })
+      .catch((error: unknown) =>
+        logger.error(
+          { err: error, session_id: hold.session_id, function_call_id: hold.function_call_id },
+          'approval decided, but the approval_resolved event could not be written',
+        ),
+      );
+    await wakeTurn(bus, logger, hold.session_id, hold.turn_id);
+  }
+  return { record: decided.decision, mine: decided.mine };
 }

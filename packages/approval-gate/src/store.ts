@@ -1,4 +1,4 @@
-import { type Bus, versionedRecord } from '@iii-harness/runtime';
+import { type Bus, uuidv7, versionedRecord } from '@iii-harness/runtime';
 import {
   type ApprovalDecisionRecord,
   type ApprovalHold,
@@ -7,6 +7,7 @@ import {
   approvalHold,
   approvalSettings,
 } from '@iii-harness/types';
+import { z } from 'zod';
 import type { Config } from './config.js';
 
 /**
@@ -21,12 +22,28 @@ export const holdRecord = versionedRecord({
   schema: approvalHold,
   migrations: { 0: stampOnly },
 });
+/**
+ * A decision is the first of its votes. Every resolver (a person, the timeout sweep, a cancel — on
+ * any copy of this worker) appends its vote atomically, so all of them see the same first vote,
+ * and whoever then takes the hold acts on that one. Version 1 was the decision itself; appending
+ * to such a record leaves its version alone, so it migrates with its decision first.
+ */
+const storedVote = approvalDecisionRecord.extend({ vote_id: z.string() });
+type StoredVote = z.output<typeof storedVote>;
 export const decisionRecord = versionedRecord({
   what: 'approval decision',
-  current: 1,
+  current: 2,
   unversioned: 0,
-  schema: approvalDecisionRecord,
-  migrations: { 0: stampOnly },
+  schema: z.object({ votes: z.array(storedVote).min(1) }),
+  migrations: {
+    0: stampOnly,
+    1: ({ votes, ...flat }) => ({
+      votes: [
+        ...(typeof flat.decision === 'string' ? [{ ...flat, vote_id: 'v1' }] : []),
+        ...(Array.isArray(votes) ? votes : []),
+      ],
+    }),
+  },
 });
 export const settingsRecord = versionedRecord({
   what: 'approval settings',
@@ -87,11 +104,24 @@ export class ApprovalStore {
   async getDecision(sessionId: string, callId: string): Promise<ApprovalDecisionRecord | undefined> {
     const key = holdKey(sessionId, callId);
     const value = await this.bus.state.get(SCOPES.decisions, key);
-    return value === undefined ? undefined : decisionRecord.read(value, `${SCOPES.decisions}/${key}`);
+    return value === undefined ? undefined : firstVote(value, `${SCOPES.decisions}/${key}`).decision;
   }
 
-  async putDecision(sessionId: string, callId: string, value: ApprovalDecisionRecord): Promise<void> {
-    await this.bus.state.set(SCOPES.decisions, holdKey(sessionId, callId), decisionRecord.stamp(value));
+  /** Vote for a decision; returns the decision (the first vote) and whether it is this vote. */
+  async vote(
+    sessionId: string,
+    callId: string,
+    value: ApprovalDecisionRecord,
+  ): Promise<{ decision: ApprovalDecisionRecord; mine: boolean }> {
+    const key = holdKey(sessionId, callId);
+    const vote: StoredVote = { ...value, vote_id: uuidv7() };
+    const { old_value, new_value } = await this.bus.state.update(SCOPES.decisions, key, [
+      { type: 'append', path: 'votes', value: vote },
+    ]);
+    // A new record is stamped after the fact; one of an older version keeps it (see decisionRecord).
+    if (old_value == null) await this.bus.state.update(SCOPES.decisions, key, [{ type: 'set', path: 'v', value: 2 }]);
+    const first = firstVote(new_value, `${SCOPES.decisions}/${key}`);
+    return { decision: first.decision, mine: first.vote_id === vote.vote_id };
   }
 
   async getSettings(sessionId: string): Promise<ApprovalSettings> {
@@ -109,4 +139,9 @@ export class ApprovalStore {
   async clearSettings(sessionId: string): Promise<void> {
     await this.bus.state.delete(SCOPES.settings, sessionId);
   }
+}
+
+function firstVote(value: unknown, where: string): { decision: ApprovalDecisionRecord; vote_id: string } {
+  const { vote_id, ...decision } = decisionRecord.read(value, where).votes[0]!;
+  return { decision, vote_id };
 }

@@ -17,7 +17,9 @@ const { approval, engine: builtins } = contracts;
 let engine: DevEngine;
 let gate: TestWorker<Config>;
 let client: TestClient;
-let events: StreamCollector<{ type: string; function_call_id?: string; decision?: string; seq: number }>;
+type GateEvent = { type: string; function_call_id?: string; decision?: string; seq: number };
+let events: StreamCollector<GateEvent>;
+let raceEvents: StreamCollector<GateEvent>;
 const wakes: unknown[] = [];
 const config = { pending_timeout_ms: 60_000, sweep_cron: '* * * * * *' };
 
@@ -28,11 +30,13 @@ beforeAll(async () => {
   // Stands in for the turn orchestrator's parked step.
   client.client.registerFunction('turn::function_awaiting_approval', async (job: unknown) => void wakes.push(job));
   events = collectStream(client.client, AGENT_EVENTS_STREAM, 's1');
+  raceEvents = collectStream(client.client, AGENT_EVENTS_STREAM, 'race');
   await client.bus.call(builtins.functionsList, {});
 });
 
 afterAll(async () => {
   events.stop();
+  raceEvents.stop();
   await client.close();
   await gate.shutdown();
   await engine.close();
@@ -104,6 +108,33 @@ describe('approval-gate', () => {
         1,
       ),
     );
+  });
+
+  it('records the decision that was acted on: stored, emitted, woken and answered agree under a race', async () => {
+    for (let round = 0; round < 6; round++) {
+      const callId = `race${round}`;
+      await hold(callId, 'race');
+      const decisions = ['deny', 'allow', 'deny', 'allow', 'deny', 'allow'] as const;
+      const results = await Promise.all(
+        decisions.map((decision, i) =>
+          i === 5
+            ? client.bus.call(approval.cancel, { session_id: 'race', function_call_id: callId }).then(() => undefined)
+            : client.bus.call(approval.resolve, { session_id: 'race', function_call_id: callId, decision }),
+        ),
+      );
+      const stored = await client.bus.call(approval.getDecision, { session_id: 'race', function_call_id: callId });
+      const decided = stored.decision!.decision;
+      for (const result of results) if (result) expect(result.decision).toBe(decided);
+      expect(results.filter((r) => r && !r.already_resolved).length).toBeLessThanOrEqual(1);
+      await eventually(() =>
+        expect(
+          raceEvents
+            .data()
+            .filter((e) => e.type === 'approval_resolved' && e.function_call_id === callId)
+            .map((e) => e.decision),
+        ).toEqual([decided]),
+      );
+    }
   });
 
   it('answers not_found for an unknown hold', async () => {
@@ -262,11 +293,27 @@ describe('approval-gate', () => {
       });
       // What the gate writes back is the current version.
       await client.bus.call(approval.resolve, { session_id: 'm1', function_call_id: 'old', decision: 'allow' });
-      expect(await stored(SCOPES.decisions, 'm1/old')).toMatchObject({ v: 1, decision: 'allow' });
+      expect(await stored(SCOPES.decisions, 'm1/old')).toEqual({
+        v: 2,
+        votes: [{ decision: 'allow', decided_at: expect.any(Number), vote_id: expect.any(String) }],
+      });
       await client.bus.call(approval.setMode, { session_id: 'm1', mode: 'manual' });
       expect(await stored(SCOPES.settings, 'm1')).toMatchObject({ v: 1, mode: 'manual', always_allow: ['a::b'] });
       await hold('new', 'm1');
       expect(await stored(SCOPES.pending, 'm1/new')).toMatchObject({ v: 1, function_call_id: 'new' });
+    });
+
+    it('keeps a version 1 decision first when a hold it decided is resolved again', async () => {
+      // A version 1 gate decided the hold and died before taking it.
+      await hold('v1', 'm3');
+      await put(SCOPES.decisions, 'm3/v1', { v: 1, decision: 'deny', reason: 'no', decided_at: 5 });
+      expect(
+        await client.bus.call(approval.resolve, { session_id: 'm3', function_call_id: 'v1', decision: 'allow' }),
+      ).toEqual({ decision: 'deny', already_resolved: true });
+      expect(await client.bus.call(approval.getDecision, { session_id: 'm3', function_call_id: 'v1' })).toEqual({
+        decision: { decision: 'deny', reason: 'no', decided_at: 5 },
+        pending: false,
+      });
     });
 
     it('refuses a record of a newer version with a clear error, and cancel surfaces it', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 const FILE_MODE = 0o600;
@@ -127,5 +128,76 @@ export async function readPrivateFile(target: string): Promise<PrivateFile | und
     return { text: await handle.readFile('utf8'), ...(tightenedFrom !== undefined ? { tightenedFrom } : {}) };
   } finally {
     await handle.close();
+  }
+}
+
+export interface FileLockOptions {
+  /** A lock older than this is a dead writer's, whoever holds it (a write takes milliseconds). */
+  staleMs?: number;
+  /** Give up waiting after this long (the error has code `ELOCKED`). */
+  waitMs?: number;
+}
+
+const lockPath = (target: string) => join(dirname(target), `.${basename(target)}.lock`);
+
+/** The holder of a lock, as its file says: `<host> <pid> <token>`. */
+function holderOf(text: string): { host: string; pid: number; token: string } | undefined {
+  const [host, pid, token] = text.trim().split(' ');
+  return host && pid && token ? { host, pid: Number(pid), token } : undefined;
+}
+
+async function staleLock(path: string, staleMs: number): Promise<string | undefined> {
+  let text: string;
+  let age: number;
+  try {
+    [text, age] = await Promise.all([readFile(path, 'utf8'), stat(path).then((s) => Date.now() - s.mtimeMs)]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const holder = holderOf(text);
+  const deadHere = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+  return deadHere || age > staleMs ? text : undefined;
+}
+
+/**
+ * Run `work` holding an exclusive lock on `target` across processes: a `.<name>.lock` file next to
+ * it, created `O_EXCL` (atomic on local file systems and NFSv4). A lock left by a writer that died
+ * — on this host a pid that is gone, anywhere one older than `staleMs` — is broken.
+ */
+export async function withFileLock<T>(
+  target: string,
+  work: () => Promise<T>,
+  { staleMs = 30_000, waitMs = 10_000 }: FileLockOptions = {},
+): Promise<T> {
+  const path = lockPath(target);
+  const mine = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}\n`;
+  const deadline = Date.now() + waitMs;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const handle = await open(path, 'wx', FILE_MODE);
+      try {
+        await handle.writeFile(mine);
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const stale = await staleLock(path, staleMs);
+    // Broken only if it is still the lock judged stale (another waiter may have broken it first).
+    if (stale !== undefined && (await readFile(path, 'utf8').catch(() => undefined)) === stale) {
+      await unlink(path).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() >= deadline)
+      throw Object.assign(new Error(`${path} is held by another writer`), { code: 'ELOCKED' });
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  try {
+    return await work();
+  } finally {
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === mine) await unlink(path).catch(() => undefined);
   }
 }

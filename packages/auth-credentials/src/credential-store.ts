@@ -6,6 +6,7 @@ import {
   type PrivateFile,
   readPrivateFile,
   removeStaleTemps,
+  withFileLock,
   writeFileAtomic,
 } from './atomic-file.js';
 import { type CredentialKey, VaultCipher } from './encryption.js';
@@ -95,9 +96,24 @@ export class CredentialStore {
     });
   }
 
-  /** Run writers one after another; a failed one does not stop the next. */
+  /**
+   * Run writers one after another, in this process (a queue) and across processes sharing the
+   * file (a lock file next to it); a failed one does not stop the next.
+   */
   private serialized<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
+    const locked = async () => {
+      try {
+        await ensureDirectory(this.path);
+      } catch (error) {
+        throw ioError('write', this.path, error);
+      }
+      try {
+        return await withFileLock(this.path, task);
+      } catch (error) {
+        throw ioError('lock', this.path, error);
+      }
+    };
+    const run = this.tail.then(locked, locked);
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -1,6 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskSecrets, REDACTED } from '@iii-harness/runtime';
 import { type CredentialKey, CredentialStore, parseCredentialKey } from '../src/index.js';
@@ -58,6 +68,45 @@ describe('CredentialStore files', () => {
     expect(ids).toEqual(
       [...Array.from({ length: 20 }, (_, i) => `p${i + 10}`), ...Array.from({ length: 10 }, (_, i) => `q${i}`)].sort(),
     );
+  });
+
+  it('serializes writers in different processes sharing the file (a lock file), so no update is lost', async () => {
+    const path = freshPath();
+    // Two stores do not share their in-process queue: only the lock file keeps them apart.
+    const [a, b] = [new CredentialStore({ path }), new CredentialStore({ path })];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).set(`p${i}`, `token-number-${i}`)));
+    expect(Object.keys(await a.read()).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`).sort());
+    expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
+  });
+
+  it('breaks a lock left by a writer that died, on this host or long ago elsewhere', async () => {
+    const path = freshPath();
+    await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
+    const lock = join(path, '..', '.credentials.json.lock');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lock, `${hostname()} ${dead} 0123456789ab\n`);
+    await new CredentialStore({ path }).set('anthropic', 'sk-ant-after-a-dead-lock');
+    writeFileSync(lock, `some-other-host 1 0123456789ab\n`);
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(lock, old, old);
+    await new CredentialStore({ path }).set('kimi', 'sk-kimi-after-an-old-lock');
+    expect(Object.keys(await new CredentialStore({ path }).read()).sort()).toEqual(['anthropic', 'kimi', 'openai']);
+    expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
+  });
+
+  it('waits for a live writer of another process to finish', async () => {
+    const path = freshPath();
+    await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
+    const lock = join(path, '..', '.credentials.json.lock');
+    // Held by a live process of this host (this one, under another token).
+    writeFileSync(lock, `${hostname()} ${process.pid} fedcba987654\n`);
+    let done = false;
+    const writing = new CredentialStore({ path }).set('anthropic', 'sk-ant-waited-for-it').then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(done).toBe(false);
+    rmSync(lock);
+    await writing;
+    expect(Object.keys(await new CredentialStore({ path }).read()).sort()).toEqual(['anthropic', 'openai']);
   });
 
   it('reports delete of an unknown provider without writing', async () => {

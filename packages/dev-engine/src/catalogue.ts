@@ -15,6 +15,7 @@ import {
 import type { WorkerInfo } from './connection.js';
 import { EngineError } from './engine-api.js';
 import { isPlainObject } from './errors.js';
+import { forbiddenMessage, isFunctionAllowed } from './rbac/policy.js';
 import type { FunctionEntry } from './registry/functions.js';
 import type { BindingEntry, TriggerTypeEntry } from './registry/triggers.js';
 import type { Router } from './router.js';
@@ -43,7 +44,16 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
   const registry = bindings.registry;
 
   const functionWorker = (f: FunctionEntry) =>
-    f.kind === 'remote' ? (f.owner.info.name ?? serviceOf(f.id)) : (f.builtin.worker ?? serviceOf(f.id));
+    f.owner
+      ? (f.owner.info.name ?? serviceOf(f.id))
+      : f.kind === 'builtin'
+        ? (f.builtin.worker ?? serviceOf(f.id))
+        : serviceOf(f.id);
+  /** On an RBAC listener a caller sees only the functions it may call (the engine's allow check). */
+  const visibleTo = (callerWorkerId: string | undefined) => {
+    const session = callerWorkerId ? connections.get(callerWorkerId)?.session : undefined;
+    return (f: FunctionEntry) => session === undefined || isFunctionAllowed(session, f.id, f.metadata);
+  };
   const typeWorker = (t: TriggerTypeEntry) =>
     t.provider.kind === 'worker'
       ? (t.provider.conn.info.name ?? serviceOf(t.id))
@@ -113,7 +123,7 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
         handler(data === undefined || data === null ? {} : objectInput(id, data), ctx.callerWorkerId),
     });
 
-  const listFunctions = (input: Input = {}) => {
+  const listFunctions = (input: Input = {}, visible: (f: FunctionEntry) => boolean = () => true) => {
     const id = 'engine::functions::list';
     const search = optionalString(id, input, 'search');
     const prefix = optionalString(id, input, 'prefix');
@@ -121,7 +131,7 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     const workers = optionalStringArray(id, input, 'workers');
     const includeInternal = optionalBoolean(id, input, 'include_internal') ?? false;
     return [...functions.all()]
-      .filter((f) => includeInternal || !isInternalFunction(f))
+      .filter((f) => (includeInternal || !isInternalFunction(f)) && visible(f))
       .filter((f) => (prefix ? f.id.startsWith(prefix) : true) && matchesSearch(search, f.id, f.description))
       .filter(
         (f) => (worker ? functionWorker(f) === worker : true) && (workers ? workers.includes(functionWorker(f)) : true),
@@ -130,12 +140,13 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
       .map(summary);
   };
 
-  fn('engine::functions::list', 'List registered functions with their owning worker name.', (input) => ({
-    functions: listFunctions(input),
+  fn('engine::functions::list', 'List registered functions with their owning worker name.', (input, caller) => ({
+    functions: listFunctions(input, visibleTo(caller)),
   }));
 
-  fn('engine::functions::info', 'Inspect one function: schemas, owner, and registered triggers.', (input) => {
+  fn('engine::functions::info', 'Inspect one function: schemas, owner, and registered triggers.', (input, caller) => {
     const id = 'engine::functions::info';
+    const visible = visibleTo(caller);
     const single = optionalString(id, input, 'function_id');
     const many = optionalStringArray(id, input, 'function_ids');
     if ((single === undefined) === (many === undefined))
@@ -143,14 +154,17 @@ export function installCatalogue(router: Router, options: CatalogueOptions): voi
     if (single !== undefined) {
       const f = functions.get(single);
       if (!f) throw new EngineError('NOT_FOUND', `Function ${single} not found`);
+      if (!visible(f)) throw new EngineError('FORBIDDEN', forbiddenMessage(single));
       return functionDetail(f);
     }
     if (many!.length > MAX_INFO_IDS)
       throw new EngineError('INVALID_ARGUMENTS', `At most ${MAX_INFO_IDS} function_ids per call`);
     return {
-      functions: many!.map((fid) =>
-        functions.get(fid) ? functionDetail(functions.get(fid)!) : { function_id: fid, error: 'not_found' },
-      ),
+      functions: many!.map((fid) => {
+        const f = functions.get(fid);
+        if (!f) return { function_id: fid, error: 'not_found' };
+        return visible(f) ? functionDetail(f) : { function_id: fid, error: 'forbidden' };
+      }),
     };
   });
 

@@ -11,6 +11,7 @@ import {
   startEngine,
 } from './engine.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import type { SecurityOptions } from './security/options.js';
 
 export interface CliFlags {
   config?: string;
@@ -20,6 +21,7 @@ export interface CliFlags {
   dataDir?: string;
   memory: boolean;
   logLevel?: LogLevel;
+  security: Partial<SecurityOptions>;
   help: boolean;
   version: boolean;
 }
@@ -38,6 +40,16 @@ Options:
   --data-dir <dir>     Where engine.db (SQLite) lives (default ./.iii-data)
   --memory             Keep state, streams and queues in memory only
   --log-level <level>  ${LOG_LEVELS.join(' | ')} (default info)
+  --allowed-origins <list>
+                       Comma-separated browser origins allowed to open the engine's sockets:
+                       exact origins, "loopback" (any port on 127.0.0.1/localhost/[::1]) or "*"
+                       (default loopback). Clients that send no Origin are always accepted.
+  --max-connections <n>
+                       Open sockets per worker listener before idle ones are evicted (default 512)
+  --idle-timeout-ms <n>
+                       Close WebSockets silent (no pong) for this long (default 60000; 0 = never)
+  --max-outbound-bytes <n>
+                       Close a connection with more unsent data than this (default 67108864)
   -h, --help           Show this help
   --version            Print the version
 `;
@@ -48,8 +60,14 @@ function portValue(name: string, text: string): number {
   return Number(text);
 }
 
+function countValue(name: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text)))
+    throw new ConfigError(`${name} must be an integer >= ${min}; got "${text}"`);
+  return Number(text);
+}
+
 export function parseFlags(argv: readonly string[]): CliFlags {
-  const flags: CliFlags = { memory: false, help: false, version: false };
+  const flags: CliFlags = { memory: false, help: false, version: false, security: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -93,6 +111,21 @@ export function parseFlags(argv: readonly string[]): CliFlags {
       case '--data-dir':
         flags.dataDir = value();
         break;
+      case '--allowed-origins':
+        flags.security.allowedOrigins = value()
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0);
+        break;
+      case '--max-connections':
+        flags.security.maxConnections = countValue(name, value(), 1);
+        break;
+      case '--idle-timeout-ms':
+        flags.security.idleTimeoutMs = countValue(name, value(), 0);
+        break;
+      case '--max-outbound-bytes':
+        flags.security.maxOutboundBytes = countValue(name, value(), 1);
+        break;
       case '--log-level': {
         const level = value();
         if (!(LOG_LEVELS as readonly string[]).includes(level))
@@ -134,6 +167,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       dataDir: flags.dataDir,
       memory: flags.memory,
       logLevel: flags.logLevel,
+      security: flags.security,
     };
   } catch (error) {
     if (error instanceof ConfigError) {

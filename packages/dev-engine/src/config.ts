@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { HttpConfig } from './builtins/http.js';
 import type { StateConfig } from './builtins/state.js';
+import type { HttpFunctionsConfig } from './http-functions/index.js';
+import { DEFAULT_URL_SECURITY } from './http-functions/url-policy.js';
+import { DEFAULT_OBSERVABILITY, type ObservabilityConfig } from './observability/index.js';
+import { parseFilters, type RbacConfig } from './rbac/policy.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -17,14 +21,24 @@ export class ConfigError extends Error {
 }
 
 export interface WorkerManagerConfig {
+  /** The entry's name (`iii-worker-manager`, `iii-worker-manager#rbac`, ...). */
+  name?: string;
   port?: number;
   host?: string;
   handshake_timeout_ms?: number;
+  /** Every call through this listener goes to this function instead (see rbac/gate.ts). */
+  middleware_function_id?: string;
+  rbac?: RbacConfig;
 }
 
 /** The builtins to run; an absent section means that worker is not enabled. */
 export interface EngineConfig {
+  /** The first `iii-worker-manager` entry: the main worker port. */
   workerManager: WorkerManagerConfig;
+  /** Further `iii-worker-manager` entries: more listeners, typically an RBAC port. */
+  extraWorkerManagers?: WorkerManagerConfig[];
+  /** `iii-http-functions` (off unless listed, as in the engine). */
+  httpFunctions?: HttpFunctionsConfig;
   state?: StateConfig;
   stream?: Record<string, never>;
   http?: HttpConfig;
@@ -32,6 +46,8 @@ export interface EngineConfig {
   cron?: Record<string, never>;
   /** `iii-queue` (or `queue`) entry's `config`, handed to installQueues untouched. */
   queue?: Record<string, unknown>;
+  /** `iii-observability` (always on, like the engine's mandatory worker; defaults without an entry). */
+  observability?: ObservabilityConfig;
   /** Non-fatal notes (ignored keys, unserved ports) for the startup log. */
   warnings: string[];
 }
@@ -68,7 +84,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const IGNORED_WORKERS = new Set(['iii-observability', 'iii-telemetry', 'configuration']);
+const IGNORED_WORKERS = new Set(['iii-telemetry', 'configuration']);
 const EXTERNAL_ALIASES: Record<string, string> = {
   http: 'iii-http',
   state: 'iii-state',
@@ -110,7 +126,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
         throw new ConfigError(`${source}: worker "${name}": unknown key \`${key}\``);
     }
     const canonical = name === 'queue' ? 'iii-queue' : name;
-    if (seen.has(canonical))
+    if (seen.has(canonical) && canonical !== 'iii-worker-manager')
       throw new ConfigError(
         `${source}: worker "${name}" is listed twice${name === 'queue' || name === 'iii-queue' ? ' (`queue` and `iii-queue` are the same worker here)' : ''}`,
       );
@@ -123,9 +139,18 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
 }
 
 function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string): void {
+  if (name === 'iii-worker-manager' || name.startsWith('iii-worker-manager#')) {
+    const manager = { name, ...workerManagerConfig(raw, where) };
+    if (config.workerManager.name === undefined) config.workerManager = manager;
+    else {
+      config.extraWorkerManagers ??= [];
+      config.extraWorkerManagers.push(manager);
+    }
+    return;
+  }
   switch (name) {
-    case 'iii-worker-manager':
-      config.workerManager = workerManagerConfig(raw, where);
+    case 'iii-http-functions':
+      config.httpFunctions = httpFunctionsConfig(raw, where);
       return;
     case 'iii-state':
       adapterOnly(raw, where, 'kv', ['triggers_enabled', 'max_value_bytes'], config.warnings);
@@ -163,6 +188,9 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
       return;
     case 'iii-engine-functions':
       return;
+    case 'iii-observability':
+      config.observability = observabilityConfig(raw, where, config.warnings);
+      return;
     default:
       if (IGNORED_WORKERS.has(name)) {
         if (Object.keys(raw).length)
@@ -176,23 +204,68 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
           `${where}: "${name}" is the standalone registry worker; the dev engine implements the in-process builtin "${EXTERNAL_ALIASES[name]}" — list that name instead`,
         );
       throw new ConfigError(
-        `${where}: unknown or unsupported worker "${name}"; the dev engine implements iii-worker-manager, iii-state, iii-stream, iii-http, iii-pubsub, iii-cron and iii-queue (alias queue)`,
+        `${where}: unknown or unsupported worker "${name}"; the dev engine implements iii-worker-manager, iii-state, iii-stream, iii-http, iii-http-functions, iii-pubsub, iii-cron, iii-observability and iii-queue (alias queue)`,
       );
   }
 }
 
 function workerManagerConfig(raw: Obj, where: string): WorkerManagerConfig {
-  for (const key of Object.keys(raw)) {
-    if (key === 'rbac' || key === 'middleware_function_id')
-      throw new ConfigError(`${where}: \`${key}\` is not supported by the dev engine`);
-    // The engine's WorkerManagerConfig uses deny_unknown_fields.
-    if (!['port', 'host', 'handshake_timeout_ms'].includes(key))
+  // The engine's WorkerManagerConfig uses deny_unknown_fields.
+  for (const key of Object.keys(raw))
+    if (!['port', 'host', 'handshake_timeout_ms', 'middleware_function_id', 'rbac'].includes(key))
       throw new ConfigError(`${where}: unknown key \`${key}\``);
-  }
+  const rbac = raw.rbac;
+  if (rbac !== undefined && rbac !== null && !isObj(rbac))
+    throw new ConfigError(`${where}: \`rbac\` must be a mapping`);
   return {
     port: optInt(raw, 'port', where, 0, 65535),
     host: optString(raw, 'host', where),
     handshake_timeout_ms: optInt(raw, 'handshake_timeout_ms', where, 1),
+    middleware_function_id: optString(raw, 'middleware_function_id', where),
+    rbac: isObj(rbac) ? rbacConfig(rbac, `${where} rbac`) : undefined,
+  };
+}
+
+/** Unknown rbac keys are rejected (the engine ignores them, so a typo there would silently disarm a hook). */
+function rbacConfig(raw: Obj, where: string): RbacConfig {
+  const keys = [
+    'auth_function_id',
+    'expose_functions',
+    'on_function_registration_function_id',
+    'on_trigger_type_registration_function_id',
+    'on_trigger_registration_function_id',
+  ];
+  for (const key of Object.keys(raw))
+    if (!keys.includes(key)) throw new ConfigError(`${where}: unknown key \`${key}\``);
+  let expose: RbacConfig['expose_functions'];
+  try {
+    expose = parseFilters(raw.expose_functions);
+  } catch (error) {
+    throw new ConfigError(`${where}: ${(error as Error).message}`);
+  }
+  return {
+    auth_function_id: optString(raw, 'auth_function_id', where),
+    expose_functions: expose,
+    on_function_registration_function_id: optString(raw, 'on_function_registration_function_id', where),
+    on_trigger_type_registration_function_id: optString(raw, 'on_trigger_type_registration_function_id', where),
+    on_trigger_registration_function_id: optString(raw, 'on_trigger_registration_function_id', where),
+  };
+}
+
+function httpFunctionsConfig(raw: Obj, where: string): HttpFunctionsConfig {
+  for (const key of Object.keys(raw)) if (key !== 'security') throw new ConfigError(`${where}: unknown key \`${key}\``);
+  const security = raw.security ?? {};
+  if (!isObj(security)) throw new ConfigError(`${where}: \`security\` must be a mapping`);
+  for (const key of Object.keys(security))
+    if (!['url_allowlist', 'block_private_ips', 'require_https'].includes(key))
+      throw new ConfigError(`${where} security: unknown key \`${key}\``);
+  const d = DEFAULT_URL_SECURITY;
+  return {
+    security: {
+      url_allowlist: optStrings(security, 'url_allowlist', `${where} security`) ?? d.url_allowlist,
+      block_private_ips: optBool(security, 'block_private_ips', `${where} security`) ?? d.block_private_ips,
+      require_https: optBool(security, 'require_https', `${where} security`) ?? d.require_https,
+    },
   };
 }
 
@@ -218,6 +291,70 @@ function httpConfig(raw: Obj, where: string, warnings: string[]): HttpConfig {
         }
       : undefined,
     middleware: middleware as HttpConfig['middleware'],
+  };
+}
+
+/** The real worker's keys (it uses deny_unknown_fields); those the dev engine does not act on are accepted with a warning. */
+const OBSERVABILITY_IGNORED_KEYS = [
+  'service_name',
+  'service_version',
+  'service_namespace',
+  'endpoint',
+  'sampling_ratio',
+  'sampling',
+  'live_spans',
+  'metrics_enabled',
+  'metrics_exporter',
+  'metrics_retention_seconds',
+  'metrics_max_count',
+  'logs_exporter',
+  'logs_batch_size',
+  'logs_flush_interval_ms',
+  'logs_sampling_ratio',
+  'alerts',
+  'level',
+  'format',
+  'collapse_spans',
+];
+
+function observabilityConfig(raw: Obj, where: string, warnings: string[]): ObservabilityConfig {
+  const implemented = [
+    'enabled',
+    'exporter',
+    'memory_max_spans',
+    'trace_storage',
+    'logs_enabled',
+    'logs_max_count',
+    'logs_retention_seconds',
+    'logs_console_output',
+  ];
+  for (const key of Object.keys(raw)) {
+    if (OBSERVABILITY_IGNORED_KEYS.includes(key))
+      warnings.push(`${where}: \`${key}\` accepted and ignored by the dev engine`);
+    else if (!implemented.includes(key)) throw new ConfigError(`${where}: unknown key \`${key}\``);
+  }
+  const exporter = optString(raw, 'exporter', where);
+  if (exporter !== undefined && exporter !== 'memory' && exporter !== 'otlp' && exporter !== 'both')
+    throw new ConfigError(`${where}: \`exporter\` must be memory, otlp or both`);
+  if (exporter === 'otlp' || exporter === 'both')
+    warnings.push(
+      `${where}: OTLP export is not implemented by the dev engine (spans are ${exporter === 'both' ? 'only stored' : 'not stored'})`,
+    );
+  const storage = raw.trace_storage;
+  if (storage !== undefined && storage !== null && !isObj(storage))
+    throw new ConfigError(`${where}: \`trace_storage\` must be a mapping`);
+  const d = DEFAULT_OBSERVABILITY;
+  return {
+    enabled: optBool(raw, 'enabled', where) ?? d.enabled,
+    exporter: exporter ?? d.exporter,
+    memory_max_spans: optInt(raw, 'memory_max_spans', where, 1) ?? d.memory_max_spans,
+    span_retention_seconds: isObj(storage)
+      ? (optInt(storage, 'retention_seconds', `${where} trace_storage`, 0) ?? d.span_retention_seconds)
+      : d.span_retention_seconds,
+    logs_enabled: optBool(raw, 'logs_enabled', where) ?? d.logs_enabled,
+    logs_max_count: optInt(raw, 'logs_max_count', where, 1) ?? d.logs_max_count,
+    logs_retention_seconds: optInt(raw, 'logs_retention_seconds', where, 1) ?? d.logs_retention_seconds,
+    logs_console_output: optBool(raw, 'logs_console_output', where) ?? d.logs_console_output,
   };
 }
 

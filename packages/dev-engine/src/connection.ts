@@ -7,15 +7,41 @@
  * runs once the current call stack is done, so results produced together (100 concurrent calls
  * answered from one read) leave in one `writev` instead of one each. A send costs ~25 µs of
  * kernel time on a VM; the uncork adds no waiting beyond the end of the current task.
+ *
+ * Outbound data is bounded. Above a high-water mark the connection stops reading its inbound
+ * frames until the socket drains (a client that does not read its replies stops being served);
+ * above a hard cap the connection is closed, because replies to calls already running cannot
+ * be held back; a paused connection that reads nothing for the stall timeout is closed too.
+ * A single frame larger than the cap is still sent when nothing else is queued.
  */
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import type { WorkerSession } from './rbac/policy.js';
 
-/** The part of the TCP socket under the WebSocket that coalescing needs. */
-export interface Corkable {
+/** The part of the TCP socket under the WebSocket that coalescing and back-pressure need. */
+export interface TransportSocket {
   cork(): void;
   uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  once(event: 'drain', listener: () => void): unknown;
 }
+
+/** Outbound limits of one connection (see SecurityOptions). */
+export interface OutboundLimits {
+  /** Unsent bytes above which inbound frames wait until the socket drains. */
+  highWaterBytes: number;
+  /** Unsent bytes above which the connection is closed. */
+  maxBytes: number;
+  /** A paused connection whose unsent data did not shrink for this long is closed (ms). */
+  stallTimeoutMs: number;
+}
+
+const NO_LIMITS: OutboundLimits = {
+  highWaterBytes: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+  stallTimeoutMs: 0,
+};
 
 /** What a worker reported through `engine::workers::register`. */
 export interface WorkerInfo {
@@ -37,6 +63,10 @@ export class WorkerConnection {
   readonly reattachToken = randomUUID();
   readonly connectedAtMs = Date.now();
   info: WorkerInfo = {};
+  /** RBAC / middleware rules of the listener it came in on; undefined on a plain listener. */
+  session: WorkerSession | undefined;
+  /** Decoded frames received so far (a connection that never sent one is an idle socket). */
+  framesHandled = 0;
   /** Set once cleanup ran (disconnect or reattach eviction). */
   cleanedUp = false;
   private closed = false;
@@ -45,14 +75,20 @@ export class WorkerConnection {
   private backlogHead = 0;
   private idleWaiters: Array<() => void> = [];
   private corked = false;
+  private inboundPaused = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** Set when the connection was closed for exceeding its outbound cap. */
+  overflowed = false;
 
   constructor(
     readonly ws: WebSocket,
     readonly ipAddress: string,
     private readonly handle: FrameHandler,
     private readonly onDone: (conn: WorkerConnection) => void,
-    /** The socket `ws` writes to; without it every frame is written on its own. */
-    private readonly socket?: Corkable,
+    /** The socket `ws` writes to; without it every frame is written on its own and nothing is bounded. */
+    private readonly socket?: TransportSocket,
+    private readonly limits: OutboundLimits = NO_LIMITS,
+    private readonly onOverflow?: (conn: WorkerConnection, bufferedBytes: number) => void,
   ) {}
 
   get isOpen(): boolean {
@@ -62,12 +98,52 @@ export class WorkerConnection {
   /** Queue a text frame to the worker; silently dropped once the socket is gone. */
   send(text: string): void {
     if (this.closed) return;
-    if (!this.corked && this.socket !== undefined) {
+    const socket = this.socket;
+    if (socket === undefined) {
+      this.ws.send(text);
+      return;
+    }
+    const before = this.ws.bufferedAmount;
+    if (!this.corked) {
       this.corked = true;
-      this.socket.cork();
+      socket.cork();
       process.nextTick(this.uncork);
     }
     this.ws.send(text);
+    const after = this.ws.bufferedAmount;
+    if (after > this.limits.maxBytes && before > 0) this.overflow(after);
+    else if (after > this.limits.highWaterBytes && !this.inboundPaused) this.pauseInbound(socket);
+  }
+
+  /** The client stopped reading: drop what is queued for it and close (cleanup runs on close). */
+  private overflow(bufferedBytes: number): void {
+    clearInterval(this.stallTimer);
+    this.overflowed = true;
+    this.onOverflow?.(this, bufferedBytes);
+    this.backlog = [];
+    this.backlogHead = 0;
+    this.ws.terminate();
+  }
+
+  /** Stop taking new work from a client that is not reading its replies, until its socket drains. */
+  private pauseInbound(socket: TransportSocket): void {
+    this.inboundPaused = true;
+    socket.pause();
+    if (this.limits.stallTimeoutMs > 0) {
+      let last = this.ws.bufferedAmount;
+      this.stallTimer = setInterval(() => {
+        const now = this.ws.bufferedAmount;
+        if (now >= last) this.overflow(now);
+        last = now;
+      }, this.limits.stallTimeoutMs);
+      this.stallTimer.unref();
+    }
+    socket.once('drain', () => {
+      clearInterval(this.stallTimer);
+      this.inboundPaused = false;
+      socket.resume();
+      if (!this.busy) this.drain();
+    });
   }
 
   /** Flush what this tick queued, in one write (cork/uncork nest with ws's own per-frame cork). */
@@ -78,7 +154,7 @@ export class WorkerConnection {
 
   receive(data: RawData, isBinary: boolean): void {
     if (this.cleanedUp) return;
-    if (this.busy) {
+    if (this.busy || this.inboundPaused) {
       this.backlog.push([data, isBinary]);
       return;
     }
@@ -89,6 +165,7 @@ export class WorkerConnection {
   markClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.stallTimer);
     if (!this.busy) this.onDone(this);
   }
 
@@ -124,7 +201,7 @@ export class WorkerConnection {
 
   private drain(): void {
     this.busy = false;
-    while (!this.busy && !this.cleanedUp && this.backlogHead < this.backlog.length) {
+    while (!this.busy && !this.inboundPaused && !this.cleanedUp && this.backlogHead < this.backlog.length) {
       const [data, isBinary] = this.backlog[this.backlogHead]!;
       this.backlog[this.backlogHead++] = undefined as never;
       this.process(data, isBinary);

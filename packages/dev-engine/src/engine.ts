@@ -8,23 +8,26 @@ import { ChannelManager, installChannelFunctions } from './builtins/channels.js'
 import { installCron } from './builtins/cron.js';
 import { type HttpServerHandle, installHttpTrigger, startHttpServer } from './builtins/http.js';
 import { RouteTable } from './builtins/http-routes.js';
-import { installLog } from './builtins/log.js';
 import { installPubSub } from './builtins/pubsub.js';
 import { installState } from './builtins/state.js';
 import { installStream } from './builtins/stream.js';
 import { installCatalogue } from './catalogue.js';
 import { ConfigError, defaultConfig, type EngineConfig, loadConfigFile } from './config.js';
 import type { EngineApi } from './engine-api.js';
+import { type Listener, startListeners, urlHost } from './listeners.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { DEFAULT_OBSERVABILITY, installObservability } from './observability/index.js';
 import { QueueConfigError } from './queue/config.js';
 import { installQueues, type QueueModuleConfig } from './queue/index.js';
 import { Router } from './router.js';
-import { startWorkerServer } from './server.js';
+import { resolveSecurity, type SecurityOptions } from './security/options.js';
 import { openDatabase } from './store.js';
 
 export const DEFAULT_PORT = 49134;
 export const DEFAULT_HTTP_PORT = 3111;
 export const DEFAULT_HOST = '127.0.0.1';
+/** Telemetry frames above this are dropped unparsed (the SDK's batches are ~1 MiB at most). */
+const TELEMETRY_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** The real engine's per-message limit (tungstenite default). */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
@@ -51,12 +54,20 @@ export interface EngineOptions {
   maxPayload?: number;
   /** `engine::functions-available` poll interval (default 5000 ms, as in the engine). */
   functionsPollMs?: number;
+  /**
+   * Protective limits (allowed browser origins, outbound caps, timeouts, connection limit, JSON
+   * depth); see SecurityOptions. `handshakeTimeoutMs` defaults to the config's
+   * `handshake_timeout_ms`.
+   */
+  security?: Partial<SecurityOptions>;
 }
 
 export interface RunningEngine {
-  /** `ws://host:port` for `registerWorker`. */
+  /** `ws://host:port` of the main worker port, for `registerWorker`. */
   url: string;
   port: number;
+  /** Every worker-manager listener (the main one first), e.g. an RBAC port from the config. */
+  listeners: Array<{ name: string; url: string; port: number }>;
   /** `http://host:port` of the HTTP triggers, or undefined when iii-http is not enabled. */
   httpUrl: string | undefined;
   httpPort: number | undefined;
@@ -71,16 +82,24 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const config = options.config ?? (options.configPath ? loadConfigFile(options.configPath) : defaultConfig());
   for (const warning of config.warnings) logger.warn(warning);
 
+  const security = resolveSecurity({
+    handshakeTimeoutMs: config.workerManager.handshake_timeout_ms,
+    ...options.security,
+  });
   const { db, path } = openDatabase({ memory: options.memory, dataDir: options.dataDir });
-  const router = new Router(logger, db);
+  const router = new Router(logger, db, { maxJsonDepth: security.maxJsonDepth });
   const channels = new ChannelManager();
-  const inProcess = ['iii-engine-functions'];
+  const inProcess = ['iii-engine-functions', 'iii-observability'];
   let httpServer: HttpServerHandle | undefined;
-  let workerServer: Awaited<ReturnType<typeof startWorkerServer>> | undefined;
+  let listeners: Listener[] = [];
 
   try {
     installChannelFunctions(router, channels);
-    installLog(router);
+    const observability = installObservability(router, config.observability ?? DEFAULT_OBSERVABILITY, {
+      maxJsonDepth: security.maxJsonDepth,
+      maxFrameBytes: TELEMETRY_MAX_FRAME_BYTES,
+    });
+    router.onTelemetry = observability.ingest;
     if (config.state) {
       installState(router, config.state);
       inProcess.push('iii-state');
@@ -106,56 +125,70 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       inProcess.push('iii-queue');
       await installQueueModule(router, config.queue);
     }
+    if (config.httpFunctions) {
+      router.registrations.httpFunctions = config.httpFunctions;
+      inProcess.push('iii-http-functions');
+    }
     installCatalogue(router, {
       inProcessWorkers: inProcess,
       functionsPollMs: options.functionsPollMs,
       startedAtMs: Date.now(),
     });
 
-    const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
-    workerServer = await startWorkerServer(router, channels, logger, {
-      host,
-      port: options.port ?? config.workerManager.port ?? DEFAULT_PORT,
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      handshakeTimeoutMs: config.workerManager.handshake_timeout_ms ?? 10_000,
-    });
+    listeners = await startListeners(
+      router,
+      channels,
+      logger,
+      [config.workerManager, ...(config.extraWorkerManagers ?? [])],
+      {
+        host: options.host ?? config.workerManager.host ?? DEFAULT_HOST,
+        port: options.port ?? config.workerManager.port ?? DEFAULT_PORT,
+        maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+        security,
+        onTelemetry: observability.ingest,
+      },
+    );
     if (config.http) {
       const httpHost = options.host ?? config.http.host ?? DEFAULT_HOST;
-      httpServer = await startHttpServer(router, routes, channels, {
-        ...config.http,
-        host: httpHost,
-        port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT,
-      });
+      httpServer = await startHttpServer(
+        router,
+        routes,
+        channels,
+        { ...config.http, host: httpHost, port: options.httpPort ?? config.http.port ?? DEFAULT_HTTP_PORT },
+        { maxBodyBytes: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxJsonDepth: security.maxJsonDepth },
+      );
     }
   } catch (error) {
-    await workerServer?.close();
+    for (const l of listeners) await l.server.close();
     await router.close();
     channels.close();
     db.close();
     throw error;
   }
 
-  const urlHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
-  const host = options.host ?? config.workerManager.host ?? DEFAULT_HOST;
-  const url = `ws://${urlHost(host)}:${workerServer.port}`;
+  const main = listeners[0]!;
+  const url = main.url;
   const httpUrl = httpServer
     ? `http://${urlHost(options.host ?? config.http?.host ?? DEFAULT_HOST)}:${httpServer.port}`
     : undefined;
-  logger.info({ url, http_url: httpUrl, database: path }, 'iii dev engine ready');
+  logger.info(
+    { url, http_url: httpUrl, database: path, listeners: listeners.map((l) => ({ name: l.name, url: l.url })) },
+    'iii dev engine ready',
+  );
 
   let closing: Promise<void> | undefined;
-  const ws = workerServer;
   const http = httpServer;
   return {
     url,
-    port: ws.port,
+    port: main.port,
+    listeners: listeners.map(({ name, url, port }) => ({ name, url, port })),
     httpUrl,
     httpPort: http?.port,
     api: router,
     logger,
     close: () =>
       (closing ??= (async () => {
-        await ws.close();
+        for (const l of listeners) await l.server.close();
         await http?.close();
         await router.close();
         channels.close();

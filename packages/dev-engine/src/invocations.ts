@@ -48,6 +48,13 @@ export class InvocationTable {
     return n;
   }
 
+  /** Whether `conn` is the target or the waiting caller of any invocation. */
+  involves(conn: WorkerConnection): boolean {
+    for (const p of this.inflight.values())
+      if (p.target === conn || (p.sink.kind === 'worker' && p.sink.caller === conn)) return true;
+    return false;
+  }
+
   /**
    * Halt everything `conn` was the target or the caller of. Returns the invocations whose
    * target went away, so their callers can be told `invocation_stopped`.

@@ -7,19 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { Bindings, bindingOf } from './bindings.js';
-import { type Corkable, WorkerConnection } from './connection.js';
-import type {
-  BuiltinFunction,
-  CallContext,
-  CallOptions,
-  EngineApi,
-  TriggerBinding,
-  TriggerTypeProvider,
-} from './engine-api.js';
+import { Bindings } from './bindings.js';
+import { type OutboundLimits, type TransportSocket, WorkerConnection } from './connection.js';
+import type { BuiltinFunction, CallOptions, EngineApi, TriggerBinding, TriggerTypeProvider } from './engine-api.js';
 import { EngineError } from './engine-api.js';
 import { functionNotFound, isPlainObject, toEngineError, toErrorBody } from './errors.js';
 import { INVOCATION_STOPPED, InvocationTable, type PendingInvocation } from './invocations.js';
+import { enqueue, invokeBuiltin, replyTo } from './local-calls.js';
+import { withFunctionId } from './protocol/baggage.js';
 import {
   decodeFrame,
   type ErrorBody,
@@ -30,24 +25,35 @@ import {
   normalizeUuid,
 } from './protocol/frames.js';
 import * as out from './protocol/outbound.js';
-import { type FunctionEntry, FunctionRegistry } from './registry/functions.js';
+import { gateInvocation } from './rbac/gate.js';
+import type { WorkerSession } from './rbac/policy.js';
+import { Registrations } from './registrations.js';
+import { FunctionRegistry } from './registry/functions.js';
+import { depthMessage, exceedsDepth } from './security/json-depth.js';
 
-const NO_QUEUE_PROVIDER =
-  'No queue provider is installed (function engine::queue::enqueue is not registered). Install one with `iii worker add queue`.';
 const DISCARD = { kind: 'discard' } as const;
 const REATTACH_EVICT_TIMEOUT_MS = 5000;
+
+export interface RouterOptions {
+  /** Deepest JSON nesting accepted in a frame (the real engine's serde limit, 128). */
+  maxJsonDepth: number;
+}
 
 export class Router implements EngineApi {
   readonly functions = new FunctionRegistry();
   readonly bindings: Bindings;
   readonly invocations = new InvocationTable();
+  readonly registrations = new Registrations(this);
   readonly connections = new Map<string, WorkerConnection>();
   private readonly closeHooks: Array<() => Promise<void> | void> = [];
+  /** Where telemetry frames arriving on worker sockets go (set by the observability module). */
+  onTelemetry: ((frame: Buffer) => void) | undefined;
   private readonly debug: boolean;
 
   constructor(
     readonly logger: Logger,
     readonly db: Database,
+    private readonly options: RouterOptions = { maxJsonDepth: 128 },
   ) {
     this.bindings = new Bindings(logger);
     this.debug = logger.isLevelEnabled('debug');
@@ -102,10 +108,10 @@ export class Router implements EngineApi {
       entry.owner.send(
         out.invokeFunction({
           invocation_id: id,
-          function_id: functionId,
+          function_id: entry.localId ?? functionId,
           data,
           traceparent: options.traceparent,
-          baggage: options.baggage,
+          baggage: withFunctionId(options.baggage, functionId),
           metadata: options.metadata,
         }),
       );
@@ -131,8 +137,23 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- connections
 
   /** A worker socket was accepted on `/`: greet it first, then read its frames in order. `socket` is the TCP socket under `ws`. */
-  attach(ws: WebSocket, ipAddress: string, socket?: Corkable): WorkerConnection {
-    const conn = new WorkerConnection(ws, ipAddress, this.handleRaw, (c) => void this.cleanupSafely(c), socket);
+  attach(
+    ws: WebSocket,
+    ipAddress: string,
+    socket?: TransportSocket,
+    limits?: OutboundLimits,
+    session?: WorkerSession,
+  ): WorkerConnection {
+    const conn = new WorkerConnection(
+      ws,
+      ipAddress,
+      this.handleRaw,
+      (c) => void this.cleanupSafely(c),
+      socket,
+      limits,
+      this.onOverflow,
+    );
+    conn.session = session;
     this.connections.set(conn.id, conn);
     ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
     ws.on('close', () => conn.markClosed());
@@ -142,6 +163,27 @@ export class Router implements EngineApi {
     this.fireWorkersAvailable('worker_connected', conn.id);
     return conn;
   }
+
+  /**
+   * Whether `conn` may be evicted when the listener is full: it never sent a frame, or it owns
+   * nothing (functions, trigger types, triggers) and has no call in flight.
+   */
+  isIdle(conn: WorkerConnection): boolean {
+    if (conn.framesHandled === 0) return true;
+    return (
+      this.functions.ownedBy(conn).length === 0 &&
+      this.bindings.registry.typesProvidedBy(conn).length === 0 &&
+      this.bindings.registry.ownedBy(conn, this.bindings.registry.active).length === 0 &&
+      !this.invocations.involves(conn)
+    );
+  }
+
+  private readonly onOverflow = (conn: WorkerConnection, bufferedBytes: number): void => {
+    this.logger.warn(
+      { worker_id: conn.id, buffered_bytes: bufferedBytes },
+      'closing a connection that does not read its frames (outbound buffer over its cap)',
+    );
+  };
 
   /** Run every shutdown hook (reverse order) and fail internal waiters. */
   async close(): Promise<void> {
@@ -158,13 +200,15 @@ export class Router implements EngineApi {
 
   private handleRaw = (conn: WorkerConnection, data: RawData, isBinary: boolean): void | Promise<void> => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    // Binary frames prefixed OTLP/MTRC/LOGS carry OTel JSON: ingested by the real engine, ignored here.
-    if (isBinary && buf.length >= 4 && isTelemetryPrefix(buf)) return;
+    // Binary frames prefixed OTLP/MTRC/LOGS carry OTel JSON: telemetry, not routed.
+    if (isBinary && buf.length >= 4 && isTelemetryPrefix(buf)) return this.onTelemetry?.(buf);
     const frame = decodeFrame(buf.toString('utf8'));
     if (frame instanceof FrameError) {
       this.logger.warn({ worker_id: conn.id, reason: frame.reason }, 'dropping undecodable frame');
       return;
     }
+    conn.framesHandled++;
+    if (exceedsDepth(frame, this.options.maxJsonDepth)) return this.refuseDeepFrame(conn, frame);
     try {
       return this.dispatch(conn, frame)?.catch((error: unknown) =>
         this.logger.error({ err: error, worker_id: conn.id, type: frame.type }, 'frame handling failed'),
@@ -174,6 +218,26 @@ export class Router implements EngineApi {
     }
   };
 
+  /**
+   * A frame nested deeper than the limit is not routed (it could not be serialized again to
+   * forward it). Unlike the real engine, which drops it and lets the caller wait for its own
+   * timeout, whoever waits on it gets a structured error at once.
+   */
+  private refuseDeepFrame(conn: WorkerConnection, frame: InboundFrame): void {
+    const error: ErrorBody = {
+      code: 'deserialization_error',
+      message: depthMessage(frame.type, this.options.maxJsonDepth),
+    };
+    this.logger.warn({ worker_id: conn.id, type: frame.type }, error.message);
+    if (frame.type === 'invokefunction' && frame.invocation_id !== undefined)
+      conn.send(out.invocationResult({ invocation_id: frame.invocation_id, function_id: frame.function_id, error }));
+    else if (frame.type === 'invocationresult') {
+      const p = this.invocations.take(frame.invocation_id, conn);
+      if (p) this.deliverResult(p, { invocation_id: p.id, function_id: p.functionId, error });
+    } else if (frame.type === 'registertrigger')
+      conn.send(out.triggerRegistrationResult(frame.id, frame.trigger_type, frame.function_id, error));
+  }
+
   private dispatch(conn: WorkerConnection, frame: InboundFrame): void | Promise<void> {
     switch (frame.type) {
       case 'invokefunction':
@@ -181,20 +245,14 @@ export class Router implements EngineApi {
       case 'invocationresult':
         return this.onResult(conn, frame);
       case 'registerfunction':
-        return this.onRegisterFunction(conn, frame);
+        return this.registrations.registerFunction(conn, frame);
       case 'unregisterfunction':
-        this.functions.releaseIfOwner(frame.id, conn);
+        this.registrations.unregisterFunction(conn, frame.id);
         return;
       case 'registertriggertype':
-        return this.bindings.installType({
-          id: frame.id,
-          description: frame.description,
-          provider: { kind: 'worker', conn },
-          trigger_request_format: frame.trigger_request_format,
-          call_request_format: frame.call_request_format,
-        });
+        return this.registrations.registerTriggerType(conn, frame);
       case 'registertrigger':
-        return this.onRegisterTrigger(conn, frame);
+        return this.registrations.registerTrigger(conn, frame);
       case 'unregistertrigger':
         return this.bindings.remove(frame.id).then(() => undefined);
       case 'triggerregistrationresult':
@@ -214,9 +272,17 @@ export class Router implements EngineApi {
   // ---------------------------------------------------------------- invocations
 
   private onInvoke(conn: WorkerConnection, f: InvokeFunctionFrame): void {
+    // The engine tags object payloads with the caller's id (sync and void; not enqueue).
+    if (f.action?.type !== 'enqueue' && isPlainObject(f.data)) f.data._caller_worker_id = conn.id;
+    if (conn.session !== undefined && gateInvocation(this, conn, conn.session, f)) return;
+    this.route(conn, f);
+  }
+
+  /** Route an invocation to its target (after the RBAC gate, when there is one). */
+  private route(conn: WorkerConnection, f: InvokeFunctionFrame): void {
     const action = f.action;
     if (action !== undefined && action.type === 'enqueue') {
-      this.enqueue(conn, f, action.queue);
+      enqueue(this, f, action.queue, replyTo(conn, f, f.invocation_id !== undefined, this.logger));
       return;
     }
     const wantsReply = action === undefined && f.invocation_id !== undefined;
@@ -238,10 +304,8 @@ export class Router implements EngineApi {
       return;
     }
     const data = f.data;
-    // The engine tags object payloads with the caller's id (sync and void; not enqueue).
-    if (isPlainObject(data)) data._caller_worker_id = conn.id;
     if (entry.kind === 'builtin') {
-      this.invokeBuiltin(conn, entry.builtin, f, wantsReply);
+      invokeBuiltin(entry.builtin, conn, f, replyTo(conn, f, wantsReply, this.logger));
       return;
     }
     // The target always receives an id: the caller's, or (void / id-less) a fresh one whose reply is discarded.
@@ -255,54 +319,13 @@ export class Router implements EngineApi {
     entry.owner.send(
       out.invokeFunction({
         invocation_id: id,
-        function_id: f.function_id,
+        function_id: entry.localId ?? f.function_id,
         data,
         traceparent: f.traceparent,
-        baggage: f.baggage,
+        baggage: withFunctionId(f.baggage, f.function_id),
         metadata: f.metadata,
       }),
     );
-  }
-
-  private invokeBuiltin(
-    conn: WorkerConnection,
-    fn: BuiltinFunction,
-    f: InvokeFunctionFrame,
-    wantsReply: boolean,
-  ): void {
-    const reply = (result: unknown, error?: ErrorBody) => {
-      if (wantsReply)
-        conn.send(
-          out.invocationResult({
-            invocation_id: f.invocation_id!,
-            function_id: f.function_id,
-            result,
-            error,
-            traceparent: f.traceparent,
-            baggage: f.baggage,
-          }),
-        );
-      else if (error) this.logger.warn({ function_id: f.function_id, error }, 'void invocation failed');
-    };
-    const ctx: CallContext = {
-      callerWorkerId: conn.id,
-      metadata: f.metadata,
-      traceparent: f.traceparent,
-      baggage: f.baggage,
-    };
-    let result: unknown;
-    try {
-      result = fn.handler(f.data, ctx);
-    } catch (error) {
-      reply(undefined, toErrorBody(error));
-      return;
-    }
-    if (isThenable(result))
-      result.then(
-        (r) => reply(r),
-        (error: unknown) => reply(undefined, toErrorBody(error)),
-      );
-    else reply(result);
   }
 
   private onResult(conn: WorkerConnection, f: InvocationResultFrame): void {
@@ -315,106 +338,26 @@ export class Router implements EngineApi {
         );
       return;
     }
-    const sink = p.sink;
-    if (sink.kind === 'worker') {
-      sink.caller.send(
-        out.invocationResult({
-          invocation_id: p.id,
-          function_id: p.functionId,
-          result: f.result,
-          error: f.error,
-          traceparent: f.traceparent,
-          baggage: f.baggage,
-        }),
-      );
-    } else if (sink.kind === 'internal') {
-      if (f.error) sink.reject(f.error);
-      else sink.resolve(f.result);
-    }
-  }
-
-  /** `action: enqueue` goes through `engine::queue::enqueue`, whoever provides it. */
-  private enqueue(conn: WorkerConnection, f: InvokeFunctionFrame, queue: string): void {
-    const reply = (result: unknown, error?: ErrorBody) => {
-      if (f.invocation_id !== undefined)
-        conn.send(
-          out.invocationResult({
-            invocation_id: f.invocation_id,
-            function_id: f.function_id,
-            result,
-            error,
-            traceparent: f.traceparent,
-            baggage: f.baggage,
-          }),
-        );
-    };
-    if (!this.functions.has('engine::queue::enqueue')) {
-      reply(undefined, { code: 'enqueue_error', message: NO_QUEUE_PROVIDER });
-      return;
-    }
-    const messageReceiptId = randomUUID();
-    this.call('engine::queue::enqueue', {
-      queue,
-      function_id: f.function_id,
-      data: f.data,
-      messageReceiptId,
+    this.deliverResult(p, {
+      invocation_id: p.id,
+      function_id: p.functionId,
+      result: f.result,
+      error: f.error,
       traceparent: f.traceparent,
       baggage: f.baggage,
-    }).then(
-      () => reply({ messageReceiptId }),
-      (error: unknown) =>
-        reply(undefined, { code: 'enqueue_error', message: error instanceof Error ? error.message : String(error) }),
-    );
+    });
   }
 
-  // ---------------------------------------------------------------- registrations
-
-  private onRegisterFunction(conn: WorkerConnection, f: Extract<InboundFrame, { type: 'registerfunction' }>): void {
-    if (f.invocation !== undefined) {
-      this.logger.warn(
-        { worker_id: conn.id, function_id: f.id },
-        'HTTP-invoked functions need the iii-http-functions worker, which the dev engine does not implement; registration ignored',
-      );
-      return;
-    }
-    const entry: FunctionEntry = {
-      kind: 'remote',
-      id: f.id,
-      description: f.description,
-      request_format: f.request_format,
-      response_format: f.response_format,
-      metadata: f.metadata,
-      registeredAtMs: Date.now(),
-      owner: conn,
-    };
-    const previous = this.functions.claim(entry);
-    if (previous && !(previous.kind === 'remote' && previous.owner === conn))
-      this.logger.warn(
-        { function_id: f.id, worker_id: conn.id },
-        'function already registered; overwriting (last writer wins)',
-      );
-  }
-
-  private async onRegisterTrigger(
-    conn: WorkerConnection,
-    f: Extract<InboundFrame, { type: 'registertrigger' }>,
-  ): Promise<void> {
-    try {
-      await this.bindings.activate({ binding: bindingOf(f, conn.id), owner: conn });
-    } catch (error) {
-      const body = toErrorBody(error);
-      this.logger.warn(
-        { worker_id: conn.id, trigger_id: f.id, trigger_type: f.trigger_type, error: body.message },
-        'trigger registration failed',
-      );
-      conn.send(
-        out.triggerRegistrationResult(f.id, f.trigger_type, f.function_id, {
-          code: 'trigger_registration_failed',
-          message: body.message,
-        }),
-      );
+  private deliverResult(p: PendingInvocation, fields: out.ResultFields): void {
+    const sink = p.sink;
+    if (sink.kind === 'worker') sink.caller.send(out.invocationResult(fields));
+    else if (sink.kind === 'internal') {
+      if (fields.error) sink.reject(fields.error);
+      else sink.resolve(fields.result);
     }
   }
+
+  // ---------------------------------------------------------------- reattach
 
   /** Evict the previous connection (full cleanup) before the replayed registrations land. */
   private onReattach(conn: WorkerConnection, previousId: string, token: string | undefined): void | Promise<void> {
@@ -475,10 +418,6 @@ export class Router implements EngineApi {
       );
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function isTelemetryPrefix(buf: Buffer): boolean {

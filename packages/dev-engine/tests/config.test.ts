@@ -33,7 +33,7 @@ workers:
 describe('parseConfig', () => {
   test('reads every implemented worker with its settings; ${VAR:default} uses the default', () => {
     const config = parseConfig(FULL, {});
-    expect(config.workerManager).toEqual({ port: 49134, host: '127.0.0.1', handshake_timeout_ms: undefined });
+    expect(config.workerManager).toEqual({ name: 'iii-worker-manager', port: 49134, host: '127.0.0.1' });
     expect(config.state).toEqual({ triggers_enabled: undefined, max_value_bytes: undefined });
     expect(config.stream).toEqual({});
     expect(config.http).toMatchObject({
@@ -58,6 +58,77 @@ describe('parseConfig', () => {
     ).toThrow(/NOT_SET_ANYWHERE is not set/);
   });
 
+  test('iii-observability: the implemented keys are read, the others accepted with a warning', () => {
+    const config = parseConfig(
+      `workers:
+  - name: iii-observability
+    config:
+      enabled: true
+      exporter: memory
+      memory_max_spans: 500
+      trace_storage: { retention_seconds: 60 }
+      logs_enabled: true
+      logs_max_count: 50
+      logs_retention_seconds: 120
+      logs_console_output: false
+      service_name: my-engine
+      sampling_ratio: 0.5
+`,
+      {},
+    );
+    expect(config.observability).toEqual({
+      enabled: true,
+      exporter: 'memory',
+      memory_max_spans: 500,
+      span_retention_seconds: 60,
+      logs_enabled: true,
+      logs_max_count: 50,
+      logs_retention_seconds: 120,
+      logs_console_output: false,
+    });
+    expect(config.warnings).toEqual([
+      expect.stringContaining('`service_name` accepted and ignored'),
+      expect.stringContaining('`sampling_ratio` accepted and ignored'),
+    ]);
+  });
+
+  test('several iii-worker-manager entries: the first is the main port, the rest extra listeners with rbac', () => {
+    const config = parseConfig(
+      `workers:
+  - name: iii-worker-manager
+    config: { port: 49134 }
+  - name: iii-worker-manager#rbac
+    config:
+      port: 49135
+      middleware_function_id: mw::fn
+      rbac:
+        auth_function_id: auth::fn
+        expose_functions: ['match("api::*")', { metadata: { public: true } }]
+  - name: iii-http-functions
+    config: { security: { url_allowlist: [localhost], require_https: false } }
+`,
+      {},
+    );
+    expect(config.workerManager).toMatchObject({ name: 'iii-worker-manager', port: 49134 });
+    expect(config.extraWorkerManagers).toEqual([
+      {
+        name: 'iii-worker-manager#rbac',
+        port: 49135,
+        middleware_function_id: 'mw::fn',
+        rbac: {
+          auth_function_id: 'auth::fn',
+          expose_functions: [
+            { kind: 'id', pattern: 'api::*' },
+            { kind: 'metadata', expected: { public: true } },
+          ],
+        },
+      },
+    ]);
+    expect(config.httpFunctions).toEqual({
+      security: { url_allowlist: ['localhost'], block_private_ips: true, require_https: false },
+    });
+  });
+
   test('the legacy `modules:` key works; an empty file enables only the mandatory workers', () => {
     expect(parseConfig('modules:\n  - name: iii-state\n', {}).state).toEqual(expect.any(Object));
     const empty = parseConfig('', {});
@@ -77,12 +148,31 @@ describe('parseConfig', () => {
       'workers:\n  - name: iii-worker-manager\n    config: { prot: 1 }\n',
       /unknown key `prot`/,
     ],
-    ['rbac', 'workers:\n  - name: iii-worker-manager\n    config: { rbac: {} }\n', /`rbac` is not supported/],
+    [
+      'an unknown rbac key (a typo must not disarm a hook)',
+      'workers:\n  - name: iii-worker-manager\n    config: { rbac: { auth_function: a::b } }\n',
+      /rbac: unknown key `auth_function`/,
+    ],
+    [
+      'a bad expose_functions entry',
+      'workers:\n  - name: iii-worker-manager\n    config: { rbac: { expose_functions: ["api::*"] } }\n',
+      /expose_functions\[0\]: expected match/,
+    ],
     ['an OCI image', 'workers:\n  - name: x\n    image: ghcr.io/a/b:1\n', /`image`/],
     ['an unknown top-level key', 'workers: []\nextra: 1\n', /unknown top-level key `extra`/],
     ['a duplicate entry', 'workers:\n  - name: queue\n  - name: iii-queue\n', /listed twice/],
     ['a bad port', 'workers:\n  - name: iii-http\n    config: { port: 70000 }\n', /`port` must be an integer/],
     ['invalid YAML', 'workers: [', /invalid YAML/],
+    [
+      'an unknown iii-observability key',
+      'workers:\n  - name: iii-observability\n    config: { memory_max_span: 5 }\n',
+      /unknown key `memory_max_span`/,
+    ],
+    [
+      'a bad exporter',
+      'workers:\n  - name: iii-observability\n    config: { exporter: jaeger }\n',
+      /`exporter` must be memory, otlp or both/,
+    ],
   ])('rejects %s with a message naming it', (_label, text, message) => {
     expect(() => parseConfig(text, {})).toThrow(ConfigError);
     expect(() => parseConfig(text, {})).toThrow(message);
@@ -134,6 +224,13 @@ describe('command line', () => {
         '/tmp/x',
         '--memory',
         '--log-level=debug',
+        '--allowed-origins',
+        'loopback, https://console.example',
+        '--max-connections=40',
+        '--idle-timeout-ms',
+        '0',
+        '--max-outbound-bytes',
+        '1048576',
       ]),
     ).toEqual({
       config: 'c.yaml',
@@ -143,6 +240,12 @@ describe('command line', () => {
       dataDir: '/tmp/x',
       memory: true,
       logLevel: 'debug',
+      security: {
+        allowedOrigins: ['loopback', 'https://console.example'],
+        maxConnections: 40,
+        idleTimeoutMs: 0,
+        maxOutboundBytes: 1048576,
+      },
       help: false,
       version: false,
     });
@@ -154,6 +257,7 @@ describe('command line', () => {
     [['--port'], /--port needs a value/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--memory=yes'], /takes no value/],
+    [['--max-connections', '0'], /--max-connections must be an integer >= 1/],
   ])('%j exits with code 2 and a clear message', async (argv, message) => {
     const err: string[] = [];
     await expect(runCli(argv, { version: '9.9.9', out: () => undefined, err: (t) => void err.push(t) })).resolves.toBe(

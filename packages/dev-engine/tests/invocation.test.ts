@@ -150,25 +150,6 @@ test('a target that disconnects mid-invocation gives callers invocation_stopped'
   });
 });
 
-test('last writer wins; the old owner leaving does not remove the newer registration', async () => {
-  const first = connectWorker(engine.url, 'first');
-  first.registerFunction('shared::fn', async () => 'first');
-  await waitForFunction(bob, 'shared::fn');
-  const second = connectWorker(engine.url, 'second');
-  second.registerFunction('shared::fn', async () => 'second');
-  await waitFor(async () => (await bob.trigger({ function_id: 'shared::fn', payload: {} })) === 'second');
-  await first.shutdown();
-  await sleep(100);
-  await expect(bob.trigger({ function_id: 'shared::fn', payload: {} })).resolves.toBe('second');
-  await second.shutdown();
-  await waitFor(async () =>
-    bob.trigger({ function_id: 'shared::fn', payload: {} }).then(
-      () => false,
-      (e) => e.code === 'function_not_found',
-    ),
-  );
-});
-
 test('unregistering a function removes it', async () => {
   const dave = connectWorker(engine.url, 'dave');
   const ref = dave.registerFunction('dave::tmp', async () => 1);
@@ -183,7 +164,7 @@ test('unregistering a function removes it', async () => {
   await dave.shutdown();
 });
 
-test('traceparent and baggage pass through to the target and back', async () => {
+test('traceparent passes through; baggage too, with iii.function.id naming the target', async () => {
   const target = await RawClient.connect(engine.url);
   target.send({ type: 'registerfunction', id: 'trace::fn' });
   const caller = await RawClient.connect(engine.url);
@@ -196,10 +177,10 @@ test('traceparent and baggage pass through to the target and back', async () => 
     function_id: 'trace::fn',
     data: {},
     traceparent,
-    baggage: 'k=v',
+    baggage: 'k=v,iii.function.id=caller%3A%3Afn',
   });
   const inbound = await target.next((f) => f.type === 'invokefunction');
-  expect(inbound).toMatchObject({ invocation_id, traceparent, baggage: 'k=v' });
+  expect(inbound).toMatchObject({ invocation_id, traceparent, baggage: 'k=v,iii.function.id=trace%3A%3Afn' });
   target.send({
     type: 'invocationresult',
     invocation_id,

@@ -10,7 +10,9 @@ import { CronExpressionError, nextFireTime, parseCronExpression } from '../src/b
 import { RouteTable } from '../src/builtins/http-routes.js';
 import { applyUpdateOps, parseOps } from '../src/builtins/update-ops.js';
 import { WorkerConnection } from '../src/connection.js';
+import { DEFAULT_URL_SECURITY, isPrivateIp, urlProblem } from '../src/http-functions/url-policy.js';
 import { decodeFrame, FrameError, normalizeUuid } from '../src/protocol/frames.js';
+import { filterMatches, parseFilters, wildcardMatch } from '../src/rbac/policy.js';
 
 describe('decodeFrame', () => {
   test('normalises null optionals to absent and keeps required null data', () => {
@@ -221,8 +223,14 @@ describe('outbound coalescing', () => {
   /** A connection over a fake socket that logs what reaches it, in order. */
   function connection(withSocket = true) {
     const log: string[] = [];
-    const ws = { send: (text: string) => log.push(`send ${text}`) } as unknown as WebSocket;
-    const socket = { cork: () => log.push('cork'), uncork: () => log.push('uncork') };
+    const ws = { send: (text: string) => log.push(`send ${text}`), bufferedAmount: 0 } as unknown as WebSocket;
+    const socket = {
+      cork: () => log.push('cork'),
+      uncork: () => log.push('uncork'),
+      pause: () => log.push('pause'),
+      resume: () => log.push('resume'),
+      once: () => undefined,
+    };
     const conn = new WorkerConnection(
       ws,
       '127.0.0.1',
@@ -254,5 +262,52 @@ describe('outbound coalescing', () => {
     conn.send('b');
     await endOfTick();
     expect(log).toEqual(['send a']);
+  });
+});
+
+describe('RBAC filters and the HTTP-function URL policy', () => {
+  test('match("…") globs are anchored at both ends; * spans any run, :: included', () => {
+    expect(wildcardMatch('test::ew::public::*', 'test::ew::public::echo')).toBe(true);
+    expect(wildcardMatch('test::ew::public::*', 'x::test::ew::public::echo')).toBe(false);
+    expect(wildcardMatch('*::public', 'a::b::public')).toBe(true);
+    expect(wildcardMatch('api::*::read', 'api::users::read')).toBe(true);
+    expect(wildcardMatch('api::*::read', 'api::users::write')).toBe(false);
+    expect(wildcardMatch('ab*ba', 'aba')).toBe(false);
+    expect(wildcardMatch('*', '')).toBe(true);
+    expect(wildcardMatch('exact', 'exact')).toBe(true);
+  });
+
+  test('metadata filters: exact values and match() globs, every key must match', () => {
+    const [meta] = parseFilters([{ metadata: { tier: 'free', name: 'match("*public*")' } }]);
+    expect(filterMatches(meta!, 'x', { tier: 'free', name: 'my-public-fn' })).toBe(true);
+    expect(filterMatches(meta!, 'x', { tier: 'paid', name: 'my-public-fn' })).toBe(false);
+    expect(filterMatches(meta!, 'x', undefined)).toBe(false);
+  });
+
+  test.each([
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.20.0.1', true],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['0.0.0.0', true],
+    ['8.8.8.8', false],
+    ['::1', true],
+    ['fd00::1', true],
+    ['fe80::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['2001:4860:4860::8888', false],
+  ])('%s is private: %s', (ip, expected) => {
+    expect(isPrivateIp(ip)).toBe(expected);
+  });
+
+  test('urlProblem: https, allowlist and private addresses, with the engine’s reasons', async () => {
+    const strict = DEFAULT_URL_SECURITY;
+    await expect(urlProblem('http://example.com/x', strict)).resolves.toBe('HTTPS is required');
+    await expect(urlProblem('https://127.0.0.1/x', strict)).resolves.toBe('Private IP blocked');
+    await expect(urlProblem('not a url', strict)).resolves.toBe('Invalid URL');
+    const listed = { ...strict, url_allowlist: ['*.example.com'], block_private_ips: false };
+    await expect(urlProblem('https://api.example.com/x', listed)).resolves.toBeUndefined();
+    await expect(urlProblem('https://example.com/x', listed)).resolves.toBe('URL not in allowlist');
   });
 });

@@ -34,9 +34,24 @@ export const configSchema = z
     ui_push_timeout_ms: z.number().int().positive().max(60_000).default(2_000),
     /** Pushes waiting per client; beyond this, new events for that client are dropped (and logged). */
     ui_max_pending: z.number().int().positive().max(1_000_000).default(1_000),
+    /** Pub/sub topic on which the copies of the harness (one per engine) relay agent events and subscription changes. */
+    ui_relay_topic: z.string().min(1).default('harness::ui::relay'),
+    /** How often this copy re-reads the subscriptions and asks its engine which UI clients are here. */
+    ui_refresh_ms: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** A client no copy has found on its engine for this long is forgotten (its subscriptions deleted). */
+    ui_client_ttl_ms: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 24 * 3_600_000)
+      .default(600_000),
+    /** Seconds-first cron of the sweep of forgotten UI clients (one copy per scheduled run). */
+    ui_sweep_cron: z.string().min(1).default('30 * * * * *'),
     /** Provider and model of a `harness::send` that names none. */
     default_provider: providerId.optional(),
     default_model: z.string().min(1).optional(),
+    /** How long a `harness::send` waits for another send with its idempotency key to finish. */
+    send_wait_ms: z.number().int().min(0).max(300_000).default(15_000),
     /** Engine state scope remembering the answer to each idempotency key of `harness::send`. */
     sends_scope: z.string().min(1).default('harness_sends'),
   })

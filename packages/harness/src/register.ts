@@ -9,10 +9,9 @@ import { ProviderStore } from './provider-store.js';
 import { registerProvider } from './register-provider.js';
 import { resolveProvider } from './resolve-provider.js';
 import { send, status, stop } from './send.js';
-import { fanoutAgentEvent, UiFanout } from './ui-fanout.js';
-import { FanoutTrigger } from './ui-fanout-trigger.js';
+import { createUi, relayed, sweepUiClients } from './ui.js';
+import { fanoutAgentEvent } from './ui-fanout.js';
 import { uiSubscribe, uiUnsubscribe } from './ui-subscribe.js';
-import { UiSubscriptions } from './ui-subscriptions.js';
 
 const { harness, policy: policyFns, ui } = contracts;
 
@@ -43,37 +42,20 @@ export async function register(worker: Worker<Config>): Promise<void> {
   worker.function(harness.providerResolve, resolveProvider(providers, config.auth_timeout_ms));
 
   // UI fan-out: agent::events items → ui::session::event::<client_id> of the clients following
-  // the session; the stream trigger exists only while someone follows.
-  const uiLogger = logger.child({ component: 'ui' });
-  const fanoutTrigger = new FanoutTrigger(bus, () =>
-    worker.trigger({
-      type: 'stream',
-      function_id: harness.uiFanout.id,
-      config: { stream_name: config.agent_events_stream },
-    }),
-  );
-  const subscriptions = new UiSubscriptions(bus, config.ui_scope, uiLogger, (anyone) => fanoutTrigger.set(anyone));
-  const fanout = new UiFanout(
-    bus,
-    subscriptions,
-    { timeoutMs: config.ui_push_timeout_ms, maxPending: config.ui_max_pending },
-    uiLogger,
-  );
-  worker.onShutdown(() => fanout.close());
-  worker.function(ui.subscribe, uiSubscribe(subscriptions));
-  worker.function(ui.unsubscribe, uiUnsubscribe(subscriptions));
-  worker.function(harness.uiFanout, fanoutAgentEvent(fanout));
-  // Clients that followed sessions before a restart are served again at once.
-  await subscriptions.ready().catch(async (error: unknown) => {
-    uiLogger.warn(
-      { err: error },
-      'could not read the UI subscriptions; fanning out every event until they can be read',
-    );
-    await fanoutTrigger.set(true);
-  });
+  // the session; the stream trigger exists only while someone follows. One copy per engine: each
+  // pushes to its engine's clients and relays to the other copies on `ui_relay_topic`.
+  const uiParts = createUi(worker);
+  worker.function(ui.subscribe, uiSubscribe(uiParts));
+  worker.function(ui.unsubscribe, uiUnsubscribe(uiParts));
+  worker.function(harness.uiFanout, fanoutAgentEvent(uiParts.fanout));
+  worker.function(harness.uiRelay, relayed(uiParts));
+  worker.trigger({ type: 'subscribe', function_id: harness.uiRelay.id, config: { topic: config.ui_relay_topic } });
+  worker.function(harness.uiSweep, sweepUiClients(uiParts, config));
+  worker.trigger({ type: 'cron', function_id: harness.uiSweep.id, config: { expression: config.ui_sweep_cron } });
+  await uiParts.start();
 
   // Front door: a user message in, a turn started or merged; status; stop.
-  worker.function(harness.send, send(config));
+  worker.function(harness.send, send(config, worker.leases));
   worker.function(harness.status, status());
   worker.function(harness.stop, stop());
 }

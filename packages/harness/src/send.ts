@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Bus, type Handler, HarnessError, uuidv7 } from '@iii-harness/runtime';
+import { type Bus, type Handler, HarnessError, type Leases, uuidv7 } from '@iii-harness/runtime';
 import {
   contracts,
   isTerminalTurnState,
@@ -29,27 +29,51 @@ async function liveTurn(bus: Bus, sessionId: string): Promise<TurnView | undefin
   return view && !isTerminalTurnState(view.state) ? view : undefined;
 }
 
-/** Sends with the same idempotency key (or to the same session) run one at a time in this process. */
-const inFlight = new Map<string, Promise<unknown>>();
-function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const run = (inFlight.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
-  inFlight.set(key, run);
-  return run.finally(() => {
-    if (inFlight.get(key) === run) inFlight.delete(key);
-  });
+/**
+ * Work with one key runs one at a time in this copy (a shortcut: across copies, `run::start`
+ * refuses a second live turn and the send merges, and keyed sends take a lease).
+ */
+function serializer() {
+  const inFlight = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (inFlight.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    inFlight.set(key, run);
+    return run.finally(() => {
+      if (inFlight.get(key) === run) inFlight.delete(key);
+    });
+  };
 }
+
+const SEND_LEASE_TTL_MS = 10_000;
 
 /**
  * The front door: a user message in, a turn started (or the message merged into the live turn).
  * Returns at once; the turn runs on the orchestrator's queue and reports on `agent::events`.
+ * Sends with one idempotency key run one at a time on every copy of the harness (a lease), and
+ * each after the first returns the first one's answer.
  */
-export const send = (config: Config) =>
-  ((input, { bus }) => {
+export const send = (config: Config, leases: Leases) => {
+  const serialized = serializer();
+  return ((input, { bus }) => {
     const sessionId = input.session_id ?? uuidv7();
-    return serialized(input.idempotency_key ?? sessionId, () =>
-      deliver(bus, config, { ...input, session_id: sessionId }),
-    );
+    const key = input.idempotency_key;
+    const deliverIt = () => deliver(bus, config, { ...input, session_id: sessionId });
+    if (key === undefined) return serialized(sessionId, deliverIt);
+    return serialized(`key:${key}`, async () => {
+      const result = await leases.run(
+        `harness_send:${entryIdFor(key)}`,
+        { ttlMs: SEND_LEASE_TTL_MS, waitMs: config.send_wait_ms },
+        deliverIt,
+      );
+      if (!result.ran)
+        throw new HarnessError('timeout', 'a send with this idempotency_key is still being delivered; try again', {
+          reason: 'send_in_progress',
+          retryable: true,
+        });
+      return result.value;
+    });
   }) satisfies Handler<typeof contracts.harness.send>;
+};
 
 async function deliver(bus: Bus, config: Config, input: SendInput & { session_id: string }): Promise<SendOutput> {
   const key = input.idempotency_key;

@@ -1,5 +1,6 @@
 import { type Bus, type Handler, HarnessError, type Logger } from '@iii-harness/runtime';
-import { contracts, type StreamTriggerEvent, uiPushFunctionId } from '@iii-harness/types';
+import { contracts, type StreamTriggerEvent, type UiRelayMessage, uiPushFunctionId } from '@iii-harness/types';
+import type { LocalClients } from './ui-locals.js';
 import type { UiSubscriptions } from './ui-subscriptions.js';
 
 interface Push {
@@ -10,6 +11,10 @@ interface Push {
 export interface FanoutOptions {
   timeoutMs: number;
   maxPending: number;
+  /** This copy of the harness, as the origin of what it relays. */
+  origin: string;
+  /** Hand an event to the copies on other engines (pub/sub). */
+  relay: (message: UiRelayMessage) => Promise<void>;
   /** Pause before checking whether a client whose connection dropped mid-push is still registered. */
   probeDelayMs?: number;
 }
@@ -17,16 +22,22 @@ export interface FanoutOptions {
 /**
  * Pushes `agent::events` items to the clients that follow their session.
  *
- * Order: events are taken in the order their trigger calls arrive (one intake chain), and each
- * client has one queue sent one push at a time, each awaited. So a client sees a session's events
- * in arrival order — in fact all its events in one order — and a slow client delays only itself.
- * (The dev engine fires stream triggers in write order; an engine that fans out concurrently can
- * reorder arrivals, which is why every agent event carries its per-session `seq`.)
+ * Several engines: the stream trigger fires on the engine where the event was written, and a
+ * client's push function lives on the engine it is connected to. So this copy pushes to the
+ * followers that are clients of its own engine, and when some followers are not, it relays the
+ * event once on the relay topic; every other copy pushes it to its own engine's followers.
  *
- * A push the engine cannot route (`not_found`: the client's function is gone) evicts the client,
- * and so does a push cut off by a dropped connection (`unavailable`) when, a moment later, the
- * engine no longer lists the client's function. A push that times out or fails otherwise is
- * logged and skipped; it is not retried (it may have landed).
+ * Order: events are taken in the order their trigger (or relay) calls arrive (one intake chain),
+ * and each client has one queue sent one push at a time, each awaited. So a client sees a
+ * session's events in arrival order, and a slow client delays only itself. (The dev engine fires
+ * stream triggers in write order; an engine that fans out concurrently, or pub/sub between
+ * engines, can reorder arrivals, which is why every agent event carries its per-session `seq`.)
+ *
+ * A push the engine cannot route (`not_found`: the client's function is gone from this engine)
+ * evicts the client, and so does a push cut off by a dropped connection (`unavailable`) when, a
+ * moment later, the engine no longer lists the client's function. Only a client of this engine
+ * is ever pushed to, so only its own clients are evicted by a copy. A push that times out or fails
+ * otherwise is logged and skipped; it is not retried (it may have landed).
  */
 export class UiFanout {
   private intake: Promise<void> = Promise.resolve();
@@ -38,6 +49,7 @@ export class UiFanout {
   constructor(
     private readonly bus: Bus,
     private readonly subscriptions: UiSubscriptions,
+    private readonly locals: LocalClients,
     private readonly options: FanoutOptions,
     private readonly logger: Logger,
   ) {}
@@ -46,11 +58,12 @@ export class UiFanout {
   accept(trigger: StreamTriggerEvent): void {
     const event = trigger.event.type === 'event' ? trigger.event.event?.data : trigger.event.data;
     if (trigger.event.type === 'delete' || event === undefined) return;
-    const push: Push = { session_id: trigger.groupId, event };
-    this.intake = this.intake
-      .then(() => this.subscriptions.ready())
-      .then(() => this.dispatch(push))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'could not fan out an agent event'));
+    this.take({ session_id: trigger.groupId, event }, true);
+  }
+
+  /** Take an event another copy relayed (its followers here are ours to push to). */
+  acceptRelayed(push: Push): void {
+    this.take(push, false);
   }
 
   close(): void {
@@ -58,9 +71,17 @@ export class UiFanout {
     this.queues.clear();
   }
 
-  private dispatch(push: Push): void {
+  private take(push: Push, relay: boolean): void {
+    this.intake = this.intake
+      .then(() => this.subscriptions.ready())
+      .then(() => this.dispatch(push, relay))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'could not fan out an agent event'));
+  }
+
+  private dispatch(push: Push, relay: boolean): Promise<void> | undefined {
     if (this.closed) return;
-    for (const client of this.subscriptions.followers(push.session_id)) {
+    const followers = this.subscriptions.followers(push.session_id);
+    for (const client of followers.filter((c) => this.locals.has(c))) {
       const queue = this.queues.get(client) ?? [];
       if (queue.length >= this.options.maxPending) {
         this.countDrop(client);
@@ -70,6 +91,15 @@ export class UiFanout {
       this.queues.set(client, queue);
       if (!this.pumping.has(client)) void this.pump(client);
     }
+    if (relay && followers.some((c) => !this.locals.has(c)))
+      return this.options
+        .relay({ kind: 'event', origin: this.options.origin, ...push })
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { err: error, session_id: push.session_id },
+            'could not relay an agent event to the other engines',
+          ),
+        );
   }
 
   private countDrop(client: string): void {
@@ -111,6 +141,7 @@ export class UiFanout {
         if (code !== 'unavailable' || (await this.stillThere(client))) return true;
       }
       this.logger.info({ client_id: client }, 'UI client has gone away; evicting it');
+      this.locals.forget(client);
       await this.subscriptions
         .evict(client)
         .catch((e: unknown) => this.logger.error({ err: e, client_id: client }, 'could not evict UI client'));

@@ -2,11 +2,18 @@ import type { Bus, Logger } from '@iii-harness/runtime';
 import { type UiSubscriptionView as SubscriptionView, uiSubscriptionView } from '@iii-harness/types';
 import { z } from 'zod';
 
-const storedSubscription = uiSubscriptionView.extend({ client_id: z.string(), updated_at: z.number().int() });
+const storedSubscription = uiSubscriptionView.extend({
+  client_id: z.string(),
+  updated_at: z.number().int(),
+  /** Last time a copy of the harness found the client's push function on its engine. */
+  seen_at: z.number().int().optional(),
+});
+type StoredSubscription = z.output<typeof storedSubscription>;
 
 interface Follows {
   all: boolean;
   sessions: Set<string>;
+  seenAt: number;
 }
 
 const view = (follows: Follows | undefined): SubscriptionView => ({
@@ -15,10 +22,11 @@ const view = (follows: Follows | undefined): SubscriptionView => ({
 });
 
 /**
- * Who follows which sessions. Engine state (one key per client) is the record, so subscriptions
- * survive a harness restart; an in-memory copy answers the fan-out without a round trip per
- * event. This worker is the only writer of its scope, and changes are applied one at a time, so
- * the copy and the record cannot drift: memory changes only after the write succeeded.
+ * Who follows which sessions, across every client of every engine. Engine state (one key per
+ * client) is the record, shared by all copies of the harness; this is a cache of it for the
+ * fan-out, updated at once by this copy's own changes, by the others' through `refresh(client)`
+ * (they announce them on the relay topic), and reloaded whole every `ui_refresh_ms` in case an
+ * announcement was lost. A change reads the record fresh, so it builds on what any copy wrote.
  */
 export class UiSubscriptions {
   private clients = new Map<string, Follows>();
@@ -31,6 +39,8 @@ export class UiSubscriptions {
     private readonly logger: Logger,
     /** Told, once the record says so, whether any client follows anything (and awaited). */
     private readonly onFollowing: (anyone: boolean) => Promise<void> = async () => undefined,
+    /** Told after this copy changed a client's subscriptions (to tell the other copies). */
+    private readonly onChanged: (clientId: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** Resolves once the record has been read (once; retried after a failure). */
@@ -75,39 +85,118 @@ export class UiSubscriptions {
     await this.unsubscribe(clientId, undefined);
   }
 
+  /** Read the whole record again (after this copy's changes in flight, so none is undone). */
+  reload(): Promise<void> {
+    return this.serial(() => this.load());
+  }
+
   private async load(): Promise<void> {
-    const stored = await this.bus.state.list(this.scope);
-    for (const value of stored) {
-      const parsed = storedSubscription.safeParse(value);
-      if (!parsed.success) {
-        this.logger.warn(
-          { scope: this.scope, problem: parsed.error.issues[0]?.message },
-          'ignoring a malformed UI subscription record',
-        );
-        continue;
-      }
-      this.clients.set(parsed.data.client_id, { all: parsed.data.all, sessions: new Set(parsed.data.session_ids) });
+    const next = new Map<string, Follows>();
+    for (const value of await this.bus.state.list(this.scope)) {
+      const parsed = this.parse(value);
+      if (parsed) next.set(parsed.client_id, this.followsOf(parsed));
     }
+    this.clients = next;
     await this.onFollowing(this.clients.size > 0);
   }
 
-  private change(clientId: string, edit: (follows: Follows) => void): Promise<SubscriptionView> {
-    const run = async (): Promise<SubscriptionView> => {
+  /** Read one client's record again (another copy changed it). */
+  refresh(clientId: string): Promise<void> {
+    return this.serial(async () => {
       await this.ready();
-      const current = this.clients.get(clientId);
-      const next: Follows = { all: current?.all ?? false, sessions: new Set(current?.sessions) };
+      const stored = this.parse(await this.bus.state.get(this.scope, clientId));
+      if (stored) this.clients.set(clientId, this.followsOf(stored));
+      else this.clients.delete(clientId);
+      await this.onFollowing(this.clients.size > 0);
+    });
+  }
+
+  /** Mark clients as seen (their push function is on this copy's engine), at most every `everyMs`. */
+  async touch(clientIds: Iterable<string>, everyMs: number): Promise<void> {
+    const now = Date.now();
+    for (const clientId of clientIds) {
+      const follows = this.clients.get(clientId);
+      if (!follows || now - follows.seenAt < everyMs) continue;
+      follows.seenAt = now;
+      // Only the one field: a concurrent change of the follow list is not overwritten.
+      const { old_value } = await this.bus.state.update<StoredSubscription>(this.scope, clientId, [
+        { type: 'set', path: 'seen_at', value: now },
+      ]);
+      // The client unsubscribed meanwhile: do not leave a record of the touch behind.
+      if (old_value == null) await this.bus.state.delete(this.scope, clientId);
+    }
+  }
+
+  /** Forget clients nobody has seen since `cutoff` (read fresh, so one seen meanwhile stays); returns them. */
+  async removeUnseenSince(cutoff: number): Promise<string[]> {
+    const removed: string[] = [];
+    for (const value of await this.bus.state.list(this.scope)) {
+      const listed = this.parse(value);
+      if (!listed || (listed.seen_at ?? listed.updated_at) >= cutoff) continue;
+      const gone = await this.serial(async () => {
+        const stored = this.parse(await this.bus.state.get(this.scope, listed.client_id));
+        if (!stored || (stored.seen_at ?? stored.updated_at) >= cutoff) return false;
+        await this.bus.state.delete(this.scope, stored.client_id);
+        this.clients.delete(stored.client_id);
+        return true;
+      });
+      if (gone) {
+        removed.push(listed.client_id);
+        await this.onChanged(listed.client_id).catch(() => undefined);
+      }
+    }
+    if (removed.length) await this.onFollowing(this.clients.size > 0);
+    return removed;
+  }
+
+  private parse(value: unknown): StoredSubscription | undefined {
+    if (value === undefined || value === null) return undefined;
+    const parsed = storedSubscription.safeParse(value);
+    if (parsed.success) return parsed.data;
+    this.logger.warn(
+      { scope: this.scope, problem: parsed.error.issues[0]?.message },
+      'ignoring a malformed UI subscription record',
+    );
+    return undefined;
+  }
+
+  private followsOf(stored: StoredSubscription): Follows {
+    return { all: stored.all, sessions: new Set(stored.session_ids), seenAt: stored.seen_at ?? stored.updated_at };
+  }
+
+  private change(clientId: string, edit: (follows: Follows) => void): Promise<SubscriptionView> {
+    return this.serial(async () => {
+      await this.ready();
+      const stored = this.parse(await this.bus.state.get(this.scope, clientId));
+      const next: Follows = {
+        all: stored?.all ?? false,
+        sessions: new Set(stored?.session_ids),
+        seenAt: Date.now(),
+      };
       edit(next);
       if (!next.all && next.sessions.size === 0) {
-        if (current) await this.bus.state.delete(this.scope, clientId);
+        if (stored) await this.bus.state.delete(this.scope, clientId);
         this.clients.delete(clientId);
       } else {
-        await this.bus.state.set(this.scope, clientId, { client_id: clientId, ...view(next), updated_at: Date.now() });
+        const now = Date.now();
+        await this.bus.state.set(this.scope, clientId, {
+          client_id: clientId,
+          ...view(next),
+          updated_at: now,
+          seen_at: now,
+        });
         this.clients.set(clientId, next);
       }
       await this.onFollowing(this.clients.size > 0);
+      await this.onChanged(clientId).catch((error: unknown) =>
+        this.logger.warn({ err: error, client_id: clientId }, 'could not tell the other copies of a UI subscription'),
+      );
       return view(next);
-    };
-    const result = this.writes.then(run, run);
+    });
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(work, work);
     this.writes = result.catch(() => undefined);
     return result;
   }

@@ -160,6 +160,20 @@ describe('kernel deny list: the harness and the engine are closed to agents unle
     }
   });
 
+  it('closes compaction and budgets to agents: they spend summariser tokens and change what the model sees', () => {
+    const compaction = contractsOf(contracts.compaction).map((c) => c.id);
+    expect(compaction).toEqual(
+      expect.arrayContaining(['compaction::compact_session', 'compaction::prune_tool_outputs']),
+    );
+    // Budget mutations are denied by namespace before (and after) their contracts exist.
+    const budget = ['budget::set_limit', 'budget::reset', 'budget::reserve', 'budget::commit', 'budget::release'];
+    for (const id of [...compaction, ...budget]) {
+      expect(decide(id, { session_id: 's1' }, 's1')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+      expect(decide(id.replace('::', '::x::'), {}, 's1')).toMatchObject({ decision: 'deny', rule_id: 'kernel' });
+    }
+    expect(RESERVED_NAMESPACES).toEqual(expect.arrayContaining(['compaction', 'budget']));
+  });
+
   it('says why, in words an agent can act on', () => {
     expect(decide('iii::queue::redrive', { queue: 'turn-step' })).toEqual({
       decision: 'deny',

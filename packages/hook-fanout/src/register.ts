@@ -1,17 +1,27 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { contracts } from '@iii-harness/types';
-import { ReplyCollector } from './collector.js';
 import { type Config, configSchema, envOverrides } from './config.js';
-import { publishCollect } from './publish-collect.js';
-import { reply } from './reply.js';
+import { type Deps, publishCollect } from './publish-collect.js';
+import { reply, wake } from './reply.js';
+import { sweep } from './sweep.js';
+import { Waiters, WindowStore } from './windows.js';
 
 const { hookFanout } = contracts;
 
-/** The whole bus surface of hook-fanout: functions only; it publishes on the hook topics it is given. */
+/**
+ * The whole bus surface of hook-fanout. It publishes on the hook topics it is given, keeps its
+ * windows in state scope `state_scope` (shared by every copy, on every engine), wakes the copy
+ * that waits through pub/sub topic `wake_topic`, and sweeps leftovers on a cron.
+ */
 export function register(worker: Worker<Config>): void {
-  const collector = new ReplyCollector();
-  worker.function(hookFanout.publishCollect, publishCollect(collector, worker.config));
-  worker.function(hookFanout.reply, reply(collector));
+  const { config } = worker;
+  const deps: Deps = { windows: new WindowStore(worker.bus, config.state_scope), waiters: new Waiters(), config };
+  worker.function(hookFanout.publishCollect, publishCollect(deps));
+  worker.function(hookFanout.reply, reply(deps));
+  worker.function(hookFanout.wake, wake(deps));
+  worker.trigger({ type: 'subscribe', function_id: hookFanout.wake.id, config: { topic: config.wake_topic } });
+  worker.function(hookFanout.sweep, sweep(deps));
+  worker.trigger({ type: 'cron', function_id: hookFanout.sweep.id, config: { expression: config.sweep_cron } });
 }
 
 export const hookFanoutWorker: WorkerSpec<Config> = {

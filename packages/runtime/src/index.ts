@@ -21,6 +21,17 @@ export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+export {
+  claimOnce,
+  claimScheduledRun,
+  LEASE_SCOPE,
+  Lease,
+  type LeaseOptions,
+  type LeaseState,
+  Leases,
+  leaseState,
+  type ScheduledRunOptions,
+} from './lease.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   isSecretKey,
@@ -37,6 +48,7 @@ export { EngineStreams } from './streams.js';
 export { ensureContextPropagation, withSpan } from './tracing.js';
 export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
+  newInstanceId,
   packageVersion,
   runWorkerMain,
   type StartOptions,
@@ -44,4 +56,5 @@ export {
   type TriggerSpec,
   Worker,
   type WorkerSpec,
+  workerNameFor,
 } from './worker.js';

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type Contract, contracts } from '@iii-harness/types';
 import { type IIIClient, registerWorker } from 'iii-sdk';
 import type { z } from 'zod';
@@ -6,6 +8,7 @@ import { Bus } from './bus.js';
 import { ConfigError, DEFAULT_III_URL, loadWorkerConfig, parseWorkerFlags } from './config.js';
 import type { Handler, LegacyFunctionDef } from './define.js';
 import { createHandler, jsonSchemasOf } from './handler.js';
+import { Leases } from './lease.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerEnvSecrets } from './secrets.js';
 import { ensureContextPropagation } from './tracing.js';
@@ -35,6 +38,36 @@ export interface StartOptions {
   /** OpenTelemetry export to the engine; on by default as in iii-sdk (`OTEL_ENABLED` also applies). */
   otel?: boolean;
   invocationTimeoutMs?: number;
+  /**
+   * Set only when several processes of this worker connect to ONE engine on purpose: the name
+   * the engine sees becomes `<name>:<instance>` (default `$IIH_WORKER_INSTANCE`). See `workerNameFor`.
+   */
+  instance?: string;
+}
+
+/**
+ * The worker name sent to the engine (`engine::workers::register`; function ids never change).
+ *
+ * Function registries are per engine and each engine runs one copy of each worker, so the plain
+ * `<name>` is already unique where it matters: two copies on two engines never meet. It is also
+ * what the console looks for (it gates its approval and chat UI on the exact names `harness`,
+ * `approval-gate`). A second live process of the same name on ONE engine is refused by a v0.23+
+ * engine (`WORKER_NAMESPACE_CONFLICT`: fatal, the newcomer stops) — the loud failure we want when
+ * a copy is started twice by mistake, since its functions would be refused anyway
+ * (`FUNCTION_NAMESPACE_CONFLICT`). Only a deliberate second process on one engine names an
+ * instance, which gives `<name>:<instance>`. A supervisor's `III_WORKER_NAME` (set by `iii worker
+ * add` and compose; newer iii-sdk releases let it win over the code's name) wins here too.
+ */
+export function workerNameFor(name: string, instance?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const managed = env.III_WORKER_NAME?.trim();
+  if (managed) return managed;
+  const suffix = (instance ?? env.IIH_WORKER_INSTANCE)?.trim();
+  return suffix ? `${name}:${suffix}` : name;
+}
+
+/** This process among every copy of every worker: `<host>:<pid>:<random>`, e.g. a lease holder. */
+export function newInstanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 export interface TriggerSpec {
@@ -48,7 +81,10 @@ export interface TriggerSpec {
 export class Worker<C> {
   readonly bus: Bus;
   readonly functionIds: string[] = [];
+  /** This process, distinct from every other copy of this worker (lease holder, log field). */
+  readonly instanceId = newInstanceId();
   private readonly shutdownHooks: Array<() => unknown> = [];
+  private ownLeases?: Leases;
 
   constructor(
     readonly name: string,
@@ -93,6 +129,12 @@ export class Worker<C> {
     });
   }
 
+  /** Leases held by this process, in the default lease scope (see `lease.ts`). */
+  get leases(): Leases {
+    this.ownLeases ??= new Leases(this.bus, this.instanceId);
+    return this.ownLeases;
+  }
+
   onShutdown(hook: () => unknown): void {
     this.shutdownHooks.push(hook);
   }
@@ -108,6 +150,7 @@ export class Worker<C> {
  * the registrations (a round trip on the same connection, whose frames the engine handles in order).
  */
 export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions = {}): Promise<Worker<C>> {
+  const workerName = workerNameFor(spec.name, options.instance);
   const logger = options.logger ?? createLogger({ worker: spec.name, level: options.logLevel });
   const configResult = spec.config.safeParse(options.config ?? {});
   if (!configResult.success)
@@ -120,7 +163,7 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
   process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
   const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;
   const client = registerWorker(url, {
-    workerName: spec.name,
+    workerName,
     workerDescription: spec.description,
     invocationTimeoutMs: options.invocationTimeoutMs,
     enableMetricsReporting: false,
@@ -135,7 +178,10 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
     await client.shutdown();
     throw error;
   }
-  logger.info({ url, functions: worker.functionIds.length }, 'worker ready');
+  logger.info(
+    { url, functions: worker.functionIds.length, worker_name: workerName, instance: worker.instanceId },
+    'worker ready',
+  );
   return worker;
 }
 

@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EngineApi } from '../engine-api.js';
 import { isPlainObject, toErrorBody } from '../errors.js';
+import { exceedsDepth } from '../security/json-depth.js';
 import { listen } from '../server.js';
 import type { ChannelManager } from './channels.js';
 import { configString } from './conditions.js';
@@ -27,6 +28,17 @@ export interface HttpConfig {
   cors?: { allowed_origins?: string[]; allowed_methods?: string[] };
   middleware?: Array<{ function_id: string; phase?: string; priority?: number }>;
 }
+
+/** Input limits of the HTTP trigger port (engine-wide, not config.yaml keys). */
+export interface HttpLimits {
+  /** Largest JSON request body read into `body` (413 above it). */
+  maxBodyBytes: number;
+  /** A JSON body nested deeper than this is treated like invalid JSON (`body: null`). */
+  maxJsonDepth: number;
+}
+
+/** Concurrent connections on the HTTP port; with the worker port's limit it stays under 1,024 descriptors. */
+const HTTP_MAX_CONNECTIONS = 256;
 
 export interface HttpServerHandle {
   port: number;
@@ -140,6 +152,7 @@ export async function startHttpServer(
   routes: RouteTable,
   channels: ChannelManager,
   config: HttpConfig,
+  limits: HttpLimits = { maxBodyBytes: 64 * 1024 * 1024, maxJsonDepth: 128 },
 ): Promise<HttpServerHandle> {
   const timeoutMs = config.default_timeout ?? 30_000;
   const limiter = new Semaphore(config.concurrency_request_limit ?? 1024);
@@ -147,12 +160,15 @@ export async function startHttpServer(
     .filter((m) => (m.phase ?? 'preHandler') === 'preHandler')
     .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
 
+  // No `cors` section, no CORS headers: a page on another site may send a request but never
+  // read the answer. With `cors`, only the listed origins (or `*`) are allowed.
   const corsHeaders = (req: IncomingMessage): Headers => {
     const origin = req.headers.origin;
-    if (!origin) return {};
     const allowed = config.cors?.allowed_origins;
-    if (allowed && !allowed.includes('*') && !allowed.includes(origin)) return {};
-    return { 'access-control-allow-origin': allowed && !allowed.includes('*') ? origin : '*', vary: 'origin' };
+    if (!origin || !allowed) return {};
+    if (allowed.includes('*')) return { 'access-control-allow-origin': '*' };
+    if (!allowed.includes(origin)) return {};
+    return { 'access-control-allow-origin': origin, vary: 'origin' };
   };
 
   /** Runs a preHandler middleware; returns true when it answered the request itself. */
@@ -179,7 +195,7 @@ export async function startHttpServer(
     const url = new URL(req.url ?? '/', 'http://engine');
     const method = (req.method ?? 'GET').toUpperCase();
     const cors = corsHeaders(req);
-    if (method === 'OPTIONS' && req.headers['access-control-request-method'] && req.headers.origin) {
+    if (config.cors && method === 'OPTIONS' && req.headers['access-control-request-method'] && req.headers.origin) {
       const methods = config.cors?.allowed_methods?.join(', ') ?? '*';
       res
         .writeHead(200, {
@@ -264,12 +280,12 @@ export async function startHttpServer(
     const contentType = headers['content-type'] ?? '';
     let body: unknown = null;
     if (contentType.includes('application/json')) {
-      const raw = await readBody(req);
-      try {
-        body = raw.length ? JSON.parse(raw.toString('utf8')) : null;
-      } catch {
-        body = null;
+      const raw = await readBody(req, limits.maxBodyBytes);
+      if (raw === undefined) {
+        markResponding();
+        return sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } }, cors);
       }
+      body = parseJsonBody(raw, limits.maxJsonDepth);
       if (raw.length) reqChannel.channel.push(true, raw);
       reqChannel.channel.endWriter();
     } else {
@@ -364,6 +380,7 @@ export async function startHttpServer(
       sendJson(res, 500, { error: { code: 'internal_error', message: 'internal server error', error_id: errorId() } });
     });
   });
+  server.maxConnections = HTTP_MAX_CONNECTIONS;
   await listen(server, config.host ?? '127.0.0.1', config.port ?? 3111);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (config.port ?? 3111);
@@ -398,11 +415,34 @@ function applyControlMessage(text: string, setStatus: (s: number) => void, heade
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole body, or undefined (and the request is drained and dropped) once it passes `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        chunks.length = 0;
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(c);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Invalid JSON, and JSON nested past the limit (which serde rejects too), become `null`. */
+function parseJsonBody(raw: Buffer, maxDepth: number): unknown {
+  if (raw.length === 0) return null;
+  try {
+    const value: unknown = JSON.parse(raw.toString('utf8'));
+    return exceedsDepth(value, maxDepth) ? null : value;
+  } catch {
+    return null;
+  }
 }

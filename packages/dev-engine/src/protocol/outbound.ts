@@ -81,4 +81,19 @@ export function triggerRegistrationResult(
   });
 }
 
+/**
+ * v0.23's refusal of one function registration (`FUNCTION_NAMESPACE_CONFLICT`); the connection
+ * stays open. v0.23 engines put the function id in `worker_name` too; both are sent.
+ */
+export function registrationRejected(functionId: string, ownerWorkerId: string): string {
+  return JSON.stringify({
+    type: 'registrationrejected',
+    code: 'FUNCTION_NAMESPACE_CONFLICT',
+    namespace: 'default',
+    worker_name: functionId,
+    function_id: functionId,
+    owner_worker_id: ownerWorkerId,
+  });
+}
+
 export const PONG = JSON.stringify({ type: 'pong' });

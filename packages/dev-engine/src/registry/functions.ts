@@ -1,7 +1,8 @@
 /**
- * The global function map: `function_id -> handler`. Last writer wins; a removal only happens
- * if the remover is still the owner, so a stale connection's cleanup never deletes a newer
- * registration of the same id (the engine's `claim_function` / `release_function_if_owner`).
+ * The global function map: `function_id -> handler`. The router decides who may claim an id (a
+ * live holder keeps it); a removal only happens if the remover is still the owner, so a stale
+ * connection's cleanup never deletes a newer registration of the same id (the engine's
+ * `claim_function` / `release_function_if_owner`).
  */
 
 import type { WorkerConnection } from '../connection.js';
@@ -16,16 +17,24 @@ interface FunctionInfo {
   registeredAtMs: number;
 }
 
-/** Runs inside the engine. */
+/** Runs inside the engine: an engine builtin, or an HTTP-invoked function a worker registered (`owner`). */
 export interface BuiltinEntry extends FunctionInfo {
   kind: 'builtin';
   builtin: BuiltinFunction;
+  owner?: WorkerConnection;
 }
 
 /** Lives in a worker; invocations are forwarded over its connection. */
 export interface RemoteEntry extends FunctionInfo {
   kind: 'remote';
   owner: WorkerConnection;
+  /** The id the worker itself registered, when stored under another (RBAC prefix or hook). */
+  localId?: string;
+}
+
+/** The connection that registered the entry; undefined for engine builtins. */
+export function ownerOf(entry: FunctionEntry): WorkerConnection | undefined {
+  return entry.owner;
 }
 
 export type FunctionEntry = BuiltinEntry | RemoteEntry;
@@ -58,7 +67,7 @@ export class FunctionRegistry {
   releaseIfOwner(id: string, owner: WorkerConnection | 'builtin'): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
-    const owns = owner === 'builtin' ? entry.kind === 'builtin' : entry.kind === 'remote' && entry.owner === owner;
+    const owns = owner === 'builtin' ? entry.kind === 'builtin' && entry.owner === undefined : entry.owner === owner;
     if (!owns) return false;
     this.entries.delete(id);
     this.changed();
@@ -66,9 +75,9 @@ export class FunctionRegistry {
   }
 
   /** Every function currently owned by `owner`. */
-  ownedBy(owner: WorkerConnection): RemoteEntry[] {
-    const out: RemoteEntry[] = [];
-    for (const e of this.entries.values()) if (e.kind === 'remote' && e.owner === owner) out.push(e);
+  ownedBy(owner: WorkerConnection): FunctionEntry[] {
+    const out: FunctionEntry[] = [];
+    for (const e of this.entries.values()) if (e.owner === owner) out.push(e);
     return out;
   }
 

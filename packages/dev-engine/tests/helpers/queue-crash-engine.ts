@@ -56,16 +56,36 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** More CLI flags. */
+  args?: string[];
+  /** Run under `ulimit -n <fdLimit>` (the open-file limit of the engine process). */
+  fdLimit?: number;
+}
+
 /**
  * Starts the bin with `--data-dir`; resolves once its "iii dev engine ready" log line (pino JSON
  * on stdout) tells the URL. `port` 0 picks a free port.
  */
-export function spawnEngine(dataDir: string, port = 0): Promise<EngineProcess> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, '--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export function spawnEngine(dataDir: string, port = 0, options: SpawnOptions = {}): Promise<EngineProcess> {
+  const args = [
+    MAIN,
+    '--port',
+    String(port),
+    '--http-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'info',
+    ...(options.args ?? []),
+  ];
+  const child =
+    options.fdLimit === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

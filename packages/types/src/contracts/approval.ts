@@ -126,10 +126,15 @@ export const approval = {
   }),
   sweep: contract({
     id: 'approval::sweep',
-    description: 'Internal: deny holds older than pending_timeout_ms (run by a cron trigger)',
-    // The cron trigger's payload is the engine's; nothing in it is read.
+    description:
+      'Internal: deny holds older than pending_timeout_ms (run by a cron trigger; one copy of the worker runs each scheduled run)',
+    // The cron trigger's payload is the engine's; only its scheduled_time is read.
     input: z.looseObject({}),
-    output: z.object({ expired: z.number().int().nonnegative() }),
+    output: z.object({
+      expired: z.number().int().nonnegative(),
+      /** Another copy of the worker took this scheduled run. */
+      skipped: z.boolean().optional(),
+    }),
     metadata: { internal: true },
   }),
 };

@@ -62,6 +62,17 @@ export const streamTriggerEvent = z.looseObject({
 });
 export type StreamTriggerEvent = z.output<typeof streamTriggerEvent>;
 
+/**
+ * What the copies of the harness (one per engine) tell each other on the UI relay topic: an agent
+ * event some of whose followers are clients of other engines, or that a client's subscriptions
+ * changed (re-read them).
+ */
+export const uiRelayMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('event'), origin: z.string(), session_id: z.string(), event: z.unknown() }),
+  z.object({ kind: z.literal('subscription'), origin: z.string(), client_id: uiClientId }),
+]);
+export type UiRelayMessage = z.output<typeof uiRelayMessage>;
+
 /** The function each UI client serves to receive the agent events of the sessions it follows. */
 export const uiPushFunctionId = (clientId: string) => `ui::session::event::${clientId}`;
 
@@ -113,6 +124,22 @@ export const harness = {
     description: 'Internal: stream trigger on agent::events; queues the item for every client following its session',
     input: streamTriggerEvent,
     output: z.object({ accepted: z.boolean() }),
+    metadata: { internal: true },
+  }),
+  uiRelay: contract({
+    id: 'harness::ui::relay',
+    description:
+      'Internal: pub/sub subscriber of the UI relay topic; pushes relayed agent events to the clients of this engine, re-reads changed subscriptions',
+    input: uiRelayMessage,
+    output: z.object({ accepted: z.boolean() }),
+    metadata: { internal: true },
+  }),
+  uiSweep: contract({
+    id: 'harness::ui::sweep',
+    description:
+      'Internal: forget UI clients no copy of the harness has seen for ui_client_ttl_ms (cron; one copy per scheduled run)',
+    input: z.looseObject({}),
+    output: z.object({ removed: z.number().int().nonnegative(), skipped: z.boolean().optional() }),
     metadata: { internal: true },
   }),
 };

@@ -81,6 +81,23 @@ export const hookFanout = {
     input: z.object({ hook_id: z.string().min(1), reply: z.unknown(), subscriber: z.string().optional() }).strict(),
     output: z.object({ accepted: z.boolean() }),
   }),
+  wake: contract({
+    id: 'hook-fanout::wake',
+    description:
+      'Internal: a reply to a hook landed on some copy of this worker; wake the window waiting for it here (pub/sub subscriber)',
+    // Pub/sub hands the published data over as it is.
+    input: z.looseObject({ hook_id: z.string().min(1) }),
+    output: z.object({ woke: z.boolean() }),
+    metadata: { internal: true },
+  }),
+  sweep: contract({
+    id: 'hook-fanout::sweep',
+    description:
+      'Internal: remove collection windows left behind (a publisher that died, a reply racing a close); run by a cron trigger, one copy per scheduled run',
+    input: z.looseObject({}),
+    output: z.object({ removed: z.number().int().nonnegative(), skipped: z.boolean().optional() }),
+    metadata: { internal: true },
+  }),
   /** A subscriber of a hook topic: the function id is the subscriber's own. */
   subscriber: contractFamily((functionId) => functionId, {
     description: 'Subscriber of a hook topic',

@@ -1,5 +1,6 @@
 import { approval } from './approval.js';
 import { auth } from './auth.js';
+import { budget } from './budget.js';
 import { compaction } from './compaction.js';
 import { webConsole } from './console.js';
 import { engine } from './engine.js';
@@ -32,4 +33,5 @@ export const contracts = {
   web,
   compaction,
   console: webConsole,
+  budget,
 };

@@ -1,0 +1,11 @@
+export { type Config, configSchema } from './config.js';
+export { type BudgetDeps, budgetDeps } from './context.js';
+export { type Totals, totalsOf } from './counters.js';
+export { costMicroUsd, type TokenPrices, tokenPricesOf, worstCaseMicroUsd } from './money.js';
+export { type PeriodWindow, periodAt, startOfLocalDate } from './periods.js';
+export { createLlmBudgetWorker, type LlmBudgetOptions, llmBudgetWorker } from './register.js';
+export { foldLog, type LogEvent, type ReservationView } from './reservation-log.js';
+export { runReserve } from './reserve.js';
+export { settle } from './settle.js';
+export { BudgetStore } from './store.js';
+export { type SweepCounts, sweep } from './sweep.js';
