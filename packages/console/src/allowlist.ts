@@ -2,7 +2,7 @@ import type { Bus } from '@iii-harness/runtime';
 import { type Contract, type ContractInput, contracts } from '@iii-harness/types';
 import type { z } from 'zod';
 import { type ConsoleOps, localOps } from './console-ops.js';
-import { budget, traces } from './pending-contracts.js';
+import { traces } from './pending-contracts.js';
 
 /**
  * Every function a page may ask for, and nothing else. A frame naming any other id is refused
@@ -44,7 +44,7 @@ export function buildAllowlist(timeouts: {
   call_timeout_ms: number;
   compact_timeout_ms: number;
 }): Map<string, AllowedFunction> {
-  const { session, harness, run, turn, approval, policy, models, auth, compaction } = contracts;
+  const { session, harness, run, turn, approval, policy, models, auth, compaction, budget } = contracts;
   const call = timeouts.call_timeout_ms;
   const entries: AllowedFunction[] = [
     // Chat: the session list, the transcript tree, branches, export, delete.
@@ -83,6 +83,7 @@ export function buildAllowlist(timeouts: {
     // Budgets and traces: read only.
     viaBus(budget.list, call),
     viaBus(budget.usage, call),
+    viaBus(budget.forecast, call),
     viaBus(traces.list, call),
     viaBus(traces.tree, call),
     viaBus(traces.groupBy, call),

@@ -4,9 +4,8 @@ import { z } from 'zod';
 /**
  * Stand-ins for contracts `@iii-harness/types` does not declare yet: the engine's observability
  * functions (the real iii engine's shapes, as its console reads them; the dev engine is getting
- * them in issue 18) and the llm-budget worker's reads (issue 15). Same ids and shapes as their
- * owners document; outputs read loosely. When a group lands in `contracts`, `allowlist.ts`
- * switches to it and the group is deleted here.
+ * them in issue 18). Same ids and shapes as the engine documents; outputs read loosely. When they
+ * land in `contracts`, `allowlist.ts` switches to them and this file goes.
  */
 
 const nanos = z.union([z.number(), z.string()]);
@@ -124,35 +123,5 @@ export const traces = {
         .default([]),
       total: z.number().optional(),
     }),
-  }),
-};
-
-const wireId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/);
-const budgetScope = z.object({ kind: z.enum(['workspace', 'agent', 'session']), id: wireId }).strict();
-
-export const budget = {
-  list: contract({
-    id: 'budget::list',
-    description: 'Budgets, all or those covering one scope, oldest first',
-    input: z.object({ scope: budgetScope.optional() }).strict(),
-    output: z.looseObject({ budgets: z.array(z.looseObject({ budget_id: z.string() })) }),
-  }),
-  usage: contract({
-    id: 'budget::usage',
-    description: 'Spend, reservations and what is left in the current period',
-    input: z
-      .object({
-        budget_id: wireId.optional(),
-        scopes: z
-          .object({ workspace_id: wireId.optional(), agent_id: wireId.optional(), session_id: wireId.optional() })
-          .strict()
-          .optional(),
-      })
-      .strict(),
-    output: z.looseObject({ usage: z.array(z.looseObject({ budget_id: z.string() })) }),
   }),
 };

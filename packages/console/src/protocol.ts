@@ -72,6 +72,8 @@ export type ServerFrame =
   | { t: 'session'; event: unknown }
   /** Traces with new spans: the page re-reads what it shows. */
   | { t: 'traces'; trace_ids: string[] }
+  /** A budget passed an alert threshold (llm-budget's `budget::alerts`). */
+  | { t: 'budget_alert'; alert: unknown }
   /** A session's console title changed (null: removed). */
   | { t: 'title'; session_id: string; title: string | null };
 

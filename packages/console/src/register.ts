@@ -2,6 +2,8 @@ import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import {
   AGENT_EVENTS_STREAM,
   agentEvent,
+  BUDGET_ALERTS_STREAM,
+  budgetAlertEvent,
   type ConsoleStatus,
   contracts,
   SESSION_EVENTS_STREAM,
@@ -30,7 +32,8 @@ const payloadOf = (trigger: StreamTriggerEvent): unknown =>
 
 /**
  * The console's whole bus surface: `console::status`, and the live pushes it forwards to open
- * pages — every `agent::events` item and `session::events` event (stream triggers), the engine's
+ * pages — every `agent::events` item, `session::events` event and `budget::alerts` item (stream
+ * triggers), the engine's
  * `trace` trigger (parked by the engine until a worker provides that type), and the catalog
  * triggers that tell which harness workers are up. Items that do not parse are dropped.
  */
@@ -53,6 +56,14 @@ export function register(worker: Worker<Config>, deps: BusDeps): void {
     return { accepted: parsed.success };
   });
   worker.trigger({ type: 'stream', function_id: session.id, config: { stream_name: SESSION_EVENTS_STREAM } });
+
+  const alerts = contracts.console.budgetAlerts(instance);
+  worker.function(alerts, (trigger) => {
+    const parsed = budgetAlertEvent.safeParse(payloadOf(trigger));
+    if (parsed.success) hub.broadcast({ t: 'budget_alert', alert: parsed.data });
+    return { accepted: parsed.success };
+  });
+  worker.trigger({ type: 'stream', function_id: alerts.id, config: { stream_name: BUDGET_ALERTS_STREAM } });
 
   const traces = contracts.console.traces(instance);
   worker.function(traces, ({ trace_ids }) => {

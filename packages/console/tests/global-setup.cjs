@@ -21,6 +21,7 @@ const BUILT = [
   'hook-fanout',
   'turn-orchestrator',
   'context-compaction',
+  'llm-budget',
   'console',
 ];
 

@@ -4,11 +4,11 @@ import { contract, contracts } from '@iii-harness/types';
 import { z } from 'zod';
 import { type Browser, openBrowser } from '../helpers/browser.js';
 import { callStep, type Stack, startStack } from '../helpers/stack.js';
-import { budgetStandIn, type Observability, observabilityStandIn, spansOfTurn } from '../helpers/stand-ins.js';
+import { type Observability, observabilityStandIn, spansOfTurn } from '../helpers/stand-ins.js';
 
 /*
  * The screenshots in docs/ and the README: `npm run screenshots` (not part of `npm test`). A real
- * stack with the scripted provider; traces and budgets from the stand-ins (see stand-ins.ts).
+ * stack with the scripted provider and llm-budget; traces from the stand-in (see stand-ins.ts).
  */
 
 jest.setTimeout(300_000);
@@ -37,7 +37,6 @@ beforeAll(async () => {
   observability = observabilityStandIn();
   extra.push(
     await startTestWorker(observability.spec, { url: stack.engineUrl }),
-    await startTestWorker(budgetStandIn(), { url: stack.engineUrl }),
     await startTestWorker(anthropicWithoutKey, { url: stack.engineUrl }),
   );
   const bus = stack.client.bus;
@@ -72,6 +71,31 @@ beforeAll(async () => {
       },
     ],
   });
+  for (const budget of [
+    { name: 'Team, monthly', scope: { kind: 'workspace', id: 'team' }, period: 'month', cap_micro_usd: 50_000_000 },
+    { name: 'Research agent, daily', scope: { kind: 'agent', id: 'research' }, period: 'day', cap_tokens: 2_000_000 },
+    { name: 'This session', scope: { kind: 'session', id: 'demo' }, period: 'total', cap_micro_usd: 2_000_000 },
+  ] as const)
+    await bus.call(contracts.budget.create, { ...budget, allow_unpriced: true });
+  for (const [scopes, input, output] of [
+    [{ workspace_id: 'team' }, 3_000_000, 600_000],
+    [{ workspace_id: 'team' }, 2_400_000, 900_000],
+    [{ agent_id: 'research' }, 1_200_000, 420_000],
+    [{ session_id: 'demo' }, 150_000, 30_000],
+  ] as const) {
+    const reserved = await bus.call(contracts.budget.reserve, {
+      scopes,
+      provider: 'scripted',
+      model: 'scripted-large',
+      input_tokens: input,
+      max_output_tokens: output,
+    });
+    if (reserved.status === 'reserved')
+      await bus.call(contracts.budget.commit, {
+        reservation_id: reserved.reservation_id,
+        usage: { input_tokens: input, output_tokens: output },
+      });
+  }
   browser = await openBrowser();
 });
 

@@ -32,6 +32,7 @@ export const WORKERS = [
   'hook-fanout',
   'turn-orchestrator',
   'context-compaction',
+  'llm-budget',
 ] as const;
 
 const FUNCTIONS_UP = [
@@ -43,6 +44,7 @@ const FUNCTIONS_UP = [
   contracts.run.start.id,
   'provider::scripted::script',
   contracts.console.status.id,
+  contracts.budget.list.id,
 ];
 
 export interface ToolRun {

@@ -3,12 +3,10 @@ import { type AgentEvent, contract } from '@iii-harness/types';
 import { z } from 'zod';
 
 /**
- * Stand-ins for two parts of the stack that are still being built elsewhere: the engine's
- * observability functions (`engine::traces::*`, `engine::logs::list`, the `trace` trigger type;
- * issue 18 for the dev engine) and the llm-budget worker's reads (issue 15). They answer in the
- * shapes their owners document (the real iii engine's observability worker; llm-budget's
- * contract), so the console's Traces and Budgets screens are tested now and the tests switch
- * to the real workers when they land.
+ * A stand-in for the engine's observability functions (`engine::traces::*`, `engine::logs::list`,
+ * the `trace` trigger type), which the dev engine gets with issue 18. It answers in the shapes the
+ * real iii engine's observability worker documents, so the console's Traces screen is tested now;
+ * the tests move to the dev engine when it serves them.
  */
 
 const anything = (id: string) =>
@@ -200,82 +198,6 @@ export function observabilityStandIn(): Observability {
           },
         );
       },
-    },
-  };
-}
-
-/** `budget::list` and `budget::usage` in llm-budget's documented shapes. */
-export function budgetStandIn(): WorkerSpec<unknown> {
-  const now = Date.now();
-  const budgets = [
-    {
-      budget_id: 'team-monthly',
-      name: 'Team, monthly',
-      scope: { kind: 'workspace', id: 'team' },
-      period: 'month',
-      time_zone: 'UTC',
-      cap_micro_usd: 50_000_000,
-      allow_unpriced: false,
-      alert_thresholds_pct: [50, 80],
-      epoch: 0,
-      epoch_started_at: now,
-      created_at: now,
-      updated_at: now,
-    },
-    {
-      budget_id: 'agent-daily-tokens',
-      name: 'Research agent, daily tokens',
-      scope: { kind: 'agent', id: 'research' },
-      period: 'day',
-      time_zone: 'UTC',
-      cap_tokens: 2_000_000,
-      allow_unpriced: true,
-      alert_thresholds_pct: [90],
-      epoch: 0,
-      epoch_started_at: now,
-      created_at: now,
-      updated_at: now,
-    },
-  ];
-  const usage: Record<string, object> = {
-    'team-monthly': {
-      budget_id: 'team-monthly',
-      scope: budgets[0]!.scope,
-      period: 'month',
-      period_start: now,
-      period_end: now + 86_400_000,
-      period_label: '2026-03',
-      cap_micro_usd: 50_000_000,
-      spent_micro_usd: 31_420_000,
-      spent_tokens: 5_210_000,
-      reserved_micro_usd: 1_250_000,
-      reserved_tokens: 40_000,
-      remaining_micro_usd: 17_330_000,
-    },
-    'agent-daily-tokens': {
-      budget_id: 'agent-daily-tokens',
-      scope: budgets[1]!.scope,
-      period: 'day',
-      period_start: now,
-      period_end: now + 86_400_000,
-      period_label: '2026-03-08',
-      cap_tokens: 2_000_000,
-      spent_micro_usd: 0,
-      spent_tokens: 1_870_000,
-      reserved_micro_usd: 0,
-      reserved_tokens: 60_000,
-      remaining_tokens: 70_000,
-    },
-  };
-  return {
-    name: 'llm-budget-stand-in',
-    description: 'stand-in for the llm-budget worker',
-    config: z.object({}),
-    register(w) {
-      w.function(anything('budget::list'), () => ({ budgets }));
-      w.function(anything('budget::usage'), (input) => ({
-        usage: [usage[(input as { budget_id: string }).budget_id]].filter(Boolean),
-      }));
     },
   };
 }

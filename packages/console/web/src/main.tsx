@@ -1,8 +1,8 @@
-import type { AgentEvent, SessionEvent } from '@iii-harness/types';
+import type { AgentEvent, BudgetAlertEvent, SessionEvent } from '@iii-harness/types';
 import { render } from 'preact';
 import { App } from './app';
 import { rpc } from './lib/rpc';
-import { loadBudgets } from './screens/budgets';
+import { loadBudgets, onBudgetAlert } from './screens/budgets';
 import { route, toast } from './state/app';
 import { applyApprovalEvent, loadPending } from './state/approvals';
 import { current } from './state/chat';
@@ -49,6 +49,9 @@ rpc.onPush((frame) => {
       if (full && current.value?.sessionId === event.session_id) current.value.onSessionEvent(event);
       break;
     }
+    case 'budget_alert':
+      onBudgetAlert(frame.alert as BudgetAlertEvent, route.value.screen === 'budgets');
+      break;
     case 'title':
       applyTitle(frame.session_id, frame.title);
       break;

@@ -54,6 +54,12 @@ export const webConsole = {
     output: pushed,
     metadata: { internal: true },
   }),
+  budgetAlerts: contractFamily(pushId('budget_alerts'), {
+    description: 'Internal: stream trigger on budget::alerts; tells the open pages a budget passed a threshold',
+    input: streamTriggerEvent,
+    output: pushed,
+    metadata: { internal: true },
+  }),
   workers: contractFamily(pushId('workers'), {
     description: 'Internal: engine::workers-available; the pages learn which harness workers are up',
     input: z.looseObject({}),

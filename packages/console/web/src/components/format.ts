@@ -13,6 +13,18 @@ export function timeAgo(ms: number, now = Date.now()): string {
   return new Date(ms).toLocaleDateString();
 }
 
+/** A future moment as a person reads it: "in 3 h", "within a minute". */
+export function timeFromNow(ms: number, now = Date.now()): string {
+  const s = Math.round((ms - now) / 1000);
+  if (s <= 0) return 'now';
+  if (s < 60) return 'within a minute';
+  const m = Math.round(s / 60);
+  if (m < 60) return `in ${m} min`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `in ${h} h`;
+  return `on ${new Date(ms).toLocaleDateString()}`;
+}
+
 export function tokens(n: number): string {
   if (n < 1_000) return String(n);
   if (n < 1_000_000) return `${(n / 1_000).toFixed(n < 10_000 ? 1 : 0)}k`;

@@ -1,5 +1,5 @@
 import type { AgentEvent, Contract, ContractInput, ContractOutput, contracts } from '@iii-harness/types';
-import type { budget, traces } from '../../../src/pending-contracts';
+import type { traces } from '../../../src/pending-contracts';
 import type { ProviderStatus, TurnSummary } from '../../../src/protocol';
 
 /**
@@ -42,8 +42,9 @@ type ContractFns = {
   'auth::delete_token': C['auth']['deleteToken'];
   'compaction::compact_session': C['compaction']['compactSession'];
   'compaction::get_state': C['compaction']['getState'];
-  'budget::list': typeof budget.list;
-  'budget::usage': typeof budget.usage;
+  'budget::list': C['budget']['list'];
+  'budget::usage': C['budget']['usage'];
+  'budget::forecast': C['budget']['forecast'];
   'engine::traces::list': typeof traces.list;
   'engine::traces::tree': typeof traces.tree;
   'engine::traces::group_by': typeof traces.groupBy;

@@ -1,49 +1,53 @@
+import type { Budget, BudgetAlertEvent, BudgetForecast, BudgetUsage } from '@iii-harness/types';
 import { signal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { tokens, usd } from '../components/format';
+import { timeFromNow, tokens, usd } from '../components/format';
 import { rpc } from '../lib/rpc';
-import { features } from '../state/app';
+import { features, toast } from '../state/app';
 
-/** The llm-budget worker's shapes (read loosely: its contract lands in types with issue 15). */
 interface BudgetView {
-  budget_id: string;
-  name?: string;
-  scope?: { kind: string; id: string };
-  period?: string;
-  usage?: {
-    period_label?: string;
-    cap_micro_usd?: number;
-    cap_tokens?: number;
-    spent_micro_usd?: number;
-    spent_tokens?: number;
-    reserved_micro_usd?: number;
-    reserved_tokens?: number;
-    remaining_micro_usd?: number;
-    remaining_tokens?: number;
-  };
+  budget: Budget;
+  usage?: BudgetUsage;
+  forecast?: BudgetForecast;
 }
 
 export const budgets = signal<BudgetView[] | null>(null);
 const budgetsError = signal<string | null>(null);
 
-/** Re-read budgets (on open, and when a turn completes: spend changes only then). */
+/** Re-read the budgets: on open, when a turn completes (spend changes then) and on an alert. */
 export async function loadBudgets(): Promise<void> {
   try {
     const { budgets: list } = await rpc.call('budget::list', {});
-    const withUsage = await Promise.all(
-      list.map(async (b) => {
-        const usage = await rpc
-          .call('budget::usage', { budget_id: b.budget_id })
-          .then((u) => u.usage[0])
-          .catch(() => undefined);
-        return { ...(b as unknown as BudgetView), ...(usage ? { usage: usage as BudgetView['usage'] } : {}) };
+    budgets.value = await Promise.all(
+      list.map(async (budget): Promise<BudgetView> => {
+        const [usage, forecast] = await Promise.allSettled([
+          rpc.call('budget::usage', { budget_id: budget.budget_id }),
+          rpc.call('budget::forecast', { budget_id: budget.budget_id }),
+        ]);
+        return {
+          budget,
+          ...(usage.status === 'fulfilled' && usage.value.usage[0] ? { usage: usage.value.usage[0] } : {}),
+          ...(forecast.status === 'fulfilled' ? { forecast: forecast.value } : {}),
+        };
       }),
     );
-    budgets.value = withUsage;
     budgetsError.value = null;
   } catch (error) {
     budgetsError.value = (error as Error).message;
   }
+}
+
+/** A `budget::alerts` item pushed by the console: say it, and re-read if the screen is open. */
+export function onBudgetAlert(alert: BudgetAlertEvent, budgetsOpen: boolean): void {
+  const what =
+    alert.metric === 'usd'
+      ? `${usd(micro(alert.spent))} of ${usd(micro(alert.cap))}`
+      : `${tokens(alert.spent)} of ${tokens(alert.cap)} tokens`;
+  toast(
+    `Budget ${alert.budget_id} passed ${alert.threshold_pct}% (${what}, ${alert.period_label})`,
+    alert.threshold_pct >= 100 ? 'error' : 'info',
+  );
+  if (budgetsOpen) void loadBudgets();
 }
 
 const micro = (value: number | undefined) => (value === undefined ? undefined : value / 1_000_000);
@@ -57,7 +61,10 @@ export function BudgetsScreen() {
     <main class="page" id="main">
       <header class="page-head">
         <h1>Budgets</h1>
-        <p class="muted">Spend and what is left in the current period, per scope. Updated when a turn completes.</p>
+        <p class="muted">
+          Spend, reservations in flight and what is left in the current period, per scope. Re-read when a turn completes
+          or a budget passes a threshold.
+        </p>
       </header>
       {!available ? (
         <div class="empty-state">
@@ -70,11 +77,13 @@ export function BudgetsScreen() {
       ) : budgets.value === null ? (
         <p class="muted">Loading…</p>
       ) : budgets.value.length === 0 ? (
-        <p class="muted">No budgets are defined.</p>
+        <p class="muted">
+          No budgets are defined (<code>budget::create</code>, or <code>iii-harness budget</code>).
+        </p>
       ) : (
         <div class="budget-grid">
           {budgets.value.map((b) => (
-            <BudgetCard key={b.budget_id} budget={b} />
+            <BudgetCard key={b.budget.budget_id} view={b} />
           ))}
         </div>
       )}
@@ -117,15 +126,18 @@ function Meter({
   );
 }
 
-function BudgetCard({ budget: b }: { budget: BudgetView }) {
-  const u = b.usage;
+function BudgetCard({ view: { budget: b, usage: u, forecast: f } }: { view: BudgetView }) {
+  const remaining = [
+    u?.remaining_micro_usd !== undefined ? usd(micro(u.remaining_micro_usd)) : undefined,
+    u?.remaining_tokens !== undefined ? `${tokens(u.remaining_tokens)} tokens` : undefined,
+  ].filter(Boolean);
   return (
     <article class="budget-card" aria-label={b.name ?? b.budget_id}>
       <header class="budget-head">
         <strong>{b.name ?? b.budget_id}</strong>
         <span class="muted small">
-          {b.scope ? `${b.scope.kind} ${b.scope.id}` : ''} · {b.period}
-          {u?.period_label ? ` · ${u.period_label}` : ''}
+          {b.scope.kind} {b.scope.id} · {b.period}
+          {u ? ` · ${u.period_label}` : ''}
         </span>
       </header>
       {u?.cap_micro_usd !== undefined && (
@@ -138,23 +150,18 @@ function BudgetCard({ budget: b }: { budget: BudgetView }) {
         />
       )}
       {u?.cap_tokens !== undefined && (
-        <Meter
-          label="Tokens"
-          used={u.spent_tokens ?? 0}
-          reserved={u.reserved_tokens ?? 0}
-          cap={u.cap_tokens}
-          format={tokens}
-        />
+        <Meter label="Tokens" used={u.spent_tokens} reserved={u.reserved_tokens} cap={u.cap_tokens} format={tokens} />
       )}
-      <p class="small muted">
-        Remaining:{' '}
-        {[
-          u?.remaining_micro_usd !== undefined ? usd(micro(u.remaining_micro_usd)) : undefined,
-          u?.remaining_tokens !== undefined ? `${tokens(u.remaining_tokens)} tokens` : undefined,
-        ]
-          .filter(Boolean)
-          .join(' · ') || '—'}
-      </p>
+      <p class="small muted">Remaining: {remaining.join(' · ') || '—'}</p>
+      {f && <ForecastLine forecast={f} />}
     </article>
   );
+}
+
+function ForecastLine({ forecast: f }: { forecast: BudgetForecast }) {
+  if (f.exhausts_at !== null)
+    return <p class="small budget-warn">At this rate the cap is reached {timeFromNow(f.exhausts_at)}.</p>;
+  if (f.projected_micro_usd !== null && f.projected_micro_usd > 0)
+    return <p class="small muted">At this rate: {usd(micro(f.projected_micro_usd))} by the end of the period.</p>;
+  return null;
 }
