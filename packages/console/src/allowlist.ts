@@ -2,7 +2,6 @@ import type { Bus } from '@iii-harness/runtime';
 import { type Contract, type ContractInput, contracts } from '@iii-harness/types';
 import type { z } from 'zod';
 import { type ConsoleOps, localOps } from './console-ops.js';
-import { traces } from './pending-contracts.js';
 
 /**
  * Every function a page may ask for, and nothing else. A frame naming any other id is refused
@@ -44,7 +43,7 @@ export function buildAllowlist(timeouts: {
   call_timeout_ms: number;
   compact_timeout_ms: number;
 }): Map<string, AllowedFunction> {
-  const { session, harness, run, turn, approval, policy, models, auth, compaction, budget } = contracts;
+  const { session, harness, run, turn, approval, policy, models, auth, compaction, budget, engine } = contracts;
   const call = timeouts.call_timeout_ms;
   const entries: AllowedFunction[] = [
     // Chat: the session list, the transcript tree, branches, export, delete.
@@ -84,10 +83,10 @@ export function buildAllowlist(timeouts: {
     viaBus(budget.list, call),
     viaBus(budget.usage, call),
     viaBus(budget.forecast, call),
-    viaBus(traces.list, call),
-    viaBus(traces.tree, call),
-    viaBus(traces.groupBy, call),
-    viaBus(traces.logs, call),
+    viaBus(engine.tracesList, call),
+    viaBus(engine.tracesTree, call),
+    viaBus(engine.tracesGroupBy, call),
+    viaBus(engine.logsList, call),
     // The console's own (console-ops.ts).
     local(localOps.providers, (_p, ops) => ops.providers()),
     local(localOps.refreshModels, (p, ops) => ops.refreshModels(p.provider)),

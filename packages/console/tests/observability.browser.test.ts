@@ -1,32 +1,25 @@
-import { eventually, startTestWorker, type TestWorker } from '@iii-harness/testing';
+import { eventually } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
 import { type Browser, openBrowser } from './helpers/browser.js';
 import { callStep, type Stack, startStack } from './helpers/stack.js';
-import { type Observability, observabilityStandIn, spansOfTurn } from './helpers/stand-ins.js';
 
 /*
- * Traces against a stand-in that answers in the real engine's documented shapes (the dev engine
- * gets engine::traces::* with issue 18; the test moves to it then); budgets against the real
- * llm-budget worker, spend made the way the orchestrator will (reserve, then commit).
+ * Traces from the real dev engine (every worker exports its spans over /otel); budgets from the
+ * real llm-budget worker, spend made the way the orchestrator will (reserve, then commit).
  */
 
 jest.setTimeout(240_000);
 
 let stack: Stack;
 let browser: Browser;
-let observability: Observability;
-const standIns: Array<TestWorker<unknown>> = [];
 
 beforeAll(async () => {
-  stack = await startStack();
-  observability = observabilityStandIn();
-  standIns.push(await startTestWorker(observability.spec, { url: stack.engineUrl }));
+  stack = await startStack({ otel: true });
   browser = await openBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  for (const w of standIns) await w.shutdown();
   await stack?.close();
 });
 
@@ -39,7 +32,7 @@ afterEach(async () => {
 
 const page = () => browser.page;
 
-it("opens a turn's trace from its message and shows the function-call spans and a span's logs", async () => {
+it("opens a turn's trace from its message: the waterfall holds the function-call spans; a span shows its attributes and logs", async () => {
   await stack.script(
     { match: 'trace this turn', steps: [callStep('tools::echo', { hello: 'trace' }, 'tr-1')] },
     { match: 'trace this turn', steps: [{ text: 'Echoed.' }] },
@@ -49,29 +42,32 @@ it("opens a turn's trace from its message and shows the function-call spans and 
   await page().keyboard.press('Enter');
   await page().locator('.transcript').getByText('Echoed.').waitFor({ timeout: 30_000 });
   const sessionId = decodeURIComponent(new URL(page().url()).pathname.split('/')[2]!);
-  const events = await eventually(
+  // The spans reach the engine in batches: wait until the turn's function call is stored.
+  await eventually(
     async () => {
-      const all = await stack.agentEvents(sessionId);
-      if (!all.some((e) => e.type === 'turn_completed')) throw new Error('turn not finished');
-      return all;
+      const { groups } = await stack.client.bus.call(contracts.engine.tracesGroupBy, { attribute: 'session_id' });
+      const traceIds = groups.find((g) => g.value === sessionId)?.trace_ids ?? [];
+      const trees = await Promise.all(
+        traceIds.map((trace_id) => stack.client.bus.call(contracts.engine.tracesTree, { trace_id })),
+      );
+      expect(JSON.stringify(trees)).toContain('tools::echo');
     },
-    { timeoutMs: 20_000 },
+    { timeoutMs: 30_000, intervalMs: 500 },
   );
-  const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-  observability.add(spansOfTurn(sessionId, events, traceId));
   // The turn's footer links to its trace.
   await page().locator('.turn-line').getByRole('link', { name: 'Trace' }).click();
-  await page().waitForURL(new RegExp(`/traces/${traceId}`), { timeout: 20_000 });
+  await page().waitForURL(/\/traces\/[0-9a-f]{32}/, { timeout: 20_000 });
   const waterfall = page().locator('.waterfall');
   await waterfall.waitFor();
-  await waterfall.getByText('harness::send').waitFor();
-  await waterfall.getByText('provider::scripted::stream').waitFor();
-  const call = waterfall.locator('.span-row', { hasText: 'tools::echo' });
+  await waterfall.getByText('harness::send', { exact: false }).first().waitFor();
+  await waterfall.getByText('provider::scripted::stream', { exact: false }).first().waitFor();
+  const call = waterfall.locator('.span-row', { hasText: 'tools::echo' }).first();
   await call.waitFor();
-  // A span's attributes and logs.
   await call.click();
-  await page().locator('.span-detail').getByText('handled tools::echo').waitFor();
-  await page().locator('.span-detail').getByText('iii.session.id').waitFor();
+  const detail = page().locator('.span-detail');
+  await detail.getByText('session_id', { exact: true }).waitFor();
+  await detail.getByText(sessionId).first().waitFor();
+  await detail.locator('h3', { hasText: 'Logs' }).waitFor();
 });
 
 it('shows new traces as the engine reports them (trace trigger), without a reload', async () => {
@@ -79,25 +75,13 @@ it('shows new traces as the engine reports them (trace trigger), without a reloa
   const groups = page().locator('.trace-groups .list-button');
   await groups.first().waitFor();
   const before = await groups.count();
-  observability.add(
-    spansOfTurn(
-      'late-session',
-      [
-        {
-          type: 'turn_started',
-          session_id: 'late-session',
-          turn_id: 'late-turn',
-          seq: 1,
-          timestamp: Date.now(),
-          provider: 'scripted',
-          model: 'scripted-small',
-        },
-      ],
-      'ffffeeeeddddccccbbbbaaaa99998888',
-    ),
-  );
-  await observability.notify(['ffffeeeeddddccccbbbbaaaa99998888']);
-  await eventually(async () => expect(await groups.count()).toBe(before + 1), { timeoutMs: 15_000 });
+  await stack.script({ match: 'another traced turn', steps: [{ text: 'Traced too.' }] });
+  await stack.client.bus.call(contracts.harness.send, {
+    text: 'another traced turn',
+    provider: 'scripted',
+    model: 'scripted-small',
+  });
+  await eventually(async () => expect(await groups.count()).toBe(before + 1), { timeoutMs: 30_000 });
 });
 
 it('shows spend and what is left per budget, and re-reads when a budget passes a threshold', async () => {

@@ -18,6 +18,34 @@ afterAll(async () => {
   await stack?.close();
 });
 
+it('re-reads after an engine restart (the console stays up): nothing lost or doubled on screen, and it works on', async () => {
+  const page = browser.page;
+  await stack.script({ match: 'before the engine dies', steps: [{ text: 'Answer before.' }] });
+  await page.goto(`${stack.consoleUrl}/chat`);
+  await page.locator('#composer-input').fill('before the engine dies');
+  await page.keyboard.press('Enter');
+  await page.locator('.transcript').getByText('Answer before.').waitFor({ timeout: 30_000 });
+  const engine = stack.procs.find((p) => p.name === 'engine')!;
+  await engine.kill9();
+  await page.locator('.banner', { hasText: 'lost the engine' }).waitFor({ timeout: 30_000 });
+  await stack.restartEngine();
+  await page.locator('.banner').waitFor({ state: 'detached', timeout: 60_000 });
+  const transcript = page.locator('.transcript');
+  await transcript.getByText('Answer before.').waitFor();
+  await eventually(
+    async () => {
+      expect(await transcript.getByText('before the engine dies').count()).toBe(1);
+      expect(await transcript.getByText('Answer before.').count()).toBe(1);
+    },
+    { timeoutMs: 10_000 },
+  );
+  await stack.script({ match: 'after the engine came back', steps: [{ text: 'Answer after.' }] });
+  await page.locator('#composer-input').fill('after the engine came back');
+  await page.keyboard.press('Enter');
+  await transcript.getByText('Answer after.').waitFor({ timeout: 60_000 });
+  expect(browser.pageErrors).toEqual([]);
+});
+
 it('a pending hold survives kill -9 of every process; approved from the page, the turn completes and the call runs once', async () => {
   const page = browser.page;
   await stack.script({ match: 'survive the crash', steps: [callStep('tools::held', { step: 'crash' }, 'crash-1')] });

@@ -236,6 +236,10 @@ describe('off loopback', () => {
     expect((await http(`${origin(running)}/`, { headers: { Authorization: `Bearer ${running.token}` } })).status).toBe(
       200,
     );
+    // console::status tells the CLI where the console is and that it needs a token, never which.
+    const status = await client.bus.call(contracts.console.status, {});
+    expect(status).toMatchObject({ url: running.url, port: running.port, token_required: true });
+    expect(JSON.stringify(status)).not.toContain(running.token!);
     const page = await openPage(running, { Cookie: pair });
     // The token is never sent to the page.
     expect(page.raw.join('')).not.toContain(running.token!);

@@ -117,6 +117,11 @@ export {
   type QueueConfig,
   queueConfig,
   registeredTrigger,
+  type StoredLog,
+  type StoredSpan,
+  storedLog,
+  storedSpan,
+  traceGroup,
   type UpdateOp,
   updateOp,
 } from './contracts/engine.js';

@@ -4,11 +4,11 @@ import { contract, contracts } from '@iii-harness/types';
 import { z } from 'zod';
 import { type Browser, openBrowser } from '../helpers/browser.js';
 import { callStep, type Stack, startStack } from '../helpers/stack.js';
-import { type Observability, observabilityStandIn, spansOfTurn } from '../helpers/stand-ins.js';
 
 /*
  * The screenshots in docs/ and the README: `npm run screenshots` (not part of `npm test`). A real
- * stack with the scripted provider and llm-budget; traces from the stand-in (see stand-ins.ts).
+ * stack with the scripted provider and llm-budget, every worker exporting its spans to the dev
+ * engine (the Traces screen shows the real trace of the conversation's turn).
  */
 
 jest.setTimeout(300_000);
@@ -16,7 +16,6 @@ jest.setTimeout(300_000);
 const DOCS = join(__dirname, '..', '..', 'docs');
 let stack: Stack;
 let browser: Browser;
-let observability: Observability;
 const extra: Array<TestWorker<unknown>> = [];
 
 /** A cloud provider whose worker runs but has no key, for the Models screen. */
@@ -33,12 +32,8 @@ const anthropicWithoutKey = {
 };
 
 beforeAll(async () => {
-  stack = await startStack();
-  observability = observabilityStandIn();
-  extra.push(
-    await startTestWorker(observability.spec, { url: stack.engineUrl }),
-    await startTestWorker(anthropicWithoutKey, { url: stack.engineUrl }),
-  );
+  stack = await startStack({ otel: true });
+  extra.push(await startTestWorker(anthropicWithoutKey, { url: stack.engineUrl }));
   const bus = stack.client.bus;
   await bus.call(contracts.harness.providerRegister, {
     id: 'anthropic',
@@ -177,11 +172,14 @@ it('screens', async () => {
   await page().locator('.provider-card', { hasText: 'missing key' }).waitFor();
   await shot('models');
 
-  const events = await stack.agentEvents(sessionId);
-  observability.add(spansOfTurn(sessionId, events, '4bf92f3577b34da6a3ce929d0e0e4736'));
-  await page().goto(`${stack.consoleUrl}/traces/4bf92f3577b34da6a3ce929d0e0e4736?session=${sessionId}`);
-  await page().locator('.span-row', { hasText: 'tools::echo' }).click();
-  await page().locator('.span-detail').getByText('handled tools::echo').waitFor();
+  // The first half of the turn (up to the held call) as its trace: the Trace link of the answer.
+  await page().goto(`${stack.consoleUrl}/chat/${sessionId}`);
+  await page().locator('.msg-assistant').first().waitFor();
+  await page().waitForTimeout(3_000); // spans reach the engine in batches
+  await page().locator('.msg-assistant').first().getByRole('button', { name: 'Trace' }).click();
+  await page().locator('.waterfall').waitFor({ timeout: 30_000 });
+  await page().locator('.span-row', { hasText: 'tools::echo' }).first().click();
+  await page().locator('.span-detail h3', { hasText: 'Logs' }).waitFor();
   await shot('traces');
 
   await page().goto(`${stack.consoleUrl}/budgets`);

@@ -1,15 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkerSpec } from '@iii-harness/runtime';
-import {
-  connectClient,
-  eventually,
-  type ScriptedTurnInput,
-  startTestWorker,
-  type TestClient,
-  type TestWorker,
-} from '@iii-harness/testing';
+import { createLogger, startWorker, type Worker, type WorkerSpec } from '@iii-harness/runtime';
+import { connectClient, eventually, type ScriptedTurnInput, type TestClient } from '@iii-harness/testing';
 import { AGENT_EVENTS_STREAM, type AgentEvent, contract, contracts } from '@iii-harness/types';
 import { z } from 'zod';
 import { freePort, mainOf, type Proc, spawnNode, waitForPort } from './processes.js';
@@ -87,6 +80,8 @@ export interface Stack {
   console(): Proc;
   startAll(): Promise<void>;
   killAll(): Promise<void>;
+  /** Start the engine again (same port, same data); every worker reconnects by itself. */
+  restartEngine(): Promise<void>;
   script(...turns: ScriptedTurnInput[]): Promise<void>;
   requests(): Promise<Array<{ model: string; messages: unknown[] }>>;
   agentEvents(sessionId: string): Promise<AgentEvent[]>;
@@ -99,7 +94,7 @@ export interface Stack {
  * (iii-sdk reconnects them by itself when the engine restarts). `killAll` + `startAll` is
  * "kill -9 every process and start them again".
  */
-export async function startStack(options: { consoleArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(options: { consoleArgs?: string[]; otel?: boolean } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'iih-console-'));
   const policy = join(dir, 'iii-permissions.yaml');
   writeFileSync(policy, POLICY);
@@ -123,7 +118,35 @@ export async function startStack(options: { consoleArgs?: string[] } = {}): Prom
   const engineUrl = `ws://127.0.0.1:${enginePort}`;
   const runs: ToolRun[] = [];
   let client: TestClient | undefined;
-  let tools: TestWorker<unknown> | undefined;
+  let tools: Worker<unknown> | undefined;
+
+  // Spans go to the engine only when asked: exporting them costs every worker some CPU.
+  const otelEnv = options.otel ? { OTEL_ENABLED: 'true' } : {};
+  const spawnEngine = () =>
+    spawnNode('engine', mainOf('dev-engine'), [
+      '--port',
+      String(enginePort),
+      '--http-port',
+      '0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--log-level',
+      'warn',
+    ]);
+  /** Until every function the tests need is registered (workers come back one by one). */
+  const waitForFunctions = () =>
+    eventually(
+      async () => {
+        const { functions } = await client!.bus.call(contracts.engine.functionsList, { include_internal: true });
+        const ids = new Set(functions.map((f) => f.function_id));
+        const missing = [...FUNCTIONS_UP, 'tools::held'].filter((id) => !ids.has(id));
+        if (missing.length)
+          throw new Error(
+            `not registered yet: ${missing.join(', ')}\n${stack.procs.map((p) => `--- ${p.name}\n${p.tail(6)}`).join('\n')}`,
+          );
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
 
   const stack: Stack = {
     engineUrl,
@@ -139,22 +162,11 @@ export async function startStack(options: { consoleArgs?: string[] } = {}): Prom
       return stack.procs.find((p) => p.name === 'console')!;
     },
     async startAll() {
-      stack.procs = [
-        spawnNode('engine', mainOf('dev-engine'), [
-          '--port',
-          String(enginePort),
-          '--http-port',
-          '0',
-          '--data-dir',
-          join(dir, 'data'),
-          '--log-level',
-          'warn',
-        ]),
-      ];
+      stack.procs = [spawnEngine()];
       await waitForPort(enginePort);
       stack.procs.push(
-        ...WORKERS.map((w) => spawnNode(w, mainOf(w), ['--url', engineUrl, '--config', config])),
-        spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl]),
+        ...WORKERS.map((w) => spawnNode(w, mainOf(w), ['--url', engineUrl, '--config', config], otelEnv)),
+        spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl], otelEnv),
         spawnNode(
           'console',
           mainOf('console'),
@@ -163,25 +175,20 @@ export async function startStack(options: { consoleArgs?: string[] } = {}): Prom
         ),
       );
       client ??= await connectClient(engineUrl);
-      tools ??= await startTestWorker(toolsWorker(runs), { url: engineUrl });
-      await eventually(
-        async () => {
-          const { functions } = await client!.bus.call(contracts.engine.functionsList, { include_internal: true });
-          const ids = new Set(functions.map((f) => f.function_id));
-          const missing = FUNCTIONS_UP.filter((id) => !ids.has(id));
-          if (missing.length)
-            throw new Error(
-              `not registered yet: ${missing.join(', ')}\n${stack.procs.map((p) => `--- ${p.name}\n${p.tail(6)}`).join('\n')}`,
-            );
-        },
-        { timeoutMs: 60_000, intervalMs: 250 },
-      );
-      await eventually(() => client!.bus.call(contracts.engine.functionsInfo, { function_id: 'tools::held' }), {
-        timeoutMs: 30_000,
-        intervalMs: 200,
+      // In this process; with `otel` its spans go to the engine like every other worker's.
+      tools ??= await startWorker(toolsWorker(runs), {
+        url: engineUrl,
+        otel: options.otel ?? false,
+        logger: createLogger({ worker: 'tools', level: 'silent' }),
       });
+      await waitForFunctions();
       await client!.bus.invoke('provider::scripted::refresh_models', {}, { timeoutMs: 20_000 });
       await waitForPort(consolePort);
+    },
+    async restartEngine() {
+      stack.procs = [spawnEngine(), ...stack.procs.filter((p) => p.name !== 'engine')];
+      await waitForPort(enginePort);
+      await waitForFunctions();
     },
     async killAll() {
       await Promise.all(stack.procs.map((p) => p.kill9()));

@@ -72,6 +72,127 @@ export const queueConfig = z
   .loose();
 export type QueueConfig = z.infer<typeof queueConfig>;
 
+/**
+ * The engine's observability builtins (iii v0.22.1's `iii-observability`; the dev engine serves
+ * the same): spans and logs the workers export over `/otel`. Nanosecond times may exceed 2^53,
+ * so they are numbers or strings; attributes are `[[key, value]…]` pairs on spans.
+ */
+const nanos = z.union([z.number(), z.string()]);
+const attributePairs = z.union([z.array(z.tuple([z.string(), z.unknown()])), z.record(z.string(), z.unknown())]);
+
+export const storedSpan = z.looseObject({
+  trace_id: z.string(),
+  span_id: z.string(),
+  parent_span_id: z.string().nullish(),
+  name: z.string(),
+  start_time_unix_nano: nanos,
+  end_time_unix_nano: nanos,
+  status: z.unknown().optional(),
+  status_description: z.string().nullish(),
+  attributes: attributePairs.optional(),
+  events: z.array(z.looseObject({ name: z.string(), timestamp_unix_nano: nanos.optional() })).optional(),
+  service_name: z.string().nullish(),
+});
+export type StoredSpan = z.output<typeof storedSpan> & { children?: StoredSpan[] };
+const spanNode: z.ZodType<StoredSpan> = z.lazy(() => storedSpan.extend({ children: z.array(spanNode).optional() }));
+
+export const storedLog = z.looseObject({
+  timestamp_unix_nano: nanos.optional(),
+  severity_number: z.number().nullish(),
+  severity_text: z.string().nullish(),
+  body: z.unknown(),
+  trace_id: z.string().nullish(),
+  span_id: z.string().nullish(),
+  attributes: attributePairs.nullish(),
+  service_name: z.string().nullish(),
+});
+export type StoredLog = z.output<typeof storedLog>;
+
+export const traceGroup = z.looseObject({
+  value: z.string(),
+  label: z.string().nullish(),
+  trace_ids: z.array(z.string()),
+  span_count: z.number().optional(),
+  first_seen_ms: z.number().optional(),
+  last_seen_ms: z.number().optional(),
+  duration_ms: z.number().optional(),
+  error_count: z.number().optional(),
+});
+
+const traceId = z.string().min(1).max(64);
+
+export const observability = {
+  tracesList: contract({
+    id: 'engine::traces::list',
+    description: 'Stored spans (root spans unless search_all_spans), filtered, sorted and paged',
+    input: z
+      .object({
+        trace_id: traceId.optional(),
+        trace_ids: z.array(traceId).max(1_000).optional(),
+        service_name: z.string().max(200).optional(),
+        name: z.string().max(300).optional(),
+        status: z.string().max(20).optional(),
+        min_duration_ms: z.number().nonnegative().optional(),
+        max_duration_ms: z.number().nonnegative().optional(),
+        start_time: z.number().optional(),
+        end_time: z.number().optional(),
+        attributes: z
+          .array(z.tuple([z.string().max(200), z.string().max(500)]))
+          .max(20)
+          .optional(),
+        exclude_attributes: z
+          .array(z.tuple([z.string().max(200), z.string().max(500)]))
+          .max(20)
+          .optional(),
+        sort_by: z.enum(['start_time', 'duration', 'name', 'service_name']).optional(),
+        sort_order: z.enum(['asc', 'desc']).optional(),
+        offset: z.number().int().nonnegative().optional(),
+        limit: z.number().int().positive().max(10_000).optional(),
+        include_internal: z.boolean().optional(),
+        search_all_spans: z.boolean().optional(),
+      })
+      .strict(),
+    output: z.looseObject({ spans: z.array(storedSpan), total: z.number().optional() }),
+  }),
+  tracesTree: contract({
+    id: 'engine::traces::tree',
+    description: "One trace's spans as a tree (each span with its children, by start time)",
+    input: z.object({ trace_id: traceId }).strict(),
+    output: z.looseObject({ roots: z.array(spanNode) }),
+  }),
+  tracesGroupBy: contract({
+    id: 'engine::traces::group_by',
+    description: 'Traces grouped by a span attribute (iii.session.id), newest first',
+    input: z
+      .object({
+        attribute: z.string().min(1).max(200),
+        since_ms: z.number().int().nonnegative().optional(),
+        limit: z.number().int().positive().max(10_000).optional(),
+        include_internal: z.boolean().optional(),
+        label_attribute: z.string().max(200).optional(),
+      })
+      .strict(),
+    output: z.looseObject({ groups: z.array(traceGroup) }),
+  }),
+  logsList: contract({
+    id: 'engine::logs::list',
+    description: 'Stored log records, newest first, optionally of one trace or span',
+    input: z
+      .object({
+        trace_id: traceId.optional(),
+        span_id: z.string().min(1).max(64).optional(),
+        severity_min: z.number().int().optional(),
+        severity_text: z.string().max(20).optional(),
+        start_time: z.number().optional(),
+        end_time: z.number().optional(),
+        offset: z.number().int().nonnegative().optional(),
+        limit: z.number().int().positive().max(10_000).optional(),
+      })
+      .strict(),
+    output: z.looseObject({ logs: z.array(storedLog), total: z.number().optional() }),
+  }),
+};
+
 export const engine = {
   stateGet: contract({
     id: 'state::get',
@@ -192,4 +313,5 @@ export const engine = {
     input: z.object({ topic: z.string().min(1), data: z.unknown() }),
     output: z.unknown(),
   }),
+  ...observability,
 };

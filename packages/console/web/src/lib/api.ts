@@ -1,5 +1,4 @@
 import type { AgentEvent, Contract, ContractInput, ContractOutput, contracts } from '@iii-harness/types';
-import type { traces } from '../../../src/pending-contracts';
 import type { ProviderStatus, TurnSummary } from '../../../src/protocol';
 
 /**
@@ -45,10 +44,10 @@ type ContractFns = {
   'budget::list': C['budget']['list'];
   'budget::usage': C['budget']['usage'];
   'budget::forecast': C['budget']['forecast'];
-  'engine::traces::list': typeof traces.list;
-  'engine::traces::tree': typeof traces.tree;
-  'engine::traces::group_by': typeof traces.groupBy;
-  'engine::logs::list': typeof traces.logs;
+  'engine::traces::list': C['engine']['tracesList'];
+  'engine::traces::tree': C['engine']['tracesTree'];
+  'engine::traces::group_by': C['engine']['tracesGroupBy'];
+  'engine::logs::list': C['engine']['logsList'];
 };
 
 type LocalFns = {

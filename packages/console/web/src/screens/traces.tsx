@@ -9,6 +9,7 @@ import {
   groups,
   groupsError,
   isError,
+  isTurnActivity,
   loadGroups,
   loadLogs,
   loadTraceRoots,
@@ -19,6 +20,7 @@ import {
   traceRoots,
   tree,
   treeError,
+  turnsOnly,
 } from '../state/traces';
 
 /**
@@ -43,7 +45,7 @@ export function TracesScreen({ traceId, session, turn }: { traceId?: string; ses
   }, [traceId]);
   useEffect(() => {
     if (!session || !turn || traceId || !available) return;
-    findTurnTrace(session, turn).then(
+    findTurnTrace(turn).then(
       (found) =>
         found &&
         navigate(`/traces/${encodeURIComponent(found)}?session=${encodeURIComponent(session)}`, { replace: true }),
@@ -102,27 +104,39 @@ export function TracesScreen({ traceId, session, turn }: { traceId?: string; ses
           </ul>
         </nav>
         <nav class="trace-list" aria-label="Traces">
+          <label class="trace-filter small">
+            <input
+              type="checkbox"
+              checked={turnsOnly.value}
+              onChange={(e) => {
+                turnsOnly.value = e.currentTarget.checked;
+              }}
+            />{' '}
+            Turn activity only
+          </label>
           <ul>
-            {traceRoots.value.map((root) => (
-              <li key={root.trace_id}>
-                <button
-                  type="button"
-                  class={root.trace_id === traceId ? 'list-button selected' : 'list-button'}
-                  aria-pressed={root.trace_id === traceId}
-                  onClick={() =>
-                    navigate(
-                      `/traces/${encodeURIComponent(root.trace_id)}${group ? `?session=${encodeURIComponent(group)}` : ''}`,
-                    )
-                  }
-                >
-                  <span class={isError(root) ? 'err' : undefined}>{root.name}</span>
-                  <span class="muted small">
-                    {duration(nanosToMs(root.end_time_unix_nano) - nanosToMs(root.start_time_unix_nano))} ·{' '}
-                    {timeAgo(nanosToMs(root.start_time_unix_nano))}
-                  </span>
-                </button>
-              </li>
-            ))}
+            {traceRoots.value
+              .filter((root) => !turnsOnly.value || isTurnActivity(root))
+              .map((root) => (
+                <li key={root.trace_id}>
+                  <button
+                    type="button"
+                    class={root.trace_id === traceId ? 'list-button selected' : 'list-button'}
+                    aria-pressed={root.trace_id === traceId}
+                    onClick={() =>
+                      navigate(
+                        `/traces/${encodeURIComponent(root.trace_id)}${group ? `?session=${encodeURIComponent(group)}` : ''}`,
+                      )
+                    }
+                  >
+                    <span class={isError(root) ? 'err' : undefined}>{root.name}</span>
+                    <span class="muted small">
+                      {duration(nanosToMs(root.end_time_unix_nano) - nanosToMs(root.start_time_unix_nano))} ·{' '}
+                      {timeAgo(nanosToMs(root.start_time_unix_nano))}
+                    </span>
+                  </button>
+                </li>
+              ))}
           </ul>
         </nav>
         <section class="trace-detail" aria-label="Trace">
@@ -161,7 +175,7 @@ function Waterfall({ traceId, roots }: { traceId: string; roots: Span[] }) {
                   void loadLogs(traceId, span.span_id);
                 }}
               >
-                <span class="span-name" style={{ paddingLeft: `${depth * 14}px` }}>
+                <span class="span-name" style={{ paddingLeft: `${depth * 10}px` }}>
                   <span class={isError(span) ? 'err' : undefined}>{span.name}</span>
                   {span.service_name && <span class="muted small"> {span.service_name}</span>}
                 </span>

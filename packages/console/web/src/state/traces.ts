@@ -6,13 +6,22 @@ export type Span = CallOutput<'engine::traces::list'>['spans'][number] & { child
 export type Group = CallOutput<'engine::traces::group_by'>['groups'][number];
 export type LogRecord = CallOutput<'engine::logs::list'>['logs'][number];
 
-export const SESSION_ATTRIBUTE = 'iii.session.id';
+/**
+ * Span attributes that name a session: `iii.session.id` (the iii convention the engine's console
+ * groups by) and `session_id` (the baggage key the harness's workers carry today; the SDK copies
+ * baggage onto every span). Groups from both are merged.
+ */
+export const SESSION_ATTRIBUTES = ['iii.session.id', 'session_id'] as const;
 
 export const groups = signal<Group[]>([]);
 export const groupsError = signal<string | null>(null);
 /** Root spans of the traces in the chosen group, newest first. */
 export const traceRoots = signal<Span[]>([]);
 export const tree = signal<Span[] | null>(null);
+/** Only traces of turn activity (sends, steps, decisions, compactions), not every read of a session. */
+export const turnsOnly = signal(true);
+const TURN_ROOT = /(harness::send|run::|turn::|approval::resolve|compaction::)/;
+export const isTurnActivity = (root: Span) => TURN_ROOT.test(root.name);
 export const treeError = signal<string | null>(null);
 export const logs = signal<{ span_id: string; records: LogRecord[]; error?: string } | null>(null);
 
@@ -20,8 +29,25 @@ const message = (error: unknown) => (error instanceof CallError ? error.message 
 
 export async function loadGroups(): Promise<void> {
   try {
-    const out = await rpc.call('engine::traces::group_by', { attribute: SESSION_ATTRIBUTE, limit: 200 });
-    groups.value = [...out.groups].sort((a, b) => (b.last_seen_ms ?? 0) - (a.last_seen_ms ?? 0));
+    const answers = await Promise.all(
+      SESSION_ATTRIBUTES.map((attribute) => rpc.call('engine::traces::group_by', { attribute, limit: 200 })),
+    );
+    const merged = new Map<string, Group>();
+    for (const group of answers.flatMap((a) => a.groups)) {
+      const known = merged.get(group.value);
+      merged.set(
+        group.value,
+        known
+          ? {
+              ...known,
+              trace_ids: [...new Set([...known.trace_ids, ...group.trace_ids])],
+              last_seen_ms: Math.max(known.last_seen_ms ?? 0, group.last_seen_ms ?? 0),
+              error_count: (known.error_count ?? 0) + (group.error_count ?? 0),
+            }
+          : group,
+      );
+    }
+    groups.value = [...merged.values()].sort((a, b) => (b.last_seen_ms ?? 0) - (a.last_seen_ms ?? 0));
     groupsError.value = null;
   } catch (error) {
     groupsError.value = message(error);
@@ -63,14 +89,17 @@ export async function loadLogs(traceId: string, spanId: string): Promise<void> {
   }
 }
 
-/** The trace of a turn: a span of the session's traces that carries the turn id in an attribute. */
-export async function findTurnTrace(sessionId: string, turnId: string): Promise<string | undefined> {
-  const out = await rpc.call('engine::traces::list', {
-    attributes: [[SESSION_ATTRIBUTE, sessionId]],
-    search_all_spans: true,
-    limit: 1000,
-  });
-  return out.spans.find((s) => attributeEntries(s.attributes).some(([, v]) => v === turnId))?.trace_id;
+/** Span attributes that name a turn (the baggage key the workers carry, and an iii-style one). */
+const TURN_ATTRIBUTES = ['iii.turn.id', 'turn_id'] as const;
+
+/** The trace of a turn: the traces grouped by the turn attribute, the group of this turn. */
+export async function findTurnTrace(turnId: string): Promise<string | undefined> {
+  for (const attribute of TURN_ATTRIBUTES) {
+    const { groups: found } = await rpc.call('engine::traces::group_by', { attribute, limit: 1000 });
+    const group = found.find((g) => g.value === turnId);
+    if (group?.trace_ids[0]) return group.trace_ids[0];
+  }
+  return undefined;
 }
 
 export const nanosToMs = (value: number | string | undefined) => (value === undefined ? 0 : Number(value) / 1e6);
@@ -93,13 +122,23 @@ export function isError(span: Span): boolean {
   return false;
 }
 
+/**
+ * The SDK wraps each handler's span in one named `execute <function>` around it, with the same
+ * timing: one row says it. The wrapper's row is dropped and its child takes its place.
+ */
+function unwrap(span: Span): Span {
+  const only = span.children?.length === 1 ? span.children[0]! : undefined;
+  return only && span.name === `execute ${only.name}` ? only : span;
+}
+
 /** The tree as rows with their depth, depth-first in start order. */
 export function flatten(roots: Span[]): Array<{ span: Span; depth: number }> {
   const rows: Array<{ span: Span; depth: number }> = [];
   const walk = (spans: Span[], depth: number) => {
-    for (const span of [...spans].sort(
-      (a, b) => nanosToMs(a.start_time_unix_nano) - nanosToMs(b.start_time_unix_nano),
-    )) {
+    const sorted = spans
+      .map(unwrap)
+      .sort((a, b) => nanosToMs(a.start_time_unix_nano) - nanosToMs(b.start_time_unix_nano));
+    for (const span of sorted) {
       rows.push({ span, depth });
       walk(span.children ?? [], depth + 1);
     }
