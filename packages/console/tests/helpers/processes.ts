@@ -32,7 +32,9 @@ export class Proc {
 
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 3_000)))]);
+    clearTimeout(timer);
     await this.kill9();
   }
 

@@ -137,7 +137,7 @@ function BudgetCard({ view: { budget: b, usage: u, forecast: f } }: { view: Budg
         <strong>{b.name ?? b.budget_id}</strong>
         <span class="muted small">
           {b.scope.kind} {b.scope.id} · {b.period}
-          {u ? ` · ${u.period_label}` : ''}
+          {u && u.period_label !== b.period ? ` · ${u.period_label}` : ''}
         </span>
       </header>
       {u?.cap_micro_usd !== undefined && (

@@ -177,7 +177,9 @@ function Waterfall({ traceId, roots }: { traceId: string; roots: Span[] }) {
               >
                 <span class="span-name" style={{ paddingLeft: `${depth * 10}px` }}>
                   <span class={isError(span) ? 'err' : undefined}>{span.name}</span>
-                  {span.service_name && <span class="muted small"> {span.service_name}</span>}
+                  {span.service_name && span.service_name !== 'iii-node' && (
+                    <span class="muted small"> {span.service_name}</span>
+                  )}
                 </span>
                 <span class="span-track" aria-hidden="true">
                   <span
