@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 import { setMaxListeners } from 'node:events';
-// Agent-loop benchmark (issue 6): our durable turn loop against LangGraph.js with its SQLite
-// checkpointer, same scripted model and instant tool, same process, one run (~1.5 min, loopback).
-//   node run.mjs              measure both, print, rewrite `## agent loop` in docs/benchmarks.md
+// Agent-loop benchmark (issues 6 and 20): our durable turn loop — in one process, and as
+// production runs it, one process per worker — against LangGraph.js with its SQLite and its
+// Postgres checkpointer and a durable agent loop on Restate; same scripted model and instant tool,
+// one run (loopback only). Then idle memory: 1,000 sessions with a parked turn each.
+//   node run.mjs              measure all, print, rewrite `## agent loop` in docs/benchmarks.md
 //   --no-write                only print
-//   --quick                   fewer samples and shorter windows (a smoke run, ~30 s)
-//   --only=ours|peer          run one side (for `node --cpu-prof run.mjs --only=ours --no-write`)
+//   --quick                   fewer samples and shorter windows (a smoke run)
+//   --tiny                    a handful of turns per phase: checks that every system runs (seconds)
+//   --systems=a,b             some of: ours, ours-processes, langgraph-sqlite, langgraph-postgres, restate
+//   --only=ours|peer          shorthand: ours alone / LangGraph + SQLite alone (no docs write)
 //   --no-throughput           skip the concurrency phase (e.g. to profile sequential turns)
-//   --no-trace                skip the last pass that counts our bus operations per turn
+//   --no-trace                skip the pass that counts our bus operations per turn
+//   --parked=N                sessions parked for the idle-memory phase (default 1000; 0 skips it)
 //   --json                    print raw numbers as JSON
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startOurs } from './lib/ours.mjs';
+import { measureParked, startOursProcesses } from './lib/ours-processes.mjs';
 import { startPeer } from './lib/peer.mjs';
+import { startPostgres } from './lib/postgres.mjs';
 import { renderSection, writeSection } from './lib/report.mjs';
+import { startRestate } from './lib/restate.mjs';
 import { percentile, sleep } from './lib/stats.mjs';
 import { categoryOf, installTrace, traceOps } from './lib/trace.mjs';
 
@@ -22,11 +30,21 @@ const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 const quick = flag('quick');
+const tiny = flag('tiny');
 const TOOL_COUNTS = [1, 3, 10];
-const CONCURRENCY = [1, 10, 50];
-const PLAN = quick
-  ? { warmup: 10, rounds: 2, perBlock: 4, windowMs: 1_500, throughputRounds: 1, probes: 50 }
-  : { warmup: 40, rounds: 8, perBlock: 6, windowMs: 5_000, throughputRounds: 2, probes: 300 };
+const CONCURRENCY = tiny ? [1, 5] : [1, 10, 50];
+const PLAN = tiny
+  ? { warmup: 2, concurrentWarmup: 5, rounds: 1, perBlock: 1, windowMs: 300, throughputRounds: 1, probes: 5 }
+  : quick
+    ? { warmup: 10, concurrentWarmup: 50, rounds: 2, perBlock: 4, windowMs: 1_500, throughputRounds: 1, probes: 50 }
+    : { warmup: 40, concurrentWarmup: 50, rounds: 8, perBlock: 6, windowMs: 5_000, throughputRounds: 2, probes: 300 };
+const ALL_SYSTEMS = ['ours', 'ours-processes', 'langgraph-sqlite', 'langgraph-postgres', 'restate'];
+const chosen =
+  args
+    .find((a) => a.startsWith('--systems='))
+    ?.slice(10)
+    .split(',') ?? (only === 'ours' ? ['ours'] : only === 'peer' ? ['langgraph-sqlite'] : ALL_SYSTEMS);
+const PARKED = Number(args.find((a) => a.startsWith('--parked='))?.slice(9) ?? (tiny ? 20 : 1000));
 
 // LangGraph's ToolNode adds an abort listener per tool call; 10 calls trip Node's default of 10.
 setMaxListeners(100);
@@ -45,9 +63,21 @@ const machine = {
 };
 
 const systems = [];
-if (only !== 'peer') systems.push(await quietly(() => startOurs({ dataDir: join(dir, 'engine') })));
-if (only !== 'ours') systems.push(startPeer({ file: join(dir, 'langgraph.sqlite') }));
-const peer = systems.find((s) => s.name !== 'iii-harness');
+const stops = [];
+for (const which of chosen) {
+  const sub = join(dir, which);
+  mkdirSync(sub, { recursive: true });
+  if (which === 'ours') systems.push(await quietly(() => startOurs({ dataDir: join(sub, 'engine') })));
+  else if (which === 'ours-processes') systems.push(await startOursProcesses({ dataDir: sub }));
+  else if (which === 'langgraph-sqlite') systems.push(await startPeer({ file: join(sub, 'langgraph.sqlite') }));
+  else if (which === 'langgraph-postgres') {
+    const pg = await startPostgres({ dir: join(sub, 'pg') });
+    stops.push(pg.stop);
+    systems.push(await startPeer({ postgres: pg.connString, label: 'LangGraph.js + PostgresSaver' }));
+  } else if (which === 'restate') systems.push(await quietly(() => startRestate({ dir: sub })));
+  else throw new Error(`unknown system ${which} (one of ${ALL_SYSTEMS.join(', ')})`);
+}
+const peer = systems.find((s) => s.name === 'LangGraph.js');
 
 try {
   const results = { machine, plan: PLAN, expectedRuns: new Map(systems.map((s) => [s, 0])) };
@@ -62,15 +92,17 @@ try {
     installTrace(systems.find((s) => s.callerOf).callerOf);
     results.trace = await traceOurs();
   }
+  if (PARKED > 0 && chosen.includes('ours-processes')) results.memory = await measureMemory();
   machine.loadAfter = loadavg();
   results.elapsedS = (performance.now() - began) / 1000;
   delete results.expectedRuns;
   if (flag('json')) console.log(JSON.stringify(results, null, 2));
   const section = renderSection(results);
   console.log(`\n${section}`);
-  if (!flag('no-write') && !only) writeSection(section);
+  if (!flag('no-write') && !only && !tiny && !args.some((a) => a.startsWith('--systems='))) writeSection(section);
 } finally {
   for (const system of systems) await system.close();
+  for (const stop of stops) await stop();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
@@ -91,7 +123,7 @@ async function warmUp(results) {
   for (const system of systems) {
     for (let i = 0; i < PLAN.warmup; i++) await turn(system, TOOL_COUNTS[i % TOOL_COUNTS.length], results);
     // The concurrent paths (queue groups, SQLite under interleaving) warm up too.
-    await Promise.all(Array.from({ length: 50 }, () => turn(system, 3, results)));
+    await Promise.all(Array.from({ length: PLAN.concurrentWarmup }, () => turn(system, 3, results)));
   }
   console.log(`warm-up done (${((performance.now() - began) / 1000).toFixed(1)} s)`);
 }
@@ -205,10 +237,26 @@ async function measureThroughput(results) {
   return out;
 }
 
-/** Every tool call ran exactly once on both sides, and sample transcripts have the expected shape. */
+/**
+ * Idle memory of the production topology: a fresh one, `PARKED` sessions each with a turn parked on
+ * a call that waits for a person, then the resident memory of all its processes.
+ */
+async function measureMemory() {
+  const system = await startOursProcesses({ dataDir: join(dir, 'memory'), label: 'parked' });
+  try {
+    const out = await measureParked(system, PARKED);
+    console.log(`memory done (${((performance.now() - began) / 1000).toFixed(1)} s)`);
+    return out;
+  } finally {
+    await system.close();
+  }
+}
+
+/** Every tool call ran exactly once on every side, and sample transcripts have the expected shape. */
 async function checkCorrectness(results) {
   const checks = {};
   for (const system of systems) {
+    await system.syncRuns?.();
     const toolRuns = system.runs.count;
     const expected = results.expectedRuns.get(system);
     const samples = {};
@@ -221,6 +269,7 @@ async function checkCorrectness(results) {
       };
     }
     const sampleRuns = TOOL_COUNTS.reduce((a, b) => a + b, 0);
+    await system.syncRuns?.();
     checks[system.name] = {
       toolRuns,
       expected,

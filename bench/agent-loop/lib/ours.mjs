@@ -8,7 +8,7 @@ import { approvalGateWorker } from '@iii-harness/approval-gate';
 import { startEngine } from '@iii-harness/dev-engine';
 import { harnessWorker } from '@iii-harness/harness';
 import { hookFanoutWorker } from '@iii-harness/hook-fanout';
-import { AgentEvents, Bus, createLogger, defineFunction, startWorker } from '@iii-harness/runtime';
+import { Bus, createLogger, defineFunction, EngineStreams, startWorker } from '@iii-harness/runtime';
 import { sessionWorker } from '@iii-harness/session';
 import { createScriptedProvider } from '@iii-harness/testing';
 import { turnOrchestratorWorker } from '@iii-harness/turn-orchestrator';
@@ -94,11 +94,12 @@ export async function startOurs({ dataDir }) {
   let mode = 'stream';
   // Only to price the waiting method: learn of turn_completed inside this process, right after
   // the orchestrator has written it, with no subscription (no bus traffic at all).
-  const emit = AgentEvents.prototype.emit;
-  AgentEvents.prototype.emit = async function emitAndNotify(sessionId, turnId, event) {
-    const item = await emit.call(this, sessionId, turnId, event);
-    if (mode === 'inprocess' && item.type === 'turn_completed') waiters.get(sessionId)?.(item);
-    return item;
+  const set = EngineStreams.prototype.set;
+  EngineStreams.prototype.set = async function setAndNotify(stream, group, id, item) {
+    const reply = await set.call(this, stream, group, id, item);
+    if (mode === 'inprocess' && stream === AGENT_EVENTS_STREAM && item?.type === 'turn_completed')
+      waiters.get(group)?.(item);
+    return reply;
   };
   client.registerTrigger({
     type: 'stream',

@@ -8,6 +8,7 @@ import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { z } from 'zod';
 import { askText, callsAsked, FINAL_TEXT, makeTool, TOOL_NAME, toolCallsFor } from './script.mjs';
@@ -36,10 +37,11 @@ class ScriptedChatModel extends BaseChatModel {
 }
 
 /**
- * Build and compile the graph. `synchronous` sets SQLite's synchronous pragma on the saver's
- * connection (undefined = the saver's default: WAL with SQLite's default FULL).
+ * Build and compile the graph over a checkpointer: `SqliteSaver` on `file` (`synchronous` sets
+ * SQLite's pragma; undefined = the saver's default: WAL with SQLite's default FULL), or
+ * `PostgresSaver` on `postgres` (a connection string; the bench starts the server, lib/postgres.mjs).
  */
-export function startPeer({ file, synchronous, label = 'LangGraph.js' }) {
+export async function startPeer({ file, postgres, synchronous, label = 'LangGraph.js' }) {
   const runs = { count: 0 };
   const run = makeTool(runs);
   const noop = tool(async (args) => run(args), {
@@ -48,8 +50,9 @@ export function startPeer({ file, synchronous, label = 'LangGraph.js' }) {
     schema: z.object({ i: z.number() }),
   });
   const model = new ScriptedChatModel({});
-  const checkpointer = SqliteSaver.fromConnString(file);
-  if (synchronous) checkpointer.db.pragma(`synchronous = ${synchronous}`);
+  const checkpointer = postgres ? PostgresSaver.fromConnString(postgres) : SqliteSaver.fromConnString(file);
+  if (postgres) await checkpointer.setup();
+  else if (synchronous) checkpointer.db.pragma(`synchronous = ${synchronous}`);
   const graph = new StateGraph(MessagesAnnotation)
     .addNode('agent', async (state) => ({ messages: [await model.invoke(state.messages)] }))
     .addNode('tools', new ToolNode([noop]))
@@ -83,14 +86,16 @@ export function startPeer({ file, synchronous, label = 'LangGraph.js' }) {
     },
     /** Rows the saver wrote for one thread: checkpoints and pending writes (what "a step" costs). */
     rowsFor(threadId) {
+      if (postgres) return undefined;
       const db = checkpointer.db;
       const checkpoints = db.prepare('SELECT count(*) AS n FROM checkpoints WHERE thread_id = ?').get(threadId).n;
       const writes = db.prepare('SELECT count(*) AS n FROM writes WHERE thread_id = ?').get(threadId).n;
       return { checkpoints, writes };
     },
-    pragma: () => checkpointer.db.pragma('synchronous', { simple: true }),
+    pragma: () => (postgres ? undefined : checkpointer.db.pragma('synchronous', { simple: true })),
     async close() {
-      checkpointer.db.close();
+      if (postgres) await checkpointer.end();
+      else checkpointer.db.close();
     },
   };
 }

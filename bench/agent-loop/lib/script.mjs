@@ -4,6 +4,8 @@
 // millisecond a turn takes is the loop's own overhead.
 
 export const TOOL_ID = 'bench::noop';
+/** A function the policy does not allow: a call to it waits for a person (the idle-memory phase parks turns on it). */
+export const HELD_TOOL_ID = 'bench::held';
 export const TOOL_NAME = 'noop';
 export const FINAL_TEXT = 'All tool calls are done.';
 

@@ -1,13 +1,16 @@
 // Bus operation counts for --trace: every worker of our stack runs in this process on the same
 // `@iii-harness/runtime` module, so wrapping Bus.prototype counts every call any of them makes
-// (state/stream helpers and session calls included) with its round-trip time.
+// (state/stream helpers and session calls included) with its round-trip time. Calls made through
+// a contract and by id both end in `invoke`, so that is what is wrapped.
 import { Bus } from '@iii-harness/runtime';
 
 const original = {
-  call: Bus.prototype.call,
+  invoke: Bus.prototype.invoke,
+  callVoid: Bus.prototype.callVoid,
   enqueue: Bus.prototype.enqueue,
   createChannel: Bus.prototype.createChannel,
 };
+const idOf = (target) => (typeof target === 'string' ? target : target?.id);
 let ops = null;
 let callerOf = () => '?';
 
@@ -35,8 +38,10 @@ function wrap(name, keyOf) {
 /** `nameOf(bus)` names the worker a Bus belongs to. */
 export function installTrace(nameOf) {
   callerOf = nameOf;
-  wrap('call', ([id]) => id);
-  wrap('enqueue', ([queue, id]) => `enqueue ${queue} → ${id}`);
+  // Every call (through a contract or by id) goes through `invoke`.
+  wrap('invoke', ([id]) => id);
+  wrap('callVoid', ([contract]) => idOf(contract));
+  wrap('enqueue', ([queue, target]) => `enqueue ${queue} → ${idOf(target)}`);
   wrap('createChannel', () => 'engine::channels::create');
 }
 

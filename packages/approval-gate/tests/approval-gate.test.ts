@@ -9,7 +9,7 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { AGENT_EVENTS_STREAM, contracts } from '@iii-harness/types';
+import { AGENT_EVENT_SEQ, AGENT_EVENTS_STREAM, contracts } from '@iii-harness/types';
 import { approvalGateWorker, type Config, SCOPES } from '../src/index.js';
 
 const { approval, engine: builtins } = contracts;
@@ -339,7 +339,11 @@ describe('approval-gate', () => {
   describe('failures after a decision are logged with their reason, never swallowed', () => {
     it('holds and resolves even when the agent event cannot be written, and says why in the log', async () => {
       // A sequence counter that cannot be incremented makes every event of the session fail.
-      await client.bus.call(builtins.stateSet, { scope: 'agent_event_seq', key: 'e1', value: { seq: 'broken' } });
+      await client.bus.call(builtins.stateSet, {
+        scope: AGENT_EVENT_SEQ.scope,
+        key: 'e1',
+        value: { [AGENT_EVENT_SEQ.field]: 'broken' },
+      });
       expect(await hold('ev1', 'e1')).toMatchObject({ created: true });
       await eventually(() =>
         expect(gate.logs.lines()).toContainEqual(

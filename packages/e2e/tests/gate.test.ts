@@ -10,9 +10,11 @@ const resultsOf = async (sessionId: string) =>
     .filter((m) => m.message.role === 'function_result')
     .map((m) => m.message as { function_call_id: string; is_error: boolean; content: Array<{ text: string }> });
 
-it('7. with the policy unreachable (harness stopped), a call is denied as gate_unavailable within 5 s', async () => {
+it('7. with the policy unreachable (harness stopped), a call is denied as gate_unavailable within the policy timeout', async () => {
+  // The policy is waited for (it may be restarting) up to policy_timeout_ms (5 s by default), then the call is denied.
   stack = await startStack({
     turns: [{ steps: [call('tools::echo', { x: 1 }, 'c1')] }, { steps: [{ text: 'denied, fine' }] }],
+    orchestrator: { policy_timeout_ms: 1_000 },
   });
   await stack.stopWorker('harness');
   const started = Date.now();

@@ -7,7 +7,10 @@ afterEach(async () => {
 });
 
 it('1. streams text: message_update events, one message_complete, turn_completed; one user and one assistant entry', async () => {
-  stack = await startStack({ turns: [{ steps: [{ text: 'Hello there, how can I help you today?' }], split: 6 }] });
+  // Deltas spread over several coalescing windows (a message that arrives whole within one writes no update).
+  stack = await startStack({
+    turns: [{ steps: [{ text: 'Hello there, how can I help you today?' }], split: 6, delay_ms: 15 }],
+  });
   const { session_id } = await stack.start('hi');
   const done = await stack.waitForEnd(session_id);
   expect(done).toMatchObject({ type: 'turn_completed', status: 'stopped' });

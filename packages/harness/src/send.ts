@@ -89,7 +89,10 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
   let result: SendOutput;
   const live = await liveTurn(bus, input.session_id);
   if (live) {
-    await bus.call(session.inboxPush, { session_id: input.session_id, name: 'steering', item: { message } });
+    // Under the send's own entry id when it has a key: a retried send whose first try already
+    // appended the message is folded in as that same entry, so the message is stored once.
+    const item = { message, ...(key ? { entry_id: entryIdFor(key) } : {}) };
+    await bus.call(session.inboxPush, { session_id: input.session_id, name: 'steering', item });
     result = { session_id: input.session_id, turn_id: live.turn_id, merged: true };
   } else {
     if (!provider || !model)

@@ -1,4 +1,4 @@
-import { AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
+import { AGENT_EVENT_SEQ, AGENT_EVENTS_STREAM, type AgentEvent } from '@iii-harness/types';
 import type { Bus } from './bus.js';
 import { HarnessError } from './errors.js';
 import { redact } from './secrets.js';
@@ -10,23 +10,24 @@ export type AgentEventInput = AgentEvent extends infer E
     : never
   : never;
 
-const SEQ_SCOPE = 'agent_event_seq';
-
 /**
  * Writes items of stream `agent::events` (group = session id). Each item gets the next number of
- * the session's sequence from an atomic engine counter, so emitters in different workers (the
- * orchestrator, the approval gate) interleave in one strictly increasing order. The item id is
- * the zero-padded sequence number, so ids sort in emission order too. UIs show these items, so
- * secrets are masked on the way in, by key name and by value.
+ * the session's sequence from an atomic engine counter (`AGENT_EVENT_SEQ`: a field of the turn
+ * record, where the orchestrator reserves its own numbers with each save), so emitters in
+ * different workers interleave in one strictly increasing order. The item id is the zero-padded
+ * sequence number, so ids sort in emission order too. UIs show these items, so secrets are masked
+ * on the way in, by key name and by value.
  */
 export class AgentEvents {
   constructor(private readonly bus: Bus) {}
 
   async emit(sessionId: string, turnId: string, event: AgentEventInput): Promise<AgentEvent> {
-    const { new_value, errors } = await this.bus.state.update<{ seq?: unknown }>(SEQ_SCOPE, sessionId, [
-      { type: 'increment', path: 'seq', by: 1 },
-    ]);
-    const seq = new_value?.seq;
+    const { new_value, errors } = await this.bus.state.update<Record<string, unknown>>(
+      AGENT_EVENT_SEQ.scope,
+      sessionId,
+      [{ type: 'increment', path: AGENT_EVENT_SEQ.field, by: 1 }],
+    );
+    const seq = new_value?.[AGENT_EVENT_SEQ.field];
     if (errors?.length || typeof seq !== 'number')
       throw new HarnessError(
         'internal',

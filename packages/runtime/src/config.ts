@@ -3,6 +3,7 @@ import type { LevelWithSilent } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { formatZodIssues } from './errors.js';
+import { DEFAULT_DRAIN_MS } from './lifecycle.js';
 
 /** A startup problem the operator must fix; the process exits with code 2 and this message. */
 export class ConfigError extends Error {
@@ -19,11 +20,17 @@ export interface WorkerFlags {
   url?: string;
   config?: string;
   logLevel?: LevelWithSilent;
+  healthPort?: string;
+  healthHost?: string;
+  drainMs?: string;
   help: boolean;
   version: boolean;
 }
 
-/** The flags every worker accepts: `--url`, `--config <yaml>`, `--log-level`, `--help`, `--version`. */
+/**
+ * The flags every worker accepts: `--url`, `--config <yaml>`, `--log-level`, `--health-port`,
+ * `--health-host`, `--drain-ms`, `--help`, `--version`.
+ */
 export function parseWorkerFlags(argv: readonly string[]): WorkerFlags {
   const flags: WorkerFlags = { help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +58,15 @@ export function parseWorkerFlags(argv: readonly string[]): WorkerFlags {
       case '--config':
         flags.config = value();
         break;
+      case '--health-port':
+        flags.healthPort = value();
+        break;
+      case '--health-host':
+        flags.healthHost = value();
+        break;
+      case '--drain-ms':
+        flags.drainMs = value();
+        break;
       case '--log-level': {
         const level = value();
         if (!(LEVELS as readonly string[]).includes(level))
@@ -63,6 +79,36 @@ export function parseWorkerFlags(argv: readonly string[]): WorkerFlags {
     }
   }
   return flags;
+}
+
+export interface LifecycleSettings {
+  /** Port of the /healthz and /readyz endpoints; none when undefined. */
+  healthPort?: number;
+  healthHost?: string;
+  drainMs: number;
+}
+
+function nonNegativeInt(name: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) > max)
+    throw new ConfigError(`${name} must be a whole number from 0 to ${max}; got "${text}"`);
+  return Number(text);
+}
+
+/** Probe and shutdown settings: flags first, then `IIH_HEALTH_PORT`, `IIH_HEALTH_HOST`, `IIH_DRAIN_MS`. */
+export function lifecycleSettings(flags: WorkerFlags, env: NodeJS.ProcessEnv = process.env): LifecycleSettings {
+  const pick = (flag: string | undefined, flagName: string, variable: string) => {
+    if (flag !== undefined) return { name: flagName, text: flag };
+    const fromEnv = env[variable];
+    return fromEnv ? { name: variable, text: fromEnv } : undefined;
+  };
+  const port = pick(flags.healthPort, '--health-port', 'IIH_HEALTH_PORT');
+  const drain = pick(flags.drainMs, '--drain-ms', 'IIH_DRAIN_MS');
+  const host = flags.healthHost ?? (env.IIH_HEALTH_HOST || undefined);
+  return {
+    ...(port ? { healthPort: nonNegativeInt(port.name, port.text, 65_535) } : {}),
+    ...(host ? { healthHost: host } : {}),
+    drainMs: drain ? nonNegativeInt(drain.name, drain.text, 600_000) : DEFAULT_DRAIN_MS,
+  };
 }
 
 /** Environment values are strings; numbers, booleans and JSON literals are parsed so schemas see their types. */

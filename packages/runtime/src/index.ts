@@ -3,7 +3,9 @@ export { Bus, type CallOptions, type Channel, type QueueConfig } from './bus.js'
 export {
   ConfigError,
   DEFAULT_III_URL,
+  type LifecycleSettings,
   type LoadConfigOptions,
+  lifecycleSettings,
   loadWorkerConfig,
   parseWorkerFlags,
   type WorkerFlags,
@@ -21,6 +23,7 @@ export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';
 export { type HookSubscription, subscribeHook } from './hooks.js';
 export { deterministicId, uuidv7, uuidv7Time } from './ids.js';
+export { KeyedSerializer } from './keyed-serializer.js';
 export {
   claimOnce,
   claimScheduledRun,
@@ -32,7 +35,23 @@ export {
   leaseState,
   type ScheduledRunOptions,
 } from './lease.js';
+export {
+  DEFAULT_DRAIN_MS,
+  type HealthServer,
+  type HealthServerOptions,
+  type Readiness,
+  startHealthServer,
+} from './lifecycle.js';
+
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export {
+  openProviderStream,
+  type ProviderStreamOptions,
+  type ProviderStreamRequest,
+  type ProviderStreamResult,
+  type ProviderStreamRun,
+  streamFromProvider,
+} from './provider-stream.js';
 export {
   isSecretKey,
   MIN_SECRET_LENGTH,
@@ -51,6 +70,8 @@ export {
   newInstanceId,
   packageVersion,
   runWorkerMain,
+  type ShutdownOptions,
+  type ShutdownReport,
   type StartOptions,
   startWorker,
   type TriggerSpec,

@@ -1,6 +1,7 @@
 import { HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
 import type { SessionEntryBody } from '@iii-harness/types';
 import { claimKey, takeOver, waitUntilReady } from './claim.js';
+import { waitingInInboxes } from './inbox.js';
 import { type Position, type StoredEntry, type StoredMeta, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
@@ -19,6 +20,8 @@ export interface AppendDraft {
 export interface AppendOutcome {
   entry: StoredEntry;
   created: boolean;
+  /** Items waiting in the session's inboxes right after this append (when the record counts them). */
+  inbox_waiting?: number;
 }
 
 /** What `begin` left: our record, written and waiting for its commit, or what holds the id. */
@@ -97,7 +100,7 @@ export class Appender {
     const sessionId = meta.session_id;
     const count = chain.length;
     const last = chain[count - 1]!;
-    const { before, after, seq } = await this.store.advance(
+    const { before, after, seq, raw } = await this.store.advance(
       sessionId,
       [
         { type: 'set', path: 'leaf_id', value: last.id },
@@ -132,6 +135,8 @@ export class Appender {
       );
       outcomes.push({ entry: record, created: true });
     }
+    const waiting = waitingInInboxes(after, raw);
+    if (waiting !== undefined) outcomes.at(-1)!.inbox_waiting = waiting;
     return outcomes;
   }
 

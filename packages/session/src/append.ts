@@ -47,7 +47,12 @@ async function appendChain(
     previous = outcome.entry;
   }
   await commitPending();
-  return outcomes.map(({ entry, created }) => ({ entry_id: entry.id, created, entry: toSessionEntry(entry) }));
+  return outcomes.map(({ entry, created, inbox_waiting }) => ({
+    entry_id: entry.id,
+    created,
+    entry: toSessionEntry(entry),
+    ...(inbox_waiting !== undefined ? { inbox_waiting } : {}),
+  }));
 }
 
 export const append = (store: SessionStore) =>

@@ -39,6 +39,22 @@ function mayHoldItems(meta: StoredMeta, raw: Record<string, unknown>, name: stri
   return count(pushedKey(name)) - count(takenKey(name, meta.created_at)) !== 0;
 }
 
+/**
+ * Items waiting in all of a session's inboxes, from its record's counts (pushed − taken); undefined
+ * for a record written before the counts existed. Appends report it, so a caller that appended
+ * (the turn, right before its steering check) knows without a read whether there is anything to fold in.
+ */
+export function waitingInInboxes(meta: StoredMeta, raw: Record<string, unknown>): number | undefined {
+  if (meta.inboxes_counted !== true) return undefined;
+  let waiting = 0;
+  for (const [key, pushed] of Object.entries(raw)) {
+    if (!key.startsWith('inbox_pushed:') || typeof pushed !== 'number') continue;
+    const taken = raw[takenKey(key.slice('inbox_pushed:'.length), meta.created_at)];
+    waiting += pushed - (typeof taken === 'number' ? taken : 0);
+  }
+  return Math.max(0, waiting);
+}
+
 /** The stored items of an inbox value, oldest first. */
 function storedItemsOf(value: unknown): StoredItem[] {
   if (value === null || typeof value !== 'object') return [];

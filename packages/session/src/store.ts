@@ -94,7 +94,7 @@ export class SessionStore {
     sessionId: string,
     ops: UpdateOp[] = [],
     seqs = 1,
-  ): Promise<{ before: StoredMeta; after: StoredMeta; seq: number }> {
+  ): Promise<{ before: StoredMeta; after: StoredMeta; seq: number; raw: Record<string, unknown> }> {
     const result = await this.bus.state.update<Record<string, unknown>>(this.config.meta_scope, sessionId, [
       ...ops,
       { type: 'increment', path: 'seq', by: seqs },
@@ -113,7 +113,7 @@ export class SessionStore {
       );
     const before = this.parseMeta(sessionId, result.old_value);
     const after = this.parseMeta(sessionId, result.new_value);
-    return { before, after, seq: after.seq };
+    return { before, after, seq: after.seq, raw: result.new_value as Record<string, unknown> };
   }
 
   /**

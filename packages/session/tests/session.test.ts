@@ -87,7 +87,10 @@ describe('session', () => {
     expect(b.entry).toMatchObject({ parent_id: 'turn-1:user', depth: 1 });
     await add(session_id, custom('label', { note: 'not for the model' }));
     const again = await add(session_id, user('different text'), { entry_id: 'turn-1:user' });
-    expect(again).toEqual({ ...a, created: false });
+    // A duplicate changes nothing, so it has no inbox count to report.
+    const { inbox_waiting, ...appended } = a as typeof a & { inbox_waiting?: number };
+    expect(inbox_waiting).toBe(0);
+    expect(again).toEqual({ ...appended, created: false });
 
     const read = await msgs(session_id);
     expect(texts(read)).toEqual(['one', 'two']);
@@ -416,6 +419,23 @@ describe('session', () => {
     expect(await codeOf(s.call('session::inbox::push', { session_id: 'ghost', name: 'steering', item: 1 }))).toBe(
       'not_found',
     );
+  });
+
+  it('an append reports how many inbox items wait, so the turn need not read its inboxes', async () => {
+    const { session_id } = await create();
+    const waiting = async (text: string) =>
+      ((await add(session_id, user(text))) as Appended & { inbox_waiting?: number }).inbox_waiting;
+    expect(await waiting('first')).toBe(0);
+    await s.call('session::inbox::push', { session_id, name: 'steering', item: 'a' });
+    await s.call('session::inbox::push', { session_id, name: 'followup', item: 'b' });
+    expect(await waiting('second')).toBe(2);
+    const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', {
+      session_id,
+      name: 'steering',
+    });
+    await s.call('session::inbox::ack', { session_id, name: 'steering', ids: items.map((i) => i.id) });
+    await s.call('session::inbox::drain', { session_id, name: 'followup' });
+    expect(await waiting('third')).toBe(0);
   });
 
   it('exports jsonl (the whole tree), markdown and html (the active path), escaping hostile content', async () => {

@@ -137,7 +137,7 @@ describe('append reads an entry id before writing only for a reference check', (
       'invalid_payload',
     );
     expect(await s.call<Appended>('session::append', { session_id, entry_id: 'cx', entry: compaction })).toEqual({
-      ...first,
+      ...withoutCount(first),
       created: false,
     });
   });
@@ -156,7 +156,7 @@ describe('append reads an entry id before writing only for a reference check', (
       ['m', false, null],
       ['n', true, 'm'],
     ]);
-    expect(batch.entries[0]).toEqual({ ...first, created: false });
+    expect(batch.entries[0]).toEqual({ ...withoutCount(first), created: false });
   });
 });
 
@@ -280,3 +280,9 @@ describe('ensure', () => {
     expect(await ensuring).toMatchObject({ created: true });
   });
 });
+
+/** A duplicate's reply: the first one's without its inbox count (a duplicate changes nothing, so it reports none). */
+function withoutCount<T extends object>(reply: T): Omit<T, 'inbox_waiting'> {
+  const { inbox_waiting: _, ...rest } = reply as T & { inbox_waiting?: number };
+  return rest;
+}

@@ -61,7 +61,9 @@ let shutdown: () => Promise<void>;
 beforeAll(async () => {
   engine = await startDevEngine();
   const worker = await startTestWorker(demo, { url: engine.url });
-  shutdown = () => worker.shutdown();
+  shutdown = async () => {
+    await worker.shutdown();
+  };
   client = await connectClient(engine.url);
 });
 

@@ -11,13 +11,17 @@ interface Pending {
 }
 
 /**
- * Folds provider deltas into `message_update` events: consecutive deltas of the same block are
- * joined until `windowMs` passes or `maxChars` accumulate, so a long answer costs tens of event
- * writes, not thousands. Events are written strictly in order.
+ * Folds provider deltas into `message_update` events, one per content block and time window:
+ * deltas arriving within `windowMs` are collected (consecutive deltas of a block joined; a block
+ * reaching `maxChars` ends the window early) and written together when the window closes, so a
+ * long answer costs tens of event writes, not thousands. A message that arrives whole within its
+ * first window writes no update at all: its `message_complete` follows at once and says it all.
+ * Events are written strictly in order.
  */
 export class DeltaCoalescer {
-  private pending?: Pending;
+  private window: Pending[] = [];
   private timer?: NodeJS.Timeout;
+  private wroteAny = false;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -27,65 +31,66 @@ export class DeltaCoalescer {
   ) {}
 
   push(event: ProviderStreamEvent): void {
-    switch (event.type) {
-      case 'text_delta':
-        this.add({ kind: 'text', content_index: event.content_index, delta: event.delta });
-        return;
-      case 'thinking_delta':
-        this.add({ kind: 'thinking', content_index: event.content_index, delta: event.delta });
-        return;
-      case 'tool_call_start':
-        this.add(
-          { kind: 'tool_call', content_index: event.content_index, function_call_id: event.id, delta: '' },
-          true,
-        );
-        return;
-      case 'tool_call_delta':
-        this.add({
+    if (event.type === 'text_delta' || event.type === 'thinking_delta')
+      this.add({
+        kind: event.type === 'text_delta' ? 'text' : 'thinking',
+        content_index: event.content_index,
+        delta: event.delta,
+      });
+    else if (event.type === 'tool_call_start' || event.type === 'tool_call_delta')
+      this.add(
+        {
           kind: 'tool_call',
           content_index: event.content_index,
           function_call_id: event.id,
-          delta: event.delta,
-        });
-        return;
-      default:
-        return;
-    }
+          delta: event.type === 'tool_call_delta' ? event.delta : '',
+        },
+        event.type === 'tool_call_start',
+      );
   }
 
-  /** Write what is pending and wait for every write so far. */
+  /** The stream ended complete: write what is pending — unless nothing was written yet — and wait for the writes. */
+  async finish(): Promise<void> {
+    if (this.wroteAny) this.writeWindow();
+    else this.discardWindow();
+    await this.chain;
+  }
+
+  /** Write what is pending and wait for every write so far (a stream that ended early). */
   async flush(): Promise<void> {
-    this.writePending();
+    this.writeWindow();
     await this.chain;
   }
 
   private add(next: Pending, startsBlock = false): void {
-    const same =
-      this.pending &&
-      !startsBlock &&
-      this.pending.kind === next.kind &&
-      this.pending.content_index === next.content_index;
-    if (same) this.pending!.delta += next.delta;
-    else {
-      this.writePending();
-      this.pending = { ...next };
-      this.timer = setTimeout(() => this.writePending(), this.windowMs);
-    }
-    if (this.pending!.delta.length >= this.maxChars) this.writePending();
+    const last = this.window.at(-1);
+    const same = last && !startsBlock && last.kind === next.kind && last.content_index === next.content_index;
+    if (same) last.delta += next.delta;
+    else this.window.push({ ...next });
+    this.timer ??= setTimeout(() => this.writeWindow(), this.windowMs);
+    if (this.window.at(-1)!.delta.length >= this.maxChars) this.writeWindow();
   }
 
-  private writePending(): void {
+  private discardWindow(): void {
     clearTimeout(this.timer);
-    const pending = this.pending;
-    this.pending = undefined;
-    if (!pending) return;
-    const event: AgentEventInput = {
-      type: 'message_update',
-      kind: pending.kind,
-      content_index: pending.content_index,
-      delta: pending.delta,
-      ...(pending.function_call_id ? { function_call_id: pending.function_call_id } : {}),
-    };
-    this.chain = this.chain.then(() => this.emit(event)).catch(() => undefined);
+    this.timer = undefined;
+    this.window = [];
+  }
+
+  private writeWindow(): void {
+    const window = this.window;
+    this.discardWindow();
+    if (window.length === 0) return;
+    this.wroteAny = true;
+    for (const pending of window) {
+      const event: AgentEventInput = {
+        type: 'message_update',
+        kind: pending.kind,
+        content_index: pending.content_index,
+        delta: pending.delta,
+        ...(pending.function_call_id ? { function_call_id: pending.function_call_id } : {}),
+      };
+      this.chain = this.chain.then(() => this.emit(event)).catch(() => undefined);
+    }
   }
 }

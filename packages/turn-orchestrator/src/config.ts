@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 export const configSchema = z
   .object({
-    /** Assistant generations per turn when run::start gives none. */
+    /** Generations (model calls) per turn when run::start gives no `max_turns`. */
     default_max_turns: z.number().int().positive().max(1_000).default(16),
     /** How tools are shown to the model: one `agent_trigger` tool, or one tool per allowed function. */
     default_exposure: z.enum(['agent_trigger', 'native']).default('agent_trigger'),
@@ -22,6 +22,19 @@ export const configSchema = z
     max_result_chars: z.number().int().positive().default(100_000),
     /** Native mode shows at most this many functions. */
     max_native_tools: z.number().int().positive().default(64),
+    /** Calls to the session store and the approval gate (their workers answer in milliseconds). */
+    call_timeout_ms: z.number().int().positive().default(30_000),
+    /**
+     * How long a turn waits, with backoff, for a worker it needs that is not there (a provider or
+     * the session store restarting) before it fails with the reason; the turn shows it is waiting.
+     */
+    unavailable_wait_ms: z.number().int().nonnegative().default(30_000),
+    /** A delivery of a step job drives the turn through consecutive states for at most this long, then hands over. */
+    driver_budget_ms: z.number().int().positive().default(60_000),
+    /** A model's limits and price are asked of the catalog at most this often. */
+    catalog_ttl_ms: z.number().int().nonnegative().default(30_000),
+    /** Which hook topics have subscribers is asked at most this often (a new subscriber waits this long). */
+    hooks_ttl_ms: z.number().int().nonnegative().default(2_000),
     /** Re-enqueue steps of turns that look stalled (seconds-first cron). */
     recovery_cron: z.string().min(1).default('*/30 * * * * *'),
     /** A working turn untouched for this long is considered stalled by the recovery sweep. */
@@ -36,4 +49,5 @@ export const envOverrides = {
   IIH_TURN_PROVIDER_TIMEOUT_MS: 'provider_timeout_ms',
   IIH_TURN_FUNCTION_TIMEOUT_MS: 'function_timeout_ms',
   IIH_TURN_POLICY_TIMEOUT_MS: 'policy_timeout_ms',
+  IIH_TURN_UNAVAILABLE_WAIT_MS: 'unavailable_wait_ms',
 };

@@ -1,78 +1,77 @@
 import { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, type JsonObject } from '@iii-harness/types';
 import { discover } from './discovery.js';
+import type { GateDecision } from './gate.js';
 import { publishHook } from './hooks.js';
 import type { BatchCall, FunctionResult } from './record.js';
 import { denialResult, failureResult, toResult } from './results.js';
-import { DISCOVERY_FUNCTIONS } from './tools.js';
-import type { Turn } from './turn.js';
+import { isDiscovery } from './tools.js';
+import type { TurnRun } from './turn.js';
 
 const isObject = (value: unknown): value is JsonObject =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+const hookPayload = (run: TurnRun, call: BatchCall) => ({
+  session_id: run.sessionId,
+  turn_id: run.record.turn_id,
+  function_call_id: call.function_call_id,
+  function_id: call.function_id,
+});
+
 /**
- * Run one allowed call, at most once: the `agent::before_function_call` hook may block it or
- * rewrite its arguments; the record is checkpointed `triggered` before the call leaves, so a
- * crash after that point yields an "interrupted" result instead of a second run; the
- * `agent::after_function_call` hook may rewrite the result; then `done` is checkpointed.
+ * The `agent::before_function_call` hook: a subscriber may block the call or rewrite its
+ * arguments. A hook that cannot be run denies the call (fail closed). Without subscribers nothing
+ * is published.
  */
-export async function executeCall(turn: Turn, call: BatchCall): Promise<void> {
-  const { bus, config } = turn.deps;
-  const base = {
-    session_id: turn.sessionId,
-    turn_id: turn.record.turn_id,
-    function_call_id: call.function_call_id,
-    function_id: call.function_id,
-  };
-  let args = call.args;
+export async function beforeCall(
+  run: TurnRun,
+  call: BatchCall,
+): Promise<{ args: JsonObject } | Extract<GateDecision, { kind: 'deny' }>> {
+  const { bus, caches, config } = run.deps;
   try {
     const before = await publishHook(
       bus,
-      turn.cache,
+      caches,
       HOOK_BEFORE_FUNCTION_CALL,
-      { ...base, args },
+      { ...hookPayload(run, call), args: call.args },
       'first_block_wins',
       config.hook_timeout_ms,
     );
     const verdict = isObject(before.merged) ? before.merged : {};
-    if (verdict.block === true || verdict.decision === 'block' || verdict.decision === 'deny') {
-      return finish(
-        turn,
-        call,
-        denialResult(
-          'hook',
-          typeof verdict.reason === 'string' ? verdict.reason : 'blocked by a before_function_call hook',
-        ),
-        0,
-      );
-    }
-    if (isObject(verdict.args)) args = verdict.args;
+    if (verdict.block === true || verdict.decision === 'block' || verdict.decision === 'deny')
+      return {
+        kind: 'deny',
+        denied_by: 'hook',
+        reason: typeof verdict.reason === 'string' ? verdict.reason : 'blocked by a before_function_call hook',
+      };
+    return { args: isObject(verdict.args) ? verdict.args : call.args };
   } catch {
-    return finish(
-      turn,
-      call,
-      denialResult(
-        'gate_unavailable',
-        'the before_function_call hook could not be run; the call is denied (fail closed)',
-      ),
-      0,
-    );
+    return {
+      kind: 'deny',
+      denied_by: 'gate_unavailable',
+      reason: 'the before_function_call hook could not be run; the call is denied (fail closed)',
+    };
   }
+}
 
-  call.args = args;
-  call.status = 'triggered';
-  await turn.checkpoint();
-  await turn.emit({
+/**
+ * Run one call whose `triggered` checkpoint is saved (it runs at most once): the function, then
+ * the `agent::after_function_call` hook, which may rewrite the result. Returns the call, done.
+ */
+export async function executeCall(run: TurnRun, call: BatchCall): Promise<BatchCall> {
+  const { bus, caches, config } = run.deps;
+  run.started.add(call.function_call_id);
+  await run.emit({
     type: 'function_execution_start',
     function_call_id: call.function_call_id,
     function_id: call.function_id,
-    args,
+    args: call.args,
   });
   const started = Date.now();
   let result: FunctionResult;
   try {
-    const value = (DISCOVERY_FUNCTIONS as readonly string[]).includes(call.function_id)
-      ? await discover(bus, turn.record, call.function_id, args, turn.cache.isDenied)
-      : await bus.call(call.function_id, args, { timeoutMs: config.function_timeout_ms });
+    const value = isDiscovery(call.function_id)
+      ? await discover(bus, run.record, call.function_id, call.args, run.gate.isDenied)
+      : await bus.invoke(call.function_id, call.args, { timeoutMs: config.function_timeout_ms });
     result = toResult(value, config.max_result_chars);
   } catch (error) {
     result = failureResult(error);
@@ -80,34 +79,30 @@ export async function executeCall(turn: Turn, call: BatchCall): Promise<void> {
   try {
     const after = await publishHook(
       bus,
-      turn.cache,
+      caches,
       HOOK_AFTER_FUNCTION_CALL,
-      { ...base, args, result },
+      { ...hookPayload(run, call), args: call.args, result },
       'pipeline_last_wins',
       config.hook_timeout_ms,
     );
     const rewritten = isObject(after.merged) ? after.merged.result : undefined;
     if (typeof rewritten === 'string') result = toResult(rewritten, config.max_result_chars);
     else if (isObject(rewritten) && Array.isArray(rewritten.content))
-      result = { content: rewritten.content, is_error: rewritten.is_error === true } as typeof result;
+      result = { content: rewritten.content, is_error: rewritten.is_error === true } as FunctionResult;
   } catch (error) {
-    turn.logger.warn({ err: (error as Error).message }, 'after_function_call hook failed; keeping the original result');
+    run.logger.warn({ err: (error as Error).message }, 'after_function_call hook failed; keeping the original result');
   }
-  await finish(turn, call, result, Date.now() - started);
+  return answered(run, call, result, Date.now() - started);
 }
 
-/** Record a call's result and checkpoint it. */
-export async function finish(
-  turn: Turn,
+/** A call with its result (not saved: the next save of the batch carries it). */
+export async function answered(
+  run: TurnRun,
   call: BatchCall,
-  result: NonNullable<BatchCall['result']>,
+  result: FunctionResult,
   durationMs: number,
-): Promise<void> {
-  call.status = 'done';
-  call.result = result;
-  call.duration_ms = durationMs;
-  await turn.checkpoint();
-  await turn.emit({
+): Promise<BatchCall> {
+  await run.emit({
     type: 'function_execution_end',
     function_call_id: call.function_call_id,
     function_id: call.function_id || call.tool,
@@ -115,4 +110,9 @@ export async function finish(
     is_error: result.is_error,
     duration_ms: durationMs,
   });
+  return { ...call, status: 'done', result, duration_ms: durationMs };
 }
+
+/** A call denied before it ran: its result says by whom and why. */
+export const denied = (run: TurnRun, call: BatchCall, decision: Extract<GateDecision, { kind: 'deny' }>) =>
+  answered(run, call, denialResult(decision.denied_by, decision.reason), 0);

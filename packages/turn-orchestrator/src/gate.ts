@@ -1,14 +1,8 @@
-import { type Bus, HarnessError } from '@iii-harness/runtime';
-import {
-  type JsonObject,
-  KERNEL_RULE_ID,
-  NO_POLICY_RULE_ID,
-  type PolicyDecision,
-  policyDecision,
-} from '@iii-harness/types';
-import { allowedByRun } from './globs.js';
+import { HarnessError, matchesAnyGlob } from '@iii-harness/runtime';
+import { type JsonObject, KERNEL_RULE_ID, NO_POLICY_RULE_ID, type PolicyDecision } from '@iii-harness/types';
+import type { GateAnswers } from './gate-answers.js';
+import { waitOut } from './patience.js';
 import type { TurnRecord } from './record.js';
-import type { StepCache } from './step-cache.js';
 
 export type DeniedBy = 'kernel' | 'permissions' | 'gate_unavailable' | 'run_functions' | 'hook' | 'user';
 
@@ -22,8 +16,9 @@ const unavailable = (what: string): GateDecision => ({
 
 /**
  * May the model run this call now? The run's own allow-list, then the policy (kernel deny list
- * and YAML rules, in the harness worker), then the session's approval mode. Anything that cannot
- * be asked within the timeout denies the call: fail closed.
+ * and YAML rules, in the harness worker), then the session's approval mode. A policy that is not
+ * there (the harness restarting) is waited for up to the timeout; anything that cannot be asked
+ * within it denies the call: fail closed.
  *
  *  policy says        manual            auto     full
  *  kernel/no policy   deny              deny     deny
@@ -33,14 +28,13 @@ const unavailable = (what: string): GateDecision => ({
  *                     always-allow)
  */
 export async function decide(
-  bus: Bus,
-  record: TurnRecord,
+  record: Pick<TurnRecord, 'functions'>,
   functionId: string,
   args: JsonObject,
   timeoutMs: number,
-  cache: StepCache,
+  answers: GateAnswers,
 ): Promise<GateDecision> {
-  if (!allowedByRun(record.functions, functionId))
+  if (!matchesAnyGlob(record.functions, functionId))
     return {
       kind: 'deny',
       denied_by: 'run_functions',
@@ -48,11 +42,9 @@ export async function decide(
     };
   let policy: PolicyDecision;
   try {
-    policy = await bus.call(
-      'policy::check_permissions',
-      { function_id: functionId, args },
-      { timeoutMs, schema: policyDecision },
-    );
+    policy = await waitOut('policy::check_permissions', () => answers.policy(functionId, args), {
+      boundMs: timeoutMs,
+    });
   } catch (error) {
     if (error instanceof HarnessError && error.code === 'invalid_payload')
       return { kind: 'deny', denied_by: 'permissions', reason: error.message };
@@ -67,7 +59,7 @@ export async function decide(
   }
   // An allowed call is allowed in every mode, so the gate is asked only when its mode matters.
   if (policy.decision === 'allow') return { kind: 'allow' };
-  const mode = await cache.settings();
+  const mode = await answers.settings();
   if (!mode) return unavailable('the approval gate');
   if (mode.mode === 'full') return { kind: 'allow' };
   if (policy.decision === 'deny') {

@@ -1,6 +1,5 @@
-import { defineFunction, HarnessError } from '@iii-harness/runtime';
-import { sessionId, type TurnView, turnView } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Handler, HarnessError } from '@iii-harness/runtime';
+import type { contracts, TurnView } from '@iii-harness/types';
 import type { TurnRecord } from './record.js';
 import type { Deps } from './turn.js';
 
@@ -11,7 +10,7 @@ export function viewOf(record: TurnRecord): TurnView {
     state: record.state,
     provider: record.provider,
     model: record.model,
-    turn_count: record.turn_count,
+    generations: record.generations,
     max_turns: record.max_turns,
     started_at: record.started_at,
     updated_at: record.updated_at,
@@ -31,15 +30,8 @@ export function viewOf(record: TurnRecord): TurnView {
 }
 
 export const getState = (deps: Deps) =>
-  defineFunction({
-    id: 'turn::get_state',
-    description:
-      "The session's current (or last) turn: state, pending approvals, usage; what a client needs after a reload",
-    input: z.object({ session_id: sessionId }).strict(),
-    output: turnView,
-    async handler({ session_id }) {
-      const record = await deps.store.get(session_id);
-      if (!record) throw new HarnessError('not_found', `session ${session_id} has no turn`);
-      return viewOf(record);
-    },
-  });
+  (async ({ session_id }) => {
+    const record = await deps.store.get(session_id);
+    if (!record) throw new HarnessError('not_found', `session ${session_id} has no turn`);
+    return viewOf(record);
+  }) satisfies Handler<typeof contracts.turn.getState>;

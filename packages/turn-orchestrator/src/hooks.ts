@@ -1,5 +1,6 @@
 import { type Bus, HarnessError } from '@iii-harness/runtime';
-import type { StepCache } from './step-cache.js';
+import { contracts, type JsonValue } from '@iii-harness/types';
+import type { WorkerCaches } from './caches.js';
 
 export interface HookOutcome {
   merged: unknown;
@@ -13,17 +14,17 @@ export interface HookOutcome {
  */
 export async function publishHook(
   bus: Bus,
-  cache: StepCache,
+  caches: WorkerCaches,
   topic: string,
   payload: unknown,
   mergeRule: 'first_block_wins' | 'pipeline_last_wins',
   timeoutMs: number,
 ): Promise<HookOutcome> {
-  if (!(await cache.hasSubscribers(topic))) return { merged: undefined, published: false };
+  if (!(await caches.hasSubscribers(topic))) return { merged: undefined, published: false };
   try {
-    const result = await bus.call<{ published: boolean; merged: unknown }>(
-      'hook-fanout::publish_collect',
-      { topic, payload, merge_rule: mergeRule, timeout_ms: timeoutMs },
+    const result = await bus.call(
+      contracts.hookFanout.publishCollect,
+      { topic, payload: payload as JsonValue, merge_rule: mergeRule, timeout_ms: timeoutMs },
       { timeoutMs: timeoutMs + 5_000 },
     );
     return { merged: result.merged, published: result.published };

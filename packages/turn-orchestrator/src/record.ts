@@ -1,9 +1,11 @@
-import type { Bus, UpdateOp } from '@iii-harness/runtime';
 import {
+  assistantMessage,
   errorEnvelope,
+  functionExposure,
   jsonObject,
   modelPricing,
   resultContentBlock,
+  sessionEntryBody,
   type TurnState,
   turnOutcome,
   turnState,
@@ -11,7 +13,10 @@ import {
 } from '@iii-harness/types';
 import { z } from 'zod';
 
-/** Per-call checkpoints: `prepared → (held →) triggered → done`. A call found `triggered` after a crash is never re-run. */
+/**
+ * Per-call checkpoints: `prepared → (held →) triggered → done`. A call found `triggered` after a
+ * crash is never run again: it gets the "interrupted" result.
+ */
 export const callStatus = z.enum(['prepared', 'held', 'triggered', 'done']);
 
 export const functionResult = z.object({ content: z.array(resultContentBlock), is_error: z.boolean() });
@@ -32,6 +37,23 @@ export const batchCall = z.object({
 });
 export type BatchCall = z.infer<typeof batchCall>;
 
+/**
+ * The function calls of one assistant message. The message itself is kept here and appended
+ * together with the results once every call has one, so the transcript never holds a call
+ * without its result — whatever crashes or aborts in between.
+ */
+export const batch = z.object({
+  assistant_entry_id: z.string(),
+  /** Absent in a batch begun before record version 2, whose message was appended when it arrived. */
+  message: assistantMessage.optional(),
+  calls: z.array(batchCall),
+});
+export type Batch = z.infer<typeof batch>;
+
+/** An entry the turn has decided to append (write-ahead: appended after the save that holds it). */
+export const outboxEntry = z.object({ entry_id: z.string(), entry: sessionEntryBody });
+export type OutboxEntry = z.infer<typeof outboxEntry>;
+
 export const nativeTool = z.object({
   name: z.string(),
   function_id: z.string(),
@@ -40,29 +62,42 @@ export const nativeTool = z.object({
 });
 export type NativeTool = z.infer<typeof nativeTool>;
 
-/** The durable turn: one record per session in scope `turn_state`, rewritten at every transition. */
+/**
+ * The durable turn, as the delivery that holds it writes it (see store.ts for how it is kept).
+ * Steps never change it: they return what happened, and the driver saves the next record.
+ */
 export const turnRecord = z.object({
   session_id: z.string(),
   turn_id: z.string(),
   state: turnState,
-  /** Bumped at every transition; a queued step carries the number it was enqueued for (stale-step guard). */
+  /** Bumped at every transition (names the provider stream of a generation). */
   step: z.number().int().nonnegative(),
   provider: z.string(),
   model: z.string(),
   system_prompt: z.string().optional(),
+  /** The most generations this turn may make (`run::start`'s `max_turns`). */
   max_turns: z.number().int().positive(),
   /** Function-id globs this run may call (absent: whatever the policy allows). */
   functions: z.array(z.string()).optional(),
-  exposure: z.enum(['agent_trigger', 'native']),
+  exposure: functionExposure,
   native_tools: z.array(nativeTool).optional(),
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
   pricing: modelPricing.optional(),
-  /** Assistant generations so far. */
-  turn_count: z.number().int().nonnegative(),
-  /** Function results (or inbox messages) were appended since the last generation: ask the model again. */
-  continue_pending: z.boolean().default(false),
-  batch: z.object({ assistant_entry_id: z.string(), calls: z.array(batchCall) }).optional(),
+  /** Model calls made so far. */
+  generations: z.number().int().nonnegative(),
+  /** Something new for the model since its last generation (function results, inbox messages): ask again. */
+  model_has_news: z.boolean(),
+  batch: batch.optional(),
+  /**
+   * Entries decided by the last save and appended right after it, in order (deterministic ids, so a
+   * redelivery that appends them again changes nothing). Cleared by the next save.
+   */
+  outbox: z.array(outboxEntry).optional(),
+  /** Inbox items folded in by the last save, removed from their inbox right after it. */
+  inbox_ack: z.object({ name: z.string(), ids: z.array(z.string()) }).optional(),
+  /** Held calls to cancel at the approval gate once the terminal save is written (no hold outlives its turn). */
+  holds_to_cancel: z.array(z.string()).optional(),
   usage: usage,
   cost_usd: z.number().nonnegative().optional(),
   started_at: z.number().int(),
@@ -70,17 +105,20 @@ export const turnRecord = z.object({
   outcome: turnOutcome.optional(),
   reason: z.string().optional(),
   error: errorEnvelope.optional(),
-  /** Written only by run::abort, with its own update op: a step saving the record never overwrites it. */
-  abort: z.object({ turn_id: z.string(), requested_at: z.number().int() }).optional(),
+  /** The agent-event number reserved for `turn_completed` by the terminal save (written exactly once). */
+  completion_seq: z.number().int().positive().optional(),
 });
 export type TurnRecord = z.infer<typeof turnRecord>;
 
 /** The request id of the provider stream a record in `assistant_streaming` runs (run::abort derives it too). */
 export const streamRequestId = (record: Pick<TurnRecord, 'turn_id' | 'step'>) => `${record.turn_id}:${record.step}`;
 
-/** Whether a stored record carries an abort request for this turn (one of an earlier turn does not count). */
-export const abortsTurn = (stored: Pick<TurnRecord, 'abort'> | undefined, turnId: string) =>
-  stored?.abort?.turn_id === turnId;
+/** The assistant entry of a generation: deterministic, so a redelivered generation rewrites nothing. */
+export const assistantEntryId = (record: Pick<TurnRecord, 'turn_id' | 'step'>) =>
+  `${record.turn_id}:${record.step}:assistant`;
+
+/** The result entry of a function call. */
+export const resultEntryId = (turnId: string, functionCallId: string) => `${turnId}:${functionCallId}`;
 
 export const WORKING_STATES: readonly TurnState[] = [
   'provisioning',
@@ -88,51 +126,5 @@ export const WORKING_STATES: readonly TurnState[] = [
   'function_execute',
   'steering_check',
 ];
+/** States a driver runs through without waiting for anyone. */
 export const isWorking = (state: TurnState) => WORKING_STATES.includes(state);
-
-const SCOPE = 'turn_state';
-/** Every field a step owns; `abort` is left out so that saving never clears a concurrent abort request. */
-const STEP_FIELDS = Object.keys(turnRecord.shape).filter((key) => key !== 'abort') as Array<keyof TurnRecord>;
-
-/**
- * Turn records in engine state. A step saves its fields with one `state::update` (set or remove per
- * field) rather than a whole-value `state::set`, so an abort request written meanwhile survives the
- * save, and the step reads record and abort flag in one round trip.
- */
-export class TurnStore {
-  constructor(private readonly bus: Bus) {}
-
-  get(sessionId: string): Promise<TurnRecord | undefined> {
-    return this.bus.state.get(SCOPE, sessionId, turnRecord);
-  }
-
-  /** A new turn: the whole value, dropping any abort request of the previous turn. */
-  async create(record: TurnRecord): Promise<void> {
-    await this.bus.state.set(SCOPE, record.session_id, record);
-  }
-
-  /** Persist a step's fields; answers whether an abort of this turn has been requested. */
-  async save(record: TurnRecord): Promise<boolean> {
-    record.updated_at = Date.now();
-    const ops: UpdateOp[] = STEP_FIELDS.map((path) =>
-      record[path] === undefined ? { type: 'remove', path } : { type: 'set', path, value: record[path] },
-    );
-    const { new_value } = await this.bus.state.update<Partial<TurnRecord>>(SCOPE, record.session_id, ops);
-    return abortsTurn(new_value, record.turn_id);
-  }
-
-  list(): Promise<TurnRecord[]> {
-    return this.bus.state.list(SCOPE, turnRecord);
-  }
-
-  async requestAbort(sessionId: string, turnId: string): Promise<void> {
-    await this.bus.state.update(SCOPE, sessionId, [
-      { type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } },
-    ]);
-  }
-
-  /** Read again whether this turn was asked to abort (long steps look between their round trips). */
-  async abortRequested(record: TurnRecord): Promise<boolean> {
-    return abortsTurn(await this.get(record.session_id), record.turn_id);
-  }
-}

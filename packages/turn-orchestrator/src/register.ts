@@ -1,19 +1,16 @@
-import { AgentEvents, type Worker, type WorkerSpec } from '@iii-harness/runtime';
-import { TURN_STEP_QUEUE } from '@iii-harness/types';
+import type { Worker, WorkerSpec } from '@iii-harness/runtime';
+import { contracts, TURN_STEP_QUEUE } from '@iii-harness/types';
+import { WorkerCaches } from './caches.js';
 import { type Config, configSchema, envOverrides } from './config.js';
+import { driveTurn } from './driver.js';
 import { getState } from './get-state.js';
-import { TurnStore } from './record.js';
 import { recover, recoverTurns } from './recovery.js';
 import { runAbort } from './run-abort.js';
 import { runStart } from './run-start.js';
-import { stepFunction } from './step-runner.js';
-import { assistantStreaming } from './steps/assistant-streaming.js';
-import { finishAborted } from './steps/finish-aborted.js';
-import { functionAwaitingApproval } from './steps/function-awaiting-approval.js';
-import { functionExecute } from './steps/function-execute.js';
-import { provisioning } from './steps/provisioning.js';
-import { steeringCheck } from './steps/steering-check.js';
+import { TurnStore } from './store.js';
 import type { Deps } from './turn.js';
+
+const { run, turn } = contracts;
 
 /** The whole bus surface of the turn orchestrator. Agents can call none of it (kernel: run::*, turn::*). */
 export async function register(worker: Worker<Config>): Promise<void> {
@@ -21,24 +18,26 @@ export async function register(worker: Worker<Config>): Promise<void> {
     bus: worker.bus,
     logger: worker.logger,
     config: worker.config,
-    store: new TurnStore(worker.bus),
-    events: new AgentEvents(worker.bus),
+    store: new TurnStore(worker.bus, worker.logger),
+    caches: new WorkerCaches(worker.bus, worker.logger, worker.config),
   };
-  worker.function(runStart(deps));
-  worker.function(runAbort(deps));
-  worker.function(getState(deps));
+  worker.function(run.start, runStart(deps));
+  worker.function(run.abort, runAbort(deps));
+  worker.function(turn.getState, getState(deps));
 
-  // The seven states: five working steps, only ever enqueued on the FIFO queue turn-step (one group per session).
-  worker.function(stepFunction('provisioning', provisioning, finishAborted, deps));
-  worker.function(stepFunction('assistant_streaming', assistantStreaming, finishAborted, deps));
-  worker.function(stepFunction('function_execute', functionExecute, finishAborted, deps));
-  worker.function(stepFunction('function_awaiting_approval', functionAwaitingApproval, finishAborted, deps));
-  worker.function(stepFunction('steering_check', steeringCheck, finishAborted, deps));
+  // The step jobs, only ever enqueued on the FIFO queue turn-step (one group per session). Whatever
+  // state a job names, its delivery drives the turn from the state the record is in.
+  const drive = driveTurn(deps);
+  worker.function(turn.provisioning, drive);
+  worker.function(turn.assistantStreaming, drive);
+  worker.function(turn.functionExecute, drive);
+  worker.function(turn.functionAwaitingApproval, drive);
+  worker.function(turn.steeringCheck, drive);
   await worker.bus.defineQueue(TURN_STEP_QUEUE.queue, TURN_STEP_QUEUE.config);
 
-  worker.function(recover(deps));
-  worker.trigger({ type: 'cron', function_id: 'turn::recover', config: { expression: worker.config.recovery_cron } });
-  // Once the worker is connected: every live turn gets its step again.
+  worker.function(turn.recover, recover(deps));
+  worker.trigger({ type: 'cron', function_id: turn.recover.id, config: { expression: worker.config.recovery_cron } });
+  // Once the worker is connected: every live turn gets a job again.
   setImmediate(
     () =>
       void recoverTurns(deps, false).catch((error: unknown) =>

@@ -1,51 +1,34 @@
-import { defineFunction, HarnessError, uuidv7 } from '@iii-harness/runtime';
-import { emptyUsage, isTerminalTurnState, sessionId } from '@iii-harness/types';
-import { z } from 'zod';
+import { type Handler, HarnessError, KeyedSerializer, uuidv7 } from '@iii-harness/runtime';
+import { contracts, emptyUsage, isTerminalTurnState, type RunStartInput, TURN_STEP_QUEUE } from '@iii-harness/types';
+import { EventLog } from './events.js';
 import type { TurnRecord } from './record.js';
-import { type Deps, enqueueStep } from './turn.js';
+import type { Deps } from './turn.js';
 
-export const runStartInput = z
-  .object({
-    session_id: sessionId,
-    provider: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
-    model: z.string().min(1),
-    system_prompt: z.string().max(200_000).optional(),
-    max_turns: z.number().int().positive().max(1_000).optional(),
-    /** Function-id globs this run may call; absent = whatever the policy allows. */
-    functions: z.array(z.string().min(1)).max(500).optional(),
-    exposure: z.enum(['agent_trigger', 'native']).optional(),
-  })
-  .strict();
+/** Events the creating write reserves: `turn_started`, and two spare for an early ending. */
+const START_EVENTS = 3;
 
-/** One start at a time per session inside this process; the record check makes it a single turn. */
-const starting = new Map<string, Promise<unknown>>();
+/**
+ * Start a turn: one read (is a turn live?), one write that creates the record and reserves the
+ * number of `turn_started`, the event, and the first step's job. The session itself is created
+ * lazily, by the first read of its context.
+ */
+export const runStart = (deps: Deps) => {
+  // One start at a time per session inside this process; the record check makes it a single turn.
+  const starts = new KeyedSerializer();
+  return (async (input) => starts.run(input.session_id, () => start(deps, input))) satisfies Handler<
+    typeof contracts.run.start
+  >;
+};
 
-export const runStart = (deps: Deps) =>
-  defineFunction({
-    id: 'run::start',
-    description: 'Start a durable agent turn on a session (conflict/session_busy while another turn is live)',
-    input: runStartInput,
-    output: z.object({ turn_id: z.string(), started: z.literal(true) }),
-    async handler(input) {
-      const previous = starting.get(input.session_id) ?? Promise.resolve();
-      const attempt = previous.catch(() => undefined).then(() => start(deps, input));
-      starting.set(input.session_id, attempt);
-      try {
-        return await attempt;
-      } finally {
-        if (starting.get(input.session_id) === attempt) starting.delete(input.session_id);
-      }
-    },
-  });
-
-async function start(deps: Deps, input: z.infer<typeof runStartInput>): Promise<{ turn_id: string; started: true }> {
-  const existing = await deps.store.get(input.session_id);
-  if (existing && !isTerminalTurnState(existing.state)) {
-    throw new HarnessError('conflict', `session ${input.session_id} already has a live turn (${existing.turn_id})`, {
-      reason: 'session_busy',
-    });
+async function start(deps: Deps, input: RunStartInput): Promise<{ turn_id: string; started: true }> {
+  const previous = await deps.store.read(input.session_id);
+  if (previous?.record && !isTerminalTurnState(previous.record.state)) {
+    throw new HarnessError(
+      'conflict',
+      `session ${input.session_id} already has a live turn (${previous.record.turn_id})`,
+      { reason: 'session_busy' },
+    );
   }
-  await deps.bus.call('session::ensure', { session_id: input.session_id });
   const now = Date.now();
   const record: TurnRecord = {
     session_id: input.session_id,
@@ -58,18 +41,21 @@ async function start(deps: Deps, input: z.infer<typeof runStartInput>): Promise<
     max_turns: input.max_turns ?? deps.config.default_max_turns,
     ...(input.functions ? { functions: input.functions } : {}),
     exposure: input.exposure ?? deps.config.default_exposure,
-    turn_count: 0,
-    continue_pending: false,
+    generations: 0,
+    model_has_news: false,
     usage: emptyUsage(),
     started_at: now,
     updated_at: now,
   };
-  await deps.store.create(record);
-  await deps.events.emit(record.session_id, record.turn_id, {
-    type: 'turn_started',
-    provider: record.provider,
-    model: record.model,
+  const reserved = await deps.store.create(previous, record, START_EVENTS);
+  const events = new EventLog(deps.bus, deps.store, record.session_id, record.turn_id, deps.logger);
+  events.grant(reserved);
+  await events.emit({ type: 'turn_started', provider: record.provider, model: record.model });
+  await deps.bus.enqueue(TURN_STEP_QUEUE.queue, contracts.turn.provisioning, {
+    session_id: record.session_id,
+    turn_id: record.turn_id,
+    step: record.step,
   });
-  await enqueueStep(deps.bus, record);
+  await events.drain();
   return { turn_id: record.turn_id, started: true };
 }

@@ -1,10 +1,12 @@
-import type { Bus } from '@iii-harness/runtime';
-import type { FunctionCallBlock, JsonObject, ToolSpec } from '@iii-harness/types';
-import { allowedByRun } from './globs.js';
+import { type Bus, matchesAnyGlob } from '@iii-harness/runtime';
+import { contracts, type FunctionCallBlock, type JsonObject, type ToolSpec } from '@iii-harness/types';
 import type { NativeTool, TurnRecord } from './record.js';
 
 export const AGENT_TRIGGER = 'agent_trigger';
 export const DISCOVERY_FUNCTIONS = ['engine::functions::list', 'engine::functions::info'] as const;
+
+/** The functions the model discovers with: answered by the orchestrator through the policy, never gated. */
+export const isDiscovery = (functionId: string) => (DISCOVERY_FUNCTIONS as readonly string[]).includes(functionId);
 
 /** The one tool of the default exposure: any bus function, discovered at run time. */
 export const agentTriggerTool: ToolSpec = {
@@ -28,7 +30,7 @@ export const agentTriggerTool: ToolSpec = {
 export type ResolvedCall = { function_id: string; payload: JsonObject } | { error: string };
 
 /** The bus function and payload a model's tool call stands for. */
-export function resolveCall(record: TurnRecord, call: FunctionCallBlock): ResolvedCall {
+export function resolveCall(record: Pick<TurnRecord, 'native_tools'>, call: FunctionCallBlock): ResolvedCall {
   if (call.name === AGENT_TRIGGER) {
     const { function_id, payload } = call.arguments as { function_id?: unknown; payload?: unknown };
     if (typeof function_id !== 'string' || function_id.trim() === '')
@@ -42,7 +44,7 @@ export function resolveCall(record: TurnRecord, call: FunctionCallBlock): Resolv
   return { error: `there is no tool named ${call.name}` };
 }
 
-export function toolsFor(record: TurnRecord): ToolSpec[] {
+export function toolsFor(record: Pick<TurnRecord, 'exposure' | 'native_tools'>): ToolSpec[] {
   return record.exposure === 'native'
     ? (record.native_tools ?? []).map(({ name, description, parameters }) => ({ name, description, parameters }))
     : [agentTriggerTool];
@@ -61,39 +63,28 @@ export function toolName(functionId: string, taken: Set<string>): string {
   return name;
 }
 
-interface FunctionSummary {
-  function_id: string;
-  description?: string;
-}
-
 /**
  * Native exposure: one tool per function the run may call and the policy does not deny,
  * with the function's own input schema. `isDenied` asks the policy.
  */
 export async function buildNativeTools(
   bus: Bus,
-  record: TurnRecord,
+  record: Pick<TurnRecord, 'functions'>,
   isDenied: (functionId: string) => Promise<boolean>,
   limit: number,
 ): Promise<NativeTool[]> {
-  const { functions } = await bus.call<{ functions: FunctionSummary[] }>('engine::functions::list', {});
+  const { functions } = await bus.call(contracts.engine.functionsList, {});
   const candidates = functions
-    .filter((f) => allowedByRun(record.functions, f.function_id) && !f.function_id.startsWith('turn::'))
+    .filter((f) => matchesAnyGlob(record.functions, f.function_id) && !f.function_id.startsWith('turn::'))
     .sort((a, b) => a.function_id.localeCompare(b.function_id));
   const taken = new Set<string>();
   const tools: NativeTool[] = [];
   for (const f of candidates) {
     if (tools.length >= limit) break;
     if (await isDenied(f.function_id)) continue;
-    const info = await bus
-      .call<{ description?: string; request_schema?: JsonObject }>('engine::functions::info', {
-        function_id: f.function_id,
-      })
-      .catch(() => undefined);
-    const parameters =
-      info?.request_schema && info.request_schema.type === 'object'
-        ? info.request_schema
-        : { type: 'object', additionalProperties: true };
+    const info = await bus.call(contracts.engine.functionsInfo, { function_id: f.function_id }).catch(() => undefined);
+    const schema = info?.request_schema as JsonObject | undefined;
+    const parameters = schema && schema.type === 'object' ? schema : { type: 'object', additionalProperties: true };
     tools.push({
       name: toolName(f.function_id, taken),
       function_id: f.function_id,

@@ -1,6 +1,8 @@
+import { AgentEvents } from '@iii-harness/runtime';
 import { connectClient, type DevEngine, startDevEngine, type TestClient } from '@iii-harness/testing';
 import { emptyUsage } from '@iii-harness/types';
-import { type TurnRecord, TurnStore } from '../src/record.js';
+import type { TurnRecord } from '../src/record.js';
+import { Fenced, TURN_RECORD_VERSION, TurnStore } from '../src/store.js';
 
 let engine: DevEngine;
 let client: TestClient;
@@ -16,7 +18,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-const recordFor = (sessionId: string, turnId = 'turn-1'): TurnRecord => ({
+const recordFor = (sessionId: string, turnId = 'turn-1', extra: Partial<TurnRecord> = {}): TurnRecord => ({
   session_id: sessionId,
   turn_id: turnId,
   state: 'assistant_streaming',
@@ -25,47 +27,144 @@ const recordFor = (sessionId: string, turnId = 'turn-1'): TurnRecord => ({
   model: 'm',
   max_turns: 5,
   exposure: 'agent_trigger',
-  turn_count: 0,
-  continue_pending: false,
+  generations: 0,
+  model_has_news: false,
   usage: emptyUsage(),
   started_at: 1,
   updated_at: 1,
+  ...extra,
 });
 
-describe('TurnStore', () => {
-  it('keeps an abort request when a step saves its fields afterwards, and says so', async () => {
-    const record = recordFor('s-abort');
-    await store.create(record);
-    expect(await store.save(record)).toBe(false);
-    await store.requestAbort('s-abort', 'turn-1');
-    record.step = 2; // the step's copy knows nothing of the abort
-    expect(await store.save(record)).toBe(true);
-    const stored = await store.get('s-abort');
-    expect(stored?.step).toBe(2);
-    expect(stored?.abort?.turn_id).toBe('turn-1');
-    expect(await store.abortRequested(record)).toBe(true);
+const raw = (sessionId: string) => client.bus.state.get<Record<string, unknown>>('turn_state', sessionId);
+const noUpgrade = { stale: [] as string[], upgrade: [] };
+
+describe('TurnStore: fencing without compare-and-set', () => {
+  it('a delivery overtaken by a later one cannot change what anyone reads, and learns it at its next write', async () => {
+    const id = 's-fence';
+    await store.create(undefined, recordFor(id), 0);
+    const first = await store.claim(id);
+    const second = await store.claim(id);
+    expect(second.epoch).toBe(first.epoch + 1);
+    await store.save(second.epoch, { ...second.record!, step: 2 }, { ...noUpgrade, reserve: 0 });
+    // The zombie's write lands under its own (lower) key and is refused: nobody reads it.
+    await expect(
+      store.save(first.epoch, { ...first.record!, step: 99, state: 'stopped' }, { ...noUpgrade, reserve: 0 }),
+    ).rejects.toBeInstanceOf(Fenced);
+    expect(await store.get(id)).toMatchObject({ step: 2, state: 'assistant_streaming' });
+    // The current delivery's next save removes the stale copies it was told of (the creating write's, the zombie's).
+    const saved = await store.save(second.epoch, { ...second.record!, step: 3 }, { ...noUpgrade, reserve: 0 });
+    expect(saved.copies.sort()).toEqual(['@1', `@${first.epoch}`, `@${second.epoch}`].sort());
+    const cleaned = await store.save(
+      second.epoch,
+      { ...second.record!, step: 4 },
+      { stale: saved.copies, upgrade: [], reserve: 0 },
+    );
+    expect(cleaned.copies).toEqual([`@${second.epoch}`]);
+    expect(Object.keys((await raw(id))!).filter((k) => k.startsWith('@'))).toEqual([`@${second.epoch}`]);
   });
 
-  it('ignores an abort that names another turn, and a new turn starts without it', async () => {
-    const first = recordFor('s-next', 'turn-a');
-    await store.create(first);
-    await store.requestAbort('s-next', 'turn-a');
-    const second = recordFor('s-next', 'turn-b');
-    await store.create(second);
-    expect(await store.abortRequested(second)).toBe(false);
-    expect((await store.get('s-next'))?.abort).toBeUndefined();
-    await store.requestAbort('s-next', 'turn-a');
-    expect(await store.save(second)).toBe(false);
+  it('a write of an overtaken delivery before the later one wrote stays invisible once that one writes', async () => {
+    const id = 's-fence-early';
+    await store.create(undefined, recordFor(id), 0);
+    const zombie = await store.claim(id);
+    const current = await store.claim(id);
+    await expect(
+      store.save(zombie.epoch, { ...zombie.record!, step: 50 }, { ...noUpgrade, reserve: 0 }),
+    ).rejects.toBeInstanceOf(Fenced);
+    await store.save(current.epoch, { ...current.record!, step: 2 }, { ...noUpgrade, reserve: 0 });
+    expect((await store.get(id))?.step).toBe(2);
+  });
+});
+
+describe('TurnStore: abort flag and event numbers', () => {
+  it('keeps an abort request when a delivery saves afterwards, and says so', async () => {
+    const id = 's-abort';
+    await store.create(undefined, recordFor(id), 0);
+    const claimed = await store.claim(id);
+    expect((await store.save(claimed.epoch, claimed.record!, { ...noUpgrade, reserve: 0 })).aborted).toBe(false);
+    await store.requestAbort(id, 'turn-1');
+    const saved = await store.save(claimed.epoch, { ...claimed.record!, step: 2 }, { ...noUpgrade, reserve: 0 });
+    expect(saved.aborted).toBe(true);
+    expect((await store.read(id))?.abort?.turn_id).toBe('turn-1');
   });
 
-  it('removes fields a step cleared, so the record is exactly what the step holds', async () => {
-    const record: TurnRecord = { ...recordFor('s-clear'), batch: { assistant_entry_id: 'e', calls: [] }, reason: 'r' };
-    await store.create(record);
-    delete record.batch;
-    record.reason = undefined;
-    await store.save(record);
-    const stored = await store.get('s-clear');
-    expect(stored?.batch).toBeUndefined();
-    expect(stored && 'reason' in stored).toBe(false);
+  it('a new turn replaces an ended one: fresh epoch, no abort of the old turn, event numbers go on', async () => {
+    const id = 's-next';
+    const first = await store.create(undefined, recordFor(id, 'turn-a'), 3);
+    expect(first).toEqual({ first: 1, last: 3 });
+    await store.requestAbort(id, 'turn-a');
+    const previous = await store.read(id);
+    const second = await store.create(previous, recordFor(id, 'turn-b', { state: 'provisioning' }), 2);
+    expect(second).toEqual({ first: 4, last: 5 });
+    const stored = await store.read(id);
+    expect(stored?.record?.turn_id).toBe('turn-b');
+    expect(stored?.abort).toBeUndefined();
+    expect(stored?.epoch).toBe((previous?.epoch ?? 0) + 1);
+  });
+
+  it('numbers reserved by saves and taken by another emitter never collide', async () => {
+    const id = 's-seq';
+    await store.create(undefined, recordFor(id), 2);
+    const claimed = await store.claim(id);
+    const saved = await store.save(claimed.epoch, claimed.record!, { ...noUpgrade, reserve: 4 });
+    const gate = await new AgentEvents(client.bus).emit(id, 'turn-1', {
+      type: 'approval_resolved',
+      function_call_id: 'c1',
+      decision: 'allow',
+    });
+    const more = await store.reserve(id, 2);
+    expect(saved.reserved).toEqual({ first: 3, last: 6 });
+    expect(gate.seq).toBe(7);
+    expect(more).toEqual({ first: 8, last: 9 });
+  });
+});
+
+describe('TurnStore: versions', () => {
+  it('reads a version-1 record (fields at the top, counter elsewhere), migrates it, and upgrades it in place', async () => {
+    const id = 's-v1';
+    const v1 = {
+      session_id: id,
+      turn_id: 'old-turn',
+      state: 'steering_check',
+      step: 4,
+      provider: 'scripted',
+      model: 'm',
+      max_turns: 8,
+      exposure: 'agent_trigger',
+      turn_count: 2,
+      continue_pending: true,
+      usage: emptyUsage(),
+      started_at: 1,
+      updated_at: 2,
+      abort: { turn_id: 'old-turn', requested_at: 3 },
+    };
+    await client.bus.state.set('turn_state', id, v1);
+    await client.bus.state.set('agent_event_seq', id, { seq: 41 });
+
+    const claimed = await store.claim(id);
+    expect(claimed.record).toMatchObject({ turn_id: 'old-turn', generations: 2, model_has_news: true, step: 4 });
+    expect(claimed.abort?.turn_id).toBe('old-turn');
+    const saved = await store.save(claimed.epoch, claimed.record!, {
+      stale: claimed.copies,
+      upgrade: claimed.upgrade,
+      reserve: 2,
+    });
+    // Event numbers continue after the old counter's.
+    expect(saved.reserved).toEqual({ first: 42, last: 43 });
+    const stored = (await raw(id))!;
+    expect(stored.v).toBe(TURN_RECORD_VERSION);
+    expect(Object.keys(stored).sort()).toEqual([`@${claimed.epoch}`, 'abort', 'epoch', 'event_seq', 'v'].sort());
+    expect(await store.get(id)).toMatchObject({ turn_id: 'old-turn', generations: 2 });
+  });
+
+  it('refuses a record written by a newer version, and changes nothing', async () => {
+    const id = 's-v99';
+    await client.bus.state.set('turn_state', id, { v: 99, epoch: 3, '@3': { whatever: true } });
+    await expect(store.get(id)).rejects.toMatchObject({
+      code: 'unavailable',
+      reason: 'unsupported_record_version',
+      retryable: false,
+    });
+    expect(await raw(id)).toEqual({ v: 99, epoch: 3, '@3': { whatever: true } });
   });
 });

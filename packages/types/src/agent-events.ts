@@ -83,6 +83,18 @@ export const turnStateChangedEvent = z.object({
   previous_state: turnState.optional(),
 });
 
+/**
+ * A worker the turn needs (its provider, the session store, the gate) is not there right now: the
+ * turn waits for it, with backoff, until `gives_up_at`, then fails with the reason.
+ */
+export const turnWaitingEvent = z.object({
+  ...envelope,
+  type: z.literal('turn_waiting'),
+  function_id: z.string(),
+  reason: z.string(),
+  gives_up_at: z.number().int(),
+});
+
 export const compactionDoneEvent = z.object({
   ...envelope,
   type: z.literal('compaction_done'),
@@ -117,12 +129,21 @@ export const agentEvent = z.discriminatedUnion('type', [
   approvalRequestedEvent,
   approvalResolvedEvent,
   turnStateChangedEvent,
+  turnWaitingEvent,
   compactionDoneEvent,
   budgetExceededEvent,
   turnCompletedEvent,
 ]);
 export type AgentEvent = z.infer<typeof agentEvent>;
 export type AgentEventType = AgentEvent['type'];
+
+/**
+ * Where each session's agent-event counter lives: a field of the session's turn record (scope
+ * `turn_state`, key = session id), so the orchestrator reserves the numbers of the events a
+ * transition emits in the same write that saves the transition. Every other emitter (the approval
+ * gate) takes its next number from the same field with one atomic increment.
+ */
+export const AGENT_EVENT_SEQ = { scope: 'turn_state', field: 'event_seq' } as const;
 
 /** Stream names clients subscribe to. */
 export const AGENT_EVENTS_STREAM = 'agent::events';

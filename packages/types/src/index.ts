@@ -1,4 +1,5 @@
 export {
+  AGENT_EVENT_SEQ,
   AGENT_EVENTS_STREAM,
   type AgentEvent,
   type AgentEventType,
@@ -17,6 +18,7 @@ export {
   turnCompletedEvent,
   turnStartedEvent,
   turnStateChangedEvent,
+  turnWaitingEvent,
 } from './agent-events.js';
 export {
   type Citation,
@@ -282,6 +284,8 @@ export {
   isTerminalTurnState,
   type PendingApproval,
   pendingApproval,
+  type SteeringItem,
+  steeringItem,
   type TurnOutcome,
   type TurnState,
   type TurnView,

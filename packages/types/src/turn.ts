@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorEnvelope } from './errors.js';
 import { jsonObject } from './json.js';
-import { usage } from './messages.js';
+import { usage, userMessage } from './messages.js';
 
 /** The seven states of the durable turn (ARCHITECTURE §6). */
 export const turnState = z.enum([
@@ -37,7 +37,9 @@ export const turnView = z.object({
   state: turnState,
   provider: z.string(),
   model: z.string(),
-  turn_count: z.number().int().nonnegative(),
+  /** Model calls (generations) the turn has made so far. */
+  generations: z.number().int().nonnegative(),
+  /** The most generations this turn may make (the public name users know). */
   max_turns: z.number().int().positive(),
   started_at: z.number().int(),
   updated_at: z.number().int(),
@@ -48,3 +50,16 @@ export const turnView = z.object({
   error: errorEnvelope.optional(),
 });
 export type TurnView = z.infer<typeof turnView>;
+
+/**
+ * What a sender puts on a session's `steering` or `followup` inbox for the live turn to fold in
+ * at its next steering check: a message (or plain text), appended under `entry_id` when given —
+ * so a sender that retries (an idempotent send) never stores its message twice — or a note that
+ * the message is already on the path (`appended_entry_id`), which only asks the model again.
+ */
+export const steeringItem = z.union([
+  z.object({ message: userMessage, entry_id: z.string().min(1).max(200).optional() }),
+  z.object({ text: z.string(), entry_id: z.string().min(1).max(200).optional() }),
+  z.object({ appended_entry_id: z.string().min(1) }),
+]);
+export type SteeringItem = z.output<typeof steeringItem>;

@@ -171,7 +171,7 @@ describe('model, turn view and agent events', () => {
       state: 'function_awaiting_approval',
       provider: 'anthropic',
       model: 'm',
-      turn_count: 1,
+      generations: 1,
       max_turns: 16,
       started_at: 1,
       updated_at: 2,

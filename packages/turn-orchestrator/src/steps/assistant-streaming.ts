@@ -1,63 +1,81 @@
 import { HarnessError } from '@iii-harness/runtime';
-import type { AssistantMessage, FunctionCallBlock } from '@iii-harness/types';
-import { streamAssistant } from '../provider-stream.js';
-import { type BatchCall, streamRequestId } from '../record.js';
+import { contracts, type FunctionCallBlock } from '@iii-harness/types';
+import { generate } from '../generation.js';
+import { afterGeneration, beforeGeneration } from '../generation-hooks.js';
+import { assistantEntryId, type BatchCall, type TurnRecord } from '../record.js';
 import { errorResult } from '../results.js';
-import { resolveCall, toolsFor } from '../tools.js';
-import { appendMessage, loadContext } from '../transcript.js';
-import type { Turn } from '../turn.js';
-import { addUsage } from '../usage.js';
-import { finishAborted } from './finish-aborted.js';
+import { resolveCall } from '../tools.js';
+import { assistantEntry, resultEntries } from '../transcript.js';
+import type { StepResult, TurnRun } from '../turn.js';
+import { withUsage } from '../usage.js';
+import { decideCalls } from './batch.js';
 
 /**
- * One generation. The assistant entry id is `<turn_id>:<step>:assistant`: when a redelivered step
- * finds it already on the path, the stored message is used and the provider is not called again.
+ * One generation. A message without function calls is appended by the transition's save (under
+ * `<turn_id>:<step>:assistant`); a message with calls becomes the batch — each call decided by the
+ * gate right away — and is appended together with their results once each call has one.
  */
-export async function assistantStreaming(turn: Turn): Promise<void> {
-  const { bus } = turn.deps;
-  const record = turn.record;
-  const entryId = `${record.turn_id}:${record.step}:assistant`;
-  const requestId = streamRequestId(record);
-  const context = await loadContext(bus, record.session_id);
-  const stored = context.find((m) => m.entry_id === entryId)?.message;
-  let message: AssistantMessage;
-  let failure: { code: string; message: string; retryable: boolean } | undefined;
-  // Saved only when the step moves on, so a redelivered step counts this generation once.
-  record.turn_count += 1;
-  if (stored?.role === 'assistant') message = stored;
-  else {
-    const outcome = await streamAssistant(turn, {
-      requestId,
-      messages: context.map((m) => m.message),
-      tools: toolsFor(record),
-    });
-    message = outcome.message;
-    failure = outcome.error;
-    if (message.content.length > 0) await appendMessage(bus, record.session_id, entryId, message);
-  }
-  addUsage(record, message.usage);
-  await turn.emit({ type: 'message_complete', message });
+export async function assistantStreaming(run: TurnRun): Promise<StepResult> {
+  const record = run.record;
+  const entryId = assistantEntryId(record);
+  const context = await run.patient(contracts.session.messages.id, () => run.transcript.context());
+  const { messages } = await beforeGeneration(
+    run,
+    context.map((m) => m.message),
+  );
+  const generation = await generate(run, messages);
+  await afterGeneration(run, generation);
+  const { message, failure } = generation;
+  await run.emit({ type: 'message_complete', message });
+  const changes: Partial<TurnRecord> = {
+    generations: record.generations + 1,
+    model_has_news: false,
+    ...withUsage(record, message.usage),
+  };
+  const calls = message.content.filter((block): block is FunctionCallBlock => block.type === 'function_call');
+  // Said and done: whatever of the message arrived is kept, and each call in it gets a result.
+  const keep = (why: string) =>
+    message.content.length === 0
+      ? []
+      : [
+          assistantEntry(entryId, message),
+          ...resultEntries(
+            record.turn_id,
+            calls.map((call) => ({ ...prepare(record, call), status: 'done' as const, result: errorResult(why) })),
+          ),
+        ];
 
-  if (message.stop_reason === 'aborted' || (await turn.abortRequested())) return finishAborted(turn);
+  if (message.stop_reason === 'aborted' || (await run.abortRequested()))
+    return {
+      outcome: 'aborted',
+      reason: 'aborted by request',
+      changes: { ...changes, outbox: keep('aborted: the turn was stopped before this call ran') },
+    };
   if (failure || message.stop_reason === 'error') {
     const text = failure?.message ?? message.error_message ?? 'the provider failed';
-    return turn.finish(
-      'failed',
-      text,
-      new HarnessError('provider_error', text, { retryable: failure?.retryable ?? false }).toEnvelope(),
-    );
+    return {
+      outcome: 'provider_failed',
+      reason: text,
+      error: new HarnessError('provider_error', text, { retryable: failure?.retryable ?? false }).toEnvelope(),
+      changes: { ...changes, outbox: keep('aborted: the model call failed before this call ran') },
+    };
   }
-  const calls = message.content.filter((block): block is FunctionCallBlock => block.type === 'function_call');
-  if (calls.length === 0) {
-    record.continue_pending = false;
-    return turn.moveTo('steering_check');
-  }
-  record.batch = { assistant_entry_id: entryId, calls: calls.map((block) => prepare(turn, block)) };
-  await turn.moveTo('function_execute');
+  if (calls.length === 0)
+    return {
+      outcome: 'answered',
+      changes: { ...changes, outbox: message.content.length ? [assistantEntry(entryId, message)] : [] },
+    };
+  // The gate decides now, so the save that enters function_execute also marks the calls
+  // (`triggered` / `held`): the at-most-once checkpoint costs no write of its own.
+  const batch = { assistant_entry_id: entryId, message, calls: calls.map((call) => prepare(record, call)) };
+  const decided = await decideCalls(run, batch.calls);
+  if (!decided) return { outcome: 'aborted', reason: 'aborted by request', changes: { ...changes, batch } };
+  return { outcome: 'called_functions', changes: { ...changes, batch: { ...batch, calls: decided } } };
 }
 
-function prepare(turn: Turn, block: FunctionCallBlock): BatchCall {
-  const resolved = resolveCall(turn.record, block);
+/** A model's function call as a batch entry: resolved to a bus function, or already answered with the reason it cannot be. */
+function prepare(record: Readonly<TurnRecord>, block: FunctionCallBlock): BatchCall {
+  const resolved = resolveCall(record, block);
   const base = { function_call_id: block.id, tool: block.name };
   if ('error' in resolved)
     return {

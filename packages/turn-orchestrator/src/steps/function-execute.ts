@@ -1,18 +1,19 @@
-import type { Turn } from '../turn.js';
-import { gateAndRun, settleBatch, settleInterrupted } from './batch.js';
-import { finishAborted } from './finish-aborted.js';
+import { HarnessError } from '@iii-harness/runtime';
+import type { StepResult, TurnRun } from '../turn.js';
+import { runBatch } from './batch.js';
 
 /**
- * Every call of the assistant's message, in order: allowed calls run at once, denied calls get
- * a denial result, held calls park together and do not block their siblings.
+ * The assistant's function calls, decided when the message arrived: allowed calls run, denied
+ * calls have their denial, held calls park together and do not block their siblings.
  */
-export async function functionExecute(turn: Turn): Promise<void> {
-  const calls = turn.record.batch?.calls ?? [];
-  await settleInterrupted(turn, calls);
-  for (const call of calls) {
-    if (call.status !== 'prepared') continue;
-    if (await turn.abortRequested()) return finishAborted(turn);
-    await gateAndRun(turn, call);
-  }
-  await settleBatch(turn);
+export async function functionExecute(run: TurnRun): Promise<StepResult> {
+  const batch = run.record.batch;
+  if (!batch) throw new HarnessError('internal', 'function_execute without a batch');
+  return runBatch(run, batch);
 }
+
+/**
+ * A parked batch woke up (a decision landed, or recovery): each held call takes the decision made
+ * for it, in any order; allowed ones run; the batch stays parked while some call still waits.
+ */
+export const functionAwaitingApproval = functionExecute;

@@ -1,41 +1,47 @@
-import { ackInbox, appendMessage, appendNotice, inboxMessage, peekFirstInbox } from '../transcript.js';
-import type { Turn } from '../turn.js';
+import { contracts } from '@iii-harness/types';
+import type { OutboxEntry, TurnRecord } from '../record.js';
+import { inboxEntry, noticeEntry } from '../transcript.js';
+import type { StepResult, TurnRun } from '../turn.js';
 
 const INBOXES = ['steering', 'followup'];
 
 /**
  * Between generations: fold in what people sent meanwhile (steering first, then follow-ups),
- * then ask the model again if there is anything new for it, unless max_turns is reached.
- * Inbox items are appended under their own ids before they are acknowledged, so a crash in
- * between neither loses nor duplicates one.
+ * then ask the model again if there is anything new for it, unless max_turns generations were
+ * made. The inbox messages are appended by the transition's save, and their items acknowledged
+ * after that — so a crash in between neither loses nor duplicates one. The inboxes are read only
+ * when the session's last answer (the append of this turn's news) did not say they are empty.
  */
-export async function steeringCheck(turn: Turn): Promise<void> {
-  const { bus } = turn.deps;
-  const record = turn.record;
-  const { name, items } = await peekFirstInbox(bus, record.session_id, INBOXES);
+export async function steeringCheck(run: TurnRun): Promise<StepResult> {
+  const record = run.record;
+  // The append that just wrote this turn's news said whether anything waits: no need to look.
+  const { name, items } = run.transcript.inboxesKnownEmpty()
+    ? { name: undefined, items: [] }
+    : await run.patient(contracts.session.inboxPeekFirst.id, () => run.transcript.peekInboxes(INBOXES));
+  const outbox: OutboxEntry[] = [];
+  const changes: Partial<TurnRecord> = {};
   if (name && items.length > 0) {
     for (const item of items) {
-      const message = inboxMessage(item.item);
-      if (message) await appendMessage(bus, record.session_id, `inbox:${item.id}`, message);
+      const entry = inboxEntry(item);
+      if (entry) outbox.push(entry);
     }
-    await ackInbox(
-      bus,
-      record.session_id,
-      name,
-      items.map((i) => i.id),
-    );
-    record.continue_pending = true;
+    Object.assign(changes, { outbox, inbox_ack: { name, ids: items.map((i) => i.id) }, model_has_news: true });
   }
-  if (!record.continue_pending) return turn.finish('stopped', 'completed');
-  if (record.turn_count >= record.max_turns) {
-    await appendNotice(
-      bus,
-      record.session_id,
-      `${record.turn_id}:max_turns`,
-      `The turn stopped after ${record.max_turns} model calls (max_turns).`,
-    );
-    return turn.finish('stopped', 'max_turns');
-  }
-  record.continue_pending = false;
-  await turn.moveTo('assistant_streaming');
+  if (!(changes.model_has_news ?? record.model_has_news)) return { outcome: 'completed', reason: 'completed', changes };
+  if (record.generations >= record.max_turns)
+    return {
+      outcome: 'max_turns',
+      reason: 'max_turns',
+      changes: {
+        ...changes,
+        outbox: [
+          ...outbox,
+          noticeEntry(
+            `${record.turn_id}:max_turns`,
+            `The turn stopped after ${record.max_turns} model calls (max_turns).`,
+          ),
+        ],
+      },
+    };
+  return { outcome: 'ask_model', changes };
 }

@@ -21,6 +21,8 @@ const appended = z.object({
   entry_id: entryId,
   created: z.boolean().describe('false when the entry_id existed: nothing was changed'),
   entry: sessionEntry,
+  /** Items waiting in the session's inboxes right after the append that wrote this entry (absent: unknown). */
+  inbox_waiting: z.number().int().nonnegative().optional(),
 });
 
 const created = z.object({ session: sessionInfo, created: z.boolean() });

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Process entry of `iii-harness`. Colour is decided before anything that loads chalk: chalk reads
+// FORCE_COLOR when it is first imported, and does not know NO_COLOR.
+if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
+const { run } = await import('./run.js');
+// Exit explicitly: a bus client's reconnect timers must not keep a finished command alive.
+process.exit(await run(process.argv.slice(2), new URL('../package.json', import.meta.url)));

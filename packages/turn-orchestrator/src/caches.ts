@@ -1,0 +1,83 @@
+import type { Bus, Logger } from '@iii-harness/runtime';
+import { contracts, type Model } from '@iii-harness/types';
+
+/**
+ * A value per key, kept for `ttlMs` after it was loaded; concurrent askers share one load, and a
+ * load that fails is not kept. For answers that change rarely and cost a round trip each time.
+ */
+export class TtlCache<V> {
+  private readonly entries = new Map<string, { until: number; value: Promise<V> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 1_000,
+  ) {}
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = load();
+    this.entries.set(key, { until: now + this.ttlMs, value });
+    value.catch(() => this.entries.get(key)?.value === value && this.entries.delete(key));
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+}
+
+/**
+ * What the orchestrator asks the bus about other than the turn itself, remembered by the worker for
+ * a short time: a model's limits and price (`catalog_ttl_ms`), and which hook topics have
+ * subscribers (`hooks_ttl_ms`: a new subscriber is heard from within that time).
+ */
+export class WorkerCaches {
+  private readonly models: TtlCache<Model | undefined>;
+  private readonly hooks: TtlCache<Set<string> | undefined>;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+    ttl: { catalog_ttl_ms: number; hooks_ttl_ms: number },
+  ) {
+    this.models = new TtlCache(ttl.catalog_ttl_ms);
+    this.hooks = new TtlCache(ttl.hooks_ttl_ms);
+  }
+
+  /** The catalog's entry for a model, or undefined (not registered, or no catalog: logged, never fatal). */
+  model(provider: string, modelId: string): Promise<Model | undefined> {
+    return this.models.get(`${provider}\u0000${modelId}`, () =>
+      this.bus.call(contracts.models.get, { provider, model_id: modelId }, { timeoutMs: 5_000 }).then(
+        ({ model }) => model,
+        (error: unknown) => {
+          this.logger.warn(
+            { err: (error as Error).message, provider, model: modelId },
+            'no catalog entry for the model: its context window and price are unknown to this turn',
+          );
+          return undefined;
+        },
+      ),
+    );
+  }
+
+  /**
+   * Whether anyone subscribes to a hook topic. Undefined (catalogue unreadable) means "maybe": the
+   * hook is then published and hook-fanout decides.
+   */
+  async hasSubscribers(topic: string): Promise<boolean> {
+    const topics = await this.hooks.get('durable:subscriber', () =>
+      this.bus
+        .call(contracts.engine.registeredTriggersList, { trigger_type: 'durable:subscriber' }, { timeoutMs: 5_000 })
+        .then(
+          ({ registered_triggers }) =>
+            new Set(
+              registered_triggers.map((t) => {
+                const config = (t.config ?? {}) as { topic?: unknown; queue?: unknown };
+                return String(config.topic ?? config.queue);
+              }),
+            ),
+          () => undefined,
+        ),
+    );
+    return topics === undefined || topics.has(topic);
+  }
+}

@@ -1,0 +1,247 @@
+import { type Bus, HarnessError, type Logger, type UpdateOp, versionedRecord } from '@iii-harness/runtime';
+import { AGENT_EVENT_SEQ } from '@iii-harness/types';
+import { z } from 'zod';
+import { type TurnRecord, turnRecord } from './record.js';
+import { migrateV1 } from './record-migrations.js';
+
+const SCOPE = AGENT_EVENT_SEQ.scope;
+const SEQ = AGENT_EVENT_SEQ.field;
+/** Where the agent-event counter lived before version 2 (scope, key = session id, field). */
+const LEGACY_SEQ = { scope: 'agent_event_seq', field: 'seq' } as const;
+/** The layout this code writes. */
+export const TURN_RECORD_VERSION = 2;
+
+/**
+ * One turn record per session in scope `turn_state`, laid out so that a delivery that lost the
+ * turn can no longer change it (fencing) even though the engine has no compare-and-set:
+ *
+ *   { v: 2, epoch, event_seq, abort?, "@<epoch>": record }
+ *
+ * - Each delivery of a step job starts by incrementing `epoch` (one atomic update that also
+ *   returns the record): the number it gets is its own. It writes the record only under its own
+ *   key `@<epoch>`, and every write returns the stored value, so it learns at once when a later
+ *   delivery has taken the turn (`Fenced`). A reader takes the highest `@<n>`. A write of a
+ *   delivery that was overtaken lands under a lower key that nobody reads, and is removed by the
+ *   next write of the current one.
+ * - `event_seq` is the session's agent-event counter: a save reserves the numbers of the events
+ *   that follow it in the same write; other emitters increment it one at a time.
+ * - `abort` is written only by `run::abort`, beside the record, so no save overwrites it.
+ */
+export interface StoredTurn {
+  /** The highest epoch handed out so far. */
+  epoch: number;
+  record?: TurnRecord;
+  abort?: { turn_id: string; requested_at: number };
+  /** Keys of record copies present (`@<n>`), the current one included. */
+  copies: string[];
+  /** Ops the next write adds to finish upgrading an older layout (empty when current). */
+  upgrade: UpdateOp[];
+}
+
+export interface Reserved {
+  /** The first and last agent-event numbers reserved (first > last: none). */
+  first: number;
+  last: number;
+}
+
+/** A write by a delivery that is no longer the turn's: it changed nothing anyone reads; stop at once. */
+export class Fenced extends Error {
+  constructor(sessionId: string, mine: number, current: number) {
+    super(`turn of session ${sessionId} was taken over (epoch ${mine} < ${current}); this delivery stops`);
+    this.name = 'Fenced';
+  }
+}
+
+const abortRequest = z.object({ turn_id: z.string(), requested_at: z.number().int() });
+
+/** The stored value around the record copies (`@<epoch>` keys pass through as they are). */
+const layout = versionedRecord({
+  what: 'turn record',
+  current: TURN_RECORD_VERSION,
+  schema: z.looseObject({
+    epoch: z.number().int().nonnegative().default(0),
+    [SEQ]: z.number().int().optional(),
+    abort: abortRequest.optional(),
+  }),
+  migrations: { 1: migrateV1 },
+  unversioned: 1,
+});
+
+const copyKey = (epoch: number) => `@${epoch}`;
+const COPY = /^@(\d+)$/;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const LAYOUT_KEYS = new Set(['v', 'epoch', SEQ, 'abort']);
+
+export const abortsTurn = (stored: Pick<StoredTurn, 'abort'> | undefined, turnId: string) =>
+  stored?.abort?.turn_id === turnId;
+
+export class TurnStore {
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The session's turn record as stored (undefined: the session never had a turn). */
+  async read(sessionId: string): Promise<StoredTurn | undefined> {
+    const value = await this.bus.state.get(SCOPE, sessionId);
+    return value === undefined ? undefined : this.parse(sessionId, value);
+  }
+
+  async get(sessionId: string): Promise<TurnRecord | undefined> {
+    return (await this.read(sessionId))?.record;
+  }
+
+  /** Every stored turn (recovery); a record that cannot be read is logged and left out. */
+  async list(): Promise<Array<StoredTurn & { record: TurnRecord }>> {
+    const out: Array<StoredTurn & { record: TurnRecord }> = [];
+    for (const value of await this.bus.state.list(SCOPE)) {
+      try {
+        const stored = await this.parse('(list)', value, false);
+        if (stored.record) out.push(stored as StoredTurn & { record: TurnRecord });
+      } catch (error) {
+        this.logger?.warn({ err: (error as Error).message }, 'skipping a turn record that cannot be read');
+      }
+    }
+    return out;
+  }
+
+  /** Take the turn for this delivery: the next epoch, and the record as of that instant. */
+  async claim(sessionId: string): Promise<StoredTurn> {
+    const { new_value } = await this.bus.state.update(SCOPE, sessionId, [{ type: 'increment', path: 'epoch', by: 1 }]);
+    return this.parse(sessionId, new_value);
+  }
+
+  /**
+   * A new turn replaces whatever the session held (the caller checked it is over): the record goes
+   * under a fresh epoch, older copies and the previous turn's abort request are removed, and
+   * `reserve` event numbers are taken for the events that follow.
+   */
+  async create(previous: StoredTurn | undefined, record: TurnRecord, reserve: number): Promise<Reserved> {
+    const epoch = (previous?.epoch ?? 0) + 1;
+    const ops: UpdateOp[] = [
+      ...(previous?.upgrade ?? this.freshLayout()),
+      ...(previous?.copies ?? []).map((key) => ({ type: 'remove' as const, path: key })),
+      { type: 'remove', path: 'abort' },
+      { type: 'increment', path: 'epoch', by: 1 },
+      { type: 'set', path: copyKey(epoch), value: record },
+      ...this.reserveOps(reserve),
+    ];
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, record.session_id, ops);
+    return reservedFrom(new_value, reserve);
+  }
+
+  /**
+   * Write `record` as the delivery holding `epoch`, with `reserve` event numbers. Throws Fenced when
+   * a later delivery took the turn. Returns the reservation, whether an abort of this turn is asked,
+   * and the copies now present (the next save removes the stale ones).
+   */
+  async save(
+    epoch: number,
+    record: TurnRecord,
+    options: { reserve: number; stale: string[]; upgrade: UpdateOp[] },
+  ): Promise<{ reserved: Reserved; aborted: boolean; copies: string[] }> {
+    const mine = copyKey(epoch);
+    const ops: UpdateOp[] = [
+      ...options.upgrade,
+      ...options.stale.filter((key) => key !== mine).map((key) => ({ type: 'remove' as const, path: key })),
+      { type: 'set', path: mine, value: { ...record, updated_at: Date.now() } },
+      ...this.reserveOps(options.reserve),
+    ];
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, record.session_id, ops);
+    const current = typeof new_value?.epoch === 'number' ? new_value.epoch : 0;
+    if (current !== epoch) throw new Fenced(record.session_id, epoch, current);
+    const abort = isObject(new_value.abort) ? (new_value.abort as StoredTurn['abort']) : undefined;
+    return {
+      reserved: reservedFrom(new_value, options.reserve),
+      aborted: abortsTurn({ abort }, record.turn_id),
+      copies: Object.keys(new_value).filter((key) => COPY.test(key)),
+    };
+  }
+
+  /** Reserve `count` event numbers on their own (when a step emits more than its save reserved). */
+  async reserve(sessionId: string, count: number): Promise<Reserved> {
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(
+      SCOPE,
+      sessionId,
+      this.reserveOps(count),
+    );
+    return reservedFrom(new_value, count);
+  }
+
+  async requestAbort(sessionId: string, turnId: string): Promise<void> {
+    await this.bus.state.update(SCOPE, sessionId, [
+      { type: 'set', path: 'abort', value: { turn_id: turnId, requested_at: Date.now() } },
+    ]);
+  }
+
+  private reserveOps(count: number): UpdateOp[] {
+    return count > 0 ? [{ type: 'increment', path: SEQ, by: count }] : [];
+  }
+
+  private freshLayout(): UpdateOp[] {
+    return [{ type: 'set', path: 'v', value: TURN_RECORD_VERSION }];
+  }
+
+  /**
+   * Read a stored value of any known layout (runtime's versionedRecord: older versions migrated,
+   * a newer one refused, so an older worker never guesses at — or overwrites — it). What an older
+   * layout needs to become current in place is returned as ops for the next write: version 1 kept
+   * the record's fields at the top and the event counter in scope `agent_event_seq`.
+   */
+  private async parse(sessionId: string, value: unknown, seedCounter = true): Promise<StoredTurn> {
+    const where = `${SCOPE}/${sessionId}`;
+    if (!isObject(value))
+      throw new HarnessError('internal', `turn record at ${where} is malformed: not an object`, {
+        reason: 'malformed_record',
+      });
+    // A value with no record yet (a counter or an epoch written before any turn) is of no version.
+    const stated = 'v' in value || 'turn_id' in value ? value : { ...value, v: TURN_RECORD_VERSION };
+    const read = layout.read(stated, where);
+    const copies = Object.keys(read).filter((key) => COPY.test(key));
+    const latest = copies.reduce<string | undefined>(
+      (best, key) => (best === undefined || Number(key.slice(1)) > Number(best.slice(1)) ? key : best),
+      undefined,
+    );
+    const stored: StoredTurn = {
+      epoch: read.epoch,
+      abort: read.abort,
+      copies: copies.filter((key) => key in value),
+      upgrade: value.v === TURN_RECORD_VERSION ? [] : await this.upgradeOps(value, seedCounter),
+    };
+    if (latest) stored.record = parseRecord(read[latest], `${where}/${latest}`);
+    return stored;
+  }
+
+  /** Ops that make a stored value of an older layout current, in the next write. */
+  private async upgradeOps(value: Record<string, unknown>, seedCounter: boolean): Promise<UpdateOp[]> {
+    const ops: UpdateOp[] = [
+      ...this.freshLayout(),
+      ...Object.keys(value)
+        .filter((key) => !LAYOUT_KEYS.has(key) && !COPY.test(key))
+        .map((path) => ({ type: 'remove' as const, path })),
+    ];
+    // The counter moves into the record; numbers continue after the old one's (an emitter that
+    // already counted in the new place only adds to them).
+    if (seedCounter && 'turn_id' in value && typeof value.session_id === 'string') {
+      const legacy = await this.bus.state.get<Record<string, unknown>>(LEGACY_SEQ.scope, value.session_id);
+      const last = typeof legacy?.[LEGACY_SEQ.field] === 'number' ? (legacy[LEGACY_SEQ.field] as number) : 0;
+      if (last > 0) ops.push({ type: 'increment', path: SEQ, by: last });
+    }
+    return ops;
+  }
+}
+
+function parseRecord(value: unknown, where: string): TurnRecord {
+  const parsed = turnRecord.safeParse(value);
+  if (!parsed.success)
+    throw new HarnessError('internal', `turn record at ${where} is malformed: ${parsed.error.issues[0]?.message}`, {
+      reason: 'malformed_record',
+    });
+  return parsed.data;
+}
+
+function reservedFrom(value: Record<string, unknown> | null, count: number): Reserved {
+  const last = typeof value?.[SEQ] === 'number' ? (value[SEQ] as number) : 0;
+  return { first: last - count + 1, last };
+}
