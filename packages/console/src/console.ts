@@ -62,6 +62,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const token = config.token ?? (isLoopbackHost(config.host) ? undefined : generateToken());
   if (token) registerSecret(token);
   const files = new StaticFiles(options.staticDir);
+  if (!files.built)
+    logger.warn({ dir: options.staticDir }, "the console's page is not built here: serving the bus functions only");
 
   const server = createServer();
   const port = await listen(server, config.port, config.host);
@@ -183,6 +185,11 @@ function answer(req: IncomingMessage, res: ServerResponse, guard: AccessGuard, f
   if (!guard.authorized(req))
     return { status: 401, text: 'This console needs its access token: open the URL it printed at start (…/?token=…).' };
   if (url.pathname === '/ws') return { status: 426, text: 'Upgrade to a WebSocket', headers: { Upgrade: 'websocket' } };
+  if (!files.built)
+    return {
+      status: 503,
+      text: 'This console was installed without its page (dist/public): install the npm package @iii-harness/console, or run `npm run build` in packages/console.',
+    };
   if (files.serve(url.pathname, res, req.method === 'HEAD')) return undefined;
   return { status: 404, text: 'Not found' };
 }

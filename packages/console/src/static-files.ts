@@ -27,14 +27,16 @@ interface Asset {
  * The built page (`dist/public`), read once into memory at start: a few hundred KB, and no path
  * from a request ever reaches the file system (so no traversal to defend against). Unknown paths
  * that look like routes get the page shell (client-side routing); unknown files get 404.
+ * Without a built page (a registry bundle carries `dist/main.js` only) the worker still runs and
+ * serves its bus functions; `built` is false and the server says so instead of a page.
  */
 export class StaticFiles {
   private readonly assets = new Map<string, Asset>();
+  readonly built: boolean;
 
   constructor(readonly root: string) {
-    if (!existsSync(join(root, 'index.html')))
-      throw new Error(`the console's page is not built (no ${join(root, 'index.html')}): run \`npm run build\``);
-    this.load(root);
+    this.built = existsSync(join(root, 'index.html'));
+    if (this.built) this.load(root);
   }
 
   private load(dir: string): void {
