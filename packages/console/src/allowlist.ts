@@ -91,7 +91,6 @@ export function buildAllowlist(timeouts: {
     local(localOps.providers, (_p, ops) => ops.providers()),
     local(localOps.refreshModels, (p, ops) => ops.refreshModels(p.provider)),
     local(localOps.activity, (p, ops) => ops.activity(p.session_id)),
-    local(localOps.agentEvents, (p, ops) => ops.agentEvents(p.session_id, p.after_seq)),
     local(localOps.titles, (_p, ops) => ops.titles()),
     local(localOps.rename, (p, ops) => ops.rename(p.session_id, p.title)),
   ];

@@ -13,10 +13,6 @@ export const localOps = {
   providers: { id: 'console.providers', input: z.object({}).strict() },
   refreshModels: { id: 'console.refresh_models', input: z.object({ provider: providerId }).strict() },
   activity: { id: 'console.activity', input: z.object({ session_id: sessionId }).strict() },
-  agentEvents: {
-    id: 'console.agent_events',
-    input: z.object({ session_id: sessionId, after_seq: z.number().int().nonnegative() }).strict(),
-  },
   titles: { id: 'console.titles', input: z.object({}).strict() },
   rename: {
     id: 'console.rename',
@@ -27,8 +23,6 @@ export const localOps = {
 } as const;
 
 export const TITLES_SCOPE = 'console_titles';
-/** More events than this after a seq: the page re-reads the session instead. */
-const MAX_CATCH_UP = 5_000;
 
 export class ConsoleOps {
   private readonly refreshes = new Map<string, { ok: boolean; at: number; message?: string }>();
@@ -103,12 +97,6 @@ export class ConsoleOps {
     const last = list.at(-1);
     const live = last && !last.completed ? events.filter((e) => e.turn_id === last.turn_id) : [];
     return { turns: list, live, last_seq: events.at(-1)?.seq ?? 0 };
-  }
-
-  /** Events after `after_seq` (a page catching up after a reconnect). */
-  async agentEvents(session_id: string, after_seq: number): Promise<{ events: AgentEvent[]; truncated: boolean }> {
-    const events = (await this.storedEvents(session_id)).filter((e) => e.seq > after_seq);
-    return events.length > MAX_CATCH_UP ? { events: [], truncated: true } : { events, truncated: false };
   }
 
   async refreshModels(provider: string): Promise<unknown> {

@@ -16,6 +16,7 @@ export interface PageSink {
 const SUMMARY_AGENT_EVENTS = new Set<AgentEvent['type']>([
   'turn_started',
   'turn_state_changed',
+  'turn_waiting',
   'turn_completed',
   'approval_requested',
   'approval_resolved',

@@ -69,6 +69,7 @@ it('a call can be denied with a reason from the keyboard', async () => {
   await page().keyboard.type('deny by keyboard');
   await page().keyboard.press('Enter');
   await page().locator('.fn-card.fn-held').waitFor({ timeout: 30_000 });
+  const sessionId = decodeURIComponent(new URL(page().url()).pathname.split('/')[2] ?? '');
   await page().keyboard.press('Tab');
   await page().keyboard.press('g');
   await page().keyboard.press('a');
@@ -80,10 +81,10 @@ it('a call can be denied with a reason from the keyboard', async () => {
   await page().keyboard.press('Enter');
   await page().getByText('Nothing is waiting for you.').waitFor({ timeout: 15_000 });
   expect(stack.runs).toEqual([]);
-  const sessions = await stack.client.bus.call(contracts.session.list, { limit: 1 });
-  const messages = await stack.client.bus.call(contracts.session.messages, {
-    session_id: sessions.sessions[0]!.session_id,
-  });
+  // The denial, with its reason, is the call's result the model reads (appended when the turn wakes).
+  await page().goto(`${stack.consoleUrl}/chat/${sessionId}`);
+  await page().locator('.transcript').getByText('Understood, not running it.').waitFor({ timeout: 30_000 });
+  const messages = await stack.client.bus.call(contracts.session.messages, { session_id: sessionId });
   const result = messages.messages.find((m) => m.message.role === 'function_result');
   expect(JSON.stringify(result?.message)).toContain('not today');
 });

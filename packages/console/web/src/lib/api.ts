@@ -55,10 +55,6 @@ type LocalFns = {
   'console.providers': Local<Record<string, never>, { providers: ProviderStatus[] }>;
   'console.refresh_models': Local<{ provider: string }, { provider: string; count: number; ids: string[] }>;
   'console.activity': Local<{ session_id: string }, { turns: TurnSummary[]; live: AgentEvent[]; last_seq: number }>;
-  'console.agent_events': Local<
-    { session_id: string; after_seq: number },
-    { events: AgentEvent[]; truncated: boolean }
-  >;
   'console.titles': Local<Record<string, never>, { titles: Array<{ session_id: string; title: string }> }>;
   'console.rename': Local<{ session_id: string; title: string }, { session_id: string; title: string | null }>;
 };

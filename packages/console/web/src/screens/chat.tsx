@@ -1,7 +1,7 @@
 import type { ApprovalMode, SessionEntry } from '@iii-harness/types';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Composer } from '../components/composer';
-import { stateLabel, tokens, usd } from '../components/format';
+import { stateLabel, timeFromNow, tokens, usd } from '../components/format';
 import { MessageRow } from '../components/message-row';
 import { ModelPicker } from '../components/model-picker';
 import { SessionList } from '../components/session-list';
@@ -77,7 +77,11 @@ function Conversation({ view }: { view: ChatView }) {
         </h1>
         <div class="chat-head-tools">
           <span class={live ? 'turn-state live' : 'turn-state'} aria-live="polite">
-            {live ? stateLabel(live.state) : 'Idle'}
+            {view.waiting.value
+              ? `Waiting for ${view.waiting.value.function_id} (gives up ${timeFromNow(view.waiting.value.gives_up_at)})`
+              : live
+                ? stateLabel(live.state)
+                : 'Idle'}
           </span>
           <ModelPicker sessionId={view.sessionId} lastUsed={lastUsed} />
           <label class="select-label">

@@ -47,8 +47,8 @@ export interface LiveTurn {
   model?: string;
 }
 
-/** How long events may wait behind a missing one before the page re-reads the stored events. */
-const GAP_MS = 400;
+/** How long events wait behind a missing one before the gap is skipped (most gaps never fill). */
+const GAP_MS = 150;
 
 /**
  * One open session: its entry tree (session::tree, then `session::events`), its turns and the
@@ -61,6 +61,8 @@ export class ChatView {
   readonly error = signal<string | null>(null);
   readonly version = signal(0);
   readonly live = signal<LiveTurn | null>(null);
+  /** A worker the live turn needs is away; the turn waits for it until `gives_up_at`. */
+  readonly waiting = signal<{ function_id: string; reason: string; gives_up_at: number } | null>(null);
   readonly draft = signal<Draft | null>(null);
   readonly calls = signal<ReadonlyMap<string, LiveCall>>(new Map());
   readonly turns = signal<ReadonlyMap<string, TurnSummary>>(new Map());
@@ -73,6 +75,7 @@ export class ChatView {
   private sessionSeq = 0;
   private leafSeq = 0;
   private agent = new SeqBuffer<AgentEvent>(0);
+  private seen = new Set<number>();
   private gapTimer?: ReturnType<typeof setTimeout>;
   private loadingNow = false;
   private early: { agent: AgentEvent[]; session: SessionEvent[] } = { agent: [], session: [] };
@@ -146,9 +149,12 @@ export class ChatView {
         this.live.value = null;
         this.draft.value = null;
         this.calls.value = new Map();
-        this.agent = new SeqBuffer<AgentEvent>(activity.live[0] ? activity.live[0].seq - 1 : activity.last_seq);
-        this.reduceAll(this.agent.push(activity.live));
-        this.agent.last = Math.max(this.agent.last, activity.last_seq);
+        // The stored events are all there will be: gaps in them are numbers never used.
+        clearTimeout(this.gapTimer);
+        this.gapTimer = undefined;
+        this.seen = new Set();
+        this.reduceAll([...activity.live].sort((x, y) => x.seq - y.seq));
+        this.agent = new SeqBuffer<AgentEvent>(activity.last_seq);
         this.mode.value = settings?.mode ?? null;
         this.error.value = null;
         this.loading.value = false;
@@ -182,26 +188,32 @@ export class ChatView {
     else batch(() => this.applySession(event));
   }
 
+  /**
+   * Events in `seq` order, each once. Numbers the orchestrator reserved and never used leave
+   * gaps that never fill, so a gap is waited out only briefly (GAP_MS, not restarted by later
+   * arrivals) and then skipped; an event arriving after its gap was skipped is still applied,
+   * except a delta (the complete message follows anyway). Lost events are not possible while
+   * the socket is up: a reconnection re-reads everything.
+   */
   private applyAgent(events: AgentEvent[]): void {
-    const ready = this.agent.push(events);
-    if (ready.length) batch(() => this.reduceAll(ready));
-    clearTimeout(this.gapTimer);
-    if (this.agent.gap) this.gapTimer = setTimeout(() => void this.fillGap(), GAP_MS);
+    const fresh = events.filter((e) => !this.seen.has(e.seq));
+    const late = fresh.filter((e) => e.seq <= this.agent.last && e.type !== 'message_update');
+    const ready = this.agent.push(fresh.filter((e) => e.seq > this.agent.last));
+    if (late.length || ready.length) batch(() => this.reduceAll([...late, ...ready]));
+    this.watchGap();
   }
 
-  /** Events went missing (a restart, a dropped push): read what is stored after the last one. */
-  private async fillGap(): Promise<void> {
-    try {
-      const { events, truncated } = await rpc.call('console.agent_events', {
-        session_id: this.sessionId,
-        after_seq: this.agent.last,
-      });
-      if (truncated) return void this.load();
-      this.applyAgent(events);
-      if (this.agent.gap) batch(() => this.reduceAll(this.agent.skipGap()));
-    } catch {
-      batch(() => this.reduceAll(this.agent.skipGap()));
+  private watchGap(): void {
+    if (!this.agent.gap) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+      return;
     }
+    this.gapTimer ??= setTimeout(() => {
+      this.gapTimer = undefined;
+      batch(() => this.reduceAll(this.agent.skipGap()));
+      this.watchGap();
+    }, GAP_MS);
   }
 
   private setCall(id: string, change: Partial<LiveCall>): void {
@@ -211,7 +223,10 @@ export class ChatView {
   }
 
   private reduceAll(events: AgentEvent[]): void {
-    for (const event of events) this.reduce(event);
+    for (const event of events) {
+      this.seen.add(event.seq);
+      this.reduce(event);
+    }
   }
 
   private reduce(event: AgentEvent): void {
@@ -234,8 +249,13 @@ export class ChatView {
         break;
       case 'turn_state_changed':
         this.live.value = { ...(this.live.value ?? { turn_id: event.turn_id }), state: event.state };
+        this.waiting.value = null;
+        break;
+      case 'turn_waiting':
+        this.waiting.value = { function_id: event.function_id, reason: event.reason, gives_up_at: event.gives_up_at };
         break;
       case 'message_update':
+        this.waiting.value = null;
         this.applyDelta(event);
         break;
       case 'message_complete':
@@ -281,6 +301,7 @@ export class ChatView {
           },
         });
         this.live.value = null;
+        this.waiting.value = null;
         this.queued.value = [];
         if (!this.draft.value?.complete) this.draft.value = null;
         announce(
