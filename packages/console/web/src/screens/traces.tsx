@@ -3,7 +3,6 @@ import { duration, timeAgo } from '../components/format';
 import { features, navigate, reportError } from '../state/app';
 import { sessions, titleOf } from '../state/sessions';
 import {
-  attributeEntries,
   findTurnTrace,
   flatten,
   groups,
@@ -205,17 +204,17 @@ function SpanDetail({ span }: { span: Span }) {
       <h2>{span.name}</h2>
       <table class="table compact">
         <tbody>
-          {attributeEntries(span.attributes).map(([k, v]) => (
+          {span.attributes.map(([k, v]) => (
             <tr key={k}>
               <th scope="row">{k}</th>
               <td>
-                <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+                <code>{v}</code>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {span.events && span.events.length > 0 && (
+      {span.events.length > 0 && (
         <>
           <h3>Events</h3>
           <ul class="small">
@@ -232,9 +231,8 @@ function SpanDetail({ span }: { span: Span }) {
       )}
       <ul class="log-lines">
         {spanLogs?.records.map((record, i) => (
-          <li key={i} class={`log-${(record.severity_text ?? 'info').toLowerCase()}`}>
-            <span class="muted small">{record.severity_text ?? ''}</span>{' '}
-            {typeof record.body === 'string' ? record.body : JSON.stringify(record.body)}
+          <li key={i} class={`log-${record.severity_text.toLowerCase()}`}>
+            <span class="muted small">{record.severity_text}</span> {record.body}
           </li>
         ))}
       </ul>

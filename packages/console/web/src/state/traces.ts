@@ -2,7 +2,9 @@ import { signal } from '@preact/signals';
 import type { CallOutput } from '../lib/api';
 import { CallError, rpc } from '../lib/rpc';
 
-export type Span = CallOutput<'engine::traces::list'>['spans'][number] & { children?: Span[] };
+/** A span as the engine contract hands it over: times in ns as numbers, attributes as `[key, text]` pairs. */
+export type Span = CallOutput<'engine::traces::tree'>['roots'][number];
+export type RootSpan = CallOutput<'engine::traces::list'>['spans'][number];
 export type Group = CallOutput<'engine::traces::group_by'>['groups'][number];
 export type LogRecord = CallOutput<'engine::logs::list'>['logs'][number];
 
@@ -16,12 +18,12 @@ export const SESSION_ATTRIBUTES = ['iii.session.id', 'session_id'] as const;
 export const groups = signal<Group[]>([]);
 export const groupsError = signal<string | null>(null);
 /** Root spans of the traces in the chosen group, newest first. */
-export const traceRoots = signal<Span[]>([]);
+export const traceRoots = signal<RootSpan[]>([]);
 export const tree = signal<Span[] | null>(null);
 /** Only traces of turn activity (sends, steps, decisions, compactions), not every read of a session. */
 export const turnsOnly = signal(true);
 const TURN_ROOT = /(harness::send|run::|turn::|approval::resolve|compaction::)/;
-export const isTurnActivity = (root: Span) => TURN_ROOT.test(root.name);
+export const isTurnActivity = (root: RootSpan) => TURN_ROOT.test(root.name);
 export const treeError = signal<string | null>(null);
 export const logs = signal<{ span_id: string; records: LogRecord[]; error?: string } | null>(null);
 
@@ -41,13 +43,13 @@ export async function loadGroups(): Promise<void> {
           ? {
               ...known,
               trace_ids: [...new Set([...known.trace_ids, ...group.trace_ids])],
-              last_seen_ms: Math.max(known.last_seen_ms ?? 0, group.last_seen_ms ?? 0),
-              error_count: (known.error_count ?? 0) + (group.error_count ?? 0),
+              last_seen_ms: Math.max(known.last_seen_ms, group.last_seen_ms),
+              error_count: known.error_count + group.error_count,
             }
           : group,
       );
     }
-    groups.value = [...merged.values()].sort((a, b) => (b.last_seen_ms ?? 0) - (a.last_seen_ms ?? 0));
+    groups.value = [...merged.values()].sort((a, b) => b.last_seen_ms - a.last_seen_ms);
     groupsError.value = null;
   } catch (error) {
     groupsError.value = message(error);
@@ -71,7 +73,7 @@ export async function loadTraceRoots(traceIds: string[]): Promise<void> {
 export async function loadTree(traceId: string): Promise<void> {
   try {
     const out = await rpc.call('engine::traces::tree', { trace_id: traceId });
-    tree.value = out.roots as Span[];
+    tree.value = out.roots;
     treeError.value = null;
   } catch (error) {
     tree.value = null;
@@ -102,32 +104,17 @@ export async function findTurnTrace(turnId: string): Promise<string | undefined>
   return undefined;
 }
 
-export const nanosToMs = (value: number | string | undefined) => (value === undefined ? 0 : Number(value) / 1e6);
+export const nanosToMs = (value: number | undefined) => (value === undefined ? 0 : value / 1e6);
 
-export function attributeEntries(attributes: unknown): Array<[string, unknown]> {
-  if (Array.isArray(attributes))
-    return attributes.filter((a): a is [string, unknown] => Array.isArray(a) && typeof a[0] === 'string');
-  if (attributes && typeof attributes === 'object') return Object.entries(attributes);
-  return [];
-}
-
-export function isError(span: Span): boolean {
-  const status = span.status as unknown;
-  if (typeof status === 'string') return status.toLowerCase() === 'error';
-  if (status && typeof status === 'object') {
-    const code =
-      (status as { code?: unknown; status_code?: unknown }).code ?? (status as { status_code?: unknown }).status_code;
-    return code === 2 || String(code).toLowerCase() === 'error';
-  }
-  return false;
-}
+/** The contract lower-cases the status: `unset`, `ok` or `error`. */
+export const isError = (span: RootSpan) => span.status === 'error';
 
 /**
  * The SDK wraps each handler's span in one named `execute <function>` around it, with the same
  * timing: one row says it. The wrapper's row is dropped and its child takes its place.
  */
 function unwrap(span: Span): Span {
-  const only = span.children?.length === 1 ? span.children[0]! : undefined;
+  const only = span.children.length === 1 ? span.children[0]! : undefined;
   return only && span.name === `execute ${only.name}` ? only : span;
 }
 
@@ -140,7 +127,7 @@ export function flatten(roots: Span[]): Array<{ span: Span; depth: number }> {
       .sort((a, b) => nanosToMs(a.start_time_unix_nano) - nanosToMs(b.start_time_unix_nano));
     for (const span of sorted) {
       rows.push({ span, depth });
-      walk(span.children ?? [], depth + 1);
+      walk(span.children, depth + 1);
     }
   };
   walk(roots, 0);
