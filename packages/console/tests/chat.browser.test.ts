@@ -57,9 +57,9 @@ it('sends a message and streams the answer as it is written', async () => {
   // Then the whole answer, rendered as markdown with a code block that can be copied.
   await transcript.locator('h3', { hasText: 'Answer' }).waitFor({ timeout: 30_000 });
   await transcript.getByText('word39', { exact: false }).waitFor();
+  await page().locator('.msg-streaming').waitFor({ state: 'detached' });
   await expect(transcript.locator('figure.code code').textContent()).resolves.toContain('console.log(1)');
   await expect(transcript.locator('figure.code button').textContent()).resolves.toBe('Copy');
-  await page().locator('.msg-streaming').waitFor({ state: 'detached' });
   // Usage and cost of the turn sit under the answer.
   await transcript.locator('.turn-line', { hasText: 'turn stopped' }).waitFor();
   const session = await stack.client.bus.call(contracts.session.get, { session_id: sessionId });

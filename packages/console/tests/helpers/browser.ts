@@ -1,13 +1,26 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium, headless, on a fresh profile. Nothing is ever downloaded: playwright-core
- * drives the executable that is installed (`.ci/run` installs it with apt).
+ * drives the executable that is installed (`.ci/run` installs it with apt). CHROME_PATH points
+ * elsewhere (CHROMIUM_PATH is read too).
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROME_PATH || process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** A missing browser fails the browser tests, loudly: it is never a reason to skip them. */
+export function assertChromium(path = CHROMIUM): void {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(
+      `No Chromium at ${path}: the console's browser tests need it. Install Debian's \`chromium\` ` +
+        '(apt-get install chromium) or set CHROME_PATH to a Chromium or Chrome executable.',
+    );
+  }
+}
 
 export interface Browser {
   context: BrowserContext;
@@ -18,6 +31,9 @@ export interface Browser {
   pageErrors: string[];
   close(): Promise<void>;
 }
+
+// Checked when a browser test file loads, before it starts a stack: the file fails at once.
+assertChromium();
 
 export async function openBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'iih-chromium-'));
