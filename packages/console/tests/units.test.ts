@@ -94,6 +94,8 @@ describe('allowlist', () => {
     for (const id of allow.keys()) {
       expect(id).not.toMatch(/^(state|stream|queue|iii|engine::(functions|workers|queue|channels|register))::/);
       expect(id).not.toMatch(/get_token|provider::resolve|session::append|run::start|approval::hold|ui::/);
+      // The engine's stored telemetry is read, never wiped (engine::traces::clear, engine::logs::clear).
+      expect(id).not.toMatch(/::clear$/);
     }
     expect([...allow.keys()]).toEqual(
       expect.arrayContaining(['harness::send', 'approval::resolve', 'auth::set_token', 'models::list', 'run::abort']),
