@@ -69,6 +69,9 @@ export class EngineLink {
   private setConnected(connected: boolean): void {
     if (connected === this.status.connected) return;
     this.status = { ...this.status, connected, epoch: connected ? this.status.epoch + 1 : this.status.epoch };
+    // Workers re-register after a restart: once they are back the pages hear so (and re-read what
+    // failed while they were away), even when the catalog ends up as it was before.
+    if (!connected) this.features = NO_FEATURES;
     this.logger.info(
       { connected, epoch: this.status.epoch },
       connected ? 'engine connected' : 'engine connection lost',

@@ -46,6 +46,23 @@ it('re-reads after an engine restart (the console stays up): nothing lost or dou
   expect(browser.pageErrors).toEqual([]);
 });
 
+it('says a turn waits for its provider while the provider is down, and goes on when it is back', async () => {
+  const page = browser.page;
+  await stack.killProvider();
+  await page.goto(`${stack.consoleUrl}/chat`);
+  await page.locator('#composer-input').fill('wait for the model');
+  await page.keyboard.press('Enter');
+  // The orchestrator reports turn_waiting; the chat head names what the turn waits for.
+  const waiting = page.locator('.turn-state', { hasText: 'Waiting for provider::scripted' });
+  await waiting.waitFor({ timeout: 30_000 });
+  await stack.startProvider();
+  await stack.script({ match: 'wait for the model', steps: [{ text: 'The model is back.' }] });
+  await page.locator('.transcript').getByText('The model is back.').waitFor({ timeout: 60_000 });
+  await waiting.waitFor({ state: 'detached', timeout: 15_000 });
+  await page.locator('.turn-state', { hasText: 'Idle' }).waitFor({ timeout: 15_000 });
+  expect(browser.pageErrors).toEqual([]);
+});
+
 it('a pending hold survives kill -9 of every process; approved from the page, the turn completes and the call runs once', async () => {
   const page = browser.page;
   await stack.script({ match: 'survive the crash', steps: [callStep('tools::held', { step: 'crash' }, 'crash-1')] });

@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import type { Bus } from '@iii-harness/runtime';
+import { createLogger } from '@iii-harness/runtime';
+import { eventually } from '@iii-harness/testing';
 import type { AgentEvent, SessionEntry, SessionEvent } from '@iii-harness/types';
 import { buildAllowlist } from '../src/allowlist.js';
 import { configSchema, parseConsoleFlags } from '../src/config.js';
+import { EngineLink } from '../src/engine-link.js';
 import { LiveHub, type PageSink } from '../src/live.js';
 import type { ServerFrame } from '../src/protocol.js';
 import { AccessGuard, isLoopbackHost, tokensEqual } from '../src/security.js';
@@ -100,6 +104,37 @@ describe('allowlist', () => {
     expect([...allow.keys()]).toEqual(
       expect.arrayContaining(['harness::send', 'approval::resolve', 'auth::set_token', 'models::list', 'run::abort']),
     );
+  });
+});
+
+describe('engine link', () => {
+  it('tells the pages which workers are up after every reconnection, even when nothing changed', async () => {
+    const client = { connectionState: 'connected' };
+    const bus = {
+      call: async () => ({ functions: [{ function_id: 'session::tree' }, { function_id: 'harness::send' }] }),
+    } as unknown as Bus;
+    const epochs: number[] = [];
+    const pushes: Array<{ session: boolean }> = [];
+    const link = new EngineLink(
+      'ws://127.0.0.1:1',
+      (status) => epochs.push(status.epoch),
+      (features) => pushes.push(features),
+      createLogger({ worker: 'test', level: 'silent' }),
+    );
+    try {
+      link.attach(client, bus);
+      await eventually(() => expect(pushes).toHaveLength(1), { timeoutMs: 5_000 });
+      expect(pushes[0]).toMatchObject({ session: true, harness: true, approvals: false });
+      // The engine restarts; the same workers come back: the pages still hear it (they re-read).
+      client.connectionState = 'reconnecting';
+      await eventually(() => expect(link.engine.connected).toBe(false), { timeoutMs: 5_000 });
+      client.connectionState = 'connected';
+      await eventually(() => expect(pushes).toHaveLength(2), { timeoutMs: 5_000 });
+      expect(pushes[1]).toEqual(pushes[0]);
+      expect(epochs).toEqual([1, 1, 2]);
+    } finally {
+      link.close();
+    }
   });
 });
 

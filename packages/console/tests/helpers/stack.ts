@@ -82,6 +82,10 @@ export interface Stack {
   killAll(): Promise<void>;
   /** Start the engine again (same port, same data); every worker reconnects by itself. */
   restartEngine(): Promise<void>;
+  /** SIGKILL the scripted provider (its script goes with it). */
+  killProvider(): Promise<void>;
+  /** Start the scripted provider again; resolves once its functions and models are back. */
+  startProvider(): Promise<void>;
   script(...turns: ScriptedTurnInput[]): Promise<void>;
   requests(): Promise<Array<{ model: string; messages: unknown[] }>>;
   agentEvents(sessionId: string): Promise<AgentEvent[]>;
@@ -108,6 +112,7 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       '  default_model: scripted-small',
       'turn-orchestrator:',
       '  coalesce_ms: 20',
+      '  unavailable_wait_ms: 120000',
       'auth-credentials:',
       `  store_path: ${JSON.stringify(join(dir, 'credentials.json'))}`,
       '',
@@ -133,6 +138,8 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       '--log-level',
       'warn',
     ]);
+  const spawnProvider = () =>
+    spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl], otelEnv);
   /** Until every function the tests need is registered (workers come back one by one). */
   const waitForFunctions = () =>
     eventually(
@@ -166,7 +173,7 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       await waitForPort(enginePort);
       stack.procs.push(
         ...WORKERS.map((w) => spawnNode(w, mainOf(w), ['--url', engineUrl, '--config', config], otelEnv)),
-        spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl], otelEnv),
+        spawnProvider(),
         spawnNode(
           'console',
           mainOf('console'),
@@ -189,6 +196,15 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       stack.procs = [spawnEngine(), ...stack.procs.filter((p) => p.name !== 'engine')];
       await waitForPort(enginePort);
       await waitForFunctions();
+    },
+    async killProvider() {
+      await stack.procs.find((p) => p.name === 'scripted-provider')?.kill9();
+      stack.procs = stack.procs.filter((p) => p.name !== 'scripted-provider');
+    },
+    async startProvider() {
+      stack.procs.push(spawnProvider());
+      await waitForFunctions();
+      await client!.bus.invoke('provider::scripted::refresh_models', {}, { timeoutMs: 20_000 });
     },
     async killAll() {
       await Promise.all(stack.procs.map((p) => p.kill9()));

@@ -78,6 +78,7 @@ export class ChatView {
   private seen = new Set<number>();
   private gapTimer?: ReturnType<typeof setTimeout>;
   private loadingNow = false;
+  private loadAgain = false;
   private early: { agent: AgentEvent[]; session: SessionEvent[] } = { agent: [], session: [] };
   private closed = false;
 
@@ -128,8 +129,13 @@ export class ChatView {
 
   /** Read everything (first open, and after a reconnection): the snapshot replaces the view. */
   async load(): Promise<void> {
-    if (this.loadingNow) return;
+    // Asked again while reading (workers coming back one by one): read once more afterwards.
+    if (this.loadingNow) {
+      this.loadAgain = true;
+      return;
+    }
     this.loadingNow = true;
+    this.loadAgain = false;
     this.early = { agent: [], session: [] };
     try {
       const [tree, activity, settings] = await Promise.all([
@@ -173,6 +179,7 @@ export class ChatView {
       this.loading.value = false;
     } finally {
       this.loadingNow = false;
+      if (this.loadAgain && !this.closed) void this.load();
     }
   }
 
