@@ -55,8 +55,8 @@ it('says a turn waits for its provider while the provider is down, and goes on w
   // The orchestrator reports turn_waiting; the chat head names what the turn waits for.
   const waiting = page.locator('.turn-state', { hasText: 'Waiting for provider::scripted' });
   await waiting.waitFor({ timeout: 30_000 });
-  await stack.startProvider();
-  await stack.script({ match: 'wait for the model', steps: [{ text: 'The model is back.' }] });
+  // The waiting turn calls it as soon as it registers: it answers without a script.
+  await stack.startProvider('The model is back.');
   await page.locator('.transcript').getByText('The model is back.').waitFor({ timeout: 60_000 });
   await waiting.waitFor({ state: 'detached', timeout: 15_000 });
   await page.locator('.turn-state', { hasText: 'Idle' }).waitFor({ timeout: 15_000 });

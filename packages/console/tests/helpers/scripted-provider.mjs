@@ -1,6 +1,8 @@
 // The scripted provider as its own process, so tests can kill it with everything else. Two models
 // with prices (the model picker and per-turn cost have something to show); turns arrive through
 // provider::scripted::script, and the catalog is filled through provider::scripted::refresh_models.
+// SCRIPTED_FALLBACK_TEXT: the answer to a request no queued turn fits (a restarted provider has no
+// script, and a waiting turn may call it before a test can queue one).
 import { runWorkerMain } from '@iii-harness/runtime';
 import { createScriptedProvider } from '@iii-harness/testing';
 
@@ -25,4 +27,5 @@ const models = [
   },
 ];
 
-await runWorkerMain(createScriptedProvider({ models }).spec);
+const text = process.env.SCRIPTED_FALLBACK_TEXT;
+await runWorkerMain(createScriptedProvider({ models, fallback: text ? { steps: [{ text }] } : undefined }).spec);

@@ -84,8 +84,8 @@ export interface Stack {
   restartEngine(): Promise<void>;
   /** SIGKILL the scripted provider (its script goes with it). */
   killProvider(): Promise<void>;
-  /** Start the scripted provider again; resolves once its functions and models are back. */
-  startProvider(): Promise<void>;
+  /** Start the scripted provider again (answering `fallback` when unscripted); resolves once it is back. */
+  startProvider(fallback?: string): Promise<void>;
   script(...turns: ScriptedTurnInput[]): Promise<void>;
   requests(): Promise<Array<{ model: string; messages: unknown[] }>>;
   agentEvents(sessionId: string): Promise<AgentEvent[]>;
@@ -138,8 +138,11 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       '--log-level',
       'warn',
     ]);
-  const spawnProvider = () =>
-    spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl], otelEnv);
+  const spawnProvider = (fallback?: string) =>
+    spawnNode('scripted-provider', join(__dirname, 'scripted-provider.mjs'), ['--url', engineUrl], {
+      ...otelEnv,
+      ...(fallback ? { SCRIPTED_FALLBACK_TEXT: fallback } : {}),
+    });
   /** Until every function the tests need is registered (workers come back one by one). */
   const waitForFunctions = () =>
     eventually(
@@ -201,8 +204,8 @@ export async function startStack(options: { consoleArgs?: string[]; otel?: boole
       await stack.procs.find((p) => p.name === 'scripted-provider')?.kill9();
       stack.procs = stack.procs.filter((p) => p.name !== 'scripted-provider');
     },
-    async startProvider() {
-      stack.procs.push(spawnProvider());
+    async startProvider(fallback) {
+      stack.procs.push(spawnProvider(fallback));
       await waitForFunctions();
       await client!.bus.invoke('provider::scripted::refresh_models', {}, { timeoutMs: 20_000 });
     },
