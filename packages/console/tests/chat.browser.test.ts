@@ -68,13 +68,17 @@ it('sends a message and streams the answer as it is written', async () => {
 
 it('shows a held call at once, approves it from the page, and it runs exactly once', async () => {
   stack.runs.length = 0;
+  // The held call is in the turn's second message: a quick message arrives whole (no deltas)
+  // while the first one's entry may still be on its way, and must show all the same.
   await stack.script(
-    { match: 'run the held tool', steps: [{ text: 'Let me check.' }, callStep('tools::held', { n: 1 }, 'held-1')] },
+    { match: 'run the held tool', steps: [{ text: 'Let me check.' }, callStep('tools::echo', { n: 0 }, 'echo-0')] },
+    { match: 'run the held tool', steps: [{ text: 'Now the held one.' }, callStep('tools::held', { n: 1 }, 'held-1')] },
     { match: 'run the held tool', steps: [{ text: 'It ran.' }] },
   );
   await newChat('please run the held tool');
   const card = page().locator('.fn-card.fn-held');
   await card.waitFor({ timeout: 30_000 });
+  await page().locator('.transcript').getByText('Now the held one.').waitFor();
   await expect(card.locator('.fn-id').textContent()).resolves.toBe('tools::held');
   await expect(card.textContent()).resolves.toContain('"n": 1');
   await card.getByText('No policy rule allows tools::held').waitFor();
@@ -87,7 +91,10 @@ it('shows a held call at once, approves it from the page, and it runs exactly on
   await card.getByRole('button', { name: 'Allow once' }).click();
   await page().locator('.transcript').getByText('It ran.').waitFor({ timeout: 30_000 });
   await page().locator('.fn-card.fn-done .fn-id', { hasText: 'tools::held' }).waitFor();
-  expect(stack.runs).toEqual([{ function_id: 'tools::held', input: { n: 1 } }]);
+  expect(stack.runs).toEqual([
+    { function_id: 'tools::echo', input: { n: 0 } },
+    { function_id: 'tools::held', input: { n: 1 } },
+  ]);
   await expect(page().locator('.tab .badge.count').count()).resolves.toBe(0);
 });
 

@@ -38,6 +38,11 @@ export interface Draft {
   complete?: AssistantMessage;
   /** Assistant entries on the path when the draft began: a new one of its turn is the draft landed. */
   known: ReadonlySet<string>;
+  /**
+   * Contents of the messages its turn completed before it: their entries may land after this
+   * draft began, and are not it.
+   */
+  earlier: ReadonlySet<string>;
 }
 
 export interface LiveTurn {
@@ -111,7 +116,9 @@ export class ChatView {
         (e) =>
           e.type === 'message' &&
           e.message.role === 'assistant' &&
-          ((e.id.startsWith(`${draft.turn_id}:`) && !draft.known.has(e.id)) ||
+          ((e.id.startsWith(`${draft.turn_id}:`) &&
+            !draft.known.has(e.id) &&
+            !draft.earlier.has(JSON.stringify(e.message.content))) ||
             JSON.stringify(e.message.content) === content),
       );
   });
@@ -267,9 +274,7 @@ export class ChatView {
         break;
       case 'message_complete':
         this.draft.value = {
-          turn_id: event.turn_id,
-          blocks: this.draft.value?.blocks ?? [],
-          known: this.draft.value?.known ?? this.assistantIds(),
+          ...(this.streamingDraft(event.turn_id) ?? this.freshDraft(event.turn_id)),
           complete: event.message,
         };
         break;
@@ -337,12 +342,26 @@ export class ChatView {
     );
   }
 
-  private applyDelta(event: Extract<AgentEvent, { type: 'message_update' }>): void {
+  /** The draft of this turn still being streamed (not yet complete), if any. */
+  private streamingDraft(turn_id: string): Draft | undefined {
     const current = this.draft.value;
-    const draft: Draft =
-      current && !current.complete && current.turn_id === event.turn_id
-        ? { ...current, blocks: [...current.blocks] }
-        : { turn_id: event.turn_id, blocks: [], known: this.assistantIds() };
+    return current && !current.complete && current.turn_id === turn_id ? current : undefined;
+  }
+
+  /**
+   * A new message of a turn. A quick one arrives whole (no deltas) while the turn's previous,
+   * complete draft may still wait for its entry: that entry is not this draft landing.
+   */
+  private freshDraft(turn_id: string): Draft {
+    const current = this.draft.value?.turn_id === turn_id ? this.draft.value : undefined;
+    const earlier = new Set(current?.earlier ?? []);
+    if (current?.complete) earlier.add(JSON.stringify(current.complete.content));
+    return { turn_id, blocks: [], known: this.assistantIds(), earlier };
+  }
+
+  private applyDelta(event: Extract<AgentEvent, { type: 'message_update' }>): void {
+    const current = this.streamingDraft(event.turn_id);
+    const draft: Draft = current ? { ...current, blocks: [...current.blocks] } : this.freshDraft(event.turn_id);
     const block = draft.blocks[event.content_index];
     draft.blocks[event.content_index] =
       block && block.kind === event.kind
