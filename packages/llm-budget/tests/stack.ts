@@ -7,7 +7,7 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { contracts, type Model } from '@iii-harness/types';
+import { type ContractInput, contracts, type Model } from '@iii-harness/types';
 import { type Config, createLlmBudgetWorker } from '../src/index.js';
 import { type Child, spawnCatalog } from './processes.js';
 
@@ -21,6 +21,21 @@ export const priced: Model = {
   pricing: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
 };
 export const unpriced: Model = { ...priced, id: 'local-model', pricing: undefined };
+
+/** The worst case of one call of `priced`, in µ$: 1,000 prompt tokens at $3.75/M + 1,000 output tokens at $15/M. */
+export const W = 3_750 + 15_000;
+
+type ReserveInput = ContractInput<typeof contracts.budget.reserve>;
+
+/** A `budget::reserve` of one call of `priced` in a workspace: 1,000 prompt tokens, up to 1,000 output. */
+export const reserveArgs = (workspace_id: string, extra: Partial<ReserveInput> = {}): ReserveInput => ({
+  scopes: { workspace_id },
+  provider: 'test',
+  model: 'priced-model',
+  input_tokens: 1_000,
+  max_output_tokens: 1_000,
+  ...extra,
+});
 
 /** A movable clock for the in-process budget worker. */
 export class Clock {
