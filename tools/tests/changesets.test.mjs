@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listPackages, readJson } from '../lib/workspace.mjs';
+import { listPackages, ROOT, readJson } from '../lib/workspace.mjs';
 import { copyWorkspace, run } from './fixture.mjs';
 
 test('a changeset naming only types bumps types, and its dependents as a patch', () => {
@@ -53,3 +53,17 @@ test('a changeset naming only types bumps types, and its dependents as a patch',
 function dependsOnBumped(pkg, bumped) {
   return Object.keys(pkg.dependencies ?? {}).some((d) => bumped.includes(d));
 }
+
+test('every changeset in .changeset parses and names workspace packages', async () => {
+  const { default: parse } = await import('@changesets/parse');
+  const names = new Set(listPackages().map(({ pkg }) => pkg.name));
+  const dir = join(ROOT, '.changeset');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md')) {
+    const { releases } = parse(readFileSync(join(dir, file), 'utf8'));
+    assert.ok(releases.length > 0, `${file} names no package`);
+    for (const { name, type } of releases) {
+      assert.ok(names.has(name), `${file}: ${name} is not a workspace package`);
+      assert.ok(['major', 'minor', 'patch'].includes(type), `${file}: ${type}`);
+    }
+  }
+});

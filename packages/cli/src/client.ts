@@ -4,11 +4,18 @@ import {
   AGENT_EVENTS_STREAM,
   type AgentEvent,
   agentEvent,
+  type Budget,
+  type BudgetScope,
+  type BudgetUsage,
+  type CallScopes,
   type Contract,
   type ContractInput,
   type ContractOutput,
   contracts,
   type Model,
+  type SpanTreeNode,
+  type StoredLog,
+  type TraceGroup,
   type TurnView,
 } from '@iii-harness/types';
 import type { IIIClient } from 'iii-sdk';
@@ -26,6 +33,8 @@ export type CredentialStatus = ContractOutput<typeof contracts.auth.status>['pro
 export type SendResult = ContractOutput<typeof contracts.harness.send>;
 export type ApprovalMode = ContractInput<typeof contracts.approval.setMode>['mode'];
 export type ExportFormat = 'jsonl' | 'markdown' | 'html';
+export type BudgetCreate = ContractInput<typeof contracts.budget.create>;
+export type BudgetUpdate = ContractInput<typeof contracts.budget.update>;
 
 /** Absent (not an error) when the answer is `not_found` for the thing itself, not for the function. */
 async function orUndefined<T>(work: Promise<T>): Promise<T | undefined> {
@@ -50,6 +59,7 @@ const OWNERS: Record<string, string> = {
   models: 'models-catalog',
   auth: 'auth-credentials',
   compaction: 'context-compaction',
+  budget: 'llm-budget',
 };
 
 export const isMissingFunction = (error: unknown): boolean =>
@@ -234,6 +244,54 @@ export class HarnessClient {
     );
   }
 
+  // --- budgets (llm-budget) ------------------------------------------------------------------
+
+  /** Whether llm-budget serves its functions (without it, turns run without spending caps). */
+  budgetsAvailable(): Promise<boolean> {
+    return this.isRegistered(contracts.budget.usage.id);
+  }
+
+  async budgets(scope?: BudgetScope): Promise<Budget[]> {
+    return (await this.call(contracts.budget.list, scope ? { scope } : {})).budgets;
+  }
+
+  /** undefined when there is no such budget. */
+  async budget(budgetId: string): Promise<Budget | undefined> {
+    return (await orUndefined(this.call(contracts.budget.get, { budget_id: budgetId })))?.budget;
+  }
+
+  async createBudget(input: BudgetCreate): Promise<Budget> {
+    return (await this.call(contracts.budget.create, input)).budget;
+  }
+
+  async updateBudget(input: BudgetUpdate): Promise<Budget> {
+    return (await this.call(contracts.budget.update, input)).budget;
+  }
+
+  async setBudgetAlerts(budgetId: string, thresholds: number[]): Promise<Budget> {
+    return (await this.call(contracts.budget.alertSet, { budget_id: budgetId, thresholds_pct: thresholds })).budget;
+  }
+
+  deleteBudget(budgetId: string) {
+    return this.call(contracts.budget.delete, { budget_id: budgetId });
+  }
+
+  /** Spend and what is left in the current period: of one budget, or of every budget covering the scopes. */
+  async budgetUsage(of: { budget_id: string } | { scopes: CallScopes }): Promise<BudgetUsage[]> {
+    return (await this.call(contracts.budget.usage, of)).usage;
+  }
+
+  budgetForecast(budgetId: string) {
+    return this.call(contracts.budget.forecast, { budget_id: budgetId });
+  }
+
+  /** Every budget with its usage now (one call per budget: llm-budget has no bulk usage). */
+  async budgetsWithUsage(scope?: BudgetScope): Promise<Array<{ budget: Budget; usage: BudgetUsage }>> {
+    const budgets = await this.budgets(scope);
+    const usages = await Promise.all(budgets.map((b) => this.budgetUsage({ budget_id: b.budget_id })));
+    return budgets.flatMap((budget, i) => (usages[i]?.[0] ? [{ budget, usage: usages[i][0] }] : []));
+  }
+
   // --- the engine's catalog ----------------------------------------------------------------
 
   /** Registered functions with the worker that owns each. */
@@ -249,6 +307,23 @@ export class HarnessClient {
       if (error instanceof HarnessError && error.code === 'not_found') return false;
       throw error;
     }
+  }
+
+  // --- traces and logs (the engine's observability functions) ---------------------------------
+
+  /** Traces grouped by the value of a span attribute, newest first. */
+  async traceGroups(attribute: string, limit = 1_000): Promise<TraceGroup[]> {
+    return (await this.call(contracts.engine.tracesGroupBy, { attribute, limit })).groups;
+  }
+
+  /** One trace's spans as a tree (no roots when the engine has none of its spans). */
+  async traceTree(traceId: string): Promise<SpanTreeNode[]> {
+    return (await this.call(contracts.engine.tracesTree, { trace_id: traceId })).roots;
+  }
+
+  /** Log records of one trace, newest first. */
+  async traceLogs(traceId: string, limit = 1_000): Promise<StoredLog[]> {
+    return (await this.call(contracts.engine.logsList, { trace_id: traceId, limit })).logs;
   }
 
   // --- agent events --------------------------------------------------------------------------

@@ -203,6 +203,97 @@ export function buildProgram(version: string): Command {
     .action(modelsLs);
 
   program
+    .command('trace')
+    .description('a turn as a waterfall of its spans (a session: every turn); `trace ls` lists recent turns')
+    .argument('[id]', 'session id, turn id or trace id; `ls` lists turns; none: the latest turn')
+    .option('--json', 'print JSON', false)
+    .option('--limit <n>', 'with ls: how many turns', int('--limit'), 20)
+    .option('--session <id>', 'with ls: only this session (without an id: its latest turn)')
+    .option('--logs', 'print the log records of each span under it', false)
+    .addHelpText(
+      'after',
+      "\nReads the engine's stored spans (engine::traces::*): the dev engine keeps them; a real iii engine with its\nobservability worker and the memory exporter does too. Workers send spans unless OTEL_ENABLED=false.\n\nExamples:\n  $ iii-harness trace ls\n  $ iii-harness trace 01a24aa2-3e9c-7000-945a-682b7b250019     # every turn of a session\n  $ iii-harness trace <turn-id> --json | jq '.turns[0].rows[] | select(.kind==\"wait\")'",
+    )
+    .action(async (id: string | undefined, options, cmd: Command) =>
+      (await import('./commands/trace.js')).runTrace(id, options, globals(cmd)),
+    );
+
+  const budget = program
+    .command('budget')
+    .description('spending caps (llm-budget): list, show, create, change, remove, and what is spent and left')
+    .addHelpText(
+      'after',
+      '\nAmounts are dollars (--usd 5, --usd 0.25); a cap is per period: day, week, month (calendar, in the budget\'s\ntime zone) or total. A call is checked against every budget covering its workspace, agent or session.\n\nExamples:\n  $ iii-harness budget create --workspace default --usd 5 --period day\n  $ iii-harness budget create --session $S --tokens 200000 --period total --name "this experiment"\n  $ iii-harness budget ls\n  $ iii-harness budget set <budget-id> --usd 10 --alerts 50,90\n  $ iii-harness budget usage --workspace default --session $S',
+    );
+  const scopeOptions = (cmd: Command, what: string) =>
+    cmd
+      .option('--workspace <id>', `${what} a workspace`)
+      .option('--agent <id>', `${what} an agent`)
+      .option('--session <id>', `${what} a session`);
+  const capOptions = (cmd: Command) =>
+    cmd
+      .option('--usd <dollars>', 'cap in dollars per period (set: `none` removes it)')
+      .option('--tokens <n>', 'cap in tokens per period (set: `none` removes it)')
+      .addOption(
+        new Option('--period <period>', 'day, week, month or total').choices(['day', 'week', 'month', 'total']),
+      )
+      .option('--tz <zone>', "IANA time zone where days, weeks and months start (default: the worker's, UTC)")
+      .option('--name <text>', 'a name for people')
+      .option('--alerts <pcts>', 'budget_alert thresholds in percent, comma-separated (default 50,80,100)');
+  scopeOptions(
+    budget.command('ls', { isDefault: true }).description('budgets with what is spent and left'),
+    'only budgets covering',
+  )
+    .option('--json', 'print JSON', false)
+    .action(async (options, cmd: Command) => (await import('./commands/budget.js')).listBudgets(options, globals(cmd)));
+  budget
+    .command('show')
+    .description('one budget: caps, period, spend, what is left, forecast')
+    .argument('<budget-id>', 'budget id (from `budget ls`)')
+    .option('--json', 'print JSON', false)
+    .action(async (id: string, options, cmd: Command) =>
+      (await import('./commands/budget.js')).showBudget(id, options, globals(cmd)),
+    );
+  capOptions(scopeOptions(budget.command('create').description('create a budget on one scope'), 'cap'))
+    .option('--allow-unpriced', 'under a USD cap, let models without a price through (they cost 0)')
+    .option('--json', 'print JSON', false)
+    .action(async (options, cmd: Command) =>
+      (await import('./commands/budget.js')).createBudget(options, globals(cmd)),
+    );
+  capOptions(budget.command('set').description("change a budget's caps, period, zone, name or alerts"))
+    .argument('<budget-id>', 'budget id')
+    .option('--allow-unpriced', 'let models without a price through')
+    .option('--no-allow-unpriced', 'refuse models without a price under a USD cap')
+    .option('--json', 'print JSON', false)
+    .action(async (id: string, options, cmd: Command) =>
+      (await import('./commands/budget.js')).setBudget(id, options, globals(cmd)),
+    );
+  budget
+    .command('rm')
+    .description('delete a budget (calls stop being checked against it)')
+    .argument('<budget-id>', 'budget id')
+    .action(async (id: string, _options, cmd: Command) =>
+      (await import('./commands/budget.js')).removeBudget(id, globals(cmd)),
+    );
+  scopeOptions(
+    budget.command('usage').description('spent and left: of every budget covering the scopes (else of all)'),
+    'covering',
+  )
+    .option('--json', 'print JSON', false)
+    .action(async (options, cmd: Command) => (await import('./commands/budget.js')).budgetUsage(options, globals(cmd)));
+
+  program
+    .command('open')
+    .description('open the web console in a browser (chat, approvals, models, traces, budgets)')
+    .option('--console-url <url>', 'where the console is (default: $IIH_CONSOLE_URL, else http://127.0.0.1:3113)')
+    .option('--print', 'only print the address (for a browser on another machine)', false)
+    .addHelpText(
+      'after',
+      '\nOpens it with $BROWSER, else the platform opener (xdg-open, open, start); without one, prints the address.\nExit 1 when nothing answers there (the console is not running).\n\nExamples:\n  $ iii-harness open\n  $ iii-harness open --print',
+    )
+    .action(async (options, cmd: Command) => (await import('./commands/open.js')).runOpen(options, globals(cmd)));
+
+  program
     .command('status')
     .description('what is running: engine, workers, providers, policy, live turns and held calls')
     .option('--json', 'print JSON', false)

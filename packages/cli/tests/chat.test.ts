@@ -47,6 +47,9 @@ test('a streamed answer appears, and a held call approved with one key press run
   expect(count(done, /"saved":true/)).toBe(1);
   expect(done).not.toMatch(/Allow demo::save_note\?/);
   expect(done).toMatch(/Saved\. That is the whole loop/);
+  // This stack has no llm-budget: the chat says once that nothing caps spending.
+  const noted = await tmux.waitFor(/── done[\s\S]*• no spending caps: the llm-budget worker is not running/);
+  expect(count(noted, /no spending caps/)).toBe(1);
 });
 
 test('Ctrl-C aborts a long answer, the session shows it aborted, and a second Ctrl-C exits', async () => {

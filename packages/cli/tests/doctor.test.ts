@@ -81,6 +81,9 @@ test('after init and auth set, doctor is satisfied (the harness reloads the poli
   const status = await run('status');
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/✔ loaded/);
+  // This stack has no llm-budget: status says there are no caps, and why.
+  expect(status.stdout).toMatch(/Budgets\n +! no spending caps: the llm-budget worker is not running/);
+  expect(JSON.parse((await run('status', '--json')).stdout).budgets).toBeNull();
 });
 
 test('auth set refuses a provider that is not registered', async () => {

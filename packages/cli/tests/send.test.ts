@@ -36,8 +36,10 @@ test('exit 4 when a call waits for approval; after approving always, the next tu
   const sessionId = events[0]!.session_id;
   expect(events.every((e) => e.session_id === sessionId && e.turn_id === events[0]!.turn_id)).toBe(true);
   expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
-  const request = events.at(-1)!;
-  expect(request.type).toBe('approval_requested');
+  // The turn is held, not ended: the request is there and no turn_completed follows it.
+  const request = events.findLast((e) => e.type === 'approval_requested')!;
+  expect(request).toBeDefined();
+  expect(events.some((e) => e.type === 'turn_completed')).toBe(false);
   expect(held.stderr).toMatch(/waiting for approval: demo::save_note/);
 
   const callId = request.type === 'approval_requested' ? request.function_call_id : '';

@@ -13,6 +13,9 @@ import { DEFAULT_URL_SECURITY } from './http-functions/url-policy.js';
 import { DEFAULT_OBSERVABILITY, type ObservabilityConfig } from './observability/index.js';
 import { parseFilters, type RbacConfig } from './rbac/policy.js';
 
+/** The real engine's default for an adapter's `redis_url`. */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -31,6 +34,18 @@ export interface WorkerManagerConfig {
   rbac?: RbacConfig;
 }
 
+/** A worker's `redis` adapter: its data (or messages, or locks) shared with every engine on that Redis. */
+export interface RedisAdapterConfig {
+  name: 'redis';
+  /** `adapter.config.redis_url` (default `redis://localhost:6379`, as in the engine). */
+  redis_url: string;
+}
+
+/** Which adapter a worker uses: absent = the in-process default (SQLite / in-memory). */
+export interface AdapterChoice {
+  adapter?: RedisAdapterConfig;
+}
+
 /** The builtins to run; an absent section means that worker is not enabled. */
 export interface EngineConfig {
   /** The first `iii-worker-manager` entry: the main worker port. */
@@ -39,11 +54,11 @@ export interface EngineConfig {
   extraWorkerManagers?: WorkerManagerConfig[];
   /** `iii-http-functions` (off unless listed, as in the engine). */
   httpFunctions?: HttpFunctionsConfig;
-  state?: StateConfig;
-  stream?: Record<string, never>;
+  state?: StateConfig & AdapterChoice;
+  stream?: AdapterChoice;
   http?: HttpConfig;
-  pubsub?: Record<string, never>;
-  cron?: Record<string, never>;
+  pubsub?: AdapterChoice;
+  cron?: AdapterChoice;
   /** `iii-queue` (or `queue`) entry's `config`, handed to installQueues untouched. */
   queue?: Record<string, unknown>;
   /** `iii-observability` (always on, like the engine's mandatory worker; defaults without an entry). */
@@ -153,8 +168,8 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
       config.httpFunctions = httpFunctionsConfig(raw, where);
       return;
     case 'iii-state':
-      adapterOnly(raw, where, 'kv', ['triggers_enabled', 'max_value_bytes'], config.warnings);
       config.state = {
+        ...adapterChoice(raw, where, ['kv'], ['triggers_enabled', 'max_value_bytes'], config.warnings),
         triggers_enabled: optBool(raw, 'triggers_enabled', where),
         max_value_bytes: optInt(raw, 'max_value_bytes', where, 1),
       };
@@ -164,23 +179,20 @@ function applyWorker(config: EngineConfig, name: string, raw: Obj, where: string
         throw new ConfigError(
           `${where}: \`auth_function\` is not supported (the dev engine does not serve the stream client WebSocket)`,
         );
-      adapterOnly(raw, where, 'kv', ['port', 'host'], config.warnings);
+      config.stream = adapterChoice(raw, where, ['kv'], ['port', 'host'], config.warnings);
       if ('port' in raw || 'host' in raw)
         config.warnings.push(
           `${where}: port/host ignored: the stream client WebSocket (port 3112) is not served by the dev engine`,
         );
-      config.stream = {};
       return;
     case 'iii-http':
       config.http = httpConfig(raw, where, config.warnings);
       return;
     case 'iii-pubsub':
-      adapterOnly(raw, where, 'local', [], config.warnings);
-      config.pubsub = {};
+      config.pubsub = adapterChoice(raw, where, ['local', 'memory'], [], config.warnings);
       return;
     case 'iii-cron':
-      adapterOnly(raw, where, 'kv', [], config.warnings);
-      config.cron = {};
+      config.cron = adapterChoice(raw, where, ['kv'], [], config.warnings);
       return;
     case 'iii-queue':
     case 'queue':
@@ -358,20 +370,40 @@ function observabilityConfig(raw: Obj, where: string, warnings: string[]): Obser
   };
 }
 
-/** Only the default in-process adapter is implemented; anything else is named in the error. */
-function adapterOnly(raw: Obj, where: string, adapter: string, extraKeys: string[], warnings: string[]): void {
-  const a = raw.adapter;
-  if (a !== undefined && a !== null) {
-    if (!isObj(a) || typeof a.name !== 'string') throw new ConfigError(`${where}: \`adapter\` must be {name, config?}`);
-    if (a.name !== adapter)
-      throw new ConfigError(
-        `${where}: adapter "${a.name}" is not supported by the dev engine (only "${adapter}"; data lives in SQLite under --data-dir)`,
-      );
-    if (isObj(a.config) && Object.keys(a.config).length)
-      warnings.push(`${where}: adapter config ignored (the dev engine stores data in SQLite under --data-dir)`);
-  }
+/**
+ * `adapter: {name, config?}`: the in-process default (`local` names, whose config is ignored:
+ * data lives in SQLite under --data-dir) or `redis` with `config.redis_url`. Anything else is
+ * named in the error.
+ */
+function adapterChoice(
+  raw: Obj,
+  where: string,
+  local: string[],
+  extraKeys: string[],
+  warnings: string[],
+): AdapterChoice {
   for (const key of Object.keys(raw))
     if (key !== 'adapter' && !extraKeys.includes(key)) warnings.push(`${where}: unknown key \`${key}\` ignored`);
+  const a = raw.adapter;
+  if (a === undefined || a === null) return {};
+  if (!isObj(a) || typeof a.name !== 'string') throw new ConfigError(`${where}: \`adapter\` must be {name, config?}`);
+  const adapterConfig = a.config ?? {};
+  if (!isObj(adapterConfig)) throw new ConfigError(`${where}: \`adapter.config\` must be a mapping`);
+  if (local.includes(a.name)) {
+    if (Object.keys(adapterConfig).length)
+      warnings.push(`${where}: adapter config ignored (the dev engine stores data in SQLite under --data-dir)`);
+    return {};
+  }
+  if (a.name !== 'redis')
+    throw new ConfigError(
+      `${where}: adapter "${a.name}" is not supported by the dev engine (${[...local, 'redis'].map((n) => `"${n}"`).join(', ')})`,
+    );
+  for (const key of Object.keys(adapterConfig))
+    if (key !== 'redis_url') warnings.push(`${where}: adapter.config.${key} ignored`);
+  const url = adapterConfig.redis_url ?? DEFAULT_REDIS_URL;
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
+    throw new ConfigError(`${where}: adapter.config.redis_url must be a redis:// or rediss:// URL`);
+  return { adapter: { name: 'redis', redis_url: url } };
 }
 
 function optInt(raw: Obj, key: string, where: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {

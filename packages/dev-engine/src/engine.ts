@@ -19,6 +19,7 @@ import { createLogger, type LogLevel } from './logger.js';
 import { DEFAULT_OBSERVABILITY, installObservability } from './observability/index.js';
 import { QueueConfigError } from './queue/config.js';
 import { installQueues, type QueueModuleConfig } from './queue/index.js';
+import type { RedisAdapters } from './redis/index.js';
 import { Router } from './router.js';
 import { resolveSecurity, type SecurityOptions } from './security/options.js';
 import { openDatabase } from './store.js';
@@ -92,8 +93,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const inProcess = ['iii-engine-functions', 'iii-observability'];
   let httpServer: HttpServerHandle | undefined;
   let listeners: Listener[] = [];
+  let redis: RedisAdapters | undefined;
 
   try {
+    redis = await connectRedis(config, logger);
     installChannelFunctions(router, channels);
     const observability = installObservability(router, config.observability ?? DEFAULT_OBSERVABILITY, {
       maxJsonDepth: security.maxJsonDepth,
@@ -101,19 +104,19 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     });
     router.onTelemetry = observability.ingest;
     if (config.state) {
-      installState(router, config.state);
+      installState(router, config.state, redis?.state);
       inProcess.push('iii-state');
     }
     if (config.stream) {
-      installStream(router);
+      installStream(router, redis?.stream, redis?.streamEvents);
       inProcess.push('iii-stream');
     }
     if (config.pubsub) {
-      installPubSub(router);
+      installPubSub(router, redis?.pubsub);
       inProcess.push('iii-pubsub');
     }
     if (config.cron) {
-      installCron(router);
+      installCron(router, redis?.cronLock);
       inProcess.push('iii-cron');
     }
     const routes = new RouteTable();
@@ -161,6 +164,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   } catch (error) {
     for (const l of listeners) await l.server.close();
     await router.close();
+    await redis?.close();
     channels.close();
     db.close();
     throw error;
@@ -191,10 +195,19 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         for (const l of listeners) await l.server.close();
         await http?.close();
         await router.close();
+        await redis?.close();
         channels.close();
         db.close();
       })()),
   };
+}
+
+/** The Redis adapters the config names, connected (the Redis client is loaded only then). */
+async function connectRedis(config: EngineConfig, logger: Logger): Promise<RedisAdapters | undefined> {
+  const sections = [config.state, config.stream, config.pubsub, config.cron];
+  if (!sections.some((section) => section?.adapter !== undefined)) return undefined;
+  const { connectRedisAdapters } = await import('./redis/index.js');
+  return connectRedisAdapters(config, logger);
 }
 
 /** A bad `iii-queue` config is a config error like any other: the engine does not start. */

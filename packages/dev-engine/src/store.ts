@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import Database from 'better-sqlite3';
+import type { StateStorage, StreamStorage, UpdateStep } from './storage.js';
 import { type WriteBatch, writeBatchOf } from './write-batch.js';
 
 export function openDatabase(options: { memory?: boolean; dataDir?: string }): { db: Db; path: string } {
@@ -23,19 +24,20 @@ export function openDatabase(options: { memory?: boolean; dataDir?: string }): {
   return { db, path };
 }
 
+/**
+ * Every write here reads, computes (which may throw, before anything is written), then runs at
+ * most one write statement and nothing after it: SQLite undoes a failed statement by itself and
+ * the batch's transaction keeps other writes out, so no savepoint is needed around it, and a
+ * write alone in its tick commits in autocommit mode (issue 20, lever 7).
+ */
+const ONE_WRITE = { atomic: true };
+
 /** A value as stored: JSON text, or undefined when the key is absent. */
 function decode(row: { value: string } | undefined): unknown {
   return row === undefined ? undefined : JSON.parse(row.value);
 }
 
-/**
- * A read-modify-write step: gets the stored value and `copyOfOld` (a second, independent decode
- * of the same row: re-parsing the stored JSON is cheaper than deep-cloning `old`), and returns
- * the new value (undefined deletes the key) and what `update` should return.
- */
-export type UpdateStep<T> = (old: unknown, copyOfOld: () => unknown) => { value: unknown; result: T };
-
-export class StateStore {
+export class StateStore implements StateStorage {
   private readonly getStmt: Statement<[string, string], { value: string }>;
   private readonly putStmt: Statement<[string, string, string]>;
   private readonly delStmt: Statement<[string, string]>;
@@ -61,6 +63,10 @@ export class StateStore {
     return this.batch.read(() => decode(this.getStmt.get(scope, key)));
   }
 
+  set(scope: string, key: string, value: unknown): Promise<unknown> {
+    return this.update(scope, key, (old) => ({ value, result: old }));
+  }
+
   /** Read-modify-write in one transaction; `next` returns the new value (or undefined to delete). */
   update<T>(scope: string, key: string, next: UpdateStep<T>): Promise<T> {
     return this.batch.write(() => {
@@ -69,7 +75,7 @@ export class StateStore {
       if (value === undefined) this.delStmt.run(scope, key);
       else this.putStmt.run(scope, key, JSON.stringify(value));
       return result;
-    });
+    }, ONE_WRITE);
   }
 
   /** Resolves with the value that was there (undefined if none). */
@@ -78,7 +84,7 @@ export class StateStore {
       const old = decode(this.getStmt.get(scope, key));
       if (old !== undefined) this.delStmt.run(scope, key);
       return old;
-    });
+    }, ONE_WRITE);
   }
 
   list(scope: string): unknown[] | Promise<unknown[]> {
@@ -90,7 +96,7 @@ export class StateStore {
   }
 }
 
-export class StreamStore {
+export class StreamStore implements StreamStorage {
   private readonly getStmt: Statement<[string, string, string], { value: string }>;
   private readonly putStmt: Statement<[string, string, string, string]>;
   private readonly delStmt: Statement<[string, string, string]>;
@@ -119,6 +125,10 @@ export class StreamStore {
     return this.batch.read(() => decode(this.getStmt.get(stream, group, item)));
   }
 
+  set(stream: string, group: string, item: string, value: unknown): Promise<unknown> {
+    return this.update(stream, group, item, (old) => ({ value, result: old }));
+  }
+
   update<T>(stream: string, group: string, item: string, next: UpdateStep<T>): Promise<T> {
     return this.batch.write(() => {
       const row = this.getStmt.get(stream, group, item);
@@ -126,7 +136,7 @@ export class StreamStore {
       if (value === undefined) this.delStmt.run(stream, group, item);
       else this.putStmt.run(stream, group, item, JSON.stringify(value));
       return result;
-    });
+    }, ONE_WRITE);
   }
 
   delete(stream: string, group: string, item: string): Promise<unknown> {
@@ -134,7 +144,7 @@ export class StreamStore {
       const old = decode(this.getStmt.get(stream, group, item));
       if (old !== undefined) this.delStmt.run(stream, group, item);
       return old;
-    });
+    }, ONE_WRITE);
   }
 
   list(stream: string, group: string): unknown[] | Promise<unknown[]> {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, expandEnv, parseConfig, parseFlags, runCli } from '../src/index.js';
+import { parseQueueModuleConfig } from '../src/queue/config.js';
 import { quietSdk, RawClient, startTestEngine } from './helpers/conformance.js';
 
 const FULL = `
@@ -48,6 +49,39 @@ describe('parseConfig', () => {
       queue_configs: { 'turn-step': { type: 'fifo', message_group_field: 'session_id' } },
     });
     expect(config.warnings).toEqual([expect.stringContaining('adapter config ignored')]);
+  });
+
+  test("the real engine's redis and rabbitmq adapter entries (the queue entry is parsed by the queue module)", () => {
+    const config = parseConfig(
+      `
+workers:
+  - name: iii-state
+    config: { adapter: { name: redis, config: { redis_url: \${REDIS_URL} } } }
+  - name: iii-stream
+    config: { adapter: { name: redis, config: { redis_url: \${REDIS_URL} } } }
+  - name: iii-pubsub
+    config: { adapter: { name: redis, config: { redis_url: \${REDIS_URL} } } }
+  - name: iii-cron
+    config: { adapter: { name: redis } }
+  - name: iii-queue
+    config:
+      adapter: { name: rabbitmq, config: { amqp_url: \${RABBITMQ_URL}, prefetch_count: 10 } }
+`,
+      { REDIS_URL: 'redis://127.0.0.1:7000', RABBITMQ_URL: 'amqp://127.0.0.1:7001' },
+    );
+    const redis = { adapter: { name: 'redis', redis_url: 'redis://127.0.0.1:7000' } };
+    expect(config.state).toMatchObject(redis);
+    expect(config.stream).toEqual(redis);
+    expect(config.pubsub).toEqual(redis);
+    expect(config.cron).toEqual({ adapter: { name: 'redis', redis_url: 'redis://localhost:6379' } });
+    expect(parseQueueModuleConfig(config.queue).adapter).toEqual({
+      name: 'rabbitmq',
+      amqp_url: 'amqp://127.0.0.1:7001',
+    });
+    expect(() => parseQueueModuleConfig({ adapter: { name: 'redis' } })).toThrow(/pub\/sub only.*rabbitmq/);
+    expect(() => parseQueueModuleConfig({ adapter: { name: 'rabbitmq', config: { amqp_uri: 'x' } } })).toThrow(
+      /adapter\.config\.amqp_uri: unknown key/,
+    );
   });
 
   test('${VAR} takes the environment value; a missing one without default is a clear error', () => {
@@ -140,8 +174,13 @@ describe('parseConfig', () => {
     ['a standalone registry name', 'workers:\n  - name: http\n', /"http" is the standalone registry worker.*iii-http/],
     [
       'an unsupported adapter',
-      'workers:\n  - name: iii-state\n    config: { adapter: { name: redis } }\n',
-      /adapter "redis" is not supported/,
+      'workers:\n  - name: iii-state\n    config: { adapter: { name: bridge } }\n',
+      /adapter "bridge" is not supported/,
+    ],
+    [
+      'a redis URL that is not one',
+      'workers:\n  - name: iii-cron\n    config: { adapter: { name: redis, config: { redis_url: "http://x" } } }\n',
+      /redis_url must be a redis:\/\/ or rediss:\/\/ URL/,
     ],
     [
       'an unknown worker-manager key',

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { connectWorker, quietSdk, startTestEngine } from './helpers/conformance.js';
+import { connectWorker, quietSdk, sqliteOnlyTest, startTestEngine } from './helpers/conformance.js';
 
 let dir: string;
 
@@ -17,7 +17,8 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test('state and streams survive a restart on the same data dir', async () => {
+// Reads the SQLite file itself: not what the Redis variant of the suite stores.
+sqliteOnlyTest('state and streams survive a restart on the same data dir', async () => {
   const first = await startTestEngine({ memory: false, dataDir: dir });
   const w1 = connectWorker(first.url, 'writer');
   await w1.trigger({ function_id: 'state::set', payload: { scope: 'sessions', key: 's1', value: { turns: 3 } } });
@@ -59,7 +60,7 @@ test('state and streams survive a restart on the same data dir', async () => {
   await second.close();
 });
 
-test('--memory keeps nothing across restarts', async () => {
+sqliteOnlyTest('--memory keeps nothing across restarts', async () => {
   const first = await startTestEngine({ memory: true });
   const w1 = connectWorker(first.url, 'mem');
   await w1.trigger({ function_id: 'state::set', payload: { scope: 'tmp', key: 'k', value: 1 } });

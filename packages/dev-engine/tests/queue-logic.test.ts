@@ -14,7 +14,7 @@ import { FakeEngine, sleep, waitFor } from './helpers/queue-fake-engine.js';
 const FIFO = { type: 'fifo', message_group_field: 'session_id', backoff_ms: 20, max_retries: 3 };
 
 describe('queue config', () => {
-  it('fills in defaults and always has a default queue', () => {
+  it('fills in defaults and always has a default queue', async () => {
     expect(parseQueueModuleConfig({ queue_configs: { jobs: {} } }).queues.jobs).toEqual({
       type: 'standard',
       max_retries: 3,
@@ -24,8 +24,8 @@ describe('queue config', () => {
       timeout_ms: 1_800_000,
     });
     const engine = new FakeEngine();
-    installQueues(engine, {});
-    return expect(
+    await installQueues(engine, {});
+    await expect(
       engine.call('engine::queue::enqueue', { queue: 'default', function_id: 'x', data: {}, messageReceiptId: 'm1' }),
     )
       .resolves.toEqual({ messageReceiptId: 'm1' })
@@ -54,7 +54,7 @@ describe('queue delivery (fake engine)', () => {
 
   it('dead-letters after max_retries failures, with backoff between attempts', async () => {
     engine = new FakeEngine();
-    installQueues(engine, { queue_configs: { jobs: { backoff_ms: 40, max_retries: 3 } } });
+    await installQueues(engine, { queue_configs: { jobs: { backoff_ms: 40, max_retries: 3 } } });
     const attempts: number[] = [];
     engine.provide('work', () => {
       attempts.push(Date.now());
@@ -88,7 +88,7 @@ describe('queue delivery (fake engine)', () => {
 
   it('fails a delivery that exceeds timeout_ms and retries it', async () => {
     engine = new FakeEngine();
-    installQueues(engine, { queue_configs: { slow: { timeout_ms: 30, backoff_ms: 10, max_retries: 2 } } });
+    await installQueues(engine, { queue_configs: { slow: { timeout_ms: 30, backoff_ms: 10, max_retries: 2 } } });
     let calls = 0;
     engine.provide('hang', () => {
       calls++;
@@ -110,7 +110,7 @@ describe('queue delivery (fake engine)', () => {
 
   it('passes trace context but no metadata to queue targets', async () => {
     engine = new FakeEngine();
-    installQueues(engine, {});
+    await installQueues(engine, {});
     const seen: unknown[] = [];
     engine.provide('traced', (_data, options) => void seen.push(options));
     await engine.call('engine::queue::enqueue', {
@@ -140,7 +140,7 @@ describe('queue persistence across an engine restart (same database file)', () =
   async function restart(config: object = {}): Promise<FakeEngine> {
     await engine?.close();
     engine = new FakeEngine(join(dir, 'engine.db'));
-    installQueues(engine, config);
+    await installQueues(engine, config);
     return engine;
   }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IIIClient, TriggerAction } from 'iii-sdk';
-import { type QueueTestEngine, startQueueTestEngine } from './helpers/queue-engine.js';
+import { BROKER_TYPE, type QueueTestEngine, startQueueTestEngine } from './helpers/queue-engine.js';
 import { sleep, waitFor } from './helpers/queue-fake-engine.js';
 
 let engine: QueueTestEngine;
@@ -138,7 +138,7 @@ describe('retries and dead letters', () => {
     );
     expect(await call('engine::queue::dlq_topics', {})).toContainEqual({
       topic: 'redrivable',
-      broker_type: 'builtin',
+      broker_type: BROKER_TYPE,
       message_count: 3,
     });
     const page = await call<any[]>('engine::queue::dlq_messages', { queue: 'redrivable', offset: 1, limit: 1 });

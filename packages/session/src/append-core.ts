@@ -1,8 +1,8 @@
-import { HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
+import { HarnessError, type Logger, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
 import type { SessionEntryBody } from '@iii-harness/types';
-import { claimKey, takeOver, waitUntilReady } from './claim.js';
+import { takeOver, waitUntilReady } from './claim.js';
 import { waitingInInboxes } from './inbox.js';
-import { type Position, type StoredEntry, type StoredMeta, toSessionEntry } from './records.js';
+import { type Position, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 /** One entry of an append or append_batch call, validated and placed (see append-plan.ts). */
@@ -13,8 +13,6 @@ export interface AppendDraft {
   keptDepth?: number;
   /** Known to exist already when planned: settle as a duplicate without claiming. */
   existing?: Record<string, unknown>;
-  /** The id was generated for this call: nobody else can be writing it, so it needs no claim. */
-  fresh?: boolean;
 }
 
 export interface AppendOutcome {
@@ -24,58 +22,72 @@ export interface AppendOutcome {
   inbox_waiting?: number;
 }
 
-/** What `begin` left: our record, written and waiting for its commit, or what holds the id. */
+/** What `begin` left: our draft, written and waiting for its commit, or what holds the id. */
 export type Begun = { written: StoredEntry } | { taken: Record<string, unknown> | undefined };
 
 const isCommitted = (value: Record<string, unknown>) => value.committed === true;
 
 /**
- * Appending entries, in O(1) state operations each whatever the session's size: claim the key
- * (create-if-absent, so concurrent duplicates of an entry id write once), write the record, then
- * in one atomic update of the session record move the leaf, count the entries and take their
- * sequence numbers, and finally stamp each entry with its number. A chain of new entries (an
- * append_batch) shares that one update. A duplicate waits for the first writer and returns what it
- * wrote; if that writer stalls past `pending_timeout_ms`, one duplicate takes the write over.
+ * Appending entries in O(1) engine calls each, whatever the session's size:
+ *
+ * 1. **draft**: one update of the entry's key claims the id (create-if-absent: whoever finds no
+ *    old value is its one writer, so concurrent duplicates of an entry id write once) and writes
+ *    the body with the place the entry is expected to take (records.ts, `entryDraft`);
+ * 2. **commit**: one atomic update of the session record moves the leaf, counts the entries and
+ *    takes their sequence numbers — for a whole chain of new entries (an append_batch) at once;
+ * 3. **stamp**: one update per entry writes its sequence number and its real place;
+ * 4. the event.
+ *
+ * The session record is not read first when this process knows where its leaf was (hints.ts): the
+ * commit takes the real leaf from its own update. A duplicate waits for the first writer and
+ * returns what it wrote; if that writer stalls past `pending_timeout_ms`, one duplicate takes the
+ * write over. A reader finds a draft as an uncommitted entry at its expected place, so the body is
+ * never out of reach of the path, whenever a writer dies.
  */
 export class Appender {
+  /** Drafts this call wrote and has not committed: taken back if the session turns out missing. */
+  private readonly drafts = new Set<string>();
+
   constructor(
     private readonly store: SessionStore,
     private readonly logger: Logger,
+    private readonly sessionId: string,
   ) {}
 
-  /** Claim `draft`'s id and write it under `parent` (null: a new root), not yet committed. */
-  async begin(meta: StoredMeta, draft: AppendDraft, parent: Position | null): Promise<Begun> {
-    if (draft.existing) return { taken: draft.existing };
-    if (!draft.fresh) {
-      const claim = await claimKey(this.store.bus, this.store.entriesScope(meta.session_id), draft.id, 'id');
-      if (!claim.won) return { taken: claim.current };
-    }
-    const written = await this.write(meta, draft, parent);
-    // A takeover got there first (we were too slow): the record is the taker's now.
-    return written ? { written } : { taken: undefined };
+  private get scope(): string {
+    return this.store.entriesScope(this.sessionId);
   }
 
-  private place(
-    draft: AppendDraft,
-    parent: Position | null,
-  ): Pick<StoredEntry, 'parent_id' | 'depth' | 'window_depth'> {
+  /** Claim `draft`'s id and write it under `parent` (null: a new root), not yet committed. */
+  async begin(draft: AppendDraft, parent: Position | null): Promise<Begun> {
+    if (draft.existing) return { taken: draft.existing };
+    const record = this.draftRecord(draft, parent);
+    const { parent_id, depth, window_depth, created_at, body } = record;
+    const { old_value } = await this.store.bus.state.update<Record<string, unknown>>(this.scope, draft.id, [
+      { type: 'merge', value: { claimed: true, id: draft.id } },
+      // Appended: the first writer's draft stays first (merge would also refuse deep bodies).
+      { type: 'append', path: 'drafts', value: { parent_id, depth, window_depth, created_at, body } },
+    ]);
+    if (old_value === null || old_value === undefined) {
+      this.drafts.add(draft.id);
+      return { written: record };
+    }
+    // The id was taken. A committed entry stays as it was: the draft this update left on it goes.
+    // (One in flight keeps the list: its writer's stamp removes it, a takeover uses its first draft.)
+    if (isCommitted(old_value))
+      await this.store.bus.state.update(this.scope, draft.id, [{ type: 'remove', path: 'drafts' }]);
+    return { taken: old_value };
+  }
+
+  private draftRecord(draft: AppendDraft, parent: Position | null): StoredEntry {
     const depth = parent ? parent.depth + 1 : 0;
     const window_depth = draft.body.type === 'compaction' ? (draft.keptDepth ?? depth) : (parent?.window_depth ?? 0);
-    return { parent_id: parent?.id ?? null, depth, window_depth };
-  }
-
-  /** Write the claimed record; undefined if a takeover got there first (we were too slow). */
-  private async write(
-    meta: StoredMeta,
-    draft: AppendDraft,
-    parent: Position | null,
-    asTaker = false,
-  ): Promise<StoredEntry | undefined> {
     const now = Date.now();
-    const record: StoredEntry = {
-      claimed: true,
+    return {
       id: draft.id,
-      ...this.place(draft, parent),
+      parent_id: parent?.id ?? null,
+      depth,
+      window_depth,
       seq: 0,
       committed: false,
       revision: 0,
@@ -83,25 +95,19 @@ export class Appender {
       updated_at: now,
       body: draft.body,
     };
-    const { old_value } = await this.store.bus.state.set(this.store.entriesScope(meta.session_id), draft.id, record);
-    // A stalled-writer takeover got here first (it bumped `takeovers` or wrote the body): stand down.
-    const previous = (old_value ?? {}) as Record<string, unknown>;
-    return !asTaker && ('takeovers' in previous || 'body' in previous) ? undefined : record;
   }
 
   /**
-   * Commit a chain of written entries, each under the previous one: in one atomic update of the
-   * session record move the leaf to the last, count them and take their sequence numbers.
+   * Commit a chain of drafts, each under the previous one: in one atomic update of the session
+   * record move the leaf to the last, count them and take their sequence numbers, then stamp each.
    * `chainOntoLeaf`: the first goes under the leaf that update replaced, and the depths come from
    * `increment leaf_depth`: no read of another entry, no race; so concurrent appends without a
-   * parent form one chain instead of sibling branches. Otherwise the entries stay where written.
+   * parent form one chain instead of sibling branches. Otherwise the entries stay where drafted.
    */
-  async commit(meta: StoredMeta, chain: StoredEntry[], chainOntoLeaf: boolean): Promise<AppendOutcome[]> {
-    const sessionId = meta.session_id;
+  async commit(chain: StoredEntry[], chainOntoLeaf: boolean): Promise<AppendOutcome[]> {
     const count = chain.length;
     const last = chain[count - 1]!;
-    const { before, after, seq, raw } = await this.store.advance(
-      sessionId,
+    const { before, after, seq, raw } = await this.advance(
       [
         { type: 'set', path: 'leaf_id', value: last.id },
         ...(chainOntoLeaf
@@ -124,13 +130,11 @@ export class Appender {
           }
         : {};
       const record: StoredEntry = { ...written, ...placed, seq: seq - count + 1 + index, committed: true };
-      const { parent_id, depth, window_depth } = record;
-      await this.store.bus.state.update(this.store.entriesScope(sessionId), record.id, [
-        { type: 'merge', value: { seq: record.seq, committed: true, parent_id, depth, window_depth } },
-      ]);
+      await this.stamp(record);
+      this.drafts.delete(record.id);
       await this.store.publish(
         this.logger,
-        { type: 'entry_appended', session_id: sessionId, entry_id: record.id, entry: toSessionEntry(record) },
+        { type: 'entry_appended', session_id: this.sessionId, entry_id: record.id, entry: toSessionEntry(record) },
         record.seq,
       );
       outcomes.push({ entry: record, created: true });
@@ -140,48 +144,75 @@ export class Appender {
     return outcomes;
   }
 
+  /** The session record's update; a session found missing takes back the drafts this call wrote. */
+  private async advance(ops: UpdateOp[], seqs: number): ReturnType<SessionStore['advance']> {
+    try {
+      return await this.store.advance(this.sessionId, ops, seqs);
+    } catch (error) {
+      if (error instanceof HarnessError && error.code === 'not_found')
+        for (const id of this.drafts) await this.store.bus.state.delete(this.scope, id);
+      throw error;
+    }
+  }
+
+  /** The entry's own fields, from its draft (`set` ops: merge would refuse deeply nested bodies). */
+  private async stamp(record: StoredEntry): Promise<void> {
+    const fields = [
+      'body',
+      'parent_id',
+      'depth',
+      'window_depth',
+      'seq',
+      'committed',
+      'created_at',
+      'updated_at',
+    ] as const;
+    await this.store.bus.state.update(this.scope, record.id, [
+      ...fields.map((path) => ({ type: 'set' as const, path, value: record[path] })),
+      { type: 'remove', path: 'drafts' },
+    ]);
+  }
+
   /**
    * Settle an id that `begin` found taken: return the entry once its writer committed it (as a
    * duplicate), or take a stalled write over.
    */
   async settle(
-    meta: StoredMeta,
     draft: AppendDraft,
     parent: Position | null,
     observed: Record<string, unknown> | undefined,
   ): Promise<AppendOutcome> {
-    if (observed === undefined) return this.awaitCommitted(meta, draft.id);
-    const sessionId = meta.session_id;
+    if (observed === undefined) return this.awaitCommitted(draft.id);
+    const sessionId = this.sessionId;
     if (isCommitted(observed)) return { entry: this.store.parseEntry(sessionId, observed)!, created: false };
-    const scope = this.store.entriesScope(sessionId);
     const waited = await waitUntilReady(
       this.store.bus,
-      scope,
+      this.scope,
       draft.id,
       isCommitted,
       this.store.config.pending_timeout_ms,
     );
     if (waited.ready) return { entry: this.store.parseEntry(sessionId, waited.value)!, created: false };
-    if (!(await takeOver(this.store.bus, scope, draft.id, waited.value))) return this.awaitCommitted(meta, draft.id);
+    if (!(await takeOver(this.store.bus, this.scope, draft.id, waited.value))) return this.awaitCommitted(draft.id);
     this.logger.warn({ entry_id: draft.id }, 'first writer of this entry stalled; taking the append over');
-    // Written but not committed: the writer may or may not have moved the leaf; committing again
-    // can count the entry twice, which is the price of never losing it.
-    const written = this.store.parseEntry(sessionId, waited.value) ?? (await this.write(meta, draft, parent, true))!;
-    const [outcome] = await this.commit(meta, [written], false);
+    // Drafted but not committed: the writer may or may not have moved the leaf, so the entry stays
+    // where it was drafted; committing again can count it twice, which is the price of never losing it.
+    const written = this.store.parseEntry(sessionId, waited.value) ?? this.draftRecord(draft, parent);
+    const [outcome] = await this.commit([written], false);
     return outcome!;
   }
 
-  private async awaitCommitted(meta: StoredMeta, entryId: string): Promise<AppendOutcome> {
+  private async awaitCommitted(entryId: string): Promise<AppendOutcome> {
     const waited = await waitUntilReady(
       this.store.bus,
-      this.store.entriesScope(meta.session_id),
+      this.scope,
       entryId,
       isCommitted,
       this.store.config.pending_timeout_ms,
     );
     if (!waited.ready)
       throw new HarnessError('unavailable', `entry ${entryId} is being appended by another call that has not finished`);
-    return { entry: this.store.parseEntry(meta.session_id, waited.value)!, created: false };
+    return { entry: this.store.parseEntry(this.sessionId, waited.value)!, created: false };
   }
 }
 

@@ -1,7 +1,7 @@
 import { HarnessError } from '@iii-harness/runtime';
 import type { SessionEntryBody } from '@iii-harness/types';
 import { type AppendDraft, newEntryId } from './append-core.js';
-import type { Position, StoredMeta } from './records.js';
+import type { Position } from './records.js';
 import type { SessionStore } from './store.js';
 
 export interface ChainItem {
@@ -25,27 +25,45 @@ interface Link {
 }
 
 /**
+ * Where a chain starts. Onto the leaf: where this process last saw it (a hint, see hints.ts: the
+ * commit finds the real leaf), else the session record says (a read that also answers `not_found`
+ * for a missing session); under a given parent: that entry, which must exist. A chain with a
+ * compaction or a branch summary reads the record: a compaction is placed where its path was
+ * checked, so that place must be the leaf itself, not a hint of it.
+ */
+async function startOf(
+  store: SessionStore,
+  sessionId: string,
+  parentId: string | null | undefined,
+  exact: boolean,
+): Promise<Position | null> {
+  if (parentId === null) return null;
+  if (parentId !== undefined) return store.requireEntry(sessionId, parentId);
+  const hint = exact ? undefined : store.hints.get(sessionId);
+  if (hint !== undefined) return hint;
+  const meta = await store.requireMeta(sessionId);
+  return meta.leaf_id ? { id: meta.leaf_id, depth: meta.leaf_depth, window_depth: meta.leaf_window } : null;
+}
+
+/**
  * Check everything an append depends on before anything is written, so a rejected call changes
  * no state: the parent exists, a branch summary's source exists, and a compaction's first kept
  * entry lies on the path it summarizes. Items chain one onto the previous one. Chaining onto the
- * leaf needs no read: the session record carries the leaf's position.
+ * leaf reads nothing when this process knows where the leaf was.
  */
 export async function planChain(
   store: SessionStore,
-  meta: StoredMeta,
+  sessionId: string,
   parentId: string | null | undefined,
   items: ChainItem[],
 ): Promise<ChainPlan> {
-  const sessionId = meta.session_id;
   const chainOntoLeaf = parentId === undefined;
-  const leaf = meta.leaf_id ?? null;
-  const start: Position | null = chainOntoLeaf
-    ? leaf === null
-      ? null
-      : { id: leaf, depth: meta.leaf_depth, window_depth: meta.leaf_window }
-    : parentId === null
-      ? null
-      : await store.requireEntry(sessionId, parentId);
+  const start = await startOf(
+    store,
+    sessionId,
+    parentId,
+    items.some((item) => hasReferences(item.entry)),
+  );
   const planned = new Map<string, Link>();
   const lookup = async (id: string): Promise<Link | undefined> =>
     planned.get(id) ?? (await store.getEntry(sessionId, id));
@@ -74,7 +92,7 @@ export async function planChain(
         lookup,
         where,
       });
-      drafts.push({ id, body: item.entry, keptDepth, fresh: item.entry_id === undefined });
+      drafts.push({ id, body: item.entry, keptDepth });
     }
     planned.set(id, link);
     previous = link;

@@ -18,22 +18,21 @@ async function appendChain(
   parent: string | null | undefined,
   items: ChainItem[],
 ) {
-  const meta = await store.requireMeta(session);
-  const plan = await planChain(store, meta, parent, items);
-  const appender = new Appender(store, logger);
+  const plan = await planChain(store, session, parent, items);
+  const appender = new Appender(store, logger, session);
   const outcomes: AppendOutcome[] = [];
   let pending: StoredEntry[] = [];
   let pendingChainsOntoLeaf = false;
   let previous: Position | null = plan.start;
   const commitPending = async () => {
     if (pending.length === 0) return;
-    outcomes.push(...(await appender.commit(meta, pending, pendingChainsOntoLeaf)));
+    outcomes.push(...(await appender.commit(pending, pendingChainsOntoLeaf)));
     previous = outcomes.at(-1)!.entry;
     pending = [];
   };
   for (const [index, draft] of plan.drafts.entries()) {
     if (draft.body.type === 'compaction') await commitPending();
-    const begun = await appender.begin(meta, draft, previous);
+    const begun = await appender.begin(draft, previous);
     if ('written' in begun) {
       if (pending.length === 0)
         pendingChainsOntoLeaf = index === 0 && plan.chainOntoLeaf && draft.body.type !== 'compaction';
@@ -42,7 +41,7 @@ async function appendChain(
       continue;
     }
     await commitPending();
-    const outcome = await appender.settle(meta, draft, previous, begun.taken);
+    const outcome = await appender.settle(draft, previous, begun.taken);
     outcomes.push(outcome);
     previous = outcome.entry;
   }

@@ -34,6 +34,11 @@ export const configSchema = z
      * way, and `get` reads only it.
      */
     path_list_min: z.number().int().min(1).default(2),
+    /**
+     * Sessions whose leaf this process remembers, so an append places its draft without reading
+     * the session record first (see hints.ts). 0: every append reads the record.
+     */
+    leaf_hints: z.number().int().min(0).max(1_000_000).default(10_000),
     /** Concurrent state writes when copying (fork, clone) or deleting a session. */
     write_concurrency: z.number().int().min(1).max(1_000).default(32),
   })
@@ -51,4 +56,5 @@ export const envOverrides = {
   IIH_SESSION_PATH_LIST_FACTOR: 'path_list_factor',
   IIH_SESSION_PATH_LIST_MIN: 'path_list_min',
   IIH_SESSION_WRITE_CONCURRENCY: 'write_concurrency',
+  IIH_SESSION_LEAF_HINTS: 'leaf_hints',
 };

@@ -44,6 +44,7 @@ export async function claimSession(store: SessionStore, id: string): Promise<Ses
 export async function completeSession(store: SessionStore, logger: Logger, meta: StoredMeta): Promise<StoredMeta> {
   const record: StoredMeta = { ...meta, claimed: true };
   await store.bus.state.set(store.config.meta_scope, meta.session_id, record);
+  store.hints.note(record);
   const { forked_from, cloned_from } = meta;
   await store.publish(
     logger,

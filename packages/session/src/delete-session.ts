@@ -12,6 +12,7 @@ export const deleteSession = (store: SessionStore) =>
     const meta = await store.requireMeta(session_id);
     // The record goes first: from here on the session does not exist for any reader.
     await store.bus.state.delete(store.config.meta_scope, session_id);
+    store.hints.forget(session_id);
     const deleteAll = async (scope: string, field: string) => {
       const keys = (await store.bus.state.list(scope))
         .map((value) => keyOf(value, field))

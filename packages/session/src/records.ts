@@ -21,7 +21,8 @@ export const storedEntry = z.object({
   /** 0 until the append is committed (the leaf moved and the sequence number was taken). */
   seq: nonNegative,
   committed: z.boolean(),
-  revision: nonNegative,
+  /** Absent until a revision is written (update_entry): 0. */
+  revision: nonNegative.default(0),
   created_at: z.number().int(),
   updated_at: z.number().int(),
   body: sessionEntryBody,
@@ -57,8 +58,40 @@ export type StoredMeta = z.infer<typeof storedMeta>;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** An entry record with its body written (it may not be committed yet). */
-export const isWrittenEntry = (value: unknown): boolean => isObject(value) && 'body' in value;
+/**
+ * What an append writes first, in the same atomic update that claims the entry id: the body and
+ * where the entry is expected to go. Drafts are appended to a list, so the first writer's stays
+ * first whatever duplicates arrive while it is in flight; the commit's stamp moves it into the
+ * record's own fields and removes the list.
+ */
+export const entryDraft = z.object({
+  parent_id: entryId.nullable(),
+  depth: nonNegative,
+  window_depth: nonNegative,
+  created_at: z.number().int(),
+  body: sessionEntryBody,
+});
+export type EntryDraft = z.infer<typeof entryDraft>;
+
+const firstDraft = (value: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const drafts = value.drafts;
+  return Array.isArray(drafts) && isObject(drafts[0]) ? drafts[0] : undefined;
+};
+
+/**
+ * An entry record with its body written, stamped or still a draft (an append in flight, or one
+ * whose writer died before the stamp). A draft reads as an uncommitted entry at its expected place.
+ */
+export const isWrittenEntry = (value: unknown): boolean =>
+  isObject(value) && ('body' in value || firstDraft(value) !== undefined);
+
+/** A stored entry value as an entry record (the stamped fields win over leftover drafts). */
+export function entryRecordOf(value: Record<string, unknown>): Record<string, unknown> {
+  const draft = 'body' in value ? undefined : firstDraft(value);
+  if (!draft) return value;
+  const { drafts: _drafts, ...rest } = value;
+  return { seq: 0, committed: false, updated_at: draft.created_at, ...rest, ...draft };
+}
 
 /** A session record past its claim stub. */
 export const isCompleteMeta = (value: unknown): boolean => isObject(value) && 'created_at' in value;

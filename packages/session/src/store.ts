@@ -1,7 +1,9 @@
 import { type Bus, HarnessError, type Logger, parseStored, type UpdateOp } from '@iii-harness/runtime';
 import { SESSION_EVENTS_STREAM, type SessionEvent } from '@iii-harness/types';
 import type { Config } from './config.js';
+import { LeafHints } from './hints.js';
 import {
+  entryRecordOf,
   isCompleteMeta,
   isWrittenEntry,
   type StoredEntry,
@@ -18,10 +20,15 @@ type EventFields<E> = E extends SessionEvent ? Omit<E, 'seq' | 'timestamp'> : ne
  * Nothing here reads a whole session except `listEntries` (tree, export, fork, clone, delete).
  */
 export class SessionStore {
+  /** Where each session's leaf was last seen by this process (appends place their drafts with it). */
+  readonly hints: LeafHints;
+
   constructor(
     readonly bus: Bus,
     readonly config: Config,
-  ) {}
+  ) {
+    this.hints = new LeafHints(config.leaf_hints);
+  }
 
   entriesScope(sessionId: string): string {
     return `${this.config.entries_scope_prefix}:${sessionId}`;
@@ -43,7 +50,10 @@ export class SessionStore {
   /** The session record parsed, and as stored (with the per-inbox counts parsing drops). */
   async getMetaRecord(sessionId: string): Promise<{ meta: StoredMeta; raw: Record<string, unknown> } | undefined> {
     const raw = await this.bus.state.get<Record<string, unknown>>(this.config.meta_scope, sessionId);
-    return raw !== undefined && isCompleteMeta(raw) ? { meta: this.parseMeta(sessionId, raw), raw } : undefined;
+    if (raw === undefined || !isCompleteMeta(raw)) return undefined;
+    const meta = this.parseMeta(sessionId, raw);
+    this.hints.note(meta);
+    return { meta, raw };
   }
 
   async requireMetaRecord(sessionId: string): Promise<{ meta: StoredMeta; raw: Record<string, unknown> }> {
@@ -58,7 +68,11 @@ export class SessionStore {
 
   parseEntry(sessionId: string, raw: unknown): StoredEntry | undefined {
     return isWrittenEntry(raw)
-      ? parseStored(storedEntry, raw, `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`)
+      ? parseStored(
+          storedEntry,
+          entryRecordOf(raw as Record<string, unknown>),
+          `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`,
+        )
       : undefined;
   }
 
@@ -104,6 +118,7 @@ export class SessionStore {
       // No session (absent, or deleted since the caller read it): take back the fragment this update created.
       if (result.old_value === null || result.old_value === undefined)
         await this.bus.state.delete(this.config.meta_scope, sessionId);
+      this.hints.forget(sessionId);
       throw new HarnessError('not_found', `session ${sessionId} does not exist`);
     }
     if (result.errors?.length)
@@ -113,6 +128,7 @@ export class SessionStore {
       );
     const before = this.parseMeta(sessionId, result.old_value);
     const after = this.parseMeta(sessionId, result.new_value);
+    this.hints.note(after);
     return { before, after, seq: after.seq, raw: result.new_value as Record<string, unknown> };
   }
 

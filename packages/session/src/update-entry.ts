@@ -45,8 +45,9 @@ export const updateEntry = (store: SessionStore) =>
   (async ({ session_id, entry_id, revision, entry }, { logger }) => {
     // The entry first. The session record is read only on the paths that write nothing (so a
     // deleted session is not_found there too); a write learns it from `advance`.
+    // An append still in flight is not there yet, as in every other read (its stamp writes the body).
     const current = await store.getEntry(session_id, entry_id);
-    if (!current) {
+    if (!current?.committed) {
       await store.requireMeta(session_id);
       throw new HarnessError('not_found', `entry ${entry_id} does not exist in session ${session_id}`);
     }

@@ -1,5 +1,5 @@
 import { contracts } from '@iii-harness/types';
-import { assistant, type Stack, startStack, texts, user } from './stack.js';
+import { assistant, codeOf, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -176,6 +176,90 @@ describe('session under concurrency', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['recovered']);
     expect((await getInfo(session_id)).entry_count).toBe(1);
+  });
+});
+
+describe('appends placed from what this process last saw of the session', () => {
+  const state = (scope: string, key: string, ops: unknown[]) =>
+    s.bus.call(contracts.engine.stateUpdate, { scope, key, ops });
+  /** What another copy of the worker does when it appends `id` under `parent` (depth `depth`). */
+  const appendElsewhere = async (session_id: string, id: string, parent: string, depth: number) => {
+    const { new_value } = await state('session_meta', session_id, [
+      { type: 'set', path: 'leaf_id', value: id },
+      { type: 'increment', path: 'leaf_depth', by: 1 },
+      { type: 'increment', path: 'entry_count', by: 1 },
+      { type: 'increment', path: 'seq', by: 1 },
+    ]);
+    const seq = (new_value as { seq: number }).seq;
+    await s.bus.call(contracts.engine.stateSet, {
+      scope: `session_entries:${session_id}`,
+      key: id,
+      value: {
+        id,
+        parent_id: parent,
+        depth,
+        window_depth: 0,
+        seq,
+        committed: true,
+        created_at: 1,
+        updated_at: 1,
+        body: user(id),
+      },
+    });
+  };
+
+  it('chains onto the real leaf when another copy appended since this one last looked', async () => {
+    const session_id = await create();
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
+    await appendElsewhere(session_id, 'b', 'a', 1);
+    const c = await s.bus.call(contracts.session.append, { session_id, entry_id: 'c', entry: user('c') });
+    expect(c.entry).toMatchObject({ parent_id: 'b', depth: 2 });
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps an entry on the path when its writer died between the commit and the stamp', async () => {
+    const session_id = await create();
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'b', entry: user('b') });
+    // What a writer leaves when it dies right after moving the leaf: its draft, not stamped.
+    await state(`session_entries:${session_id}`, 'c', [
+      { type: 'merge', value: { claimed: true, id: 'c' } },
+      {
+        type: 'append',
+        path: 'drafts',
+        value: { parent_id: 'b', depth: 2, window_depth: 0, created_at: 1, body: user('c') },
+      },
+    ]);
+    await state('session_meta', session_id, [
+      { type: 'set', path: 'leaf_id', value: 'c' },
+      { type: 'increment', path: 'leaf_depth', by: 1 },
+      { type: 'increment', path: 'entry_count', by: 1 },
+      { type: 'increment', path: 'seq', by: 1 },
+    ]);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
+    // Not committed as far as readers of single entries go; a retry of the append takes it over.
+    expect(await codeOf(s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'c' }))).toBe('not_found');
+    const retried = await s.bus.call(contracts.session.append, { session_id, entry_id: 'c', entry: user('c') });
+    expect(retried.entry).toMatchObject({ id: 'c', parent_id: 'b', seq: expect.any(Number) });
+    expect((await s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'c' })).entry).toMatchObject({
+      parent_id: 'b',
+      depth: 2,
+    });
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('takes back its draft when the session it was placed in is gone', async () => {
+    const session_id = await create();
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
+    // Deleted by another copy: this process still knows a leaf for it.
+    await s.bus.call(contracts.engine.stateDelete, { scope: 'session_meta', key: session_id });
+    expect(await codeOf(s.bus.call(contracts.session.append, { session_id, entry_id: 'z', entry: user('z') }))).toBe(
+      'not_found',
+    );
+    expect(
+      await s.bus.call(contracts.engine.stateGet, { scope: `session_entries:${session_id}`, key: 'z' }),
+    ).toBeUndefined();
+    expect(await s.bus.call(contracts.engine.stateGet, { scope: 'session_meta', key: session_id })).toBeUndefined();
   });
 });
 

@@ -81,6 +81,18 @@ describe('engine calls per function', () => {
       parent_id: 'a1',
       entry: user('b1'),
     });
+    // A session whose record this process has not seen (another copy created it): read first.
+    const unseen = `unseen-${session_id}`;
+    await s.bus.call(contracts.engine.stateSet, {
+      scope: 'session_meta',
+      key: unseen,
+      value: { session_id: unseen, created_at: 1, updated_at: 1, leaf_id: null, entry_count: 0, seq: 1 },
+    });
+    await measure(contracts.session.append, 'message, entry_id, session not seen here', {
+      session_id: unseen,
+      entry_id: 'x1',
+      entry: user('x1'),
+    });
     await measure(contracts.session.appendBatch, '1 entry', {
       session_id,
       entries: [{ entry_id: 'r1', entry: user('r1') }],
@@ -129,14 +141,15 @@ describe('engine calls per function', () => {
       'ensure: new session': 4,
       'ensure: existing session': 1,
       'get: ': 1,
-      'append: message, entry_id, first entry': 6,
-      'append: message, entry_id': 6,
-      'append: custom, entry_id': 6,
-      'append: message, no entry_id': 5,
+      'append: message, entry_id, first entry': 4,
+      'append: message, entry_id': 4,
+      'append: custom, entry_id': 4,
+      'append: message, no entry_id': 4,
       'append: duplicate entry_id': 2,
-      'append: parent_id given': 7,
-      'append_batch: 1 entry': 6,
-      'append_batch: 3 entries': 14,
+      'append: parent_id given': 5,
+      'append: message, entry_id, session not seen here': 5,
+      'append_batch: 1 entry': 4,
+      'append_batch: 3 entries': 10,
       'update_entry: ': 4,
       'set_leaf: ': 4,
       'messages: path of 2': 2,

@@ -33,14 +33,47 @@ export class TtlCache<V> {
 export class WorkerCaches {
   private readonly models: TtlCache<Model | undefined>;
   private readonly hooks: TtlCache<Set<string> | undefined>;
+  private readonly functions: TtlCache<Set<string> | undefined>;
+  private readonly providers: TtlCache<Map<string, number> | undefined>;
 
   constructor(
     private readonly bus: Bus,
     private readonly logger: Logger,
-    ttl: { catalog_ttl_ms: number; hooks_ttl_ms: number },
+    ttl: { catalog_ttl_ms: number; hooks_ttl_ms: number; functions_ttl_ms: number },
   ) {
     this.models = new TtlCache(ttl.catalog_ttl_ms);
     this.hooks = new TtlCache(ttl.hooks_ttl_ms);
+    this.functions = new TtlCache(ttl.functions_ttl_ms);
+    this.providers = new TtlCache(ttl.catalog_ttl_ms);
+  }
+
+  /**
+   * Whether a function is registered on the engine right now (as of `functions_ttl_ms` ago): how
+   * the turn learns that an optional worker (context-compaction, llm-budget) runs, at no cost per
+   * turn. False when the engine's list cannot be read.
+   */
+  async registered(functionId: string): Promise<boolean> {
+    const ids = await this.functions.get('all', () =>
+      this.bus.call(contracts.engine.functionsList, {}, { timeoutMs: 5_000 }).then(
+        ({ functions }) => new Set(functions.map((f) => f.function_id)),
+        (error: unknown) => {
+          this.logger.warn({ err: (error as Error).message }, 'could not list the registered functions');
+          return undefined;
+        },
+      ),
+    );
+    return ids?.has(functionId) ?? false;
+  }
+
+  /** The max tokens a provider sends when a request names none (its declaration and config), if known. */
+  async providerMaxTokens(provider: string): Promise<number | undefined> {
+    const byId = await this.providers.get('all', () =>
+      this.bus.call(contracts.harness.providerList, {}, { timeoutMs: 5_000 }).then(
+        ({ providers }) => new Map(providers.map((p) => [p.id, p.max_tokens])),
+        () => undefined,
+      ),
+    );
+    return byId?.get(provider);
   }
 
   /** The catalog's entry for a model, or undefined (not registered, or no catalog: logged, never fatal). */

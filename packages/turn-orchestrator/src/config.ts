@@ -35,6 +35,29 @@ export const configSchema = z
     catalog_ttl_ms: z.number().int().nonnegative().default(30_000),
     /** Which hook topics have subscribers is asked at most this often (a new subscriber waits this long). */
     hooks_ttl_ms: z.number().int().nonnegative().default(2_000),
+    /**
+     * Which optional workers are registered (context-compaction, llm-budget) is asked at most this
+     * often: a worker started meanwhile is used within this time.
+     */
+    functions_ttl_ms: z.number().int().nonnegative().default(2_000),
+    /**
+     * `compaction::plan` is asked only when the orchestrator's own estimate of the request (UTF-8
+     * bytes / 3, which errs high for most text) reaches this share of the model's usable window:
+     * far below the window the plan's answer is known. 0 asks before every model call.
+     */
+    compaction_precheck_ratio: z.number().min(0).max(1).default(0.5),
+    /** `compaction::plan` must answer within this, or the call goes ahead unplanned. */
+    compaction_plan_timeout_ms: z.number().int().positive().default(10_000),
+    /** The longest a compaction may hold up a model call (it may summarise, in chunks). */
+    compaction_timeout_ms: z.number().int().positive().default(300_000),
+    /**
+     * With llm-budget present, each model call reserves its worst case: the prompt plus this many
+     * output tokens at most (the provider's configured max tokens and the model's max output cap
+     * it further), and asks the provider for no more than the reservation grants.
+     */
+    budget_max_output_tokens: z.number().int().positive().default(8_192),
+    /** How long a `run::start` that was interrupted keeps the session's start claimed (others answer session_busy). */
+    start_claim_ms: z.number().int().positive().default(10_000),
     /** Re-enqueue steps of turns that look stalled (seconds-first cron). */
     recovery_cron: z.string().min(1).default('*/30 * * * * *'),
     /** A working turn untouched for this long is considered stalled by the recovery sweep. */

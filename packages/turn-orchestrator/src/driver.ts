@@ -24,7 +24,8 @@ type StepReply = { ran: boolean; skipped?: string };
 /**
  * The handler of every `turn::<state>` job. A job names a turn; one delivery drives it through as
  * many consecutive states as it can — each transition journaled by one save — until the turn parks
- * (waits for a person), ends, or the delivery's time budget is spent (then a fresh job takes over).
+ * (waits for a person), ends, or the delivery's time budget is spent or the worker starts draining
+ * (then a fresh job takes over: on another copy, or on this worker once it is back).
  * Jobs arrive at least once and may be duplicated: a delivery first takes the turn (store.ts: the
  * next epoch), so whichever delivery came before it is fenced off, and resumes from the record.
  * A job for a turn that is over only makes sure its `turn_completed` was written.
@@ -53,14 +54,15 @@ async function drive(run: TurnRun, deps: Deps, job: TurnStepJob): Promise<StepRe
     await run.carryOut();
     const began = Date.now();
     for (;;) {
+      // Draining (SIGTERM): stop at a transition and let another copy — or this worker restarted — go on.
+      if (deps.shutdown?.aborted || Date.now() - began >= deps.config.driver_budget_ms) {
+        await run.handOver();
+        return { ran: true };
+      }
       const state = run.record.state as TurnStepState;
       const result = (await run.abortRequested()) ? await finishAborted() : await STEPS[state](run);
       const next = await run.move(result);
       if (isTerminalTurnState(next) || next === 'function_awaiting_approval') return { ran: true };
-      if (Date.now() - began >= deps.config.driver_budget_ms) {
-        await run.handOver();
-        return { ran: true };
-      }
     }
   } catch (error) {
     if (error instanceof Fenced) return fenced(run, job);

@@ -8,8 +8,8 @@ import type { TurnRun } from './turn.js';
 
 export interface Generation {
   message: AssistantMessage;
-  /** Set when the provider ended its stream with an `error` event. */
-  failure?: { code: string; message: string; retryable: boolean };
+  /** Set when the provider ended its stream with an `error` event (`reason`: e.g. `context_overflow`). */
+  failure?: { code: string; message: string; retryable: boolean; reason?: string };
 }
 
 /**
@@ -18,16 +18,17 @@ export interface Generation {
  * broke off without a final event (its process died), is waited for and asked again (the request
  * id is the generation's own, so a provider sees the same request).
  */
-export async function generate(run: TurnRun, messages: Message[]): Promise<Generation> {
+export async function generate(run: TurnRun, messages: Message[], maxTokens?: number): Promise<Generation> {
   const { bus, config } = run.deps;
   const record = run.record;
+  const max_tokens = maxTokens ?? record.max_output_tokens;
   const request = {
     request_id: streamRequestId(record),
     model: record.model,
     messages,
     ...(record.system_prompt ? { system: record.system_prompt } : {}),
     ...(toolsFor(record).length ? { tools: toolsFor(record) } : {}),
-    ...(record.max_output_tokens ? { max_tokens: record.max_output_tokens } : {}),
+    ...(max_tokens ? { max_tokens } : {}),
   };
   const functionId = `provider::${record.provider}::stream`;
   const streamed = await run.patient(functionId, async () => {
@@ -64,6 +65,11 @@ export async function generate(run: TurnRun, messages: Message[]): Promise<Gener
   };
   return {
     message: { ...partial, stop_reason: 'error', error_message: terminal.message },
-    failure: { code: terminal.code, message: terminal.message, retryable: terminal.retryable },
+    failure: {
+      code: terminal.code,
+      message: terminal.message,
+      retryable: terminal.retryable,
+      ...(terminal.reason ? { reason: terminal.reason } : {}),
+    },
   };
 }

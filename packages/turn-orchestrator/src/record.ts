@@ -84,6 +84,18 @@ export const turnRecord = z.object({
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
   pricing: modelPricing.optional(),
+  /**
+   * Who the turn's spend counts against (from `run::start`, else the session's metadata), and
+   * whether llm-budget ran when the turn was provisioned: then every model call is reserved and
+   * committed, and a budget worker that is away is waited for, never skipped.
+   */
+  workspace_id: z.string().optional(),
+  agent_id: z.string().optional(),
+  budget: z.boolean().optional(),
+  /** What the budget worker charged for this turn's model calls so far. */
+  cost_micro_usd: z.number().int().nonnegative().optional(),
+  /** The step in which the provider said the context is too long and the turn compacted and retried (once per step). */
+  overflow_step: z.number().int().nonnegative().optional(),
   /** Model calls made so far. */
   generations: z.number().int().nonnegative(),
   /** Something new for the model since its last generation (function results, inbox messages): ask again. */

@@ -1,6 +1,6 @@
-import type { Handler } from '@iii-harness/runtime';
+import { claimScheduledRun, type Handler } from '@iii-harness/runtime';
 import {
-  type contracts,
+  contracts,
   isTerminalTurnState,
   TURN_STEP_QUEUE,
   type TurnStepState,
@@ -34,5 +34,13 @@ export async function recoverTurns(deps: Deps, onlyStalled: boolean): Promise<nu
   return kicked;
 }
 
+/**
+ * The recovery cron. Every copy of the orchestrator registers it (one per engine), so each
+ * scheduled run fires once per copy: the first copy to claim the run does the sweep, the others
+ * skip it (runtime's `claimScheduledRun`, through engine state).
+ */
 export const recover = (deps: Deps) =>
-  (async () => ({ kicked: await recoverTurns(deps, true) })) satisfies Handler<typeof contracts.turn.recover>;
+  (async (event) => {
+    if (!(await claimScheduledRun(deps.bus, contracts.turn.recover.id, event))) return { kicked: 0 };
+    return { kicked: await recoverTurns(deps, true) };
+  }) satisfies Handler<typeof contracts.turn.recover>;

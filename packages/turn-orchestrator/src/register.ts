@@ -20,6 +20,7 @@ export async function register(worker: Worker<Config>): Promise<void> {
     config: worker.config,
     store: new TurnStore(worker.bus, worker.logger),
     caches: new WorkerCaches(worker.bus, worker.logger, worker.config),
+    shutdown: worker.shutdownSignal,
   };
   worker.function(run.start, runStart(deps));
   worker.function(run.abort, runAbort(deps));

@@ -1,4 +1,4 @@
-import { type Handler, HarnessError, KeyedSerializer, uuidv7 } from '@iii-harness/runtime';
+import { type Handler, HarnessError, uuidv7 } from '@iii-harness/runtime';
 import { contracts, emptyUsage, isTerminalTurnState, type RunStartInput, TURN_STEP_QUEUE } from '@iii-harness/types';
 import { EventLog } from './events.js';
 import type { TurnRecord } from './record.js';
@@ -8,24 +8,26 @@ import type { Deps } from './turn.js';
 const START_EVENTS = 3;
 
 /**
- * Start a turn: one read (is a turn live?), one write that creates the record and reserves the
- * number of `turn_started`, the event, and the first step's job. The session itself is created
- * lazily, by the first read of its context.
+ * Start a turn: one update claims the start (store.ts, `claimStart`: on every copy of the
+ * orchestrator, at most one start wins while no turn is live), one write creates the record and
+ * reserves the number of `turn_started`, the event, and the first step's job. The session itself
+ * is created lazily, by the first read of its context. No state in this process: two copies (two
+ * engines) serialize through the engine's state alone.
  */
-export const runStart = (deps: Deps) => {
-  // One start at a time per session inside this process; the record check makes it a single turn.
-  const starts = new KeyedSerializer();
-  return (async (input) => starts.run(input.session_id, () => start(deps, input))) satisfies Handler<
-    typeof contracts.run.start
-  >;
-};
+export const runStart = (deps: Deps) =>
+  (async (input) => start(deps, input)) satisfies Handler<typeof contracts.run.start>;
 
 async function start(deps: Deps, input: RunStartInput): Promise<{ turn_id: string; started: true }> {
-  const previous = await deps.store.read(input.session_id);
-  if (previous?.record && !isTerminalTurnState(previous.record.state)) {
+  const nonce = uuidv7();
+  const claim = await deps.store.claimStart(input.session_id, nonce, deps.config.start_claim_ms);
+  if (!claim.won) {
+    await deps.store.dropStart(input.session_id, nonce);
+    const live = claim.stored.record;
     throw new HarnessError(
       'conflict',
-      `session ${input.session_id} already has a live turn (${previous.record.turn_id})`,
+      live && !isTerminalTurnState(live.state)
+        ? `session ${input.session_id} already has a live turn (${live.turn_id})`
+        : `a turn is being started on session ${input.session_id}`,
       { reason: 'session_busy' },
     );
   }
@@ -41,13 +43,15 @@ async function start(deps: Deps, input: RunStartInput): Promise<{ turn_id: strin
     max_turns: input.max_turns ?? deps.config.default_max_turns,
     ...(input.functions ? { functions: input.functions } : {}),
     exposure: input.exposure ?? deps.config.default_exposure,
+    ...(input.workspace_id ? { workspace_id: input.workspace_id } : {}),
+    ...(input.agent_id ? { agent_id: input.agent_id } : {}),
     generations: 0,
     model_has_news: false,
     usage: emptyUsage(),
     started_at: now,
     updated_at: now,
   };
-  const reserved = await deps.store.create(previous, record, START_EVENTS);
+  const reserved = await deps.store.create({ ...claim, nonce }, record, START_EVENTS);
   const events = new EventLog(deps.bus, deps.store, record.session_id, record.turn_id, deps.logger);
   events.grant(reserved);
   await events.emit({ type: 'turn_started', provider: record.provider, model: record.model });

@@ -1,5 +1,5 @@
 import { type Bus, HarnessError, type Logger, type UpdateOp, versionedRecord } from '@iii-harness/runtime';
-import { AGENT_EVENT_SEQ } from '@iii-harness/types';
+import { AGENT_EVENT_SEQ, isTerminalTurnState } from '@iii-harness/types';
 import { z } from 'zod';
 import { type TurnRecord, turnRecord } from './record.js';
 import { migrateV1 } from './record-migrations.js';
@@ -15,7 +15,7 @@ export const TURN_RECORD_VERSION = 2;
  * One turn record per session in scope `turn_state`, laid out so that a delivery that lost the
  * turn can no longer change it (fencing) even though the engine has no compare-and-set:
  *
- *   { v: 2, epoch, event_seq, abort?, "@<epoch>": record }
+ *   { v: 2, epoch, event_seq, abort?, "@<epoch>": record, "start:<nonce>"?: claimed_at }
  *
  * - Each delivery of a step job starts by incrementing `epoch` (one atomic update that also
  *   returns the record): the number it gets is its own. It writes the record only under its own
@@ -26,6 +26,7 @@ export const TURN_RECORD_VERSION = 2;
  * - `event_seq` is the session's agent-event counter: a save reserves the numbers of the events
  *   that follow it in the same write; other emitters increment it one at a time.
  * - `abort` is written only by `run::abort`, beside the record, so no save overwrites it.
+ * - `start:<nonce>` keys serialize `run::start` across every copy of the orchestrator (claimStart).
  */
 export interface StoredTurn {
   /** The highest epoch handed out so far. */
@@ -69,6 +70,8 @@ const layout = versionedRecord({
 
 const copyKey = (epoch: number) => `@${epoch}`;
 const COPY = /^@(\d+)$/;
+const startKey = (nonce: string) => `start:${nonce}`;
+const START = /^start:/;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 const LAYOUT_KEYS = new Set(['v', 'epoch', SEQ, 'abort']);
@@ -113,15 +116,56 @@ export class TurnStore {
   }
 
   /**
-   * A new turn replaces whatever the session held (the caller checked it is over): the record goes
-   * under a fresh epoch, older copies and the previous turn's abort request are removed, and
-   * `reserve` event numbers are taken for the events that follow.
+   * Claim the right to start a turn on the session, on every copy of the orchestrator at once: one
+   * update writes this start's own key `start:<nonce>` and returns the whole value. The start wins
+   * when, in that value, no turn is live and no other start's key is younger than `claimMs` (the
+   * first of concurrent starts to land sees none; every later one sees it). A start that loses
+   * takes its key back (`dropStart`); the winner's key goes with the record it creates; the key of
+   * a start that died expires after `claimMs`.
    */
-  async create(previous: StoredTurn | undefined, record: TurnRecord, reserve: number): Promise<Reserved> {
-    const epoch = (previous?.epoch ?? 0) + 1;
+  async claimStart(
+    sessionId: string,
+    nonce: string,
+    claimMs: number,
+  ): Promise<{ won: boolean; stored: StoredTurn; stale: string[] }> {
+    const now = Date.now();
+    const mine = startKey(nonce);
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, sessionId, [
+      { type: 'set', path: mine, value: now },
+    ]);
+    const stored = await this.parse(sessionId, new_value);
+    const others = Object.entries(new_value ?? {}).filter(([key]) => START.test(key) && key !== mine);
+    const fresh = (at: unknown) => typeof at === 'number' && at + claimMs > now;
+    const live = stored.record !== undefined && !isTerminalTurnState(stored.record.state);
+    return {
+      won: !live && !others.some(([, at]) => fresh(at)),
+      stored,
+      stale: others.filter(([, at]) => !fresh(at)).map(([key]) => key),
+    };
+  }
+
+  /** A start that lost gives its claim back at once, so it holds up no later start. */
+  async dropStart(sessionId: string, nonce: string): Promise<void> {
+    await this.bus.state.update(SCOPE, sessionId, [{ type: 'remove', path: startKey(nonce) }]);
+  }
+
+  /**
+   * A new turn replaces whatever the session held (the start's claim found it over): the record
+   * goes under a fresh epoch; older copies, the previous turn's abort request, this start's claim
+   * and the expired claims it saw are removed; `reserve` event numbers are taken for the events
+   * that follow.
+   */
+  async create(
+    claim: { stored: StoredTurn; stale: string[]; nonce: string },
+    record: TurnRecord,
+    reserve: number,
+  ): Promise<Reserved> {
+    const previous = claim.stored;
+    const epoch = previous.epoch + 1;
     const ops: UpdateOp[] = [
-      ...(previous?.upgrade ?? this.freshLayout()),
-      ...(previous?.copies ?? []).map((key) => ({ type: 'remove' as const, path: key })),
+      ...previous.upgrade,
+      ...previous.copies.map((key) => ({ type: 'remove' as const, path: key })),
+      ...[startKey(claim.nonce), ...claim.stale].map((path) => ({ type: 'remove' as const, path })),
       { type: 'remove', path: 'abort' },
       { type: 'increment', path: 'epoch', by: 1 },
       { type: 'set', path: copyKey(epoch), value: record },
@@ -218,7 +262,7 @@ export class TurnStore {
     const ops: UpdateOp[] = [
       ...this.freshLayout(),
       ...Object.keys(value)
-        .filter((key) => !LAYOUT_KEYS.has(key) && !COPY.test(key))
+        .filter((key) => !LAYOUT_KEYS.has(key) && !COPY.test(key) && !START.test(key))
         .map((path) => ({ type: 'remove' as const, path })),
     ];
     // The counter moves into the record; numbers continue after the old one's (an emitter that

@@ -23,6 +23,8 @@ export type StepOutcome =
   | 'max_turns'
   /** The provider ended its stream with an error. */
   | 'provider_failed'
+  /** assistant_streaming: a budget refused the model call (before any spend). */
+  | 'budget_exceeded'
   /** `run::abort` asked to stop. */
   | 'aborted'
   /** An unexpected error in the step. */
@@ -41,6 +43,7 @@ const ENDINGS = { aborted: 'stopped', failed: 'failed' } as const satisfies Row;
  * ```
  * provisioning ─provisioned→ assistant_streaming ─answered→ steering_check ─ask_model→ assistant_streaming
  *                                  │                          ├─completed / max_turns→ stopped
+ *                                  ├─budget_exceeded→ stopped
  *                                  └─called_functions→ function_execute ─batch_done→ steering_check
  *                                                         └─held→ function_awaiting_approval ─batch_done→ steering_check
  *                                                                    (a wake-up that leaves calls held stays: held)
@@ -53,6 +56,7 @@ export const TRANSITIONS: Readonly<Record<TurnStepState, Row>> = {
     answered: 'steering_check',
     called_functions: 'function_execute',
     provider_failed: 'failed',
+    budget_exceeded: 'stopped',
     ...ENDINGS,
   },
   function_execute: { batch_done: 'steering_check', held: 'function_awaiting_approval', ...ENDINGS },

@@ -28,6 +28,8 @@ export interface Deps {
   config: Config;
   store: TurnStore;
   caches: WorkerCaches;
+  /** Aborts when the worker starts draining (SIGTERM): deliveries hand over at their next transition. */
+  shutdown?: AbortSignal;
 }
 
 /** What a step reports: what happened (the driver looks up where that leads) and what changes with it. */
@@ -74,7 +76,7 @@ export class TurnRun {
   readonly started = new Set<string>();
   readonly heldHere = new Set<string>();
   private current: TurnRecord;
-  private readonly epoch: number;
+  private readonly ownEpoch: number;
   private copies: string[];
   private upgrade: UpdateOp[];
   private aborted: boolean;
@@ -89,7 +91,7 @@ export class TurnRun {
   ) {
     const record = claimed.record;
     this.current = record;
-    this.epoch = claimed.epoch;
+    this.ownEpoch = claimed.epoch;
     this.copies = claimed.copies;
     this.uncarried = decidedBy(record);
     this.upgrade = claimed.upgrade;
@@ -107,6 +109,11 @@ export class TurnRun {
 
   get sessionId(): string {
     return this.current.session_id;
+  }
+
+  /** This delivery's epoch: unique to it among every delivery of the turn. */
+  get epoch(): number {
+    return this.ownEpoch;
   }
 
   emit(event: AgentEventInput): Promise<number> {
@@ -294,7 +301,7 @@ export class TurnRun {
   }
 
   private async save(record: TurnRecord, reserve: number): Promise<void> {
-    const saved = await this.deps.store.save(this.epoch, record, {
+    const saved = await this.deps.store.save(this.ownEpoch, record, {
       reserve,
       stale: this.copies,
       upgrade: this.upgrade,
@@ -327,5 +334,6 @@ function completedEvent(record: TurnRecord): AgentEventInput {
     ...(record.error ? { error: record.error } : {}),
     usage: record.usage,
     ...(record.cost_usd !== undefined ? { cost_usd: record.cost_usd } : {}),
+    ...(record.cost_micro_usd !== undefined ? { cost_micro_usd: record.cost_micro_usd } : {}),
   };
 }

@@ -35,13 +35,21 @@ const recordFor = (sessionId: string, turnId = 'turn-1', extra: Partial<TurnReco
   ...extra,
 });
 
+/** What run::start does: claim the start, then create the record. */
+async function createTurn(sessionId: string, record: TurnRecord, reserve: number) {
+  const nonce = `n-${Math.random()}`;
+  const claim = await store.claimStart(sessionId, nonce, 10_000);
+  if (!claim.won) throw new Error('start claim lost');
+  return store.create({ ...claim, nonce }, record, reserve);
+}
+
 const raw = (sessionId: string) => client.bus.state.get<Record<string, unknown>>('turn_state', sessionId);
 const noUpgrade = { stale: [] as string[], upgrade: [] };
 
 describe('TurnStore: fencing without compare-and-set', () => {
   it('a delivery overtaken by a later one cannot change what anyone reads, and learns it at its next write', async () => {
     const id = 's-fence';
-    await store.create(undefined, recordFor(id), 0);
+    await createTurn(id, recordFor(id), 0);
     const first = await store.claim(id);
     const second = await store.claim(id);
     expect(second.epoch).toBe(first.epoch + 1);
@@ -65,7 +73,7 @@ describe('TurnStore: fencing without compare-and-set', () => {
 
   it('a write of an overtaken delivery before the later one wrote stays invisible once that one writes', async () => {
     const id = 's-fence-early';
-    await store.create(undefined, recordFor(id), 0);
+    await createTurn(id, recordFor(id), 0);
     const zombie = await store.claim(id);
     const current = await store.claim(id);
     await expect(
@@ -79,7 +87,7 @@ describe('TurnStore: fencing without compare-and-set', () => {
 describe('TurnStore: abort flag and event numbers', () => {
   it('keeps an abort request when a delivery saves afterwards, and says so', async () => {
     const id = 's-abort';
-    await store.create(undefined, recordFor(id), 0);
+    await createTurn(id, recordFor(id), 0);
     const claimed = await store.claim(id);
     expect((await store.save(claimed.epoch, claimed.record!, { ...noUpgrade, reserve: 0 })).aborted).toBe(false);
     await store.requestAbort(id, 'turn-1');
@@ -90,11 +98,11 @@ describe('TurnStore: abort flag and event numbers', () => {
 
   it('a new turn replaces an ended one: fresh epoch, no abort of the old turn, event numbers go on', async () => {
     const id = 's-next';
-    const first = await store.create(undefined, recordFor(id, 'turn-a'), 3);
+    const first = await createTurn(id, recordFor(id, 'turn-a', { state: 'stopped' }), 3);
     expect(first).toEqual({ first: 1, last: 3 });
     await store.requestAbort(id, 'turn-a');
     const previous = await store.read(id);
-    const second = await store.create(previous, recordFor(id, 'turn-b', { state: 'provisioning' }), 2);
+    const second = await createTurn(id, recordFor(id, 'turn-b', { state: 'provisioning' }), 2);
     expect(second).toEqual({ first: 4, last: 5 });
     const stored = await store.read(id);
     expect(stored?.record?.turn_id).toBe('turn-b');
@@ -104,7 +112,7 @@ describe('TurnStore: abort flag and event numbers', () => {
 
   it('numbers reserved by saves and taken by another emitter never collide', async () => {
     const id = 's-seq';
-    await store.create(undefined, recordFor(id), 2);
+    await createTurn(id, recordFor(id), 2);
     const claimed = await store.claim(id);
     const saved = await store.save(claimed.epoch, claimed.record!, { ...noUpgrade, reserve: 4 });
     const gate = await new AgentEvents(client.bus).emit(id, 'turn-1', {
@@ -116,6 +124,44 @@ describe('TurnStore: abort flag and event numbers', () => {
     expect(saved.reserved).toEqual({ first: 3, last: 6 });
     expect(gate.seq).toBe(7);
     expect(more).toEqual({ first: 8, last: 9 });
+  });
+});
+
+describe('TurnStore: one start at a time, across copies', () => {
+  it('lets exactly one of concurrent starts win, through engine state alone', async () => {
+    const id = 's-starts';
+    // Separate stores on separate connections: two copies of the orchestrator.
+    const other = await connectClient(engine.url);
+    const stores = [store, new TurnStore(other.bus)];
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stores[i % 2]!.claimStart(id, `c${i}`, 10_000).then((c) => ({ ...c, i }))),
+    );
+    await other.close();
+    const winners = claims.filter((c) => c.won);
+    expect(winners).toHaveLength(1);
+    for (const loser of claims.filter((c) => !c.won)) await store.dropStart(id, `c${loser.i}`);
+    await store.create(
+      { ...winners[0]!, nonce: `c${winners[0]!.i}` },
+      recordFor(id, 'turn-x', { state: 'provisioning' }),
+      1,
+    );
+    // Nothing of the starts is left, and the live turn refuses the next one.
+    expect(Object.keys((await raw(id))!).filter((k) => k.startsWith('start:'))).toEqual([]);
+    const next = await store.claimStart(id, 'late', 10_000);
+    expect(next.won).toBe(false);
+    expect(next.stored.record?.turn_id).toBe('turn-x');
+  });
+
+  it('a start that died after claiming holds the session up for the claim time only', async () => {
+    const id = 's-dead-start';
+    expect((await store.claimStart(id, 'dead', 200)).won).toBe(true);
+    expect((await store.claimStart(id, 'early', 200)).won).toBe(false);
+    await store.dropStart(id, 'early');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const later = await store.claimStart(id, 'later', 200);
+    expect(later).toMatchObject({ won: true, stale: ['start:dead'] });
+    await store.create({ ...later, nonce: 'later' }, recordFor(id), 0);
+    expect(Object.keys((await raw(id))!).filter((k) => k.startsWith('start:'))).toEqual([]);
   });
 });
 

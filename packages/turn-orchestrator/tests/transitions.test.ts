@@ -13,6 +13,7 @@ const OUTCOMES: StepOutcome[] = [
   'completed',
   'max_turns',
   'provider_failed',
+  'budget_exceeded',
   'aborted',
   'failed',
 ];
@@ -30,7 +31,7 @@ describe('the transition table', () => {
           legal++;
         } else expect(() => nextState(state, outcome)).toThrow(IllegalTransition);
       }
-    expect(legal).toBe(21);
+    expect(legal).toBe(22);
   });
 
   it('lets every live state end (aborted → stopped, failed → failed) and nothing leave an ended one', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compactionStage, compactionStatus } from './contracts/compaction.js';
 import { errorEnvelope } from './errors.js';
 import { jsonObject, jsonValue } from './json.js';
 import { assistantMessage, usage } from './messages.js';
@@ -95,18 +96,61 @@ export const turnWaitingEvent = z.object({
   gives_up_at: z.number().int(),
 });
 
+/**
+ * The turn compacts its session before a model call: the request would not fit the model's usable
+ * window (`preflight`), or the provider refused it as too long (`overflow`). Always followed by
+ * `compaction_done`.
+ */
+export const compactionStartedEvent = z.object({
+  ...envelope,
+  type: z.literal('compaction_started'),
+  reason: z.enum(['preflight', 'overflow']),
+  /** The projected tokens of the request (0 when the provider's refusal started it). */
+  tokens_before: z.number().int().nonnegative(),
+  usable_tokens: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * How the compaction went: `compacted` or `insufficient` appended a compaction entry; any other
+ * status (the context-compaction worker's, or `unavailable` when it did not answer in time)
+ * changed nothing and the model call goes ahead.
+ */
 export const compactionDoneEvent = z.object({
   ...envelope,
   type: z.literal('compaction_done'),
-  compaction_entry_id: z.string(),
+  status: z.union([compactionStatus, z.literal('unavailable')]).optional(),
+  /** Which stage brought the request under the window: cap, prune or summary. */
+  stage: compactionStage.optional(),
+  /** The latest compaction entry on the session's path (null: none). */
+  compaction_entry_id: z.string().nullable(),
   tokens_before: z.number().int().nonnegative(),
   tokens_after: z.number().int().nonnegative().optional(),
 });
 
+/** A model call was refused by a budget before any spend: the turn ends (`turn_completed` reason `budget_exceeded`). */
 export const budgetExceededEvent = z.object({
   ...envelope,
   type: z.literal('budget_exceeded'),
+  /** `workspace:<id>`, `agent:<id>` or `session:<id>`. */
   scope: z.string(),
+  /** A sentence the user can read: which budget, what is left, what the call needed. */
+  message: z.string(),
+  budget_id: z.string().optional(),
+  reason: z.enum(['cap_micro_usd', 'cap_tokens', 'unpriced_model']).optional(),
+});
+
+/**
+ * Something the provider received from its vendor and could not carry (an unknown block, delta,
+ * event or output item): its `warning` stream event, forwarded so a client can say that the reply
+ * it shows is missing a part. Informational: the turn goes on.
+ */
+export const providerWarningEvent = z.object({
+  ...envelope,
+  type: z.literal('provider_warning'),
+  provider: z.string().optional(),
+  code: z.string(),
+  /** The vendor's name for what was not carried (e.g. `container_upload`). */
+  feature: z.string(),
   message: z.string(),
 });
 
@@ -118,6 +162,8 @@ export const turnCompletedEvent = z.object({
   error: errorEnvelope.optional(),
   usage: usage,
   cost_usd: z.number().nonnegative().optional(),
+  /** What the budget worker charged for the turn's model calls (integer micro-dollars), when it runs. */
+  cost_micro_usd: z.number().int().nonnegative().optional(),
 });
 
 export const agentEvent = z.discriminatedUnion('type', [
@@ -130,8 +176,10 @@ export const agentEvent = z.discriminatedUnion('type', [
   approvalResolvedEvent,
   turnStateChangedEvent,
   turnWaitingEvent,
+  compactionStartedEvent,
   compactionDoneEvent,
   budgetExceededEvent,
+  providerWarningEvent,
   turnCompletedEvent,
 ]);
 export type AgentEvent = z.infer<typeof agentEvent>;

@@ -11,6 +11,9 @@ import {
   message,
   model,
   providerStreamEvent,
+  spanTreeNode,
+  storedLog,
+  traceGroup,
   turnView,
 } from '../src/index.js';
 
@@ -194,6 +197,57 @@ describe('model, turn view and agent events', () => {
       false,
     );
     expect(agentEvent.safeParse({ ...base, type: 'no_such_event' }).success).toBe(false);
+  });
+});
+
+describe('engine telemetry', () => {
+  const span = {
+    trace_id: 'a1',
+    span_id: 'b2',
+    parent_span_id: null,
+    name: 'execute harness::send',
+    start_time_unix_nano: 1_796_548_476_599_000_000,
+    end_time_unix_nano: '1796548476764800000',
+    status: 'Error',
+    attributes: [
+      ['session_id', 's1'],
+      ['retries', 2],
+    ],
+    service_name: 'iii-node',
+    events: [
+      { name: 'exception', timestamp_unix_nano: '1796548476600000000', attributes: { 'exception.type': 'Error' } },
+    ],
+    links: [],
+  };
+
+  it('reads spans whatever form the engine gives times and attributes in', () => {
+    const node = spanTreeNode.parse({ ...span, children: [{ ...span, span_id: 'c3', attributes: { k: 'v' } }] });
+    expect(node.end_time_unix_nano).toBe(1_796_548_476_764_800_000);
+    expect(node.status).toBe('error');
+    expect(node.attributes).toEqual([
+      ['session_id', 's1'],
+      ['retries', '2'],
+    ]);
+    expect(node.events[0]?.attributes).toEqual([['exception.type', 'Error']]);
+    expect(node.children[0]?.attributes).toEqual([['k', 'v']]);
+    expect(node.children[0]?.children).toEqual([]);
+    expect(spanTreeNode.safeParse({ ...span, start_time_unix_nano: '12ms' }).success).toBe(false);
+  });
+
+  it('reads groups and logs', () => {
+    const group = { value: 's1', label: null, trace_ids: ['a1'], span_count: 3, first_seen_ms: 1, last_seen_ms: 2 };
+    expect(traceGroup.safeParse({ ...group, duration_ms: 1, error_count: 0 }).success).toBe(true);
+    expect(traceGroup.safeParse(group).success).toBe(false);
+    const log = storedLog.parse({
+      timestamp_unix_nano: 5,
+      severity_number: 13,
+      severity_text: 'WARN',
+      body: { msg: 'slow' },
+      trace_id: 'a1',
+      span_id: null,
+    });
+    expect(log.body).toBe('{"msg":"slow"}');
+    expect(log.attributes).toEqual({});
   });
 });
 

@@ -1,5 +1,7 @@
 import { uuidv7 } from '@iii-harness/runtime';
 import { type AgentEvent, isTerminalTurnState } from '@iii-harness/types';
+import { NO_BUDGET_WORKER, sessionBudgetLines } from '../budget/format.js';
+import { sessionBudgets } from '../budget/session.js';
 import { type HarnessClient, isMissingFunction } from '../client.js';
 import { describeError } from '../errors.js';
 import { Editor } from './editor.js';
@@ -84,6 +86,8 @@ export class ChatController {
   private cached?: ChatSnapshot;
   private listeners = new Set<() => void>();
   private closed = false;
+  /** The "no llm-budget" note is said once per chat, not after every turn. */
+  private budgetNoteShown = false;
 
   constructor(
     readonly client: HarnessClient,
@@ -219,9 +223,25 @@ export class ChatController {
       if (event.type === 'turn_completed') {
         this.deciding.clear();
         this.status = undefined;
+        void this.showBudgets();
       }
     }
     this.changed();
+  }
+
+  /** After each turn: spend and what is left of every budget that may cover the session. */
+  async showBudgets(always = false): Promise<void> {
+    const budgets = await sessionBudgets(this.client, this.sessionId).catch(() => undefined);
+    if (!budgets || this.closed) return;
+    if (!budgets.available) {
+      if (always || !this.budgetNoteShown) this.transcript.notice(NO_BUDGET_WORKER);
+      this.budgetNoteShown = true;
+      return;
+    }
+    const lines = sessionBudgetLines(budgets, this.sessionId);
+    if (always && lines.length === 0)
+      this.transcript.notice('no budget covers this session (`iii-harness budget create` adds one)');
+    for (const line of lines) this.transcript.notice(line.text, line.tight ? 'warn' : 'info');
   }
 
   // --- reconnects ---------------------------------------------------------------------------

@@ -241,6 +241,7 @@ async function cost(ctx: SlashContext): Promise<void> {
         ? c.dim(` (${ends.length - priced.length} turn(s) without pricing)`)
         : ''),
   );
+  await ctx.chat.showBudgets(true);
 }
 
 async function compact(ctx: SlashContext, args: string[]): Promise<void> {
@@ -311,7 +312,7 @@ const SLASH_COMMANDS: SlashCommand[] = [
     description: 'write the session to a file',
     run: exportSession,
   },
-  { name: '/cost', description: 'tokens and cost of this session', run: cost },
+  { name: '/cost', description: 'tokens and cost of this session, and what its budgets have left', run: cost },
   {
     name: '/expand',
     args: '[n]',

@@ -1,5 +1,17 @@
-import type { AgentEvent, JsonObject, JsonValue, Message, TurnOutcome, Usage } from '@iii-harness/types';
+import type {
+  AgentEvent,
+  AssistantMessage,
+  Citation,
+  JsonObject,
+  JsonValue,
+  Message,
+  ServerToolResultBlock,
+  ServerToolUseBlock,
+  TurnOutcome,
+  Usage,
+} from '@iii-harness/types';
 import { splitComplete } from '../render/split.js';
+import { distinctSources, refusalText, sourceLine, summarizeServerResult } from './vendor-blocks.js';
 
 /**
  * What the chat shows, built from agent events (and, for a resumed session, from its stored
@@ -24,6 +36,11 @@ export type Item =
       duration_ms?: number;
     }
   | { kind: 'decision'; id: number; ref: number; function_id: string; decision: string; reason?: string }
+  /** A tool the vendor ran itself (web search, code execution…): shown, never run by the harness. */
+  | { kind: 'vendor_call'; id: number; ref: number; name: string; input: JsonValue; provider: string }
+  | { kind: 'vendor_result'; id: number; ref: number; name: string; lines: string[]; is_error: boolean }
+  /** The sources a text block cites, numbered. */
+  | { kind: 'sources'; id: number; lines: string[] }
   | { kind: 'notice'; id: number; level: 'info' | 'warn' | 'error'; text: string }
   | {
       kind: 'turn_end';
@@ -53,6 +70,8 @@ export interface LiveTurn {
   model?: string;
   state: string;
   started_at: number;
+  /** A worker the turn needs is missing: the turn waits for it until `gives_up_at`. */
+  waiting?: { function_id: string; reason: string; gives_up_at: number };
 }
 
 export interface Live {
@@ -72,7 +91,15 @@ interface OpenBlock {
   /** Text still to be committed (may begin with a code fence reopened after a forced cut). */
   pending: string;
   committed: boolean;
+  /**
+   * Held back until the message completes: a block the vendor sent whole (a search it ran) came
+   * before this one, and only the final message says what it was. Shown live meanwhile.
+   */
+  deferred: boolean;
 }
+
+/** Past this much held-back text, order gives way: the answer is committed as it streams. */
+const DEFER_MAX_CHARS = 1_500;
 
 /** What `/expand <n>` can show in full. */
 interface Expandable {
@@ -94,7 +121,12 @@ export class Transcript {
   private block: OpenBlock | undefined;
   /** Content indexes of the current message that arrived as deltas (so the final copy is not shown again). */
   private streamedIndexes = new Set<number>();
+  /** The content index the next streamed block should have; a higher one means blocks came whole. */
+  private expectIndex = 0;
+  private deferring = false;
   private listeners = new Set<() => void>();
+  /** Vendor tool uses shown so far (id → ref and name), so each is shown once and its result named. */
+  private vendorCalls = new Map<string, { ref: number; name: string }>();
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -140,6 +172,8 @@ export class Transcript {
   // --- agent events ----------------------------------------------------------------------
 
   apply(event: AgentEvent): void {
+    // Any news of the turn means what it waited for is back.
+    if (this.live.turn?.waiting && event.type !== 'turn_waiting') this.live.turn.waiting = undefined;
     switch (event.type) {
       case 'turn_started':
         this.live.turn = {
@@ -148,6 +182,13 @@ export class Transcript {
           model: event.model,
           state: 'provisioning',
           started_at: event.timestamp,
+        };
+        break;
+      case 'turn_waiting':
+        this.ensureTurn(event.turn_id, event.timestamp).waiting = {
+          function_id: event.function_id,
+          reason: event.reason,
+          gives_up_at: event.gives_up_at,
         };
         break;
       case 'turn_state_changed':
@@ -185,6 +226,12 @@ export class Transcript {
         break;
       case 'budget_exceeded':
         this.notice(`budget exceeded (${event.scope}): ${event.message}`, 'warn');
+        break;
+      case 'provider_warning':
+        this.notice(
+          `part of the reply is not shown: ${event.message} (${event.provider ? `${event.provider}, ` : ''}${event.code})`,
+          'warn',
+        );
         break;
       case 'turn_completed':
         this.completeTurn(event);
@@ -291,12 +338,26 @@ export class Transcript {
 
   private delta(kind: OpenBlock['kind'], index: number, delta: string): void {
     if (!this.block || this.block.index !== index || this.block.kind !== kind) {
-      this.flushBlock();
-      this.block = { kind, index, received: '', pending: '', committed: false };
+      this.flushBlock(undefined, true);
+      if (index > this.expectIndex) this.deferring = true;
+      this.expectIndex = Math.max(this.expectIndex, index + 1);
+      this.block = { kind, index, received: '', pending: '', committed: false, deferred: this.deferring };
     }
     const block = this.block;
-    this.streamedIndexes.add(index);
     block.received += delta;
+    if (block.deferred && kind === 'text' && block.received.length > DEFER_MAX_CHARS) {
+      // Too long to hold: stream it from here on, out of order rather than off screen.
+      block.deferred = false;
+      this.deferring = false;
+      block.pending = block.received.slice(0, -delta.length);
+    }
+    if (block.deferred) {
+      if (kind === 'text') this.live.text = block.received;
+      else if (kind === 'thinking') this.live.thinking = { chars: block.received.length };
+      else this.live.preparingCall = true;
+      return;
+    }
+    this.streamedIndexes.add(index);
     if (kind === 'text') {
       block.pending += delta;
       const { complete, rest } = splitComplete(block.pending);
@@ -310,13 +371,20 @@ export class Transcript {
     }
   }
 
-  /** Commit what the open block still holds. */
-  private flushBlock(finalText?: string): void {
+  /**
+   * Commit what the open block still holds. A held-back block stays uncommitted when
+   * `keepDeferred` (the final message will show it in its place); else what it received is shown.
+   */
+  private flushBlock(finalText?: string, keepDeferred = false): void {
     const block = this.block;
     this.block = undefined;
     this.live.text = '';
     this.live.preparingCall = false;
     if (!block || block.committed) return;
+    if (block.deferred) {
+      if (keepDeferred) return;
+      block.pending = block.received;
+    }
     block.committed = true;
     if (block.kind === 'text') {
       // The final message is authoritative: add what the deltas missed at the end, if anything.
@@ -336,23 +404,66 @@ export class Transcript {
     this.add({ kind: 'thinking', ref, chars: text.length });
   }
 
-  private completeMessage(message: Extract<Message, { role: 'assistant' }>): void {
-    const open = this.block;
+  private completeMessage(message: AssistantMessage): void {
+    // Held-back blocks are shown from the final message, each in its place.
+    const open = this.block?.deferred ? undefined : this.block;
+    if (!open) this.flushBlock(undefined, true);
     message.content.forEach((block, index) => {
       const isOpen = open !== undefined && open.index === index && !open.committed;
       if (block.type === 'text') {
         if (isOpen && open.kind === 'text') this.flushBlock(block.text);
         else if (!this.seenIndex(index) && block.text.trim()) this.add({ kind: 'markdown', text: block.text });
+        this.addSources(block.citations);
       } else if (block.type === 'thinking') {
         if (block.redacted) return;
         if (isOpen && open.kind === 'thinking') this.flushBlock(block.thinking);
         else if (!this.seenIndex(index)) this.addThinking(block.thinking);
-      }
+      } else if (block.type === 'server_tool_use') this.vendorCall(block, message.provider);
+      else if (block.type === 'server_tool_result') this.vendorResult(block);
     });
     this.flushBlock();
     this.streamedIndexes.clear();
+    this.expectIndex = 0;
+    this.deferring = false;
     this.live.thinking = undefined;
+    this.stopNotice(message);
+  }
+
+  /** Why a reply stopped, when a person should know: it failed, or the model refused. */
+  private stopNotice(message: AssistantMessage): void {
     if (message.stop_reason === 'error' && message.error_message) this.notice(message.error_message, 'error');
+    else if (message.stop_reason === 'refusal') this.notice(refusalText(message.stop_details), 'warn');
+  }
+
+  // --- what vendors run and cite -------------------------------------------------------------
+
+  private vendorCall(block: ServerToolUseBlock, provider: string): void {
+    this.flushBlock(undefined, true);
+    if (this.vendorCalls.has(block.id)) return;
+    const ref = this.nextRef++;
+    this.vendorCalls.set(block.id, { ref, name: block.name });
+    this.expandables.set(ref, {
+      title: `${block.name} #${ref} (run by ${provider})`,
+      text: `input:\n${pretty(block.input)}`,
+    });
+    this.add({ kind: 'vendor_call', ref, name: block.name, input: block.input, provider });
+  }
+
+  private vendorResult(block: ServerToolResultBlock): void {
+    const call = this.vendorCalls.get(block.tool_use_id);
+    const ref = call?.ref ?? this.nextRef++;
+    const name = call?.name ?? block.result_type.replace(/_tool_result$/, '');
+    const known = this.expandables.get(ref);
+    this.expandables.set(ref, {
+      title: known?.title ?? `${name} #${ref}`,
+      text: `${known ? `${known.text}\n\n` : ''}${block.result_type}:\n${pretty(withoutEncrypted(block.content))}`,
+    });
+    this.add({ kind: 'vendor_result', ref, name, ...summarizeServerResult(block) });
+  }
+
+  private addSources(citations: Citation[] | undefined): void {
+    if (!citations?.length) return;
+    this.add({ kind: 'sources', lines: distinctSources(citations).map((cite, i) => sourceLine(cite, i + 1)) });
   }
 
   private seenIndex(index: number): boolean {
@@ -374,14 +485,18 @@ export class Transcript {
       else if (message.role === 'assistant') {
         for (const block of message.content) {
           if (block.type === 'thinking' && !block.redacted) this.addThinking(block.thinking);
-          else if (block.type === 'text' && block.text.trim()) this.add({ kind: 'markdown', text: block.text });
-          else if (block.type === 'function_call') {
+          else if (block.type === 'text') {
+            if (block.text.trim()) this.add({ kind: 'markdown', text: block.text });
+            this.addSources(block.citations);
+          } else if (block.type === 'function_call') {
             const { function_id, args } = unwrapCall(block.name, block.arguments);
             this.announceCall(block.id, function_id, args);
-          }
+          } else if (block.type === 'server_tool_use') this.vendorCall(block, message.provider);
+          else if (block.type === 'server_tool_result') this.vendorResult(block);
         }
         if (message.stop_reason === 'aborted') this.notice('(stopped here: the turn was aborted)', 'warn');
         else if (message.stop_reason === 'error') this.notice(message.error_message ?? 'the model failed', 'error');
+        else this.stopNotice(message);
       } else {
         const text = message.content.map((c) => (c.type === 'text' ? c.text : `[${c.mime_type}]`)).join('\n');
         const ref = this.refOf(message.function_call_id);
@@ -408,6 +523,15 @@ function userText(message: Message): string {
   return typeof message.content === 'string'
     ? message.content
     : message.content.map((b) => (b.type === 'text' ? b.text : '[image]')).join('');
+}
+
+/** Vendor payloads carry encrypted blobs (search hits' `encrypted_content`) that mean nothing to a person. */
+function withoutEncrypted(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutEncrypted);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k.startsWith('encrypted_') ? '[encrypted]' : withoutEncrypted(v)]),
+  );
 }
 
 function pretty(value: unknown): string {

@@ -36,10 +36,13 @@ export async function showSession(id: string, options: { json: boolean }, global
   await withClient(globals, async (client) => {
     const session = await client.getSession(id);
     if (!session) throw unknownSession(id);
-    const path = await client.messages(id);
-    if (options.json) return printJson({ session, ...path });
+    const [path, events] = await Promise.all([client.messages(id), client.agentEvents(id).catch(() => [])]);
+    // What providers could not carry is not in the messages: it is in the turns' events.
+    const warnings = events.flatMap((e) => (e.type === 'provider_warning' ? [e] : []));
+    if (options.json) return printJson({ session, ...path, provider_warnings: warnings });
     const transcript = new Transcript();
     transcript.history(path.messages, path.compaction_entry_id);
+    for (const warning of warnings) transcript.apply(warning);
     const turn = await client.turnState(id);
     process.stdout.write(
       `${c.bold(`Session ${id}`)} ${c.dim(`created ${when(session.created_at)} · ${session.entry_count} entries`)}\n\n`,

@@ -71,6 +71,19 @@ export function renderItemText(item: Item, width: number): string {
         return `  ${c.red('✖ denied')}${c.dim(`${what} #${item.ref}`)}${item.reason ? `: ${item.reason}` : ''}`;
       return `  ${c.yellow(`■ ${item.decision}`)}${c.dim(`${what} #${item.ref}`)}${item.reason ? `: ${item.reason}` : ''}`;
     }
+    case 'vendor_call': {
+      const room = w - item.name.length - item.provider.length - 24;
+      return `${c.blue('◆')} ${c.bold(item.name)}${c.dim(formatArgs(item.input, room))} ${c.dim(`· run by ${item.provider} #${item.ref}`)}`;
+    }
+    case 'vendor_result': {
+      const paint = item.is_error ? c.red : c.dim;
+      const body = item.lines.map((line, i) => `${i === 0 ? '  ⎿ ' : '    '}${paint(clip(line, w - 8))}`).join('\n');
+      return `${body}  ${c.dim(`/expand ${item.ref}`)}`;
+    }
+    case 'sources':
+      return item.lines
+        .map((line, i) => `  ${c.dim(i === 0 ? 'Sources' : '       ')} ${c.dim(clip(line, w - 12))}`)
+        .join('\n');
     case 'notice': {
       const paint = item.level === 'error' ? c.red : item.level === 'warn' ? c.yellow : c.dim;
       return paint(`• ${item.text}`);

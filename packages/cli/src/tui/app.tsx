@@ -102,6 +102,10 @@ function StatusLine({ snap, tick }: { snap: ChatSnapshot; tick: number }) {
   const turn = snap.live.turn;
   const parts: string[] = [];
   if (!snap.connected) parts.push(c.red('⚠ engine connection lost: reconnecting…'));
+  else if (turn?.waiting)
+    parts.push(
+      `${c.yellow(SPINNER[tick % SPINNER.length]!)} ${c.yellow(`waiting for ${turn.waiting.function_id}`)} ${c.dim(`(${clip(turn.waiting.reason, 60)}; gives up at ${new Date(turn.waiting.gives_up_at).toTimeString().slice(0, 8)})`)}`,
+    );
   else if (turn)
     parts.push(
       `${c.cyan(SPINNER[tick % SPINNER.length]!)} ${STATE_WORDS[turn.state] ?? turn.state} ${c.dim(seconds(turn.started_at))}`,

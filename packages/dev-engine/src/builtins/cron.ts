@@ -3,11 +3,25 @@
  * fire time, check `condition_function_id`, await the handler, repeat. Because the fire is
  * awaited inside the loop, runs of one job never overlap (a slow handler delays the next tick,
  * and missed ticks are skipped). Handler input: `{trigger:"cron", job_id, scheduled_time,
- * actual_time}` (RFC 3339) plus the trigger's metadata.
+ * actual_time}` (RFC 3339) plus the trigger's metadata. Before a run the job takes its lock
+ * (`CronLock`: always granted in-process, shared through Redis with the `redis` adapter) and
+ * releases it after; a tick whose lock is refused is skipped.
  */
 import type { EngineApi, TriggerBinding } from '../engine-api.js';
 import { conditionPasses, configString } from './conditions.js';
 import { type CronSchedule, nextFireTime, parseCronExpression } from './cron-expression.js';
+
+/** The cron adapter's lock: who runs a job's tick when several engines hold the job. */
+export interface CronLock {
+  acquire(jobId: string, scheduledMs: number): Promise<boolean>;
+  release(jobId: string): Promise<void>;
+}
+
+/** The `kv` adapter: one process, so every tick is this engine's. */
+export const localCronLock: CronLock = {
+  acquire: async () => true,
+  release: async () => undefined,
+};
 
 interface CronJob {
   binding: TriggerBinding;
@@ -23,7 +37,7 @@ export function rfc3339(date: Date): string {
   return `${iso.slice(0, 19)}${ms ? iso.slice(19, 23) : ''}+00:00`;
 }
 
-export function installCron(api: EngineApi): void {
+export function installCron(api: EngineApi, lock: CronLock = localCronLock): void {
   const jobs = new Map<string, CronJob>();
 
   const schedule = (job: CronJob) => {
@@ -47,11 +61,14 @@ export function installCron(api: EngineApi): void {
       scheduled_time: rfc3339(scheduled),
       actual_time: rfc3339(new Date()),
     };
-    try {
-      if (await conditionPasses(api, configString(binding.config, 'condition_function_id'), event))
-        await api.call(binding.function_id, event, { metadata: binding.metadata });
-    } catch (error) {
-      api.logger.error({ err: error, job_id: binding.id, function_id: binding.function_id }, 'cron job failed');
+    if (await lock.acquire(binding.id, scheduled.getTime())) {
+      try {
+        if (await conditionPasses(api, configString(binding.config, 'condition_function_id'), event))
+          await api.call(binding.function_id, event, { metadata: binding.metadata });
+      } catch (error) {
+        api.logger.error({ err: error, job_id: binding.id, function_id: binding.function_id }, 'cron job failed');
+      }
+      await lock.release(binding.id);
     }
     schedule(job);
   };

@@ -5,6 +5,7 @@
  * `list_groups` returns `{groups}` (sorted, deduplicated).
  */
 import { type EngineApi, EngineError, type TriggerBinding } from '../engine-api.js';
+import type { StateStorage } from '../storage.js';
 import { StateStore } from '../store.js';
 import { conditionPasses, configString } from './conditions.js';
 import { objectInput, requiredString, requiredValue } from './input.js';
@@ -19,8 +20,12 @@ export interface StateConfig {
 
 type StateEventType = 'state:created' | 'state:updated' | 'state:deleted';
 
-export function installState(api: EngineApi, config: StateConfig = {}): void {
-  const store = new StateStore(api.db);
+/** `store`: where the values live (default: the engine's SQLite database). */
+export function installState(
+  api: EngineApi,
+  config: StateConfig = {},
+  store: StateStorage = new StateStore(api.db),
+): void {
   const triggers = new Map<string, TriggerBinding>();
   const triggersEnabled = config.triggers_enabled ?? true;
 
@@ -64,7 +69,7 @@ export function installState(api: EngineApi, config: StateConfig = {}): void {
     const key = requiredString('state::set', input, 'key');
     const value = requiredValue('state::set', input, 'value', 'data');
     checkSize(value);
-    const old = await store.update(scope, key, (o) => ({ value, result: o }));
+    const old = await store.set(scope, key, value);
     fire(old === undefined ? 'state:created' : 'state:updated', scope, key, old, value);
     return { old_value: old ?? null, new_value: value };
   });

@@ -6,6 +6,7 @@
  */
 import { type EngineApi, EngineError, type TriggerBinding } from '../engine-api.js';
 import { isPlainObject } from '../errors.js';
+import type { StreamStorage } from '../storage.js';
 import { StreamStore } from '../store.js';
 import { conditionPasses, configString } from './conditions.js';
 import { type Input, objectInput, optionalString, requiredString, requiredValue } from './input.js';
@@ -15,18 +16,33 @@ type StreamEvent =
   | { type: 'create' | 'update' | 'delete'; data: unknown }
   | { type: 'event'; event: { type: string; data: unknown } };
 
+/** Where a change goes besides the `stream` triggers (the Redis adapter publishes it for stream clients). */
+export type StreamEventSink = (message: {
+  type: 'stream';
+  timestamp: number;
+  streamName: string;
+  groupId: string;
+  id: string | null;
+  event: StreamEvent;
+}) => void;
+
 interface Target {
   stream_name: string;
   group_id: string;
   item_id: string;
 }
 
-export function installStream(api: EngineApi): void {
-  const store = new StreamStore(api.db);
+/** `store`: where the items live (default: the engine's SQLite database); `emit`: see StreamEventSink. */
+export function installStream(
+  api: EngineApi,
+  store: StreamStorage = new StreamStore(api.db),
+  emit?: StreamEventSink,
+): void {
   const triggers = new Map<string, TriggerBinding>();
 
   /** Matching triggers run sequentially in one task per write; empty group/item in config = any. */
   const fire = (streamName: string, groupId: string, id: string | null, event: StreamEvent) => {
+    emit?.({ type: 'stream', timestamp: Date.now(), streamName, groupId, id, event });
     const matching: TriggerBinding[] = [];
     for (const t of triggers.values()) {
       if (configString(t.config, 'stream_name') !== streamName) continue;
@@ -87,7 +103,7 @@ export function installStream(api: EngineApi): void {
       const r = await delegateResult(custom, { ...t, data }, 'STREAM_SET_ERROR');
       result = { old_value: r.old_value ?? null, new_value: r.new_value ?? null };
     } else {
-      const old = await store.update(t.stream_name, t.group_id, t.item_id, (o) => ({ value: data, result: o }));
+      const old = await store.set(t.stream_name, t.group_id, t.item_id, data);
       result = { old_value: old ?? null, new_value: data };
     }
     fire(t.stream_name, t.group_id, t.item_id, {

@@ -26,8 +26,17 @@ export interface QueueSettings {
   priority_field?: string;
 }
 
+/**
+ * `adapter` of the `iii-queue` entry: `builtin` (also `in_memory` / `file_based`; jobs in the
+ * engine's SQLite database) or `rabbitmq` (jobs in RabbitMQ, shared by every engine on it).
+ */
+export type QueueAdapterSettings = { name: 'builtin' } | { name: 'rabbitmq'; amqp_url: string };
+
+export const DEFAULT_AMQP_URL = 'amqp://localhost:5672';
+
 export interface QueueModuleSettings {
   queues: Record<string, QueueSettings>;
+  adapter: QueueAdapterSettings;
 }
 
 /** A `durable:subscriber` binding's config, normalized. */
@@ -75,17 +84,40 @@ export function parseQueueModuleConfig(raw: unknown): QueueModuleSettings {
   try {
     const config = asRecord(raw ?? {}, 'config');
     rejectUnknownKeys(config, MODULE_KEYS, '');
-    // `adapter` selects iii's transport (builtin/redis/rabbitmq); here SQLite is the only one.
     const queueConfigs = asRecord(config.queue_configs ?? {}, 'queue_configs');
     const queues: Record<string, QueueSettings> = {};
     for (const [name, entry] of Object.entries(queueConfigs)) {
       queues[name] = parseQueueSettings(entry, `queue_configs.${name}`);
     }
-    return { queues };
+    return { queues, adapter: parseAdapter(config.adapter) };
   } catch (error) {
     if (error instanceof QueueConfigError) throw new QueueConfigError(`iii-queue config: ${error.message}`);
     throw error;
   }
+}
+
+/** The queue worker's `rabbitmq` keys; only `amqp_url` changes anything here (see README). */
+const RABBITMQ_KEYS = ['amqp_url', 'max_attempts', 'prefetch_count', 'queue_mode', 'priority_field'];
+
+function parseAdapter(raw: unknown): QueueAdapterSettings {
+  if (raw === undefined || raw === null) return { name: 'builtin' };
+  const adapter = asRecord(raw, 'adapter');
+  rejectUnknownKeys(adapter, ['name', 'config'], 'adapter');
+  const name = optionalString(adapter.name, 'adapter.name');
+  if (name === 'builtin' || name === 'in_memory' || name === 'file_based') return { name: 'builtin' };
+  if (name === 'rabbitmq') {
+    const config = asRecord(adapter.config ?? {}, 'adapter.config');
+    rejectUnknownKeys(config, RABBITMQ_KEYS, 'adapter.config');
+    const url = optionalString(config.amqp_url, 'adapter.config.amqp_url') ?? DEFAULT_AMQP_URL;
+    if (!/^amqps?:\/\//.test(url))
+      throw new QueueConfigError('adapter.config.amqp_url must be an amqp:// or amqps:// URL');
+    return { name: 'rabbitmq', amqp_url: url };
+  }
+  if (name === 'redis')
+    throw new QueueConfigError(
+      'adapter "redis" cannot carry named queues (iii\'s redis queue adapter is pub/sub only, without retries or dead letters); use "rabbitmq" to share queues between engines',
+    );
+  throw new QueueConfigError(`adapter.name must be "builtin" or "rabbitmq" (got ${JSON.stringify(adapter.name)})`);
 }
 
 /** Parses one queue definition (`queue_configs.<name>` or `queue::define`'s `config`). */

@@ -4,8 +4,7 @@
  * the operation spans the dead letters of all its subscribers (as in iii).
  */
 import { asObject, optionalCount, requireQueueName, requireString } from './input.js';
-import { BROKER_TYPE, type QueueModule } from './module.js';
-import type { Job } from './types.js';
+import type { QueueModule } from './module.js';
 
 const REDRIVE = 'iii::queue::redrive';
 const REDRIVE_MESSAGE = 'iii::queue::redrive_message';
@@ -30,29 +29,29 @@ export function registerDeadLetterFunctions(mod: QueueModule): void {
   engine.registerFunction({
     id: REDRIVE,
     description: 'Move every dead-lettered message of a queue or topic back for delivery',
-    handler: (raw: unknown) => {
+    handler: async (raw: unknown) => {
       const queue = requireQueueName(asObject(raw, REDRIVE), REDRIVE);
-      return { queue, redriven: resubmit(mod, mod.store.redrive(queue)) };
+      return { queue, redriven: await mod.transport.redrive(queue) };
     },
   });
   engine.registerFunction({
     id: REDRIVE_MESSAGE,
     description: 'Move one dead-lettered message back for delivery',
-    handler: (raw: unknown) => {
+    handler: async (raw: unknown) => {
       const input = asObject(raw, REDRIVE_MESSAGE);
       const queue = requireQueueName(input, REDRIVE_MESSAGE);
       const messageId = requireString(input, 'message_id', REDRIVE_MESSAGE);
-      return { queue, message_id: messageId, redriven: resubmit(mod, mod.store.redrive(queue, messageId)) };
+      return { queue, message_id: messageId, redriven: await mod.transport.redrive(queue, messageId) };
     },
   });
   engine.registerFunction({
     id: DISCARD_MESSAGE,
     description: 'Delete one dead-lettered message',
-    handler: (raw: unknown) => {
+    handler: async (raw: unknown) => {
       const input = asObject(raw, DISCARD_MESSAGE);
       const queue = requireQueueName(input, DISCARD_MESSAGE);
       const messageId = requireString(input, 'message_id', DISCARD_MESSAGE);
-      const discarded = mod.store.discard(queue, messageId);
+      const discarded = await mod.transport.discard(queue, messageId);
       // iii's worker reports the count under `redriven`; keep it for parity, add a clear name.
       return { queue, message_id: messageId, discarded, redriven: discarded };
     },
@@ -60,20 +59,22 @@ export function registerDeadLetterFunctions(mod: QueueModule): void {
   engine.registerFunction({
     id: DLQ_TOPICS,
     description: 'Queues and topics that hold dead-lettered messages, with counts',
-    handler: () =>
-      mod.store
-        .deadLetterCounts()
-        .map(({ queue, count }) => ({ topic: queue, broker_type: BROKER_TYPE, message_count: count })),
+    handler: async () =>
+      (await mod.transport.deadLetterCounts()).map(({ queue, count }) => ({
+        topic: queue,
+        broker_type: mod.transport.brokerType,
+        message_count: count,
+      })),
   });
   engine.registerFunction({
     id: DLQ_MESSAGES,
     description: 'Browse the dead-lettered messages of a queue or topic (oldest first)',
-    handler: (raw: unknown): DlqMessageView[] => {
+    handler: async (raw: unknown): Promise<DlqMessageView[]> => {
       const input = asObject(raw, DLQ_MESSAGES);
       const queue = requireQueueName(input, DLQ_MESSAGES);
       const offset = optionalCount(input, 'offset', 0, DLQ_MESSAGES);
       const limit = optionalCount(input, 'limit', 50, DLQ_MESSAGES);
-      return mod.store.deadLetters(queue, offset, limit).map(({ job, error, failed_at }) => ({
+      return (await mod.transport.deadLetters(queue, offset, limit)).map(({ job, error, failed_at }) => ({
         id: job.id,
         queue: job.queue,
         function_id: job.function_id,
@@ -85,9 +86,4 @@ export function registerDeadLetterFunctions(mod: QueueModule): void {
       }));
     },
   });
-}
-
-function resubmit(mod: QueueModule, jobs: Job[]): number {
-  for (const job of jobs) mod.dispatcher.submit(job);
-  return jobs.length;
 }

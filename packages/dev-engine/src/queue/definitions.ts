@@ -8,6 +8,7 @@ import { DEFAULT_QUEUE_SETTINGS, parseQueueSettings, type QueueSettings, sameSet
 import type { Dispatcher } from './dispatcher.js';
 import type { LaneSettings } from './lane.js';
 import type { QueueStore } from './store.js';
+import type { QueueTransport } from './transport.js';
 import { queueLaneKey } from './types.js';
 
 export class QueueDefinitions {
@@ -16,28 +17,33 @@ export class QueueDefinitions {
   readonly #persisted = new Set<string>();
   readonly #store: QueueStore;
   readonly #dispatcher: Dispatcher;
+  readonly #transport: QueueTransport;
 
-  constructor(store: QueueStore, dispatcher: Dispatcher) {
+  constructor(store: QueueStore, dispatcher: Dispatcher, transport: QueueTransport) {
     this.#store = store;
     this.#dispatcher = dispatcher;
+    this.#transport = transport;
   }
 
   /**
    * Order of precedence: config.yaml > persisted `queue::define` > the built-in `default`.
    * config.yaml wins because it is the operator's file; a worker re-defines its queue on start.
    */
-  load(configured: Record<string, QueueSettings>, logger: Logger): void {
-    this.#apply('default', { ...DEFAULT_QUEUE_SETTINGS });
+  async load(configured: Record<string, QueueSettings>, logger: Logger): Promise<void> {
+    await this.#apply('default', { ...DEFAULT_QUEUE_SETTINGS });
     for (const [name, raw] of this.#store.loadDefinitions()) {
       if (configured[name]) continue;
+      let settings: QueueSettings;
       try {
-        this.#apply(name, parseQueueSettings(raw, `persisted queue '${name}'`));
-        this.#persisted.add(name);
+        settings = parseQueueSettings(raw, `persisted queue '${name}'`);
       } catch (error) {
         logger.warn({ queue: name, err: (error as Error).message }, 'ignoring invalid persisted queue definition');
+        continue;
       }
+      await this.#apply(name, settings);
+      this.#persisted.add(name);
     }
-    for (const [name, settings] of Object.entries(configured)) this.#apply(name, settings);
+    for (const [name, settings] of Object.entries(configured)) await this.#apply(name, settings);
   }
 
   get(name: string): QueueSettings | undefined {
@@ -48,21 +54,28 @@ export class QueueDefinitions {
     return [...this.#queues.keys()];
   }
 
-  /** `queue::define`: returns whether the definition changed. Persisted before it takes effect. */
-  define(name: string, settings: QueueSettings): boolean {
+  /**
+   * `queue::define`: resolves with whether the definition changed, once it is persisted and its
+   * consumer is ready (with RabbitMQ: the queue declared and consumed).
+   */
+  async define(name: string, settings: QueueSettings): Promise<boolean> {
     const current = this.#queues.get(name);
     const changed = !current || !sameSettings(current, settings);
     if (changed || !this.#persisted.has(name)) {
       this.#store.saveDefinition(name, settings);
       this.#persisted.add(name);
     }
-    if (changed) this.#apply(name, settings);
+    if (changed) await this.#apply(name, settings);
     return changed;
   }
 
-  #apply(name: string, settings: QueueSettings): void {
+  async #apply(name: string, settings: QueueSettings): Promise<void> {
     this.#queues.set(name, settings);
-    this.#dispatcher.defineLane(queueLaneKey(name), { kind: 'queue', name }, toLaneSettings(settings));
+    const key = queueLaneKey(name);
+    const meta = { kind: 'queue' as const, name };
+    const lane = toLaneSettings(settings);
+    this.#dispatcher.defineLane(key, meta, lane);
+    await this.#transport.openLane(key, meta, lane);
   }
 }
 

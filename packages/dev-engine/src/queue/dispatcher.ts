@@ -3,14 +3,15 @@
  * dead-letter on failure, park while the target is not registered.
  *
  * Wake-ups are event-driven: a job becoming ready schedules one microtask drain, and a finished
- * delivery pulls the next job of its lane at once. Acks are batched into one SQLite transaction
- * per event-loop turn; an ack lost to a crash only means one more (at-least-once) delivery.
+ * delivery pulls the next job of its lane at once. Outcomes go to the transport (SQLite or
+ * RabbitMQ), which keeps the job until it is acknowledged.
  */
 import type { CallOptions, EngineApi } from '../engine-api.js';
 import { backoffDelay } from './backoff.js';
 import { DEFAULT_QUEUE_SETTINGS } from './config.js';
+import { errorText } from './errors.js';
 import { Lane, type LaneMeta, type LaneSettings } from './lane.js';
-import type { QueueStore } from './store.js';
+import type { QueueTransport } from './transport.js';
 import { type Job, laneKeyOf } from './types.js';
 
 const DEFAULT_SUBSCRIBER_LANE: LaneSettings = {
@@ -23,19 +24,17 @@ const DEFAULT_SUBSCRIBER_LANE: LaneSettings = {
 
 export class Dispatcher {
   readonly #engine: EngineApi;
-  readonly #store: QueueStore;
+  readonly #transport: QueueTransport;
   readonly #lanes = new Map<string, Lane>();
   /** Jobs of lanes that are not defined (yet): a queue whose definition is gone after a restart. */
   readonly #orphans = new Map<string, Job[]>();
   readonly #toDrain = new Set<Lane>();
   #drainScheduled = false;
-  #acks: number[] = [];
-  #ackFlushScheduled = false;
   #closed = false;
 
-  constructor(engine: EngineApi, store: QueueStore) {
+  constructor(engine: EngineApi, transport: QueueTransport) {
     this.#engine = engine;
-    this.#store = store;
+    this.#transport = transport;
   }
 
   /** Creates a lane or applies new settings to it; adopts jobs that were waiting for it. */
@@ -81,7 +80,9 @@ export class Dispatcher {
     }
     if (job.kind === 'topic') {
       // A subscriber lane whose subscription is gone (redrive, leftovers): deliver with defaults.
-      this.defineLane(key, { kind: 'topic', name: job.queue }, DEFAULT_SUBSCRIBER_LANE).add(job);
+      this.defineLane(key, { kind: 'topic', name: job.queue, subscriber: job.functionId }, DEFAULT_SUBSCRIBER_LANE).add(
+        job,
+      );
       return;
     }
     const held = this.#orphans.get(key);
@@ -95,9 +96,21 @@ export class Dispatcher {
     for (const lane of this.#lanes.values()) if (lane.parked) lane.unpark();
   }
 
+  /**
+   * The broker connection was lost: every job it had handed over and that is not running is
+   * dropped here (the broker delivers it again, here or to another engine). Running jobs finish;
+   * their outcome reaches a transport that ignores deliveries of the lost connection.
+   */
+  dropWaiting(): number {
+    let dropped = 0;
+    for (const lane of this.#lanes.values()) dropped += lane.clearWaiting();
+    for (const held of this.#orphans.values()) dropped += held.length;
+    this.#orphans.clear();
+    return dropped;
+  }
+
   close(): void {
     this.#closed = true;
-    this.#flushAcks();
     for (const lane of this.#lanes.values()) lane.dispose();
   }
 
@@ -158,12 +171,18 @@ export class Dispatcher {
     if (this.#closed) return;
     lane.delivered++;
     lane.complete(job);
-    this.#ack(job.seq);
+    this.#transport.ack(job);
     this.#pump(lane);
   }
 
   #failed(lane: Lane, job: Job, error: unknown): void {
     if (this.#closed) return;
+    if (!this.#transport.holds(job)) {
+      // Its connection to the broker is gone: the broker redelivers it, nothing to retry here.
+      lane.complete(job);
+      this.#pump(lane);
+      return;
+    }
     if (isEngineShutdown(error)) {
       // The engine fails in-flight calls before running close hooks: leave the job untouched
       // (still persisted, redelivered on the next start) instead of spending a retry.
@@ -181,7 +200,7 @@ export class Dispatcher {
     job.attempts++;
     lane.failed++;
     if (job.attempts >= lane.settings.maxRetries) {
-      this.#store.deadLetter(job, message, now);
+      this.#transport.deadLetter(job, message, now);
       lane.complete(job);
       this.#engine.logger.warn(
         {
@@ -195,7 +214,7 @@ export class Dispatcher {
       );
     } else {
       job.availableAt = now + backoffDelay(lane.settings.backoffMs, job.attempts);
-      this.#store.markRetry(job, message);
+      this.#transport.retry(job, message);
       lane.retry(job);
       this.#engine.logger.debug(
         { queue: job.queue, function_id: job.functionId, attempts: job.attempts, err: message },
@@ -203,26 +222,6 @@ export class Dispatcher {
       );
     }
     this.#pump(lane);
-  }
-
-  #ack(seq: number): void {
-    this.#acks.push(seq);
-    if (this.#ackFlushScheduled) return;
-    this.#ackFlushScheduled = true;
-    setImmediate(() => this.#flushAcks());
-  }
-
-  #flushAcks(): void {
-    this.#ackFlushScheduled = false;
-    if (this.#acks.length === 0) return;
-    const seqs = this.#acks;
-    this.#acks = [];
-    try {
-      this.#store.deleteJobs(seqs);
-    } catch (error) {
-      // The database is gone (engine closing): the jobs are delivered again next start.
-      this.#engine.logger.warn({ err: errorText(error) }, 'queue ack flush failed');
-    }
   }
 }
 
@@ -264,14 +263,4 @@ function isEngineShutdown(error: unknown): boolean {
 
 function isTargetMissing(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'function_not_found';
-}
-
-/** `"<code>: <message>"` when the error carries a wire code, like the SDK's InvocationError. */
-export function errorText(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    const text = typeof message === 'string' ? message : JSON.stringify(error);
-    return typeof code === 'string' && !text.startsWith(`${code}:`) ? `${code}: ${text}` : text;
-  }
-  return String(error);
 }

@@ -15,7 +15,8 @@ import { parseSubscriberConfig, type SubscriberSettings } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { LaneMeta, LaneSettings } from './lane.js';
 import type { QueueStore, StoredSubscription } from './store.js';
-import { type NewJob, topicLaneKey } from './types.js';
+import type { QueueTransport } from './transport.js';
+import { topicLaneKey } from './types.js';
 
 interface Subscription extends StoredSubscription {
   /** Live trigger ids bound to this (topic, function) pair. */
@@ -26,20 +27,22 @@ export class DurableTopics {
   readonly #engine: EngineApi;
   readonly #store: QueueStore;
   readonly #dispatcher: Dispatcher;
+  readonly #transport: QueueTransport;
   /** topic → function id → subscription */
   readonly #topics = new Map<string, Map<string, Subscription>>();
   /** trigger id → the subscription it feeds */
   readonly #bindings = new Map<string, Subscription>();
 
-  constructor(engine: EngineApi, store: QueueStore, dispatcher: Dispatcher) {
+  constructor(engine: EngineApi, store: QueueStore, dispatcher: Dispatcher, transport: QueueTransport) {
     this.#engine = engine;
     this.#store = store;
     this.#dispatcher = dispatcher;
+    this.#transport = transport;
   }
 
   /** Restores the subscriptions of the previous run (before their workers reconnect). */
-  load(): void {
-    for (const stored of this.#store.loadSubscriptions()) this.#install({ ...stored, bindings: new Set() });
+  async load(): Promise<void> {
+    for (const stored of this.#store.loadSubscriptions()) await this.#install({ ...stored, bindings: new Set() });
   }
 
   readonly provider: TriggerTypeProvider = {
@@ -47,27 +50,15 @@ export class DurableTopics {
     unregisterTrigger: (binding) => this.#unsubscribe(binding),
   };
 
-  /** Persists one job per subscriber (one transaction) and hands them to their lanes. */
-  publish(topic: string, data: unknown): void {
-    const subscribers = this.#topics.get(topic);
-    if (!subscribers || subscribers.size === 0) {
-      this.#engine.logger.debug({ topic }, 'durable publish without subscribers; message dropped');
-      return;
-    }
-    const now = Date.now();
-    const messageId = randomUUID();
-    const jobs: NewJob[] = [...subscribers.values()].map((sub) => ({
-      kind: 'topic',
-      queue: topic,
-      messageId,
-      functionId: sub.functionId,
-      data,
-      groupKey: null,
-      attempts: 0,
-      availableAt: now,
-      enqueuedAt: now,
-    }));
-    for (const job of this.#store.insertJobs(jobs)) this.#dispatcher.submit(job);
+  /** One durable message per subscriber; resolves once they are stored. */
+  publish(topic: string, data: unknown): Promise<void> {
+    const subscribers = [...(this.#topics.get(topic)?.values() ?? [])].map((sub) => sub.functionId);
+    return this.#transport.publish(topic, randomUUID(), data, subscribers);
+  }
+
+  /** Functions subscribed to `topic` (for dead-letter and stats lookups). */
+  subscribers(topic: string): string[] {
+    return [...(this.#topics.get(topic)?.keys() ?? [])];
   }
 
   topics(): string[] {
@@ -90,7 +81,7 @@ export class DurableTopics {
     return this.#topics.get(topic)?.get(functionId)?.settings;
   }
 
-  #subscribe(binding: TriggerBinding): void {
+  async #subscribe(binding: TriggerBinding): Promise<void> {
     const settings = parseSubscriberConfig(binding.config);
     // A re-registration with the same trigger id may point somewhere else now.
     this.#unbind(binding.id);
@@ -103,19 +94,22 @@ export class DurableTopics {
     sub.settings = settings;
     if (binding.metadata === undefined) delete sub.metadata;
     else sub.metadata = binding.metadata;
+    this.#store.saveSubscription(sub);
+    // Counted as a consumer once its lane is open (with RabbitMQ: its queue bound to the topic, so
+    // every message published from then on reaches it).
+    await this.#install(sub);
     sub.bindings.add(binding.id);
     this.#bindings.set(binding.id, sub);
-    this.#store.saveSubscription(sub);
-    this.#install(sub);
   }
 
-  #unsubscribe(binding: TriggerBinding): void {
+  async #unsubscribe(binding: TriggerBinding): Promise<void> {
     const sub = this.#unbind(binding.id);
     if (!sub || sub.bindings.size > 0) return;
     if (!this.#engine.hasFunction(sub.functionId)) return; // a disconnect: keep it (durable)
     this.#topics.get(sub.topic)?.delete(sub.functionId);
     if (this.#topics.get(sub.topic)?.size === 0) this.#topics.delete(sub.topic);
     this.#store.deleteSubscription(sub.topic, sub.functionId);
+    await this.#transport.closeLane(topicLaneKey(sub.topic, sub.functionId), laneMeta(sub));
   }
 
   #unbind(triggerId: string): Subscription | undefined {
@@ -126,23 +120,23 @@ export class DurableTopics {
     return sub;
   }
 
-  #install(sub: Subscription): void {
+  async #install(sub: Subscription): Promise<void> {
     let subscribers = this.#topics.get(sub.topic);
     if (!subscribers) {
       subscribers = new Map();
       this.#topics.set(sub.topic, subscribers);
     }
     subscribers.set(sub.functionId, sub);
-    this.#dispatcher.defineLane(
-      topicLaneKey(sub.topic, sub.functionId),
-      laneMeta(sub),
-      subscriberLaneSettings(sub.settings),
-    );
+    const key = topicLaneKey(sub.topic, sub.functionId);
+    const meta = laneMeta(sub);
+    const settings = subscriberLaneSettings(sub.settings);
+    this.#dispatcher.defineLane(key, meta, settings);
+    await this.#transport.openLane(key, meta, settings);
   }
 }
 
 function laneMeta(sub: Subscription): LaneMeta {
-  const meta: LaneMeta = { kind: 'topic', name: sub.topic };
+  const meta: LaneMeta = { kind: 'topic', name: sub.topic, subscriber: sub.functionId };
   if (sub.settings.condition_function_id) meta.conditionFunctionId = sub.settings.condition_function_id;
   if (sub.metadata !== undefined) meta.metadata = sub.metadata;
   return meta;

@@ -31,7 +31,7 @@ async function enqueue(mod: QueueModule, raw: unknown): Promise<{ messageReceipt
   const receipt = input.messageReceiptId;
   const messageId = typeof receipt === 'string' && receipt ? receipt : randomUUID();
   const now = Date.now();
-  const job = await mod.store.enqueueJob({
+  await mod.transport.enqueue({
     kind: 'queue',
     queue,
     messageId,
@@ -44,7 +44,6 @@ async function enqueue(mod: QueueModule, raw: unknown): Promise<{ messageReceipt
     ...(typeof input.traceparent === 'string' && { traceparent: input.traceparent }),
     ...(typeof input.baggage === 'string' && { baggage: input.baggage }),
   });
-  mod.dispatcher.submit(job);
   return { messageReceiptId: messageId };
 }
 
@@ -61,7 +60,7 @@ function groupKeyOf(data: unknown, settings: QueueSettings, queue: string): stri
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function define(mod: QueueModule, raw: unknown): { queue: string; changed: boolean } {
+async function define(mod: QueueModule, raw: unknown): Promise<{ queue: string; changed: boolean }> {
   const input = asObject(raw, DEFINE);
   const queue = requireQueueName(input, DEFINE);
   let settings: QueueSettings;
@@ -73,5 +72,5 @@ function define(mod: QueueModule, raw: unknown): { queue: string; changed: boole
     }
     throw error;
   }
-  return { queue, changed: mod.definitions.define(queue, settings) };
+  return { queue, changed: await mod.definitions.define(queue, settings) };
 }

@@ -4,7 +4,7 @@
  * trigger type `durable:subscriber`), dead letters and stats. See README.md in this folder.
  */
 import type { EngineApi } from '../engine-api.js';
-import { parseQueueModuleConfig } from './config.js';
+import { parseQueueModuleConfig, type QueueAdapterSettings } from './config.js';
 import { registerDeadLetterFunctions } from './dead-letters.js';
 import { QueueDefinitions } from './definitions.js';
 import { Dispatcher } from './dispatcher.js';
@@ -12,8 +12,10 @@ import { DurableTopics } from './durable-topics.js';
 import { registerEnqueueFunctions } from './enqueue.js';
 import type { QueueModule } from './module.js';
 import { registerTopicFunctions } from './publish.js';
+import { SqliteTransport } from './sqlite-transport.js';
 import { registerStatsFunctions } from './stats.js';
 import { QueueStore } from './store.js';
+import type { QueueTransport } from './transport.js';
 
 export { QueueConfigError } from './config.js';
 
@@ -27,19 +29,28 @@ export interface QueueModuleConfig {
  * entry in config.yaml (or `{}`); a bad block throws QueueConfigError naming the bad key.
  * Jobs left unacknowledged by a previous run are loaded and delivered again.
  */
-export function installQueues(engine: EngineApi, config: QueueModuleConfig = {}): void {
+export async function installQueues(engine: EngineApi, config: QueueModuleConfig = {}): Promise<void> {
   const settings = parseQueueModuleConfig(config);
   const store = new QueueStore(engine.db);
-  const dispatcher = new Dispatcher(engine, store);
-  const definitions = new QueueDefinitions(store, dispatcher);
-  const topics = new DurableTopics(engine, store, dispatcher);
-  const mod: QueueModule = { engine, store, dispatcher, definitions, topics };
+  let dispatcher: Dispatcher | undefined;
+  const transport = await openTransport(settings.adapter, store, engine, () => {
+    const dropped = dispatcher?.dropWaiting() ?? 0;
+    if (dropped > 0) engine.logger.warn({ jobs: dropped }, 'queue: jobs handed back to the broker');
+  });
+  dispatcher = new Dispatcher(engine, transport);
+  const definitions = new QueueDefinitions(store, dispatcher, transport);
+  const topics = new DurableTopics(engine, store, dispatcher, transport);
+  const mod: QueueModule = { engine, store, transport, dispatcher, definitions, topics };
 
-  definitions.load(settings.queues, engine.logger);
-  topics.load();
-  const pending = store.loadJobs();
-  for (const job of pending) dispatcher.submit(job);
-  if (pending.length > 0) engine.logger.info({ jobs: pending.length }, 'queue: redelivering unacknowledged jobs');
+  const ready = dispatcher;
+  await transport.start((job) => ready.submit(job));
+  try {
+    await definitions.load(settings.queues, engine.logger);
+    await topics.load();
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
 
   registerEnqueueFunctions(mod);
   registerTopicFunctions(mod);
@@ -47,8 +58,21 @@ export function installQueues(engine: EngineApi, config: QueueModuleConfig = {})
   registerStatsFunctions(mod);
 
   const unsubscribe = engine.onFunctionsChanged(() => dispatcher.onFunctionsChanged());
-  engine.onClose(() => {
+  engine.onClose(async () => {
     unsubscribe();
-    dispatcher.close();
+    ready.close();
+    await transport.close();
   });
+}
+
+/** SQLite (`builtin`), or RabbitMQ (loaded only then), connected. */
+async function openTransport(
+  adapter: QueueAdapterSettings,
+  store: QueueStore,
+  engine: EngineApi,
+  onLost: () => void,
+): Promise<QueueTransport> {
+  if (adapter.name === 'builtin') return new SqliteTransport(store, engine.logger);
+  const { AmqpTransport } = await import('./amqp-transport.js');
+  return AmqpTransport.connect(adapter.amqp_url, engine.logger, onLost);
 }

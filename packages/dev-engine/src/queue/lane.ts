@@ -25,6 +25,8 @@ export interface LaneMeta {
   kind: JobKind;
   /** Queue or topic name. */
   name: string;
+  /** Topic lanes: the subscribed function. */
+  subscriber?: string;
   conditionFunctionId?: string;
   /** Trigger metadata handed to the subscriber as invocation metadata. */
   metadata?: Record<string, unknown>;
@@ -157,6 +159,15 @@ export class Lane {
     if (settings.fifo) for (const job of this.#running) this.#runningGroups.add(groupOf(job));
     for (const job of waiting.sort((a, b) => a.seq - b.seq)) this.#place(job);
     this.hooks.onReady(this);
+  }
+
+  /** Drops every job that is not in flight (their broker delivers them again); returns how many. */
+  clearWaiting(): number {
+    const running = [...this.#running];
+    const dropped = this.#drainWaiting().length;
+    this.size -= dropped;
+    if (this.settings.fifo) for (const job of running) this.#runningGroups.add(groupOf(job));
+    return dropped;
   }
 
   dispose(): void {

@@ -4,14 +4,15 @@ import type { QueueDefinitions } from './definitions.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { DurableTopics } from './durable-topics.js';
 import type { QueueStore } from './store.js';
+import type { QueueTransport } from './transport.js';
 
 export interface QueueModule {
   engine: EngineApi;
+  /** Queue definitions and topic subscriptions (this engine's SQLite database). */
   store: QueueStore;
+  /** Jobs and dead letters (SQLite or RabbitMQ). */
+  transport: QueueTransport;
   dispatcher: Dispatcher;
   definitions: QueueDefinitions;
   topics: DurableTopics;
 }
-
-/** iii reports its transport in listings; the in-process SQLite store stands in for `builtin`. */
-export const BROKER_TYPE = 'builtin';

@@ -9,11 +9,11 @@ export function registerTopicFunctions(mod: QueueModule): void {
   mod.engine.registerFunction({
     id: PUBLISH,
     description: 'Publish a message to a durable topic (every subscriber gets it, with retries)',
-    handler: (raw: unknown) => {
+    handler: async (raw: unknown) => {
       const input = asObject(raw, PUBLISH);
       const topic = input.topic ?? input.queue;
       if (typeof topic !== 'string' || !topic.trim()) throw new EngineError('topic_not_set', 'Topic is not set');
-      mod.topics.publish(topic.trim(), input.data ?? null);
+      await mod.topics.publish(topic.trim(), input.data ?? null);
       return null; // iii answers an explicit null
     },
   });

@@ -1,8 +1,8 @@
 /** `engine::queue::list_topics` and `engine::queue::topic_stats`. */
 import type { QueueSettings } from './config.js';
 import { asObject, requireQueueName } from './input.js';
-import { BROKER_TYPE, type QueueModule } from './module.js';
-import { queueLaneKey } from './types.js';
+import type { QueueModule } from './module.js';
+import { queueLaneKey, topicLaneKey } from './types.js';
 
 const LIST_TOPICS = 'engine::queue::list_topics';
 const TOPIC_STATS = 'engine::queue::topic_stats';
@@ -16,7 +16,10 @@ export interface TopicView {
 }
 
 export interface TopicStats {
-  /** Unacknowledged jobs: queued, in backoff, waiting for their function, or in flight. */
+  /**
+   * Unacknowledged jobs: queued, in backoff, waiting for their function, or in flight (with
+   * RabbitMQ: those this engine holds plus those still waiting in the broker).
+   */
   depth: number;
   in_flight: number;
   /** Topics: live `durable:subscriber` triggers. Queues: 1 (the in-process consumer). */
@@ -47,29 +50,36 @@ function listTopics(mod: QueueModule): TopicView[] {
   const queues: TopicView[] = mod.definitions.names().map((name) => ({
     name,
     kind: 'queue',
-    broker_type: BROKER_TYPE,
+    broker_type: mod.transport.brokerType,
     subscriber_count: 1,
     depth: mod.dispatcher.lane(queueLaneKey(name))?.size ?? 0,
   }));
   const topics: TopicView[] = mod.topics.topics().map((name) => ({
     name,
     kind: 'topic',
-    broker_type: BROKER_TYPE,
+    broker_type: mod.transport.brokerType,
     subscriber_count: mod.topics.subscriberCount(name),
     depth: laneTotals(mod, name, 'topic').depth,
   }));
   return [...queues, ...topics].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function topicStats(mod: QueueModule, name: string): TopicStats {
+async function topicStats(mod: QueueModule, name: string): Promise<TopicStats> {
   const queue = laneTotals(mod, name, 'queue');
   const topic = laneTotals(mod, name, 'topic');
   const config = mod.definitions.get(name) ?? null;
+  let waiting = config ? await mod.transport.brokerDepth(queueLaneKey(name), { kind: 'queue', name }) : 0;
+  for (const functionId of mod.topics.subscribers(name))
+    waiting += await mod.transport.brokerDepth(topicLaneKey(name, functionId), {
+      kind: 'topic',
+      name,
+      subscriber: functionId,
+    });
   return {
-    depth: queue.depth + topic.depth + mod.dispatcher.orphanCount(queueLaneKey(name)),
+    depth: queue.depth + topic.depth + mod.dispatcher.orphanCount(queueLaneKey(name)) + waiting,
     in_flight: queue.inFlight + topic.inFlight,
     consumer_count: (config ? 1 : 0) + mod.topics.consumerCount(name),
-    dlq_depth: mod.store.countDeadLetters(name),
+    dlq_depth: await mod.transport.countDeadLetters(name),
     delivered: queue.delivered + topic.delivered,
     failed: queue.failed + topic.failed,
     config,

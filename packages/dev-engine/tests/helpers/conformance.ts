@@ -4,10 +4,40 @@
  */
 import { type IIIClient, type InitOptions, registerWorker } from 'iii-sdk';
 import WebSocket from 'ws';
-import { type EngineOptions, type RunningEngine, startEngine } from '../../src/index.js';
+import { defaultConfig, type EngineOptions, type RunningEngine, startEngine } from '../../src/index.js';
+import { startRedisServer } from '../../src/services.js';
 
-export function startTestEngine(options: EngineOptions = {}): Promise<RunningEngine> {
-  return startEngine({ port: 0, httpPort: 0, memory: true, logLevel: 'silent', ...options });
+/**
+ * With DEV_ENGINE_TEST_ADAPTER=redis, an engine started without a config of its own keeps state,
+ * streams, pubsub and cron locks in a Redis of its own (a fresh redis-server per engine), so the
+ * conformance suite checks the Redis adapters against the same expectations as SQLite.
+ */
+const TEST_ADAPTER = process.env.DEV_ENGINE_TEST_ADAPTER;
+
+/** `test`, or `test.skip` for a test about SQLite itself when the suite runs on Redis. */
+export const sqliteOnlyTest = TEST_ADAPTER === 'redis' ? test.skip : test;
+
+export async function startTestEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const base: EngineOptions = { port: 0, httpPort: 0, memory: true, logLevel: 'silent', ...options };
+  if (TEST_ADAPTER !== 'redis' || options.config || options.configPath) return startEngine(base);
+  const redis = await startRedisServer();
+  const adapter = { name: 'redis' as const, redis_url: redis.url };
+  const config = defaultConfig();
+  config.state = { adapter };
+  config.stream = { adapter };
+  config.pubsub = { adapter };
+  config.cron = { adapter };
+  const engine = await startEngine({ ...base, config }).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
+  return {
+    ...engine,
+    close: async () => {
+      await engine.close();
+      await redis.stop();
+    },
+  };
 }
 
 /** The SDK prints `[iii] ...` debug lines and registration failures; keep test output clean. */

@@ -20,10 +20,19 @@ export const WORKERS = [
   'tools',
 ] as const;
 export type WorkerName = (typeof WORKERS)[number];
-export type ProcessName = WorkerName | 'engine';
+/** A base worker, the engine, or an extra process a test added (ClusterOptions.extra). */
+export type ProcessName = WorkerName | 'engine' | (string & {});
+
+/** A process beyond the base ones: a worker package's bin, under a name of the test's choosing. */
+export interface ExtraProcess {
+  pkg: string;
+  /** A function whose registration says it is up (none: not waited for, e.g. a standby copy). */
+  ready?: string;
+  env?: Record<string, string>;
+}
 
 /** Functions whose registration says a process is up. */
-const READY: Record<ProcessName, string | undefined> = {
+const READY: Record<WorkerName | 'engine', string | undefined> = {
   engine: undefined,
   session: 'session::append',
   harness: 'policy::check_permissions',
@@ -40,6 +49,10 @@ export interface ClusterOptions {
   /** Config per worker section, merged over the defaults (e.g. `{'turn-orchestrator': {policy_timeout_ms: 20000}}`). */
   config?: Record<string, Record<string, unknown>>;
   policy?: string;
+  /** More processes, by name (a second copy of a worker, context-compaction, llm-budget, ...). */
+  extra?: Record<string, ExtraProcess>;
+  /** Environment per process name (e.g. the model's CHAOS_* settings for `provider`). */
+  env?: Record<string, Record<string, string>>;
 }
 
 export interface ToolRun {
@@ -63,6 +76,8 @@ export class Cluster {
   /** What every process wrote, those already gone included (for failure reports). */
   readonly output: Array<{ name: ProcessName; text: () => string }> = [];
   readonly providerId: string;
+  readonly extra: Record<string, ExtraProcess>;
+  private readonly env: Record<string, Record<string, string>>;
   client!: TestClient;
   url = '';
   private port = 0;
@@ -70,6 +85,8 @@ export class Cluster {
 
   private constructor(options: ClusterOptions) {
     this.providerId = options.provider ?? 'scripted';
+    this.extra = options.extra ?? {};
+    this.env = options.env ?? {};
     const policyFile = join(this.dir, 'iii-permissions.yaml');
     writeFileSync(policyFile, options.policy ?? DEFAULT_POLICY);
     const sections: Record<string, Record<string, unknown>> = {
@@ -94,9 +111,9 @@ export class Cluster {
     cluster.port = await freePort();
     cluster.url = `ws://127.0.0.1:${cluster.port}`;
     await cluster.startProcess('engine');
-    for (const name of WORKERS) await cluster.startProcess(name, false);
+    for (const name of [...WORKERS, ...Object.keys(cluster.extra)]) await cluster.startProcess(name, false);
     cluster.client = await connectClient(cluster.url);
-    await cluster.waitReady([...WORKERS]);
+    await cluster.waitReady([...WORKERS, ...Object.keys(cluster.extra)]);
     return cluster;
   }
 
@@ -116,17 +133,25 @@ export class Cluster {
   private spawn(name: ProcessName): Proc {
     if (name === 'engine') return spawnEngine(this.port, this.dataDir);
     const args = ['--url', this.url, '--config', this.configFile];
+    const env = this.env[name] ?? {};
     if (name === 'provider')
-      return spawnNode('provider', this.providerId === 'chaos' ? CHAOS_MODEL_MAIN : SCRIPTED_PROVIDER_MAIN, args);
-    if (name === 'tools') return spawnNode('tools', TOOLS_MAIN, args, { TOOLS_RUNS_FILE: this.runsFile });
-    return spawnNode(name, mainOf(name), args);
+      return spawnNode('provider', this.providerId === 'chaos' ? CHAOS_MODEL_MAIN : SCRIPTED_PROVIDER_MAIN, args, env);
+    if (name === 'tools') return spawnNode('tools', TOOLS_MAIN, args, { TOOLS_RUNS_FILE: this.runsFile, ...env });
+    const extra = this.extra[name];
+    if (extra) return spawnNode(name, mainOf(extra.pkg), args, { ...extra.env, ...env });
+    return spawnNode(name, mainOf(name), args, env);
+  }
+
+  /** The function whose registration says a process is up (undefined: nothing to wait for). */
+  private readyFunction(name: ProcessName): string | undefined {
+    if (name === 'provider') return `provider::${this.providerId}::stream`;
+    if (name in this.extra) return this.extra[name]!.ready;
+    return READY[name as WorkerName | 'engine'];
   }
 
   /** Until each named process has registered its functions again. */
   async waitReady(names: ProcessName[], timeoutMs = 60_000): Promise<void> {
-    const ids = names
-      .map((n) => (n === 'provider' ? `provider::${this.providerId}::stream` : READY[n]))
-      .filter((id): id is string => id !== undefined);
+    const ids = names.map((n) => this.readyFunction(n)).filter((id): id is string => id !== undefined);
     await eventually(
       async () => {
         for (const id of ids)
@@ -149,6 +174,18 @@ export class Cluster {
     this.stopping.add(proc);
     if (proc.child.signalCode === null && proc.child.exitCode === null) proc.child.kill('SIGCONT');
     await proc.kill9();
+  }
+
+  /** SIGTERM (a graceful stop), and how the process exited. */
+  async terminate(name: ProcessName): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const proc = this.procs.get(name);
+    if (!proc) throw new Error(`no process ${name}`);
+    this.stopping.add(proc);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    proc.child.kill('SIGTERM');
+    return exited;
   }
 
   /** Freeze a process (hung, not dead): its connections stay open, it answers nothing. */

@@ -95,6 +95,8 @@ export async function startStack(
     orchestrator?: Record<string, unknown>;
     approval?: Record<string, unknown>;
     without?: string[];
+    /** More workers in this process, started after the base ones (context-compaction, llm-budget, ...). */
+    extra?: Record<string, { spec: WorkerSpec<any>; config?: Record<string, unknown> }>;
   } = {},
 ): Promise<Stack> {
   const engine = await startDevEngine();
@@ -115,6 +117,8 @@ export async function startStack(
     provider: await startTestWorker(provider.spec, { url }),
     tools: await startTestWorker(toolsWorker(runs), { url }),
   };
+  for (const [name, { spec, config }] of Object.entries(options.extra ?? {}))
+    workers[name] = await startTestWorker(spec, { url, config: config ?? {} });
   if (!options.without?.includes('orchestrator'))
     workers.orchestrator = await startTestWorker(turnOrchestratorWorker, {
       url,

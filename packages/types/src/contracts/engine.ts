@@ -72,6 +72,89 @@ export const queueConfig = z
   .loose();
 export type QueueConfig = z.infer<typeof queueConfig>;
 
+/**
+ * Telemetry as the engine stores it (its observability worker: `engine::traces::*`,
+ * `engine::logs::*`). Times are nanoseconds since the epoch; engines send them as numbers or as
+ * decimal strings, and both arrive here as numbers (sub-microsecond precision is not kept).
+ * Attributes arrive as `[key, value]` pairs (or a map) and leave as `[key, string]` pairs.
+ */
+const unixNanos = z.union([z.number().nonnegative(), z.string().regex(/^\d+$/)]).transform(Number);
+const asText = (value: unknown) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
+const attributePairs = z
+  .union([z.array(z.tuple([z.string(), z.unknown()])), z.record(z.string(), z.unknown())])
+  .transform(
+    (attrs): Array<[string, string]> =>
+      (Array.isArray(attrs) ? attrs : Object.entries(attrs)).map(([k, v]) => [k, asText(v)]),
+  );
+const hexId = z.string().min(1).max(64);
+
+export const storedSpanEvent = z.looseObject({
+  name: z.string(),
+  timestamp_unix_nano: unixNanos.optional(),
+  attributes: attributePairs.default([]),
+});
+
+export const storedSpanLink = z.looseObject({
+  trace_id: z.string(),
+  span_id: z.string(),
+  attributes: attributePairs.default([]),
+});
+
+/** One span (the engine's `StoredSpan`); `status` is `unset`, `ok` or `error`, lower-cased. */
+export const storedSpan = z.looseObject({
+  trace_id: z.string(),
+  span_id: z.string(),
+  /** null (or absent) for a root span. */
+  parent_span_id: z.string().nullish(),
+  name: z.string(),
+  start_time_unix_nano: unixNanos,
+  end_time_unix_nano: unixNanos,
+  status: z
+    .string()
+    .default('unset')
+    .transform((s) => s.toLowerCase()),
+  status_description: z.string().nullish(),
+  attributes: attributePairs.default([]),
+  service_name: z.string().nullish(),
+  events: z.array(storedSpanEvent).default([]),
+  links: z.array(storedSpanLink).default([]),
+});
+export type StoredSpan = z.output<typeof storedSpan>;
+
+export type SpanTreeNode = StoredSpan & { children: SpanTreeNode[] };
+export const spanTreeNode: z.ZodType<SpanTreeNode, unknown> = z.lazy(() =>
+  storedSpan.extend({ children: z.array(spanTreeNode).default([]) }),
+);
+
+/** A group of `engine::traces::group_by`: the traces whose spans carry one value of the attribute. */
+export const traceGroup = z.looseObject({
+  value: z.string(),
+  label: z.string().nullish(),
+  trace_ids: z.array(z.string()),
+  span_count: z.number().int().nonnegative(),
+  first_seen_ms: z.number(),
+  last_seen_ms: z.number(),
+  duration_ms: z.number(),
+  error_count: z.number().int().nonnegative(),
+});
+export type TraceGroup = z.output<typeof traceGroup>;
+
+/** One log record (the engine's `StoredLog`). */
+export const storedLog = z.looseObject({
+  timestamp_unix_nano: unixNanos,
+  observed_timestamp_unix_nano: unixNanos.optional(),
+  severity_number: z.number().int(),
+  severity_text: z.string(),
+  body: z.unknown().transform(asText),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+  trace_id: z.string().nullish(),
+  span_id: z.string().nullish(),
+  service_name: z.string().nullish(),
+});
+export type StoredLog = z.output<typeof storedLog>;
+
+const attributeFilter = z.array(z.tuple([z.string().min(1), z.string()]));
+
 export const engine = {
   stateGet: contract({
     id: 'state::get',
@@ -185,6 +268,91 @@ export const engine = {
     description: 'Publish on a topic to its current subscribers',
     input: z.object({ topic: z.string().min(1), data: z.unknown() }),
     output: z.unknown(),
+  }),
+  tracesList: contract({
+    id: 'engine::traces::list',
+    description:
+      'Root spans of the stored traces, filtered (substrings, durations, times, exact attributes), sorted and paged',
+    input: z.object({
+      trace_id: hexId.optional(),
+      trace_ids: z.array(hexId).optional(),
+      service_name: z.string().optional(),
+      name: z.string().optional(),
+      status: z.string().optional(),
+      min_duration_ms: z.number().nonnegative().optional(),
+      max_duration_ms: z.number().nonnegative().optional(),
+      /** Milliseconds since the epoch; spans overlapping [start_time, end_time]. */
+      start_time: z.number().int().nonnegative().optional(),
+      end_time: z.number().int().nonnegative().optional(),
+      /** Every pair must match exactly (AND). */
+      attributes: attributeFilter.optional(),
+      exclude_attributes: attributeFilter.optional(),
+      sort_by: z.enum(['start_time', 'duration', 'name', 'service_name']).optional(),
+      sort_order: z.enum(['asc', 'desc']).optional(),
+      offset: z.number().int().nonnegative().optional(),
+      limit: z.number().int().positive().optional(),
+      /** Engine-internal spans (`engine::*` functions) are hidden unless this is true. */
+      include_internal: z.boolean().optional(),
+      /** Match `name` against any span of a trace, not only its root. */
+      search_all_spans: z.boolean().optional(),
+    }),
+    output: z.looseObject({
+      spans: z.array(storedSpan).default([]),
+      total: z.number().int().nonnegative().optional(),
+      offset: z.number().int().nonnegative().optional(),
+      limit: z.number().int().nonnegative().optional(),
+    }),
+  }),
+  tracesTree: contract({
+    id: 'engine::traces::tree',
+    description: 'Every span of one trace nested under its parent (a span whose parent was not stored is a root)',
+    input: z.object({ trace_id: hexId }),
+    output: z.looseObject({ roots: z.array(spanTreeNode).default([]) }),
+  }),
+  tracesGroupBy: contract({
+    id: 'engine::traces::group_by',
+    description: 'Traces grouped by the value of a span attribute (e.g. iii.session.id), newest group first',
+    input: z.object({
+      attribute: z.string().min(1),
+      /** Only spans that started at or after this (ms since the epoch). */
+      since_ms: z.number().int().nonnegative().optional(),
+      limit: z.number().int().positive().optional(),
+      include_internal: z.boolean().optional(),
+      /** Each group's label: this attribute of its newest span carrying it. */
+      label_attribute: z.string().min(1).optional(),
+    }),
+    output: z.looseObject({ groups: z.array(traceGroup).default([]) }),
+  }),
+  tracesClear: contract({
+    id: 'engine::traces::clear',
+    description: 'Delete every stored span',
+    input: z.object({}),
+    output: z.looseObject({ success: z.boolean() }),
+  }),
+  logsList: contract({
+    id: 'engine::logs::list',
+    description: 'Stored log records, newest first, optionally of one trace or span, by severity and time',
+    input: z.object({
+      trace_id: hexId.optional(),
+      span_id: hexId.optional(),
+      /** OpenTelemetry severity number (9 info, 13 warn, 17 error). */
+      severity_min: z.number().int().optional(),
+      severity_text: z.string().optional(),
+      start_time: z.number().int().nonnegative().optional(),
+      end_time: z.number().int().nonnegative().optional(),
+      offset: z.number().int().nonnegative().optional(),
+      limit: z.number().int().positive().optional(),
+    }),
+    output: z.looseObject({
+      logs: z.array(storedLog).default([]),
+      total: z.number().int().nonnegative().optional(),
+    }),
+  }),
+  logsClear: contract({
+    id: 'engine::logs::clear',
+    description: 'Delete every stored log record',
+    input: z.object({}),
+    output: z.looseObject({ success: z.boolean() }),
   }),
   durablePublish: contract({
     id: 'iii::durable::publish',

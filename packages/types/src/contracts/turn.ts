@@ -3,6 +3,7 @@ import { contract } from '../contract.js';
 import { providerId } from '../provider.js';
 import { sessionId } from '../session.js';
 import { type TurnState, turnView } from '../turn.js';
+import { budgetScope } from './budget.js';
 
 /**
  * The `turn-orchestrator` worker: `run::*` starts and stops a durable turn, `turn::get_state`
@@ -26,6 +27,13 @@ export const runStartInput = z
     /** Function-id globs this run may call; absent = whatever the policy allows. */
     functions: z.array(z.string().min(1)).max(500).optional(),
     exposure: functionExposure.optional(),
+    /**
+     * Who the turn's spend counts against (llm-budget checks every budget covering the workspace,
+     * the agent and the session). Absent: taken from the session's metadata (`workspace_id`,
+     * `agent_id`), set when the session was created.
+     */
+    workspace_id: budgetScope.shape.id.optional(),
+    agent_id: budgetScope.shape.id.optional(),
   })
   .strict();
 export type RunStartInput = z.output<typeof runStartInput>;
