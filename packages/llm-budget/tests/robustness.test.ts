@@ -1,5 +1,6 @@
+import { codeOf, stateSnapshot } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
-import { codeOf, reserveArgs, type Stack, startCatalog, startStack, stateSnapshot, W } from './stack.js';
+import { reserveArgs, type Stack, startCatalog, startStack, W } from './stack.js';
 
 const { budget, engine } = contracts;
 
@@ -18,7 +19,7 @@ it('bad input gets a clear error and changes nothing', async () => {
     cap_micro_usd: 1_000_000,
   });
   const granted = await stack.client.bus.call(budget.reserve, reserveArgs('bad-input'));
-  const before = await stateSnapshot(stack);
+  const before = await stateSnapshot(stack.client.bus);
   const scope = { kind: 'workspace', id: 'bad-input' };
   const cases: Array<[string, unknown, string, RegExp?]> = [
     ['budget::create', { scope, period: 'day', cap_micro_usd: -5 }, 'invalid_payload', /cap_micro_usd/],
@@ -73,7 +74,7 @@ it('bad input gets a clear error and changes nothing', async () => {
     expect({ id, payload, code: error.code }).toEqual({ id, payload, code });
     if (message) expect(error.message).toMatch(message);
   }
-  expect(await stateSnapshot(stack)).toEqual(before);
+  expect(await stateSnapshot(stack.client.bus)).toEqual(before);
 });
 
 /**

@@ -104,21 +104,3 @@ export async function startStack(
   };
   return stack;
 }
-
-/** The error code a call failed with, or 'resolved'. */
-export const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
-
-/** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
-export async function stateSnapshot(stack: Pick<Stack, 'invoke'>): Promise<Record<string, string[]>> {
-  const { groups } = await stack.invoke<{ groups: string[] }>('state::list_groups', {});
-  const snapshot: Record<string, string[]> = {};
-  for (const scope of groups)
-    snapshot[scope] = ((await stack.invoke<unknown[]>('state::list', { scope })) ?? [])
-      .map((v) => JSON.stringify(v))
-      .sort();
-  return snapshot;
-}

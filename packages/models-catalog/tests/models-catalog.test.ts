@@ -1,4 +1,5 @@
 import {
+  codeOf,
   connectClient,
   type DevEngine,
   eventually,
@@ -49,11 +50,6 @@ afterAll(async () => {
 });
 
 const { models } = contracts;
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
 
 describe('models-catalog', () => {
   it('documents every function with a description and both schemas', async () => {

@@ -1,5 +1,6 @@
-import { contracts } from '@iii-harness/types';
-import { assistant, codeOf, type Stack, startStack, texts, user } from './stack.js';
+import { codeOf } from '@iii-harness/testing';
+import { contracts, type UpdateOp } from '@iii-harness/types';
+import { assistant, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -180,7 +181,7 @@ describe('session under concurrency', () => {
 });
 
 describe('appends placed from what this process last saw of the session', () => {
-  const state = (scope: string, key: string, ops: unknown[]) =>
+  const state = (scope: string, key: string, ops: UpdateOp[]) =>
     s.bus.call(contracts.engine.stateUpdate, { scope, key, ops });
   /** What another copy of the worker does when it appends `id` under `parent` (depth `depth`). */
   const appendElsewhere = async (session_id: string, id: string, parent: string, depth: number) => {

@@ -1,5 +1,6 @@
+import { codeOf, stateSnapshot } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
-import { assistant, codeOf, type Stack, startStack, stateSnapshot, user } from './stack.js';
+import { assistant, type Stack, startStack, user } from './stack.js';
 
 let s: Stack;
 const sid = 'fixture';
@@ -109,15 +110,15 @@ describe('malformed input', () => {
   });
 
   it('would notice a change (the snapshot is not blind)', async () => {
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     await s.bus.call(contracts.session.inboxPush, { session_id: sid, name: 'followup', item: 'probe' });
-    expect(await stateSnapshot(s)).not.toEqual(before);
+    expect(await stateSnapshot(s.bus)).not.toEqual(before);
     await s.bus.call(contracts.session.inboxDrain, { session_id: sid, name: 'followup' });
   });
 
   it.each(cases)('%s rejects %j with invalid_payload and changes no state', async (id, payload) => {
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     expect(await codeOf(s.invoke(id, payload))).toBe('invalid_payload');
-    expect(await stateSnapshot(s)).toEqual(before);
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 });

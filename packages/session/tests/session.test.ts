@@ -1,4 +1,4 @@
-import { collectStream } from '@iii-harness/testing';
+import { codeOf, collectStream } from '@iii-harness/testing';
 import {
   type ContractInput,
   contracts,
@@ -8,7 +8,7 @@ import {
   type SessionInfo,
 } from '@iii-harness/types';
 import { BRANCH_SUMMARY_PREFIX, COMPACTION_PREFIX } from '../src/index.js';
-import { assistant, codeOf, custom, type Stack, startStack, texts, user } from './stack.js';
+import { assistant, custom, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
-import { collectStream } from '@iii-harness/testing';
+import { codeOf, collectStream, stateSnapshot } from '@iii-harness/testing';
 import { contracts, type SessionEntryBody, type SessionEvent, type UpdateOp } from '@iii-harness/types';
-import { assistant, codeOf, type Stack, startStack, stateSnapshot, texts, user } from './stack.js';
+import { assistant, type Stack, startStack, texts, user } from './stack.js';
 
 /**
  * The paths that save engine calls (see engine-ops.test.ts) keep the guarantees: the inbox counts
@@ -83,16 +83,16 @@ describe('inbox counts in the session record', () => {
   });
 
   it('answers not_found for a push to a missing session and leaves nothing behind', async () => {
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     expect(await codeOf(push('never-created', 'x'))).toBe('not_found');
-    expect(await stateSnapshot(s)).toEqual(before);
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 });
 
 describe('update_entry reads the session record only when it writes nothing', () => {
   it('answers not_found for a missing session or entry and changes nothing', async () => {
     const session_id = await create();
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     expect(
       await codeOf(
         s.bus.call(contracts.session.updateEntry, {
@@ -108,7 +108,7 @@ describe('update_entry reads the session record only when it writes nothing', ()
         s.bus.call(contracts.session.updateEntry, { session_id, entry_id: 'missing', revision: 1, entry: user('x') }),
       ),
     ).toBe('not_found');
-    expect(await stateSnapshot(s)).toEqual(before);
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 
   it('answers not_found for an entry a deleted session left behind, written to or not', async () => {

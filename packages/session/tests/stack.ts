@@ -6,7 +6,7 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { type AssistantMessage, contracts, type SessionEntryBody } from '@iii-harness/types';
+import type { AssistantMessage, SessionEntryBody } from '@iii-harness/types';
 import { type Config, sessionWorker } from '../src/index.js';
 
 export interface Stack {
@@ -37,24 +37,6 @@ export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
       await engine.close();
     },
   };
-}
-
-/** The error code a call failed with, or 'resolved'. */
-export const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
-
-/** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
-export async function stateSnapshot(stack: Stack): Promise<Record<string, string[]>> {
-  const { groups } = await stack.invoke<{ groups: string[] }>('state::list_groups', {});
-  const snapshot: Record<string, string[]> = {};
-  for (const scope of groups)
-    snapshot[scope] = ((await stack.bus.call(contracts.engine.stateList, { scope })) ?? [])
-      .map((v) => JSON.stringify(v))
-      .sort();
-  return snapshot;
 }
 
 export const user = (text: string): SessionEntryBody => ({ type: 'message', message: { role: 'user', content: text } });

@@ -1,3 +1,4 @@
+export { codeOf, stateSnapshot } from './assertions.js';
 export { type DevEngine, startDevEngine } from './engine.js';
 export { eventually } from './eventually.js';
 export {
