@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HarnessError, isHarnessError } from '@iii-harness/runtime';
-import { eventually } from '@iii-harness/testing';
+import { type ChildProc, eventually } from '@iii-harness/testing';
 import { type CallUsage, contracts } from '@iii-harness/types';
-import { type Child, spawnBudgetWorker } from './processes.js';
+import { spawnBudgetWorker } from './processes.js';
 import { reserveArgs, type Stack, startStack, W } from './stack.js';
 
 /**
@@ -23,7 +23,7 @@ const CAP = 40 * W;
 const TTL = 4_000;
 
 let stack: Stack;
-let worker: Child | undefined;
+let worker: ChildProc | undefined;
 const configFile = join(mkdtempSync(join(tmpdir(), 'llm-budget-crash-')), 'config.yaml');
 writeFileSync(
   configFile,

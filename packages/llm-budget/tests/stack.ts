@@ -1,4 +1,5 @@
 import {
+  type ChildProc,
   connectClient,
   type DevEngine,
   eventually,
@@ -9,7 +10,7 @@ import {
 } from '@iii-harness/testing';
 import { type ContractInput, contracts, type Model } from '@iii-harness/types';
 import { type Config, createLlmBudgetWorker } from '../src/index.js';
-import { type Child, spawnCatalog } from './processes.js';
+import { spawnCatalog } from './processes.js';
 
 /** $3 / $15 per million tokens, cache reads $0.30, cache writes $3.75 (the dearest input). */
 export const priced: Model = {
@@ -49,7 +50,7 @@ export class Clock {
 export interface Stack {
   engine: DevEngine;
   /** models-catalog, as its own process. */
-  catalog: Child;
+  catalog: ChildProc;
   budget?: TestWorker<Config>;
   client: TestClient;
   clock: Clock;
@@ -59,7 +60,7 @@ export interface Stack {
 }
 
 /** models-catalog as a process, registered (its catalog lives in engine state: a restart keeps it). */
-export async function startCatalog(engine: DevEngine, client: TestClient): Promise<Child> {
+export async function startCatalog(engine: DevEngine, client: TestClient): Promise<ChildProc> {
   const catalog = spawnCatalog(engine.url);
   await eventually(
     async () => {
