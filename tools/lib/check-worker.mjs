@@ -84,9 +84,15 @@ function contractNames(text) {
   return names;
 }
 
+/** Names bound to one contract of the catalogue: `const agent = contracts.console.agentEvents(instance);`. */
+function contractValues(text) {
+  return [...text.matchAll(/const\s+(\w+)\s*=\s*contracts\.\w+\.\w+\s*(?:\([^()]*\))?\s*;/g)].map(([, name]) => name);
+}
+
 /**
  * register.ts serves contracts only: each `worker.function(` names a contract (`contracts.x.y`,
- * a family `contracts.provider.stream(id)`, or a group taken from `contracts`), never an id
+ * a family `contracts.provider.stream(id)`, a group taken from `contracts`, or a const bound to one
+ * contract of the catalogue), never an id
  * string, an inline declaration or the SDK's registerFunction. Textual, so it reads the forms we write.
  */
 function checkRegister(dir, problems) {
@@ -94,9 +100,11 @@ function checkRegister(dir, problems) {
   if (!existsSync(file)) return;
   const text = readFileSync(file, 'utf8');
   const names = contractNames(text);
+  const values = contractValues(text);
   for (const match of text.matchAll(/\.function\(\s*([^,)]*)/g)) {
     const target = match[1].trim();
     const group = target.split('.')[0];
+    if (values.includes(target)) continue;
     if (!names.includes(group) || !target.includes('.'))
       problems.push(`src/register.ts: worker.function(${target}, …) must serve a contract from contracts`);
   }

@@ -139,4 +139,10 @@ test('register.ts may serve contracts only: no id strings, inline declarations o
   caught('worker.function(turnContracts.start, handler);', 'worker.function(turnContracts.start, …)');
   caught("worker.client.registerFunction('x::y', handler);", 'not defineFunction or registerFunction');
   assert.deepEqual(register('worker.function(session.append, handler);'), []);
+  // A family member bound once (its id is used again for the trigger): still a contract of the catalogue.
+  assert.deepEqual(
+    register('const agent = contracts.console.agentEvents(instance);\nworker.function(agent, handler);'),
+    [],
+  );
+  caught('const agent = makeContract(instance);\nworker.function(agent, handler);', 'worker.function(agent, …)');
 });
