@@ -2,7 +2,7 @@ import { HarnessError, type Logger, type UpdateOp, uuidv7 } from '@iii-harness/r
 import type { SessionEntryBody } from '@iii-harness/types';
 import { takeOver, waitUntilReady } from './claim.js';
 import { waitingInInboxes } from './inbox.js';
-import { type EntryDraft, type Position, type StoredEntry, toSessionEntry } from './records.js';
+import { ENTRY_VERSION, type EntryDraft, type Position, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 /** One entry of an append or append_batch call, validated and placed (see append-plan.ts). */
@@ -173,6 +173,7 @@ export class Appender {
     ] as const;
     await this.store.bus.state.update(this.scope, record.id, [
       ...fields.map((path) => ({ type: 'set' as const, path, value: record[path] })),
+      { type: 'set', path: 'v', value: ENTRY_VERSION },
       { type: 'remove', path: 'drafts' },
     ]);
   }

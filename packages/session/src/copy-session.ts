@@ -2,7 +2,7 @@ import { type Handler, HarnessError, type Logger, uuidv7 } from '@iii-harness/ru
 import type { contracts } from '@iii-harness/types';
 import { claimSession, completeSession, newSessionRecord } from './create-session.js';
 import { readPath } from './path.js';
-import { bySeqThenId, type StoredEntry, type StoredMeta, toSessionInfo } from './records.js';
+import { bySeqThenId, type StoredEntry, type StoredMeta, stampEntry, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
 type CopyTarget = { new_session_id?: string } & Pick<StoredMeta, 'display_name' | 'cwd' | 'metadata'>;
@@ -25,7 +25,7 @@ async function copyInto(
   if (!claim.claimed) throw new HarnessError('conflict', `session ${id} already exists`, { reason: 'session_exists' });
   const scope = store.entriesScope(id);
   await mapLimit(entries, store.config.write_concurrency, ({ takeovers: _t, ...entry }) =>
-    store.bus.state.set(scope, entry.id, { ...entry, claimed: true, committed: true }),
+    store.bus.state.set(scope, entry.id, stampEntry({ ...entry, claimed: true, committed: true })),
   );
   const fields = {
     display_name: target.display_name ?? source.display_name,

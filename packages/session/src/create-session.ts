@@ -1,7 +1,7 @@
 import { type Handler, HarnessError, type Logger, uuidv7 } from '@iii-harness/runtime';
 import type { contracts } from '@iii-harness/types';
 import { claimKey, takeOver, waitUntilReady } from './claim.js';
-import { isCompleteMeta, type StoredMeta, toSessionInfo } from './records.js';
+import { isCompleteMeta, type StoredMeta, stampMeta, toSessionInfo } from './records.js';
 import type { SessionStore } from './store.js';
 
 export type SessionClaim = { claimed: true } | { claimed: false; existing: StoredMeta };
@@ -43,7 +43,7 @@ export async function claimSession(store: SessionStore, id: string): Promise<Ses
 /** Write a claimed session's record and announce it. */
 export async function completeSession(store: SessionStore, logger: Logger, meta: StoredMeta): Promise<StoredMeta> {
   const record: StoredMeta = { ...meta, claimed: true };
-  await store.bus.state.set(store.config.meta_scope, meta.session_id, record);
+  await store.bus.state.set(store.config.meta_scope, meta.session_id, stampMeta(record));
   store.hints.note(record);
   const { forked_from, cloned_from } = meta;
   await store.publish(

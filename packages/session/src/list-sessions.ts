@@ -1,8 +1,8 @@
-import { type Handler, HarnessError, parseStored } from '@iii-harness/runtime';
+import { type Handler, HarnessError } from '@iii-harness/runtime';
 import { type contracts, type lastMessage, type Message, sessionCursorPattern } from '@iii-harness/types';
 import type { z } from 'zod';
 import { messagePreview } from './message-text.js';
-import { isCompleteMeta, type StoredMeta, storedMeta, toSessionInfo } from './records.js';
+import { isCompleteMeta, readMeta, type StoredMeta, toSessionInfo } from './records.js';
 import { mapLimit, type SessionStore } from './store.js';
 
 type LastMessage = z.infer<typeof lastMessage>;
@@ -16,7 +16,7 @@ export const listSessions = (store: SessionStore) =>
       throw new HarnessError('invalid_payload', `limit: at most ${store.config.max_page_size} sessions per page`);
     const all = (await store.bus.state.list(store.config.meta_scope))
       .filter(isCompleteMeta)
-      .map((raw) => parseStored(storedMeta, raw, store.config.meta_scope));
+      .map((raw) => readMeta(raw, store.config.meta_scope));
     const key = (m: StoredMeta) => m[order_by];
     // Newest first; ties by id so the order (and the cursor) never depends on the engine's listing order.
     all.sort((a, b) => key(b) - key(a) || (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0));

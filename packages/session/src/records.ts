@@ -1,3 +1,4 @@
+import { versionedRecord } from '@iii-harness/runtime';
 import { entryId, type SessionEntry, type SessionInfo, sessionEntryBody, sessionInfo } from '@iii-harness/types';
 import { z } from 'zod';
 
@@ -54,6 +55,44 @@ export const storedMeta = sessionInfo.extend({
   inboxes_counted: z.literal(true).optional(),
 });
 export type StoredMeta = z.infer<typeof storedMeta>;
+
+/**
+ * Both records carry a version `v` (runtime's versionedRecord): an older one is migrated on read,
+ * a newer one refused. Records written before the field existed have today's shape: version 1.
+ * (`inboxes_counted` stays a field, not a migration: a record without it has no counts, and no
+ * read-time step can count its inboxes without reading them.)
+ */
+const metaVersions = versionedRecord({
+  what: 'session record',
+  current: 1,
+  unversioned: 1,
+  schema: storedMeta,
+  migrations: {},
+});
+const entryVersions = versionedRecord({
+  what: 'session entry',
+  current: 1,
+  unversioned: 1,
+  schema: storedEntry,
+  migrations: {},
+});
+/** The version this worker writes on entries (set by the stamp that commits an append). */
+export const ENTRY_VERSION = entryVersions.current;
+
+/** A stored session record in the current shape (`v` checked and dropped). */
+export function readMeta(value: unknown, where: string): StoredMeta {
+  const { v: _v, ...meta } = metaVersions.read(value, where);
+  return meta;
+}
+
+/** A stored entry record in the current shape (`v` checked and dropped). */
+export function readEntry(value: unknown, where: string): StoredEntry {
+  const { v: _v, ...entry } = entryVersions.read(value, where);
+  return entry;
+}
+
+export const stampMeta = <R extends object>(record: R) => metaVersions.stamp(record);
+export const stampEntry = <R extends object>(record: R) => entryVersions.stamp(record);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,4 +1,4 @@
-import { type Bus, HarnessError, type Logger, parseStored, type UpdateOp } from '@iii-harness/runtime';
+import { type Bus, HarnessError, type Logger, type UpdateOp } from '@iii-harness/runtime';
 import { SESSION_EVENTS_STREAM, type SessionEvent } from '@iii-harness/types';
 import type { Config } from './config.js';
 import { LeafHints } from './hints.js';
@@ -6,10 +6,10 @@ import {
   entryRecordOf,
   isCompleteMeta,
   isWrittenEntry,
+  readEntry,
+  readMeta,
   type StoredEntry,
   type StoredMeta,
-  storedEntry,
-  storedMeta,
 } from './records.js';
 
 /** Distributes `Omit` over the event union so each variant keeps its own fields. */
@@ -63,13 +63,12 @@ export class SessionStore {
   }
 
   parseMeta(sessionId: string, raw: unknown): StoredMeta {
-    return parseStored(storedMeta, raw, `${this.config.meta_scope}/${sessionId}`);
+    return readMeta(raw, `${this.config.meta_scope}/${sessionId}`);
   }
 
   parseEntry(sessionId: string, raw: unknown): StoredEntry | undefined {
     return isWrittenEntry(raw)
-      ? parseStored(
-          storedEntry,
+      ? readEntry(
           entryRecordOf(raw as Record<string, unknown>),
           `${this.entriesScope(sessionId)}/${(raw as { id?: string }).id}`,
         )

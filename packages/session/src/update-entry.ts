@@ -1,6 +1,6 @@
-import { type Bus, type Handler, HarnessError, parseStored } from '@iii-harness/runtime';
+import { type Bus, type Handler, HarnessError } from '@iii-harness/runtime';
 import type { contracts, SessionEntryBody } from '@iii-harness/types';
-import { type StoredEntry, storedEntry, toSessionEntry } from './records.js';
+import { readEntry, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 type Revision = Pick<StoredEntry, 'revision' | 'body' | 'updated_at'>;
@@ -32,7 +32,7 @@ async function writeRevision(bus: Bus, scope: string, id: string, revision: Revi
     { type: 'set', path: 'revision', value: revision.revision },
     { type: 'set', path: 'updated_at', value: revision.updated_at },
   ]);
-  return parseStored(storedEntry, old_value, `${scope}/${id}`);
+  return readEntry(old_value, `${scope}/${id}`);
 }
 
 /**
