@@ -1,6 +1,7 @@
-import { type Handler, HarnessError, parseStored, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
-import { type Budget, budgetRecord, type contracts } from '@iii-harness/types';
+import { type Handler, HarnessError, type UpdateOp, uuidv7 } from '@iii-harness/runtime';
+import type { Budget, contracts } from '@iii-harness/types';
 import type { BudgetDeps } from './context.js';
+import { readBudget } from './store.js';
 
 /** Budgets themselves: create, read, change, delete. Usage lives in counters (usage.ts). */
 
@@ -25,7 +26,7 @@ export const createBudget = (deps: BudgetDeps) =>
     };
     // Index first: an index entry without a record is skipped, a record without an index entry would be missed.
     await deps.store.indexBudget(budget);
-    await deps.store.bus.state.set(deps.store.budgets, budget.budget_id, budget);
+    await deps.store.putBudget(budget);
     return { budget };
   }) satisfies Handler<typeof contracts.budget.create>;
 
@@ -97,5 +98,5 @@ async function writeBudget(deps: BudgetDeps, budgetId: string, ops: UpdateOp[]):
     await deps.store.bus.state.delete(deps.store.budgets, budgetId);
     throw new HarnessError('not_found', `budget ${budgetId} does not exist`);
   }
-  return parseStored(budgetRecord, doc, `${deps.store.budgets}/${budgetId}`);
+  return readBudget(doc, `${deps.store.budgets}/${budgetId}`);
 }

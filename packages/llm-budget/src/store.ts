@@ -1,4 +1,4 @@
-import { type Bus, HarnessError, parseStored, type UpdateOp } from '@iii-harness/runtime';
+import { type Bus, HarnessError, type UpdateOp, versionedRecord } from '@iii-harness/runtime';
 import { type Budget, type BudgetScope, budgetRecord, type CallScopes } from '@iii-harness/types';
 import { z } from 'zod';
 import type { Config } from './config.js';
@@ -16,6 +16,11 @@ import { type LogEvent, reservationRecord } from './reservation-log.js';
  * | `budget_open`        | `<reservation id>~<gen>`         | an owner that may hold: the sweeper's work list|
  * | `budget_gc:<minute>` | reservation id                   | `{rid}`: reservations created that minute      |
  * | `budget_gc`          | `cursor`                         | the collector's progress                       |
+ *
+ * The records this store writes whole (budget, open owner, gc marker and cursor) carry a version
+ * `v`; the reservation log, built by `append` ops alone, carries none until a later version adds
+ * one. Records without `v` are version 1 (today's shape). A newer version is refused
+ * (`unavailable/unsupported_record_version`): this worker must not guess at what a newer one wrote.
  */
 export class BudgetStore {
   readonly budgets: string;
@@ -52,7 +57,12 @@ export class BudgetStore {
   // ------------------------------------------------------------------ budgets
 
   async getBudget(budgetId: string): Promise<Budget | undefined> {
-    return this.bus.state.get(this.budgets, budgetId, budgetRecord);
+    const raw = await this.bus.state.get(this.budgets, budgetId);
+    return raw === undefined ? undefined : readBudget(raw, `${this.budgets}/${budgetId}`);
+  }
+
+  async putBudget(budget: Budget): Promise<void> {
+    await this.bus.state.set(this.budgets, budget.budget_id, versions.budget.stamp(budget));
   }
 
   async requireBudget(budgetId: string): Promise<Budget> {
@@ -62,7 +72,7 @@ export class BudgetStore {
   }
 
   async listBudgets(): Promise<Budget[]> {
-    return this.bus.state.list(this.budgets, budgetRecord);
+    return (await this.bus.state.list(this.budgets)).map((raw) => readBudget(raw, this.budgets));
   }
 
   /** Every budget covering one scope (index first, then the records; stale index entries skipped). */
@@ -95,13 +105,13 @@ export class BudgetStore {
 
   async getLog(rid: string): Promise<LogEvent[] | undefined> {
     const raw = await this.bus.state.get(this.reservations, rid);
-    return raw === undefined ? undefined : parseStored(reservationRecord, raw, `${this.reservations}/${rid}`).log;
+    return raw === undefined ? undefined : versions.reservation.read(raw, `${this.reservations}/${rid}`).log;
   }
 
   /** Append one event; the log as it stands right after it (the event is its last element). */
   async append(rid: string, event: LogEvent): Promise<LogEvent[]> {
     const { doc } = await this.update(this.reservations, rid, [{ type: 'append', path: 'log', value: event }]);
-    return parseStored(reservationRecord, doc, `${this.reservations}/${rid}`).log;
+    return versions.reservation.read(doc, `${this.reservations}/${rid}`).log;
   }
 
   async deleteReservation(rid: string): Promise<void> {
@@ -111,7 +121,7 @@ export class BudgetStore {
   // ------------------------------------------------------------------ open owners (the sweeper's list)
 
   async setOpen(entry: OpenEntry): Promise<void> {
-    await this.bus.state.set(this.open, openKey(entry.rid, entry.gen), entry);
+    await this.bus.state.set(this.open, openKey(entry.rid, entry.gen), versions.open.stamp(entry));
   }
 
   async deleteOpen(rid: string, gen: number): Promise<void> {
@@ -119,19 +129,22 @@ export class BudgetStore {
   }
 
   async listOpen(): Promise<OpenEntry[]> {
-    return this.bus.state.list(this.open, openEntry);
+    return readable(await this.bus.state.list(this.open), (raw) => {
+      const { v: _v, ...entry } = versions.open.read(raw, this.open);
+      return entry;
+    });
   }
 
   // ------------------------------------------------------------------ record collection
 
   /** One small key per reservation in a scope per creation minute: no document grows with traffic. */
   async noteCreated(rid: string, minute: number): Promise<void> {
-    await this.bus.state.set(`${this.gc}:${minute}`, rid, { rid });
+    await this.bus.state.set(`${this.gc}:${minute}`, rid, versions.created.stamp({ rid }));
   }
 
   async createdIn(minute: number): Promise<string[]> {
-    const entries = await this.bus.state.list(`${this.gc}:${minute}`);
-    return entries.map((e) => asDoc(e)?.rid).filter((rid): rid is string => typeof rid === 'string');
+    const scope = `${this.gc}:${minute}`;
+    return readable(await this.bus.state.list(scope), (value) => versions.created.read(value, scope).rid);
   }
 
   async forgetCreated(rid: string, minute: number): Promise<void> {
@@ -139,12 +152,12 @@ export class BudgetStore {
   }
 
   async gcCursor(): Promise<number | undefined> {
-    const doc = asDoc(await this.bus.state.get(this.gc, 'cursor'));
-    return typeof doc?.minute === 'number' ? doc.minute : undefined;
+    const raw = await this.bus.state.get(this.gc, 'cursor');
+    return raw === undefined ? undefined : versions.cursor.read(raw, `${this.gc}/cursor`).minute;
   }
 
   async setGcCursor(minute: number): Promise<void> {
-    await this.bus.state.set(this.gc, 'cursor', { minute });
+    await this.bus.state.set(this.gc, 'cursor', versions.cursor.stamp({ minute }));
   }
 }
 
@@ -174,3 +187,36 @@ export const openEntry = z.object({
 export type OpenEntry = z.infer<typeof openEntry>;
 
 const openKey = (rid: string, gen: number) => `${rid}~${gen}`;
+
+/** Every record type this store reads whole, versioned (all still version 1: no migrations yet). */
+const version1 = <T>(what: string, schema: z.ZodType<T>) =>
+  versionedRecord({ what, current: 1, unversioned: 1, schema, migrations: {} });
+const versions = {
+  budget: version1('budget', budgetRecord),
+  reservation: version1('budget reservation', reservationRecord),
+  open: version1('budget open owner', openEntry),
+  created: version1('budget gc marker', z.object({ rid: z.string() })),
+  cursor: version1('budget gc cursor', z.object({ minute: z.number().int() })),
+};
+
+/**
+ * The records of a listing this worker can read. The sweeper's lists leave out records of a newer
+ * version (a newer worker's to sweep) rather than stop on them; anything else malformed still throws.
+ */
+function readable<T>(values: unknown[], read: (value: unknown) => T): T[] {
+  const out: T[] = [];
+  for (const value of values) {
+    try {
+      out.push(read(value));
+    } catch (error) {
+      if (!(error instanceof HarnessError && error.reason === 'unsupported_record_version')) throw error;
+    }
+  }
+  return out;
+}
+
+/** A stored budget in the current shape (`v` checked and dropped). */
+export function readBudget(value: unknown, where: string): Budget {
+  const { v: _v, ...budget } = versions.budget.read(value, where);
+  return budget;
+}
