@@ -8,6 +8,7 @@ import {
   type Leases,
   type TurnContext,
   uuidv7,
+  versionedRecord,
   withTurnBaggage,
 } from '@iii-harness/runtime';
 import {
@@ -21,6 +22,19 @@ import {
 import type { Config } from './config.js';
 
 const { session, run, turn } = contracts;
+
+/** The answer stored per idempotency key, versioned: version 1 is today's shape, also without `v`. */
+const sendAnswers = versionedRecord({
+  what: 'send answer',
+  current: 1,
+  unversioned: 1,
+  schema: contracts.harness.send.output,
+  migrations: {},
+});
+function readSendAnswer(value: unknown, where: string): SendOutput {
+  const { v: _v, ...answer } = sendAnswers.read(value, where);
+  return answer;
+}
 
 /** `send:<sha>` — the user entry's id for an idempotency key (any characters allowed in the key). */
 const entryIdFor = (key: string) => `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
@@ -98,8 +112,8 @@ async function deliver(
 ): Promise<SendOutput> {
   const key = input.idempotency_key;
   if (key) {
-    const earlier = await bus.state.get(config.sends_scope, key, contracts.harness.send.output);
-    if (earlier) return earlier;
+    const earlier = await bus.state.get(config.sends_scope, key);
+    if (earlier !== undefined) return readSendAnswer(earlier, `${config.sends_scope}/${key}`);
   }
   const provider = input.provider ?? config.default_provider;
   const model = input.model ?? config.default_model;
@@ -148,7 +162,7 @@ async function deliver(
       result = { session_id: input.session_id, turn_id: now?.turn_id ?? '', merged: true };
     }
   }
-  if (key) await bus.state.set(config.sends_scope, key, result);
+  if (key) await bus.state.set(config.sends_scope, key, sendAnswers.stamp(result));
   annotateSpan({ ...functionSpanAttributes(contracts.harness.send.id, result), 'iii.send.merged': result.merged });
   return result;
 }

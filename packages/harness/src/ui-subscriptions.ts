@@ -1,4 +1,4 @@
-import type { Bus, Logger } from '@iii-harness/runtime';
+import { type Bus, HarnessError, type Logger, versionedRecord } from '@iii-harness/runtime';
 import { type UiSubscriptionView as SubscriptionView, uiSubscriptionView } from '@iii-harness/types';
 import { z } from 'zod';
 
@@ -9,6 +9,16 @@ const storedSubscription = uiSubscriptionView.extend({
   seen_at: z.number().int().optional(),
 });
 type StoredSubscription = z.output<typeof storedSubscription>;
+/** Version 1 is today's shape, also of records written before they carried `v`. */
+const subscriptionVersions = versionedRecord({
+  what: 'UI subscription',
+  current: 1,
+  unversioned: 1,
+  schema: storedSubscription,
+  migrations: {},
+});
+const isNewerVersion = (error: unknown) =>
+  error instanceof HarnessError && error.reason === 'unsupported_record_version';
 
 interface Follows {
   all: boolean;
@@ -93,7 +103,7 @@ export class UiSubscriptions {
   private async load(): Promise<void> {
     const next = new Map<string, Follows>();
     for (const value of await this.bus.state.list(this.scope)) {
-      const parsed = this.parse(value);
+      const parsed = this.parse(value, 'skip');
       if (parsed) next.set(parsed.client_id, this.followsOf(parsed));
     }
     this.clients = next;
@@ -131,7 +141,7 @@ export class UiSubscriptions {
   async removeUnseenSince(cutoff: number): Promise<string[]> {
     const removed: string[] = [];
     for (const value of await this.bus.state.list(this.scope)) {
-      const listed = this.parse(value);
+      const listed = this.parse(value, 'skip');
       if (!listed || (listed.seen_at ?? listed.updated_at) >= cutoff) continue;
       const gone = await this.serial(async () => {
         const stored = this.parse(await this.bus.state.get(this.scope, listed.client_id));
@@ -149,15 +159,21 @@ export class UiSubscriptions {
     return removed;
   }
 
-  private parse(value: unknown): StoredSubscription | undefined {
+  /**
+   * A stored record in the current shape; a malformed one is ignored (and logged). One of a newer
+   * version is refused where this copy would write it (`refuse`: never overwrite what a newer
+   * harness stored), and left out of a whole-scope read (`skip`).
+   */
+  private parse(value: unknown, newer: 'refuse' | 'skip' = 'refuse'): StoredSubscription | undefined {
     if (value === undefined || value === null) return undefined;
-    const parsed = storedSubscription.safeParse(value);
-    if (parsed.success) return parsed.data;
-    this.logger.warn(
-      { scope: this.scope, problem: parsed.error.issues[0]?.message },
-      'ignoring a malformed UI subscription record',
-    );
-    return undefined;
+    try {
+      const { v: _v, ...record } = subscriptionVersions.read(value, this.scope);
+      return record;
+    } catch (error) {
+      if (isNewerVersion(error) && newer === 'refuse') throw error;
+      this.logger.warn({ scope: this.scope, problem: (error as Error).message }, 'ignoring a UI subscription record');
+      return undefined;
+    }
   }
 
   private followsOf(stored: StoredSubscription): Follows {
@@ -179,12 +195,11 @@ export class UiSubscriptions {
         this.clients.delete(clientId);
       } else {
         const now = Date.now();
-        await this.bus.state.set(this.scope, clientId, {
-          client_id: clientId,
-          ...view(next),
-          updated_at: now,
-          seen_at: now,
-        });
+        await this.bus.state.set(
+          this.scope,
+          clientId,
+          subscriptionVersions.stamp({ client_id: clientId, ...view(next), updated_at: now, seen_at: now }),
+        );
         this.clients.set(clientId, next);
       }
       await this.onFollowing(this.clients.size > 0);
