@@ -1,4 +1,4 @@
-import type { Bus } from '@iii-harness/runtime';
+import { type Bus, versionedRecord } from '@iii-harness/runtime';
 import { z } from 'zod';
 
 /**
@@ -20,7 +20,18 @@ const windowRecord = z
     replies: z.array(entry).default([]),
   })
   .loose();
-type WindowRecord = z.output<typeof windowRecord>;
+/**
+ * A window carries a version `v` (set by its publisher; a stray reply's stub has none). One written
+ * before the field existed is version 1, today's shape; one of a newer version is refused
+ * (`unavailable/unsupported_record_version`) and the sweep leaves it to the newer copies.
+ */
+const windowVersions = versionedRecord({
+  what: 'hook window',
+  current: 1,
+  unversioned: 1,
+  schema: windowRecord,
+  migrations: {},
+});
 export type Reply = { subscriber?: string; reply: unknown };
 
 /** The replies that count, in arrival order: a subscriber's first (a redelivered hook may answer twice). */
@@ -48,11 +59,20 @@ export class WindowStore {
   ) {}
 
   async open(window: { hook_id: string; topic: string; expected: number; deadline: number }): Promise<void> {
-    await this.bus.state.set(this.scope, window.hook_id, { ...window, opened_at: Date.now(), replies: [] });
+    await this.bus.state.set(
+      this.scope,
+      window.hook_id,
+      windowVersions.stamp({ ...window, opened_at: Date.now(), replies: [] }),
+    );
   }
 
   async replies(hookId: string): Promise<Reply[]> {
-    return distinctReplies(await this.bus.state.get<WindowRecord>(this.scope, hookId));
+    const value = await this.bus.state.get(this.scope, hookId);
+    return value === undefined ? [] : distinctReplies(this.read(hookId, value));
+  }
+
+  private read(hookId: string, value: unknown) {
+    return windowVersions.read(value, `${this.scope}/${hookId}`);
   }
 
   /** Add a reply; true when its window was open (so the reply is among what the close returns). */
@@ -66,15 +86,16 @@ export class WindowStore {
       await this.bus.state.delete(this.scope, hookId).catch(() => undefined);
       return false;
     }
-    return old_value?.closed !== true;
+    return this.read(hookId, old_value).closed !== true;
   }
 
   /** Close the window: every reply added before this is in the answer, none after. */
   async close(hookId: string): Promise<Reply[]> {
-    const { new_value } = await this.bus.state.update<WindowRecord>(this.scope, hookId, [
+    const { new_value } = await this.bus.state.update<Record<string, unknown>>(this.scope, hookId, [
       { type: 'set', path: 'closed', value: true },
     ]);
-    return distinctReplies(new_value);
+    // A window swept away meanwhile leaves only the fragment this update created: no replies.
+    return distinctReplies(isWindow(new_value) ? this.read(hookId, new_value) : new_value);
   }
 
   async remove(hookId: string): Promise<void> {
@@ -84,10 +105,14 @@ export class WindowStore {
   /** Remove windows (and stubs) opened before `cutoff`; returns how many. */
   async removeOlderThan(cutoff: number): Promise<number> {
     let removed = 0;
-    for (const value of await this.bus.state.list<Record<string, unknown>>(this.scope)) {
-      const parsed = windowRecord.safeParse(value);
-      if (!parsed.success) continue;
-      const { hook_id, opened_at, replies } = parsed.data;
+    for (const value of await this.bus.state.list(this.scope)) {
+      let parsed: z.output<typeof windowRecord>;
+      try {
+        parsed = windowVersions.read(value, this.scope);
+      } catch {
+        continue; // malformed, or a newer copy's window: not this copy's to judge
+      }
+      const { hook_id, opened_at, replies } = parsed;
       const since = opened_at ?? Math.min(...replies.map((r) => r.at ?? 0));
       if (since < cutoff) {
         await this.bus.state.delete(this.scope, hook_id);
