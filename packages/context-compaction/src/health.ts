@@ -1,4 +1,4 @@
-import type { Bus } from '@iii-harness/runtime';
+import { type Bus, HarnessError, versionedRecord } from '@iii-harness/runtime';
 import {
   type CompactionResult,
   type CompactionStatus,
@@ -47,6 +47,14 @@ export const healthRecord = z.object({
   pending: pendingSummary.nullable().default(null),
 });
 export type Health = z.output<typeof healthRecord>;
+/** Version 1 is today's shape, also of records written before they carried `v`. */
+const healthVersions = versionedRecord({
+  what: 'compaction health',
+  current: 1,
+  unversioned: 1,
+  schema: healthRecord,
+  migrations: {},
+});
 
 export const healthKey = (sessionId: string) => `health:${sessionId}`;
 
@@ -61,14 +69,21 @@ export class HealthStore {
   ) {}
 
   async read(sessionId: string): Promise<Health> {
-    const raw = await this.bus.state.get(this.scope, healthKey(sessionId));
-    const parsed = healthRecord.safeParse(raw ?? {});
-    // A record this version cannot read is treated as fresh rather than blocking compaction.
-    return parsed.success ? parsed.data : healthRecord.parse({});
+    const key = healthKey(sessionId);
+    const raw = (await this.bus.state.get(this.scope, key)) ?? {};
+    try {
+      const { v: _v, ...health } = healthVersions.read(raw, `${this.scope}/${key}`);
+      return health;
+    } catch (error) {
+      // One of a newer version is refused: writing it back would destroy what a newer worker stored.
+      if (error instanceof HarnessError && error.reason === 'unsupported_record_version') throw error;
+      // A malformed record is treated as fresh rather than blocking compaction.
+      return healthRecord.parse({});
+    }
   }
 
   async write(sessionId: string, health: Health): Promise<void> {
-    await this.bus.state.set(this.scope, healthKey(sessionId), health);
+    await this.bus.state.set(this.scope, healthKey(sessionId), healthVersions.stamp(health));
   }
 
   /** The record after an outcome; `leaf` is where it happened. */

@@ -1,4 +1,4 @@
-import type { Bus } from '@iii-harness/runtime';
+import { type Bus, versionedRecord } from '@iii-harness/runtime';
 import { z } from 'zod';
 
 /**
@@ -22,6 +22,20 @@ const leaseRecord = z
   })
   .loose();
 type LeaseRecord = z.output<typeof leaseRecord>;
+/**
+ * The lease carries a version `v` (set by the claim that creates it). One written before the field
+ * existed is version 1, today's shape; one of a newer version is refused
+ * (`unavailable/unsupported_record_version`): this worker must not take a lease it cannot read.
+ */
+const leaseVersions = versionedRecord({
+  what: 'compaction lease',
+  current: 1,
+  unversioned: 1,
+  schema: leaseRecord,
+  migrations: {},
+});
+/** A stored lease (absent: a free one) in the current shape. */
+const readLease = (value: unknown, where: string): LeaseRecord => leaseVersions.read(value ?? {}, where);
 
 export const leaseKey = (sessionId: string) => `lease:${sessionId}`;
 
@@ -39,7 +53,8 @@ export class Leases {
   ) {}
 
   async read(sessionId: string): Promise<LeaseRecord> {
-    return leaseRecord.parse((await this.bus.state.get(this.scope, leaseKey(sessionId))) ?? {});
+    const key = leaseKey(sessionId);
+    return readLease(await this.bus.state.get(this.scope, key), `${this.scope}/${key}`);
   }
 
   /** The lease, or null when another holder has it. */
@@ -51,6 +66,7 @@ export class Leases {
     const { new_value } = await this.bus.state.update<Partial<LeaseRecord>>(this.scope, key, [
       { type: 'increment', path: 'epoch', by: 1 },
       { type: 'set', path: 'claimed_at', value: now },
+      { type: 'set', path: 'v', value: leaseVersions.current },
     ]);
     const epoch = new_value.epoch ?? 0;
     if (epoch !== seen.epoch + 1) return null;
@@ -97,7 +113,7 @@ export class Lease {
   /** Still ours: not released, not expired, nobody took it over. */
   async held(): Promise<boolean> {
     if (this.lost || this.released) return false;
-    const record = leaseRecord.parse((await this.bus.state.get(this.scope, this.key)) ?? {});
+    const record = readLease(await this.bus.state.get(this.scope, this.key), `${this.scope}/${this.key}`);
     this.lost = record.holder_epoch !== this.epoch || record.expires_at <= Date.now();
     return !this.lost;
   }
