@@ -69,6 +69,7 @@ export { type Migration, type VersionedRecord, type VersionedRecordSpec, version
 export {
   newInstanceId,
   packageVersion,
+  RECONNECTION,
   runWorkerMain,
   type ShutdownOptions,
   type ShutdownReport,
