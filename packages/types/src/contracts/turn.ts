@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { contract } from '../contract.js';
-import { budgetScope } from './budget.js';
 import { providerId } from '../provider.js';
 import { sessionId } from '../session.js';
 import { type TurnState, turnView } from '../turn.js';
+import { budgetScope } from './budget.js';
 
 /**
  * The `turn-orchestrator` worker: `run::*` starts and stops a durable turn, `turn::get_state`
