@@ -114,6 +114,7 @@ export {
   compactionState,
   compactionStatus,
 } from './contracts/compaction.js';
+export { type ConsoleStatus, consoleStatus, traceTriggerEvent } from './contracts/console.js';
 export {
   functionDetail,
   functionSummary,
@@ -286,6 +287,7 @@ export {
   sessionInfo,
 } from './session.js';
 export { type ThinkingConfig, type ToolSpec, thinkingConfig, toolSpec } from './tools.js';
+export { type TraceCarrier, traceCarrier } from './trace.js';
 export {
   isTerminalTurnState,
   type PendingApproval,
