@@ -67,12 +67,11 @@ export async function preflight(
   if (!mayNeedCompaction(run, roughTokens(run, context), maxTokens)) return { compacted: false };
   const request = nextRequest(run, maxTokens);
   const ask = () => bus.call(compaction.plan, request, { timeoutMs: config.compaction_plan_timeout_ms });
-  const plan = await (expected ? run.patient(compaction.plan.id, ask) : ask())
-    .catch((error: unknown) => {
-      // No window known for the model, the worker restarting, a slow answer: go on unplanned.
-      run.logger.warn({ err: (error as Error).message }, 'compaction::plan failed; the model call goes ahead');
-      return undefined;
-    });
+  const plan = await (expected ? run.patient(compaction.plan.id, ask) : ask()).catch((error: unknown) => {
+    // No window known for the model, the worker restarting, a slow answer: go on unplanned.
+    run.logger.warn({ err: (error as Error).message }, 'compaction::plan failed; the model call goes ahead');
+    return undefined;
+  });
   if (!plan) return { compacted: false };
   if (!plan.needs_compaction) return { compacted: false, projected: plan.projected_tokens };
   await run.emit({
