@@ -65,7 +65,7 @@ export function categoryOf(key) {
   if (key === 'stream::set') return 'agent::events items (stream::set)';
   if (key === 'stream::send') return 'session events (stream::send)';
   if (key.startsWith('session::') || key === 'run::start') return 'session and run calls';
-  if (key === 'policy::check_permissions' || key.startsWith('approval::')) return 'gate (policy + approval mode)';
+  if (key.startsWith('policy::') || key.startsWith('approval::')) return 'gate (policy + approval mode)';
   if (key.startsWith('hook-fanout::') || key === 'engine::registered-triggers::list')
     return 'hooks (before/after function call)';
   if (

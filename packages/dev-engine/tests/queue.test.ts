@@ -236,6 +236,28 @@ describe('waiting for the target', () => {
   });
 });
 
+describe('a worker that dies during a delivery', () => {
+  it('fails the delivery with invocation_stopped and spends an attempt, as iii v0.22.1 does', async () => {
+    // iii's queue calls the target and nacks on any error, this one included; a worker that
+    // needs the step to survive crashes sizes its queue's retries for it (turn-step does).
+    await define('mortal', { max_retries: 1, backoff_ms: 10 });
+    const doomed = engine.worker();
+    let started = false;
+    doomed.registerFunction('mortal::target', () => {
+      started = true;
+      return new Promise(() => {}); // never answers: the worker goes away first
+    });
+    await enqueue('mortal', 'mortal::target', { n: 1 });
+    await waitFor(() => started, 'delivery started');
+    await doomed.shutdown();
+    const dead = await pollUntil(
+      () => call<any[]>('engine::queue::dlq_messages', { queue: 'mortal' }),
+      (list) => list.length === 1,
+    );
+    expect(dead[0]).toMatchObject({ retries: 1, error: expect.stringMatching(/invocation.stopped/i) });
+  });
+});
+
 describe('durable topics', () => {
   it('fans every message out to every subscribed function', async () => {
     const received: Record<string, number[]> = { audit: [], mailer: [] };

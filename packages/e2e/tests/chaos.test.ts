@@ -39,7 +39,16 @@ it(`${KILLS} kills of any process and ${STOPS} SIGSTOP/SIGCONT pairs over ${SESS
   if (process.env.CHAOS_REPORT)
     console.log(
       JSON.stringify(
-        { ...report, kills: report.kills.map((k) => `${k.victims.join('+')} ${k.recoveredMs ?? 'unrecovered'} ms`) },
+        {
+          ...report,
+          kills: report.kills.map(
+            (k) =>
+              `${k.victims.join('+')} ${k.recoveredMs ?? 'unrecovered'} ms (ready ${k.readyMs ?? '?'} ms)` +
+              (k.laggards?.length ? ` slow: ${k.laggards.join(' ')}` : ''),
+          ),
+          // Queue jobs that ran out of attempts (the engine logs each at warn).
+          deadLettered: cluster.grep('engine', /dead-lettered/).length,
+        },
         null,
         2,
       ),

@@ -13,9 +13,17 @@ const resultsOf = async (sessionId: string) =>
 it('7. with the policy unreachable (harness stopped), a call is denied as gate_unavailable within the policy timeout', async () => {
   // The policy is waited for (it may be restarting) up to policy_timeout_ms (5 s by default), then the call is denied.
   stack = await startStack({
-    turns: [{ steps: [call('tools::echo', { x: 1 }, 'c1')] }, { steps: [{ text: 'denied, fine' }] }],
+    turns: [
+      { steps: [{ text: 'ready' }] },
+      { steps: [call('tools::echo', { x: 1 }, 'c1')] },
+      { steps: [{ text: 'denied, fine' }] },
+    ],
     orchestrator: { policy_timeout_ms: 1_000 },
   });
+  // A first turn while the harness runs: the provider reads its settings from the harness and
+  // keeps them, so the model still answers once the harness is gone (what is tested is the gate).
+  const warm = await stack.start('warm up');
+  expect(await stack.waitForEnd(warm.session_id)).toMatchObject({ status: 'stopped' });
   await stack.stopWorker('harness');
   const started = Date.now();
   const { session_id } = await stack.start('try it');

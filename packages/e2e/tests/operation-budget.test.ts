@@ -1,5 +1,8 @@
+import { contextCompactionWorker } from '@iii-harness/context-compaction';
+import { llmBudgetWorker } from '@iii-harness/llm-budget';
+import { modelsCatalogWorker } from '@iii-harness/models-catalog';
 import { Bus } from '@iii-harness/runtime';
-import { contracts } from '@iii-harness/types';
+import { contracts, type Model } from '@iii-harness/types';
 import { call, type Stack, startStack } from './helpers/stack.js';
 
 /**
@@ -7,15 +10,29 @@ import { call, type Stack, startStack } from './helpers/stack.js';
  * ones too: the session worker's state writes inside `session::append` count), from the client's
  * first call until `turn_completed` is stored. Every worker runs in this process on the same
  * runtime, so wrapping `Bus.prototype` sees them all, the way `bench/agent-loop --trace` counts.
- * A change that adds round trips to a turn fails here. `OPS_TABLE=1` prints what was counted.
+ * The stack has the optional workers the orchestrator calls around each model call — the models
+ * catalog, context-compaction and llm-budget, with a budget covering the turn — and their calls
+ * count in. A change that adds a round trip to a turn fails here. `OPS_TABLE=1` prints what was
+ * counted (`OPS_TABLE=seq`: in order).
  *
- * Before issue 20 a 1-call turn took 103 operations and a 3-call turn 131. The issue asks for 55
- * and 70; what is left above that is the session worker's append protocol (four engine calls per
- * entry, two per call: see docs/architecture.md, "Operations per turn"), so the gate holds what
- * the orchestrator reached and fails on any regression.
+ * Before issue 20 a 1-call turn took 103 operations and a 3-call turn 131, without budgets. The
+ * issue asks for 55 and 70 with the budget worker counted in. Without it the turn takes 54 and 66;
+ * llm-budget adds 14 per model call (a reserve and a commit, and the worker's own twelve engine
+ * calls: see docs/architecture.md, "Operations per turn"), so the gate holds what was reached —
+ * 82 and 94 — and fails on any regression; TARGET is what the issue asks.
  */
-const BUDGET = { 1: 60, 3: 76 } as const;
+const BUDGET = { 1: 82, 3: 94 } as const;
 const TARGET = { 1: 55, 3: 70 } as const;
+
+const WORKSPACE = 'ops-budget';
+const SCRIPTED_MODEL: Model = {
+  id: 'scripted-model',
+  provider: 'scripted',
+  context_window: 200_000,
+  max_output_tokens: 4_096,
+  capabilities: ['tools'],
+  pricing: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
+};
 
 let stack: Stack;
 let ops: string[] | undefined;
@@ -43,11 +60,35 @@ beforeAll(async () => {
     ([queue, target]) => `enqueue ${queue} ${typeof target === 'string' ? target : (target as { id: string }).id}`,
   );
   count('createChannel', () => 'engine::channels::create');
-  // Crons (recovery, the approval sweep) run on the wall clock, not per turn: out of the count.
+  // Crons (recovery, the approval and hook sweeps) run on the wall clock, not per turn: out of the count.
   // Caches that live across turns are kept warm for the whole test, as a running stack has them.
   stack = await startStack({
-    orchestrator: { recovery_cron: '0 0 0 1 1 *', hooks_ttl_ms: 600_000, catalog_ttl_ms: 600_000 },
+    orchestrator: {
+      recovery_cron: '0 0 0 1 1 *',
+      hooks_ttl_ms: 600_000,
+      catalog_ttl_ms: 600_000,
+      functions_ttl_ms: 600_000,
+      // Abort-flag reads happen on the wall clock too (at most one per abort_check_ms between
+      // saves: about one per model call in production, none when a model answers at once).
+      abort_check_ms: 600_000,
+    },
     approval: { sweep_cron: '0 0 0 1 1 *' },
+    hooks: { sweep_cron: '0 0 0 1 1 *' },
+    provider: { settings_ttl_ms: 300_000 },
+    // The optional workers the orchestrator calls around each model call: their calls count in.
+    extra: {
+      catalog: { spec: modelsCatalogWorker },
+      compaction: { spec: contextCompactionWorker },
+      budget: { spec: llmBudgetWorker, config: { sweep_interval_ms: 0 } },
+    },
+  });
+  // The model is in the catalog (a window, a price) and a budget covers the turn's workspace, so
+  // every model call is planned against the window and reserved and committed against the budget.
+  await stack.client.bus.call(contracts.models.reconcile, { provider: 'scripted', models: [SCRIPTED_MODEL] });
+  await stack.client.bus.call(contracts.budget.create, {
+    scope: { kind: 'workspace', id: WORKSPACE },
+    period: 'day',
+    cap_micro_usd: 1_000_000_000,
   });
   // Warm caches that live across turns (model info, hook subscribers) the way a running stack has them.
   await turn(1, 'warm-up');
@@ -74,6 +115,7 @@ async function turn(calls: number, label = `ops-${calls}`): Promise<string[]> {
     { steps: Array.from({ length: calls }, (_, i) => call('tools::echo', { i }, `c${i + 1}`)) },
     { steps: [{ text: 'All done.' }] },
   );
+  const ranBefore = stack.runs.length;
   const events = stack.events(session_id);
   ops = [];
   await stack.client.bus.call(contracts.session.ensure, { session_id });
@@ -81,7 +123,12 @@ async function turn(calls: number, label = `ops-${calls}`): Promise<string[]> {
     session_id,
     entry: { type: 'message', message: { role: 'user', content: `make ${calls} calls` } },
   });
-  await stack.client.bus.call(contracts.run.start, { session_id, provider: 'scripted', model: 'scripted-model' });
+  await stack.client.bus.call(contracts.run.start, {
+    session_id,
+    provider: 'scripted',
+    model: 'scripted-model',
+    workspace_id: WORKSPACE,
+  });
   await events.waitFor(1, 15_000);
   const done = await eventuallyCompleted(events);
   // The last writes of the turn (pipelined events) land before the driver acks its job.
@@ -90,6 +137,8 @@ async function turn(calls: number, label = `ops-${calls}`): Promise<string[]> {
   ops = undefined;
   events.stop();
   expect(done).toMatchObject({ status: 'stopped', reason: 'completed' });
+  // Every call the model made ran (none denied on the way).
+  expect(stack.runs.slice(ranBefore).map((r) => r.function_id)).toEqual(Array(calls).fill('tools::echo'));
   return made;
 }
 
@@ -114,8 +163,7 @@ function table(calls: number, made: string[]): string {
 
 it.each([1, 3] as const)('a %i-call turn stays within its bus-operation budget', async (calls) => {
   const made = await turn(calls);
-  if (process.env.OPS_TABLE) console.log(table(calls, made));
-  expect(stack.runs.filter((r) => r.function_id === 'tools::echo').length).toBeGreaterThan(0);
+  if (process.env.OPS_TABLE) console.log(process.env.OPS_TABLE === 'seq' ? made.join('\n') : table(calls, made));
   expect({ calls, operations: made.length, within: made.length <= BUDGET[calls] }).toEqual({
     calls,
     operations: made.length,

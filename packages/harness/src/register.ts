@@ -1,6 +1,6 @@
 import type { Worker, WorkerSpec } from '@iii-harness/runtime';
 import { contracts } from '@iii-harness/types';
-import { checkPermissions } from './check-permissions.js';
+import { checkBatch, checkPermissions } from './check-permissions.js';
 import { type Config, configSchema, envOverrides } from './config.js';
 import { compileKernel } from './kernel-deny.js';
 import { listProviders } from './list-providers.js';
@@ -34,6 +34,7 @@ export async function register(worker: Worker<Config>): Promise<void> {
   worker.onShutdown(() => policy.close());
   await policy.start();
   worker.function(policyFns.checkPermissions, checkPermissions(policy, kernel, config.max_match_length));
+  worker.function(policyFns.checkBatch, checkBatch(policy, kernel, config.max_match_length));
 
   // Provider registry, persisted in engine state.
   const providers = new ProviderStore(bus, config);

@@ -145,6 +145,21 @@ describe('harness', () => {
       expect(await check('web::fetch', { url: 'https://x' })).toEqual({ decision: 'needs_approval' });
     });
 
+    it('policy::check_batch answers each call as check_permissions does, in order', async () => {
+      const calls = [
+        { function_id: 'shell::run', args: { command: 'git status' } },
+        { function_id: 'shell::exec', args: { command: 'git status' } },
+        { function_id: 'web::fetch', args: { url: 'https://x' } },
+        { function_id: 'session::append', args: {} },
+        { function_id: 'notes::get' },
+      ];
+      const { decisions } = await client.bus.call(policy.checkBatch, { calls, session_id: 's1' });
+      const singles = await Promise.all(calls.map((c) => check(c.function_id, c.args, 's1')));
+      expect(decisions).toEqual(singles);
+      expect(decisions.map((d) => d.decision)).toEqual(['allow', 'deny', 'needs_approval', 'deny', 'allow']);
+      await expect(codeOf(invoke('policy::check_batch', { calls: [] }))).resolves.toBe('invalid_payload');
+    });
+
     it('keeps the last good policy when an edit is invalid, and logs why', async () => {
       writePolicy('rules: [notes::get, { function: web::fetch, action: yes }]');
       await eventually(() => expect(worker.logs.text()).toContain('keeping the last good policy'));

@@ -35,6 +35,12 @@ export const configSchema = z
      * reservation_id (or the sweeper) takes it over. A reserve takes milliseconds.
      */
     reserve_timeout_ms: z.number().int().min(100).max(HOUR).default(30_000),
+    /**
+     * A model's price from the catalog is reused for this long (one `models::get` per model per
+     * period instead of one per reserve); a price change reaches reservations within it. 0 = ask
+     * every time.
+     */
+    price_ttl_ms: z.number().int().min(0).max(HOUR).default(10_000),
     /** How often the sweeper runs (expiry, interrupted reservations, record collection); 0 = never. */
     sweep_interval_ms: z.number().int().min(0).max(HOUR).default(5_000),
     /** Reservation records are kept this long, so a redelivered commit is still recognized. */
@@ -60,6 +66,7 @@ export const envOverrides = {
   IIH_BUDGET_RESERVATION_TTL_MS: 'reservation_ttl_ms',
   IIH_BUDGET_RESERVE_TIMEOUT_MS: 'reserve_timeout_ms',
   IIH_BUDGET_SWEEP_INTERVAL_MS: 'sweep_interval_ms',
+  IIH_BUDGET_PRICE_TTL_MS: 'price_ttl_ms',
   IIH_BUDGET_RECORD_RETENTION_MS: 'record_retention_ms',
   IIH_BUDGET_STATE_PREFIX: 'state_prefix',
 };

@@ -1,8 +1,15 @@
-import { type Handler, HarnessError, isHarnessError, uuidv7 } from '@iii-harness/runtime';
-import { type Budget, type ContractInput, contracts, formatMicroUsd, type ReserveResult } from '@iii-harness/types';
+import { type Handler, HarnessError, uuidv7 } from '@iii-harness/runtime';
+import {
+  type Budget,
+  type ContractInput,
+  type contracts,
+  formatMicroUsd,
+  type ReserveResult,
+} from '@iii-harness/types';
 import type { BudgetDeps } from './context.js';
 import { holdKey, type Totals } from './counters.js';
-import { maxOutputWithin, type TokenPrices, tokenPricesOf, worstCaseMicroUsd } from './money.js';
+import { maxOutputWithin, type TokenPrices, worstCaseMicroUsd } from './money.js';
+import type { Pricing } from './prices.js';
 import {
   foldLog,
   type GrantEntry,
@@ -29,8 +36,6 @@ import { counterKey, windowOf } from './usage.js';
 
 const ATTEMPTS = 4;
 
-type Pricing = { kind: 'priced'; prices: TokenPrices } | { kind: 'unpriced' | 'unknown' | 'unavailable' };
-
 export const reserve = (deps: BudgetDeps) =>
   (async (input) => runReserve(deps, input)) satisfies Handler<typeof contracts.budget.reserve>;
 
@@ -52,7 +57,7 @@ export async function runReserve(
   const [log, budgets, pricing] = await Promise.all([
     deps.store.append(rid, { type: 'claim', at: now, request }),
     deps.store.budgetsCovering(request.scopes),
-    priceOf(deps, request.provider, request.model),
+    deps.prices.get(deps, request.provider, request.model),
     deps.store.noteCreated(rid, minuteOf(now)),
   ]);
   let view = foldLog(log);
@@ -97,18 +102,6 @@ async function answerNonOwner(
   const next = foldLog(log);
   if (lastAccepted(next)) return { kind: 'own', view: next };
   return answerNonOwner(deps, rid, request, next);
-}
-
-async function priceOf(deps: BudgetDeps, provider: string, model: string): Promise<Pricing> {
-  try {
-    const found = await deps.store.bus.call(contracts.models.get, { provider, model_id: model });
-    return found.model.pricing ? { kind: 'priced', prices: tokenPricesOf(found.model.pricing) } : { kind: 'unpriced' };
-  } catch (error) {
-    if (isHarnessError(error) && error.code === 'not_found' && error.reason !== 'function_not_found')
-      return { kind: 'unknown' };
-    deps.logger.warn({ err: error, provider, model }, 'models::get failed; the price is unknown');
-    return { kind: 'unavailable' };
-  }
 }
 
 /** The owner's work: decide, hold, and record the outcome in the log. */

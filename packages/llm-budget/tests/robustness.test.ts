@@ -6,7 +6,8 @@ const { budget, engine } = contracts;
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // No price cache: the catalog's absence must show on the next reserve (fail closed).
+  stack = await startStack({ config: { price_ttl_ms: 0 } });
 });
 afterAll(() => stack.close());
 

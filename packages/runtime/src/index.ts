@@ -97,6 +97,7 @@ export { type Migration, type VersionedRecord, type VersionedRecordSpec, version
 export {
   newInstanceId,
   packageVersion,
+  RECONNECTION,
   runWorkerMain,
   type ShutdownOptions,
   type ShutdownReport,

@@ -110,6 +110,11 @@ export interface ShutdownReport {
 
 /** How long a readiness probe waits for the engine's answer. */
 const READY_PROBE_MS = 2_000;
+/**
+ * iii-sdk reconnects after 1, 2, 4, 8, 16, then every 30 s: a worker would find a restarted engine
+ * up to 30 s late (a step waiting on it all that time). Capped, it is back within ~2 s.
+ */
+export const RECONNECTION = { initialDelayMs: 500, maxDelayMs: 2_000 } as const;
 
 /** A connected worker: its config, logger, bus, and what it registered. */
 export class Worker<C> {
@@ -284,6 +289,7 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
     workerName,
     workerDescription: spec.description,
     invocationTimeoutMs: options.invocationTimeoutMs,
+    reconnectionConfig: RECONNECTION,
     enableMetricsReporting: false,
     otel: sdkTelemetry({ name: spec.name, version: spec.version, enabled: options.otel === false ? false : undefined }),
   });

@@ -1,4 +1,4 @@
-import { Bus, createLogger, startWorker, type Worker, type WorkerSpec } from '@iii-harness/runtime';
+import { Bus, createLogger, RECONNECTION, startWorker, type Worker, type WorkerSpec } from '@iii-harness/runtime';
 import { contracts } from '@iii-harness/types';
 import { type IIIClient, registerWorker } from 'iii-sdk';
 import { type CapturedLogs, captureLogs } from './logs.js';
@@ -37,6 +37,7 @@ export async function connectClient(url: string, name = 'test-client'): Promise<
     otel: { enabled: false },
     enableMetricsReporting: false,
     invocationTimeoutMs: 10_000,
+    reconnectionConfig: RECONNECTION, // as workers do: back within ~2 s of an engine restart
   });
   const bus = new Bus(client);
   try {

@@ -31,6 +31,11 @@ export const configSchema = z
     unavailable_wait_ms: z.number().int().nonnegative().default(30_000),
     /** A delivery of a step job drives the turn through consecutive states for at most this long, then hands over. */
     driver_budget_ms: z.number().int().positive().default(60_000),
+    /**
+     * Between saves (each tells whether run::abort was asked), the turn reads its record for the
+     * abort flag at most this often: an abort is noticed within it, at about one read per model call.
+     */
+    abort_check_ms: z.number().int().nonnegative().default(100),
     /** A model's limits and price are asked of the catalog at most this often. */
     catalog_ttl_ms: z.number().int().nonnegative().default(30_000),
     /** Which hook topics have subscribers is asked at most this often (a new subscriber waits this long). */

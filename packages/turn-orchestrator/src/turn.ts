@@ -120,9 +120,9 @@ export class TurnRun {
     return this.events.emit(event);
   }
 
-  /** Whether run::abort asked to stop this turn; every save tells, and a read is made at most every 100 ms. */
+  /** Whether run::abort asked to stop this turn; every save tells, and a read is made at most every `abort_check_ms`. */
   async abortRequested(): Promise<boolean> {
-    if (this.aborted || Date.now() - this.abortCheckedAt < 100) return this.aborted;
+    if (this.aborted || Date.now() - this.abortCheckedAt < this.deps.config.abort_check_ms) return this.aborted;
     this.aborted = abortsTurn(await this.deps.store.read(this.sessionId), this.current.turn_id);
     this.abortCheckedAt = Date.now();
     return this.aborted;

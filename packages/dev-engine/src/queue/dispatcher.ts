@@ -195,6 +195,8 @@ export class Dispatcher {
       this.#pump(lane);
       return;
     }
+    // Any other error spends an attempt, `invocation_stopped` (the target's worker went away
+    // mid-call) included: iii v0.22.1's queue nacks every failed call the same way.
     const message = errorText(error);
     const now = Date.now();
     job.attempts++;

@@ -40,7 +40,15 @@ export interface ChaosPlan {
 export interface ChaosReport {
   turns: number;
   failedTurns: Array<{ session_id: string; turn_id: string; reason?: string; error?: unknown }>;
-  kills: Array<{ victims: ProcessName[]; at: number; recoveredMs?: number }>;
+  kills: Array<{
+    victims: ProcessName[];
+    at: number;
+    recoveredMs?: number;
+    /** When the killed processes (every worker, for the engine) were registered again. */
+    readyMs?: number;
+    /** Sessions still not moving 10 s after the kill, with the state they were last seen in. */
+    laggards?: string[];
+  }>;
   /** With `signal: 'SIGTERM'`: how each victim exited, and how long it took. */
   exits: Array<{ victim: ProcessName } & Exit>;
   stops: number;
@@ -78,6 +86,8 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
   );
   /** Last time each session was seen to move (turn record updated, or a turn ended). */
   const progressed = new Map<string, number>();
+  /** The state each session was last seen in (for the report on slow recoveries). */
+  const lastState = new Map<string, string>();
   const live = new Set<string>();
   const denied = new Set<string>();
   let resolved = 0;
@@ -109,6 +119,7 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
       for (;;) {
         const view = await state(session_id).catch(() => undefined);
         if (view) progressed.set(session_id, Math.max(progressed.get(session_id) ?? 0, view.updated_at));
+        if (view) lastState.set(session_id, view.state);
         if (view && (view.state === 'stopped' || view.state === 'failed')) break;
         if (Date.now() > deadline) throw new Error(`${session_id} turn ${k} never ended (${view?.state})`);
         await sleep(250);
@@ -153,11 +164,14 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
   }
   async function measureRecovery(entry: ChaosReport['kills'][number], affected: string[]): Promise<void> {
     const deadline = entry.at + 120_000;
+    const moved = (s: string) => (progressed.get(s) ?? 0) > entry.at || !live.has(s);
     while (Date.now() < deadline) {
-      if (affected.every((s) => (progressed.get(s) ?? 0) > entry.at || !live.has(s))) {
+      if (affected.every(moved)) {
         entry.recoveredMs = Date.now() - entry.at;
         return;
       }
+      if (!entry.laggards && Date.now() - entry.at > 10_000)
+        entry.laggards = affected.filter((s) => !moved(s)).map((s) => `${s}:${lastState.get(s)}`);
       await sleep(100);
     }
   }
@@ -181,9 +195,18 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
         log(`kill ${victims.join('+')}`);
         await Promise.all(victims.map(stop));
         await sleep(between(plan.restartMs));
-        const entry = { victims, at };
+        const entry: ChaosReport['kills'][number] = { victims, at };
         kills.push(entry);
         for (const v of victims) await cluster.startProcess(v, plan.waitReady ?? false);
+        const restarted = victims.includes('engine') ? cluster.workerNames() : victims;
+        measures.push(
+          cluster.waitReady(restarted, 120_000).then(
+            () => {
+              entry.readyMs = Date.now() - at;
+            },
+            () => {},
+          ),
+        );
         measures.push(measureRecovery(entry, affected));
       } else {
         const victim = pick(plan.stopVictims);

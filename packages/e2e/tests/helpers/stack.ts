@@ -94,6 +94,9 @@ export async function startStack(
     policy?: string;
     orchestrator?: Record<string, unknown>;
     approval?: Record<string, unknown>;
+    /** Config of the scripted provider worker (provider-kit's, e.g. `settings_ttl_ms`). */
+    provider?: Record<string, unknown>;
+    hooks?: Record<string, unknown>;
     without?: string[];
     /** More workers in this process, started after the base ones (context-compaction, llm-budget, ...). */
     extra?: Record<string, { spec: WorkerSpec<any>; config?: Record<string, unknown> }>;
@@ -113,8 +116,8 @@ export async function startStack(
       config: { permissions_path: policyFile, default_provider: 'scripted', default_model: 'scripted-model' },
     }),
     approval: await startTestWorker(approvalGateWorker, { url, config: options.approval ?? {} }),
-    hooks: await startTestWorker(hookFanoutWorker, { url }),
-    provider: await startTestWorker(provider.spec, { url }),
+    hooks: await startTestWorker(hookFanoutWorker, { url, config: options.hooks ?? {} }),
+    provider: await startTestWorker(provider.spec, { url, config: options.provider ?? {} }),
     tools: await startTestWorker(toolsWorker(runs), { url }),
   };
   for (const [name, { spec, config }] of Object.entries(options.extra ?? {}))

@@ -1,3 +1,4 @@
+import { matchesAnyGlob } from '@iii-harness/runtime';
 import { contracts } from '@iii-harness/types';
 import { answered, beforeCall, denied, executeCall } from '../execute-call.js';
 import { decide } from '../gate.js';
@@ -88,6 +89,16 @@ async function createHold(run: TurnRun, call: BatchCall): Promise<boolean> {
 export async function decideCalls(run: TurnRun, calls: readonly BatchCall[]): Promise<BatchCall[] | undefined> {
   const { config } = run.deps;
   const out = [...calls];
+  // The calls the policy will be asked about, asked in one round trip.
+  run.gate.prefetch(
+    out.filter(
+      (call) =>
+        call.status === 'prepared' &&
+        !isDiscovery(call.function_id) &&
+        !call.approved &&
+        matchesAnyGlob(run.record.functions, call.function_id),
+    ),
+  );
   for (const [index, call] of out.entries()) {
     if (call.status !== 'prepared') continue;
     if (await run.abortRequested()) return undefined;

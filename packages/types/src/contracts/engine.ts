@@ -269,6 +269,12 @@ export const engine = {
     input: z.object({ queue: z.string().min(1), config: queueConfig }),
     output: z.object({ queue: z.string(), changed: z.boolean() }).loose(),
   }),
+  queueRedrive: contract({
+    id: 'iii::queue::redrive',
+    description: 'Move every dead-lettered message of a queue back for delivery (attempts start again)',
+    input: z.object({ queue: z.string().min(1) }),
+    output: z.object({ queue: z.string(), redriven: z.number().int().nonnegative() }).loose(),
+  }),
   publish: contract({
     id: 'publish',
     description: 'Publish on a topic to its current subscribers',

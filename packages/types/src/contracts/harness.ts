@@ -163,6 +163,30 @@ export const policy = {
       .strict(),
     output: policyDecision,
   }),
+  checkBatch: contract({
+    id: 'policy::check_batch',
+    description:
+      'policy::check_permissions for the calls of one batch in one round trip: the decisions in the order of the calls',
+    input: z
+      .object({
+        calls: z
+          .array(
+            z
+              .object({
+                function_id: z.string().min(1).max(1024),
+                /** The call's arguments, any JSON: never trusted, never logged. */
+                args: z.unknown().optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(256),
+        /** The session of the agent asking (as for policy::check_permissions). */
+        session_id: sessionId.optional(),
+      })
+      .strict(),
+    output: z.object({ decisions: z.array(policyDecision) }),
+  }),
 };
 
 export const ui = {
