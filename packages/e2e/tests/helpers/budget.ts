@@ -135,9 +135,6 @@ export interface ReservationRecord {
   workspace_id?: string;
   session_id?: string;
   view: ReservationView;
-  /** When the deciding owner claimed it and when its refusal was written (a refused one's holds lived in between). */
-  claimedAt?: number;
-  refusedAt?: number;
 }
 
 export async function reservationsOf(client: TestClient, workspaces: string[]): Promise<ReservationRecord[]> {
@@ -148,14 +145,11 @@ export async function reservationsOf(client: TestClient, workspaces: string[]): 
       const view = foldLog(log);
       const claim = log.find((e) => e.type === 'claim');
       const scopes = claim?.type === 'claim' ? claim.request.scopes : {};
-      const refused = log.find((e, i) => e.type === 'refuse' && view.accepted[i]);
       return {
         ...(view.grant ? { id: view.grant.ns.split('~')[0] } : {}),
         workspace_id: scopes.workspace_id,
         session_id: scopes.session_id,
         view,
-        claimedAt: view.claim?.at,
-        refusedAt: refused?.at,
       };
     })
     .filter((r) => r.workspace_id !== undefined && workspaces.includes(r.workspace_id));
