@@ -1,4 +1,4 @@
-import type { Handler } from '@iii-harness/runtime';
+import { captureTrace, type Handler } from '@iii-harness/runtime';
 import type { contracts } from '@iii-harness/types';
 import type { Deps } from './resolution.js';
 
@@ -9,7 +9,8 @@ import type { Deps } from './resolution.js';
  */
 export const holdCall = ({ store, events }: Deps) =>
   (async (input, { logger }) => {
-    const { hold, created } = await store.putHold({ ...input, requested_at: Date.now() });
+    const trace = captureTrace();
+    const { hold, created } = await store.putHold({ ...input, requested_at: Date.now(), ...(trace ? { trace } : {}) });
     if (created)
       await events
         .emit(input.session_id, input.turn_id, {

@@ -1,11 +1,11 @@
 import { type Bus, uuidv7, versionedRecord } from '@iii-harness/runtime';
 import {
   type ApprovalDecisionRecord,
-  type ApprovalHold,
   type ApprovalSettings,
   approvalDecisionRecord,
   approvalHold,
   approvalSettings,
+  traceCarrier,
 } from '@iii-harness/types';
 import { z } from 'zod';
 import type { Config } from './config.js';
@@ -15,11 +15,14 @@ import type { Config } from './config.js';
  * same fields as version 1, so its migration only stamps the version.
  */
 const stampOnly = (record: Record<string, unknown>) => record;
+/** A hold as stored: with the trace of the turn that asked, which its decision continues (even after a restart). */
+export const storedHold = approvalHold.extend({ trace: traceCarrier.optional() });
+export type StoredHold = z.output<typeof storedHold>;
 export const holdRecord = versionedRecord({
   what: 'approval hold',
   current: 1,
   unversioned: 0,
-  schema: approvalHold,
+  schema: storedHold,
   migrations: { 0: stampOnly },
 });
 /**
@@ -70,7 +73,7 @@ export class ApprovalStore {
   ) {}
 
   /** Create a hold; an existing hold for the same call is kept as it is (redelivered steps). */
-  async putHold(value: ApprovalHold): Promise<{ hold: ApprovalHold; created: boolean }> {
+  async putHold(value: StoredHold): Promise<{ hold: StoredHold; created: boolean }> {
     const existing = await this.getHold(value.session_id, value.function_call_id);
     if (existing) return { hold: existing, created: false };
     await this.bus.state.set(
@@ -81,20 +84,20 @@ export class ApprovalStore {
     return { hold: value, created: true };
   }
 
-  async getHold(sessionId: string, callId: string): Promise<ApprovalHold | undefined> {
+  async getHold(sessionId: string, callId: string): Promise<StoredHold | undefined> {
     const key = holdKey(sessionId, callId);
     const value = await this.bus.state.get(SCOPES.pending, key);
     return value === undefined ? undefined : holdRecord.read(value, `${SCOPES.pending}/${key}`);
   }
 
   /** Remove the hold; the caller that gets it back is the one that resolves it. */
-  async takeHold(sessionId: string, callId: string): Promise<ApprovalHold | undefined> {
+  async takeHold(sessionId: string, callId: string): Promise<StoredHold | undefined> {
     const key = holdKey(sessionId, callId);
     const old = await this.bus.state.delete(SCOPES.pending, key);
     return old == null ? undefined : holdRecord.read(old, `${SCOPES.pending}/${key}`);
   }
 
-  async listHolds(sessionId?: string): Promise<ApprovalHold[]> {
+  async listHolds(sessionId?: string): Promise<StoredHold[]> {
     const all = (await this.bus.state.list(SCOPES.pending)).map((value) => holdRecord.read(value, SCOPES.pending));
     return all
       .filter((h) => !sessionId || h.session_id === sessionId)

@@ -61,6 +61,12 @@ describe('approval-gate', () => {
     expect(await hold('c1')).toMatchObject({ created: false });
     const { pending } = await client.bus.call(approval.listPending, { session_id: 's1' });
     expect(pending.map((h: { function_call_id: string }) => h.function_call_id)).toEqual(['c1']);
+    // The hold keeps the trace it was made in (its decision continues it); nobody reading holds sees it.
+    const stored = await client.bus.call(builtins.stateGet, { scope: SCOPES.pending, key: 's1/c1' });
+    expect(stored).toMatchObject({
+      trace: { traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/) },
+    });
+    expect(Object.keys(pending[0]!)).not.toContain('trace');
     await eventually(() => expect(events.data().filter((e) => e.type === 'approval_requested')).toHaveLength(1));
     expect(await client.bus.call(approval.getDecision, { session_id: 's1', function_call_id: 'c1' })).toEqual({
       pending: true,

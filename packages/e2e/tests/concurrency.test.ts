@@ -28,7 +28,7 @@ it('12. 50 concurrent sessions with three tool calls each all complete, nothing 
     Array.from({ length: sessions }, (_, i) => stack.start(`session ${i}`, { session_id: `load-${i}` })),
   );
   const ends = await Promise.all(started.map(({ session_id }) => stack.waitForEnd(session_id, 60_000)));
-  expect(ends.every((e) => e.status === 'stopped')).toBe(true);
+  expect(ends.filter((e) => e.status !== 'stopped')).toEqual([]);
   expect(stack.runs).toHaveLength(sessions * 3);
   for (const { session_id } of started) {
     const roles = (await stack.messages(session_id)).map((m) => m.message.role);

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type Bus, type Handler, HarnessError, type Leases, uuidv7 } from '@iii-harness/runtime';
+import {
+  annotateSpan,
+  type Bus,
+  functionSpanAttributes,
+  type Handler,
+  HarnessError,
+  type Leases,
+  type TurnContext,
+  uuidv7,
+  withTurnBaggage,
+} from '@iii-harness/runtime';
 import {
   contracts,
   isTerminalTurnState,
@@ -57,7 +67,12 @@ export const send = (config: Config, leases: Leases) => {
   return ((input, { bus }) => {
     const sessionId = input.session_id ?? uuidv7();
     const key = input.idempotency_key;
-    const deliverIt = () => deliver(bus, config, { ...input, session_id: sessionId });
+    // The user message's entry id; with a key, the same on every retry of the send.
+    const entryId = key ? entryIdFor(key) : uuidv7();
+    const deliverIt = () =>
+      inTurnTrace({ session_id: sessionId, message_id: entryId }, () =>
+        deliver(bus, config, { ...input, session_id: sessionId }, entryId),
+      );
     if (key === undefined) return serialized(sessionId, deliverIt);
     return serialized(`key:${key}`, async () => {
       const result = await leases.run(
@@ -75,7 +90,12 @@ export const send = (config: Config, leases: Leases) => {
   }) satisfies Handler<typeof contracts.harness.send>;
 };
 
-async function deliver(bus: Bus, config: Config, input: SendInput & { session_id: string }): Promise<SendOutput> {
+async function deliver(
+  bus: Bus,
+  config: Config,
+  input: SendInput & { session_id: string },
+  entryId: string,
+): Promise<SendOutput> {
   const key = input.idempotency_key;
   if (key) {
     const earlier = await bus.state.get(config.sends_scope, key, contracts.harness.send.output);
@@ -84,14 +104,15 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
   const provider = input.provider ?? config.default_provider;
   const model = input.model ?? config.default_model;
   const message: UserMessage = input.message ?? { role: 'user', content: input.text!, timestamp: Date.now() };
-  await bus.call(session.ensure, { session_id: input.session_id });
+  const { created } = await bus.call(session.ensure, { session_id: input.session_id });
 
   let result: SendOutput;
-  const live = await liveTurn(bus, input.session_id);
+  // A session created just now has no turn to merge into (one started meanwhile is caught below).
+  const live = created ? undefined : await liveTurn(bus, input.session_id);
   if (live) {
-    // Under the send's own entry id when it has a key: a retried send whose first try already
-    // appended the message is folded in as that same entry, so the message is stored once.
-    const item = { message, ...(key ? { entry_id: entryIdFor(key) } : {}) };
+    // Under the send's own entry id: a retried send (same key) whose first try already appended
+    // the message is folded in as that same entry, so the message is stored once.
+    const item = { message, entry_id: entryId };
     await bus.call(session.inboxPush, { session_id: input.session_id, name: 'steering', item });
     result = { session_id: input.session_id, turn_id: live.turn_id, merged: true };
   } else {
@@ -100,7 +121,6 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
         'invalid_payload',
         'no provider/model given and no default_provider/default_model configured',
       );
-    const entryId = key ? entryIdFor(key) : uuidv7();
     await bus.call(session.append, {
       session_id: input.session_id,
       entry_id: entryId,
@@ -129,7 +149,17 @@ async function deliver(bus: Bus, config: Config, input: SendInput & { session_id
     }
   }
   if (key) await bus.state.set(config.sends_scope, key, result);
+  annotateSpan({ ...functionSpanAttributes(contracts.harness.send.id, result), 'iii.send.merged': result.merged });
   return result;
+}
+
+/**
+ * The turn's trace begins here: its session and user message ride along as baggage (iii-sdk puts
+ * them on every span of the turn, in every worker; the console groups traces by them).
+ */
+function inTurnTrace<T>(turn: TurnContext, fn: () => Promise<T>): Promise<T> {
+  annotateSpan(functionSpanAttributes(contracts.harness.send.id, turn));
+  return withTurnBaggage(turn, fn);
 }
 
 export const status = () =>

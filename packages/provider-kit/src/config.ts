@@ -16,6 +16,11 @@ export const providerConfigShape = {
    * token; a changed key or URL applies within this time. 0 resolves every request.
    */
   settings_ttl_ms: z.number().int().min(0).max(300_000).default(2_000),
+  /**
+   * A harness that answered before and is gone now (restarting) or silent is waited for this long
+   * when settings are needed; then the request fails as `connection` (retryable).
+   */
+  settings_wait_ms: z.number().int().min(0).max(120_000).default(10_000),
 };
 
 export const providerConfig = z.object(providerConfigShape).strict();

@@ -4,6 +4,15 @@ import { ProviderFailure } from './failures.js';
 import { sleep } from './retry.js';
 
 /**
+ * Whether this provider works with a harness: once the harness answered (the declaration was
+ * registered, or settings were resolved), its absence means it is restarting, not that the
+ * provider runs standalone.
+ */
+export interface HarnessLink {
+  seen: boolean;
+}
+
+/**
  * Declare the provider to the harness's registry. The harness may start after us, so this keeps
  * trying in the background (1 s, 2 s, … capped at 30 s) and never blocks the worker's start.
  */
@@ -12,11 +21,13 @@ export function declareInBackground(
   declaration: ProviderDeclaration,
   logger: Logger,
   signal: AbortSignal,
+  link: HarnessLink = { seen: false },
 ): Promise<void> {
   return (async () => {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         await bus.call(contracts.harness.providerRegister, declaration, { timeoutMs: 5_000 });
+        link.seen = true;
         logger.info({ provider: declaration.id }, 'declared to the harness provider registry');
         return;
       } catch (error) {
@@ -31,32 +42,60 @@ export function declareInBackground(
   })();
 }
 
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Set once the harness answered; its absence is then waited out. */
+  link?: HarnessLink;
+  /** How long an absent (restarting) or silent harness is waited for (default 10 s). */
+  waitMs?: number;
+}
+
 /**
  * Settings for one request: `harness::provider::resolve` merges declaration, config and the
- * stored or environment credential. Without a harness (standalone use) the declaration's defaults
- * and the env var apply. The token is registered as a secret so no log line can carry it.
+ * stored or environment credential. Without a harness (standalone use: it never answered) the
+ * declaration's defaults and the env var apply. A harness that answered before and is gone now
+ * (restarting), or does not answer, is waited for up to `waitMs`; then the request fails as
+ * `connection`, retryable. The token is registered as a secret so no log line can carry it.
  */
 export async function resolveSettings(
   bus: Bus,
   declaration: ProviderDeclaration,
-  env: NodeJS.ProcessEnv = process.env,
+  { env = process.env, link = { seen: false }, waitMs = 10_000 }: ResolveOptions = {},
 ): Promise<ResolvedProvider> {
-  let resolved: ResolvedProvider;
-  try {
-    resolved = await bus.call(contracts.harness.providerResolve, { provider: declaration.id }, { timeoutMs: 5_000 });
-  } catch (error) {
-    if (!(error instanceof HarnessError) || error.code !== 'not_found') throw error;
-    const token = declaration.credential_env_var ? env[declaration.credential_env_var] : undefined;
-    resolved = {
-      provider: declaration.id,
-      kind: declaration.kind,
-      api_url: declaration.default_url,
-      max_tokens: declaration.default_max_tokens,
-      credential: token ? { configured: true, source: 'environment', token } : { configured: false, source: 'none' },
-    };
+  const deadline = Date.now() + waitMs;
+  let resolved: ResolvedProvider | undefined;
+  for (let delay = 100; !resolved; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      resolved = await bus.call(contracts.harness.providerResolve, { provider: declaration.id }, { timeoutMs: 5_000 });
+      link.seen = true;
+    } catch (error) {
+      if (!(error instanceof HarnessError)) throw error;
+      const unregistered = error.reason === 'function_not_found';
+      if (error.code === 'not_found' && !(unregistered && link.seen)) resolved = standalone(declaration, env);
+      else if (!unregistered && error.code !== 'unavailable' && error.code !== 'timeout') throw error;
+      else if (Date.now() + delay > deadline)
+        throw new ProviderFailure(
+          'connection',
+          `provider settings could not be read (${contracts.harness.providerResolve.id}): ${error.message}`,
+          { retryable: true },
+        );
+      else await sleep(delay);
+    }
   }
   registerSecret(resolved.credential.token);
   return resolved;
+}
+
+/** Without a harness: the declaration's defaults and the credential's env var. */
+function standalone(declaration: ProviderDeclaration, env: NodeJS.ProcessEnv): ResolvedProvider {
+  const token = declaration.credential_env_var ? env[declaration.credential_env_var] : undefined;
+  return {
+    provider: declaration.id,
+    kind: declaration.kind,
+    api_url: declaration.default_url,
+    max_tokens: declaration.default_max_tokens,
+    credential: token ? { configured: true, source: 'environment', token } : { configured: false, source: 'none' },
+  };
 }
 
 /** Settings for the next request, remembered for a while. */

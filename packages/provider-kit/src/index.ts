@@ -18,6 +18,8 @@ export {
   type CachedResolver,
   cachedResolver,
   declareInBackground,
+  type HarnessLink,
+  type ResolveOptions,
   requireCredential,
   resolveSettings,
 } from './declare.js';
@@ -44,6 +46,7 @@ export {
   type StreamOutcome,
   toHarnessError,
 } from './provider-worker.js';
+export { describeOutcome, requestSpan } from './request-span.js';
 export {
   backoffDelay,
   defaultRetryPolicy,

@@ -15,6 +15,7 @@ import {
   type CachedResolver,
   cachedResolver,
   declareInBackground,
+  type HarnessLink,
   requireCredential,
   resolveSettings,
 } from './declare.js';
@@ -89,11 +90,16 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
     throw new Error(`declaration id ${declaration.id} differs from provider id ${definition.id}`);
   const adapter = definition.createAdapter(worker.config);
   const lifetime = new AbortController();
+  const link: HarnessLink = { seen: false };
+  const waitMs = worker.config.settings_wait_ms;
   const served: Served = {
     declaration,
     adapter,
     aborts: new AbortRegistry(),
-    settings: cachedResolver(() => resolveSettings(worker.bus, declaration), worker.config.settings_ttl_ms),
+    settings: cachedResolver(
+      () => resolveSettings(worker.bus, declaration, { link, waitMs }),
+      worker.config.settings_ttl_ms,
+    ),
     policy: retryPolicyOf(worker.config),
     lifetime: lifetime.signal,
   };
@@ -110,7 +116,7 @@ function registerProvider<C extends ProviderConfig>(worker: Worker<C>, definitio
   });
 
   worker.onShutdown(() => lifetime.abort());
-  void declareInBackground(worker.bus, declaration, worker.logger, lifetime.signal);
+  void declareInBackground(worker.bus, declaration, worker.logger, lifetime.signal, link);
   if (worker.config.discover_on_start && adapter.listModels) {
     // Deferred so start-up never waits on the vendor.
     setImmediate(() => {

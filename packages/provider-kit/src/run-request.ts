@@ -1,4 +1,4 @@
-import type { Logger } from '@iii-harness/runtime';
+import { inChildSpan, type Logger, type SpanHandle } from '@iii-harness/runtime';
 import type { AssistantMessage, ProviderDeclaration, ProviderRequest } from '@iii-harness/types';
 import type { AbortRegistry } from './abort-registry.js';
 import type { CachedResolver } from './declare.js';
@@ -6,6 +6,7 @@ import { requireCredential } from './declare.js';
 import { type EventWriter, StreamSink } from './event-sink.js';
 import { classifyError, type ProviderFailure, withoutSecrets } from './failures.js';
 import type { ProviderAdapter } from './provider-worker.js';
+import { describeOutcome, requestSpan } from './request-span.js';
 import { type RetryPolicy, retryBeforeFirstByte } from './retry.js';
 
 export interface RunRequest {
@@ -19,21 +20,26 @@ export interface RunRequest {
   policy: RetryPolicy;
 }
 
+type RequestOutcome = { message: AssistantMessage; failure?: ProviderFailure };
+
 /**
  * One request, start to terminal event: resolve settings, stream with retries before the first
  * byte, and end the channel with exactly one `done` (also for aborts) or `error`. A failure's text
- * never carries the API key, even when the vendor echoed it (a 401 body quoting the key).
+ * never carries the API key, even when the vendor echoed it (a 401 body quoting the key). The
+ * request is a span (`chat <model>`) with its usage, cost and outcome.
  */
-export async function runRequest({
-  request,
-  writer,
-  logger,
-  declaration,
-  adapter,
-  aborts,
-  settings,
-  policy,
-}: RunRequest): Promise<{ message: AssistantMessage; failure?: ProviderFailure }> {
+export function runRequest(run: RunRequest): Promise<RequestOutcome> {
+  return inChildSpan(requestSpan(run.declaration.id, run.request), async (span) => {
+    const outcome = await serve(run, span);
+    describeOutcome(span, run.declaration.id, outcome);
+    return outcome;
+  });
+}
+
+async function serve(
+  { request, writer, logger, declaration, adapter, aborts, settings, policy }: RunRequest,
+  span: SpanHandle,
+): Promise<RequestOutcome> {
   const controller = aborts.start(request.request_id);
   const sink = new StreamSink(writer, declaration.id, request.model, { logger });
   const startedAt = Date.now();
@@ -56,8 +62,10 @@ export async function runRequest({
       {
         signal: controller.signal,
         policy,
-        onRetry: (failure, delayMs) =>
-          logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request'),
+        onRetry: (failure, delayMs) => {
+          span.event('retry', { 'error.type': failure.kind, 'iii.retry.delay_ms': delayMs });
+          logger.warn({ kind: failure.kind, status: failure.status, delay_ms: delayMs }, 'retrying provider request');
+        },
       },
     );
     const message = sink.done(outcome.stop_reason, {

@@ -1,3 +1,4 @@
+import { type Bus, HarnessError } from '@iii-harness/runtime';
 import { type ProviderStreamEvent, providerStreamEvent } from '@iii-harness/types';
 import {
   AbortRegistry,
@@ -6,12 +7,14 @@ import {
   classifyError,
   costOf,
   defaultRetryPolicy,
+  describeOutcome,
   INVALID_ARGUMENTS_KEY,
   isContextOverflow,
   ProviderFailure,
   parseToolArguments,
   priceFor,
   requireCredential,
+  resolveSettings,
   retryAfterFrom,
   retryBeforeFirstByte,
   StreamSink,
@@ -691,5 +694,135 @@ describe('cachedResolver and requireCredential', () => {
     expect(() => requireCredential(cloud, resolved())).toThrow(/OPENAI_API_KEY/);
     expect(() => requireCredential(cloud, resolved('k'))).not.toThrow();
     expect(() => requireCredential({ ...cloud, kind: 'local' }, resolved())).not.toThrow();
+  });
+});
+
+describe('resolveSettings', () => {
+  const declaration = {
+    id: 'openai',
+    display_name: 'OpenAI',
+    credential_env_var: 'OPENAI_API_KEY',
+    default_url: 'https://api.openai.com/v1',
+    default_max_tokens: 1,
+    supports_model_listing: true,
+    kind: 'cloud' as const,
+  };
+  const stored = {
+    provider: 'openai',
+    kind: 'cloud' as const,
+    api_url: 'http://harness-url',
+    max_tokens: 9,
+    credential: { configured: true, source: 'stored' as const, token: 'sk-stored-0123456789' },
+  };
+  const absent = () =>
+    new HarnessError('not_found', 'Function harness::provider::resolve not found', { reason: 'function_not_found' });
+  /** A bus whose resolve answers from the list in turn (errors are thrown), then keeps the last. */
+  const busAnswering = (...answers: unknown[]) => {
+    const calls: unknown[] = [];
+    const bus = {
+      call: async (_contract: unknown, payload: unknown) => {
+        calls.push(payload);
+        const answer = answers.length > 1 ? answers.shift() : answers[0];
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    } as unknown as Bus;
+    return { bus, calls };
+  };
+  const env = { OPENAI_API_KEY: 'sk-env-0123456789' };
+
+  it('runs standalone (environment settings) when no harness ever answered', async () => {
+    const { bus, calls } = busAnswering(absent());
+    const resolved = await resolveSettings(bus, declaration, { env, waitMs: 5_000 });
+    expect(resolved).toMatchObject({ api_url: declaration.default_url, credential: { source: 'environment' } });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps standalone for a registry that does not know the provider', async () => {
+    const link = { seen: true };
+    const { bus } = busAnswering(new HarnessError('not_found', 'provider openai is not registered'));
+    expect((await resolveSettings(bus, declaration, { env, link })).credential.source).toBe('environment');
+  });
+
+  it('waits out a harness that answered once and is now away (restarting or silent)', async () => {
+    const link = { seen: false };
+    const first = busAnswering(stored);
+    await resolveSettings(first.bus, declaration, { env, link });
+    expect(link.seen).toBe(true);
+    for (const away of [
+      absent(),
+      new HarnessError('unavailable', 'invocation stopped'),
+      new HarnessError('timeout', 'x'),
+    ]) {
+      const { bus, calls } = busAnswering(away, away, stored);
+      expect(await resolveSettings(bus, declaration, { env, link, waitMs: 5_000 })).toMatchObject({
+        api_url: 'http://harness-url',
+      });
+      expect(calls).toHaveLength(3);
+    }
+  });
+
+  it('fails as a retryable connection failure once the wait is over', async () => {
+    const { bus, calls } = busAnswering(absent());
+    const failure = await resolveSettings(bus, declaration, { env, link: { seen: true }, waitMs: 250 }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ProviderFailure);
+    expect(failure).toMatchObject({ kind: 'connection', retryable: true });
+    expect((failure as Error).message).toContain('harness::provider::resolve');
+    expect(calls.length).toBeGreaterThan(1);
+  });
+
+  it('passes any other answer on as it is', async () => {
+    const { bus } = busAnswering(new HarnessError('invalid_payload', 'bad'));
+    await expect(resolveSettings(bus, declaration, { env, link: { seen: true } })).rejects.toMatchObject({
+      code: 'invalid_payload',
+    });
+  });
+});
+
+describe('request spans', () => {
+  const handle = () => {
+    const attributes: Record<string, unknown> = {};
+    const failures: string[] = [];
+    return {
+      attributes,
+      failures,
+      span: {
+        annotate: (a: object) => Object.assign(attributes, a),
+        fail: (c: string) => failures.push(c),
+        event: () => {},
+      },
+    };
+  };
+  const message = (usage: Record<string, number>) => ({
+    role: 'assistant' as const,
+    content: [],
+    provider: 'openai',
+    model: 'gpt-4.1',
+    usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, ...usage },
+    stop_reason: 'end' as const,
+  });
+
+  it('carry usage, and the cost from the model price when the provider gave none', () => {
+    const { span, attributes, failures } = handle();
+    describeOutcome(span, 'openai', { message: message({ input_tokens: 1_000_000, output_tokens: 1_000_000 }) });
+    expect(attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 1_000_000,
+      'gen_ai.usage.output_tokens': 1_000_000,
+      'gen_ai.response.finish_reasons': ['end'],
+      'iii.cost.usd': 10,
+      'iii.outcome': 'ok',
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('mark a failure by its kind', () => {
+    const { span, attributes, failures } = handle();
+    const failure = new ProviderFailure('rate_limited', 'slow down, key sk-abcdefgh1234');
+    describeOutcome(span, 'openai', { message: { ...message({}), stop_reason: 'error' as const }, failure });
+    expect(failures).toEqual(['rate_limited']);
+    expect(attributes).toMatchObject({ 'iii.outcome': 'rate_limited', 'iii.provider.retryable': true });
+    expect(JSON.stringify(attributes)).not.toContain('sk-abcdefgh1234');
   });
 });

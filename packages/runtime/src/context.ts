@@ -4,15 +4,26 @@ import { type Context, context, propagation } from '@opentelemetry/api';
 export interface TurnContext {
   session_id?: string;
   turn_id?: string;
+  /** The user message the turn answers (its session entry id). */
+  message_id?: string;
 }
 
-const KEYS = ['session_id', 'turn_id'] as const;
+/**
+ * The baggage entries, named as the iii console and `engine::traces::group_by` read them: iii-sdk
+ * copies every baggage entry onto every span, so each span of a turn carries all three.
+ */
+export const TURN_BAGGAGE: Readonly<Record<keyof TurnContext, string>> = {
+  session_id: 'iii.session.id',
+  turn_id: 'iii.turn.id',
+  message_id: 'iii.message.id',
+};
+const KEYS = Object.keys(TURN_BAGGAGE) as Array<keyof TurnContext>;
 
 export function currentTurnContext(ctx: Context = context.active()): TurnContext {
   const bag = propagation.getBaggage(ctx);
   const out: TurnContext = {};
   for (const key of KEYS) {
-    const value = bag?.getEntry(key)?.value;
+    const value = bag?.getEntry(TURN_BAGGAGE[key])?.value;
     if (value) out[key] = value;
   }
   return out;
@@ -23,7 +34,7 @@ export function contextWithTurn(turn: TurnContext, ctx: Context = context.active
   let bag = propagation.getBaggage(ctx) ?? propagation.createBaggage();
   for (const key of KEYS) {
     const value = turn[key];
-    if (value) bag = bag.setEntry(key, { value });
+    if (value) bag = bag.setEntry(TURN_BAGGAGE[key], { value });
   }
   return propagation.setBaggage(ctx, bag);
 }

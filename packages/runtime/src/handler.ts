@@ -6,7 +6,7 @@ import { contextWithTurn, currentTurnContext, turnFromPayload } from './context.
 import type { Handler, HandlerContext } from './define.js';
 import { formatZodIssues, HarnessError, isHarnessError, toWireError } from './errors.js';
 import type { Logger } from './logger.js';
-import { withSpan } from './tracing.js';
+import { functionSpanAttributes, withSpan } from './tracing.js';
 
 /** The engine adds the caller's worker id to object payloads; it is not part of any schema. */
 const CALLER_KEY = '_caller_worker_id';
@@ -53,11 +53,7 @@ export function createHandler<C extends Contract>(
     const loggerOf = () => (logger ??= deps.logger.child({ function_id: def.id, ...turn }));
     const ctx = { function_id: def.id, bus: deps.bus, metadata, caller_worker_id: caller, ...turn } as HandlerContext;
     Object.defineProperty(ctx, 'logger', { get: loggerOf, enumerable: true });
-    const attributes = {
-      'iii.function.id': def.id,
-      ...(turn.session_id ? { session_id: turn.session_id } : {}),
-      ...(turn.turn_id ? { turn_id: turn.turn_id } : {}),
-    };
+    const attributes = functionSpanAttributes(def.id, turn);
     try {
       return await context.with(contextWithTurn(turn), () =>
         withSpan(def.id, attributes, () => runValidated(def, handler, payload, ctx)),

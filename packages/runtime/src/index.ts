@@ -10,7 +10,13 @@ export {
   parseWorkerFlags,
   type WorkerFlags,
 } from './config.js';
-export { contextWithTurn, currentTurnContext, type TurnContext, turnFromPayload } from './context.js';
+export {
+  contextWithTurn,
+  currentTurnContext,
+  TURN_BAGGAGE,
+  type TurnContext,
+  turnFromPayload,
+} from './context.js';
 export {
   defineFunction,
   type FunctionDef,
@@ -64,7 +70,29 @@ export {
 } from './secrets.js';
 export { EngineState, parseStored, type UpdateOp, type UpdateResult } from './state.js';
 export { EngineStreams } from './streams.js';
-export { ensureContextPropagation, withSpan } from './tracing.js';
+export { collectorEndpoint, exportToCollector } from './trace-export.js';
+export {
+  type FunctionCallSpan,
+  payloadMaxBytes,
+  payloadText,
+  TRUNCATED,
+  traceFunctionCall,
+  tracePayloads,
+} from './trace-payloads.js';
+export {
+  annotateSpan,
+  captureTrace,
+  ensureContextPropagation,
+  functionSpanAttributes,
+  inChildSpan,
+  resumeTrace,
+  type SpanHandle,
+  type SpanSpec,
+  sdkTelemetry,
+  withSpan,
+  withTrace,
+  withTurnBaggage,
+} from './tracing.js';
 export { type Migration, type VersionedRecord, type VersionedRecordSpec, versionedRecord } from './versioned.js';
 export {
   newInstanceId,

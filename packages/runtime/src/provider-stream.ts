@@ -17,7 +17,12 @@ export interface ProviderStreamOptions {
   timeoutMs?: number;
   /** Each valid event as it arrives, up to and including the terminal one. */
   onEvent?(event: ProviderStreamEvent): void;
-  /** After the call returned: how long the terminal event (or the channel's close) may take to arrive (default 2 s). */
+  /**
+   * After the call returned: how long the terminal event (or the channel's close) may take to arrive
+   * (default 15 s). Both are on their way by then, so this bounds only a provider that never closes
+   * its writer; a short bound misreads a busy process (50 streams at once) as a lost final event,
+   * and the turn would ask the model again.
+   */
   settleMs?: number;
   /**
    * Keep reading after the terminal event until the provider closes the channel (within `settleMs`),
@@ -121,7 +126,7 @@ export function openProviderStream<E = ProviderStreamEvent>(
     }
     // The call returned: the terminal event is in flight, or the channel is closing. A call that
     // failed before writing anything may never have opened the writer: do not wait long for it.
-    const settle = out.error && events.length === 0 ? 50 : (options.settleMs ?? 2_000);
+    const settle = out.error && events.length === 0 ? 50 : (options.settleMs ?? 15_000);
     let timer: NodeJS.Timeout | undefined;
     const until = options.readToClose ? closing : ending;
     await Promise.race([until, new Promise((resolve) => (timer = setTimeout(resolve, settle)))]);

@@ -29,7 +29,8 @@ import {
 } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerEnvSecrets } from './secrets.js';
-import { ensureContextPropagation } from './tracing.js';
+import { exportToCollector } from './trace-export.js';
+import { ensureContextPropagation, sdkTelemetry } from './tracing.js';
 
 /** Everything a worker package declares about itself; `main.ts` hands it to `runWorkerMain`. */
 export interface WorkerSpec<C> {
@@ -278,17 +279,16 @@ export async function startWorker<C>(spec: WorkerSpec<C>, options: StartOptions 
     );
   // Keys in this process's environment are masked in its logs, errors and events from the start.
   registerEnvSecrets();
-  // Payload capture in spans could carry secrets; it is opt-in here.
-  process.env.III_DISABLE_TRACE_PAYLOADS ??= process.env.IIH_TRACE_PAYLOADS === '1' ? 'false' : 'true';
   const url = options.url ?? process.env.III_URL ?? DEFAULT_III_URL;
   const client = registerWorker(url, {
     workerName,
     workerDescription: spec.description,
     invocationTimeoutMs: options.invocationTimeoutMs,
     enableMetricsReporting: false,
-    ...(options.otel === false ? { otel: { enabled: false } } : {}),
+    otel: sdkTelemetry({ name: spec.name, version: spec.version, enabled: options.otel === false ? false : undefined }),
   });
   ensureContextPropagation();
+  exportToCollector();
   const worker = new Worker(spec.name, configResult.data, logger, client);
   try {
     await spec.register(worker);

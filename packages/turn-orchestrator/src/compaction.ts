@@ -85,10 +85,13 @@ export async function preflight(
 
 /**
  * The provider said the context is too long: one compaction that compacts even if the estimate
- * says the request fits. True when an entry was appended (the call is then made once more).
+ * says the request fits. True when an entry was appended (the call is then made once more). A
+ * turn provisioned while the worker ran asks it even when it looks absent now (restarting after a
+ * crash, or not yet seen by this process's cache): `compactNow` waits for it, as the turn fails
+ * without it.
  */
 export async function compactAfterOverflow(run: TurnRun, maxTokens: number | undefined): Promise<boolean> {
-  if (!(await run.deps.caches.registered(compaction.compactNow.id))) return false;
+  if (!run.record.compaction && !(await run.deps.caches.registered(compaction.compactNow.id))) return false;
   await run.emit({ type: 'compaction_started', reason: 'overflow', tokens_before: 0 });
   return appended(await compactNow(run, { ...nextRequest(run, maxTokens), reason: 'overflow' }));
 }

@@ -1,6 +1,7 @@
 import { type Handler, HarnessError, isHarnessError } from '@iii-harness/runtime';
 import { type contracts, isTerminalTurnState, type TurnStepJob, type TurnStepState } from '@iii-harness/types';
 import type { TurnRecord } from './record.js';
+import { traceStep } from './step-span.js';
 import { assistantStreaming } from './steps/assistant-streaming.js';
 import { finishAborted } from './steps/finish-aborted.js';
 import { functionAwaitingApproval, functionExecute } from './steps/function-execute.js';
@@ -60,8 +61,10 @@ async function drive(run: TurnRun, deps: Deps, job: TurnStepJob): Promise<StepRe
         return { ran: true };
       }
       const state = run.record.state as TurnStepState;
-      const result = (await run.abortRequested()) ? await finishAborted() : await STEPS[state](run);
-      const next = await run.move(result);
+      const next = await traceStep(run, state, async () => {
+        const result = (await run.abortRequested()) ? await finishAborted() : await STEPS[state](run);
+        return run.move(result);
+      });
       if (isTerminalTurnState(next) || next === 'function_awaiting_approval') return { ran: true };
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { traceFunctionCall } from '@iii-harness/runtime';
 import { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL, type JsonObject } from '@iii-harness/types';
 import { discover } from './discovery.js';
 import type { GateDecision } from './gate.js';
@@ -67,15 +68,16 @@ export async function executeCall(run: TurnRun, call: BatchCall): Promise<BatchC
     args: call.args,
   });
   const started = Date.now();
-  let result: FunctionResult;
-  try {
-    const value = isDiscovery(call.function_id)
-      ? await discover(bus, run.record, call.function_id, call.args, run.gate.isDenied)
-      : await bus.invoke(call.function_id, call.args, { timeoutMs: config.function_timeout_ms });
-    result = toResult(value, config.max_result_chars);
-  } catch (error) {
-    result = failureResult(error);
-  }
+  let result: FunctionResult = await traceFunctionCall(call, async () => {
+    try {
+      const value = isDiscovery(call.function_id)
+        ? await discover(bus, run.record, call.function_id, call.args, run.gate.isDenied)
+        : await bus.invoke(call.function_id, call.args, { timeoutMs: config.function_timeout_ms });
+      return toResult(value, config.max_result_chars);
+    } catch (error) {
+      return failureResult(error);
+    }
+  });
   try {
     const after = await publishHook(
       bus,

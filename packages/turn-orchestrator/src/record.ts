@@ -7,6 +7,7 @@ import {
   resultContentBlock,
   sessionEntryBody,
   type TurnState,
+  traceCarrier,
   turnOutcome,
   turnState,
   usage,
@@ -94,6 +95,12 @@ export const turnRecord = z.object({
   budget: z.boolean().optional(),
   /** What the budget worker charged for this turn's model calls so far. */
   cost_micro_usd: z.number().int().nonnegative().optional(),
+  /**
+   * Whether context-compaction ran when the turn was provisioned: then a context the provider
+   * refuses as too long waits for a compaction worker that is away (restarting), instead of
+   * failing the turn at once.
+   */
+  compaction: z.boolean().optional(),
   /** The step in which the provider said the context is too long and the turn compacted and retried (once per step). */
   overflow_step: z.number().int().nonnegative().optional(),
   /** Model calls made so far. */
@@ -119,6 +126,8 @@ export const turnRecord = z.object({
   error: errorEnvelope.optional(),
   /** The agent-event number reserved for `turn_completed` by the terminal save (written exactly once). */
   completion_seq: z.number().int().positive().optional(),
+  /** The trace of `run::start`: jobs enqueued outside the turn's own deliveries (recovery) continue it. */
+  trace: traceCarrier.optional(),
 });
 export type TurnRecord = z.infer<typeof turnRecord>;
 

@@ -1,4 +1,4 @@
-import { claimScheduledRun, type Handler } from '@iii-harness/runtime';
+import { claimScheduledRun, type Handler, withTrace } from '@iii-harness/runtime';
 import {
   contracts,
   isTerminalTurnState,
@@ -23,10 +23,12 @@ export async function recoverTurns(deps: Deps, onlyStalled: boolean): Promise<nu
     if (isTerminalTurnState(record.state)) continue;
     if (onlyStalled && record.updated_at > cutoff) continue;
     const { session_id, turn_id, step, state } = record;
-    await deps.bus.enqueue(
-      TURN_STEP_QUEUE.queue,
-      turnStepContract(state as TurnStepState),
-      isWorking(state) ? { session_id, turn_id, step } : { session_id, turn_id, wake: true },
+    await withTrace(record.trace, () =>
+      deps.bus.enqueue(
+        TURN_STEP_QUEUE.queue,
+        turnStepContract(state as TurnStepState),
+        isWorking(state) ? { session_id, turn_id, step } : { session_id, turn_id, wake: true },
+      ),
     );
     kicked++;
   }

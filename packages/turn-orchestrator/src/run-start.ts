@@ -1,4 +1,4 @@
-import { type Handler, HarnessError, uuidv7 } from '@iii-harness/runtime';
+import { captureTrace, type Handler, HarnessError, uuidv7 } from '@iii-harness/runtime';
 import { contracts, emptyUsage, isTerminalTurnState, type RunStartInput, TURN_STEP_QUEUE } from '@iii-harness/types';
 import { EventLog } from './events.js';
 import type { TurnRecord } from './record.js';
@@ -32,6 +32,7 @@ async function start(deps: Deps, input: RunStartInput): Promise<{ turn_id: strin
     );
   }
   const now = Date.now();
+  const trace = captureTrace();
   const record: TurnRecord = {
     session_id: input.session_id,
     turn_id: uuidv7(),
@@ -50,6 +51,7 @@ async function start(deps: Deps, input: RunStartInput): Promise<{ turn_id: strin
     usage: emptyUsage(),
     started_at: now,
     updated_at: now,
+    ...(trace ? { trace } : {}),
   };
   const reserved = await deps.store.create({ ...claim, nonce }, record, START_EVENTS);
   const events = new EventLog(deps.bus, deps.store, record.session_id, record.turn_id, deps.logger);

@@ -286,6 +286,7 @@ export {
   sessionInfo,
 } from './session.js';
 export { type ThinkingConfig, type ToolSpec, thinkingConfig, toolSpec } from './tools.js';
+export { type TraceCarrier, traceCarrier } from './trace.js';
 export {
   isTerminalTurnState,
   type PendingApproval,

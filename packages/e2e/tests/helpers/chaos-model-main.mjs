@@ -11,7 +11,7 @@
 // - A summariser request (context-compaction's system prompt) gets a structured summary, after
 //   CHAOS_SUMMARY_DELAY_MS.
 // - CHAOS_OUTPUT_TOKENS=max: the reported output is the request's max_tokens (a known worst case).
-// - CHAOS_REQUESTS_FILE: one JSON line per request: {request_id, kind, tokens, max_tokens, refused}.
+// - CHAOS_REQUESTS_FILE: one JSON line per request: {request_id, kind, tokens, max_tokens, refused, at}.
 // - CHAOS_DELAY_MS: each answer takes a random 0..N ms once started (so a kill can land inside a call).
 import { appendFileSync } from 'node:fs';
 import { createProviderWorker, ProviderFailure } from '@iii-harness/provider-kit';
@@ -62,7 +62,8 @@ const tokensOf = (request) =>
   countTokens(JSON.stringify({ system: request.system ?? '', tools: request.tools ?? [], messages: request.messages }));
 
 function record(entry) {
-  if (env.CHAOS_REQUESTS_FILE) appendFileSync(env.CHAOS_REQUESTS_FILE, `${JSON.stringify(entry)}\n`);
+  if (env.CHAOS_REQUESTS_FILE)
+    appendFileSync(env.CHAOS_REQUESTS_FILE, `${JSON.stringify({ ...entry, at: Date.now() })}\n`);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import type { AgentEvent, Message, SessionEntry, TurnView } from '@iii-harness/types';
-import type { Cluster, ProcessName, WorkerName } from './cluster.js';
+import type { Cluster, Exit, ProcessName, WorkerName } from './cluster.js';
 
 /**
  * Chaos over a cluster: concurrent sessions run multi-call turns through `harness::send` (as a
@@ -18,6 +18,10 @@ export interface ChaosPlan {
   victims: ProcessName[];
   /** Every n-th kill takes every process at once (0: never). */
   allEvery?: number;
+  /** How a kill stops its victim: SIGKILL (default), or SIGTERM, a graceful stop whose exit is recorded. */
+  signal?: 'SIGKILL' | 'SIGTERM';
+  /** Victims in the order listed, round and round, instead of at random. */
+  inTurn?: boolean;
   stops: number;
   stopVictims: WorkerName[];
   /** Pause between chaos events, kill → restart, and SIGSTOP → SIGCONT (ms, [min, max]). */
@@ -37,6 +41,8 @@ export interface ChaosReport {
   turns: number;
   failedTurns: Array<{ session_id: string; turn_id: string; reason?: string; error?: unknown }>;
   kills: Array<{ victims: ProcessName[]; at: number; recoveredMs?: number }>;
+  /** With `signal: 'SIGTERM'`: how each victim exited, and how long it took. */
+  exits: Array<{ victim: ProcessName } & Exit>;
   stops: number;
   toolRuns: number;
   holdsResolved: number;
@@ -140,6 +146,11 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
   }
 
   const kills: ChaosReport['kills'] = [];
+  const exits: ChaosReport['exits'] = [];
+  async function stop(victim: ProcessName): Promise<void> {
+    if (plan.signal !== 'SIGTERM') return cluster.kill(victim);
+    exits.push({ victim, ...(await cluster.terminate(victim)) });
+  }
   async function measureRecovery(entry: ChaosReport['kills'][number], affected: string[]): Promise<void> {
     const deadline = entry.at + 120_000;
     while (Date.now() < deadline) {
@@ -164,11 +175,11 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
         const victims: ProcessName[] =
           plan.allEvery && killCount % plan.allEvery === 0
             ? ['engine', ...cluster.workerNames()]
-            : [pick(plan.victims)];
+            : [plan.inTurn ? plan.victims[(killCount - 1) % plan.victims.length]! : pick(plan.victims)];
         const at = Date.now();
         const affected = [...live];
         log(`kill ${victims.join('+')}`);
-        await Promise.all(victims.map((v) => cluster.kill(v)));
+        await Promise.all(victims.map(stop));
         await sleep(between(plan.restartMs));
         const entry = { victims, at };
         kills.push(entry);
@@ -199,6 +210,7 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
     turns: 0,
     failedTurns: [],
     kills,
+    exits,
     stops,
     toolRuns: 0,
     holdsResolved: resolved,

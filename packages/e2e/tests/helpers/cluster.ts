@@ -55,6 +55,14 @@ export interface ClusterOptions {
   env?: Record<string, Record<string, string>>;
 }
 
+/** How a stopped process exited. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  timedOut: boolean;
+}
+
 export interface ToolRun {
   function_id: string;
   input: Record<string, unknown>;
@@ -176,16 +184,28 @@ export class Cluster {
     await proc.kill9();
   }
 
-  /** SIGTERM (a graceful stop), and how the process exited. */
-  async terminate(name: ProcessName): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  /**
+   * SIGTERM (a graceful stop), and how the process exited. One that is still running after
+   * `deadlineMs` is killed (-9) and reported as `timedOut`.
+   */
+  async terminate(name: ProcessName, deadlineMs = 30_000): Promise<Exit> {
     const proc = this.procs.get(name);
     if (!proc) throw new Error(`no process ${name}`);
     this.stopping.add(proc);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    const began = Date.now();
+    const exited = new Promise<Omit<Exit, 'ms' | 'timedOut'>>((resolve) =>
       proc.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
     proc.child.kill('SIGTERM');
-    return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return { ...first, ms: Date.now() - began, timedOut: false };
+    await proc.kill9();
+    return { ...(await exited), ms: Date.now() - began, timedOut: true };
   }
 
   /** Freeze a process (hung, not dead): its connections stay open, it answers nothing. */

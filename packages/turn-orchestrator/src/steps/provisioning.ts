@@ -7,7 +7,8 @@ import type { StepResult, TurnRun } from '../turn.js';
 /**
  * Learn the model's limits and price from the catalog (when it knows the model), fix the tools,
  * and, when llm-budget runs, what the turn's model calls are reserved against: who pays (the
- * workspace and agent from `run::start`, else from the session's metadata) and the output cap.
+ * workspace and agent from `run::start`, else from the session's metadata) and the output cap;
+ * whether context-compaction runs (an overflow then waits for it).
  */
 export async function provisioning(run: TurnRun): Promise<StepResult> {
   const { bus, caches, config } = run.deps;
@@ -21,6 +22,7 @@ export async function provisioning(run: TurnRun): Promise<StepResult> {
   if (record.exposure === 'native')
     changes.native_tools = await buildNativeTools(bus, record, run.gate.isDenied, config.max_native_tools);
   if (await caches.budgetServes(config.budget_absence_grace_ms)) Object.assign(changes, await budgeted(run, model));
+  if (await caches.registered(contracts.compaction.compactNow.id)) changes.compaction = true;
   return { outcome: 'provisioned', changes };
 }
 
