@@ -67,8 +67,9 @@ async function run() {
   writeFileSync(policy, 'version: 1\nrules: []\n');
   writeFileSync(
     config,
-    // The orchestrator learns within 200 ms that llm-budget started or stopped.
-    `harness:\n  permissions_path: ${JSON.stringify(policy)}\nturn-orchestrator:\n  functions_ttl_ms: 200\n`,
+    // The orchestrator learns within 200 ms that llm-budget started or stopped, and a stopped one
+    // is taken as gone (not as restarting: A2 runs unbudgeted rather than waiting for it).
+    `harness:\n  permissions_path: ${JSON.stringify(policy)}\nturn-orchestrator:\n  functions_ttl_ms: 200\n  budget_absence_grace_ms: 0\n`,
   );
   const env = { ...process.env, OTEL_ENABLED: 'false', LOG_LEVEL: 'warn' };
   const start = (name, args) => {
