@@ -6,7 +6,7 @@ import { isWorker, listPackages } from './lib/workspace.mjs';
 
 if (process.argv.includes('--help')) {
   console.log(
-    'Usage: node tools/check-workers.mjs\nChecks every packages/* tagged type:worker: iii.worker.yaml, bin, README sections, scripts, sources, tests.\nExit 1 when any is incomplete.',
+    'Usage: node tools/check-workers.mjs\nChecks every packages/* tagged type:worker: iii.worker.yaml, bin, README sections, scripts (bundle included), sources, tests, register.ts serving contracts only.\nExit 1 when any is incomplete.',
   );
   process.exit(0);
 }

@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { Bus } from '@iii-harness/runtime';
 import { openProviderStream } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { registerWorker } from 'iii-sdk';
 import { startEngine, startFake, startWorker, stopAll } from './lib/processes.mjs';
 import { renderSection, writeSection } from './lib/report.mjs';
@@ -49,10 +50,10 @@ async function main() {
   const bus = new Bus(client);
   const settings = new Map();
   // Stand-ins for the harness registry and the catalog, as the real harness would answer.
-  client.registerFunction('harness::provider::resolve', async ({ provider }) => settings.get(provider));
-  // Their replies match the contracts (contracts.harness.providerRegister, contracts.models.reconcile).
-  client.registerFunction('harness::provider::register', async ({ id }) => ({ ok: true, id }));
-  client.registerFunction('models::reconcile', async ({ provider, models }) => ({
+  client.registerFunction(contracts.harness.providerResolve.id, async ({ provider }) => settings.get(provider));
+  // Their replies match the contracts.
+  client.registerFunction(contracts.harness.providerRegister.id, async ({ id }) => ({ ok: true, id }));
+  client.registerFunction(contracts.models.reconcile.id, async ({ provider, models }) => ({
     provider,
     count: models.length,
     ids: models.map((m) => m.id),
@@ -60,7 +61,7 @@ async function main() {
     removed: [],
     updated: [],
   }));
-  await bus.call('engine::functions::list', { prefix: '__ready__' });
+  await bus.call(contracts.engine.functionsList, { prefix: '__ready__' });
 
   const results = [];
   const perCase = BUDGET_MS / Math.max(1, cases.length);
@@ -75,7 +76,7 @@ async function main() {
     });
     const worker = startWorker(benchCase.worker(fake.url), engine.url);
     await until(() =>
-      bus.call('engine::functions::info', { function_id: `provider::${benchCase.providerId}::stream` }),
+      bus.call(contracts.engine.functionsInfo, { function_id: contracts.provider.stream(benchCase.providerId).id }),
     );
     const direct = benchCase.createDirect(fake.url);
     const viaBus = (model, onToken) => busStream(bus, benchCase.providerId, model, onToken);
@@ -157,7 +158,7 @@ async function measureAbort(bus, providerId) {
     );
     await tokenSeen;
     const asked = performance.now();
-    await bus.call(`provider::${providerId}::abort`, { request_id: requestId });
+    await bus.call(contracts.provider.abort(providerId), { request_id: requestId });
     const { terminal } = await run.finished;
     if (terminal?.type !== 'done' || terminal.message.stop_reason !== 'aborted')
       throw new Error(`abort did not end the stream: ${JSON.stringify(terminal)}`);

@@ -1,1 +1,5 @@
-module.exports = { preset: '../../jest.preset.js', displayName: 'testing' };
+module.exports = {
+  preset: '../../jest.preset.js',
+  displayName: 'testing',
+  globalSetup: '<rootDir>/tests/global-setup.cjs',
+};

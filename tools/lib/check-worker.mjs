@@ -23,7 +23,7 @@ const MANIFEST_KEYS = {
   resources: ['cpus', 'memory'],
 };
 const README_SECTIONS = ['Functions', 'Config', 'Events'];
-const SCRIPTS = ['build', 'test', 'typecheck'];
+const SCRIPTS = ['build', 'test', 'typecheck', 'bundle'];
 const SOURCES = ['src/main.ts', 'src/register.ts', 'src/index.ts'];
 
 function checkManifest(dir, short, problems) {
@@ -64,6 +64,56 @@ function checkReadme(dir, problems) {
       problems.push(`README.md: missing a "## ${section}" section`);
 }
 
+function checkBundle(pkg, problems) {
+  if (pkg.scripts?.bundle && !pkg.scripts.bundle.includes('tools/bundle.mjs'))
+    problems.push('package.json: script "bundle" must run tools/bundle.mjs');
+  // Without includedScripts nx infers a target from every script; with it, only those listed.
+  const included = pkg.nx?.includedScripts;
+  if (included && !included.includes('bundle')) problems.push('package.json: nx.includedScripts must include "bundle"');
+}
+
+/** `contracts` and every name register.ts takes from it (`const { session } = contracts`, `const x = contracts.y`). */
+function contractNames(text) {
+  const names = ['contracts'];
+  for (const [, list] of text.matchAll(/const\s*\{([^}]*)\}\s*=\s*contracts\s*;/g))
+    for (const part of list.split(',')) {
+      const name = part.split(':').pop().trim();
+      if (name) names.push(name);
+    }
+  for (const [, name] of text.matchAll(/const\s+(\w+)\s*=\s*contracts\.\w+\s*;/g)) names.push(name);
+  return names;
+}
+
+/** Names bound to one contract of the catalogue: `const agent = contracts.console.agentEvents(instance);`. */
+function contractValues(text) {
+  return [...text.matchAll(/const\s+(\w+)\s*=\s*contracts\.\w+\.\w+\s*(?:\([^()]*\))?\s*;/g)].map(([, name]) => name);
+}
+
+/**
+ * register.ts serves contracts only: each `worker.function(` names a contract (`contracts.x.y`,
+ * a family `contracts.provider.stream(id)`, a group taken from `contracts`, or a const bound to one
+ * contract of the catalogue), never an id
+ * string, an inline declaration or the SDK's registerFunction. Textual, so it reads the forms we write.
+ */
+function checkRegister(dir, problems) {
+  const file = join(dir, 'src/register.ts');
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const names = contractNames(text);
+  const values = contractValues(text);
+  for (const match of text.matchAll(/\.function\(\s*([^,)]*)/g)) {
+    const target = match[1].trim();
+    const group = target.split('.')[0];
+    if (values.includes(target)) continue;
+    if (!names.includes(group) || !target.includes('.'))
+      problems.push(`src/register.ts: worker.function(${target}, …) must serve a contract from contracts`);
+  }
+  if (/\bdefineFunction\b|\bregisterFunction\s*\(/.test(text))
+    problems.push(
+      'src/register.ts: register through worker.function(contract, handler), not defineFunction or registerFunction',
+    );
+}
+
 /** Problems with one worker package; empty when it may land. */
 export function checkWorkerPackage({ dir, folder, pkg }) {
   const problems = [];
@@ -78,6 +128,8 @@ export function checkWorkerPackage({ dir, folder, pkg }) {
   const tests = join(dir, 'tests');
   if (!existsSync(tests) || !readdirSync(tests).some((file) => file.endsWith('.test.ts')))
     problems.push('tests/ must hold at least one *.test.ts');
+  checkBundle(pkg, problems);
+  checkRegister(dir, problems);
   checkManifest(dir, short, problems);
   checkReadme(dir, problems);
   return problems;

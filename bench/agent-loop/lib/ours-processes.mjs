@@ -7,8 +7,9 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '@iii-harness/runtime';
-import { AGENT_EVENTS_STREAM } from '@iii-harness/types';
+import { AGENT_EVENTS_STREAM, contracts } from '@iii-harness/types';
 import { registerWorker } from 'iii-sdk';
+import { benchRuns } from './contracts.mjs';
 import { askText, FINAL_TEXT, TOOL_ID } from './script.mjs';
 
 const PACKAGES = fileURLToPath(new URL('../../../packages/', import.meta.url));
@@ -89,7 +90,7 @@ export async function startOursProcesses({ dataDir, label = 'iii-harness, one pr
   for (let i = 0; ; i++) {
     const ready = await Promise.all(
       ['run::start', 'provider::bench::stream', TOOL_ID, 'approval::resolve', 'session::append'].map((id) =>
-        bus.call('engine::functions::info', { function_id: id }, { timeoutMs: 2_000 }).then(
+        bus.call(contracts.engine.functionsInfo, { function_id: id }, { timeoutMs: 2_000 }).then(
           () => true,
           () => false,
         ),
@@ -110,7 +111,7 @@ export async function startOursProcesses({ dataDir, label = 'iii-harness, one pr
     function_id: 'bench::on_agent_event',
     config: { stream_name: AGENT_EVENTS_STREAM },
   });
-  await bus.call('engine::functions::list', { prefix: '__ready__' });
+  await bus.call(contracts.engine.functionsList, { prefix: '__ready__' });
 
   let counter = 0;
   const runs = { count: 0 };
@@ -119,15 +120,15 @@ export async function startOursProcesses({ dataDir, label = 'iii-harness, one pr
     runs,
     /** Start a turn on a fresh session; `held` makes its call wait for a person (the turn parks). */
     async begin(n, { held = false, sessionId = `procs-${++counter}` } = {}) {
-      await bus.call('session::ensure', { session_id: sessionId });
-      await bus.call('session::append', {
+      await bus.call(contracts.session.ensure, { session_id: sessionId });
+      await bus.call(contracts.session.append, {
         session_id: sessionId,
         entry: {
           type: 'message',
           message: { role: 'user', content: `${askText(sessionId, n)}${held ? ' held' : ''}` },
         },
       });
-      await bus.call('run::start', { session_id: sessionId, provider: 'bench', model: 'bench-model' });
+      await bus.call(contracts.run.start, { session_id: sessionId, provider: 'bench', model: 'bench-model' });
       return sessionId;
     },
     async turn(n) {
@@ -143,15 +144,15 @@ export async function startOursProcesses({ dataDir, label = 'iii-harness, one pr
     },
     /** The tool's run count lives in its process: fetched when the checks need it. */
     async syncRuns() {
-      runs.count = (await bus.call('bench::runs', {})).count;
+      runs.count = (await bus.call(benchRuns, {})).count;
     },
     async roles(sessionId) {
-      const { messages } = await bus.call('session::messages', { session_id: sessionId });
+      const { messages } = await bus.call(contracts.session.messages, { session_id: sessionId });
       if (messages.at(-1)?.message.content?.[0]?.text !== FINAL_TEXT) return ['(no final text)'];
       return messages.map((m) => m.message.role);
     },
     async pendingCount() {
-      return (await bus.call('approval::list_pending', {})).pending.length;
+      return (await bus.call(contracts.approval.listPending, {})).pending.length;
     },
     /** Resident memory of every process of the topology (not the bench itself). */
     rss: () => children.reduce((sum, { child }) => sum + rssOf(child.pid), 0),

@@ -8,12 +8,13 @@ import { approvalGateWorker } from '@iii-harness/approval-gate';
 import { startEngine } from '@iii-harness/dev-engine';
 import { harnessWorker } from '@iii-harness/harness';
 import { hookFanoutWorker } from '@iii-harness/hook-fanout';
-import { Bus, createLogger, defineFunction, EngineStreams, startWorker } from '@iii-harness/runtime';
+import { Bus, createLogger, EngineStreams, startWorker } from '@iii-harness/runtime';
 import { sessionWorker } from '@iii-harness/session';
 import { createScriptedProvider } from '@iii-harness/testing';
 import { turnOrchestratorWorker } from '@iii-harness/turn-orchestrator';
-import { AGENT_EVENTS_STREAM, jsonObject } from '@iii-harness/types';
+import { AGENT_EVENTS_STREAM, contracts, jsonObject } from '@iii-harness/types';
 import { registerWorker } from 'iii-sdk';
+import { benchTool } from './contracts.mjs';
 import { askText, FINAL_TEXT, makeTool, TOOL_ID, toolCallsFor } from './script.mjs';
 
 const POLICY = `version: 1\nrules:\n  - ${TOOL_ID}\n`;
@@ -26,15 +27,7 @@ function toolsWorker(runs) {
     description: 'agent-loop bench: one instant tool',
     config: jsonObject,
     register(worker) {
-      worker.function(
-        defineFunction({
-          id: TOOL_ID,
-          description: 'instant bench tool',
-          input: jsonObject,
-          output: jsonObject,
-          handler: (input) => run(input),
-        }),
-      );
+      worker.function(benchTool, (input) => run(input));
     },
   };
 }
@@ -106,7 +99,7 @@ export async function startOurs({ dataDir }) {
     function_id: 'bench::on_agent_event',
     config: { stream_name: 'bench::probe' },
   });
-  await bus.call('engine::functions::list', { prefix: '__ready__' });
+  await bus.call(contracts.engine.functionsList, { prefix: '__ready__' });
 
   const names = new Map([...workers.map((w) => [w.client, w.name]), [client, 'bench client']]);
   let counter = 0;
@@ -131,12 +124,12 @@ export async function startOurs({ dataDir }) {
       );
       const ended = new Promise((resolve) => waiters.set(sessionId, resolve));
       const began = performance.now();
-      await bus.call('session::ensure', { session_id: sessionId });
-      await bus.call('session::append', {
+      await bus.call(contracts.session.ensure, { session_id: sessionId });
+      await bus.call(contracts.session.append, {
         session_id: sessionId,
         entry: { type: 'message', message: { role: 'user', content: ask } },
       });
-      await bus.call('run::start', { session_id: sessionId, provider: 'scripted', model: 'scripted-model' });
+      await bus.call(contracts.run.start, { session_id: sessionId, provider: 'scripted', model: 'scripted-model' });
       const done = await ended;
       const ms = performance.now() - began;
       waiters.delete(sessionId);
@@ -152,16 +145,19 @@ export async function startOurs({ dataDir }) {
       mode = next;
       if (mode === 'inprocess') subscription.unregister();
       else subscription = subscribe();
-      await bus.call('engine::functions::list', { prefix: '__ready__' });
+      await bus.call(contracts.engine.functionsList, { prefix: '__ready__' });
     },
     /** The session's messages (for the correctness check of a sample turn). */
     async roles(sessionId) {
-      const { messages } = await bus.call('session::messages', { session_id: sessionId });
+      const { messages } = await bus.call(contracts.session.messages, { session_id: sessionId });
       return messages.map((m) => m.message.role);
     },
     /** The agent events of a session, by type (what a turn writes to agent::events). */
     async eventTypes(sessionId) {
-      const items = await bus.call('stream::list', { stream_name: AGENT_EVENTS_STREAM, group_id: sessionId });
+      const items = await bus.call(contracts.engine.streamList, {
+        stream_name: AGENT_EVENTS_STREAM,
+        group_id: sessionId,
+      });
       const counts = {};
       for (const item of items) counts[item.type] = (counts[item.type] ?? 0) + 1;
       return counts;
@@ -171,7 +167,12 @@ export async function startOurs({ dataDir }) {
       const id = `p${++counter}`;
       const arrived = new Promise((resolve) => probes.set(id, resolve));
       const began = performance.now();
-      await bus.call('stream::set', { stream_name: 'bench::probe', group_id: 'probe', item_id: id, data: { id } });
+      await bus.call(contracts.engine.streamSet, {
+        stream_name: 'bench::probe',
+        group_id: 'probe',
+        item_id: id,
+        data: { id },
+      });
       const acked = performance.now();
       const at = await arrived;
       probes.delete(id);

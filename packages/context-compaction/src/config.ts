@@ -58,7 +58,7 @@ export const configSchema = z
     /** A compaction's lease; renewed every third of it while the compaction runs. */
     lease_ttl_ms: tokens.default(60_000),
     /** How long compact_now waits for another compaction of the same session before answering busy. */
-    busy_wait_ms: z.number().int().nonnegative().default(30_000),
+    busy_wait_ms: z.number().int().nonnegative().default(75_000),
     /** Consecutive failures that open a session's circuit breaker. */
     breaker_threshold: tokens.default(3),
     tokenizers: z.array(tokenizerRule).default([

@@ -23,7 +23,6 @@ const pendingSummary = z.object({
   sections: summarySections,
   at: z.number().int(),
 });
-export type PendingSummary = z.output<typeof pendingSummary>;
 
 export const healthRecord = z.object({
   consecutive_failures: z.number().int().nonnegative().default(0),

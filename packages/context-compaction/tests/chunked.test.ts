@@ -1,6 +1,6 @@
+import { codeOf } from '@iii-harness/testing';
 import { chatSession, summariserRequests, userText } from './helpers.js';
 import {
-  codeOf,
   compactionEntries,
   compactSession,
   contextOf,

@@ -1,9 +1,9 @@
+import { codeOf } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
 import { chat, chatSession, prose, summariserRequests, userText } from './helpers.js';
 import {
   appendAll,
   assistantMessage,
-  codeOf,
   compactionEntries,
   compactNow,
   compactSession,

@@ -149,12 +149,6 @@ export async function startStack(
   return stack;
 }
 
-export const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
-
 let sessions = 0;
 export const newSessionId = (prefix = 's') => `${prefix}-${process.pid}-${++sessions}`;
 

@@ -7,12 +7,11 @@
 // and llm-budget (their dist/main.js), and this process as the client (what the orchestrator is).
 // Each scenario runs `rounds` sequential reserve → commit pairs after a warm-up; the baseline is
 // one `models::get` (a bus call to a worker that reads engine state once), the floor of any call.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually, freePort, spawnNode, waitForPort } from '@iii-harness/testing';
 import { registerWorker } from 'iii-sdk';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,7 +40,7 @@ try {
   console.log(process.argv.includes('--json') ? JSON.stringify(results, null, 2) : report(results));
 } finally {
   await client?.shutdown();
-  for (const child of processes) child.kill('SIGTERM');
+  await Promise.all(processes.map((child) => child.stop()));
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(0);
@@ -49,13 +48,17 @@ process.exit(0);
 async function run() {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
-  const env = { ...process.env, OTEL_ENABLED: 'false', LOG_LEVEL: 'warn' };
-  const start = (args) =>
-    processes.push(spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-  start([mains.engine, '--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
-  await until(() => portOpen(port));
-  start([mains.catalog, '--url', url]);
-  start([mains.budget, '--url', url]);
+  const start = (name, main, args) => {
+    const child = spawnNode(name, main, args);
+    processes.push(child);
+    return child;
+  };
+  const engine = start('engine', mains.engine, [
+    ...['--port', String(port), '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+  ]);
+  await waitForPort(port, engine);
+  start('models-catalog', mains.catalog, ['--url', url]);
+  start('llm-budget', mains.budget, ['--url', url]);
   client = registerWorker(url, {
     workerName: 'llm-budget-bench',
     otel: { enabled: false },
@@ -63,15 +66,13 @@ async function run() {
     invocationTimeoutMs: 60_000,
   });
   const call = (function_id, payload) => client.trigger({ function_id, payload, timeoutMs: 60_000 });
-  await until(async () => {
-    try {
+  await eventually(
+    async () => {
       await call('engine::functions::info', { function_id: 'budget::reserve' });
       await call('engine::functions::info', { function_id: 'models::get' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
   await call('models::reconcile', {
     provider: 'bench',
     models: [
@@ -178,28 +179,4 @@ function report(results) {
     lines.push(`| ${name}${extra} | ${cell(s.reserve)} | ${cell(s.commit)} | ${cell(s.total)} |`);
   }
   return lines.join('\n');
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-async function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = createServer().listen(port, '127.0.0.1');
-    socket.once('listening', () => socket.close(() => resolve(false)));
-    socket.once('error', () => resolve(true));
-  });
-}
-
-async function until(check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the stack');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -1,6 +1,6 @@
 import { collectStream, eventually } from '@iii-harness/testing';
-import { BUDGET_ALERTS_STREAM, type BudgetAlertEvent, contracts } from '@iii-harness/types';
-import { type Stack, startStack } from './stack.js';
+import { BUDGET_ALERTS_STREAM, type BudgetAlertEvent, type ContractInput, contracts } from '@iii-harness/types';
+import { reserveArgs, type Stack, startStack, W } from './stack.js';
 
 const { budget } = contracts;
 
@@ -14,27 +14,27 @@ let n = 0;
 /** A fresh workspace per test, so tests never share a budget. */
 const workspace = () => `ws-${++n}`;
 
-const call = () => stack.client.bus;
-const create = (input: Parameters<ReturnType<typeof call>['call']>[1] & object) =>
-  call().call(budget.create, input as never);
-const usageOf = async (budget_id: string) => (await call().call(budget.usage, { budget_id })).usage[0]!;
+const bus = () => stack.client.bus;
+const create = (input: ContractInput<typeof budget.create>) => bus().call(budget.create, input);
+/** A fresh workspace with one budget on it: $1 a day unless `fields` say otherwise. */
+const workspaceBudget = async (fields: Partial<ContractInput<typeof budget.create>> = {}) => {
+  const ws = workspace();
+  const { budget: b } = await create({
+    scope: { kind: 'workspace', id: ws },
+    period: 'day',
+    cap_micro_usd: 1_000_000,
+    ...fields,
+  });
+  return { ws, b };
+};
+const usageOf = async (budget_id: string) => (await bus().call(budget.usage, { budget_id })).usage[0]!;
 
-/** 1,000 prompt tokens at the dearest input price ($3.75/M) + 1,000 output tokens ($15/M). */
-const W = 3_750 + 15_000;
-const reserveArgs = (workspace_id: string, extra: { [k: string]: unknown; reservation_id?: string } = {}) => ({
-  scopes: { workspace_id },
-  provider: 'test',
-  model: 'priced-model',
-  input_tokens: 1_000,
-  max_output_tokens: 1_000,
-  ...extra,
-});
 const USAGE = { input_tokens: 800, cache_read_tokens: 200, output_tokens: 500 }; // 2,400 + 60 + 7,500 µ$
 
 describe('budgets', () => {
   it('documents every function with a description and both schemas', async () => {
     for (const c of Object.values(budget)) {
-      const info = await call().call(contracts.engine.functionsInfo, { function_id: c.id });
+      const info = await bus().call(contracts.engine.functionsInfo, { function_id: c.id });
       expect(info.description).toEqual(c.description);
       expect(info.request_schema).toMatchObject({ type: 'object' });
     }
@@ -55,45 +55,40 @@ describe('budgets', () => {
       allow_unpriced: false,
       epoch: 0,
     });
-    expect((await call().call(budget.get, { budget_id: b.budget_id })).budget).toEqual(b);
+    expect((await bus().call(budget.get, { budget_id: b.budget_id })).budget).toEqual(b);
     const other = await create({ scope: { kind: 'agent', id: ws }, period: 'day', cap_tokens: 10 });
-    expect((await call().call(budget.list, { scope: { kind: 'workspace', id: ws } })).budgets).toEqual([b]);
-    expect((await call().call(budget.list, {})).budgets.map((x) => x.budget_id)).toEqual(
+    expect((await bus().call(budget.list, { scope: { kind: 'workspace', id: ws } })).budgets).toEqual([b]);
+    expect((await bus().call(budget.list, {})).budgets.map((x) => x.budget_id)).toEqual(
       expect.arrayContaining([b.budget_id, other.budget.budget_id]),
     );
 
-    const updated = await call().call(budget.update, {
+    const updated = await bus().call(budget.update, {
       budget_id: b.budget_id,
       cap_tokens: 1_000,
       cap_micro_usd: null,
     });
     expect(updated.budget.cap_micro_usd).toBeUndefined();
     expect(updated.budget.cap_tokens).toBe(1_000);
-    await expect(call().call(budget.update, { budget_id: b.budget_id, cap_tokens: null })).rejects.toMatchObject({
+    await expect(bus().call(budget.update, { budget_id: b.budget_id, cap_tokens: null })).rejects.toMatchObject({
       code: 'invalid_payload',
     });
 
-    const alerts = await call().call(budget.alertSet, { budget_id: b.budget_id, thresholds_pct: [90, 25] });
+    const alerts = await bus().call(budget.alertSet, { budget_id: b.budget_id, thresholds_pct: [90, 25] });
     expect(alerts.budget.alert_thresholds_pct).toEqual([25, 90]);
 
-    await call().call(budget.delete, { budget_id: b.budget_id });
-    await expect(call().call(budget.get, { budget_id: b.budget_id })).rejects.toMatchObject({ code: 'not_found' });
-    expect((await call().call(budget.list, { scope: { kind: 'workspace', id: ws } })).budgets).toEqual([]);
-    await expect(call().call(budget.reset, { budget_id: b.budget_id })).rejects.toMatchObject({ code: 'not_found' });
+    await bus().call(budget.delete, { budget_id: b.budget_id });
+    await expect(bus().call(budget.get, { budget_id: b.budget_id })).rejects.toMatchObject({ code: 'not_found' });
+    expect((await bus().call(budget.list, { scope: { kind: 'workspace', id: ws } })).budgets).toEqual([]);
+    await expect(bus().call(budget.reset, { budget_id: b.budget_id })).rejects.toMatchObject({ code: 'not_found' });
     // A write to a deleted budget leaves nothing behind.
-    expect(await call().call(contracts.engine.stateGet, { scope: 'budget_budgets', key: b.budget_id })).toBeFalsy();
+    expect(await bus().call(contracts.engine.stateGet, { scope: 'budget_budgets', key: b.budget_id })).toBeFalsy();
   });
 });
 
 describe('reserve, commit, release', () => {
   it('reserves the worst case (dearest input price + max output), commits the actual cost', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
-    const r = await call().call(budget.reserve, reserveArgs(ws));
+    const { ws, b } = await workspaceBudget();
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
     expect(r).toMatchObject({
       status: 'reserved',
       max_output_tokens: 1_000,
@@ -105,7 +100,7 @@ describe('reserve, commit, release', () => {
     });
     expect(await usageOf(b.budget_id)).toMatchObject({ reserved_micro_usd: W, spent_micro_usd: 0 });
 
-    const settled = await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    const settled = await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
     expect(settled).toEqual({
       reservation_id: r.reservation_id,
       status: 'committed',
@@ -126,53 +121,38 @@ describe('reserve, commit, release', () => {
   });
 
   it('a redelivered commit counts once; a late release changes nothing', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
-    const r = await call().call(budget.reserve, reserveArgs(ws));
-    const first = await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
-    const again = await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    const { ws, b } = await workspaceBudget();
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
+    const first = await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    const again = await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
     const concurrent = await Promise.all(
-      [1, 2, 3].map(() => call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })),
+      [1, 2, 3].map(() => bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })),
     );
-    const late = await call().call(budget.release, { reservation_id: r.reservation_id });
+    const late = await bus().call(budget.release, { reservation_id: r.reservation_id });
     expect(first.duplicate).toBe(false);
     for (const dup of [again, ...concurrent, late]) expect(dup).toEqual({ ...first, duplicate: true });
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 9_960, reserved_micro_usd: 0 });
   });
 
   it('concurrent commits of one reservation: exactly one counts', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
-    const r = await call().call(budget.reserve, reserveArgs(ws));
+    const { ws, b } = await workspaceBudget();
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })),
+      Array.from({ length: 8 }, () => bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })),
     );
     expect(results.filter((x) => !x.duplicate)).toHaveLength(1);
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 9_960, reserved_micro_usd: 0 });
   });
 
   it('release gives the reservation back; a commit without usage charges the full reservation', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
-    const r1 = await call().call(budget.reserve, reserveArgs(ws));
-    expect(await call().call(budget.release, { reservation_id: r1.reservation_id })).toMatchObject({
+    const { ws, b } = await workspaceBudget();
+    const r1 = await bus().call(budget.reserve, reserveArgs(ws));
+    expect(await bus().call(budget.release, { reservation_id: r1.reservation_id })).toMatchObject({
       status: 'released',
       cost_micro_usd: 0,
     });
-    const r2 = await call().call(budget.reserve, reserveArgs(ws));
-    expect(await call().call(budget.commit, { reservation_id: r2.reservation_id })).toMatchObject({
+    const r2 = await bus().call(budget.reserve, reserveArgs(ws));
+    expect(await bus().call(budget.commit, { reservation_id: r2.reservation_id })).toMatchObject({
       status: 'committed',
       cost_micro_usd: W,
       tokens: 2_000,
@@ -181,14 +161,9 @@ describe('reserve, commit, release', () => {
   });
 
   it('usage above the reservation is counted in full and reported as overrun', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
-    const r = await call().call(budget.reserve, reserveArgs(ws));
-    const settled = await call().call(budget.commit, {
+    const { ws, b } = await workspaceBudget();
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
+    const settled = await bus().call(budget.commit, {
       reservation_id: r.reservation_id,
       usage: { input_tokens: 3_000, output_tokens: 1_000 },
     });
@@ -202,14 +177,14 @@ describe('reserve, commit, release', () => {
     const w = await create({ scope: { kind: 'workspace', id: ws }, period: 'day', cap_micro_usd: 1_000_000 });
     const a = await create({ scope: { kind: 'agent', id: scopes.agent_id }, period: 'total', cap_tokens: 100_000 });
     const s = await create({ scope: { kind: 'session', id: scopes.session_id }, period: 'week', cap_micro_usd: 2 * W });
-    const ok = await call().call(budget.reserve, { ...reserveArgs(ws), scopes, min_output_tokens: 1_000 });
+    const ok = await bus().call(budget.reserve, reserveArgs(ws, { scopes, min_output_tokens: 1_000 }));
     expect(ok.status).toBe('reserved');
     if (ok.status !== 'reserved') return;
     expect(ok.budgets.map((x) => x.budget_id).sort()).toEqual(
       [w.budget.budget_id, a.budget.budget_id, s.budget.budget_id].sort(),
     );
-    await call().call(budget.reserve, { ...reserveArgs(ws), scopes, min_output_tokens: 1_000 });
-    const refused = await call().call(budget.reserve, { ...reserveArgs(ws), scopes, min_output_tokens: 1_000 });
+    await bus().call(budget.reserve, reserveArgs(ws, { scopes, min_output_tokens: 1_000 }));
+    const refused = await bus().call(budget.reserve, reserveArgs(ws, { scopes, min_output_tokens: 1_000 }));
     expect(refused).toMatchObject({
       status: 'exceeded',
       budget_id: s.budget.budget_id,
@@ -223,7 +198,7 @@ describe('reserve, commit, release', () => {
     expect(await usageOf(w.budget.budget_id)).toMatchObject({ reserved_micro_usd: 2 * W });
     expect(await usageOf(a.budget.budget_id)).toMatchObject({ reserved_tokens: 4_000 });
     expect(await usageOf(s.budget.budget_id)).toMatchObject({ reserved_micro_usd: 2 * W });
-    const both = await call().call(budget.usage, { scopes });
+    const both = await bus().call(budget.usage, { scopes });
     expect(both.usage).toHaveLength(3);
   });
 
@@ -231,7 +206,7 @@ describe('reserve, commit, release', () => {
     const ws = workspace();
     // Room for the prompt (3,750 µ$) and exactly 400 output tokens (6,000 µ$).
     const { budget: b } = await create({ scope: { kind: 'workspace', id: ws }, period: 'day', cap_micro_usd: 9_750 });
-    const r = await call().call(budget.reserve, reserveArgs(ws, { max_output_tokens: 2_000, min_output_tokens: 100 }));
+    const r = await bus().call(budget.reserve, reserveArgs(ws, { max_output_tokens: 2_000, min_output_tokens: 100 }));
     expect(r).toMatchObject({
       status: 'reserved',
       shrunk: true,
@@ -241,13 +216,13 @@ describe('reserve, commit, release', () => {
       budgets: [{ budget_id: b.budget_id, remaining_micro_usd: 0 }],
     });
     // The smaller cap is what gets held and settled.
-    await call().call(budget.commit, {
+    await bus().call(budget.commit, {
       reservation_id: r.reservation_id,
       usage: { input_tokens: 1_000, output_tokens: 400 },
     });
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 3_000 + 6_000, reserved_micro_usd: 0 });
     // 750 µ$ left: 50 output tokens would fit, below the minimum of 100: refused, naming what is left.
-    const refused = await call().call(
+    const refused = await bus().call(
       budget.reserve,
       reserveArgs(ws, { input_tokens: 0, max_output_tokens: 2_000, min_output_tokens: 100 }),
     );
@@ -257,60 +232,50 @@ describe('reserve, commit, release', () => {
   it('shrinks to fit a token cap too', async () => {
     const ws = workspace();
     await create({ scope: { kind: 'workspace', id: ws }, period: 'day', cap_tokens: 1_500 });
-    const r = await call().call(budget.reserve, reserveArgs(ws, { max_output_tokens: 4_000, min_output_tokens: 200 }));
+    const r = await bus().call(budget.reserve, reserveArgs(ws, { max_output_tokens: 4_000, min_output_tokens: 200 }));
     expect(r).toMatchObject({ status: 'reserved', max_output_tokens: 500, reserved_tokens: 1_500 });
   });
 
   it('refuses an unpriced or unknown model under a USD cap unless the budget allows it', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
+    const { ws, b } = await workspaceBudget();
     for (const model of ['local-model', 'no-such-model']) {
-      const r = await call().call(budget.reserve, reserveArgs(ws, { model }));
+      const r = await bus().call(budget.reserve, reserveArgs(ws, { model }));
       expect(r).toMatchObject({ status: 'exceeded', reason: 'unpriced_model', budget_id: b.budget_id });
     }
     expect(await usageOf(b.budget_id)).toMatchObject({ reserved_micro_usd: 0, reserved_tokens: 0 });
-    await call().call(budget.update, { budget_id: b.budget_id, allow_unpriced: true });
-    const allowed = await call().call(budget.reserve, reserveArgs(ws, { model: 'local-model' }));
+    await bus().call(budget.update, { budget_id: b.budget_id, allow_unpriced: true });
+    const allowed = await bus().call(budget.reserve, reserveArgs(ws, { model: 'local-model' }));
     expect(allowed).toMatchObject({ status: 'reserved', priced: false, reserved_micro_usd: 0, reserved_tokens: 2_000 });
     // A token-only budget needs no price.
     const ws2 = workspace();
     await create({ scope: { kind: 'workspace', id: ws2 }, period: 'day', cap_tokens: 10_000 });
-    expect(await call().call(budget.reserve, reserveArgs(ws2, { model: 'local-model' }))).toMatchObject({
+    expect(await bus().call(budget.reserve, reserveArgs(ws2, { model: 'local-model' }))).toMatchObject({
       status: 'reserved',
     });
   });
 
   it('a redelivered reserve gets the same answer and holds nothing twice; another call may not reuse its id', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'day',
-      cap_micro_usd: 1_000_000,
-    });
+    const { ws, b } = await workspaceBudget();
     const args = reserveArgs(ws, { reservation_id: `turn-${ws}:step-1` });
-    const first = await call().call(budget.reserve, args);
-    const again = await Promise.all([1, 2, 3].map(() => call().call(budget.reserve, args)));
+    const first = await bus().call(budget.reserve, args);
+    const again = await Promise.all([1, 2, 3].map(() => bus().call(budget.reserve, args)));
     for (const r of again) expect(r).toEqual(first);
     expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(W);
-    await expect(call().call(budget.reserve, { ...args, input_tokens: 5 })).rejects.toMatchObject({
+    await expect(bus().call(budget.reserve, { ...args, input_tokens: 5 })).rejects.toMatchObject({
       code: 'conflict',
       reason: 'reservation_id_reused',
     });
-    await call().call(budget.commit, { reservation_id: args.reservation_id!, usage: USAGE });
-    await expect(call().call(budget.reserve, args)).rejects.toMatchObject({
+    await bus().call(budget.commit, { reservation_id: args.reservation_id!, usage: USAGE });
+    await expect(bus().call(budget.reserve, args)).rejects.toMatchObject({
       code: 'conflict',
       reason: 'reservation_settled',
     });
   });
 
   it('runs without any budget: granted, priced, and commit reports the cost', async () => {
-    const r = await call().call(budget.reserve, reserveArgs(workspace()));
+    const r = await bus().call(budget.reserve, reserveArgs(workspace()));
     expect(r).toMatchObject({ status: 'reserved', budgets: [], reserved_micro_usd: W });
-    expect(await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })).toMatchObject({
+    expect(await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })).toMatchObject({
       cost_micro_usd: 9_960,
     });
   });
@@ -328,9 +293,9 @@ describe('time', () => {
     });
     const midnight = Date.UTC(2026, 2, 9, 4, 0, 0); // 2026-03-09 00:00 EDT
     stack.clock.ms = midnight - 1;
-    const r = await call().call(budget.reserve, reserveArgs(ws));
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
     expect(r.status).toBe('reserved');
-    expect(await call().call(budget.reserve, reserveArgs(ws))).toMatchObject({ status: 'exceeded' });
+    expect(await bus().call(budget.reserve, reserveArgs(ws))).toMatchObject({ status: 'exceeded' });
     const before = await usageOf(b.budget_id);
     expect(before).toMatchObject({
       period_label: '2026-03-08',
@@ -342,10 +307,10 @@ describe('time', () => {
     stack.clock.ms = midnight;
     const after = await usageOf(b.budget_id);
     expect(after).toMatchObject({ period_label: '2026-03-09', spent_micro_usd: 0, reserved_micro_usd: 0 });
-    expect(await call().call(budget.reserve, reserveArgs(ws))).toMatchObject({ status: 'reserved' });
+    expect(await bus().call(budget.reserve, reserveArgs(ws))).toMatchObject({ status: 'reserved' });
     // The call reserved yesterday settles on yesterday's counter.
-    await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
-    expect((await call().call(budget.usage, { budget_id: b.budget_id, at: midnight - 1 })).usage[0]).toMatchObject({
+    await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    expect((await bus().call(budget.usage, { budget_id: b.budget_id, at: midnight - 1 })).usage[0]).toMatchObject({
       spent_micro_usd: 9_960,
       reserved_micro_usd: 0,
     });
@@ -358,9 +323,9 @@ describe('time', () => {
     stack.clock.ms = Date.UTC(2026, 2, 10, 6, 0, 0);
     const { budget: b } = await create({ scope: { kind: 'workspace', id: ws }, period: 'day', cap_micro_usd: 30_000 });
     stack.clock.ms = Date.UTC(2026, 2, 10, 12, 0, 0); // 6 hours after the budget began, 12 before the day ends
-    const r = await call().call(budget.reserve, reserveArgs(ws));
-    await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
-    const f = await call().call(budget.forecast, { budget_id: b.budget_id });
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
+    await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+    const f = await bus().call(budget.forecast, { budget_id: b.budget_id });
     expect(f).toMatchObject({
       spent_micro_usd: 9_960,
       rate_micro_usd_per_hour: 1_660,
@@ -368,31 +333,26 @@ describe('time', () => {
       exhausts_at: null,
       on_track: true,
     });
-    await call().call(budget.update, { budget_id: b.budget_id, cap_micro_usd: 15_000 });
-    const tight = await call().call(budget.forecast, { budget_id: b.budget_id });
+    await bus().call(budget.update, { budget_id: b.budget_id, cap_micro_usd: 15_000 });
+    const tight = await bus().call(budget.forecast, { budget_id: b.budget_id });
     expect(tight.on_track).toBe(false);
     expect(tight.exhausts_at).toBe(stack.clock.ms + Math.ceil(((15_000 - 9_960) * 6 * 3_600_000) / 9_960));
 
-    const reset = await call().call(budget.reset, { budget_id: b.budget_id });
+    const reset = await bus().call(budget.reset, { budget_id: b.budget_id });
     expect(reset.budget.epoch).toBe(1);
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 0, reserved_micro_usd: 0 });
   });
 
   it('a reservation whose holder never comes back is settled at its full amount when it expires', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'total',
-      cap_micro_usd: 1_000_000,
-    });
-    const r = await call().call(budget.reserve, reserveArgs(ws));
-    await call().call(budget.sweep, {});
+    const { ws, b } = await workspaceBudget({ period: 'total' });
+    const r = await bus().call(budget.reserve, reserveArgs(ws));
+    await bus().call(budget.sweep, {});
     expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(W); // not expired yet
     stack.clock.advance(600_001);
-    expect((await call().call(budget.sweep, {})).expired).toBeGreaterThanOrEqual(1);
+    expect((await bus().call(budget.sweep, {})).expired).toBeGreaterThanOrEqual(1);
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: W, reserved_micro_usd: 0 });
     // The holder's late commit changes nothing and learns what happened.
-    expect(await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })).toMatchObject({
+    expect(await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE })).toMatchObject({
       status: 'expired',
       duplicate: true,
       cost_micro_usd: W,
@@ -403,26 +363,21 @@ describe('time', () => {
 
 describe('folding', () => {
   it('settled charges are folded into the totals after reserve_timeout_ms; usage does not move', async () => {
-    const ws = workspace();
-    const { budget: b } = await create({
-      scope: { kind: 'workspace', id: ws },
-      period: 'total',
-      cap_micro_usd: 1_000_000,
-    });
+    const { ws, b } = await workspaceBudget({ period: 'total' });
     for (let i = 0; i < 3; i++) {
-      const r = await call().call(budget.reserve, reserveArgs(ws));
-      await call().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
+      const r = await bus().call(budget.reserve, reserveArgs(ws));
+      await bus().call(budget.commit, { reservation_id: r.reservation_id, usage: USAGE });
     }
     const counterOf = async () =>
       Object.keys(
-        ((await call().call(contracts.engine.stateGet, { scope: 'budget_usage', key: `${b.budget_id}~0~total` })) ??
+        ((await bus().call(contracts.engine.stateGet, { scope: 'budget_usage', key: `${b.budget_id}~0~total` })) ??
           {}) as object,
       );
     expect((await counterOf()).filter((k) => k.startsWith('c~'))).toHaveLength(3);
-    await call().call(budget.sweep, {});
+    await bus().call(budget.sweep, {});
     expect((await counterOf()).filter((k) => k.startsWith('c~'))).toHaveLength(3); // too fresh
     stack.clock.advance(30_001);
-    expect((await call().call(budget.sweep, {})).folded).toBeGreaterThanOrEqual(3);
+    expect((await bus().call(budget.sweep, {})).folded).toBeGreaterThanOrEqual(3);
     expect((await counterOf()).filter((k) => /^[cfh]~/.test(k))).toEqual([]);
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 3 * 9_960, spent_tokens: 4_500 });
     stack.clock.ms = Date.UTC(2026, 2, 10, 12);
@@ -438,7 +393,7 @@ describe('alerts', () => {
     const { budget: b } = await create({ scope: { kind: 'workspace', id: ws }, period: 'day', cap_micro_usd: 99_600 });
     const reserveSome = async (count: number, extra: Record<string, unknown> = { max_output_tokens: 500 }) => {
       const granted = await Promise.all(
-        Array.from({ length: count }, () => call().call(budget.reserve, reserveArgs(ws, extra))),
+        Array.from({ length: count }, () => bus().call(budget.reserve, reserveArgs(ws, extra))),
       );
       for (const r of granted) expect(r.status).toBe('reserved');
       return granted.map((r) => r.reservation_id);
@@ -446,25 +401,25 @@ describe('alerts', () => {
     const spend = async (count: number) => {
       for (let i = 0; i < count; i++)
         for (const reservation_id of await reserveSome(1))
-          await call().call(budget.commit, { reservation_id, usage: USAGE });
+          await bus().call(budget.commit, { reservation_id, usage: USAGE });
     };
     await spend(5); // 50 %
     await alerts.waitFor(1);
     await spend(2); // 70 %
     // Two commits racing across 80 %: both see it crossed, one raises it.
     const racing = await reserveSome(2);
-    await Promise.all(racing.map((reservation_id) => call().call(budget.commit, { reservation_id, usage: USAGE })));
+    await Promise.all(racing.map((reservation_id) => bus().call(budget.commit, { reservation_id, usage: USAGE })));
     // The last 10 % exactly: two calls of 332 output tokens (4,980 µ$ each).
     const last = await reserveSome(2, { input_tokens: 0, max_output_tokens: 332, min_output_tokens: 332 });
     await Promise.all(
       last.map((reservation_id) =>
-        call().call(budget.commit, { reservation_id, usage: { input_tokens: 0, output_tokens: 332 } }),
+        bus().call(budget.commit, { reservation_id, usage: { input_tokens: 0, output_tokens: 332 } }),
       ),
     );
     expect(await usageOf(b.budget_id)).toMatchObject({ spent_micro_usd: 99_600, remaining_micro_usd: 0 });
     await eventually(() => expect(alerts.data().map((a) => a.threshold_pct)).toEqual([50, 80, 100]));
     expect(alerts.data()[0]).toMatchObject({ budget_id: b.budget_id, metric: 'usd', spent: 49_800, cap: 99_600 });
-    const items = await call().call(contracts.engine.streamList, {
+    const items = await bus().call(contracts.engine.streamList, {
       stream_name: BUDGET_ALERTS_STREAM,
       group_id: `workspace:${ws}`,
     });

@@ -1,6 +1,6 @@
 import { contracts } from '@iii-harness/types';
 import { type Child, forkBudgetProcess } from './processes.js';
-import { type Stack, startStack } from './stack.js';
+import { reserveArgs, type Stack, startStack, W } from './stack.js';
 
 /**
  * Two llm-budget processes, 25 reservers each, share one workspace cap that allows 20 worst-case
@@ -10,17 +10,10 @@ import { type Stack, startStack } from './stack.js';
  * Both processes also run their sweepers every 100 ms throughout.
  */
 
-const W = 3_750 + 15_000; // 1,000 prompt tokens at $3.75/M (dearest) + 1,000 output tokens at $15/M
 const CAP = 20 * W;
 const RUNS = 20;
-const args = (workspace_id: string) => ({
-  scopes: { workspace_id },
-  provider: 'test',
-  model: 'priced-model',
-  input_tokens: 1_000,
-  max_output_tokens: 1_000,
-  min_output_tokens: 1_000, // no smaller offers: every grant is one worst case W
-});
+// No smaller offers: every grant is one worst case W.
+const args = (workspace_id: string) => reserveArgs(workspace_id, { min_output_tokens: 1_000 });
 
 interface Call {
   reservation_id: string;

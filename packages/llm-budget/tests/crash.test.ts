@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HarnessError, isHarnessError } from '@iii-harness/runtime';
-import { eventually } from '@iii-harness/testing';
+import { type ChildProc, eventually } from '@iii-harness/testing';
 import { type CallUsage, contracts } from '@iii-harness/types';
-import { type Child, spawnBudgetWorker } from './processes.js';
-import { type Stack, startStack } from './stack.js';
+import { spawnBudgetWorker } from './processes.js';
+import { reserveArgs, type Stack, startStack, W } from './stack.js';
 
 /**
  * The budget worker runs as its own process (its real bin) and is SIGKILLed 50 times at random
@@ -17,14 +17,13 @@ import { type Stack, startStack } from './stack.js';
 
 const { budget } = contracts;
 const KILLS = 50;
-const W = 18_750; // worst case of 1,000 prompt + 1,000 output tokens
 const USAGE: CallUsage = { input_tokens: 1_000, output_tokens: 500, cache_read_tokens: 0, cache_write_tokens: 0 };
 const A = 3_000 + 7_500;
 const CAP = 40 * W;
 const TTL = 4_000;
 
 let stack: Stack;
-let worker: Child | undefined;
+let worker: ChildProc | undefined;
 const configFile = join(mkdtempSync(join(tmpdir(), 'llm-budget-crash-')), 'config.yaml');
 writeFileSync(
   configFile,
@@ -83,15 +82,10 @@ async function session(k: number, ledger: Ledger, stop: () => boolean): Promise<
   for (let n = 0; !stop(); n++) {
     const reservation_id = `s${k}-c${n}`;
     const reply = await withRetry(() =>
-      stack.client.bus.call(budget.reserve, {
-        scopes,
-        provider: 'test',
-        model: 'priced-model',
-        input_tokens: 1_000,
-        max_output_tokens: 1_000,
-        min_output_tokens: 1_000,
-        reservation_id,
-      }),
+      stack.client.bus.call(
+        budget.reserve,
+        reserveArgs(scopes.workspace_id, { scopes, min_output_tokens: 1_000, reservation_id }),
+      ),
     ).catch((error: HarnessError) => {
       // Granted, but the answer was lost and the retries outlived the TTL: it expired, charged in
       // full. The call was never made; the next one needs a new id.

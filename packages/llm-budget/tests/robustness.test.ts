@@ -1,5 +1,6 @@
+import { codeOf, stateSnapshot } from '@iii-harness/testing';
 import { contracts } from '@iii-harness/types';
-import { codeOf, type Stack, startCatalog, startStack, stateSnapshot } from './stack.js';
+import { reserveArgs, type Stack, startCatalog, startStack, W } from './stack.js';
 
 const { budget, engine } = contracts;
 
@@ -9,15 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const W = 18_750;
-const reserveArgs = (workspace_id: string, extra: Record<string, unknown> = {}) => ({
-  scopes: { workspace_id },
-  provider: 'test',
-  model: 'priced-model',
-  input_tokens: 1_000,
-  max_output_tokens: 1_000,
-  ...extra,
-});
 const usageOf = async (budget_id: string) => (await stack.client.bus.call(budget.usage, { budget_id })).usage[0]!;
 
 it('bad input gets a clear error and changes nothing', async () => {
@@ -27,7 +19,7 @@ it('bad input gets a clear error and changes nothing', async () => {
     cap_micro_usd: 1_000_000,
   });
   const granted = await stack.client.bus.call(budget.reserve, reserveArgs('bad-input'));
-  const before = await stateSnapshot(stack);
+  const before = await stateSnapshot(stack.client.bus);
   const scope = { kind: 'workspace', id: 'bad-input' };
   const cases: Array<[string, unknown, string, RegExp?]> = [
     ['budget::create', { scope, period: 'day', cap_micro_usd: -5 }, 'invalid_payload', /cap_micro_usd/],
@@ -48,12 +40,12 @@ it('bad input gets a clear error and changes nothing', async () => {
     ['budget::delete', { budget_id: 'nope' }, 'not_found'],
     ['budget::forecast', { budget_id: 'nope' }, 'not_found'],
     ['budget::usage', { budget_id: b.budget_id, scopes: { workspace_id: 'x' } }, 'invalid_payload', /exactly one/],
-    ['budget::reserve', { ...reserveArgs('bad-input'), input_tokens: -1 }, 'invalid_payload', /input_tokens/],
-    ['budget::reserve', { ...reserveArgs('bad-input'), max_output_tokens: 0 }, 'invalid_payload'],
-    ['budget::reserve', { ...reserveArgs('bad-input'), max_output_tokens: 10.5 }, 'invalid_payload'],
+    ['budget::reserve', reserveArgs('bad-input', { input_tokens: -1 }), 'invalid_payload', /input_tokens/],
+    ['budget::reserve', reserveArgs('bad-input', { max_output_tokens: 0 }), 'invalid_payload'],
+    ['budget::reserve', reserveArgs('bad-input', { max_output_tokens: 10.5 }), 'invalid_payload'],
     ['budget::reserve', { ...reserveArgs('bad-input'), scopes: {} }, 'invalid_payload', /at least one/],
     ['budget::reserve', { ...reserveArgs('bad-input'), scopes: { team_id: 'x' } }, 'invalid_payload'],
-    ['budget::reserve', { ...reserveArgs('bad-input'), reservation_id: 'a~b' }, 'invalid_payload'],
+    ['budget::reserve', reserveArgs('bad-input', { reservation_id: 'a~b' }), 'invalid_payload'],
     ['budget::commit', { reservation_id: 'never-made', usage: { input_tokens: 1, output_tokens: 1 } }, 'not_found'],
     ['budget::release', { reservation_id: 'never-made' }, 'not_found', /reservation never-made does not exist/],
     [
@@ -82,46 +74,53 @@ it('bad input gets a clear error and changes nothing', async () => {
     expect({ id, payload, code: error.code }).toEqual({ id, payload, code });
     if (message) expect(error.message).toMatch(message);
   }
-  expect(await stateSnapshot(stack)).toEqual(before);
+  expect(await stateSnapshot(stack.client.bus)).toEqual(before);
 });
 
-it('a reserve whose owner crashed is taken over by a retry after reserve_timeout_ms; the sweeper gives the old holds back', async () => {
+/**
+ * A budget of 3 W in workspace `ws`, and what an owner of `rid` leaves when it dies right after
+ * its first hold there: a claim, its open entry, one hold of W.
+ */
+async function crashedOwner(ws: string, rid: string) {
   const { budget: b } = await stack.client.bus.call(budget.create, {
-    scope: { kind: 'workspace', id: 'takeover' },
+    scope: { kind: 'workspace', id: ws },
     period: 'day',
     cap_micro_usd: 3 * W,
   });
-  const rid = 'turn-1:step-3';
-  const t0 = stack.clock.ms;
+  const at = stack.clock.ms;
   const counter = `${b.budget_id}~0~day:2026-03-10`;
-  // What an owner leaves when it dies after its first hold: a claim, its open entry, one hold.
-  const request = { ...reserveArgs('takeover'), min_output_tokens: 1_000 };
-  delete (request as { reservation_id?: string }).reservation_id;
+  const request = reserveArgs(ws, { min_output_tokens: 1_000 });
   await stack.client.bus.call(engine.stateUpdate, {
     scope: 'budget_reservations',
     key: rid,
-    ops: [{ type: 'append', path: 'log', value: { type: 'claim', at: t0, request } }],
+    ops: [{ type: 'append', path: 'log', value: { type: 'claim', at, request } }],
   });
   await stack.client.bus.call(engine.stateSet, {
     scope: 'budget_open',
     key: `${rid}~1`,
-    value: { rid, gen: 1, at: t0, counters: [counter] },
+    value: { rid, gen: 1, at, counters: [counter] },
   });
   await stack.client.bus.call(engine.stateUpdate, {
     scope: 'budget_usage',
     key: counter,
-    ops: [{ type: 'set', path: `h~${rid}~1~0`, value: { u: W, t: 2_000, at: t0 } }],
+    ops: [{ type: 'set', path: `h~${rid}~1~0`, value: { u: W, t: 2_000, at } }],
   });
+  return b;
+}
+
+it('a reserve whose owner crashed is taken over by a retry after reserve_timeout_ms; the sweeper gives the old holds back', async () => {
+  const rid = 'turn-1:step-3';
+  const b = await crashedOwner('takeover', rid);
 
   stack.clock.advance(1_000);
   await expect(
-    stack.client.bus.call(budget.reserve, { ...reserveArgs('takeover'), reservation_id: rid }),
+    stack.client.bus.call(budget.reserve, reserveArgs('takeover', { reservation_id: rid })),
   ).rejects.toMatchObject({ code: 'conflict', reason: 'reservation_in_progress', retryable: true });
   await stack.client.bus.call(budget.sweep, {});
   expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(W); // still presumed alive
 
   stack.clock.advance(30_000);
-  const taken = await stack.client.bus.call(budget.reserve, { ...reserveArgs('takeover'), reservation_id: rid });
+  const taken = await stack.client.bus.call(budget.reserve, reserveArgs('takeover', { reservation_id: rid }));
   expect(taken).toMatchObject({ status: 'reserved', reserved_micro_usd: W });
   expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(2 * W);
   expect(await stack.client.bus.call(budget.sweep, {})).toMatchObject({ released: 1 });
@@ -134,30 +133,8 @@ it('a reserve whose owner crashed is taken over by a retry after reserve_timeout
 });
 
 it('the sweeper abandons an owner stuck past reserve_timeout_ms: its late grant is void, a retry starts afresh', async () => {
-  const { budget: b } = await stack.client.bus.call(budget.create, {
-    scope: { kind: 'workspace', id: 'stuck' },
-    period: 'day',
-    cap_micro_usd: 3 * W,
-  });
   const rid = 'stuck-1';
-  const t0 = stack.clock.ms;
-  const counter = `${b.budget_id}~0~day:2026-03-10`;
-  const request = { ...reserveArgs('stuck'), min_output_tokens: 1_000 };
-  await stack.client.bus.call(engine.stateUpdate, {
-    scope: 'budget_reservations',
-    key: rid,
-    ops: [{ type: 'append', path: 'log', value: { type: 'claim', at: t0, request } }],
-  });
-  await stack.client.bus.call(engine.stateSet, {
-    scope: 'budget_open',
-    key: `${rid}~1`,
-    value: { rid, gen: 1, at: t0, counters: [counter] },
-  });
-  await stack.client.bus.call(engine.stateUpdate, {
-    scope: 'budget_usage',
-    key: counter,
-    ops: [{ type: 'set', path: `h~${rid}~1~0`, value: { u: W, t: 2_000, at: t0 } }],
-  });
+  const b = await crashedOwner('stuck', rid);
   stack.clock.advance(30_001);
   expect(await stack.client.bus.call(budget.sweep, {})).toMatchObject({ released: 1 });
   expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(0);
@@ -180,7 +157,7 @@ it('the sweeper abandons an owner stuck past reserve_timeout_ms: its late grant 
   });
   expect((new_value as { log: Array<{ type: string }> }).log.map((e) => e.type)).toEqual(['claim', 'abandon', 'grant']);
   await expect(codeOf(stack.client.bus.call(budget.commit, { reservation_id: rid }))).resolves.toBe('conflict');
-  const fresh = await stack.client.bus.call(budget.reserve, { ...reserveArgs('stuck'), reservation_id: rid });
+  const fresh = await stack.client.bus.call(budget.reserve, reserveArgs('stuck', { reservation_id: rid }));
   expect(fresh.status).toBe('reserved');
   expect((await usageOf(b.budget_id)).reserved_micro_usd).toBe(W);
 });
@@ -192,7 +169,7 @@ it('fails closed when the catalog cannot price a call under a USD cap; a retry s
     cap_micro_usd: 1_000_000,
   });
   await stack.catalog.stop();
-  const args = { ...reserveArgs('no-catalog'), reservation_id: 'needs-a-price' };
+  const args = reserveArgs('no-catalog', { reservation_id: 'needs-a-price' });
   await expect(stack.client.bus.call(budget.reserve, args)).rejects.toMatchObject({
     code: 'unavailable',
     retryable: true,

@@ -1,4 +1,5 @@
 import {
+  type ChildProc,
   connectClient,
   type DevEngine,
   eventually,
@@ -7,9 +8,9 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import { contracts, type Model } from '@iii-harness/types';
+import { type ContractInput, contracts, type Model } from '@iii-harness/types';
 import { type Config, createLlmBudgetWorker } from '../src/index.js';
-import { type Child, spawnCatalog } from './processes.js';
+import { spawnCatalog } from './processes.js';
 
 /** $3 / $15 per million tokens, cache reads $0.30, cache writes $3.75 (the dearest input). */
 export const priced: Model = {
@@ -21,6 +22,21 @@ export const priced: Model = {
   pricing: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
 };
 export const unpriced: Model = { ...priced, id: 'local-model', pricing: undefined };
+
+/** The worst case of one call of `priced`, in µ$: 1,000 prompt tokens at $3.75/M + 1,000 output tokens at $15/M. */
+export const W = 3_750 + 15_000;
+
+type ReserveInput = ContractInput<typeof contracts.budget.reserve>;
+
+/** A `budget::reserve` of one call of `priced` in a workspace: 1,000 prompt tokens, up to 1,000 output. */
+export const reserveArgs = (workspace_id: string, extra: Partial<ReserveInput> = {}): ReserveInput => ({
+  scopes: { workspace_id },
+  provider: 'test',
+  model: 'priced-model',
+  input_tokens: 1_000,
+  max_output_tokens: 1_000,
+  ...extra,
+});
 
 /** A movable clock for the in-process budget worker. */
 export class Clock {
@@ -34,7 +50,7 @@ export class Clock {
 export interface Stack {
   engine: DevEngine;
   /** models-catalog, as its own process. */
-  catalog: Child;
+  catalog: ChildProc;
   budget?: TestWorker<Config>;
   client: TestClient;
   clock: Clock;
@@ -44,7 +60,7 @@ export interface Stack {
 }
 
 /** models-catalog as a process, registered (its catalog lives in engine state: a restart keeps it). */
-export async function startCatalog(engine: DevEngine, client: TestClient): Promise<Child> {
+export async function startCatalog(engine: DevEngine, client: TestClient): Promise<ChildProc> {
   const catalog = spawnCatalog(engine.url);
   await eventually(
     async () => {
@@ -88,22 +104,4 @@ export async function startStack(
     },
   };
   return stack;
-}
-
-/** The error code a call failed with, or 'resolved'. */
-export const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
-
-/** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
-export async function stateSnapshot(stack: Pick<Stack, 'invoke'>): Promise<Record<string, string[]>> {
-  const { groups } = await stack.invoke<{ groups: string[] }>('state::list_groups', {});
-  const snapshot: Record<string, string[]> = {};
-  for (const scope of groups)
-    snapshot[scope] = ((await stack.invoke<unknown[]>('state::list', { scope })) ?? [])
-      .map((v) => JSON.stringify(v))
-      .sort();
-  return snapshot;
 }

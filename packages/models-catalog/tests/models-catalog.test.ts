@@ -1,4 +1,5 @@
 import {
+  codeOf,
   connectClient,
   type DevEngine,
   eventually,
@@ -7,7 +8,7 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import type { Model } from '@iii-harness/types';
+import { contracts, type Model } from '@iii-harness/types';
 import { type Config, modelsCatalogWorker } from '../src/index.js';
 
 const sonnet: Model = {
@@ -48,17 +49,12 @@ afterAll(async () => {
   await engine.close();
 });
 
-const call = <T = any>(id: string, payload: unknown) => client.bus.call<T>(id, payload);
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
+const { models } = contracts;
 
 describe('models-catalog', () => {
   it('documents every function with a description and both schemas', async () => {
-    for (const id of ['models::list', 'models::get', 'models::supports', 'models::reconcile']) {
-      const info = await call('engine::functions::info', { function_id: id });
+    for (const { id } of Object.values(models)) {
+      const info = await client.bus.call(contracts.engine.functionsInfo, { function_id: id });
       expect(info.description).toEqual(expect.any(String));
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
@@ -66,11 +62,11 @@ describe('models-catalog', () => {
   });
 
   it('holds only what providers registered (no seed)', async () => {
-    expect(await call('models::list', {})).toEqual({ models: [] });
+    expect(await client.bus.call(models.list, {})).toEqual({ models: [] });
   });
 
   it('reconciles, lists in a stable order, filters, gets and answers supports', async () => {
-    const result = await call('models::reconcile', { provider: 'anthropic', models: [sonnet, haiku] });
+    const result = await client.bus.call(models.reconcile, { provider: 'anthropic', models: [sonnet, haiku] });
     expect(result).toMatchObject({
       provider: 'anthropic',
       count: 2,
@@ -79,31 +75,39 @@ describe('models-catalog', () => {
       removed: [],
       updated: [],
     });
-    await call('models::reconcile', { provider: 'openai', models: [gpt] });
+    await client.bus.call(models.reconcile, { provider: 'openai', models: [gpt] });
 
-    const all = await call<{ models: Model[] }>('models::list', {});
+    const all = await client.bus.call(models.list, {});
     expect(all.models.map((m) => `${m.provider}/${m.id}`)).toEqual([
       'anthropic/claude-haiku-4-5',
       'anthropic/claude-sonnet-4-5',
       'openai/gpt-4.1',
     ]);
-    expect((await call<{ models: Model[] }>('models::list', { provider: 'openai' })).models).toEqual([gpt]);
-    expect(
-      (await call<{ models: Model[] }>('models::list', { capability: 'thinking' })).models.map((m) => m.id),
-    ).toEqual(['claude-sonnet-4-5']);
+    expect((await client.bus.call(models.list, { provider: 'openai' })).models).toEqual([gpt]);
+    expect((await client.bus.call(models.list, { capability: 'thinking' })).models.map((m) => m.id)).toEqual([
+      'claude-sonnet-4-5',
+    ]);
 
-    expect(await call('models::get', { provider: 'anthropic', model_id: 'claude-sonnet-4-5' })).toEqual({
+    expect(await client.bus.call(models.get, { provider: 'anthropic', model_id: 'claude-sonnet-4-5' })).toEqual({
       model: sonnet,
     });
-    expect(await codeOf(call('models::get', { provider: 'anthropic', model_id: 'nope' }))).toBe('not_found');
+    expect(await codeOf(client.bus.call(models.get, { provider: 'anthropic', model_id: 'nope' }))).toBe('not_found');
 
     expect(
-      await call('models::supports', { provider: 'anthropic', model_id: 'claude-sonnet-4-5', capability: 'thinking' }),
+      await client.bus.call(models.supports, {
+        provider: 'anthropic',
+        model_id: 'claude-sonnet-4-5',
+        capability: 'thinking',
+      }),
     ).toEqual({ supported: true, known: true });
     expect(
-      await call('models::supports', { provider: 'anthropic', model_id: 'claude-haiku-4-5', capability: 'thinking' }),
+      await client.bus.call(models.supports, {
+        provider: 'anthropic',
+        model_id: 'claude-haiku-4-5',
+        capability: 'thinking',
+      }),
     ).toEqual({ supported: false, known: true });
-    expect(await call('models::supports', { provider: 'kimi', model_id: 'k2', capability: 'tools' })).toEqual({
+    expect(await client.bus.call(models.supports, { provider: 'kimi', model_id: 'k2', capability: 'tools' })).toEqual({
       supported: false,
       known: false,
     });
@@ -111,14 +115,14 @@ describe('models-catalog', () => {
 
   it("replaces a provider's models and reports the difference", async () => {
     const cheaper = { ...haiku, pricing: { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 } };
-    const result = await call('models::reconcile', { provider: 'anthropic', models: [cheaper] });
+    const result = await client.bus.call(models.reconcile, { provider: 'anthropic', models: [cheaper] });
     expect(result).toMatchObject({
       count: 1,
       added: [],
       removed: ['claude-sonnet-4-5'],
       updated: ['claude-haiku-4-5'],
     });
-    expect((await call<{ models: Model[] }>('models::list', { provider: 'anthropic' })).models).toEqual([cheaper]);
+    expect((await client.bus.call(models.list, { provider: 'anthropic' })).models).toEqual([cheaper]);
   });
 
   it("publishes a change event only when a provider's models change", async () => {
@@ -129,21 +133,29 @@ describe('models-catalog', () => {
       function_id: 'test::models_changed',
       config: { topic: 'models::changed' },
     });
-    await call('engine::functions::list', {}); // the trigger is registered once this round trip returns
+    await client.bus.call(contracts.engine.functionsList, {}); // the trigger is registered once this round trip returns
 
-    await call('models::reconcile', { provider: 'kimi', models: [{ ...gpt, id: 'kimi-k2', provider: 'kimi' }] });
+    await client.bus.call(models.reconcile, {
+      provider: 'kimi',
+      models: [{ ...gpt, id: 'kimi-k2', provider: 'kimi' }],
+    });
     await eventually(() => expect(seen).toEqual([{ provider: 'kimi', added: ['kimi-k2'], removed: [], updated: [] }]));
-    await call('models::reconcile', { provider: 'kimi', models: [{ ...gpt, id: 'kimi-k2', provider: 'kimi' }] });
+    await client.bus.call(models.reconcile, {
+      provider: 'kimi',
+      models: [{ ...gpt, id: 'kimi-k2', provider: 'kimi' }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(seen).toHaveLength(1);
   });
 
   it('rejects models of another provider and changes nothing', async () => {
-    const before = await call('models::list', {});
-    const error = await call('models::reconcile', { provider: 'openai', models: [gpt, sonnet] }).catch((e) => e);
+    const before = await client.bus.call(models.list, {});
+    const error = await client.bus
+      .call(models.reconcile, { provider: 'openai', models: [gpt, sonnet] })
+      .catch((e) => e);
     expect(error).toMatchObject({ code: 'invalid_payload' });
     expect(error.message).toContain('belongs to anthropic');
-    expect(await call('models::list', {})).toEqual(before);
+    expect(await client.bus.call(models.list, {})).toEqual(before);
   });
 
   it.each([
@@ -155,16 +167,16 @@ describe('models-catalog', () => {
     ['models::reconcile', { provider: 'openai', models: [gpt, gpt] }],
     ['models::reconcile', { provider: 'openai' }],
   ])('%s rejects malformed input %j with invalid_payload and changes nothing', async (id, payload) => {
-    const before = await call('models::list', {});
-    expect(await codeOf(call(id, payload))).toBe('invalid_payload');
-    expect(await call('models::list', {})).toEqual(before);
+    const before = await client.bus.call(models.list, {});
+    expect(await codeOf(client.bus.invoke(id, payload))).toBe('invalid_payload');
+    expect(await client.bus.call(models.list, {})).toEqual(before);
   });
 
   it('keeps the catalog across a restart of the worker', async () => {
-    const before = await call('models::list', {});
+    const before = await client.bus.call(models.list, {});
     await worker.shutdown();
     worker = await startTestWorker(modelsCatalogWorker, { url: engine.url });
-    await eventually(async () => expect(await call('models::list', {})).toEqual(before));
-    expect((before as { models: Model[] }).models.length).toBeGreaterThan(0);
+    await eventually(async () => expect(await client.bus.call(models.list, {})).toEqual(before));
+    expect(before.models.length).toBeGreaterThan(0);
   });
 });

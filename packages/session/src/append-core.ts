@@ -2,7 +2,7 @@ import { HarnessError, type Logger, type UpdateOp, uuidv7 } from '@iii-harness/r
 import type { SessionEntryBody } from '@iii-harness/types';
 import { takeOver, waitUntilReady } from './claim.js';
 import { waitingInInboxes } from './inbox.js';
-import { type Position, type StoredEntry, toSessionEntry } from './records.js';
+import { type EntryDraft, type Position, type StoredEntry, toSessionEntry } from './records.js';
 import type { SessionStore } from './store.js';
 
 /** One entry of an append or append_batch call, validated and placed (see append-plan.ts). */
@@ -66,7 +66,11 @@ export class Appender {
     const { old_value } = await this.store.bus.state.update<Record<string, unknown>>(this.scope, draft.id, [
       { type: 'merge', value: { claimed: true, id: draft.id } },
       // Appended: the first writer's draft stays first (merge would also refuse deep bodies).
-      { type: 'append', path: 'drafts', value: { parent_id, depth, window_depth, created_at, body } },
+      {
+        type: 'append',
+        path: 'drafts',
+        value: { parent_id, depth, window_depth, created_at, body } satisfies EntryDraft,
+      },
     ]);
     if (old_value === null || old_value === undefined) {
       this.drafts.add(draft.id);

@@ -1,5 +1,6 @@
-import type { SessionEntry, SessionInfo } from '@iii-harness/types';
-import { assistant, codeOf, type Stack, startStack, texts, user } from './stack.js';
+import { codeOf } from '@iii-harness/testing';
+import { contracts, type UpdateOp } from '@iii-harness/types';
+import { assistant, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -9,20 +10,17 @@ afterAll(async () => {
   await s.close();
 });
 
-type Appended = { entry_id: string; created: boolean; entry: SessionEntry };
-type TreeResult = { roots: string[]; active_path: string[]; nodes: Array<{ entry: SessionEntry; children: string[] }> };
-const create = async () => (await s.call<{ session: SessionInfo }>('session::create', {})).session.session_id;
-const getInfo = async (session_id: string) =>
-  (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
-const treeOf = (session_id: string) => s.call<TreeResult>('session::tree', { session_id });
+const create = async () => (await s.bus.call(contracts.session.create, {})).session.session_id;
+const getInfo = async (session_id: string) => (await s.bus.call(contracts.session.get, { session_id })).session;
+const treeOf = (session_id: string) => s.bus.call(contracts.session.tree, { session_id });
 
 describe('session under concurrency', () => {
   it('appends an entry id once under concurrent duplicate calls', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry: user('before') });
+    await s.bus.call(contracts.session.append, { session_id, entry: user('before') });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        s.call<Appended>('session::append', { session_id, entry_id: 'turn-7:user', entry: user(`attempt ${i}`) }),
+        s.bus.call(contracts.session.append, { session_id, entry_id: 'turn-7:user', entry: user(`attempt ${i}`) }),
       ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -30,7 +28,7 @@ describe('session under concurrency', () => {
     for (const r of results) expect(r.entry).toEqual(winner.entry);
     expect((await getInfo(session_id)).entry_count).toBe(2);
     expect((await treeOf(session_id)).nodes.filter((n) => n.entry.id === 'turn-7:user')).toHaveLength(1);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual([
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual([
       'before',
       winner.entry.type === 'message' ? (winner.entry.message.content as string) : '',
     ]);
@@ -40,13 +38,11 @@ describe('session under concurrency', () => {
     const session_id = await create();
     const entries = ['b1', 'b2', 'b3'].map((entry_id) => ({ entry_id, entry: assistant(entry_id) }));
     const results = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        s.call<{ entries: Appended[] }>('session::append_batch', { session_id, entries }),
-      ),
+      Array.from({ length: 8 }, () => s.bus.call(contracts.session.appendBatch, { session_id, entries })),
     );
     for (const [i] of entries.entries()) expect(results.filter((r) => r.entries[i]!.created)).toHaveLength(1);
     expect((await getInfo(session_id)).entry_count).toBe(3);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['b1', 'b2', 'b3']);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['b1', 'b2', 'b3']);
   });
 
   it('chains concurrent appends without parent_id into one path (no entry lost from it)', async () => {
@@ -54,7 +50,7 @@ describe('session under concurrency', () => {
     const n = 30;
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        s.call('session::append', { session_id, entry_id: `c${i}`, entry: user(`c${i}`) }),
+        s.bus.call(contracts.session.append, { session_id, entry_id: `c${i}`, entry: user(`c${i}`) }),
       ),
     );
     const t = await treeOf(session_id);
@@ -63,14 +59,14 @@ describe('session under concurrency', () => {
     expect(t.nodes.every((node) => node.children.length <= 1)).toBe(true);
     const depths = t.active_path.map((id) => t.nodes.find((node) => node.entry.id === id)!.entry.depth);
     expect(depths).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(new Set(texts(await s.call('session::messages', { session_id }))).size).toBe(n);
+    expect(new Set(texts(await s.bus.call(contracts.session.messages, { session_id }))).size).toBe(n);
     expect((await getInfo(session_id)).entry_count).toBe(n);
   });
 
   it('creates a session once under concurrent ensure calls', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        s.call<{ session: SessionInfo; created: boolean }>('session::ensure', {
+        s.bus.call(contracts.session.ensure, {
           session_id: 'raced',
           display_name: `caller ${i}`,
         }),
@@ -84,11 +80,11 @@ describe('session under concurrency', () => {
   it('loses nothing and duplicates nothing when pushes race drains', async () => {
     const session_id = await create();
     const total = 150;
-    const drained: string[] = [];
+    const drained: unknown[] = [];
     let pushing = true;
     const drainer = (async () => {
       while (pushing) {
-        const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', {
+        const { items } = await s.bus.call(contracts.session.inboxDrain, {
           session_id,
           name: 'steering',
         });
@@ -96,12 +92,12 @@ describe('session under concurrency', () => {
       }
     })();
     const pushes = Array.from({ length: total }, (_, i) =>
-      s.call('session::inbox::push', { session_id, name: 'steering', item: `m${i}` }),
+      s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: `m${i}` }),
     );
     await Promise.all(pushes);
     pushing = false;
     await drainer;
-    const { items } = await s.call<{ items: Array<{ item: string }> }>('session::inbox::drain', {
+    const { items } = await s.bus.call(contracts.session.inboxDrain, {
       session_id,
       name: 'steering',
     });
@@ -113,17 +109,17 @@ describe('session under concurrency', () => {
   it('loses nothing and duplicates nothing when pushes race peek-then-ack consumers', async () => {
     const session_id = await create();
     const total = 120;
-    const handled: string[] = [];
+    const handled: unknown[] = [];
     let pushing = true;
     const consumer = async () => {
       for (;;) {
         const stop = !pushing;
-        const { items } = await s.call<{ items: Array<{ id: string; item: string }> }>('session::inbox::peek', {
+        const { items } = await s.bus.call(contracts.session.inboxPeek, {
           session_id,
           name: 'followup',
         });
         if (items.length) {
-          const { removed } = await s.call<{ removed: string[] }>('session::inbox::ack', {
+          const { removed } = await s.bus.call(contracts.session.inboxAck, {
             session_id,
             name: 'followup',
             ids: items.map((i) => i.id),
@@ -136,7 +132,7 @@ describe('session under concurrency', () => {
     const consumers = [consumer(), consumer()];
     await Promise.all(
       Array.from({ length: total }, (_, i) =>
-        s.call('session::inbox::push', { session_id, name: 'followup', item: `f${i}` }),
+        s.bus.call(contracts.session.inboxPush, { session_id, name: 'followup', item: `f${i}` }),
       ),
     );
     pushing = false;
@@ -147,11 +143,11 @@ describe('session under concurrency', () => {
 
   it('keeps the highest revision when revisions arrive concurrently and out of order', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'stream', entry: assistant('') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'stream', entry: assistant('') });
     const order = Array.from({ length: 30 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
     await Promise.all(
       order.map((revision) =>
-        s.call('session::update_entry', {
+        s.bus.call(contracts.session.updateEntry, {
           session_id,
           entry_id: 'stream',
           revision,
@@ -166,26 +162,27 @@ describe('session under concurrency', () => {
   it('takes over an append whose first writer died after claiming the id', async () => {
     const session_id = await create();
     // What a writer leaves when it dies right after winning the claim.
-    await s.call('state::update', {
+    await s.bus.call(contracts.engine.stateUpdate, {
       scope: `session_entries:${session_id}`,
       key: 'orphan',
       ops: [{ type: 'merge', value: { claimed: true, id: 'orphan' } }],
     });
     const started = Date.now();
-    const result = await s.call<Appended>('session::append', {
+    const result = await s.bus.call(contracts.session.append, {
       session_id,
       entry_id: 'orphan',
       entry: user('recovered'),
     });
     expect(result).toMatchObject({ created: true, entry: { id: 'orphan', seq: expect.any(Number) } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['recovered']);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['recovered']);
     expect((await getInfo(session_id)).entry_count).toBe(1);
   });
 });
 
 describe('appends placed from what this process last saw of the session', () => {
-  const state = (scope: string, key: string, ops: unknown[]) => s.call('state::update', { scope, key, ops });
+  const state = (scope: string, key: string, ops: UpdateOp[]) =>
+    s.bus.call(contracts.engine.stateUpdate, { scope, key, ops });
   /** What another copy of the worker does when it appends `id` under `parent` (depth `depth`). */
   const appendElsewhere = async (session_id: string, id: string, parent: string, depth: number) => {
     const { new_value } = await state('session_meta', session_id, [
@@ -195,7 +192,7 @@ describe('appends placed from what this process last saw of the session', () => 
       { type: 'increment', path: 'seq', by: 1 },
     ]);
     const seq = (new_value as { seq: number }).seq;
-    await s.call('state::set', {
+    await s.bus.call(contracts.engine.stateSet, {
       scope: `session_entries:${session_id}`,
       key: id,
       value: {
@@ -214,17 +211,17 @@ describe('appends placed from what this process last saw of the session', () => 
 
   it('chains onto the real leaf when another copy appended since this one last looked', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'a', entry: user('a') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
     await appendElsewhere(session_id, 'b', 'a', 1);
-    const c = await s.call<Appended>('session::append', { session_id, entry_id: 'c', entry: user('c') });
+    const c = await s.bus.call(contracts.session.append, { session_id, entry_id: 'c', entry: user('c') });
     expect(c.entry).toMatchObject({ parent_id: 'b', depth: 2 });
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['a', 'b', 'c']);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
   });
 
   it('keeps an entry on the path when its writer died between the commit and the stamp', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'a', entry: user('a') });
-    await s.call('session::append', { session_id, entry_id: 'b', entry: user('b') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'b', entry: user('b') });
     // What a writer leaves when it dies right after moving the leaf: its draft, not stamped.
     await state(`session_entries:${session_id}`, 'c', [
       { type: 'merge', value: { claimed: true, id: 'c' } },
@@ -240,28 +237,30 @@ describe('appends placed from what this process last saw of the session', () => 
       { type: 'increment', path: 'entry_count', by: 1 },
       { type: 'increment', path: 'seq', by: 1 },
     ]);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['a', 'b', 'c']);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
     // Not committed as far as readers of single entries go; a retry of the append takes it over.
-    expect(await codeOf(s.call('session::get_entry', { session_id, entry_id: 'c' }))).toBe('not_found');
-    const retried = await s.call<Appended>('session::append', { session_id, entry_id: 'c', entry: user('c') });
+    expect(await codeOf(s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'c' }))).toBe('not_found');
+    const retried = await s.bus.call(contracts.session.append, { session_id, entry_id: 'c', entry: user('c') });
     expect(retried.entry).toMatchObject({ id: 'c', parent_id: 'b', seq: expect.any(Number) });
-    expect(
-      (await s.call<{ entry: SessionEntry }>('session::get_entry', { session_id, entry_id: 'c' })).entry,
-    ).toMatchObject({
+    expect((await s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'c' })).entry).toMatchObject({
       parent_id: 'b',
       depth: 2,
     });
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual(['a', 'b', 'c']);
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual(['a', 'b', 'c']);
   });
 
   it('takes back its draft when the session it was placed in is gone', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'a', entry: user('a') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'a', entry: user('a') });
     // Deleted by another copy: this process still knows a leaf for it.
-    await s.call('state::delete', { scope: 'session_meta', key: session_id });
-    expect(await codeOf(s.call('session::append', { session_id, entry_id: 'z', entry: user('z') }))).toBe('not_found');
-    expect(await s.call('state::get', { scope: `session_entries:${session_id}`, key: 'z' })).toBeUndefined();
-    expect(await s.call('state::get', { scope: 'session_meta', key: session_id })).toBeUndefined();
+    await s.bus.call(contracts.engine.stateDelete, { scope: 'session_meta', key: session_id });
+    expect(await codeOf(s.bus.call(contracts.session.append, { session_id, entry_id: 'z', entry: user('z') }))).toBe(
+      'not_found',
+    );
+    expect(
+      await s.bus.call(contracts.engine.stateGet, { scope: `session_entries:${session_id}`, key: 'z' }),
+    ).toBeUndefined();
+    expect(await s.bus.call(contracts.engine.stateGet, { scope: 'session_meta', key: session_id })).toBeUndefined();
   });
 });
 
@@ -279,26 +278,26 @@ describe('reading paths with one state::list', () => {
 
   it('gives the same messages as the walk with gets', async () => {
     const build = async (stack: Stack) => {
-      const { session } = await stack.call<{ session: SessionInfo }>('session::create', {});
+      const { session } = await stack.bus.call(contracts.session.create, {});
       const id = session.session_id;
       for (const e of ['u1', 'a1', 'u2', 'a2'])
-        await stack.call('session::append', {
+        await stack.bus.call(contracts.session.append, {
           session_id: id,
           entry_id: e,
           entry: e.startsWith('u') ? user(e) : assistant(e),
         });
-      await stack.call('session::set_leaf', { session_id: id, entry_id: 'a1' });
+      await stack.bus.call(contracts.session.setLeaf, { session_id: id, entry_id: 'a1' });
       for (const e of ['u3', 'a3'])
-        await stack.call('session::append', { session_id: id, entry_id: e, entry: user(e) });
-      await stack.call('session::append', {
+        await stack.bus.call(contracts.session.append, { session_id: id, entry_id: e, entry: user(e) });
+      await stack.bus.call(contracts.session.append, {
         session_id: id,
         entry_id: 'cx',
         entry: { type: 'compaction', summary: 'S', tokens_before: 10, first_kept_entry_id: 'u3' },
       });
-      await stack.call('session::append', { session_id: id, entry_id: 'u4', entry: user('u4') });
+      await stack.bus.call(contracts.session.append, { session_id: id, entry_id: 'u4', entry: user('u4') });
       return Promise.all([
-        stack.call('session::messages', { session_id: id }),
-        stack.call('session::messages', { session_id: id, leaf_id: 'a2' }),
+        stack.bus.call(contracts.session.messages, { session_id: id }),
+        stack.bus.call(contracts.session.messages, { session_id: id, leaf_id: 'a2' }),
       ]);
     };
     const strip = (r: { session_id: string; messages: unknown[] }[]) =>

@@ -1,4 +1,4 @@
-import type { SessionInfo } from '@iii-harness/types';
+import { type Contract, type ContractInput, contracts } from '@iii-harness/types';
 import { assistant, custom, type Stack, startStack, user } from './stack.js';
 
 /**
@@ -34,40 +34,48 @@ afterAll(async () => {
 const rows: Array<{ fn: string; label: string; ops: string[] }> = [];
 
 /** The engine calls the worker made to serve one call of `fn`. */
-async function measure(fn: string, label: string, payload: unknown): Promise<string[]> {
+async function measure<C extends Contract>(fn: C, label: string, payload: ContractInput<C>): Promise<string[]> {
   ops.length = 0;
-  const outcome = await s.call(fn, payload).then(
+  const outcome = await s.bus.call(fn, payload).then(
     () => '',
     (error: { code: string }) => ` → ${error.code}`,
   );
   const made = [...ops];
   label += outcome;
-  rows.push({ fn: fn.replace('session::', ''), label, ops: made });
+  rows.push({ fn: fn.id.replace('session::', ''), label, ops: made });
   return made;
 }
 
-const create = async () => (await s.call<{ session: SessionInfo }>('session::create', {})).session.session_id;
+const create = async () => (await s.bus.call(contracts.session.create, {})).session.session_id;
 
 describe('engine calls per function', () => {
   it('counts them', async () => {
     const session_id = await create();
-    await measure('session::ensure', 'new session', { session_id: `ensured-${session_id}` });
-    await measure('session::ensure', 'existing session', { session_id });
-    await measure('session::get', '', { session_id });
-    await measure('session::append', 'message, entry_id, first entry', {
+    await measure(contracts.session.ensure, 'new session', { session_id: `ensured-${session_id}` });
+    await measure(contracts.session.ensure, 'existing session', { session_id });
+    await measure(contracts.session.get, '', { session_id });
+    await measure(contracts.session.append, 'message, entry_id, first entry', {
       session_id,
       entry_id: 'u1',
       entry: user('u1'),
     });
-    await measure('session::append', 'message, entry_id', { session_id, entry_id: 'a1', entry: assistant('a1') });
-    await measure('session::append', 'custom, entry_id', {
+    await measure(contracts.session.append, 'message, entry_id', {
+      session_id,
+      entry_id: 'a1',
+      entry: assistant('a1'),
+    });
+    await measure(contracts.session.append, 'custom, entry_id', {
       session_id,
       entry_id: 'n1',
       entry: custom('notice', { text: 'n' }),
     });
-    await measure('session::append', 'message, no entry_id', { session_id, entry: user('u2') });
-    await measure('session::append', 'duplicate entry_id', { session_id, entry_id: 'a1', entry: assistant('again') });
-    await measure('session::append', 'parent_id given', {
+    await measure(contracts.session.append, 'message, no entry_id', { session_id, entry: user('u2') });
+    await measure(contracts.session.append, 'duplicate entry_id', {
+      session_id,
+      entry_id: 'a1',
+      entry: assistant('again'),
+    });
+    await measure(contracts.session.append, 'parent_id given', {
       session_id,
       entry_id: 'b1',
       parent_id: 'a1',
@@ -75,52 +83,58 @@ describe('engine calls per function', () => {
     });
     // A session whose record this process has not seen (another copy created it): read first.
     const unseen = `unseen-${session_id}`;
-    await s.call('state::set', {
+    await s.bus.call(contracts.engine.stateSet, {
       scope: 'session_meta',
       key: unseen,
       value: { session_id: unseen, created_at: 1, updated_at: 1, leaf_id: null, entry_count: 0, seq: 1 },
     });
-    await measure('session::append', 'message, entry_id, session not seen here', {
+    await measure(contracts.session.append, 'message, entry_id, session not seen here', {
       session_id: unseen,
       entry_id: 'x1',
       entry: user('x1'),
     });
-    await measure('session::append_batch', '1 entry', { session_id, entries: [{ entry_id: 'r1', entry: user('r1') }] });
-    await measure('session::append_batch', '3 entries', {
+    await measure(contracts.session.appendBatch, '1 entry', {
+      session_id,
+      entries: [{ entry_id: 'r1', entry: user('r1') }],
+    });
+    await measure(contracts.session.appendBatch, '3 entries', {
       session_id,
       entries: ['r2', 'r3', 'r4'].map((entry_id) => ({ entry_id, entry: user(entry_id) })),
     });
-    await measure('session::update_entry', '', { session_id, entry_id: 'r4', revision: 1, entry: user('r4 v1') });
-    await measure('session::set_leaf', '', { session_id, entry_id: 'a1' });
-    await measure('session::messages', 'path of 2', { session_id });
-    await s.call('session::set_leaf', { session_id, entry_id: 'r4' });
-    await measure('session::messages', 'path of 6', { session_id });
-    await measure('session::messages', 'leaf_id given', { session_id, leaf_id: 'a1' });
+    await measure(contracts.session.updateEntry, '', { session_id, entry_id: 'r4', revision: 1, entry: user('r4 v1') });
+    await measure(contracts.session.setLeaf, '', { session_id, entry_id: 'a1' });
+    await measure(contracts.session.messages, 'path of 2', { session_id });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'r4' });
+    await measure(contracts.session.messages, 'path of 6', { session_id });
+    await measure(contracts.session.messages, 'leaf_id given', { session_id, leaf_id: 'a1' });
     const empty = await create();
-    await measure('session::messages', 'empty session', { session_id: empty });
+    await measure(contracts.session.messages, 'empty session', { session_id: empty });
 
-    await measure('session::inbox::peek', 'never pushed', { session_id, name: 'steering' });
-    await measure('session::inbox::peek_first', 'both empty', { session_id, names: ['steering', 'followup'] });
-    await measure('session::inbox::push', '', { session_id, name: 'steering', item: 'hi' });
-    const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', {
+    await measure(contracts.session.inboxPeek, 'never pushed', { session_id, name: 'steering' });
+    await measure(contracts.session.inboxPeekFirst, 'both empty', { session_id, names: ['steering', 'followup'] });
+    await measure(contracts.session.inboxPush, '', { session_id, name: 'steering', item: 'hi' });
+    const { items } = await s.bus.call(contracts.session.inboxPeek, {
       session_id,
       name: 'steering',
     });
-    await measure('session::inbox::peek_first', 'first has 1 item', { session_id, names: ['steering', 'followup'] });
-    await measure('session::inbox::peek', '1 item', { session_id, name: 'steering' });
-    await measure('session::inbox::ack', '1 item', { session_id, name: 'steering', ids: items.map((i) => i.id) });
-    await measure('session::inbox::peek', 'emptied by ack', { session_id, name: 'steering' });
-    await s.call('session::inbox::push', { session_id, name: 'followup', item: 'later' });
-    await measure('session::inbox::drain', '1 item', { session_id, name: 'followup' });
-    await measure('session::inbox::drain', 'empty', { session_id, name: 'followup' });
-    await measure('session::inbox::peek', 'emptied by drain', { session_id, name: 'followup' });
-    await measure('session::inbox::peek', 'missing session', { session_id: 'no-such-session', name: 'steering' });
-    await measure('session::append', 'missing session', {
+    await measure(contracts.session.inboxPeekFirst, 'first has 1 item', {
+      session_id,
+      names: ['steering', 'followup'],
+    });
+    await measure(contracts.session.inboxPeek, '1 item', { session_id, name: 'steering' });
+    await measure(contracts.session.inboxAck, '1 item', { session_id, name: 'steering', ids: items.map((i) => i.id) });
+    await measure(contracts.session.inboxPeek, 'emptied by ack', { session_id, name: 'steering' });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'followup', item: 'later' });
+    await measure(contracts.session.inboxDrain, '1 item', { session_id, name: 'followup' });
+    await measure(contracts.session.inboxDrain, 'empty', { session_id, name: 'followup' });
+    await measure(contracts.session.inboxPeek, 'emptied by drain', { session_id, name: 'followup' });
+    await measure(contracts.session.inboxPeek, 'missing session', { session_id: 'no-such-session', name: 'steering' });
+    await measure(contracts.session.append, 'missing session', {
       session_id: 'no-such-session',
       entry_id: 'x',
       entry: user('x'),
     });
-    await measure('session::messages', 'missing session', { session_id: 'no-such-session' });
+    await measure(contracts.session.messages, 'missing session', { session_id: 'no-such-session' });
 
     const counts = Object.fromEntries(rows.map((r) => [`${r.fn}: ${r.label}`, r.ops.length]));
     expect(counts).toEqual({

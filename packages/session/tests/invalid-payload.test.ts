@@ -1,4 +1,6 @@
-import { assistant, codeOf, type Stack, startStack, stateSnapshot, user } from './stack.js';
+import { codeOf, stateSnapshot } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
+import { assistant, type Stack, startStack, user } from './stack.js';
 
 let s: Stack;
 const sid = 'fixture';
@@ -6,12 +8,16 @@ beforeAll(async () => {
   s = await startStack({ max_entries_per_batch: 3 });
   // A session with a branch, a streamed entry and a queued item, so a wrongly accepted call
   // would have something to change.
-  await s.call('session::create', { session_id: sid, display_name: 'fixture' });
+  await s.bus.call(contracts.session.create, { session_id: sid, display_name: 'fixture' });
   for (const id of ['r', 'a', 'b'])
-    await s.call('session::append', { session_id: sid, entry_id: id, entry: id === 'a' ? assistant(id) : user(id) });
-  await s.call('session::set_leaf', { session_id: sid, entry_id: 'a' });
-  await s.call('session::append', { session_id: sid, entry_id: 'c', entry: user('c') });
-  await s.call('session::inbox::push', { session_id: sid, name: 'steering', item: 'queued' });
+    await s.bus.call(contracts.session.append, {
+      session_id: sid,
+      entry_id: id,
+      entry: id === 'a' ? assistant(id) : user(id),
+    });
+  await s.bus.call(contracts.session.setLeaf, { session_id: sid, entry_id: 'a' });
+  await s.bus.call(contracts.session.append, { session_id: sid, entry_id: 'c', entry: user('c') });
+  await s.bus.call(contracts.session.inboxPush, { session_id: sid, name: 'steering', item: 'queued' });
 });
 afterAll(async () => {
   await s.close();
@@ -104,15 +110,15 @@ describe('malformed input', () => {
   });
 
   it('would notice a change (the snapshot is not blind)', async () => {
-    const before = await stateSnapshot(s);
-    await s.call('session::inbox::push', { session_id: sid, name: 'followup', item: 'probe' });
-    expect(await stateSnapshot(s)).not.toEqual(before);
-    await s.call('session::inbox::drain', { session_id: sid, name: 'followup' });
+    const before = await stateSnapshot(s.bus);
+    await s.bus.call(contracts.session.inboxPush, { session_id: sid, name: 'followup', item: 'probe' });
+    expect(await stateSnapshot(s.bus)).not.toEqual(before);
+    await s.bus.call(contracts.session.inboxDrain, { session_id: sid, name: 'followup' });
   });
 
   it.each(cases)('%s rejects %j with invalid_payload and changes no state', async (id, payload) => {
-    const before = await stateSnapshot(s);
-    expect(await codeOf(s.call(id, payload))).toBe('invalid_payload');
-    expect(await stateSnapshot(s)).toEqual(before);
+    const before = await stateSnapshot(s.bus);
+    expect(await codeOf(s.invoke(id, payload))).toBe('invalid_payload');
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 });

@@ -1,7 +1,14 @@
-import { collectStream } from '@iii-harness/testing';
-import type { SessionEntry, SessionEntryBody, SessionEvent, SessionInfo } from '@iii-harness/types';
+import { codeOf, collectStream } from '@iii-harness/testing';
+import {
+  type ContractInput,
+  contracts,
+  type SessionEntry,
+  type SessionEntryBody,
+  type SessionEvent,
+  type SessionInfo,
+} from '@iii-harness/types';
 import { BRANCH_SUMMARY_PREFIX, COMPACTION_PREFIX } from '../src/index.js';
-import { assistant, codeOf, custom, type Stack, startStack, texts, user } from './stack.js';
+import { assistant, custom, type Stack, startStack, texts, user } from './stack.js';
 
 let s: Stack;
 beforeAll(async () => {
@@ -11,45 +18,21 @@ afterAll(async () => {
   await s.close();
 });
 
-type Appended = { entry_id: string; created: boolean; entry: SessionEntry };
-const create = async (payload: object = {}) =>
-  (await s.call<{ session: SessionInfo }>('session::create', payload)).session;
-const add = (session_id: string, entry: unknown, extra: object = {}) =>
-  s.call<Appended>('session::append', { session_id, entry, ...extra });
+const create = async (payload: Partial<ContractInput<typeof contracts.session.create>> = {}) =>
+  (await s.bus.call(contracts.session.create, payload)).session;
+type AppendInput = ContractInput<typeof contracts.session.append>;
+const add = (session_id: string, entry: SessionEntryBody, extra: Pick<AppendInput, 'entry_id' | 'parent_id'> = {}) =>
+  s.bus.call(contracts.session.append, { session_id, entry, ...extra });
 const msgs = (session_id: string, leaf_id?: string) =>
-  s.call('session::messages', { session_id, ...(leaf_id ? { leaf_id } : {}) });
-const getInfo = async (session_id: string) =>
-  (await s.call<{ session: SessionInfo }>('session::get', { session_id })).session;
-
-const ALL_FUNCTIONS = [
-  'create',
-  'ensure',
-  'get',
-  'list',
-  'delete',
-  'append',
-  'append_batch',
-  'update_entry',
-  'get_entry',
-  'messages',
-  'tree',
-  'fork',
-  'set_leaf',
-  'clone',
-  'export',
-  'inbox::push',
-  'inbox::peek',
-  'inbox::peek_first',
-  'inbox::ack',
-  'inbox::drain',
-].map((name) => `session::${name}`);
+  s.bus.call(contracts.session.messages, { session_id, ...(leaf_id ? { leaf_id } : {}) });
+const getInfo = async (session_id: string) => (await s.bus.call(contracts.session.get, { session_id })).session;
 
 describe('session', () => {
   it('documents every function with a description and both schemas', async () => {
-    for (const id of ALL_FUNCTIONS) {
-      const info = await s.call('engine::functions::info', { function_id: id });
+    for (const { id } of Object.values(contracts.session)) {
+      const info = await s.bus.call(contracts.engine.functionsInfo, { function_id: id });
       expect(info.description).toEqual(expect.any(String));
-      expect(info.description.length).toBeGreaterThan(10);
+      expect(info.description?.length).toBeGreaterThan(10);
       expect(info.request_schema).toMatchObject({ type: 'object' });
       expect(info.response_schema).toMatchObject({ type: 'object' });
     }
@@ -66,13 +49,13 @@ describe('session', () => {
       seq: 1,
     });
     expect(await getInfo(made.session_id)).toEqual(made);
-    expect(await codeOf(s.call('session::create', { session_id: made.session_id }))).toBe('conflict');
+    expect(await codeOf(s.bus.call(contracts.session.create, { session_id: made.session_id }))).toBe('conflict');
 
-    const first = await s.call('session::ensure', { session_id: 'ensured-1', display_name: 'first' });
+    const first = await s.bus.call(contracts.session.ensure, { session_id: 'ensured-1', display_name: 'first' });
     expect(first).toMatchObject({ created: true, session: { session_id: 'ensured-1', display_name: 'first' } });
-    const again = await s.call('session::ensure', { session_id: 'ensured-1', display_name: 'ignored' });
+    const again = await s.bus.call(contracts.session.ensure, { session_id: 'ensured-1', display_name: 'ignored' });
     expect(again).toEqual({ created: false, session: first.session });
-    expect(await codeOf(s.call('session::get', { session_id: 'nope' }))).toBe('not_found');
+    expect(await codeOf(s.bus.call(contracts.session.get, { session_id: 'nope' }))).toBe('not_found');
   });
 
   it('appends onto the active leaf, is idempotent on entry_id, and reads messages', async () => {
@@ -108,13 +91,13 @@ describe('session', () => {
       { entry: assistant('a2'), entry_id: 'b2' },
       { entry: user('u3') },
     ];
-    const batch = await s.call<{ entries: Appended[] }>('session::append_batch', { session_id, entries });
+    const batch = await s.bus.call(contracts.session.appendBatch, { session_id, entries });
     expect(batch.entries.map((e) => [e.entry_id.slice(0, 2), e.entry.parent_id?.slice(0, 2), e.created])).toEqual([
       ['b1', 'q', true],
       ['b2', 'b1', true],
       [expect.any(String), 'b2', true],
     ]);
-    const retried = await s.call<{ entries: Appended[] }>('session::append_batch', {
+    const retried = await s.bus.call(contracts.session.appendBatch, {
       session_id,
       parent_id: 'q',
       entries: entries.slice(0, 2),
@@ -176,7 +159,12 @@ describe('session', () => {
 
   it('shows the function results a compaction replaced, and no summary message for an empty summary', async () => {
     const { session_id } = await create();
-    const call = { type: 'function_call', id: 'call_1', name: 'agent_trigger', arguments: { function_id: 'fs::read' } };
+    const call = {
+      type: 'function_call' as const,
+      id: 'call_1',
+      name: 'agent_trigger',
+      arguments: { function_id: 'fs::read' },
+    };
     const result = (id: string, text: string): SessionEntryBody => ({
       type: 'message',
       message: {
@@ -188,11 +176,7 @@ describe('session', () => {
       },
     });
     await add(session_id, user('u1'), { entry_id: 'u1' });
-    await add(
-      session_id,
-      { type: 'message', message: { ...(assistant('a1') as { message: object }).message, content: [call] } },
-      { entry_id: 'a1' },
-    );
+    await add(session_id, assistant('a1', [call]), { entry_id: 'a1' });
     await add(session_id, result('call_1', 'x'.repeat(5_000)), { entry_id: 'r1' });
     await add(
       session_id,
@@ -217,34 +201,34 @@ describe('session', () => {
       content: [{ type: 'text', text: '[output pruned]' }],
     });
     // The transcript keeps the original; get_entry returns entries with their details.
-    const original = await s.call<{ entry: SessionEntry }>('session::get_entry', { session_id, entry_id: 'r1' });
+    const original = await s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'r1' });
     expect(JSON.stringify(original.entry)).toContain('x'.repeat(5_000));
-    const compaction = await s.call<{ entry: SessionEntry }>('session::get_entry', { session_id, entry_id: 'c1' });
+    const compaction = await s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'c1' });
     expect(compaction.entry).toMatchObject({
       type: 'compaction',
       id: 'c1',
       parent_id: 'r1',
       details: { stage: 'prune' },
     });
-    expect(await codeOf(s.call('session::get_entry', { session_id, entry_id: 'nope' }))).toBe('not_found');
-    expect(await codeOf(s.call('session::get_entry', { session_id: 'no-such-session', entry_id: 'c1' }))).toBe(
-      'not_found',
-    );
+    expect(await codeOf(s.bus.call(contracts.session.getEntry, { session_id, entry_id: 'nope' }))).toBe('not_found');
+    expect(
+      await codeOf(s.bus.call(contracts.session.getEntry, { session_id: 'no-such-session', entry_id: 'c1' })),
+    ).toBe('not_found');
   });
 
   it('set_leaf switches branches in place; appends then grow the new branch', async () => {
     const { session_id } = await create();
     for (const id of ['r', 'a', 'b']) await add(session_id, user(id), { entry_id: id });
-    const switched = await s.call('session::set_leaf', { session_id, entry_id: 'a' });
+    const switched = await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'a' });
     expect(switched).toEqual({ session_id, leaf_id: 'a', previous_leaf_id: 'b', changed: true });
     await add(session_id, { type: 'branch_summary', summary: 'tried b', from_entry_id: 'b' }, { entry_id: 'bs' });
     await add(session_id, user('c'), { entry_id: 'c' });
     expect(texts(await msgs(session_id))).toEqual(['r', 'a', `${BRANCH_SUMMARY_PREFIX}tried b`, 'c']);
     expect(texts(await msgs(session_id, 'b'))).toEqual(['r', 'a', 'b']);
-    expect((await s.call('session::set_leaf', { session_id, entry_id: 'c' })).changed).toBe(false);
-    expect(await codeOf(s.call('session::set_leaf', { session_id, entry_id: 'ghost' }))).toBe('not_found');
+    expect((await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'c' })).changed).toBe(false);
+    expect(await codeOf(s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'ghost' }))).toBe('not_found');
 
-    const t = await s.call('session::tree', { session_id });
+    const t = await s.bus.call(contracts.session.tree, { session_id });
     expect(t.roots).toEqual(['r']);
     expect(t.active_path).toEqual(['r', 'a', 'bs', 'c']);
     const children = Object.fromEntries(
@@ -256,20 +240,20 @@ describe('session', () => {
     );
 
     // null starts a new root.
-    await s.call('session::set_leaf', { session_id, entry_id: null });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: null });
     await add(session_id, user('fresh'), { entry_id: 'fresh' });
     expect(texts(await msgs(session_id))).toEqual(['fresh']);
-    expect((await s.call('session::tree', { session_id })).roots).toEqual(['r', 'fresh']);
+    expect((await s.bus.call(contracts.session.tree, { session_id })).roots).toEqual(['r', 'fresh']);
   });
 
   it('forks the path to an entry into a new session, leaving the source as it was', async () => {
     const { session_id } = await create({ display_name: 'source' });
     for (const id of ['f1', 'f2', 'f3', 'f4']) await add(session_id, user(id), { entry_id: id });
-    await s.call('session::set_leaf', { session_id, entry_id: 'f2' });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'f2' });
     await add(session_id, user('side'), { entry_id: 'side' });
-    const before = await s.call('session::tree', { session_id });
+    const before = await s.bus.call(contracts.session.tree, { session_id });
 
-    const { session } = await s.call<{ session: SessionInfo }>('session::fork', { session_id, entry_id: 'f3' });
+    const { session } = await s.bus.call(contracts.session.fork, { session_id, entry_id: 'f3' });
     expect(session).toMatchObject({
       display_name: 'source',
       leaf_id: 'f3',
@@ -277,37 +261,37 @@ describe('session', () => {
       forked_from: { session_id, entry_id: 'f3' },
     });
     expect(texts(await msgs(session.session_id))).toEqual(['f1', 'f2', 'f3']);
-    expect((await s.call('session::tree', { session_id: session.session_id })).nodes).toHaveLength(3);
+    expect((await s.bus.call(contracts.session.tree, { session_id: session.session_id })).nodes).toHaveLength(3);
     await add(session.session_id, user('forked on'));
     expect(texts(await msgs(session.session_id))).toEqual(['f1', 'f2', 'f3', 'forked on']);
-    expect(await s.call('session::tree', { session_id })).toEqual(before);
+    expect(await s.bus.call(contracts.session.tree, { session_id })).toEqual(before);
 
-    const named = await s.call('session::fork', {
+    const named = await s.bus.call(contracts.session.fork, {
       session_id,
       entry_id: 'f1',
       new_session_id: 'fork-target',
       display_name: 'mine',
     });
     expect(named.session).toMatchObject({ session_id: 'fork-target', display_name: 'mine', leaf_id: 'f1' });
-    expect(await codeOf(s.call('session::fork', { session_id, entry_id: 'f1', new_session_id: 'fork-target' }))).toBe(
-      'conflict',
-    );
-    expect(await codeOf(s.call('session::fork', { session_id, entry_id: 'ghost' }))).toBe('not_found');
+    expect(
+      await codeOf(s.bus.call(contracts.session.fork, { session_id, entry_id: 'f1', new_session_id: 'fork-target' })),
+    ).toBe('conflict');
+    expect(await codeOf(s.bus.call(contracts.session.fork, { session_id, entry_id: 'ghost' }))).toBe('not_found');
   });
 
   it('clones the whole tree with the same active leaf', async () => {
     const { session_id } = await create();
     for (const id of ['k1', 'k2', 'k3']) await add(session_id, user(id), { entry_id: id });
-    await s.call('session::set_leaf', { session_id, entry_id: 'k1' });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'k1' });
     await add(session_id, user('k4'), { entry_id: 'k4' });
-    const { session } = await s.call<{ session: SessionInfo }>('session::clone', { session_id });
+    const { session } = await s.bus.call(contracts.session.clone, { session_id });
     expect(session).toMatchObject({ leaf_id: 'k4', entry_count: 4, cloned_from: session_id });
     expect(texts(await msgs(session.session_id))).toEqual(['k1', 'k4']);
     expect(texts(await msgs(session.session_id, 'k3'))).toEqual(['k1', 'k2', 'k3']);
     const strip = (t: { nodes: Array<{ entry: SessionEntry; children: string[] }> }) =>
       t.nodes.map((n) => ({ ...n, entry: { ...n.entry, updated_at: 0 } }));
-    expect(strip(await s.call('session::tree', { session_id: session.session_id }))).toEqual(
-      strip(await s.call('session::tree', { session_id })),
+    expect(strip(await s.bus.call(contracts.session.tree, { session_id: session.session_id }))).toEqual(
+      strip(await s.bus.call(contracts.session.tree, { session_id })),
     );
   });
 
@@ -316,7 +300,7 @@ describe('session', () => {
     await add(session_id, user('q'));
     await add(session_id, assistant(''), { entry_id: 'live' });
     const update = (revision: number, text: string) =>
-      s.call('session::update_entry', { session_id, entry_id: 'live', revision, entry: assistant(text) });
+      s.bus.call(contracts.session.updateEntry, { session_id, entry_id: 'live', revision, entry: assistant(text) });
     expect(await update(1, 'Hel')).toMatchObject({ applied: true, revision: 1 });
     expect(await update(3, 'Hello wor')).toMatchObject({ applied: true, revision: 3 });
     expect(await update(2, 'Hello')).toMatchObject({ applied: false, revision: 3 });
@@ -324,11 +308,18 @@ describe('session', () => {
     expect(texts(await msgs(session_id))).toEqual(['q', 'Hello wor']);
     expect(
       await codeOf(
-        s.call('session::update_entry', { session_id, entry_id: 'live', revision: 9, entry: user('role change') }),
+        s.bus.call(contracts.session.updateEntry, {
+          session_id,
+          entry_id: 'live',
+          revision: 9,
+          entry: user('role change'),
+        }),
       ),
     ).toBe('conflict');
     expect(
-      await codeOf(s.call('session::update_entry', { session_id, entry_id: 'ghost', revision: 1, entry: user('x') })),
+      await codeOf(
+        s.bus.call(contracts.session.updateEntry, { session_id, entry_id: 'ghost', revision: 1, entry: user('x') }),
+      ),
     ).toBe('not_found');
   });
 
@@ -345,10 +336,13 @@ describe('session', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { sessions: typeof seen; total: number; next_cursor: string | null } = await s.call('session::list', {
-        limit: 2,
-        ...(cursor ? { cursor } : {}),
-      });
+      const page: { sessions: typeof seen; total: number; next_cursor: string | null } = await s.bus.call(
+        contracts.session.list,
+        {
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        },
+      );
       seen.push(...page.sessions);
       cursor = page.next_cursor;
       pages++;
@@ -358,7 +352,7 @@ describe('session', () => {
     expect(mine.map((x) => x.display_name)).toEqual(['page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
     expect(mine[1]).toMatchObject({ entry_count: 2, last_message: { role: 'user', text: 'hello 3' } });
     expect(pages).toBeGreaterThan(2);
-    const byCreation = await s.call('session::list', { order_by: 'created_at', limit: 500 });
+    const byCreation = await s.bus.call(contracts.session.list, { order_by: 'created_at', limit: 500 });
     const created = byCreation.sessions.map((x: SessionInfo) => x.created_at);
     expect(created).toEqual([...created].sort((a, b) => b - a));
   });
@@ -366,75 +360,79 @@ describe('session', () => {
   it('deletes a session with its entries and inboxes', async () => {
     const { session_id } = await create();
     await add(session_id, user('bye'));
-    await s.call('session::inbox::push', { session_id, name: 'steering', item: 'pending' });
-    expect(await s.call('session::delete', { session_id })).toEqual({ session_id, deleted_entries: 1 });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: 'pending' });
+    expect(await s.bus.call(contracts.session.delete, { session_id })).toEqual({ session_id, deleted_entries: 1 });
     expect(await codeOf(getInfo(session_id))).toBe('not_found');
-    expect(await s.call('state::list', { scope: `session_entries:${session_id}` })).toEqual([]);
-    expect(await s.call('state::list', { scope: `session_inbox:${session_id}` })).toEqual([]);
-    expect(await codeOf(s.call('session::delete', { session_id }))).toBe('not_found');
+    expect(await s.bus.call(contracts.engine.stateList, { scope: `session_entries:${session_id}` })).toEqual([]);
+    expect(await s.bus.call(contracts.engine.stateList, { scope: `session_inbox:${session_id}` })).toEqual([]);
+    expect(await codeOf(s.bus.call(contracts.session.delete, { session_id }))).toBe('not_found');
   });
 
   it('queues items in named inboxes: push, peek, drain', async () => {
     const { session_id } = await create();
-    expect(await s.call('session::inbox::drain', { session_id, name: 'steering' })).toEqual({ items: [] });
-    await s.call('session::inbox::push', { session_id, name: 'steering', item: { text: 'stop and test' } });
-    const pushed = await s.call('session::inbox::push', { session_id, name: 'steering', item: 'second' });
+    expect(await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'steering' })).toEqual({ items: [] });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: { text: 'stop and test' } });
+    const pushed = await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: 'second' });
     expect(pushed).toMatchObject({ size: 2 });
-    await s.call('session::inbox::push', { session_id, name: 'followup', item: 'later' });
-    const peeked = await s.call('session::inbox::peek', { session_id, name: 'steering' });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'followup', item: 'later' });
+    const peeked = await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'steering' });
     expect(peeked.items.map((i: { item: unknown }) => i.item)).toEqual([{ text: 'stop and test' }, 'second']);
-    const first = await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] });
+    const first = await s.bus.call(contracts.session.inboxPeekFirst, { session_id, names: ['steering', 'followup'] });
     expect(first).toEqual({ name: 'steering', ...peeked });
-    const drained = await s.call('session::inbox::drain', { session_id, name: 'steering' });
+    const drained = await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'steering' });
     expect(drained).toEqual(peeked);
-    expect(await s.call('session::inbox::peek_first', { session_id, names: ['steering', 'followup'] })).toMatchObject({
+    expect(
+      await s.bus.call(contracts.session.inboxPeekFirst, { session_id, names: ['steering', 'followup'] }),
+    ).toMatchObject({
       name: 'followup',
       items: [{ item: 'later' }],
     });
-    expect(await codeOf(s.call('session::inbox::peek_first', { session_id, names: [] }))).toBe('invalid_payload');
-    expect(await codeOf(s.call('session::inbox::peek_first', { session_id: 'ghost', names: ['steering'] }))).toBe(
-      'not_found',
+    expect(await codeOf(s.bus.call(contracts.session.inboxPeekFirst, { session_id, names: [] }))).toBe(
+      'invalid_payload',
     );
-    expect(await s.call('session::inbox::peek', { session_id, name: 'steering' })).toEqual({ items: [] });
-    expect((await s.call('session::inbox::peek', { session_id, name: 'followup' })).items).toHaveLength(1);
+    expect(
+      await codeOf(s.bus.call(contracts.session.inboxPeekFirst, { session_id: 'ghost', names: ['steering'] })),
+    ).toBe('not_found');
+    expect(await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'steering' })).toEqual({ items: [] });
+    expect((await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'followup' })).items).toHaveLength(1);
 
     // Peek, handle, then acknowledge exactly what was handled.
-    for (const item of ['a', 'b', 'c']) await s.call('session::inbox::push', { session_id, name: 'steering', item });
-    const seen = (await s.call('session::inbox::peek', { session_id, name: 'steering' })).items;
-    await s.call('session::inbox::push', { session_id, name: 'steering', item: 'd (arrived meanwhile)' });
-    const acked = await s.call('session::inbox::ack', {
+    for (const item of ['a', 'b', 'c'])
+      await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item });
+    const seen = (await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'steering' })).items;
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: 'd (arrived meanwhile)' });
+    const acked = await s.bus.call(contracts.session.inboxAck, {
       session_id,
       name: 'steering',
       ids: [seen[0].id, seen[2].id, 'unknown'],
     });
     expect(acked).toEqual({ removed: [seen[0].id, seen[2].id] });
     expect(
-      (await s.call('session::inbox::peek', { session_id, name: 'steering' })).items.map(
+      (await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'steering' })).items.map(
         (i: { item: unknown }) => i.item,
       ),
     ).toEqual(['b', 'd (arrived meanwhile)']);
-    expect(await s.call('session::inbox::ack', { session_id, name: 'steering', ids: [seen[0].id] })).toEqual({
+    expect(await s.bus.call(contracts.session.inboxAck, { session_id, name: 'steering', ids: [seen[0].id] })).toEqual({
       removed: [],
     });
-    expect(await codeOf(s.call('session::inbox::push', { session_id: 'ghost', name: 'steering', item: 1 }))).toBe(
-      'not_found',
-    );
+    expect(
+      await codeOf(s.bus.call(contracts.session.inboxPush, { session_id: 'ghost', name: 'steering', item: 1 })),
+    ).toBe('not_found');
   });
 
   it('an append reports how many inbox items wait, so the turn need not read its inboxes', async () => {
     const { session_id } = await create();
-    const waiting = async (text: string) =>
-      ((await add(session_id, user(text))) as Appended & { inbox_waiting?: number }).inbox_waiting;
+    const waiting = async (text: string) => (await add(session_id, user(text))).inbox_waiting;
     expect(await waiting('first')).toBe(0);
-    await s.call('session::inbox::push', { session_id, name: 'steering', item: 'a' });
-    await s.call('session::inbox::push', { session_id, name: 'followup', item: 'b' });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: 'a' });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'followup', item: 'b' });
     expect(await waiting('second')).toBe(2);
-    const { items } = await s.call<{ items: Array<{ id: string }> }>('session::inbox::peek', {
+    const { items } = await s.bus.call(contracts.session.inboxPeek, {
       session_id,
       name: 'steering',
     });
-    await s.call('session::inbox::ack', { session_id, name: 'steering', ids: items.map((i) => i.id) });
-    await s.call('session::inbox::drain', { session_id, name: 'followup' });
+    await s.bus.call(contracts.session.inboxAck, { session_id, name: 'steering', ids: items.map((i) => i.id) });
+    await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'followup' });
     expect(await waiting('third')).toBe(0);
   });
 
@@ -443,10 +441,10 @@ describe('session', () => {
     const { session_id } = await create({ display_name: hostile });
     await add(session_id, user(hostile), { entry_id: 'x1' });
     await add(session_id, assistant('</pre><img src=x onerror=alert(1)>'), { entry_id: 'x2' });
-    await s.call('session::set_leaf', { session_id, entry_id: 'x1' });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'x1' });
     await add(session_id, user('other branch'), { entry_id: 'x3' });
 
-    const jsonl = await s.call('session::export', { session_id, format: 'jsonl' });
+    const jsonl = await s.bus.call(contracts.session.export, { session_id, format: 'jsonl' });
     expect(jsonl.mime_type).toBe('application/x-ndjson');
     const lines = jsonl.content
       .trim()
@@ -456,11 +454,11 @@ describe('session', () => {
     expect(lines.slice(1).map((e: SessionEntry) => e.id)).toEqual(['x1', 'x2', 'x3']);
     expect(lines[1]).toMatchObject({ type: 'message', message: { content: hostile } });
 
-    const md = await s.call('session::export', { session_id, format: 'markdown' });
+    const md = await s.bus.call(contracts.session.export, { session_id, format: 'markdown' });
     expect(md.content).toContain('other branch');
     expect(md.content).not.toContain('onerror');
 
-    const html = await s.call('session::export', { session_id, format: 'html', leaf_id: 'x2' });
+    const html = await s.bus.call(contracts.session.export, { session_id, format: 'html', leaf_id: 'x2' });
     expect(html.mime_type).toBe('text/html; charset=utf-8');
     expect(html.content).not.toMatch(/<script|<img src=x/i);
     expect(html.content).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
@@ -469,21 +467,24 @@ describe('session', () => {
   });
 
   it('publishes every change on session::events, ordered by a per-session seq', async () => {
-    const { session_id } = await s
-      .call<{ session: SessionInfo }>('session::ensure', { session_id: 'evented' })
-      .then((r) => r.session);
+    const { session_id } = (await s.bus.call(contracts.session.ensure, { session_id: 'evented' })).session;
     const events = collectStream<SessionEvent>(s.client.client, 'session::events', session_id);
-    await s.call('engine::functions::list', {});
+    await s.bus.call(contracts.engine.functionsList, {});
     await add(session_id, user('u'), { entry_id: 'e1' });
     await add(session_id, assistant(''), { entry_id: 'e2' });
     await add(session_id, user('dup'), { entry_id: 'e1' });
-    await s.call('session::update_entry', { session_id, entry_id: 'e2', revision: 1, entry: assistant('streamed') });
-    await s.call('session::set_leaf', { session_id, entry_id: 'e1' });
-    await s.call('session::inbox::push', { session_id, name: 'followup', item: 'x' });
-    await s.call('session::inbox::drain', { session_id, name: 'followup' });
-    const { item_id } = await s.call('session::inbox::push', { session_id, name: 'steering', item: 'y' });
-    await s.call('session::inbox::ack', { session_id, name: 'steering', ids: [item_id] });
-    await s.call('session::delete', { session_id });
+    await s.bus.call(contracts.session.updateEntry, {
+      session_id,
+      entry_id: 'e2',
+      revision: 1,
+      entry: assistant('streamed'),
+    });
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'e1' });
+    await s.bus.call(contracts.session.inboxPush, { session_id, name: 'followup', item: 'x' });
+    await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'followup' });
+    const { item_id } = await s.bus.call(contracts.session.inboxPush, { session_id, name: 'steering', item: 'y' });
+    await s.bus.call(contracts.session.inboxAck, { session_id, name: 'steering', ids: [item_id] });
+    await s.bus.call(contracts.session.delete, { session_id });
     await events.waitFor(9);
     await new Promise((resolve) => setTimeout(resolve, 100));
     events.stop();
@@ -513,11 +514,15 @@ describe('session', () => {
   it('announces created sessions, forks and clones included', async () => {
     const groups = ['announced', 'announced-fork', 'announced-clone'];
     const collectors = groups.map((group) => collectStream<SessionEvent>(s.client.client, 'session::events', group));
-    await s.call('engine::functions::list', {});
-    await s.call('session::create', { session_id: 'announced' });
+    await s.bus.call(contracts.engine.functionsList, {});
+    await s.bus.call(contracts.session.create, { session_id: 'announced' });
     await add('announced', user('hi'), { entry_id: 'h' });
-    await s.call('session::fork', { session_id: 'announced', entry_id: 'h', new_session_id: 'announced-fork' });
-    await s.call('session::clone', { session_id: 'announced', new_session_id: 'announced-clone' });
+    await s.bus.call(contracts.session.fork, {
+      session_id: 'announced',
+      entry_id: 'h',
+      new_session_id: 'announced-fork',
+    });
+    await s.bus.call(contracts.session.clone, { session_id: 'announced', new_session_id: 'announced-clone' });
     const [created, forked, cloned] = await Promise.all(
       collectors.map(async (c) => (await c.waitFor(1)).map((e) => e.event.event?.data as SessionEvent)),
     );

@@ -1,6 +1,6 @@
-import { collectStream } from '@iii-harness/testing';
-import type { SessionEntry, SessionEvent, SessionInfo } from '@iii-harness/types';
-import { assistant, codeOf, type Stack, startStack, stateSnapshot, texts, user } from './stack.js';
+import { codeOf, collectStream, stateSnapshot } from '@iii-harness/testing';
+import { contracts, type SessionEntryBody, type SessionEvent, type UpdateOp } from '@iii-harness/types';
+import { assistant, type Stack, startStack, texts, user } from './stack.js';
 
 /**
  * The paths that save engine calls (see engine-ops.test.ts) keep the guarantees: the inbox counts
@@ -15,19 +15,19 @@ afterAll(async () => {
   await s.close();
 });
 
-type Appended = { entry_id: string; created: boolean; entry: SessionEntry };
-type Items = { items: Array<{ id: string; item: unknown }> };
 const create = async (session_id?: string) =>
-  (await s.call<{ session: SessionInfo }>('session::create', session_id ? { session_id } : {})).session.session_id;
+  (await s.bus.call(contracts.session.create, session_id ? { session_id } : {})).session.session_id;
 const state = {
-  get: <T = any>(scope: string, key: string) => s.call<T>('state::get', { scope, key }),
-  set: (scope: string, key: string, value: unknown) => s.call('state::set', { scope, key, value }),
-  update: (scope: string, key: string, ops: unknown[]) => s.call('state::update', { scope, key, ops }),
+  // Raw stored records, whatever their shape: these tests write and read them behind the worker's back.
+  get: async (scope: string, key: string): Promise<any> => s.bus.call(contracts.engine.stateGet, { scope, key }),
+  set: (scope: string, key: string, value: unknown) => s.bus.call(contracts.engine.stateSet, { scope, key, value }),
+  update: (scope: string, key: string, ops: UpdateOp[]) =>
+    s.bus.call(contracts.engine.stateUpdate, { scope, key, ops }),
 };
 const peek = async (session_id: string, name = 'steering') =>
-  (await s.call<Items>('session::inbox::peek', { session_id, name })).items.map((i) => i.item);
+  (await s.bus.call(contracts.session.inboxPeek, { session_id, name })).items.map((i) => i.item);
 const push = (session_id: string, item: unknown, name = 'steering') =>
-  s.call('session::inbox::push', { session_id, name, item });
+  s.bus.call(contracts.session.inboxPush, { session_id, name, item });
 
 describe('inbox counts in the session record', () => {
   it('reads the inbox of a session record written before the counts existed', async () => {
@@ -39,7 +39,7 @@ describe('inbox counts in the session record', () => {
       { type: 'remove', path: 'inbox_pushed:steering' },
     ]);
     expect(await peek(session_id)).toEqual(['waiting']);
-    const { items } = await s.call<Items>('session::inbox::drain', { session_id, name: 'steering' });
+    const { items } = await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'steering' });
     expect(items.map((i) => i.item)).toEqual(['waiting']);
   });
 
@@ -47,17 +47,17 @@ describe('inbox counts in the session record', () => {
     const session_id = await create();
     await push(session_id, 'old');
     const leftover = await state.get(`session_inbox:${session_id}`, 'steering');
-    await s.call('session::delete', { session_id });
+    await s.bus.call(contracts.session.delete, { session_id });
     await create(session_id);
     // What a push racing the delete leaves: the old incarnation's item in the new session's inbox.
     await state.set(`session_inbox:${session_id}`, 'steering', leftover);
     expect(await peek(session_id)).toEqual([]);
     await push(session_id, 'new');
-    const seen = (await s.call<Items>('session::inbox::peek', { session_id, name: 'steering' })).items;
+    const seen = (await s.bus.call(contracts.session.inboxPeek, { session_id, name: 'steering' })).items;
     expect(seen.map((i) => i.item)).toEqual(['old', 'new']);
     expect(
       (
-        await s.call<{ removed: string[] }>('session::inbox::ack', {
+        await s.bus.call(contracts.session.inboxAck, {
           session_id,
           name: 'steering',
           ids: seen.map((i) => i.id),
@@ -68,7 +68,7 @@ describe('inbox counts in the session record', () => {
     await push(session_id, 'newer');
     expect(await peek(session_id)).toEqual(['newer']);
     expect(
-      (await s.call<Items>('session::inbox::drain', { session_id, name: 'steering' })).items.map((i) => i.item),
+      (await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'steering' })).items.map((i) => i.item),
     ).toEqual(['newer']);
     expect(await peek(session_id)).toEqual([]);
   });
@@ -77,47 +77,64 @@ describe('inbox counts in the session record', () => {
     const session_id = await create();
     await push(session_id, 's1', 'steering');
     await push(session_id, 'f1', 'followup');
-    await s.call('session::inbox::drain', { session_id, name: 'steering' });
+    await s.bus.call(contracts.session.inboxDrain, { session_id, name: 'steering' });
     expect(await peek(session_id, 'steering')).toEqual([]);
     expect(await peek(session_id, 'followup')).toEqual(['f1']);
   });
 
   it('answers not_found for a push to a missing session and leaves nothing behind', async () => {
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     expect(await codeOf(push('never-created', 'x'))).toBe('not_found');
-    expect(await stateSnapshot(s)).toEqual(before);
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 });
 
 describe('update_entry reads the session record only when it writes nothing', () => {
   it('answers not_found for a missing session or entry and changes nothing', async () => {
     const session_id = await create();
-    const before = await stateSnapshot(s);
+    const before = await stateSnapshot(s.bus);
     expect(
       await codeOf(
-        s.call('session::update_entry', { session_id: 'never-created', entry_id: 'e', revision: 1, entry: user('x') }),
+        s.bus.call(contracts.session.updateEntry, {
+          session_id: 'never-created',
+          entry_id: 'e',
+          revision: 1,
+          entry: user('x'),
+        }),
       ),
     ).toBe('not_found');
     expect(
-      await codeOf(s.call('session::update_entry', { session_id, entry_id: 'missing', revision: 1, entry: user('x') })),
+      await codeOf(
+        s.bus.call(contracts.session.updateEntry, { session_id, entry_id: 'missing', revision: 1, entry: user('x') }),
+      ),
     ).toBe('not_found');
-    expect(await stateSnapshot(s)).toEqual(before);
+    expect(await stateSnapshot(s.bus)).toEqual(before);
   });
 
   it('answers not_found for an entry a deleted session left behind, written to or not', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'kept', entry: assistant('v0') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'kept', entry: assistant('v0') });
     const record = await state.get(`session_entries:${session_id}`, 'kept');
-    await s.call('session::delete', { session_id });
+    await s.bus.call(contracts.session.delete, { session_id });
     await state.set(`session_entries:${session_id}`, 'kept', { ...record, revision: 5 });
     expect(
       await codeOf(
-        s.call('session::update_entry', { session_id, entry_id: 'kept', revision: 3, entry: assistant('v3') }),
+        s.bus.call(contracts.session.updateEntry, {
+          session_id,
+          entry_id: 'kept',
+          revision: 3,
+          entry: assistant('v3'),
+        }),
       ),
     ).toBe('not_found');
     expect(
       await codeOf(
-        s.call('session::update_entry', { session_id, entry_id: 'kept', revision: 6, entry: assistant('v6') }),
+        s.bus.call(contracts.session.updateEntry, {
+          session_id,
+          entry_id: 'kept',
+          revision: 6,
+          entry: assistant('v6'),
+        }),
       ),
     ).toBe('not_found');
     // The update that found no session took back what it created.
@@ -128,15 +145,21 @@ describe('update_entry reads the session record only when it writes nothing', ()
 describe('append reads an entry id before writing only for a reference check', () => {
   it('returns a retried compaction as it is, though its check would fail now', async () => {
     const session_id = await create();
-    for (const id of ['u1', 'a1', 'u2']) await s.call('session::append', { session_id, entry_id: id, entry: user(id) });
-    const compaction = { type: 'compaction', summary: 'S', tokens_before: 9, first_kept_entry_id: 'a1' };
-    const first = await s.call<Appended>('session::append', { session_id, entry_id: 'cx', entry: compaction });
+    for (const id of ['u1', 'a1', 'u2'])
+      await s.bus.call(contracts.session.append, { session_id, entry_id: id, entry: user(id) });
+    const compaction: SessionEntryBody = {
+      type: 'compaction',
+      summary: 'S',
+      tokens_before: 9,
+      first_kept_entry_id: 'a1',
+    };
+    const first = await s.bus.call(contracts.session.append, { session_id, entry_id: 'cx', entry: compaction });
     // Elsewhere in the tree, a1 is not on the path any more: a new compaction could not keep it.
-    await s.call('session::set_leaf', { session_id, entry_id: 'u1' });
-    expect(await codeOf(s.call('session::append', { session_id, entry_id: 'cx2', entry: compaction }))).toBe(
+    await s.bus.call(contracts.session.setLeaf, { session_id, entry_id: 'u1' });
+    expect(await codeOf(s.bus.call(contracts.session.append, { session_id, entry_id: 'cx2', entry: compaction }))).toBe(
       'invalid_payload',
     );
-    expect(await s.call<Appended>('session::append', { session_id, entry_id: 'cx', entry: compaction })).toEqual({
+    expect(await s.bus.call(contracts.session.append, { session_id, entry_id: 'cx', entry: compaction })).toEqual({
       ...withoutCount(first),
       created: false,
     });
@@ -144,8 +167,8 @@ describe('append reads an entry id before writing only for a reference check', (
 
   it('returns a retried message found only when claiming its id', async () => {
     const session_id = await create();
-    const first = await s.call<Appended>('session::append', { session_id, entry_id: 'm', entry: user('m') });
-    const batch = await s.call<{ entries: Appended[] }>('session::append_batch', {
+    const first = await s.bus.call(contracts.session.append, { session_id, entry_id: 'm', entry: user('m') });
+    const batch = await s.bus.call(contracts.session.appendBatch, {
       session_id,
       entries: [
         { entry_id: 'm', entry: user('m again') },
@@ -163,11 +186,11 @@ describe('append reads an entry id before writing only for a reference check', (
 describe('append_batch commits each chain of new entries at once', () => {
   it('gives a batch consecutive sequence numbers and one event per entry', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'q', entry: user('q') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'q', entry: user('q') });
     const events = collectStream<SessionEvent>(s.client.client, 'session::events', session_id);
-    await s.call('engine::functions::list', {}); // the trigger is registered
+    await s.bus.call(contracts.engine.functionsList, {}); // the trigger is registered
     try {
-      const { entries } = await s.call<{ entries: Appended[] }>('session::append_batch', {
+      const { entries } = await s.bus.call(contracts.session.appendBatch, {
         session_id,
         entries: ['r1', 'r2', 'r3'].map((entry_id) => ({ entry_id, entry: assistant(entry_id) })),
       });
@@ -188,7 +211,7 @@ describe('append_batch commits each chain of new entries at once', () => {
     } finally {
       events.stop();
     }
-    expect((await s.call<{ session: SessionInfo }>('session::get', { session_id })).session).toMatchObject({
+    expect((await s.bus.call(contracts.session.get, { session_id })).session).toMatchObject({
       leaf_id: 'r3',
       entry_count: 4,
     });
@@ -198,12 +221,12 @@ describe('append_batch commits each chain of new entries at once', () => {
     const session_id = await create();
     const batch = ['b1', 'b2', 'b3', 'b4'].map((entry_id) => ({ entry_id, entry: user(entry_id) }));
     await Promise.all([
-      s.call('session::append_batch', { session_id, entries: batch }),
+      s.bus.call(contracts.session.appendBatch, { session_id, entries: batch }),
       ...['s1', 's2', 's3', 's4'].map((entry_id) =>
-        s.call('session::append', { session_id, entry_id, entry: user(entry_id) }),
+        s.bus.call(contracts.session.append, { session_id, entry_id, entry: user(entry_id) }),
       ),
     ]);
-    const { active_path } = await s.call<{ active_path: string[] }>('session::tree', { session_id });
+    const { active_path } = await s.bus.call(contracts.session.tree, { session_id });
     expect(active_path).toHaveLength(8);
     const start = active_path.indexOf('b1');
     expect(active_path.slice(start, start + 4)).toEqual(['b1', 'b2', 'b3', 'b4']);
@@ -211,9 +234,9 @@ describe('append_batch commits each chain of new entries at once', () => {
 
   it('goes on under an entry that exists, and starts a compaction where it was checked', async () => {
     const session_id = await create();
-    await s.call('session::append', { session_id, entry_id: 'u1', entry: user('u1') });
-    await s.call('session::append', { session_id, entry_id: 'have', entry: user('have') });
-    const { entries } = await s.call<{ entries: Appended[] }>('session::append_batch', {
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'u1', entry: user('u1') });
+    await s.bus.call(contracts.session.append, { session_id, entry_id: 'have', entry: user('have') });
+    const { entries } = await s.bus.call(contracts.session.appendBatch, {
       session_id,
       parent_id: 'u1',
       entries: [
@@ -229,7 +252,7 @@ describe('append_batch commits each chain of new entries at once', () => {
       ['cx', true, 'm1'],
       ['m2', true, 'cx'],
     ]);
-    expect(texts(await s.call('session::messages', { session_id }))).toEqual([
+    expect(texts(await s.bus.call(contracts.session.messages, { session_id }))).toEqual([
       expect.stringContaining('S'),
       'm1',
       'm2',
@@ -242,11 +265,20 @@ describe('messages', () => {
     const gets = await startStack({ path_list_factor: 0 });
     try {
       for (const stack of [s, gets]) {
-        const { session } = await stack.call<{ session: SessionInfo }>('session::create', {});
+        const { session } = await stack.bus.call(contracts.session.create, {});
         for (const id of ['a', 'b', 'c'])
-          await stack.call('session::append', { session_id: session.session_id, entry_id: id, entry: user(id) });
-        await stack.call('state::delete', { scope: `session_entries:${session.session_id}`, key: 'c' });
-        expect(await codeOf(stack.call('session::messages', { session_id: session.session_id }))).toBe('not_found');
+          await stack.bus.call(contracts.session.append, {
+            session_id: session.session_id,
+            entry_id: id,
+            entry: user(id),
+          });
+        await stack.bus.call(contracts.engine.stateDelete, {
+          scope: `session_entries:${session.session_id}`,
+          key: 'c',
+        });
+        expect(await codeOf(stack.bus.call(contracts.session.messages, { session_id: session.session_id }))).toBe(
+          'not_found',
+        );
       }
     } finally {
       await gets.close();
@@ -266,17 +298,21 @@ describe('ensure', () => {
 
   it('creates the session at once when what held its id vanishes', async () => {
     // What an update of an absent session leaves for a moment (it takes it back at once).
-    await patient.call('state::set', { scope: 'session_meta', key: 'vanishing', value: { seq: 1, updated_at: 1 } });
-    const ensuring = patient.call<{ created: boolean }>('session::ensure', { session_id: 'vanishing' });
+    await patient.bus.call(contracts.engine.stateSet, {
+      scope: 'session_meta',
+      key: 'vanishing',
+      value: { seq: 1, updated_at: 1 },
+    });
+    const ensuring = patient.bus.call(contracts.session.ensure, { session_id: 'vanishing' });
     for (;;) {
-      const held = await patient.call<Record<string, unknown> | undefined>('state::get', {
+      const held = await patient.bus.call(contracts.engine.stateGet, {
         scope: 'session_meta',
         key: 'vanishing',
       });
-      if (held?.claimed) break; // ensure lost the claim to the fragment and is waiting
+      if ((held as { claimed?: boolean } | undefined)?.claimed) break; // ensure lost the claim to the fragment and is waiting
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await patient.call('state::delete', { scope: 'session_meta', key: 'vanishing' });
+    await patient.bus.call(contracts.engine.stateDelete, { scope: 'session_meta', key: 'vanishing' });
     expect(await ensuring).toMatchObject({ created: true });
   });
 });

@@ -6,14 +6,17 @@ import {
   type TestClient,
   type TestWorker,
 } from '@iii-harness/testing';
-import type { SessionEntryBody } from '@iii-harness/types';
+import type { AssistantMessage, SessionEntryBody } from '@iii-harness/types';
 import { type Config, sessionWorker } from '../src/index.js';
 
 export interface Stack {
   engine: DevEngine;
   worker: TestWorker<Config>;
   client: TestClient;
-  call<T = any>(id: string, payload: unknown): Promise<T>;
+  /** The client's bus: `stack.bus.call(contracts.session.append, …)`. */
+  bus: TestClient['bus'];
+  /** Over the wire without a contract: malformed payloads, engine builtins no contract covers. */
+  invoke<T = any>(id: string, payload: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,8 @@ export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
     engine,
     worker,
     client,
-    call: async (id: string, payload: unknown) => (await client.bus.invoke(id, payload)) as any,
+    bus: client.bus,
+    invoke: async (id: string, payload: unknown) => (await client.bus.invoke(id, payload)) as any,
     async close() {
       await client.close();
       await worker.shutdown();
@@ -35,31 +39,16 @@ export async function startStack(config: Partial<Config> = {}): Promise<Stack> {
   };
 }
 
-/** The error code a call failed with, or 'resolved'. */
-export const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
-
-/** Every state scope and value the engine holds, in a stable order: to prove a call changed nothing. */
-export async function stateSnapshot(stack: Stack): Promise<Record<string, string[]>> {
-  const { groups } = await stack.call<{ groups: string[] }>('state::list_groups', {});
-  const snapshot: Record<string, string[]> = {};
-  for (const scope of groups)
-    snapshot[scope] = ((await stack.call<unknown[]>('state::list', { scope })) ?? [])
-      .map((v) => JSON.stringify(v))
-      .sort();
-  return snapshot;
-}
-
 export const user = (text: string): SessionEntryBody => ({ type: 'message', message: { role: 'user', content: text } });
 
-export const assistant = (text: string): SessionEntryBody => ({
+export const assistant = (
+  text: string,
+  content: AssistantMessage['content'] = [{ type: 'text', text }],
+): SessionEntryBody => ({
   type: 'message',
   message: {
     role: 'assistant',
-    content: [{ type: 'text', text }],
+    content,
     provider: 'scripted',
     model: 'test-model',
     usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },

@@ -1,3 +1,4 @@
+export { codeOf, stateSnapshot } from './assertions.js';
 export { type DevEngine, startDevEngine } from './engine.js';
 export { eventually } from './eventually.js';
 export {
@@ -48,6 +49,16 @@ export {
 export { type RawSseFrame, type Scenario, type ScenarioStep, splitText } from './fake-vendors/scenario.js';
 export { FakeVendorServer, type RecordedRequest, type Route, streamRawSse, writeSse } from './fake-vendors/server.js';
 export { type CapturedLogs, captureLogs } from './logs.js';
+export {
+  binOf,
+  ChildProc,
+  type EngineProcess,
+  freePort,
+  type SpawnNodeOptions,
+  spawnDevEngine,
+  spawnNode,
+  waitForPort,
+} from './processes.js';
 export { type ConformanceCase, type ConformanceSpec, providerConformanceCases } from './provider-conformance.js';
 export {
   type ConformanceWire,

@@ -1,6 +1,7 @@
 import { contracts } from '@iii-harness/types';
 import { z } from 'zod';
 import {
+  codeOf,
   connectClient,
   createScriptedProvider,
   type DevEngine,
@@ -52,11 +53,6 @@ const request = (text: string, extra: Record<string, unknown> = {}) => ({
 });
 const stream = (text: string, extra?: Record<string, unknown>) =>
   streamFromProvider<Ev>(client.bus, 'scripted', request(text, extra));
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { code: string }) => error.code,
-  );
 
 describe('scripted provider', () => {
   it('documents its functions in engine::functions::info', async () => {

@@ -51,21 +51,23 @@ export interface Preflight {
 }
 
 /**
- * Before a model call: ask `compaction::plan` (when the worker runs and the request may be near
- * the window) and compact when the plan says the request would not fit. Safe to repeat: a
- * redelivered step plans again and finds the compaction done.
+ * Before a model call: ask `compaction::plan` (when the worker runs, or ran when the turn was
+ * provisioned, and the request may be near the window) and compact when the plan says the request
+ * would not fit. Safe to repeat: a redelivered step plans again and finds the compaction done.
  */
 export async function preflight(
   run: TurnRun,
   context: readonly Message[],
   maxTokens: number | undefined,
 ): Promise<Preflight> {
-  const { caches, config } = run.deps;
-  if (!(await caches.registered(compaction.plan.id))) return { compacted: false };
+  const { bus, caches, config } = run.deps;
+  // A turn provisioned with the worker waits for it (restarting) rather than send an unplanned request.
+  const expected = run.record.compaction === true;
+  if (!expected && !(await caches.registered(compaction.plan.id))) return { compacted: false };
   if (!mayNeedCompaction(run, roughTokens(run, context), maxTokens)) return { compacted: false };
   const request = nextRequest(run, maxTokens);
-  const plan = await run.deps.bus
-    .call(compaction.plan, request, { timeoutMs: config.compaction_plan_timeout_ms })
+  const ask = () => bus.call(compaction.plan, request, { timeoutMs: config.compaction_plan_timeout_ms });
+  const plan = await (expected ? run.patient(compaction.plan.id, ask) : ask())
     .catch((error: unknown) => {
       // No window known for the model, the worker restarting, a slow answer: go on unplanned.
       run.logger.warn({ err: (error as Error).message }, 'compaction::plan failed; the model call goes ahead');

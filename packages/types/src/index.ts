@@ -114,6 +114,7 @@ export {
   compactionState,
   compactionStatus,
 } from './contracts/compaction.js';
+export { type ConsoleStatus, consoleStatus, traceTriggerEvent } from './contracts/console.js';
 export {
   functionDetail,
   functionSummary,

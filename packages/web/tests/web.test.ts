@@ -49,13 +49,10 @@ const url = (path: string) => `http://site-a.test:${site.port}${path}`;
 
 describe('web over the bus', () => {
   it('documents web::fetch for agents: description and both schemas', async () => {
-    const info = (await client.bus.invoke('engine::functions::info', { function_id: 'web::fetch' })) as {
-      description: string;
-      request_schema: { properties: Record<string, unknown>; required: string[] };
-      response_schema: unknown;
-    };
+    const info = await client.bus.call(contracts.engine.functionsInfo, { function_id: contracts.web.fetch.id });
+    const request = info.request_schema as { properties: Record<string, unknown>; required: string[] };
     expect(info.description).toMatch(/SSRF|private|metadata/);
-    expect(Object.keys(info.request_schema.properties)).toEqual(
+    expect(Object.keys(request.properties)).toEqual(
       expect.arrayContaining([
         'url',
         'method',
@@ -67,7 +64,7 @@ describe('web over the bus', () => {
         'max_redirects',
       ]),
     );
-    expect(info.request_schema.required).toEqual(['url']);
+    expect(request.required).toEqual(['url']);
     expect(info.response_schema).toBeDefined();
   });
 
@@ -120,6 +117,6 @@ describe('web over the bus', () => {
     [{ url: 'http://site-a.test/', headers: { 'X-A': 1 } }],
     [{ url: 'http://site-a.test/', surprise: true }],
   ])('rejects the malformed payload %j with invalid_payload', async (payload) => {
-    await expect(client.bus.invoke('web::fetch', payload)).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(client.bus.invoke(contracts.web.fetch.id, payload)).rejects.toMatchObject({ code: 'invalid_payload' });
   });
 });

@@ -28,6 +28,7 @@ export const STACK_WORKERS: readonly StackWorker[] = [
   { name: 'context-compaction', pkg: '@iii-harness/context-compaction' },
   { name: 'llm-budget', pkg: '@iii-harness/llm-budget' },
   { name: 'web', pkg: '@iii-harness/web' },
+  { name: 'console', pkg: '@iii-harness/console' },
   { name: 'provider-anthropic', pkg: '@iii-harness/provider-anthropic', provider: 'anthropic' },
   { name: 'provider-openai', pkg: '@iii-harness/provider-openai', provider: 'openai' },
   { name: 'provider-kimi', pkg: '@iii-harness/provider-kimi', provider: 'kimi' },

@@ -186,6 +186,12 @@ export const engine = {
     input: z.object({ scope: z.string().min(1) }),
     output: z.array(z.unknown()).nullish(),
   }),
+  stateListGroups: contract({
+    id: 'state::list_groups',
+    description: 'Every state scope that holds a value, sorted',
+    input: z.object({}),
+    output: z.object({ groups: z.array(z.string()) }),
+  }),
   streamSet: contract({
     id: 'stream::set',
     description: 'Store a stream item; subscribers of the group are told',

@@ -2,6 +2,7 @@ import { approval } from './approval.js';
 import { auth } from './auth.js';
 import { budget } from './budget.js';
 import { compaction } from './compaction.js';
+import { webConsole } from './console.js';
 import { engine } from './engine.js';
 import { harness, policy, ui } from './harness.js';
 import { hookFanout } from './hook-fanout.js';
@@ -31,5 +32,6 @@ export const contracts = {
   turn,
   web,
   compaction,
+  console: webConsole,
   budget,
 };
