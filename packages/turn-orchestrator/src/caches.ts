@@ -25,6 +25,9 @@ export class TtlCache<V> {
   }
 }
 
+/** Where the orchestrator notes when it last saw llm-budget registered. */
+const BUDGET_SEEN = { scope: 'turn_orchestrator_workers', key: 'llm-budget' };
+
 /**
  * What the orchestrator asks the bus about other than the turn itself, remembered by the worker for
  * a short time: a model's limits and price (`catalog_ttl_ms`), and which hook topics have
@@ -35,6 +38,8 @@ export class WorkerCaches {
   private readonly hooks: TtlCache<Set<string> | undefined>;
   private readonly functions: TtlCache<Set<string> | undefined>;
   private readonly providers: TtlCache<Map<string, number> | undefined>;
+  private readonly budgetSeen: TtlCache<number | undefined>;
+  private budgetNotedAt = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -45,6 +50,33 @@ export class WorkerCaches {
     this.hooks = new TtlCache(ttl.hooks_ttl_ms);
     this.functions = new TtlCache(ttl.functions_ttl_ms);
     this.providers = new TtlCache(ttl.catalog_ttl_ms);
+    this.budgetSeen = new TtlCache(ttl.functions_ttl_ms);
+  }
+
+  /**
+   * Whether llm-budget serves this stack: registered now, or seen registered within `graceMs` (a
+   * worker restarting is absent for a moment; a turn starting then must still be checked). Being
+   * seen is noted in engine state, so an orchestrator restarted meanwhile knows it too.
+   */
+  async budgetServes(graceMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (await this.registered(contracts.budget.reserve.id)) {
+      if (graceMs > 0 && now - this.budgetNotedAt >= Math.min(10_000, graceMs / 2)) {
+        this.budgetNotedAt = now;
+        await this.bus
+          .call(contracts.engine.stateSet, { ...BUDGET_SEEN, value: { seen_at: now } }, { timeoutMs: 5_000 })
+          .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'could not note llm-budget'));
+      }
+      return true;
+    }
+    if (graceMs === 0) return false;
+    const seenAt = await this.budgetSeen.get('seen', () =>
+      this.bus.call(contracts.engine.stateGet, BUDGET_SEEN, { timeoutMs: 5_000 }).then(
+        (value) => (value as { seen_at?: number } | null | undefined)?.seen_at,
+        () => undefined,
+      ),
+    );
+    return seenAt !== undefined && now - seenAt < graceMs;
   }
 
   /**

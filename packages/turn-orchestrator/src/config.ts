@@ -46,6 +46,12 @@ export const configSchema = z
      */
     functions_ttl_ms: z.number().int().nonnegative().default(2_000),
     /**
+     * A turn is budgeted when llm-budget is registered as it starts, or was seen registered (by any
+     * orchestrator process) within this long: a budget worker that is restarting is waited for and
+     * the turn fails closed if it stays away — it never runs unchecked. 0: only when registered.
+     */
+    budget_absence_grace_ms: z.number().int().nonnegative().default(600_000),
+    /**
      * `compaction::plan` is asked only when the orchestrator's own estimate of the request (UTF-8
      * bytes / 3, which errs high for most text) reaches this share of the model's usable window:
      * far below the window the plan's answer is known. 0 asks before every model call.

@@ -20,9 +20,10 @@ export const TURN_RECORD_VERSION = 2;
  * - Each delivery of a step job starts by incrementing `epoch` (one atomic update that also
  *   returns the record): the number it gets is its own. It writes the record only under its own
  *   key `@<epoch>`, and every write returns the stored value, so it learns at once when a later
- *   delivery has taken the turn (`Fenced`). A reader takes the highest `@<n>`. A write of a
- *   delivery that was overtaken lands under a lower key that nobody reads, and is removed by the
- *   next write of the current one.
+ *   delivery has taken the turn (`Fenced`). A reader takes the copy of the newest turn (turn ids
+ *   are time-ordered), and of its copies the highest `@<n>`. A write of a delivery that was
+ *   overtaken lands under a lower key that nobody reads, and is removed by the next write of the
+ *   current one; a late write of an ended turn's delivery never hides the turn that replaced it.
  * - `event_seq` is the session's agent-event counter: a save reserves the numbers of the events
  *   that follow it in the same write; other emitters increment it one at a time.
  * - `abort` is written only by `run::abort`, beside the record, so no save overwrites it.
@@ -69,6 +70,17 @@ const layout = versionedRecord({
 });
 
 const copyKey = (epoch: number) => `@${epoch}`;
+
+/** Whether copy `a` is newer than copy `b`: a newer turn (uuidv7 ids sort by time), else a higher epoch. */
+function newerCopy(value: Record<string, unknown>, a: string, b: string): boolean {
+  const turnOf = (key: string) => {
+    const copy = value[key];
+    return isObject(copy) && typeof copy.turn_id === 'string' ? copy.turn_id : '';
+  };
+  const [ta, tb] = [turnOf(a), turnOf(b)];
+  if (ta !== tb) return ta > tb;
+  return Number(a.slice(1)) > Number(b.slice(1));
+}
 const COPY = /^@(\d+)$/;
 const startKey = (nonce: string) => `start:${nonce}`;
 const START = /^start:/;
@@ -172,6 +184,15 @@ export class TurnStore {
       ...this.reserveOps(reserve),
     ];
     const { new_value } = await this.bus.state.update<Record<string, unknown>>(SCOPE, record.session_id, ops);
+    const taken = typeof new_value?.epoch === 'number' ? new_value.epoch : epoch;
+    if (taken !== epoch) {
+      // A delivery (a late job of the ended turn) took `epoch` between the start's claim and this
+      // write, so its writes would land on this copy. The epoch this write took is ours alone.
+      await this.bus.state.update(SCOPE, record.session_id, [
+        { type: 'set', path: copyKey(taken), value: record },
+        { type: 'remove', path: copyKey(epoch) },
+      ]);
+    }
     return reservedFrom(new_value, reserve);
   }
 
@@ -244,7 +265,7 @@ export class TurnStore {
     const read = layout.read(stated, where);
     const copies = Object.keys(read).filter((key) => COPY.test(key));
     const latest = copies.reduce<string | undefined>(
-      (best, key) => (best === undefined || Number(key.slice(1)) > Number(best.slice(1)) ? key : best),
+      (best, key) => (best === undefined || newerCopy(read, key, best) ? key : best),
       undefined,
     );
     const stored: StoredTurn = {

@@ -127,6 +127,31 @@ describe('TurnStore: abort flag and event numbers', () => {
   });
 });
 
+describe('TurnStore: a new turn and the late jobs of the one it replaced', () => {
+  it('a job of the ended turn that claims the session while the next turn is created never hides it', async () => {
+    const id = 's-late-job';
+    await createTurn(id, recordFor(id, '01a00000-0000-7000-8000-000000000001', { state: 'stopped' }), 0);
+    // run::start of the next turn claims the start ...
+    const nonce = 'n-next';
+    const claim = await store.claimStart(id, nonce, 10_000);
+    expect(claim.won).toBe(true);
+    // ... a late job of the ended turn is delivered meanwhile and takes the next epoch ...
+    const late = await store.claim(id);
+    // ... the next turn is created ...
+    const next = recordFor(id, '01a00000-0000-7000-8000-000000000002', { state: 'provisioning' });
+    await store.create({ ...claim, nonce }, next, 0);
+    expect(await store.get(id)).toMatchObject({ turn_id: next.turn_id, state: 'provisioning' });
+    // ... and the late job writes the ended turn back under the epoch it holds: it is fenced, and
+    // what everyone reads is still the new turn.
+    await expect(
+      store.save(late.epoch, { ...late.record!, step: 7 }, { ...noUpgrade, reserve: 0 }),
+    ).rejects.toBeInstanceOf(Fenced);
+    expect(await store.get(id)).toMatchObject({ turn_id: next.turn_id, state: 'provisioning' });
+    // The next delivery of the new turn finds it.
+    expect((await store.claim(id)).record).toMatchObject({ turn_id: next.turn_id });
+  });
+});
+
 describe('TurnStore: one start at a time, across copies', () => {
   it('lets exactly one of concurrent starts win, through engine state alone', async () => {
     const id = 's-starts';

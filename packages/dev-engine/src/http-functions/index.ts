@@ -9,13 +9,11 @@ import { EngineError } from '../engine-api.js';
 import { isPlainObject } from '../errors.js';
 import type { RegisterFunctionFrame } from '../protocol/frames.js';
 import { type HttpAuth, type HttpEndpoint, invokeHttp } from './invoker.js';
-import { DEFAULT_URL_SECURITY, type UrlSecurity, urlProblem } from './url-policy.js';
+import { type UrlSecurity, urlProblem } from './url-policy.js';
 
 export interface HttpFunctionsConfig {
   security: UrlSecurity;
 }
-
-export const DEFAULT_HTTP_FUNCTIONS: HttpFunctionsConfig = { security: DEFAULT_URL_SECURITY };
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 

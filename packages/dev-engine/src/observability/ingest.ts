@@ -34,10 +34,6 @@ export interface IngestSink {
 
 const PREFIXES = new Set(['OTLP', 'LOGS', 'MTRC']);
 
-export function isTelemetryFrame(buf: Buffer): boolean {
-  return buf.length >= 4 && PREFIXES.has(buf.toString('latin1', 0, 4));
-}
-
 export class TelemetryIngest {
   readonly counters: IngestCounters = {
     frames: 0,

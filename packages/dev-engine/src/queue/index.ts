@@ -17,8 +17,6 @@ import { registerStatsFunctions } from './stats.js';
 import { QueueStore } from './store.js';
 import type { QueueTransport } from './transport.js';
 
-export { QueueConfigError } from './config.js';
-
 export interface QueueModuleConfig {
   queue_configs?: Record<string, unknown>;
   adapter?: unknown;

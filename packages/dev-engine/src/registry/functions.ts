@@ -32,11 +32,6 @@ export interface RemoteEntry extends FunctionInfo {
   localId?: string;
 }
 
-/** The connection that registered the entry; undefined for engine builtins. */
-export function ownerOf(entry: FunctionEntry): WorkerConnection | undefined {
-  return entry.owner;
-}
-
 export type FunctionEntry = BuiltinEntry | RemoteEntry;
 
 export class FunctionRegistry {

@@ -12,6 +12,7 @@
 //   CHAOS_SUMMARY_DELAY_MS.
 // - CHAOS_OUTPUT_TOKENS=max: the reported output is the request's max_tokens (a known worst case).
 // - CHAOS_REQUESTS_FILE: one JSON line per request: {request_id, kind, tokens, max_tokens, refused, at}.
+// - CHAOS_DELAY_MS: each answer takes a random 0..N ms once started (so a kill can land inside a call).
 import { appendFileSync } from 'node:fs';
 import { createProviderWorker, ProviderFailure } from '@iii-harness/provider-kit';
 import { runWorkerMain } from '@iii-harness/runtime';
@@ -29,6 +30,7 @@ const MODEL = {
 const env = process.env;
 const WINDOW = Number(env.CHAOS_WINDOW_TOKENS ?? 0);
 const SUMMARY_DELAY_MS = Number(env.CHAOS_SUMMARY_DELAY_MS ?? 0);
+const DELAY_MS = Number(env.CHAOS_DELAY_MS ?? 0);
 const PROSE =
   'The build reads src/config/settings.ts and writes dist/out-42.json; request id req-7781 returned 200 in 35 ms. ';
 const refusedOnce = new Set();
@@ -92,6 +94,7 @@ const adapter = {
     }
     record({ ...entry, refused: false });
     started();
+    if (DELAY_MS) await sleep(Math.random() * DELAY_MS);
     const output = env.CHAOS_OUTPUT_TOKENS === 'max' ? (request.max_tokens ?? 1) : 1;
     const usage = { input_tokens: tokens, output_tokens: output, cache_read_tokens: 0, cache_write_tokens: 0 };
     if (summary) {

@@ -21,7 +21,7 @@ export async function provisioning(run: TurnRun): Promise<StepResult> {
   }
   if (record.exposure === 'native')
     changes.native_tools = await buildNativeTools(bus, record, run.gate.isDenied, config.max_native_tools);
-  if (await caches.registered(contracts.budget.reserve.id)) Object.assign(changes, await budgeted(run, model));
+  if (await caches.budgetServes(config.budget_absence_grace_ms)) Object.assign(changes, await budgeted(run, model));
   if (await caches.registered(contracts.compaction.compactNow.id)) changes.compaction = true;
   return { outcome: 'provisioned', changes };
 }
