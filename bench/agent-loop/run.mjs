@@ -8,7 +8,8 @@ import { setMaxListeners } from 'node:events';
 //   --no-write                only print
 //   --quick                   fewer samples and shorter windows (a smoke run)
 //   --tiny                    a handful of turns per phase: checks that every system runs (seconds)
-//   --systems=a,b             some of: ours, ours-processes, langgraph-sqlite, langgraph-postgres, restate
+//   --systems=a,b             some of: ours, ours-processes, langgraph-sqlite, langgraph-postgres, restate,
+//                             ours-traced (one process per worker, spans exported: tracing on vs off)
 //   --only=ours|peer          shorthand: ours alone / LangGraph + SQLite alone (no docs write)
 //   --no-throughput           skip the concurrency phase (e.g. to profile sequential turns)
 //   --no-trace                skip the pass that counts our bus operations per turn
@@ -39,6 +40,8 @@ const PLAN = tiny
     ? { warmup: 10, concurrentWarmup: 50, rounds: 2, perBlock: 4, windowMs: 1_500, throughputRounds: 1, probes: 50 }
     : { warmup: 40, concurrentWarmup: 50, rounds: 8, perBlock: 6, windowMs: 5_000, throughputRounds: 2, probes: 300 };
 const ALL_SYSTEMS = ['ours', 'ours-processes', 'langgraph-sqlite', 'langgraph-postgres', 'restate'];
+// Not in the default run: the production topology with every worker exporting spans (tracing on vs off).
+const EXTRA_SYSTEMS = ['ours-traced'];
 const chosen =
   args
     .find((a) => a.startsWith('--systems='))
@@ -69,13 +72,21 @@ for (const which of chosen) {
   mkdirSync(sub, { recursive: true });
   if (which === 'ours') systems.push(await quietly(() => startOurs({ dataDir: join(sub, 'engine') })));
   else if (which === 'ours-processes') systems.push(await startOursProcesses({ dataDir: sub }));
+  else if (which === 'ours-traced')
+    systems.push(
+      await startOursProcesses({
+        dataDir: sub,
+        label: 'iii-harness, one process per worker, tracing on',
+        traced: true,
+      }),
+    );
   else if (which === 'langgraph-sqlite') systems.push(await startPeer({ file: join(sub, 'langgraph.sqlite') }));
   else if (which === 'langgraph-postgres') {
     const pg = await startPostgres({ dir: join(sub, 'pg') });
     stops.push(pg.stop);
     systems.push(await startPeer({ postgres: pg.connString, label: 'LangGraph.js + PostgresSaver' }));
   } else if (which === 'restate') systems.push(await quietly(() => startRestate({ dir: sub })));
-  else throw new Error(`unknown system ${which} (one of ${ALL_SYSTEMS.join(', ')})`);
+  else throw new Error(`unknown system ${which} (one of ${[...ALL_SYSTEMS, ...EXTRA_SYSTEMS].join(', ')})`);
 }
 const peer = systems.find((s) => s.name === 'LangGraph.js');
 

@@ -45,7 +45,8 @@ export function rssOf(pid) {
   }
 }
 
-export async function startOursProcesses({ dataDir, label = 'iii-harness, one process per worker' }) {
+/** `traced`: every worker exports its spans to the engine (OTel on, as iii-sdk defaults), to price tracing. */
+export async function startOursProcesses({ dataDir, label = 'iii-harness, one process per worker', traced = false }) {
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
@@ -53,7 +54,7 @@ export async function startOursProcesses({ dataDir, label = 'iii-harness, one pr
   writeFileSync(policy, `version: 1\nrules:\n  - ${TOOL_ID}\n`);
   const config = join(dataDir, 'config.yaml');
   writeFileSync(config, `harness:\n  permissions_path: ${JSON.stringify(policy)}\n`);
-  const env = { ...process.env, OTEL_ENABLED: 'false', LOG_LEVEL: 'warn' };
+  const env = { ...process.env, OTEL_ENABLED: traced ? 'true' : 'false', LOG_LEVEL: 'warn' };
   const children = [];
   const start = (name, script, args) => {
     const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
