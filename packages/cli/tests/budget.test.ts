@@ -166,7 +166,13 @@ test('the chat says what the budgets covering the session have left after each t
     tmux.keys('Enter');
     await tmux.waitFor(/Allow demo::save_note\?/);
     tmux.keys('a');
-    const done = await tmux.waitFor(/• budget this session: 0 tokens spent · 100k left of 100k in total/);
+    // The orchestrator reserves and commits each model call: the session's token budget is charged
+    // what the turn used (the demo is unpriced, so the USD budget does not move).
+    const done = await tmux.waitFor(/• budget this session: \d+ tokens spent · [\d.]+k left of 100k in total/);
+    const [, input, output] = /── done · (\d+) in \/ (\d+) out/.exec(done) ?? [];
+    const [, spent] = /• budget this session: (\d+) tokens spent/.exec(done) ?? [];
+    expect(Number(spent)).toBe(Number(input) + Number(output));
+    expect(Number(spent)).toBeGreaterThan(0);
     expect(done).toMatch(/── done[\s\S]*• budget workspace:acme: \$0\.0165 spent · \$0\.0035 left of \$0\.02 today/);
     expect(done).not.toMatch(/someone-else/);
 

@@ -56,7 +56,7 @@ beforeAll(async () => {
     .map((l) => JSON.parse(l));
   sessionId = events[0].session_id;
   turnId = events[0].turn_id;
-  const callId = events.at(-1).function_call_id;
+  const callId = events.findLast((e: { type: string }) => e.type === 'approval_requested').function_call_id;
   expect((await run('approve', 'allow', callId)).code).toBe(0);
 });
 
@@ -89,17 +89,20 @@ test('trace <session> --json: the provider stream and the function calls nested 
   const [turn] = turns as [JsonTurn];
   expect(turn).toMatchObject({ turn_id: turnId, session_id: sessionId, provider: 'demo', outcome: 'stopped' });
   const rows = turn.rows;
-  // Today the steps after the approval start a trace of their own: both are gathered into the turn.
+  // The approval continues the turn's trace (a trace the console or another tool started would be gathered too).
   expect(turn.trace_ids.length).toBeGreaterThanOrEqual(1);
 
   const streams = rows.flatMap((r, i) => (r.name === 'provider::demo::stream' ? [i] : []));
   for (const i of streams) {
     expect(rows[i]!.role).toBe('model');
-    expect(parentOf(rows, i)?.name).toBe('turn::assistant_streaming');
+    expect(parentOf(rows, i)?.name).toBe('turn assistant_streaming');
   }
   const clock = rows.findIndex((r) => r.name === 'demo::clock');
   expect(rows[clock]).toMatchObject({ role: 'tool', status: 'ok' });
-  expect(parentOf(rows, clock)?.name).toBe('turn::function_execute');
+  // The function's own span under the orchestrator's span of the call, under the turn's state.
+  const call = rows.findIndex((r) => r.name === 'execute_tool demo::clock');
+  expect(parentOf(rows, clock)?.name).toBe('execute_tool demo::clock');
+  expect(parentOf(rows, call)?.name).toBe('turn function_execute');
   const note = rows.findIndex((r) => r.name === 'demo::save_note');
   expect(rows[note]).toMatchObject({ role: 'tool', status: 'ok' });
   // Every step hangs under the turn's first one: nothing of the turn floats at the top level but
@@ -129,8 +132,8 @@ test('trace <session> prints the waterfall: nesting, durations, errors and the w
   expect(out).toMatch(new RegExp(`^Turn ${turnId} · demo/demo-scripted · stopped · .* 1 wait for a person`, 'm'));
   const indent = (name: string) => new RegExp(`^( *)${name.replace(/[:.]/g, '\\$&')} `, 'm').exec(out)?.[1]?.length;
   expect(indent('harness::send')).toBe(0);
-  expect(indent('provider::demo::stream')).toBeGreaterThan(indent('turn::assistant_streaming')!);
-  expect(indent('demo::clock')).toBeGreaterThan(indent('turn::function_execute')!);
+  expect(indent('provider::demo::stream')).toBeGreaterThan(indent('turn assistant_streaming')!);
+  expect(indent('demo::clock')).toBeGreaterThan(indent('turn function_execute')!);
   // Each row ends with its duration; the bar is drawn with blocks.
   expect(out).toMatch(/^ +provider::demo::stream +█+[ ≈]*\d+(\.\d+)? (ms|s)/m);
   expect(out).toMatch(/^ +⏸ waiting for a person +.*░+.* \d+(\.\d+)? (ms|s)$/m);

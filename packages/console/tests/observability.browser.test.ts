@@ -45,7 +45,7 @@ it("opens a turn's trace from its message: the waterfall holds the function-call
   // The spans reach the engine in batches: wait until the turn's function call is stored.
   await eventually(
     async () => {
-      const { groups } = await stack.client.bus.call(contracts.engine.tracesGroupBy, { attribute: 'session_id' });
+      const { groups } = await stack.client.bus.call(contracts.engine.tracesGroupBy, { attribute: 'iii.session.id' });
       const traceIds = groups.find((g) => g.value === sessionId)?.trace_ids ?? [];
       const trees = await Promise.all(
         traceIds.map((trace_id) => stack.client.bus.call(contracts.engine.tracesTree, { trace_id })),
@@ -65,7 +65,7 @@ it("opens a turn's trace from its message: the waterfall holds the function-call
   await call.waitFor();
   await call.click();
   const detail = page().locator('.span-detail');
-  await detail.getByText('session_id', { exact: true }).waitFor();
+  await detail.getByText('iii.session.id', { exact: true }).waitFor();
   await detail.getByText(sessionId).first().waitFor();
   await detail.locator('h3', { hasText: 'Logs' }).waitFor();
 });

@@ -203,7 +203,8 @@ function MessageTools({
   const index = siblings.indexOf(entry.id);
   return (
     <div class="msg-tools">
-      {siblings.length > 1 && (
+      {/* A row not (yet) in the tree it is shown with, e.g. an entry that has not landed: no switch. */}
+      {siblings.length > 1 && index >= 0 && (
         <fieldset class="branch-switch">
           <legend class="sr-only">Branches</legend>
           <button
