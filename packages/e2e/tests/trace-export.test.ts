@@ -163,17 +163,18 @@ it('a turn through a real provider: the same spans reach the collector, no secre
       expect(spans.some((s) => s.events.some((e) => e.name === 'turn_completed'))).toBe(true);
       expect(names.filter((n) => n === `chat ${MODEL}`)).toHaveLength(2);
       expect(names).toEqual(expect.arrayContaining(['execute harness::send', 'execute_tool tools::echo']));
+      // Budget and compaction around each model call are hops of the turn too (each worker exports
+      // its spans in its own batches: wait for them all).
+      const byId = new Map(spans.map((s) => [s.span_id, s]));
+      const parentsOf = (name: string) =>
+        spans.filter((s) => s.name === name).map((s) => byId.get(s.parent_span_id ?? '')?.name);
+      const twice = ['turn assistant_streaming', 'turn assistant_streaming'];
+      expect(parentsOf('execute budget::reserve')).toEqual(twice);
+      expect(parentsOf('execute budget::commit')).toEqual(twice);
+      expect(parentsOf('execute compaction::plan')).toEqual(twice);
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
-
-  // Budget and compaction around each model call are hops of the turn too.
-  const byId = new Map(spans.map((s) => [s.span_id, s]));
-  const parentsOf = (name: string) =>
-    spans.filter((s) => s.name === name).map((s) => byId.get(s.parent_span_id ?? '')?.name);
-  expect(parentsOf('execute budget::reserve')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
-  expect(parentsOf('execute budget::commit')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
-  expect(parentsOf('execute compaction::plan')).toEqual(['turn assistant_streaming', 'turn assistant_streaming']);
 
   // The collector got the same trace: the same span names, from each worker's own service.
   await eventually(

@@ -67,7 +67,14 @@ export async function preflight(
   if (!mayNeedCompaction(run, roughTokens(run, context), maxTokens)) return { compacted: false };
   const request = nextRequest(run, maxTokens);
   const ask = () => bus.call(compaction.plan, request, { timeoutMs: config.compaction_plan_timeout_ms });
-  const plan = await (expected ? run.patient(compaction.plan.id, ask) : ask()).catch((error: unknown) => {
+  // Only a worker that is not registered (restarting) is waited for; any other failure of the plan
+  // (a slow answer, a model without a known window, a dependency of the worker away) lets the call go ahead.
+  const whileRestarting = () =>
+    ask().catch((error: unknown) => {
+      if (isHarnessError(error) && error.reason === 'function_not_found') throw error;
+      throw new HarnessError('unavailable', (error as Error).message, { retryable: false });
+    });
+  const plan = await (expected ? run.patient(compaction.plan.id, whileRestarting) : ask()).catch((error: unknown) => {
     // No window known for the model, the worker restarting, a slow answer: go on unplanned.
     run.logger.warn({ err: (error as Error).message }, 'compaction::plan failed; the model call goes ahead');
     return undefined;
