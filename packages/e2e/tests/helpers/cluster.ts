@@ -1,8 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectClient, eventually, type TestClient } from '@iii-harness/testing';
+import { connectClient, eventually, type TestClient, waitForPort } from '@iii-harness/testing';
 import { freePort, mainOf, type Proc, SCRIPTED_PROVIDER_MAIN, spawnEngine, spawnNode } from './processes.js';
 import { DEFAULT_POLICY } from './stack.js';
 
@@ -134,7 +133,7 @@ export class Cluster {
       if (!this.stopping.has(proc) && signal !== 'SIGKILL')
         this.unexpectedExits.push(`${name} exited on its own (code ${code}, signal ${signal})\n${proc.tail(10)}`);
     });
-    if (name === 'engine') await waitForPort(this.port);
+    if (name === 'engine') await waitForPort(this.port, undefined, 15_000);
     else if (wait) await this.waitReady([name]);
   }
 
@@ -248,19 +247,4 @@ export class Cluster {
     await Promise.all([...this.procs.keys()].map((n) => this.kill(n)));
     await this.client?.close();
   }
-}
-
-/** Until something accepts TCP connections on the port. */
-async function waitForPort(target: number): Promise<void> {
-  await eventually(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const socket = connect(target, '127.0.0.1', () => {
-          socket.end();
-          resolve();
-        });
-        socket.on('error', reject);
-      }),
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
 }

@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectClient, eventually, type TestClient } from '@iii-harness/testing';
+import { connectClient, eventually, type TestClient, waitForPort } from '@iii-harness/testing';
 import { contracts, type SpanTreeNode, type StoredSpan } from '@iii-harness/types';
 import { freePort, mainOf, type Proc, SCRIPTED_PROVIDER_MAIN, spawnEngine, spawnNode } from './processes.js';
 import { DEFAULT_POLICY } from './stack.js';
@@ -106,7 +105,7 @@ export class TraceCluster {
     const engine = spawnEngine(this.port, join(this.dir, 'data'));
     this.procs.set('engine', engine);
     this.history.push(engine);
-    await waitForPort(this.port);
+    await waitForPort(this.port, undefined, 15_000);
     const args = ['--url', this.url, '--config', this.configFile];
     for (const spec of this.specs) {
       const env = { OTEL_ENABLED: 'true', ...this.options.env, ...spec.env };
@@ -149,20 +148,6 @@ export class TraceCluster {
     await Promise.all([...this.procs.values()].map((p) => p.kill9()));
     await this.client?.close();
   }
-}
-
-async function waitForPort(target: number): Promise<void> {
-  await eventually(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const socket = connect(target, '127.0.0.1', () => {
-          socket.end();
-          resolve();
-        });
-        socket.on('error', reject);
-      }),
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
 }
 
 /** Every span of a tree, depth first. */
