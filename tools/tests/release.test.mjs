@@ -61,7 +61,13 @@ test('every package publishes to a local registry; a worker installed from it at
   cleanups.push(() => registry.close());
   // Never the real registry: everything below publishes to this loopback server only.
   assert.match(registry.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  const npmEnv = { ...process.env, npm_config_userconfig: registry.npmrc };
+  // The lockfile must record where each package came from (checked below), whatever the machine's
+  // npm config says: CI machines set omit-lockfile-registry-resolved in npm's global config.
+  const npmEnv = {
+    ...process.env,
+    npm_config_userconfig: registry.npmrc,
+    npm_config_omit_lockfile_registry_resolved: 'false',
+  };
   // changesets passes the scope's registry explicitly, read from this variable (else npmjs).
   await sh('npx', ['changeset', 'publish', '--no-git-tag'], {
     cwd: ROOT,
