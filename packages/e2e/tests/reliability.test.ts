@@ -175,3 +175,25 @@ it('a turn_completed lost between the terminal save and its write is written exa
   expect(await items()).toHaveLength(1);
   expect(again).toMatchObject({ seq: done.seq, status: 'stopped', reason: 'completed' });
 });
+
+it('a late job of an ended turn, delivered while the next turn runs, does not stall that turn', async () => {
+  stack = await startStack({
+    turns: [
+      { steps: [{ text: 'first answer' }] },
+      { steps: [call('tools::slow', { ms: 1_000 }, 'late-1')] },
+      { steps: [{ text: 'second answer' }] },
+    ],
+  });
+  const { session_id, turn_id: first } = await stack.start('first');
+  await stack.waitForEnd(session_id);
+  const { turn_id: second } = await stack.start('second', { session_id });
+  await eventually(() => expect(stack.runs).toHaveLength(1), { timeoutMs: 10_000 });
+  // A job of the first turn delivered while the second turn's delivery waits for its tool (the queue
+  // keeps a session's jobs in order, so this is a zombie's or another engine's delivery: called
+  // directly here). Its claim fences the second turn's delivery, so it must carry that turn on.
+  await stack.client.bus.call('turn::steering_check', { session_id, turn_id: first, step: 1 });
+  // Well before the recovery sweep would find the turn stalled (stalled_after_ms: 60 s).
+  expect(await stack.waitForEnd(session_id, 15_000)).toMatchObject({ turn_id: second, status: 'stopped' });
+  expect(stack.runs).toHaveLength(1);
+  expectEveryCallAnswered(await stack.messages(session_id));
+});

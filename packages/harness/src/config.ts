@@ -52,6 +52,11 @@ export const configSchema = z
     default_model: z.string().min(1).optional(),
     /** How long a `harness::send` waits for another send with its idempotency key to finish. */
     send_wait_ms: z.number().int().min(0).max(300_000).default(15_000),
+    /**
+     * How long a `harness::send` waits for a turn while another start holds the session. Longer
+     * than the orchestrator's `start_claim_ms` (10 s), the life of a claim whose start died.
+     */
+    start_wait_ms: z.number().int().min(0).max(300_000).default(12_000),
     /** Engine state scope remembering the answer to each idempotency key of `harness::send`. */
     sends_scope: z.string().min(1).default('harness_sends'),
   })

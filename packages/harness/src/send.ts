@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   annotateSpan,
   type Bus,
@@ -69,6 +70,8 @@ function serializer() {
 }
 
 const SEND_LEASE_TTL_MS = 10_000;
+/** How often a send looks again while another start holds the session. */
+const START_RETRY_MS = 200;
 
 /**
  * The front door: a user message in, a turn started (or the message merged into the live turn).
@@ -140,31 +143,56 @@ async function deliver(
       entry_id: entryId,
       entry: { type: 'message', message },
     });
-    try {
-      const { turn_id } = await bus.call(run.start, {
-        session_id: input.session_id,
-        provider,
-        model,
-        ...(input.system_prompt ? { system_prompt: input.system_prompt } : {}),
-        ...(input.max_turns ? { max_turns: input.max_turns } : {}),
-        ...(input.functions ? { functions: input.functions } : {}),
-      });
-      result = { session_id: input.session_id, turn_id, merged: false };
-    } catch (error) {
-      if (!(error instanceof HarnessError && error.reason === 'session_busy')) throw error;
-      // A turn started between our check and our start: the message is already on the path; make the live turn look again.
-      await bus.call(session.inboxPush, {
-        session_id: input.session_id,
-        name: 'steering',
-        item: { appended_entry_id: entryId },
-      });
-      const now = await liveTurn(bus, input.session_id);
-      result = { session_id: input.session_id, turn_id: now?.turn_id ?? '', merged: true };
-    }
+    result = await startOrJoin(bus, config, { ...input, provider, model }, entryId);
   }
   if (key) await bus.state.set(config.sends_scope, key, sendAnswers.stamp(result));
   annotateSpan({ ...functionSpanAttributes(contracts.harness.send.id, result), 'iii.send.merged': result.merged });
   return result;
+}
+
+/**
+ * Start a turn for a message already appended, or hand it to the turn another start just made.
+ * `session_busy` without a live turn means a start holds the session's claim: a live one's turn
+ * appears in a moment, a dead one's claim expires (the orchestrator's `start_claim_ms`). So look
+ * again until either happens, up to `start_wait_ms`: a message is never reported merged into a
+ * turn that does not exist (it would sit unanswered).
+ */
+async function startOrJoin(
+  bus: Bus,
+  config: Config,
+  input: SendInput & { session_id: string; provider: string; model: string },
+  entryId: string,
+): Promise<SendOutput> {
+  const session_id = input.session_id;
+  const deadline = Date.now() + config.start_wait_ms;
+  for (;;) {
+    try {
+      const { turn_id } = await bus.call(run.start, {
+        session_id,
+        provider: input.provider,
+        model: input.model,
+        ...(input.system_prompt ? { system_prompt: input.system_prompt } : {}),
+        ...(input.max_turns ? { max_turns: input.max_turns } : {}),
+        ...(input.functions ? { functions: input.functions } : {}),
+      });
+      return { session_id, turn_id, merged: false };
+    } catch (error) {
+      if (!(error instanceof HarnessError && error.reason === 'session_busy')) throw error;
+    }
+    const live = await liveTurn(bus, session_id);
+    if (live) {
+      // It may have read the transcript before our message landed: make it look again.
+      await bus.call(session.inboxPush, { session_id, name: 'steering', item: { appended_entry_id: entryId } });
+      return { session_id, turn_id: live.turn_id, merged: true };
+    }
+    if (Date.now() >= deadline)
+      throw new HarnessError(
+        'unavailable',
+        `a turn is being started on session ${session_id} and none appeared within ${config.start_wait_ms} ms; try again`,
+        { reason: 'session_busy', retryable: true },
+      );
+    await sleep(START_RETRY_MS);
+  }
 }
 
 /**

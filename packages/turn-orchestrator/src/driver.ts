@@ -1,4 +1,4 @@
-import { type Handler, HarnessError, isHarnessError } from '@iii-harness/runtime';
+import { type Handler, HarnessError, isHarnessError, withTrace } from '@iii-harness/runtime';
 import { type contracts, isTerminalTurnState, type TurnStepJob, type TurnStepState } from '@iii-harness/types';
 import type { TurnRecord } from './record.js';
 import { traceStep } from './step-span.js';
@@ -29,22 +29,28 @@ type StepReply = { ran: boolean; skipped?: string };
  * (then a fresh job takes over: on another copy, or on this worker once it is back).
  * Jobs arrive at least once and may be duplicated: a delivery first takes the turn (store.ts: the
  * next epoch), so whichever delivery came before it is fenced off, and resumes from the record.
+ * Having fenced it, the delivery carries the session's live turn on itself, even when its job
+ * named an older turn or found the turn parked: the delivery it fenced may have been driving it
+ * (a wake-up's, or the next turn's), and nobody else would until the recovery sweep.
  * A job for a turn that is over only makes sure its `turn_completed` was written.
  */
 export const driveTurn = (deps: Deps) =>
   (async (job) => {
     const claimed = await deps.store.claim(job.session_id);
     const record = claimed.record;
-    if (!record || record.turn_id !== job.turn_id) return { ran: false, skipped: 'stale: another turn' };
+    if (!record) return { ran: false, skipped: 'stale: the session has no turn' };
     const run = new TurnRun(deps, { ...claimed, record });
     if (isTerminalTurnState(record.state)) {
+      if (record.turn_id !== job.turn_id) return { ran: false, skipped: 'stale: another turn' };
       await run.repairEnding();
       await run.events.drain();
       return { ran: false, skipped: `stale: turn is ${record.state}` };
     }
-    if (record.state === 'function_awaiting_approval' && !job.wake && !(await run.abortRequested()))
-      return { ran: false, skipped: 'stale: the turn waits for a decision' };
-    const reply = await drive(run, deps, job);
+    // Another turn's steps belong to that turn's trace, not to the trace of the job that found it.
+    const reply =
+      record.turn_id === job.turn_id
+        ? await drive(run, deps, job)
+        : await withTrace(record.trace, () => drive(run, deps, job));
     await run.events.drain();
     return reply;
   }) satisfies Handler<typeof contracts.turn.provisioning>;

@@ -31,7 +31,7 @@ export const sendInput = z
   });
 export type SendInput = z.output<typeof sendInput>;
 
-export const sendOutput = z.object({ session_id: sessionId, turn_id: z.string(), merged: z.boolean() });
+export const sendOutput = z.object({ session_id: sessionId, turn_id: z.string().min(1), merged: z.boolean() });
 export type SendOutput = z.output<typeof sendOutput>;
 
 /** A declaration as the registry keeps it. */
