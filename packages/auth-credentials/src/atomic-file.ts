@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -156,8 +169,29 @@ async function staleLock(path: string, staleMs: number): Promise<string | undefi
     throw error;
   }
   const holder = holderOf(text);
-  const deadHere = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+  // A lock is linked into place whole (tryLock), so one that names no holder is debris.
+  if (holder === undefined) return text;
+  const deadHere = holder.host === hostname() && !isAlive(holder.pid);
   return deadHere || age > staleMs ? text : undefined;
+}
+
+/**
+ * Take the lock at once or not at all: the holder's line goes to a temp file first, then is
+ * hard-linked into place (atomic; EEXIST when held). A lock file created empty and filled after
+ * would, if its writer died in between, name no holder to judge, and hold every writer up.
+ */
+async function tryLock(target: string, mine: string): Promise<boolean> {
+  const temp = tempPath(target);
+  await writeFile(temp, mine, { mode: FILE_MODE, flag: 'wx' });
+  try {
+    await link(temp, lockPath(target));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
 }
 
 /**
@@ -172,19 +206,10 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const path = lockPath(target);
   const mine = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}\n`;
+  // Temp files of writers killed while taking the lock (or writing).
+  await removeStaleTemps(target);
   const deadline = Date.now() + waitMs;
-  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      const handle = await open(path, 'wx', FILE_MODE);
-      try {
-        await handle.writeFile(mine);
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+  for (let delay = 2; !(await tryLock(target, mine)); delay = Math.min(delay * 2, 50)) {
     const stale = await staleLock(path, staleMs);
     // Broken only if it is still the lock judged stale (another waiter may have broken it first).
     if (stale !== undefined && (await readFile(path, 'utf8').catch(() => undefined)) === stale) {

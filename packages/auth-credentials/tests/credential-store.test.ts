@@ -94,6 +94,19 @@ describe('CredentialStore files', () => {
     expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
   });
 
+  it('breaks a lock that names no holder at once (an older writer killed between creating and filling it)', async () => {
+    const path = freshPath();
+    await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
+    writeFileSync(join(path, '..', '.credentials.json.lock'), '');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    // And what a writer killed between writing its holder line and linking it into place leaves.
+    writeFileSync(join(path, '..', `.credentials.json.${dead}.0123456789ab.tmp`), `${hostname()} ${dead} x\n`);
+    const started = Date.now();
+    await new CredentialStore({ path }).set('anthropic', 'sk-ant-after-a-dead-taker');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(readdirSync(join(path, '..'))).toEqual(['credentials.json']);
+  });
+
   it('waits for a live writer of another process to finish', async () => {
     const path = freshPath();
     await new CredentialStore({ path }).set('openai', 'sk-open-ai-token');
