@@ -65,6 +65,11 @@ export function buildProgram(version: string): Command {
     .description('start the dev engine and every worker; logs go to files, Ctrl-C stops everything')
     .option('--port <n>', "engine worker port (default: $III_URL's port, else 49134)", int('--port'))
     .option('--http-port <n>', 'engine HTTP trigger port (0 = any free port)', int('--http-port'), 3111)
+    .option(
+      '--console-port <n>',
+      'web console port (0 = any free port; default: config, else 3113)',
+      int('--console-port'),
+    )
     .option('--data-dir <dir>', 'engine data and logs', './.iii-data')
     .option('--memory', 'keep engine state in memory (nothing survives a restart)', false)
     .option('--config <file>', 'worker config YAML (default: ./config.yaml when it exists)')

@@ -69,6 +69,47 @@ test('a worker that cannot start: one line naming it and its log, exit 1, everyt
   probe.close();
 });
 
+test("the console's port taken: one line naming the fix, exit 1, nothing started", async () => {
+  const dir = tempDir();
+  const consolePort = await freePort();
+  const squatter: Server = createServer();
+  await new Promise<void>((done) => squatter.listen(consolePort, '127.0.0.1', done));
+  try {
+    const args = ['dev', '--port', String(await freePort()), '--http-port', '0', '--only', 'session,console'];
+    const result = await cli([...args, '--console-port', String(consolePort)], { cwd: dir, env: testEnv(dir) });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `iii-harness: port ${consolePort} of the web console is taken (another \`iii-harness dev\`, or another program): choose another with --console-port (0 = any free port), or leave the console out with --only`,
+    );
+    expect(existsSync(join(dir, '.iii-data', 'stack.json'))).toBe(false);
+  } finally {
+    squatter.close();
+  }
+});
+
+test('--console-port 0: the console takes a free port, dev prints it, and open finds it on the bus', async () => {
+  const dir = tempDir();
+  const env = testEnv(dir, { NO_COLOR: '1' });
+  const stack = new DevStack(dir, await freePort(), env, [
+    '--only',
+    'session,console',
+    '--memory',
+    '--console-port',
+    '0',
+  ]);
+  try {
+    const output = await stack.start();
+    const url = /Console\s+(http:\/\/127\.0\.0\.1:(\d+)\/?)/.exec(output);
+    expect(url).not.toBeNull();
+    expect(Number(url![2])).not.toBe(3113);
+    const open = await cli(['open', '--print', '--url', stack.url], { cwd: dir, env });
+    expect(open.code).toBe(0);
+    expect(open.stdout.trim().replace(/\/$/, '')).toBe(url![1]!.replace(/\/$/, ''));
+  } finally {
+    await stack.stop();
+  }
+});
+
 describe('a running stack', () => {
   const dir = tempDir();
   const env = testEnv(dir);

@@ -176,157 +176,151 @@ interface Driven {
   view: TurnView;
 }
 
-// Opt-in (BUDGET_KILLS=n) until a known orchestrator bug is fixed: under kills around run::start a
-// started turn is occasionally never run (its record is replaced by the ended turn's); the budget
-// guarantees themselves held in every run. See the issue notes (stop 23).
-(process.env.BUDGET_KILLS ? it : it.skip)(
-  `the orchestrator and the budget worker killed ${KILLS} times at random points of calls: nothing held forever, no spend lost, the cap holds, every turn ends`,
-  async () => {
-    const small = `kill-small-${rand()}`;
-    const large = `kill-large-${rand()}`;
-    const create = async (id: string, cap: number) =>
-      (
-        await bus().call(contracts.budget.create, {
-          scope: { kind: 'workspace', id },
-          period: 'total',
-          cap_micro_usd: cap,
-        })
-      ).budget;
-    // The small cap is reached during the kills; the large one never.
-    const smallCap = 300_000;
-    const budgets = { [small]: await create(small, smallCap), [large]: await create(large, 1_000_000_000) };
-    const driven: Driven[] = [];
-    let stop = false;
+it(`the orchestrator and the budget worker killed ${KILLS} times at random points of calls: nothing held forever, no spend lost, the cap holds, every turn ends`, async () => {
+  const small = `kill-small-${rand()}`;
+  const large = `kill-large-${rand()}`;
+  const create = async (id: string, cap: number) =>
+    (
+      await bus().call(contracts.budget.create, {
+        scope: { kind: 'workspace', id },
+        period: 'total',
+        cap_micro_usd: cap,
+      })
+    ).budget;
+  // The small cap is reached during the kills; the large one never.
+  const smallCap = 300_000;
+  const budgets = { [small]: await create(small, smallCap), [large]: await create(large, 1_000_000_000) };
+  const driven: Driven[] = [];
+  let stop = false;
 
-    async function drive(k: number): Promise<void> {
-      const workspace_id = k < 4 ? small : large;
-      const session_id = `${workspace_id}-s${k}`;
-      for (let n = 1; !stop; n++) {
-        const turn_id = await eventually(
-          () =>
-            startTurn(cluster.client, {
-              session_id,
-              workspace_id,
-              model: PRICED.id,
-              text: `chaos ${session_id} turn ${n}: calls=1`,
-            }),
-          { timeoutMs: 120_000, intervalMs: 500 },
-        );
-        const view = await waitTurn(cluster.client, session_id, turn_id);
-        driven.push({ session_id, workspace_id, turn_id, view });
-        if (process.env.BUDGET_LOG)
-          console.log(`${session_id} ${n} ${view.state} ${view.updated_at - view.started_at} ms ${Date.now()}`);
-        if (view.error?.code === 'budget_exceeded') await sleep(500);
-      }
-    }
-
-    const victims: ProcessName[] = ['turn-orchestrator', 'turn-orchestrator-2', 'budget-1', 'budget-2'];
-    // Calls take up to 400 ms from now on, so kills land between a reservation and its commit.
-    modelEnv.CHAOS_DELAY_MS = '400';
-    await cluster.restart('provider');
-
-    const drivers = Array.from({ length: 8 }, (_, k) => drive(k));
-    const killed: string[] = [];
-    for (let i = 0; i < KILLS; i++) {
-      await sleep(300 + Math.random() * 2_000);
-      const victim = victims[Math.floor(Math.random() * victims.length)]!;
-      killed.push(victim);
-      if (process.env.BUDGET_LOG) console.log(`kill ${victim} ${Date.now()}`);
-      await cluster.kill(victim);
-      await sleep(Math.random() * 500);
-      await cluster.startProcess(victim, false);
-      // The next kill lands on working processes (the two copies register the same functions).
-      await cluster.waitReady([victim.startsWith('budget') ? 'budget-1' : 'turn-orchestrator']);
-    }
-    stop = true;
-    await Promise.all(drivers);
-    await cluster.waitReady(['turn-orchestrator', 'budget-1']);
-
-    // Every reservation is settled once its TTL has passed: the sweeper charges the dead holders'.
-    await eventually(
-      async () => {
-        await bus().call(contracts.budget.sweep, {});
-        expect(await openBudgetState(cluster.client)).toEqual({ open: [], holds: [] });
-      },
-      { timeoutMs: 120_000, intervalMs: 500 },
-    );
-
-    const records = await reservationsOf(cluster.client, [small, large]);
-    const granted = records.filter((r) => r.view.grant);
-    // No reservation is left granted-but-unsettled, or half made.
-    expect(records.filter((r) => r.view.phase === 'granted' || r.view.phase === 'owned')).toEqual([]);
-    expect(granted.every((r) => r.view.phase === 'settled')).toBe(true);
-
-    // The provider's account: every request it served, with the usage it reported.
-    const turnIds = new Set(driven.map((d) => d.turn_id));
-    const served = requestsIn(requestsFile).filter((r) => turnIds.has(r.request_id.split(':')[0]!) && !r.refused);
-    const reservationsOfCall = (request_id: string) => granted.filter((r) => r.id!.startsWith(`${request_id}:`));
-    for (const request_id of new Set(served.map((r) => r.request_id))) {
-      const calls = served.filter((r) => r.request_id === request_id);
-      const held = reservationsOfCall(request_id).filter((r) => r.view.settlement!.kind !== 'release');
-      // Every provider call was made under its own reservation (a redelivered step reserves anew)...
-      if (held.length < calls.length)
-        throw new Error(`${request_id}: ${calls.length} provider calls under ${held.length} reservations`);
-      // ...and every usage committed is one the provider reported for that call.
-      for (const r of held)
-        if (r.view.settlement!.usage)
-          expect(calls.map((c) => reportedUsage(c, true))).toContainEqual(r.view.settlement!.usage);
-    }
-
-    // Spend, precisely: each granted reservation is charged what the provider reported for its call
-    // when the orchestrator committed it, its whole worst case when the call may have happened but
-    // no usage was committed (the holder died: expired, or committed without usage), nothing when
-    // released before any output. The counters hold exactly that, and never less than the provider's
-    // own account of the calls it served.
-    const byWorkspace = (ws: string) => ({
-      charged: granted.filter((r) => r.workspace_id === ws).reduce((sum, r) => sum + chargeOf(r, PRICED.pricing!), 0),
-      served: served
-        .filter((r) => driven.some((d) => d.workspace_id === ws && r.request_id.startsWith(`${d.turn_id}:`)))
-        .reduce((sum, r) => sum + costOf(reportedUsage(r, true), PRICED.pricing!), 0),
-    });
-    const spent: Record<string, number> = {};
-    for (const ws of [small, large]) {
-      const [usage] = (await bus().call(contracts.budget.usage, { budget_id: budgets[ws]!.budget_id })).usage;
-      expect(usage).toMatchObject({ reserved_micro_usd: 0 });
-      spent[ws] = usage!.spent_micro_usd;
-      const { charged, served: owed } = byWorkspace(ws);
-      expect(usage!.spent_micro_usd).toBe(charged);
-      expect(charged).toBeGreaterThanOrEqual(owed);
-    }
-    expect(spent[small]).toBeLessThanOrEqual(smallCap);
-
-    // Every turn ended, once, saying how; none failed.
-    const refused = driven.filter((d) => d.view.error?.code === 'budget_exceeded');
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused.every((d) => d.workspace_id === small)).toBe(true);
-    expect(driven.filter((d) => d.view.state === 'failed').map((d) => d.view.error)).toEqual([]);
-    for (const session_id of new Set(driven.map((d) => d.session_id))) {
-      const events = await eventsOf(cluster.client, session_id);
-      const started = events.filter((e) => e.type === 'turn_started').map((e) => e.turn_id);
-      // Every turn was checked: one that started while the budget worker was restarting too.
-      const unchecked = events.filter(
-        (e) => e.type === 'turn_completed' && e.reason !== 'budget_exceeded' && e.cost_micro_usd === undefined,
+  async function drive(k: number): Promise<void> {
+    const workspace_id = k < 4 ? small : large;
+    const session_id = `${workspace_id}-s${k}`;
+    for (let n = 1; !stop; n++) {
+      const turn_id = await eventually(
+        () =>
+          startTurn(cluster.client, {
+            session_id,
+            workspace_id,
+            model: PRICED.id,
+            text: `chaos ${session_id} turn ${n}: calls=1`,
+          }),
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
-      expect(unchecked.map((e) => e.turn_id)).toEqual([]);
-      for (const turn_id of started)
-        expect({
-          turn_id,
-          completed: events.filter((e) => e.type === 'turn_completed' && e.turn_id === turn_id).length,
-        }).toEqual({
-          turn_id,
-          completed: 1,
-        });
+      const view = await waitTurn(cluster.client, session_id, turn_id);
+      driven.push({ session_id, workspace_id, turn_id, view });
+      if (process.env.BUDGET_LOG)
+        console.log(`${session_id} ${n} ${view.state} ${view.updated_at - view.started_at} ms ${Date.now()}`);
+      if (view.error?.code === 'budget_exceeded') await sleep(500);
     }
+  }
 
-    const expired = granted.filter((r) => r.view.settlement!.kind === 'expire' || !r.view.settlement!.usage);
-    const redone = new Set(served.map((r) => r.request_id)).size < served.length;
-    process.stdout.write(
-      `budget kills: ${KILLS} (${victims.map((v) => `${v} ${killed.filter((k) => k === v).length}`).join(', ')}); ` +
-        `${driven.length} turns (${refused.length} refused), ${served.length} provider calls, ${granted.length} reservations ` +
-        `(${expired.length} charged in full); small cap: spent ${spent[small]} of ${smallCap}; large: ${spent[large]}\n`,
+  const victims: ProcessName[] = ['turn-orchestrator', 'turn-orchestrator-2', 'budget-1', 'budget-2'];
+  // Calls take up to 400 ms from now on, so kills land between a reservation and its commit.
+  modelEnv.CHAOS_DELAY_MS = '400';
+  await cluster.restart('provider');
+
+  const drivers = Array.from({ length: 8 }, (_, k) => drive(k));
+  const killed: string[] = [];
+  for (let i = 0; i < KILLS; i++) {
+    await sleep(300 + Math.random() * 2_000);
+    const victim = victims[Math.floor(Math.random() * victims.length)]!;
+    killed.push(victim);
+    if (process.env.BUDGET_LOG) console.log(`kill ${victim} ${Date.now()}`);
+    await cluster.kill(victim);
+    await sleep(Math.random() * 500);
+    await cluster.startProcess(victim, false);
+    // The next kill lands on working processes (the two copies register the same functions).
+    await cluster.waitReady([victim.startsWith('budget') ? 'budget-1' : 'turn-orchestrator']);
+  }
+  stop = true;
+  await Promise.all(drivers);
+  await cluster.waitReady(['turn-orchestrator', 'budget-1']);
+
+  // Every reservation is settled once its TTL has passed: the sweeper charges the dead holders'.
+  await eventually(
+    async () => {
+      await bus().call(contracts.budget.sweep, {});
+      expect(await openBudgetState(cluster.client)).toEqual({ open: [], holds: [] });
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+
+  const records = await reservationsOf(cluster.client, [small, large]);
+  const granted = records.filter((r) => r.view.grant);
+  // No reservation is left granted-but-unsettled, or half made.
+  expect(records.filter((r) => r.view.phase === 'granted' || r.view.phase === 'owned')).toEqual([]);
+  expect(granted.every((r) => r.view.phase === 'settled')).toBe(true);
+
+  // The provider's account: every request it served, with the usage it reported.
+  const turnIds = new Set(driven.map((d) => d.turn_id));
+  const served = requestsIn(requestsFile).filter((r) => turnIds.has(r.request_id.split(':')[0]!) && !r.refused);
+  const reservationsOfCall = (request_id: string) => granted.filter((r) => r.id!.startsWith(`${request_id}:`));
+  for (const request_id of new Set(served.map((r) => r.request_id))) {
+    const calls = served.filter((r) => r.request_id === request_id);
+    const held = reservationsOfCall(request_id).filter((r) => r.view.settlement!.kind !== 'release');
+    // Every provider call was made under its own reservation (a redelivered step reserves anew)...
+    if (held.length < calls.length)
+      throw new Error(`${request_id}: ${calls.length} provider calls under ${held.length} reservations`);
+    // ...and every usage committed is one the provider reported for that call.
+    for (const r of held)
+      if (r.view.settlement!.usage)
+        expect(calls.map((c) => reportedUsage(c, true))).toContainEqual(r.view.settlement!.usage);
+  }
+
+  // Spend, precisely: each granted reservation is charged what the provider reported for its call
+  // when the orchestrator committed it, its whole worst case when the call may have happened but
+  // no usage was committed (the holder died: expired, or committed without usage), nothing when
+  // released before any output. The counters hold exactly that, and never less than the provider's
+  // own account of the calls it served.
+  const byWorkspace = (ws: string) => ({
+    charged: granted.filter((r) => r.workspace_id === ws).reduce((sum, r) => sum + chargeOf(r, PRICED.pricing!), 0),
+    served: served
+      .filter((r) => driven.some((d) => d.workspace_id === ws && r.request_id.startsWith(`${d.turn_id}:`)))
+      .reduce((sum, r) => sum + costOf(reportedUsage(r, true), PRICED.pricing!), 0),
+  });
+  const spent: Record<string, number> = {};
+  for (const ws of [small, large]) {
+    const [usage] = (await bus().call(contracts.budget.usage, { budget_id: budgets[ws]!.budget_id })).usage;
+    expect(usage).toMatchObject({ reserved_micro_usd: 0 });
+    spent[ws] = usage!.spent_micro_usd;
+    const { charged, served: owed } = byWorkspace(ws);
+    expect(usage!.spent_micro_usd).toBe(charged);
+    expect(charged).toBeGreaterThanOrEqual(owed);
+  }
+  expect(spent[small]).toBeLessThanOrEqual(smallCap);
+
+  // Every turn ended, once, saying how; none failed.
+  const refused = driven.filter((d) => d.view.error?.code === 'budget_exceeded');
+  expect(refused.length).toBeGreaterThan(0);
+  expect(refused.every((d) => d.workspace_id === small)).toBe(true);
+  expect(driven.filter((d) => d.view.state === 'failed').map((d) => d.view.error)).toEqual([]);
+  for (const session_id of new Set(driven.map((d) => d.session_id))) {
+    const events = await eventsOf(cluster.client, session_id);
+    const started = events.filter((e) => e.type === 'turn_started').map((e) => e.turn_id);
+    // Every turn was checked: one that started while the budget worker was restarting too.
+    const unchecked = events.filter(
+      (e) => e.type === 'turn_completed' && e.reason !== 'budget_exceeded' && e.cost_micro_usd === undefined,
     );
-    // The kills did land inside calls: some reservation lost its holder, or some call was made again.
-    expect(expired.length > 0 || redone).toBe(true);
-    expect(cluster.unexpectedExits).toEqual([]);
-  },
-);
+    expect(unchecked.map((e) => e.turn_id)).toEqual([]);
+    for (const turn_id of started)
+      expect({
+        turn_id,
+        completed: events.filter((e) => e.type === 'turn_completed' && e.turn_id === turn_id).length,
+      }).toEqual({
+        turn_id,
+        completed: 1,
+      });
+  }
+
+  const expired = granted.filter((r) => r.view.settlement!.kind === 'expire' || !r.view.settlement!.usage);
+  const redone = new Set(served.map((r) => r.request_id)).size < served.length;
+  process.stdout.write(
+    `budget kills: ${KILLS} (${victims.map((v) => `${v} ${killed.filter((k) => k === v).length}`).join(', ')}); ` +
+      `${driven.length} turns (${refused.length} refused), ${served.length} provider calls, ${granted.length} reservations ` +
+      `(${expired.length} charged in full); small cap: spent ${spent[small]} of ${smallCap}; large: ${spent[large]}\n`,
+  );
+  // The kills did land inside calls: some reservation lost its holder, or some call was made again.
+  expect(expired.length > 0 || redone).toBe(true);
+  expect(cluster.unexpectedExits).toEqual([]);
+});

@@ -2,16 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@iii-harness/testing';
-import {
-  AGENT_EVENTS_STREAM,
-  type AgentEvent,
-  contracts,
-  isTerminalTurnState,
-  type SessionEntry,
-  type TurnView,
-} from '@iii-harness/types';
+import { type AgentEvent, contracts, isTerminalTurnState, type SessionEntry, type TurnView } from '@iii-harness/types';
 import { Cluster, type ProcessName } from './helpers/cluster.js';
 import { catalogModels, type ModelRequest } from './helpers/model.js';
+import { agentEventsOf } from './helpers/stack.js';
 
 /**
  * Issue 14, "kill the compaction worker mid-summary and the orchestrator mid-turn", through the
@@ -87,11 +81,8 @@ const entriesOf = async (session_id: string) =>
   (await cluster.client.bus.call(contracts.session.tree, { session_id })).nodes.map((n) => n.entry as SessionEntry);
 
 async function eventsOf(session_id: string): Promise<AgentEvent[]> {
-  const items = await cluster.client.bus.call<AgentEvent[]>('stream::list', {
-    stream_name: AGENT_EVENTS_STREAM,
-    group_id: session_id,
-  });
-  return [...items].sort((a, b) => a.seq - b.seq);
+  const items = await agentEventsOf(cluster.client.bus, session_id);
+  return items.sort((a, b) => a.seq - b.seq);
 }
 
 /** The lease record as engine state holds it (the worker that would serve get_state may be dead). */

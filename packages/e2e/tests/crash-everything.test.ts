@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectClient, eventually, startTestWorker, type TestClient, type TestWorker } from '@iii-harness/testing';
+import {
+  connectClient,
+  eventually,
+  scriptedContracts,
+  startTestWorker,
+  type TestClient,
+  type TestWorker,
+} from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import {
   freePort,
   type Proc,
@@ -66,7 +74,7 @@ async function startAll(): Promise<void> {
         'run::start',
         'provider::scripted::script',
       ]) {
-        await client.bus.call('engine::functions::info', { function_id: id }).catch(() => {
+        await client.bus.call(contracts.engine.functionsInfo, { function_id: id }).catch(() => {
           throw new Error(`${id} not registered yet\n${procs.map((p) => `--- ${p.name}\n${p.tail(5)}`).join('\n')}`);
         });
       }
@@ -95,21 +103,18 @@ it('4. a pending hold survives kill -9 of the engine and every worker; resolving
   procs = [];
   await startAll();
   tools = await startTestWorker(toolsWorker(runs), { url });
-  await client.bus.call('provider::scripted::script', {
+  await client.bus.call(scriptedContracts.script('scripted'), {
     turns: [{ steps: [call('tools::held', { n: 1 }, 'held-1')] }],
   });
   const session_id = 'crash-all';
-  await client.bus.call('session::ensure', { session_id });
-  await client.bus.call('session::append', {
+  await client.bus.call(contracts.session.ensure, { session_id });
+  await client.bus.call(contracts.session.append, {
     session_id,
     entry: { type: 'message', message: { role: 'user', content: 'needs approval' } },
   });
-  await client.bus.call('run::start', { session_id, provider: 'scripted', model: 'scripted-model' });
+  await client.bus.call(contracts.run.start, { session_id, provider: 'scripted', model: 'scripted-model' });
   await eventually(
-    async () =>
-      expect(
-        (await client.bus.call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending,
-      ).toHaveLength(1),
+    async () => expect((await client.bus.call(contracts.approval.listPending, { session_id })).pending).toHaveLength(1),
     { timeoutMs: 10_000 },
   );
 
@@ -120,32 +125,32 @@ it('4. a pending hold survives kill -9 of the engine and every worker; resolving
     async () =>
       expect(
         (
-          await client.bus.call<{ pending: Array<{ function_call_id: string }> }>('approval::list_pending', {
+          await client.bus.call(contracts.approval.listPending, {
             session_id,
           })
         ).pending.map((p) => p.function_call_id),
       ).toEqual(['held-1']),
     { timeoutMs: 20_000 },
   );
-  expect(await client.bus.call('turn::get_state', { session_id })).toMatchObject({
+  expect(await client.bus.call(contracts.turn.getState, { session_id })).toMatchObject({
     state: 'function_awaiting_approval',
   });
-  await eventually(() => client.bus.call('engine::functions::info', { function_id: 'tools::held' }), {
+  await eventually(() => client.bus.call(contracts.engine.functionsInfo, { function_id: 'tools::held' }), {
     timeoutMs: 15_000,
   });
 
-  await client.bus.call('provider::scripted::script', { turns: [{ steps: [{ text: 'approved and done' }] }] });
-  await client.bus.call('approval::resolve', { session_id, function_call_id: 'held-1', decision: 'allow' });
+  await client.bus.call(scriptedContracts.script('scripted'), { turns: [{ steps: [{ text: 'approved and done' }] }] });
+  await client.bus.call(contracts.approval.resolve, { session_id, function_call_id: 'held-1', decision: 'allow' });
   await eventually(
     async () =>
-      expect(await client.bus.call('turn::get_state', { session_id })).toMatchObject({
+      expect(await client.bus.call(contracts.turn.getState, { session_id })).toMatchObject({
         state: 'stopped',
         outcome: 'stopped',
       }),
     { timeoutMs: 20_000 },
   );
   expect(runs).toEqual([{ function_id: 'tools::held', input: { n: 1 } }]);
-  const { messages } = await client.bus.call<{ messages: Array<{ message: { role: string } }> }>('session::messages', {
+  const { messages } = await client.bus.call(contracts.session.messages, {
     session_id,
   });
   expect(messages.map((m) => m.message.role)).toEqual(['user', 'assistant', 'function_result', 'assistant']);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@iii-harness/testing';
 import { INTERRUPTED } from '@iii-harness/turn-orchestrator';
-import { TURN_STEP_QUEUE } from '@iii-harness/types';
+import { contracts, TURN_STEP_QUEUE } from '@iii-harness/types';
+import { engineQueues } from './helpers/engine-queues.js';
 import { type Proc, spawnWorker } from './helpers/processes.js';
 import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
@@ -18,7 +19,7 @@ const startOrchestrator = async () => {
   await eventually(
     async () => {
       const info = await stack.client.bus
-        .call('engine::functions::info', { function_id: 'run::start' })
+        .call(contracts.engine.functionsInfo, { function_id: 'run::start' })
         .catch(() => undefined);
       if (!info) throw new Error(`orchestrator not up yet:\n${orchestrator?.tail()}`);
     },
@@ -100,8 +101,7 @@ it('7. the orchestrator killed mid-step as many times in a row as the queue allo
   }
   expect(await stack.waitForEnd(session_id, 60_000)).toMatchObject({ status: 'stopped' });
   expect(stack.runs).toHaveLength(1);
-  const deadSteps = () =>
-    stack.client.bus.call<unknown[]>('engine::queue::dlq_messages', { queue: TURN_STEP_QUEUE.queue });
+  const deadSteps = () => stack.client.bus.call(engineQueues.dlqMessages, { queue: TURN_STEP_QUEUE.queue });
   // The engine dead-letters the step when it sees the last kill; the restart that follows redrives it.
   await eventually(async () => expect(await deadSteps()).toEqual([]), { timeoutMs: 10_000 });
   const messages = await stack.messages(session_id);

@@ -1,4 +1,5 @@
 import { eventually } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { call, type Stack, startStack } from './helpers/stack.js';
 
 // Issue 12: errors the turn can live with are logged with their reason, never swallowed.
@@ -28,12 +29,12 @@ it('a held call the gate cannot cancel when its turn ends is logged with the rea
   stack = await startStack({ turns: [{ steps: [call('tools::held', {}, 'c1')] }] });
   const { session_id } = await stack.start('needs approval');
   await eventually(async () =>
-    expect(await stack.client.bus.call('turn::get_state', { session_id })).toMatchObject({
+    expect(await stack.client.bus.call(contracts.turn.getState, { session_id })).toMatchObject({
       state: 'function_awaiting_approval',
     }),
   );
   await stack.stopWorker('approval');
-  await stack.client.bus.call('run::abort', { session_id });
+  await stack.client.bus.call(contracts.run.abort, { session_id });
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
   expect(warnings(stack)).toContainEqual(
     expect.objectContaining({ msg: 'could not cancel a held call', function_call_id: 'c1', err: expect.any(String) }),

@@ -1,3 +1,4 @@
+import { contracts } from '@iii-harness/types';
 import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -47,8 +48,8 @@ it('10. the harness control surface is denied to the model in every mode, whatev
   stack = await startStack({ policy: "rules:\n  - '*'\n" });
   for (const mode of ['manual', 'auto', 'full'] as const) {
     const session_id = `kernel-${mode}`;
-    await stack.client.bus.call('session::ensure', { session_id });
-    await stack.client.bus.call('approval::set_mode', { session_id, mode });
+    await stack.client.bus.call(contracts.session.ensure, { session_id });
+    await stack.client.bus.call(contracts.approval.setMode, { session_id, mode });
     stack.provider.script({ steps: attempts }, { steps: [{ text: 'ok' }] });
     await stack.start('escalate', { session_id });
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'stopped' });
@@ -56,9 +57,7 @@ it('10. the harness control surface is denied to the model in every mode, whatev
     expect(results.map((r) => r.function_call_id)).toEqual(['a1', 'a2', 'a3', 'a4']);
     for (const r of results)
       expect(r).toMatchObject({ is_error: true, content: [{ text: expect.stringMatching(/^denied \(kernel\)/) }] });
-    expect((await stack.client.bus.call<{ mode: string }>('approval::get_settings', { session_id: 'x' })).mode).toBe(
-      'manual',
-    );
+    expect((await stack.client.bus.call(contracts.approval.getSettings, { session_id: 'x' })).mode).toBe('manual');
   }
 });
 
@@ -69,16 +68,16 @@ it('manual, auto and full modes decide a needs_approval call differently', async
     ['full', 'ran'],
   ] as const) {
     const session_id = `mode-${mode}`;
-    await stack.client.bus.call('session::ensure', { session_id });
-    await stack.client.bus.call('approval::set_mode', { session_id, mode });
+    await stack.client.bus.call(contracts.session.ensure, { session_id });
+    await stack.client.bus.call(contracts.approval.setMode, { session_id, mode });
     stack.provider.script({ steps: [call('tools::held', { mode }, `h-${mode}`)] }, { steps: [{ text: 'done' }] });
     await stack.start('go', { session_id });
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'stopped' });
     expect(expected).toBe(stack.runs.some((r) => (r.input as { mode?: string }).mode === mode) ? 'ran' : 'held');
   }
   stack.provider.script({ steps: [call('tools::forbidden', {}, 'f-full')] }, { steps: [{ text: 'done' }] });
-  await stack.client.bus.call('session::ensure', { session_id: 'mode-full-deny' });
-  await stack.client.bus.call('approval::set_mode', { session_id: 'mode-full-deny', mode: 'full' });
+  await stack.client.bus.call(contracts.session.ensure, { session_id: 'mode-full-deny' });
+  await stack.client.bus.call(contracts.approval.setMode, { session_id: 'mode-full-deny', mode: 'full' });
   await stack.start('go', { session_id: 'mode-full-deny' });
   await stack.waitForEnd('mode-full-deny');
   expect(stack.runs.map((r) => r.function_id)).toContain('tools::forbidden');

@@ -2,6 +2,7 @@ import { subscribeHook, type WorkerSpec } from '@iii-harness/runtime';
 import { startTestWorker } from '@iii-harness/testing';
 import { HOOK_AFTER_FUNCTION_CALL, HOOK_BEFORE_FUNCTION_CALL } from '@iii-harness/types';
 import { z } from 'zod';
+import { engineQueues } from './helpers/engine-queues.js';
 import { call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -57,7 +58,7 @@ it('11. with no subscriber, nothing is published', async () => {
   const { session_id } = await stack.start('no hooks');
   await stack.waitForEnd(session_id);
   expect(stack.runs).toHaveLength(1);
-  const topics = await stack.client.bus.call<Array<{ name: string }>>('engine::queue::list_topics', {});
+  const topics = await stack.client.bus.call(engineQueues.listTopics, {});
   expect(topics.map((t) => t.name)).not.toContain(HOOK_BEFORE_FUNCTION_CALL);
   expect(topics.map((t) => t.name)).not.toContain(HOOK_AFTER_FUNCTION_CALL);
 });

@@ -1,4 +1,5 @@
 import { eventually } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -13,7 +14,7 @@ it('9. max_turns ends the turn with a notice, not an error', async () => {
   const done = await stack.waitForEnd(session_id);
   expect(done).toMatchObject({ status: 'stopped', reason: 'max_turns' });
   expect(stack.provider.requests).toHaveLength(2);
-  const entries = await stack.client.bus.call<{ entries?: unknown[] }>('session::tree', { session_id });
+  const entries = await stack.client.bus.call(contracts.session.tree, { session_id });
   expect(JSON.stringify(entries)).toContain('max_turns');
 });
 
@@ -27,7 +28,7 @@ it('9. run::abort mid-stream ends the turn as aborted and stops the provider str
     expect(updates.length).toBeGreaterThan(0);
   });
   const before = Date.now();
-  expect(await stack.client.bus.call('run::abort', { session_id })).toMatchObject({ aborted: true });
+  expect(await stack.client.bus.call(contracts.run.abort, { session_id })).toMatchObject({ aborted: true });
   const done = await stack.waitForEnd(session_id);
   expect(done).toMatchObject({ status: 'aborted' });
   expect(Date.now() - before).toBeLessThan(3_000);
@@ -39,15 +40,13 @@ it('9. run::abort of a parked turn resolves its held call as aborted', async () 
   stack = await startStack({ turns: [{ steps: [call('tools::held', {}, 'h1')] }] });
   const { session_id } = await stack.start('needs approval');
   await eventually(async () =>
-    expect(await stack.client.bus.call('turn::get_state', { session_id })).toMatchObject({
+    expect(await stack.client.bus.call(contracts.turn.getState, { session_id })).toMatchObject({
       state: 'function_awaiting_approval',
     }),
   );
-  await stack.client.bus.call('run::abort', { session_id });
+  await stack.client.bus.call(contracts.run.abort, { session_id });
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
-  expect(
-    (await stack.client.bus.call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending,
-  ).toEqual([]);
+  expect((await stack.client.bus.call(contracts.approval.listPending, { session_id })).pending).toEqual([]);
   expect(stack.runs).toEqual([]);
   const [result] = (await stack.messages(session_id)).filter((m) => m.message.role === 'function_result');
   expect(result?.message).toMatchObject({ function_call_id: 'h1', is_error: true });

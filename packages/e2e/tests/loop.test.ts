@@ -1,3 +1,4 @@
+import { contracts } from '@iii-harness/types';
 import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -67,10 +68,7 @@ it('3. a batch of allowed, held and denied calls: runs, denies, parks, resumes o
   const { client } = stack;
   const parked = await (async () => {
     for (let i = 0; i < 200; i++) {
-      const view = await client.bus.call<{ state: string; pending_approvals: Array<{ function_call_id: string }> }>(
-        'turn::get_state',
-        { session_id },
-      );
+      const view = await client.bus.call(contracts.turn.getState, { session_id });
       if (view.state === 'function_awaiting_approval') return view;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -78,13 +76,10 @@ it('3. a batch of allowed, held and denied calls: runs, denies, parks, resumes o
   })();
   expect(parked.pending_approvals.map((p) => p.function_call_id)).toEqual(['c_held']);
   expect(stack.runs.map((r) => r.function_id)).toEqual(['tools::echo']);
-  const { pending } = await client.bus.call<{ pending: Array<{ function_call_id: string }> }>(
-    'approval::list_pending',
-    { session_id },
-  );
+  const { pending } = await client.bus.call(contracts.approval.listPending, { session_id });
   expect(pending.map((p) => p.function_call_id)).toEqual(['c_held']);
 
-  await client.bus.call('approval::resolve', { session_id, function_call_id: 'c_held', decision: 'allow' });
+  await client.bus.call(contracts.approval.resolve, { session_id, function_call_id: 'c_held', decision: 'allow' });
   expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'stopped' });
   expect(stack.runs.map((r) => r.function_id).sort()).toEqual(['tools::echo', 'tools::held']);
   const results = (await stack.messages(session_id))

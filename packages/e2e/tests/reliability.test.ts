@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { eventually, startTestWorker } from '@iii-harness/testing';
-import { AGENT_EVENTS_STREAM, type AgentEvent, type Message, TURN_STEP_QUEUE } from '@iii-harness/types';
-import { agentEvents, call, type Stack, startStack } from './helpers/stack.js';
+import { AGENT_EVENTS_STREAM, contracts, type Message, TURN_STEP_QUEUE } from '@iii-harness/types';
+import { agentEvents, agentEventsOf, call, type Stack, startStack } from './helpers/stack.js';
 
 // Issue 11's findings that need no process killed: each test fails when its guarantee is broken.
 let stack: Stack;
@@ -52,7 +52,7 @@ describe('a provider briefly away', () => {
       async () => expect((await agentEvents(stack, session_id)).map((e) => e.type)).toContain('turn_waiting'),
       { timeoutMs: 10_000 },
     );
-    await stack.client.bus.call('run::abort', { session_id });
+    await stack.client.bus.call(contracts.run.abort, { session_id });
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
   });
 
@@ -75,7 +75,7 @@ describe('abort leaves a valid transcript', () => {
     await eventually(() => expect(stack.runs.map((r) => r.function_id)).toEqual(['tools::slow']), {
       timeoutMs: 10_000,
     });
-    await stack.client.bus.call('run::abort', { session_id });
+    await stack.client.bus.call(contracts.run.abort, { session_id });
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
     const messages = await stack.messages(session_id);
     expectEveryCallAnswered(messages);
@@ -111,7 +111,7 @@ describe('abort leaves a valid transcript', () => {
         ).toBe(true),
       { timeoutMs: 10_000 },
     );
-    await stack.client.bus.call('run::abort', { session_id });
+    await stack.client.bus.call(contracts.run.abort, { session_id });
     expect(await stack.waitForEnd(session_id)).toMatchObject({ status: 'aborted' });
     const messages = await stack.messages(session_id);
     expect(messages.filter((m) => m.message.role === 'assistant')).toHaveLength(1);
@@ -129,15 +129,15 @@ it('a retried send whose first try reached the transcript stores its message onc
   // The first try appended the message under the send's entry id and started the turn, then its
   // reply was lost (the harness died before it stored the answer): the client sends again.
   const entryId = `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
-  await stack.client.bus.call('session::ensure', { session_id });
-  await stack.client.bus.call('session::append', {
+  await stack.client.bus.call(contracts.session.ensure, { session_id });
+  await stack.client.bus.call(contracts.session.append, {
     session_id,
     entry_id: entryId,
     entry: { type: 'message', message: { role: 'user', content: 'run the slow tool' } },
   });
-  await stack.client.bus.call('run::start', { session_id, provider: 'scripted', model: 'scripted-model' });
+  await stack.client.bus.call(contracts.run.start, { session_id, provider: 'scripted', model: 'scripted-model' });
   await eventually(() => expect(stack.runs).toHaveLength(1), { timeoutMs: 10_000 });
-  const retry = await stack.client.bus.call('harness::send', {
+  const retry = await stack.client.bus.call(contracts.harness.send, {
     session_id,
     text: 'run the slow tool',
     idempotency_key: key,
@@ -153,14 +153,9 @@ it('a turn_completed lost between the terminal save and its write is written exa
   const { session_id, turn_id } = await stack.start('end');
   const done = await stack.waitForEnd(session_id);
   const items = async () =>
-    (
-      await stack.client.bus.call<AgentEvent[]>('stream::list', {
-        stream_name: AGENT_EVENTS_STREAM,
-        group_id: session_id,
-      })
-    ).filter((e) => e.type === 'turn_completed');
+    (await agentEventsOf(stack.client.bus, session_id)).filter((e) => e.type === 'turn_completed');
   // As if the process died after the terminal save, before the event left.
-  await stack.client.bus.call('stream::delete', {
+  await stack.client.bus.call(contracts.engine.streamDelete, {
     stream_name: AGENT_EVENTS_STREAM,
     group_id: session_id,
     item_id: String(done.seq).padStart(12, '0'),
@@ -168,7 +163,11 @@ it('a turn_completed lost between the terminal save and its write is written exa
   expect(await items()).toEqual([]);
   // The queue delivers the job again (it was never acknowledged), and again (a duplicate).
   for (let i = 0; i < 2; i++)
-    await stack.client.bus.enqueue(TURN_STEP_QUEUE.queue, 'turn::steering_check', { session_id, turn_id, step: 3 });
+    await stack.client.bus.enqueue(TURN_STEP_QUEUE.queue, contracts.turn.steeringCheck, {
+      session_id,
+      turn_id,
+      step: 3,
+    });
   await eventually(async () => expect(await items()).toHaveLength(1), { timeoutMs: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const [again] = await items();
@@ -191,7 +190,7 @@ it('a late job of an ended turn, delivered while the next turn runs, does not st
   // A job of the first turn delivered while the second turn's delivery waits for its tool (the queue
   // keeps a session's jobs in order, so this is a zombie's or another engine's delivery: called
   // directly here). Its claim fences the second turn's delivery, so it must carry that turn on.
-  await stack.client.bus.call('turn::steering_check', { session_id, turn_id: first, step: 1 });
+  await stack.client.bus.call(contracts.turn.steeringCheck, { session_id, turn_id: first, step: 1 });
   // Well before the recovery sweep would find the turn stalled (stalled_after_ms: 60 s).
   expect(await stack.waitForEnd(session_id, 15_000)).toMatchObject({ turn_id: second, status: 'stopped' });
   expect(stack.runs).toHaveLength(1);

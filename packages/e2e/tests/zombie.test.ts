@@ -1,7 +1,7 @@
-import { eventually } from '@iii-harness/testing';
-import type { AgentEvent, Message, TurnView } from '@iii-harness/types';
+import { eventually, type ScriptedTurnInput, scriptedContracts } from '@iii-harness/testing';
+import { contracts, type TurnView } from '@iii-harness/types';
 import { Cluster } from './helpers/cluster.js';
-import { call } from './helpers/stack.js';
+import { agentEventsOf, call } from './helpers/stack.js';
 
 // Issue 11's findings that need real processes: every process of the loop is its own, killed with
 // SIGKILL or frozen with SIGSTOP (hung, not dead) at the moment each finding names.
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 const bus = () => cluster.client.bus;
-const script = (...turns: unknown[]) => bus().call('provider::scripted::script', { turns });
+const script = (...turns: ScriptedTurnInput[]) => bus().call(scriptedContracts.script('scripted'), { turns });
 
 async function startTurn(
   session_id: string,
@@ -23,27 +23,19 @@ async function startTurn(
   provider = 'scripted',
   model = 'scripted-model',
 ): Promise<string> {
-  await bus().call('session::ensure', { session_id });
-  await bus().call('session::append', {
+  await bus().call(contracts.session.ensure, { session_id });
+  await bus().call(contracts.session.append, {
     session_id,
     entry: { type: 'message', message: { role: 'user', content: text } },
   });
-  const { turn_id } = await bus().call<{ turn_id: string }>('run::start', {
-    session_id,
-    provider,
-    model,
-  });
+  const { turn_id } = await bus().call(contracts.run.start, { session_id, provider, model });
   return turn_id;
 }
 
-const state = (session_id: string) => bus().call<TurnView>('turn::get_state', { session_id }, { timeoutMs: 3_000 });
-const messages = async (session_id: string) =>
-  (await bus().call<{ messages: Array<{ entry_id: string; message: Message }> }>('session::messages', { session_id }))
-    .messages;
+const state = (session_id: string) => bus().call(contracts.turn.getState, { session_id }, { timeoutMs: 3_000 });
+const messages = async (session_id: string) => (await bus().call(contracts.session.messages, { session_id })).messages;
 const completions = async (session_id: string) =>
-  (await bus().call<AgentEvent[]>('stream::list', { stream_name: 'agent::events', group_id: session_id })).filter(
-    (e) => e.type === 'turn_completed',
-  );
+  (await agentEventsOf(bus(), session_id)).filter((e) => e.type === 'turn_completed');
 
 async function waitEnded(session_id: string, timeoutMs = 60_000): Promise<TurnView> {
   return eventually(
@@ -94,25 +86,22 @@ it('6. a decision made while the orchestrator is down is honoured once, and the 
   const session_id = 'orphan-1';
   await startTurn(session_id, 'needs approval');
   await eventually(
-    async () =>
-      expect((await bus().call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending).toHaveLength(
-        1,
-      ),
+    async () => expect((await bus().call(contracts.approval.listPending, { session_id })).pending).toHaveLength(1),
     { timeoutMs: 20_000 },
   );
   await cluster.kill('turn-orchestrator');
-  await bus().call('approval::resolve', { session_id, function_call_id: 'h1', decision: 'allow' });
+  await bus().call(contracts.approval.resolve, { session_id, function_call_id: 'h1', decision: 'allow' });
   await cluster.startProcess('turn-orchestrator');
   expect(await waitEnded(session_id)).toMatchObject({ state: 'stopped', outcome: 'stopped' });
   expect(cluster.runs().map((r) => r.function_id)).toEqual(['tools::held']);
-  expect((await bus().call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending).toEqual([]);
+  expect((await bus().call(contracts.approval.listPending, { session_id })).pending).toEqual([]);
   // A late deny cannot take back the allow of a call that ran.
-  expect(await bus().call('approval::resolve', { session_id, function_call_id: 'h1', decision: 'deny' })).toMatchObject(
-    {
-      decision: 'allow',
-      already_resolved: true,
-    },
-  );
+  expect(
+    await bus().call(contracts.approval.resolve, { session_id, function_call_id: 'h1', decision: 'deny' }),
+  ).toMatchObject({
+    decision: 'allow',
+    already_resolved: true,
+  });
   expect(await completions(session_id)).toHaveLength(1);
 });
 
@@ -127,15 +116,13 @@ it('6. a held call whose hold was never made (the orchestrator died in between) 
   );
   // As if the orchestrator had died after saving the call as held and before the gate got its hold.
   await cluster.kill('turn-orchestrator');
-  await bus().call('state::delete', { scope: 'approval_pending', key: `${session_id}/h2` });
-  expect((await bus().call<{ pending: unknown[] }>('approval::list_pending', { session_id })).pending).toEqual([]);
+  await bus().call(contracts.engine.stateDelete, { scope: 'approval_pending', key: `${session_id}/h2` });
+  expect((await bus().call(contracts.approval.listPending, { session_id })).pending).toEqual([]);
   await cluster.startProcess('turn-orchestrator');
   const pending = async () =>
-    (
-      await bus().call<{ pending: Array<{ function_call_id: string }> }>('approval::list_pending', { session_id })
-    ).pending.map((p) => p.function_call_id);
+    (await bus().call(contracts.approval.listPending, { session_id })).pending.map((p) => p.function_call_id);
   await eventually(async () => expect(await pending()).toEqual(['h2']), { timeoutMs: 30_000 });
-  await bus().call('approval::resolve', { session_id, function_call_id: 'h2', decision: 'allow' });
+  await bus().call(contracts.approval.resolve, { session_id, function_call_id: 'h2', decision: 'allow' });
   expect(await waitEnded(session_id)).toMatchObject({ state: 'stopped', outcome: 'stopped' });
   expect(cluster.runs().map((r) => r.function_id)).toEqual(['tools::held']);
   expect(await pending()).toEqual([]);

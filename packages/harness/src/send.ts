@@ -138,16 +138,29 @@ async function deliver(
         'invalid_payload',
         'no provider/model given and no default_provider/default_model configured',
       );
-    await bus.call(session.append, {
+    const appended = await bus.call(session.append, {
       session_id: input.session_id,
       entry_id: entryId,
       entry: { type: 'message', message },
     });
-    result = await startOrJoin(bus, config, { ...input, provider, model }, entryId);
+    const ran = appended.created ? undefined : await turnSince(bus, input.session_id, appended.entry.created_at);
+    result = ran
+      ? { session_id: input.session_id, turn_id: ran.turn_id, merged: false }
+      : await startOrJoin(bus, config, { ...input, provider, model }, entryId);
   }
   if (key) await bus.state.set(config.sends_scope, key, sendAnswers.stamp(result));
   annotateSpan({ ...functionSpanAttributes(contracts.harness.send.id, result), 'iii.send.merged': result.merged });
   return result;
+}
+
+/**
+ * A retried send whose first try appended the message (and then lost its answer): a turn started
+ * since had the message in its transcript, so it is this send's turn — starting another would
+ * answer the message twice.
+ */
+async function turnSince(bus: Bus, sessionId: string, appendedAt: number): Promise<TurnView | undefined> {
+  const view = await turnOf(bus, sessionId);
+  return view && view.started_at >= appendedAt ? view : undefined;
 }
 
 /**

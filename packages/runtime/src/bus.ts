@@ -7,7 +7,6 @@ import {
 } from '@iii-harness/types';
 import { type IIIClient, TriggerAction } from 'iii-sdk';
 import { createChannel } from 'iii-sdk/helpers';
-import type { z } from 'zod';
 import { formatZodIssues, fromInvocationError, HarnessError } from './errors.js';
 import { EngineState } from './state.js';
 import { EngineStreams } from './streams.js';
@@ -39,24 +38,12 @@ export class Bus {
    * Call a function through its contract and wait for the reply, validated: a reply that does not
    * match the contract's output schema is an `internal` error naming the function, never trusted.
    */
-  call<C extends Contract>(contract: C, payload: ContractInput<C>, options?: CallOptions): Promise<ContractOutput<C>>;
-  /** @deprecated String ids are on their way out (issue 12): call through a contract, or `invoke`. */
-  call<T = unknown>(
-    functionId: string,
-    payload?: unknown,
-    options?: CallOptions & { schema?: z.ZodType<T> },
-  ): Promise<T>;
-  async call(
-    target: Contract | string,
-    payload: unknown = {},
-    options: CallOptions & { schema?: z.ZodType } = {},
-  ): Promise<unknown> {
-    if (typeof target === 'string') {
-      const reply = await this.invoke(target, payload, options);
-      if (!options.schema) return reply;
-      return this.checkReply({ id: target, output: options.schema } as Contract, reply);
-    }
-    return this.checkReply(target, await this.invoke(target.id, payload, options));
+  async call<C extends Contract>(
+    contract: C,
+    payload: ContractInput<C>,
+    options: CallOptions = {},
+  ): Promise<ContractOutput<C>> {
+    return this.checkReply(contract, await this.invoke(contract.id, payload, options));
   }
 
   private checkReply<C extends Contract>(contract: C, result: unknown): ContractOutput<C> {
@@ -94,27 +81,19 @@ export class Bus {
   }
 
   /** Put a job on a named queue; resolves once the queue has durably accepted it. */
-  enqueue<C extends Contract>(
+  async enqueue<C extends Contract>(
     queue: string,
     contract: C,
     payload: ContractInput<C>,
-  ): Promise<{ messageReceiptId: string }>;
-  /** @deprecated Enqueue through a contract (issue 12). */
-  enqueue(queue: string, functionId: string, payload?: unknown): Promise<{ messageReceiptId: string }>;
-  async enqueue(
-    queue: string,
-    target: Contract | string,
-    payload: unknown = {},
   ): Promise<{ messageReceiptId: string }> {
-    const functionId = typeof target === 'string' ? target : target.id;
     try {
       return (await this.client.trigger({
-        function_id: functionId,
+        function_id: contract.id,
         payload: payload ?? {},
         action: TriggerAction.Enqueue({ queue }),
       })) as { messageReceiptId: string };
     } catch (error) {
-      throw fromInvocationError(error, functionId);
+      throw fromInvocationError(error, contract.id);
     }
   }
 

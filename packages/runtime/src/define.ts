@@ -27,19 +27,3 @@ export interface FunctionDef<C extends Contract = Contract> {
   contract: C;
   handler: Handler<C>;
 }
-
-/**
- * @deprecated The pre-contract declaration (id, schemas and handler in the worker). Kept only while
- * the workers move to contracts in `types`; `Worker.function(contract, handler)` replaces it.
- */
-export interface LegacyFunctionDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType>
-  extends Contract<I, O> {
-  handler(input: z.output<I>, ctx: HandlerContext): Promise<z.input<O>> | z.input<O>;
-}
-
-/** @deprecated See `LegacyFunctionDef`. */
-export function defineFunction<I extends z.ZodType, O extends z.ZodType>(
-  def: LegacyFunctionDef<I, O>,
-): LegacyFunctionDef<I, O> {
-  return def;
-}

@@ -17,13 +17,7 @@ export {
   type TurnContext,
   turnFromPayload,
 } from './context.js';
-export {
-  defineFunction,
-  type FunctionDef,
-  type Handler,
-  type HandlerContext,
-  type LegacyFunctionDef,
-} from './define.js';
+export type { FunctionDef, Handler, HandlerContext } from './define.js';
 export { formatZodIssues, fromInvocationError, HarnessError, isHarnessError, toWireError } from './errors.js';
 export { globsMatcher, globToRegExp, matchesAnyGlob } from './globs.js';
 export { createHandler, jsonSchemasOf } from './handler.js';

@@ -14,7 +14,7 @@ import {
   parseWorkerFlags,
   type WorkerFlags,
 } from './config.js';
-import type { Handler, LegacyFunctionDef } from './define.js';
+import type { Handler } from './define.js';
 import { HarnessError, toWireError } from './errors.js';
 import { createHandler, jsonSchemasOf } from './handler.js';
 import { Leases } from './lease.js';
@@ -146,19 +146,12 @@ export class Worker<C> {
    * Serve a contract: input validated before `handler` runs, output validated after, JSON Schemas
    * registered for `engine::functions::info`, a span per call, failures as `{code, message}`.
    */
-  function<C extends Contract>(contract: C, handler: Handler<C>): void;
-  /** @deprecated Pre-contract form, kept while the workers move to contracts. */
-  // biome-ignore lint/suspicious/noExplicitAny: transitional (issue 12)
-  function(def: LegacyFunctionDef<any, any>): void;
-  // biome-ignore lint/suspicious/noExplicitAny: transitional (issue 12)
-  function(first: Contract | LegacyFunctionDef<any, any>, second?: Handler<Contract>): void {
-    const contract = first;
+  function<C extends Contract>(contract: C, handler: Handler<C>): void {
     if (this.stopping) {
       // Registering now would take new work while draining.
       this.logger.warn({ function_id: contract.id }, 'not registered: the worker is shutting down');
       return;
     }
-    const handler = second ?? (first as LegacyFunctionDef).handler.bind(first);
     const run = createHandler(contract, handler, { bus: this.bus, logger: this.logger });
     const ref = this.client.registerFunction(
       contract.id,

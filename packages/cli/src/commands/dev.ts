@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { contracts } from '@iii-harness/types';
 import { parse as parseYaml } from 'yaml';
 import { HarnessClient } from '../client.js';
 import { captureSdkConsole } from '../connect.js';
@@ -15,6 +16,7 @@ import { Progress } from './progress.js';
 export interface DevOptions {
   port?: number;
   httpPort: number;
+  consolePort?: number;
   dataDir: string;
   memory: boolean;
   config?: string;
@@ -96,6 +98,13 @@ async function settleProviders(client: HarnessClient, expected: number): Promise
   await sleep(500);
 }
 
+/** Where the web console answers (its port may have been chosen for it), as `open` will find it. */
+async function consoleLines(client: HarnessClient): Promise<string[]> {
+  const status = await client.bus.call(contracts.console.status, {}).catch(() => undefined);
+  if (!status) return [];
+  return [`${c.bold('Console')}  ${c.cyan(status.url)} ${c.dim('· iii-harness open')}`];
+}
+
 export async function runDev(options: DevOptions, globals: GlobalOptions): Promise<void> {
   if (globals.url) throw usageError('dev starts its own engine: use --port instead of --url');
   const { workers, unknown } = selectWorkers(options.only);
@@ -107,6 +116,7 @@ export async function runDev(options: DevOptions, globals: GlobalOptions): Promi
   const stack = new Stack({
     port: options.port ?? portOfEnv() ?? 49134,
     httpPort: options.httpPort,
+    consolePort: options.consolePort,
     dataDir: options.dataDir,
     memory: options.memory,
     config: configFile,
@@ -160,6 +170,7 @@ export async function runDev(options: DevOptions, globals: GlobalOptions): Promi
           { indent: 2 },
         ),
         ...reportLines(report, relative(process.cwd(), policyPath) || policyPath),
+        ...(up.includes('console') ? await consoleLines(client) : []),
         c.dim(`Logs: iii-harness logs [worker] [-f] (${relative(process.cwd(), logsDir(stack.dataDir)) || '.'})`),
       ].join('\n')}\n`,
     );

@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { contracts } from '@iii-harness/types';
+import { engineReachable, engineUrl } from '../connect.js';
 import { CliError, usageError } from '../errors.js';
 import type { GlobalOptions } from '../program.js';
 import { c } from '../style.js';
+import { withClient } from './common.js';
 
 /**
  * `iii-harness open`: the web console in a browser. The console is its own worker
  * (`iii-harness-console`, started by `iii-harness dev` when installed); this only finds its
- * address, checks that something answers there, and hands it to the platform's opener.
+ * address (--console-url, IIH_CONSOLE_URL, what the console reports on the bus, else the default),
+ * checks that something answers there, and hands it to the platform's opener.
  */
 
 export const DEFAULT_CONSOLE_URL = 'http://127.0.0.1:3113';
@@ -49,8 +53,22 @@ export function opener(url: string): { command: string; args: string[] } | undef
   return onPath('xdg-open') ? { command: 'xdg-open', args: [url] } : undefined;
 }
 
-function consoleUrl(options: OpenOptions): string {
-  const url = options.consoleUrl ?? process.env.IIH_CONSOLE_URL ?? DEFAULT_CONSOLE_URL;
+/** The address the running console reports on the bus (its port may not be the default), if any. */
+async function consoleUrlOnBus(globals: GlobalOptions): Promise<string | undefined> {
+  const url = engineUrl(globals.url);
+  if (!(await engineReachable(url, 1_000))) return undefined;
+  try {
+    return await withClient(
+      globals,
+      async (client) => (await client.bus.call(contracts.console.status, {}, { timeoutMs: 2_000 })).url,
+    );
+  } catch {
+    return undefined; // no console registered: the default address is tried
+  }
+}
+
+function consoleUrl(options: OpenOptions, onBus: string | undefined): string {
+  const url = options.consoleUrl ?? process.env.IIH_CONSOLE_URL ?? onBus ?? DEFAULT_CONSOLE_URL;
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
@@ -72,8 +90,9 @@ function launch(how: { command: string; args: string[] }): Promise<boolean> {
   });
 }
 
-export async function runOpen(options: OpenOptions, _globals: GlobalOptions): Promise<void> {
-  const url = consoleUrl(options);
+export async function runOpen(options: OpenOptions, globals: GlobalOptions): Promise<void> {
+  const given = options.consoleUrl ?? process.env.IIH_CONSOLE_URL;
+  const url = consoleUrl(options, given ? undefined : await consoleUrlOnBus(globals));
   if (!(await answers(url))) {
     process.stdout.write(`${url}\n`);
     throw new CliError(

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { engineReachable } from '../connect.js';
 import { CliError } from '../errors.js';
 import { cliMain, DEMO_WORKER, ENGINE_PKG, resolveBin, type StackWorker } from './catalog.js';
@@ -10,6 +11,8 @@ import { lastLine, logFile, logsDir } from './logs.js';
 export interface StackOptions {
   port: number;
   httpPort?: number;
+  /** The web console's port when given on the command line (else its config's, else 3113). */
+  consolePort?: number;
   dataDir: string;
   memory: boolean;
   config?: string;
@@ -62,6 +65,20 @@ function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+const CONSOLE_WORKER = 'console';
+const DEFAULT_CONSOLE_PORT = 3113;
+
+/** `console.port` in the worker config file, when it sets one. */
+function consolePortInConfig(file: string | undefined): number | undefined {
+  if (!file) return undefined;
+  try {
+    const port = (parseYaml(readFileSync(file, 'utf8')) as { console?: { port?: unknown } } | null)?.console?.port;
+    return typeof port === 'number' ? port : undefined;
+  } catch {
+    return undefined; // the console reports a bad config itself
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -107,6 +124,11 @@ export class Stack {
         throw new CliError(
           `port ${port} is taken (another engine or program is listening there): stop it, or choose another with ${flag}`,
         );
+    const consolePort = this.consolePort();
+    if (consolePort !== undefined && consolePort !== 0 && !(await portFree(consolePort)))
+      throw new CliError(
+        `port ${consolePort} of the web console is taken (another \`iii-harness dev\`, or another program): choose another with --console-port (0 = any free port), or leave the console out with --only`,
+      );
     const engine = resolveBin(ENGINE_PKG);
     if ('missing' in engine) throw new CliError(engine.detail);
     for (const worker of this.options.workers) {
@@ -154,12 +176,25 @@ export class Stack {
     return started;
   }
 
+  /** The console's port when it is started: the flag's, the environment's, its config's, else 3113. */
+  private consolePort(): number | undefined {
+    if (!this.options.workers.some((w) => w.name === CONSOLE_WORKER)) return undefined;
+    const fromEnv = process.env.IIH_CONSOLE_PORT ? Number(process.env.IIH_CONSOLE_PORT) : undefined;
+    return this.options.consolePort ?? fromEnv ?? consolePortInConfig(this.options.config) ?? DEFAULT_CONSOLE_PORT;
+  }
+
   private spawn(name: string, script: string, args: string[]): StackProcess {
     const log = logFile(this.dataDir, name);
     const fd = openSync(log, 'a');
+    // The flag wins over the config file (the console reads IIH_CONSOLE_PORT over its config).
+    const port = name === CONSOLE_WORKER && this.options.consolePort !== undefined;
     const child = spawn(process.execPath, [script, ...args], {
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, LOG_LEVEL: this.options.logLevel },
+      env: {
+        ...process.env,
+        LOG_LEVEL: this.options.logLevel,
+        ...(port ? { IIH_CONSOLE_PORT: String(this.options.consolePort) } : {}),
+      },
       // Own process group: Ctrl-C reaches only `dev`, which stops workers before the engine.
       detached: true,
     });

@@ -1,5 +1,6 @@
-import type { AgentEvent, Message, SessionEntry, TurnView } from '@iii-harness/types';
+import { type AgentEvent, contracts } from '@iii-harness/types';
 import type { Cluster, Exit, ProcessName, WorkerName } from './cluster.js';
+import { agentEventsOf } from './stack.js';
 
 /**
  * Chaos over a cluster: concurrent sessions run multi-call turns through `harness::send` (as a
@@ -94,7 +95,7 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
   let driving = true;
   let unleashing = true;
 
-  const state = (session_id: string) => bus.call<TurnView>('turn::get_state', { session_id }, { timeoutMs: 3_000 });
+  const state = (session_id: string) => bus.call(contracts.turn.getState, { session_id }, { timeoutMs: 3_000 });
 
   async function drive(session_id: string): Promise<void> {
     // At least turnsPerSession turns, and turns for as long as the chaos goes on.
@@ -104,7 +105,7 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
       await persist(
         () =>
           bus.call(
-            'harness::send',
+            contracts.harness.send,
             {
               session_id,
               text: `chaos ${session_id} turn ${k}: calls=${plan.calls} held=${plan.held}`,
@@ -132,25 +133,21 @@ export async function runChaos(cluster: Cluster, plan: ChaosPlan): Promise<Chaos
   async function approve(): Promise<void> {
     while (driving) {
       const pending = await bus
-        .call<{ pending: Array<{ session_id: string; function_call_id: string; args: { marker?: string } }> }>(
-          'approval::list_pending',
-          {},
-          { timeoutMs: 3_000 },
-        )
+        .call(contracts.approval.listPending, {}, { timeoutMs: 3_000 })
         .then((r) => r.pending)
         .catch(() => []);
       for (const hold of pending) {
         const decision = Math.random() < plan.denyShare ? 'deny' : 'allow';
         const answer = await bus
-          .call<{ decision: string; already_resolved: boolean }>(
-            'approval::resolve',
+          .call(
+            contracts.approval.resolve,
             { session_id: hold.session_id, function_call_id: hold.function_call_id, decision },
             { timeoutMs: 3_000 },
           )
           .catch(() => undefined);
         if (!answer || answer.already_resolved) continue;
         resolved++;
-        if (answer.decision === 'deny' && hold.args.marker) denied.add(hold.args.marker);
+        if (answer.decision === 'deny' && typeof hold.args.marker === 'string') denied.add(hold.args.marker);
       }
       await sleep(250);
     }
@@ -272,9 +269,9 @@ async function checkInvariants(
   if (afterDeny.length) v.push(`tools ran after a deny: ${afterDeny.join(', ')}`);
 
   for (const session_id of sessions) {
-    const view = await bus.call<TurnView>('turn::get_state', { session_id });
+    const view = await bus.call(contracts.turn.getState, { session_id });
     if (view.state !== 'stopped' && view.state !== 'failed') v.push(`${session_id}: last turn is ${view.state}`);
-    const events = await bus.call<AgentEvent[]>('stream::list', { stream_name: 'agent::events', group_id: session_id });
+    const events = await agentEventsOf(bus, session_id);
     const started = new Set(events.filter((e) => e.type === 'turn_started').map((e) => e.turn_id));
     report.turns += started.size;
     for (const turn_id of started) {
@@ -284,13 +281,13 @@ async function checkInvariants(
       if (done?.status === 'failed')
         report.failedTurns.push({ session_id, turn_id, reason: done.reason, error: done.error });
     }
-    const tree = await bus.call<{ nodes: Array<{ entry: SessionEntry }> }>('session::tree', { session_id });
+    const tree = await bus.call(contracts.session.tree, { session_id });
     const entries = tree.nodes.map((n) => n.entry);
     const resultsPerCall = new Map<string, number>();
     const userTexts = new Map<string, number>();
     for (const entry of entries) {
       if (entry.type !== 'message') continue;
-      const message = entry.message as Message;
+      const { message } = entry;
       if (message.role === 'function_result')
         resultsPerCall.set(message.function_call_id, (resultsPerCall.get(message.function_call_id) ?? 0) + 1);
       if (message.role === 'user' && typeof message.content === 'string')
@@ -298,8 +295,7 @@ async function checkInvariants(
     }
     for (const [id, n] of resultsPerCall) if (n > 1) v.push(`${session_id}: call ${id} has ${n} result entries`);
     for (const [text, n] of userTexts) if (n > 1) v.push(`${session_id}: user message stored ${n} times: ${text}`);
-    const path = (await bus.call<{ messages: Array<{ message: Message }> }>('session::messages', { session_id }))
-      .messages;
+    const path = (await bus.call(contracts.session.messages, { session_id })).messages;
     const calls = path.flatMap((m) =>
       m.message.role === 'assistant'
         ? m.message.content.flatMap((b) => (b.type === 'function_call' ? [b.id] : []))
@@ -311,7 +307,7 @@ async function checkInvariants(
     for (const id of calls) if (!answered.has(id)) v.push(`${session_id}: call ${id} has no result on the path`);
     if (started.size < plan.turnsPerSession) v.push(`${session_id}: only ${started.size} turns started`);
   }
-  const pending = await bus.call<{ pending: unknown[] }>('approval::list_pending', {});
+  const pending = await bus.call(contracts.approval.listPending, {});
   if (pending.pending.length) v.push(`${pending.pending.length} holds still pending after every turn ended`);
   v.push(...cluster.unexpectedExits);
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient, eventually, type TestClient, waitForPort } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { freePort, mainOf, type Proc, SCRIPTED_PROVIDER_MAIN, spawnEngine, spawnNode } from './processes.js';
 import { DEFAULT_POLICY } from './stack.js';
 
@@ -162,9 +163,11 @@ export class Cluster {
     await eventually(
       async () => {
         for (const id of ids)
-          await this.client.bus.call('engine::functions::info', { function_id: id }, { timeoutMs: 2_000 }).catch(() => {
-            throw new Error(`${id} not registered yet\n${this.tails()}`);
-          });
+          await this.client.bus
+            .call(contracts.engine.functionsInfo, { function_id: id }, { timeoutMs: 2_000 })
+            .catch(() => {
+              throw new Error(`${id} not registered yet\n${this.tails()}`);
+            });
       },
       { timeoutMs, intervalMs: 200 },
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { approvalGateWorker } from '@iii-harness/approval-gate';
 import { harnessWorker } from '@iii-harness/harness';
 import { hookFanoutWorker } from '@iii-harness/hook-fanout';
-import { defineFunction, type WorkerSpec } from '@iii-harness/runtime';
+import type { Bus, Handler, WorkerSpec } from '@iii-harness/runtime';
 import { sessionWorker } from '@iii-harness/session';
 import {
   collectStream,
@@ -21,7 +21,7 @@ import {
   type TestWorker,
 } from '@iii-harness/testing';
 import { turnOrchestratorWorker } from '@iii-harness/turn-orchestrator';
-import { AGENT_EVENTS_STREAM, type AgentEvent, type Message } from '@iii-harness/types';
+import { AGENT_EVENTS_STREAM, type AgentEvent, contract, contracts, type Message } from '@iii-harness/types';
 import { z } from 'zod';
 
 export const DEFAULT_POLICY = `
@@ -34,30 +34,40 @@ rules:
   # tools::held and anything else: needs approval
 `;
 
+/** A test tool's contract: it lives with the tests, not in the production catalogue. */
+const toolContract = (name: string) =>
+  contract({
+    id: `tools::${name}`,
+    description: `test tool ${name}`,
+    input: z.record(z.string(), z.unknown()),
+    output: z.unknown(),
+  });
+
+type ToolContract = ReturnType<typeof toolContract>;
+
 /** Functions the model calls in these tests; every run is recorded. */
 export function toolsWorker(runs: Array<{ function_id: string; input: unknown }>): WorkerSpec<unknown> {
-  const tool = (name: string, handler: (input: Record<string, unknown>) => Promise<unknown> | unknown) =>
-    defineFunction({
-      id: `tools::${name}`,
-      description: `test tool ${name}`,
-      input: z.record(z.string(), z.unknown()),
-      output: z.unknown(),
-      handler: async (input) => {
-        runs.push({ function_id: `tools::${name}`, input });
-        return handler(input);
-      },
-    });
+  const tool = (
+    name: string,
+    handler: (input: Record<string, unknown>) => Promise<unknown> | unknown,
+  ): [ToolContract, Handler<ToolContract>] => [
+    toolContract(name),
+    async (input) => {
+      runs.push({ function_id: `tools::${name}`, input });
+      return handler(input);
+    },
+  ];
   return {
     name: 'tools',
     description: 'test tools',
     config: z.object({}),
     register(worker) {
-      worker.function(tool('echo', (input) => ({ echoed: input })));
-      worker.function(tool('count', () => ({ count: runs.filter((r) => r.function_id === 'tools::count').length })));
-      worker.function(tool('held', (input) => ({ held_ran: input })));
-      worker.function(tool('forbidden', () => ({ should: 'never run' })));
+      worker.function(...tool('echo', (input) => ({ echoed: input })));
+      worker.function(...tool('count', () => ({ count: runs.filter((r) => r.function_id === 'tools::count').length })));
+      worker.function(...tool('held', (input) => ({ held_ran: input })));
+      worker.function(...tool('forbidden', () => ({ should: 'never run' })));
       worker.function(
-        tool('slow', async (input) => {
+        ...tool('slow', async (input) => {
           await new Promise((resolve) => setTimeout(resolve, Number(input.ms ?? 1_000)));
           return { slept: input.ms };
         }),
@@ -138,12 +148,12 @@ export async function startStack(
     workers,
     policyFile,
     async start(text, { session_id = `e2e-${process.pid}-${++sessionCounter}`, max_turns } = {}) {
-      await client.bus.call('session::ensure', { session_id });
-      await client.bus.call('session::append', {
+      await client.bus.call(contracts.session.ensure, { session_id });
+      await client.bus.call(contracts.session.append, {
         session_id,
         entry: { type: 'message', message: { role: 'user', content: text } },
       });
-      const { turn_id } = await client.bus.call<{ turn_id: string }>('run::start', {
+      const { turn_id } = await client.bus.call(contracts.run.start, {
         session_id,
         provider: 'scripted',
         model: 'scripted-model',
@@ -159,14 +169,9 @@ export async function startStack(
     async waitForEnd(sessionId, timeoutMs = 15_000) {
       return eventually(
         async () => {
-          const view = await client.bus.call<{ state: string; outcome?: string }>('turn::get_state', {
-            session_id: sessionId,
-          });
+          const view = await client.bus.call(contracts.turn.getState, { session_id: sessionId });
           if (view.state !== 'stopped' && view.state !== 'failed') throw new Error(`turn still ${view.state}`);
-          const items = await client.bus.call<AgentEvent[]>('stream::list', {
-            stream_name: AGENT_EVENTS_STREAM,
-            group_id: sessionId,
-          });
+          const items = await agentEventsOf(client.bus, sessionId);
           const done = items.filter((e) => e.type === 'turn_completed');
           if (done.length === 0) throw new Error('no turn_completed yet');
           return done[done.length - 1] as AgentEvent & { type: 'turn_completed' };
@@ -175,11 +180,7 @@ export async function startStack(
       );
     },
     async messages(sessionId) {
-      return (
-        await client.bus.call<{ messages: Array<{ entry_id: string; message: Message }> }>('session::messages', {
-          session_id: sessionId,
-        })
-      ).messages;
+      return (await client.bus.call(contracts.session.messages, { session_id: sessionId })).messages;
     },
     async stopWorker(name) {
       await workers[name]!.shutdown();
@@ -195,12 +196,21 @@ export async function startStack(
   return stack;
 }
 
-/** Agent events of a session, in sequence order. */
-export async function agentEvents(stack: Stack, sessionId: string): Promise<AgentEvent[]> {
-  const items = await stack.client.bus.call<AgentEvent[]>('stream::list', {
+/**
+ * The agent events stored for a session, unordered. The engine's `stream::list` reply says only
+ * "a list"; what the items are is the agent-events stream's shape, so they are read as that.
+ */
+export async function agentEventsOf(bus: Bus, sessionId: string): Promise<AgentEvent[]> {
+  const items = await bus.call(contracts.engine.streamList, {
     stream_name: AGENT_EVENTS_STREAM,
     group_id: sessionId,
   });
+  return (items ?? []) as AgentEvent[];
+}
+
+/** Agent events of a session, in sequence order. */
+export async function agentEvents(stack: Stack, sessionId: string): Promise<AgentEvent[]> {
+  const items = await agentEventsOf(stack.client.bus, sessionId);
   return [...items].sort((a, b) => a.seq - b.seq);
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalService, startRabbitMq, startRedisServer } from '@iii-harness/dev-engine/services';
 import { connectClient, eventually, type TestClient } from '@iii-harness/testing';
+import { contracts } from '@iii-harness/types';
 import { CHAOS_MODEL_MAIN, TOOLS_MAIN } from '../helpers/cluster.js';
 import { freePort, mainOf, type Proc, spawnNode } from '../helpers/processes.js';
 import { DEFAULT_POLICY } from '../helpers/stack.js';
@@ -144,7 +145,7 @@ export class MultiEngineCluster {
       async () => {
         for (const { ready } of WORKERS)
           await node.client.bus
-            .call('engine::functions::info', { function_id: ready }, { timeoutMs: 5_000 })
+            .call(contracts.engine.functionsInfo, { function_id: ready }, { timeoutMs: 5_000 })
             .catch(() => {
               throw new Error(`${ready} not registered on engine ${node.name} yet\n${this.tails(node)}`);
             });

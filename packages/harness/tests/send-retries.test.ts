@@ -12,10 +12,13 @@ import { type Config, configSchema } from '../src/index.js';
 import { send } from '../src/send.js';
 
 /**
- * `harness::send` while `run::start` answers `session_busy` with no live turn: another start holds
- * the session's claim. A start that died holds it until the claim expires, so the send looks again
- * until a turn starts or appears; it never answers "merged" into a turn that does not exist (the
- * message would sit unanswered). Stand-ins play the session and turn workers, per session id.
+ * `harness::send` retried, or racing another start, never leaves a message unanswered or answers
+ * it twice:
+ * - while `run::start` answers `session_busy` with no live turn (another start holds the session's
+ *   claim; a start that died holds it until the claim expires), the send looks again until a turn
+ *   starts or appears; it never answers "merged" into a turn that does not exist;
+ * - a retry whose first try appended the message, with a turn started since, returns that turn.
+ * Stand-ins play the session and turn workers, scripted per session id.
  */
 const { harness, session, run, turn } = contracts;
 
@@ -24,6 +27,10 @@ interface Script {
   busy: number;
   /** After this many busy answers, a live turn appears (another start's). */
   liveAfter?: number;
+  /** An earlier try appended the message at this time (append answers created: false). */
+  appendedAt?: number;
+  /** The session's turn ended; it started at this time. */
+  endedTurnAt?: number;
   starts: number;
   pushes: unknown[];
 }
@@ -76,24 +83,18 @@ beforeAll(async () => {
   stand.client.registerFunction(turn.getState.id, async ({ session_id }: { session_id: string }) => {
     const s = scripts.get(session_id)!;
     if (s.liveAfter !== undefined && s.starts > s.liveAfter) return liveView(session_id);
+    if (s.endedTurnAt !== undefined)
+      return { ...liveView(session_id), turn_id: `ended-${session_id}`, state: 'stopped', started_at: s.endedTurnAt };
     throw toWireError(new HarnessError('not_found', 'no turn'));
   });
   stand.client.registerFunction(
     session.append.id,
-    async ({ entry_id, entry }: { entry_id: string; entry: object }) => ({
-      entry_id,
-      created: true,
-      entry: {
-        ...entry,
-        id: entry_id,
-        parent_id: null,
-        seq: 1,
-        depth: 0,
-        revision: 0,
-        created_at: now,
-        updated_at: now,
-      },
-    }),
+    async ({ session_id, entry_id, entry }: { session_id: string; entry_id: string; entry: object }) => {
+      const earlier = scripts.get(session_id)!.appendedAt;
+      const at = earlier ?? now;
+      const stored = { ...entry, id: entry_id, parent_id: null, seq: 1, depth: 0, revision: 0 };
+      return { entry_id, created: earlier === undefined, entry: { ...stored, created_at: at, updated_at: at } };
+    },
   );
   stand.client.registerFunction(session.inboxPush.id, async (input: { session_id: string; item: unknown }) => {
     scripts.get(input.session_id)!.pushes.push(input.item);
@@ -147,3 +148,24 @@ it('answers a retryable unavailable, and remembers nothing, when no turn appears
   s.busy = 0;
   await expect(sendTo('stuck', 'k-stuck')).resolves.toEqual({ session_id: 'stuck', turn_id: 't-stuck', merged: false });
 }, 20_000);
+
+it('a retry whose first try appended the message returns the turn started since, and starts none', async () => {
+  const now = Date.now();
+  const s = script('retried', { appendedAt: now - 5_000, endedTurnAt: now - 4_000 });
+  await expect(sendTo('retried', 'k-retried')).resolves.toEqual({
+    session_id: 'retried',
+    turn_id: 'ended-retried',
+    merged: false,
+  });
+  expect(s.starts).toBe(0);
+});
+
+it('a retry whose first try appended the message but started no turn starts one', async () => {
+  const now = Date.now();
+  const s = script('retried-unstarted', { appendedAt: now - 5_000, endedTurnAt: now - 60_000 });
+  await expect(sendTo('retried-unstarted', 'k-retried-unstarted')).resolves.toMatchObject({
+    turn_id: 't-retried-unstarted',
+    merged: false,
+  });
+  expect(s.starts).toBe(1);
+});
