@@ -5,7 +5,7 @@ import type { Bus } from './bus.js';
 import { contextWithTurn, currentTurnContext, turnFromPayload } from './context.js';
 import type { Handler, HandlerContext } from './define.js';
 import { formatZodIssues, HarnessError, isHarnessError, toWireError } from './errors.js';
-import type { Logger } from './logger.js';
+import { type Logger, lazyChild } from './logger.js';
 import { functionSpanAttributes, withSpan } from './tracing.js';
 
 /** The engine adds the caller's worker id to object payloads; it is not part of any schema. */
@@ -48,18 +48,22 @@ export function createHandler<C extends Contract>(
   return async (data, metadata) => {
     const { payload, caller } = splitCaller(data);
     const turn = { ...currentTurnContext(), ...turnFromPayload(payload) };
-    // Built on first use: most calls never log, and a child logger costs more than the call's own work.
-    let logger: Logger | undefined;
-    const loggerOf = () => (logger ??= deps.logger.child({ function_id: def.id, ...turn }));
-    const ctx = { function_id: def.id, bus: deps.bus, metadata, caller_worker_id: caller, ...turn } as HandlerContext;
-    Object.defineProperty(ctx, 'logger', { get: loggerOf, enumerable: true });
+    const logger = lazyChild(deps.logger, () => ({ function_id: def.id, ...turn }));
+    const ctx: HandlerContext = {
+      function_id: def.id,
+      bus: deps.bus,
+      metadata,
+      caller_worker_id: caller,
+      ...turn,
+      logger,
+    };
     const attributes = functionSpanAttributes(def.id, turn);
     try {
       return await context.with(contextWithTurn(turn), () =>
         withSpan(def.id, attributes, () => runValidated(def, handler, payload, ctx)),
       );
     } catch (error) {
-      throw toWireError(classify(error, loggerOf()));
+      throw toWireError(classify(error, logger));
     }
   };
 }

@@ -1,4 +1,4 @@
-import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+import { type Bindings, type DestinationStream, type Level, type LevelWithSilent, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 import { hasSecrets, maskSecrets, redact } from './secrets.js';
 
@@ -36,4 +36,30 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     destination,
   );
+}
+
+const LINE_METHODS: ReadonlySet<string> = new Set<Level>(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const writeNothing = () => undefined;
+
+/**
+ * `parent.child(bindings())`, built only when it is used for something other than a line its
+ * level drops: most handler calls log nothing, yet take their logger (destructuring reads it), and
+ * a pino child costs more than many a call's own work. Anything else (a line that is written,
+ * `child`, `level`, …) goes to the real child, built then once.
+ */
+export function lazyChild(parent: Logger, bindings: () => Bindings): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= parent.child(bindings()));
+  return new Proxy(parent, {
+    get(_target, key) {
+      if (!child && typeof key === 'string' && LINE_METHODS.has(key) && !parent.isLevelEnabled(key))
+        return writeNothing;
+      const target = real();
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    set(_target, key, value) {
+      return Reflect.set(real(), key, value);
+    },
+  });
 }

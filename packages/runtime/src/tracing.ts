@@ -3,12 +3,16 @@ import {
   type Attributes,
   type Context,
   context,
+  defaultTextMapSetter,
   type Link,
   propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -28,9 +32,39 @@ export function ensureContextPropagation(): void {
   if (installed) return;
   installed = true;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
+  propagation.setGlobalPropagator(new RememberingPropagator());
+}
+
+/**
+ * The W3C trace-context and baggage propagators, remembering what they wrote for each context. A
+ * context never changes once made, and iii-sdk injects the active one twice for every call it
+ * sends (once for `traceparent`, once for `baggage`) and twice more for every reply; a handler's
+ * calls all share its context. Serialising the baggage each time was ~2 % of a turn's CPU.
+ */
+class RememberingPropagator implements TextMapPropagator {
+  private readonly w3c = new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
+  private readonly written = new WeakMap<Context, ReadonlyArray<readonly [string, string]>>();
+
+  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+    let fields = this.written.get(ctx);
+    if (!fields) {
+      const headers: Record<string, string> = {};
+      this.w3c.inject(ctx, headers, defaultTextMapSetter);
+      fields = Object.entries(headers);
+      this.written.set(ctx, fields);
+    }
+    for (const [key, value] of fields) setter.set(carrier, key, value);
+  }
+
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.w3c.extract(ctx, carrier, getter);
+  }
+
+  fields(): string[] {
+    return this.w3c.fields();
+  }
 }
 
 /**
@@ -80,7 +114,17 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: () =
   const active = trace.getActiveSpan();
   if (active?.isRecording() && (active as { name?: unknown }).name === `execute ${name}`)
     return inSpan(active, attributes, fn, false);
-  return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, (span) => inSpan(span, {}, fn, true));
+  const parent = context.active();
+  const span = trace.getTracer(TRACER).startSpan(name, { attributes }, parent);
+  // No tracer installed (telemetry off): the span records nothing and names no span of its own
+  // (the parent's, or none), so making it active would change nothing; skip that context switch.
+  if (!span.isRecording() && namesNoNewSpan(span, parent)) return fn();
+  return context.with(trace.setSpan(parent, span), () => inSpan(span, {}, fn, true));
+}
+
+function namesNoNewSpan(span: Span, parent: Context): boolean {
+  const own = span.spanContext();
+  return !trace.isSpanContextValid(own) || own === trace.getSpanContext(parent);
 }
 
 async function inSpan<T>(span: Span, attributes: Attributes, fn: () => Promise<T>, own: boolean): Promise<T> {
@@ -183,7 +227,10 @@ export function resumeTrace<T>(
 function runSpan<T>(spec: SpanSpec, parent: Context, links: Link[], fn: (span: SpanHandle) => Promise<T>): Promise<T> {
   const kind = spec.kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
   const options = { attributes: spec.attributes, kind, startTime: spec.startTime, links };
-  return trace.getTracer(TRACER).startActiveSpan(spec.name, options, parent, async (span) => {
+  const span = trace.getTracer(TRACER).startSpan(spec.name, options, parent);
+  // As in withSpan: with telemetry off, activating the span would leave the context as it is.
+  if (!span.isRecording() && namesNoNewSpan(span, parent) && parent === context.active()) return fn(handleOf(span));
+  return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await fn(handleOf(span));
     } catch (error) {

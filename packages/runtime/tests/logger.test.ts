@@ -1,4 +1,5 @@
 import { createLogger, REDACTED, redact, registerSecret } from '../src/index.js';
+import { lazyChild } from '../src/logger.js';
 import { captureLogs } from './helpers/capture.js';
 
 describe('logger', () => {
@@ -46,5 +47,34 @@ describe('logger', () => {
     const input = { token_count: 3, nested: { token: 'x' } };
     expect(redact(input)).toEqual({ token_count: 3, nested: { token: REDACTED } });
     expect(input.nested.token).toBe('x');
+  });
+});
+
+describe('lazyChild', () => {
+  it('builds no child for lines its level drops, and one child, with the bindings, for lines it writes', () => {
+    const logs = captureLogs();
+    const parent = createLogger({ worker: 'w', level: 'info', destination: logs.stream });
+    const child = jest.spyOn(parent, 'child');
+    const logger = lazyChild(parent, () => ({ function_id: 'demo::f', session_id: 's1' }));
+    logger.debug({ detail: 1 }, 'dropped');
+    expect(child).not.toHaveBeenCalled();
+    logger.info('kept');
+    logger.warn({ n: 2 }, 'kept too');
+    expect(child).toHaveBeenCalledTimes(1);
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({ level: 'info', worker: 'w', function_id: 'demo::f', session_id: 's1', msg: 'kept' }),
+      expect.objectContaining({ level: 'warn', function_id: 'demo::f', n: 2, msg: 'kept too' }),
+    ]);
+  });
+
+  it('hands everything else to the real child (its level is its own, not the parent)', () => {
+    const logs = captureLogs();
+    const parent = createLogger({ worker: 'w', level: 'info', destination: logs.stream });
+    const logger = lazyChild(parent, () => ({ function_id: 'demo::f' }));
+    logger.level = 'debug';
+    logger.debug('now written');
+    expect(parent.level).toBe('info');
+    expect(logs.lines()).toEqual([expect.objectContaining({ level: 'debug', function_id: 'demo::f' })]);
+    expect(logger.child({ step: 1 }).bindings()).toMatchObject({ function_id: 'demo::f', step: 1 });
   });
 });

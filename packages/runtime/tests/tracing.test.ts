@@ -232,3 +232,27 @@ describe('turn baggage', () => {
     });
   });
 });
+
+describe('the installed propagator', () => {
+  const headersOf = (ctx: ReturnType<typeof context.active>) => {
+    const carrier: Record<string, string> = {};
+    propagation.inject(ctx, carrier);
+    return carrier;
+  };
+
+  it('writes each context its own headers, the same every time it is asked again', async () => {
+    const first = contextWithTurn({ session_id: 's1' }, context.active());
+    const second = contextWithTurn({ session_id: 's2' }, first);
+    expect(headersOf(first)).toEqual({ baggage: 'iii.session.id=s1' });
+    expect(headersOf(second)).toEqual({ baggage: 'iii.session.id=s2' });
+    expect(headersOf(first)).toEqual({ baggage: 'iii.session.id=s1' });
+    await context.with(first, () =>
+      tracer().startActiveSpan('demo::headers', async (span) => {
+        const inSpan = headersOf(context.active());
+        expect(inSpan.traceparent).toContain(span.spanContext().spanId);
+        expect(headersOf(context.active())).toEqual(inSpan);
+        span.end();
+      }),
+    );
+  });
+});
