@@ -15,10 +15,10 @@
 // without it again (llm-budget stopped): A1 and A2 bracket B and C so drift shows.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from '@iii-harness/testing';
 import { registerWorker } from 'iii-sdk';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -76,7 +76,7 @@ async function run() {
     processes[name] = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   };
   start('engine', [mains.engine, '--port', String(port), '--http-port', '0', '--data-dir', join(dir, 'data')]);
-  await until(() => portOpen(port));
+  await waitForPort(port);
   for (const name of ['session', 'harness', 'approval', 'hooks', 'orchestrator', 'catalog', 'model'])
     start(name, [mains[name], '--url', url, '--config', config]);
   client = registerWorker(url, {
@@ -201,22 +201,6 @@ function report(results) {
   const cell = (s) => `${s.p50} / ${s.p95} / ${s.mean} ms`;
   for (const [name, s] of Object.entries(results.phases)) lines.push(`| ${name} | ${cell(s.turn)} | ${cell(s.wall)} |`);
   return lines.join('\n');
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-async function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = createServer().listen(port, '127.0.0.1');
-    socket.once('listening', () => socket.close(() => resolve(false)));
-    socket.once('error', () => resolve(true));
-  });
 }
 
 async function until(check, timeoutMs = 60_000) {
