@@ -182,7 +182,10 @@ export function writeSection(section) {
   const start = doc.indexOf(`${HEADING}\n`);
   let next;
   if (start >= 0) {
-    const after = doc.indexOf('\n## ', start + HEADING.length);
+    // The generated part ends at the next section or at the first hand-written `###` subsection,
+    // which stays as it is.
+    const ends = ['\n## ', '\n### '].map((mark) => doc.indexOf(mark, start + HEADING.length)).filter((i) => i >= 0);
+    const after = ends.length ? Math.min(...ends) : -1;
     next =
       after >= 0 ? `${doc.slice(0, start)}${section}\n${doc.slice(after + 1)}` : `${doc.slice(0, start)}${section}`;
   } else next = `${doc.trimEnd()}\n\n${section}`;

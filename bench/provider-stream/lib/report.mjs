@@ -79,7 +79,8 @@ export function writeSection(section) {
   const start = text.search(/^## providers\s*$/m);
   if (start === -1) return writeFileSync(file, `${text.replace(/\n*$/, '\n\n')}${section}`);
   const rest = text.slice(start + 1);
-  const next = rest.search(/^## /m);
+  // The generated part ends at the next section or at the first hand-written `###` subsection.
+  const next = rest.search(/^###? /m);
   const end = next === -1 ? text.length : start + 1 + next;
   writeFileSync(file, `${text.slice(0, start)}${section}${next === -1 ? '' : `\n${text.slice(end)}`}`);
 }
